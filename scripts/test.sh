@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: builds the contracts offline and runs the forge unit, fuzz and invariant suites.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/install.sh"
+source "$root/scripts/env.sh"
+
+cd "$root/contracts"
+forge build --offline
+forge test --offline
+# The committed gas snapshot must match the code: fails when a change moves gas unnoticed.
+forge snapshot --offline --check --tolerance 1
