@@ -12,8 +12,8 @@ done
 stamp=node_modules/.zerobridge-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "install: npm ci (pinned toolchain)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "install: npm install (versions pinned in package.json and package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 chmod +x tools/solc

@@ -11,12 +11,13 @@ import {BridgeRoles} from "../../src/libraries/BridgeRoles.sol";
 import {Message, Checkpoint, RouteParams, IZeroBridgeEvents, IZeroBridgeErrors} from "../../src/interfaces/IZeroBridge.sol";
 import {OwnedToken} from "../mocks/Tokens.sol";
 import {ValidatorKit} from "./ValidatorKit.sol";
+import {ChainDeployer} from "../../script/ChainDeployer.sol";
 
 /// @notice Two bridge deployments in one EVM acting as two chains ("home" with chain id 1 and
 /// "remote" with chain id 56): every call is made with the chain id of the contract it targets.
 /// Validators are real secp256k1 keys; the test relayer reads MessageSent logs like the real one
 /// and recomputes accumulators and EIP-712 digests independently of the contracts.
-abstract contract BridgeFixture is Test, ValidatorKit, IZeroBridgeEvents, IZeroBridgeErrors {
+abstract contract BridgeFixture is Test, ValidatorKit, ChainDeployer, IZeroBridgeEvents, IZeroBridgeErrors {
     uint64 internal constant HOME = 1;
     uint64 internal constant REMOTE = 56;
     uint256 internal constant UNIT = 1e18;
@@ -72,10 +73,8 @@ abstract contract BridgeFixture is Test, ValidatorKit, IZeroBridgeEvents, IZeroB
     function _deployChain(uint64 chainId) internal returns (Deployment memory c) {
         vm.chainId(chainId);
         c.chainId = chainId;
-        c.manager = new AccessManager(governance);
-        c.bridge = new ZeroBridge(address(c.manager));
-        c.registry = new RouteRegistry(address(c.manager), c.bridge, 1 ether);
-        BridgeRoles.wire(c.manager, c.bridge, c.registry);
+        ChainContracts memory deployed = deployChain(governance, 1 ether);
+        (c.manager, c.bridge, c.registry) = (deployed.manager, deployed.bridge, deployed.registry);
         c.manager.grantRole(BridgeRoles.GUARDIAN, guardian, 0);
         c.manager.grantRole(BridgeRoles.SET_MANAGER, setManager, 0);
         c.manager.grantRole(BridgeRoles.FEE_DISTRIBUTOR, governance, 0);
