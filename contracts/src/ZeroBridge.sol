@@ -27,7 +27,7 @@ import {WrappedToken} from "./WrappedToken.sol";
 /// @notice One instance per chain. Sends messages on outbound lanes, delivers quorum-signed
 /// checkpoints on inbound lanes, and keeps per-lane vault accounting, limits, holds and refunds.
 /// Every privileged entry point is `restricted`: the AccessManager decides which role may call it
-/// (governance owns the manager; guardians may only pause). See docs/protocol.md.
+/// (governance owns the manager; guardians may only pause and freeze holds). See docs/protocol.md.
 contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvents, IZeroBridgeErrors {
     using SafeERC20 for IERC20;
 
@@ -375,6 +375,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     /// @notice After the hold delay anyone may release a held transfer.
     function releaseHold(bytes32 laneId, uint64 sequence) external nonReentrant {
         _requireNotPaused();
+        if (_lanes[laneId].paused) revert LaneNotActive(laneId);
         Hold storage hold = _holds[_holdKey(laneId, sequence)];
         if (hold.status != HoldStatus.Held) revert HoldNotFound(laneId, sequence);
         if (block.timestamp < hold.releaseAt) revert HoldNotReleasable(laneId, sequence, hold.releaseAt);
@@ -448,7 +449,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     function verifySent(bytes32 laneId, Message[] calldata segment) public view returns (bool) {
         Lane storage lane = _lanes[laneId];
         uint256 count = segment.length;
-        if (count == 0 || lane.direction != LaneDirection.Outbound) return false;
+        if (count == 0 || lane.direction != LaneDirection.Outbound || segment[0].sequence == 0) return false;
         uint64 start = segment[0].sequence - 1;
         bytes32 acc;
         if (start == 0) {
@@ -506,7 +507,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     }
 
     function setFeePolicy(uint16 maxFeeBps_, uint16 validatorShareBps_) external restricted {
-        if (maxFeeBps_ > BPS || validatorShareBps_ > BPS) revert FeeTooHigh(maxFeeBps_, BPS);
+        if (maxFeeBps_ > BPS) revert FeeTooHigh(maxFeeBps_, BPS);
+        if (validatorShareBps_ > BPS) revert FeeTooHigh(validatorShareBps_, BPS);
         maxFeeBps = maxFeeBps_;
         validatorShareBps = validatorShareBps_;
         emit FeePolicySet(maxFeeBps_, validatorShareBps_);
