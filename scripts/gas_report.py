@@ -75,16 +75,16 @@ def main():
         results.append(row)
 
     header = f"{'operation (gasUsed per transfer, mean)':44}" + "".join(f"{c:>10}" for c in CONFIGS)
-    header += f"{'target':>18}  status"
+    header += f"{'target':>22}  status"
     print(header)
     print("-" * len(header))
     for row in results:
         line = f"{row['operation']:44}" + "".join(f"{row['configs'][c]['mean']:>10,}" for c in CONFIGS)
         if row["target"] is None:
-            line += f"{'-':>18}"
+            line += f"{'-':>22}"
         else:
             scope = "" if row["target_config"] == "all" else f" @{row['target_config']}"
-            line += f"{'<= ' + format(row['target'], ',') + scope:>18}  {row['status']}"
+            line += f"{'<= ' + format(row['target'], ',') + scope:>22}  {row['status']}"
         print(line)
     print()
     print("Real transaction gasUsed on anvil (base cost and calldata included); fresh recipient")

@@ -173,7 +173,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     {
         Lane storage lane = _lanes[laneId];
         if (lane.direction != LaneDirection.Outbound) revert WrongDirection(laneId);
-        if (lane.status != RouteStatus.Active) revert LaneNotActive(laneId);
+        // A retired route still carries refunds outbound, so its set must stay rotatable.
+        if (lane.status != RouteStatus.Active && lane.status != RouteStatus.Retired) revert LaneNotActive(laneId);
         bytes32 setHash = ValidatorSetLib.validate(validatorSet);
         lane.validatorSetHash = setHash;
         sequence = _append(laneId, lane, MessageKind.SET_UPDATE, address(0), address(0), 0, setHash);
