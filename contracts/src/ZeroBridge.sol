@@ -144,7 +144,10 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         uint256 available =
             TokenBucket.available(lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp);
         if (received > available) {
-            revert RateLimited(received, available, TokenBucket.secondsUntil(lane.capacity, available, received));
+            uint256 wait = TokenBucket.secondsUntil(
+                lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp, received
+            );
+            revert RateLimited(received, available, wait);
         }
         lane.bucketLevel = uint128(available - received);
         lane.bucketUpdatedAt = uint64(block.timestamp);

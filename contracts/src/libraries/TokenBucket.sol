@@ -18,10 +18,18 @@ library TokenBucket {
         return refilled > capacity ? capacity : refilled;
     }
 
-    /// @return seconds until `amount` fits, for error messages (0 if it fits now; max if it never fits).
-    function secondsUntil(uint256 capacity, uint256 availableNow, uint256 amount) internal pure returns (uint256) {
-        if (amount <= availableNow) return 0;
-        if (amount > capacity || capacity == 0) return type(uint256).max;
-        return ((amount - availableNow) * REFILL_PERIOD + capacity - 1) / capacity;
+    /// @return seconds until `amount` fits, for error messages (0 if it fits now; max if it never
+    /// fits). Counted from the stored level, since `available` rounds the refill down.
+    function secondsUntil(uint256 capacity, uint256 level, uint256 updatedAt, uint256 nowTs, uint256 amount)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (amount <= available(capacity, level, updatedAt, nowTs)) return 0;
+        if (amount > capacity) return type(uint256).max;
+        // smallest elapsed time e with level + e * capacity / REFILL_PERIOD >= amount
+        uint256 needed = ((amount - level) * REFILL_PERIOD + capacity - 1) / capacity;
+        uint256 elapsed = nowTs > updatedAt ? nowTs - updatedAt : 0;
+        return needed - elapsed;
     }
 }

@@ -402,4 +402,42 @@ contract BridgeInvariantTest is BridgeFixture {
         assertEq(_sum(_outstanding(toRemote)) + _sum(_outstanding(toHome)), 0, "settled");
         assertEq(home.bridge.getLane(toRemote).locked, wrapped.totalSupply(), "locked == supply once settled");
     }
+
+    /// @notice Refund proofs on both sides of recorded accumulators: 40 transfers in one day, of
+    /// which only the first 16 fit the remote inbound bucket; the other 24 (sequences 17-40) are
+    /// refunded with segments (16, 32], (32, 40] and (16, 40] / (32, 40] up to the head.
+    function test_handler_refundsAcrossRecordedSegments() public {
+        for (uint256 i; i < 40; ++i) {
+            handler.sendHomeToRemote(i, i + 1, 3_000 * UNIT);
+        }
+        assertEq(handler.sentCount(toRemote), 40);
+        handler.relayToRemote(0, 0);
+        assertEq(handler.counters(toRemote).executed, 16, "fit the inbound bucket");
+        assertEq(handler.counters(toRemote).failedRateLimited, 24, "refused by the inbound bucket");
+        handler.relayToHome(5, 1); // partial
+        handler.relayToHome(0, 2); // rest
+        assertEq(handler.counters(toRemote).refundsApproved, 24);
+        _checkAll();
+
+        // odd seeds prove to the head, even ones to the next record; claim in two passes
+        handler.claimRefunds(2);
+        assertEq(handler.counters(toRemote).refundsClaimed, 24, "every refund claimed");
+        handler.claimRefunds(3); // nothing left: only the attacks run
+        assertEq(handler.counters(toRemote).refundsClaimed, 24);
+        for (uint256 seed; seed < 6; ++seed) {
+            handler.refundForgedMessage(0, seed * 0x51ed27 + seed);
+        }
+        _checkAll();
+
+        // everything sent is settled, and 40 more messages round the lane past sequence 64
+        handler.warp(1 days);
+        for (uint256 i; i < 30; ++i) {
+            handler.sendHomeToRemote(i, i, 1_000 * UNIT);
+        }
+        handler.relayToRemote(0, 0);
+        assertGt(handler.sentCount(toRemote), 64);
+        _checkAll();
+        assertEq(_sum(_outstanding(toRemote)) + _sum(_outstanding(toHome)), 0, "settled");
+        assertEq(home.bridge.getLane(toRemote).locked, wrapped.totalSupply(), "locked == supply once settled");
+    }
 }

@@ -106,8 +106,9 @@ contract LimitsTest is UnitBase {
         _send(MAX); // fits after exactly one second
     }
 
-    /// @dev The reported wait is never too short: after waiting it, the same transfer fits.
-    function testFuzz_rateLimited_reportedWaitSuffices(uint256 used, uint256 dt, uint256 amount) public {
+    /// @dev The reported wait is exact: one second earlier the transfer still does not fit,
+    /// after waiting it, it does.
+    function testFuzz_rateLimited_reportedWaitIsExact(uint256 used, uint256 dt, uint256 amount) public {
         used = bound(used, 0, 5);
         for (uint256 i; i < used; ++i) {
             _send(MAX);
@@ -116,11 +117,25 @@ contract LimitsTest is UnitBase {
         amount = bound(amount, MIN, MAX);
         uint256 avail = home.bridge.availableCapacity(toRemote);
         vm.assume(amount > avail);
-        uint256 secs = ((amount - avail) * DAY + CAP - 1) / CAP;
-        vm.expectRevert(abi.encodeWithSelector(RateLimited.selector, amount, avail, secs));
+        uint256 secs = _reportedWait(amount);
+        assertGt(secs, 0, "a transfer that does not fit must wait");
+        vm.warp(block.timestamp + secs - 1);
+        assertLt(home.bridge.availableCapacity(toRemote), amount, "fits a second early: wait overstated");
+        vm.warp(block.timestamp + 1);
         _send(amount);
-        vm.warp(block.timestamp + secs);
-        _send(amount);
+    }
+
+    function _reportedWait(uint256 amount) internal returns (uint256 secs) {
+        vm.chainId(HOME);
+        vm.prank(alice);
+        (bool ok, bytes memory ret) = address(home.bridge).call(abi.encodeCall(home.bridge.send, (toRemote, bob, amount)));
+        assertFalse(ok, "send should have been rate limited");
+        assertEq(bytes4(ret), RateLimited.selector, "RateLimited");
+        bytes memory args = new bytes(ret.length - 4);
+        for (uint256 i; i < args.length; ++i) {
+            args[i] = ret[i + 4];
+        }
+        (,, secs) = abi.decode(args, (uint256, uint256, uint256));
     }
 
     function test_outboundBucket_refillsLinearly() public {
