@@ -63,9 +63,8 @@ contract IsolationTest is AdversarialBase {
         uint256 vaultB = tB.balanceOf(address(home.bridge));
 
         // B's validators sign a burn that never happened, for more than B ever locked.
-        (Checkpoint memory cp, bytes memory sigs, Message memory m) = _forge(
-            b.back, domainOf(REMOTE, address(remote.bridge)), setB, 1, initialAcc(b.back), lockedB + 1
-        );
+        (Checkpoint memory cp, bytes memory sigs, Message memory m) =
+            _forge(b.back, domainOf(REMOTE, address(remote.bridge)), setB, 1, initialAcc(b.back), lockedB + 1);
         vm.chainId(HOME);
         vm.expectEmit(true, true, false, true, address(home.bridge));
         emit MessageFailed(b.back, 1, VaultShortfall.selector);
@@ -92,16 +91,21 @@ contract IsolationTest is AdversarialBase {
 
     /// @dev Route B carries the same token to another chain, so A's and B's vaults sit in one
     /// token balance: only the per-lane `locked` keeps them apart.
-    function _sameTokenRoute(ValidatorSet memory setB) internal returns (bytes32 outB, bytes32 inB, Deployment memory poly) {
+    function _sameTokenRoute(ValidatorSet memory setB)
+        internal
+        returns (bytes32 outB, bytes32 inB, Deployment memory poly)
+    {
         poly = _deployChain(POLY);
         poly.bridge.setPeer(HOME, address(home.bridge));
         vm.chainId(HOME);
         home.bridge.setPeer(POLY, address(poly.bridge));
         vm.prank(tokenOwner);
-        bytes32 idB = home.registry.registerRoute{value: 1 ether}(address(token), POLY, "Wrapped Demo", "wDEMO", defaultParams());
+        bytes32 idB =
+            home.registry.registerRoute{value: 1 ether}(address(token), POLY, "Wrapped Demo", "wDEMO", defaultParams());
         assertTrue(idB != routeId);
         vm.chainId(POLY);
-        poly.registry.registerRemoteRoute(tokenOwner, HOME, address(token), 18, "Wrapped Demo", "wDEMO", defaultParams());
+        poly.registry
+            .registerRemoteRoute(tokenOwner, HOME, address(token), 18, "Wrapped Demo", "wDEMO", defaultParams());
         outB = home.bridge.getRoute(idB).outboundLane;
         inB = home.bridge.getRoute(idB).inboundLane;
         bytes memory enc = encodeSet(setB);
@@ -190,7 +194,8 @@ contract IsolationTest is AdversarialBase {
     /// @dev B's keys cannot sign for A's inbound lane, with B's set or A's.
     function _assertKeysWorthlessOnRouteA(ValidatorSet memory setB) internal {
         bytes32 domainA = domainOf(REMOTE, address(remote.bridge));
-        (Checkpoint memory cpA, bytes memory sigsA, Message memory mA) = _forge(toHome, domainA, setB, 1, initialAcc(toHome), 1);
+        (Checkpoint memory cpA, bytes memory sigsA, Message memory mA) =
+            _forge(toHome, domainA, setB, 1, initialAcc(toHome), 1);
         bytes memory encA = encodeSet(currentSet(toHome));
         bytes memory encB = encodeSet(setB);
         vm.chainId(HOME);

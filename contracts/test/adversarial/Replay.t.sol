@@ -65,8 +65,8 @@ contract ReplayTest is AdversarialBase {
         // registration of the same route (same route id) and the same validators.
         Deployment memory third = _deployChain(REMOTE);
         third.bridge.setPeer(HOME, address(home.bridge));
-        (bytes32 rid, address w3) =
-            third.registry.registerRemoteRoute(tokenOwner, HOME, address(token), 18, "Wrapped Demo", "wDEMO", defaultParams());
+        (bytes32 rid, address w3) = third.registry
+            .registerRemoteRoute(tokenOwner, HOME, address(token), 18, "Wrapped Demo", "wDEMO", defaultParams());
         assertEq(rid, routeId, "same route id");
         bytes32 in3 = third.bridge.getRoute(rid).inboundLane;
         bytes32 out3 = third.bridge.getRoute(rid).outboundLane;
@@ -85,8 +85,7 @@ contract ReplayTest is AdversarialBase {
 
         // Relabelled to the third bridge's lane, accumulator recomputed for it: the signatures
         // were over another lane id, so they recover to strangers.
-        Checkpoint memory forged =
-            Checkpoint({lane: in3, sequence: 1, accumulator: _accAfter(initialAcc(in3), msgs)});
+        Checkpoint memory forged = Checkpoint({lane: in3, sequence: 1, accumulator: _accAfter(initialAcc(in3), msgs)});
         address recovered = _recoverAt(sigs, 0, digestOf(domainOf(HOME, address(home.bridge)), forged));
         vm.expectRevert(abi.encodeWithSelector(SignerNotInSet.selector, 0, recovered));
         third.bridge.deliver(forged, encoded, sigs, msgs);

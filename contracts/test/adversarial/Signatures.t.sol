@@ -138,8 +138,9 @@ contract SignaturesTest is AdversarialBase {
         assertEq(ecrecover(digest, uint8(28 - parity), r, bytes32(highS)), currentSet(toRemote).members[1]);
 
         bytes32 highVs = bytes32(highS | ((1 - parity) << 255));
-        bytes memory forged =
-            abi.encodePacked(signAs(currentSet(toRemote), 0, digest), _packSig(index, r, highVs), signAs(currentSet(toRemote), 2, digest));
+        bytes memory forged = abi.encodePacked(
+            signAs(currentSet(toRemote), 0, digest), _packSig(index, r, highVs), signAs(currentSet(toRemote), 2, digest)
+        );
         // n - s does not fit the 255-bit compact field: whatever the field decodes to is rejected.
         uint256 decodedS = uint256(highVs) & S_MASK;
         address decoded = _recover(digest, r, highVs);

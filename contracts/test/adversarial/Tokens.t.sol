@@ -214,7 +214,9 @@ contract TokensTest is AdversarialBase {
 
         sendAs(alice, r.out, bob, AMOUNT);
         assertFalse(rt.reentered());
-        assertEq(rt.lastRevert(), abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
+        assertEq(
+            rt.lastRevert(), abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector)
+        );
         assertEq(rt.target(), address(0), "hook fired");
         assertEq(home.bridge.getLane(r.out).sequence, 1, "one message");
         assertEq(sentCount(r.out), 1);
@@ -248,7 +250,9 @@ contract TokensTest is AdversarialBase {
 
         relayTo(r.back, 1);
         assertFalse(rt.reentered());
-        assertEq(rt.lastRevert(), abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
+        assertEq(
+            rt.lastRevert(), abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector)
+        );
         uint256 first = _net(100 * UNIT);
         assertEq(home.bridge.getLane(r.back).sequence, 1);
         assertEq(rt.balanceOf(alice), first);
