@@ -10,3 +10,7 @@ forge build --offline
 forge test --offline
 # The committed gas snapshot must match the code: fails when a change moves gas unnoticed.
 forge snapshot --offline --check --no-match-path 'test/invariant/*'
+
+# Rust workspace (bindings are generated from the artifacts built above).
+cd "$root"
+cargo test --workspace --locked
