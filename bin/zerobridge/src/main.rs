@@ -1,3 +1,227 @@
-fn main() {
-    println!("zerobridge");
+//! `zerobridge`: the one binary. Agents run as subcommands; keys are managed here too.
+
+use std::path::PathBuf;
+
+use alloy::primitives::B256;
+use clap::{Parser, Subcommand, ValueEnum};
+use eyre::{Context, Result, bail};
+use metrics_exporter_prometheus::PrometheusBuilder;
+use zb_keys::PasswordSource;
+
+#[derive(Parser)]
+#[command(name = "zerobridge", version, about = "Zero-trust ERC-20 bridge between EVM chains")]
+struct Cli {
+    /// Log format: human-readable text or JSON lines.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "ZB_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The validator agent: follows source chains, signs checkpoints, serves them.
+    Validator {
+        #[command(subcommand)]
+        command: ValidatorCommand,
+    },
+    /// The relayer agent: gathers signatures and delivers batches.
+    Relayer {
+        #[command(subcommand)]
+        command: RelayerCommand,
+    },
+    /// Encrypted signing keys (Web3 Secret Storage).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ValidatorCommand {
+    /// Run the validator.
+    Run {
+        #[arg(long, env = "ZB_VALIDATOR_CONFIG")]
+        config: PathBuf,
+    },
+    /// Export the slashing-protection history as JSON (docs/store-format.md).
+    ExportHistory {
+        #[arg(long)]
+        config: PathBuf,
+        /// Output file; stdout if absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import a slashing-protection history (e.g. from the machine this validator moves from).
+    ImportHistory {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RelayerCommand {
+    /// Run the relayer.
+    Run {
+        #[arg(long, env = "ZB_RELAYER_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a new random key.
+    New {
+        #[arg(long, default_value = "keys")]
+        dir: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Import a private key read from an environment variable (never from the command line).
+    Import {
+        #[arg(long, default_value = "keys")]
+        dir: PathBuf,
+        /// Environment variable that holds the hex private key.
+        #[arg(long, default_value = "ZB_PRIVATE_KEY")]
+        private_key_env: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// List the keys in a directory.
+    List {
+        #[arg(long, default_value = "keys")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct PasswordArgs {
+    /// File holding the keystore password...
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+    /// ...or the environment variable holding it.
+    #[arg(long, default_value = "ZB_KEYSTORE_PASSWORD")]
+    password_env: String,
+}
+
+impl PasswordArgs {
+    fn read(&self) -> Result<String> {
+        let source = match &self.password_file {
+            Some(file) => PasswordSource::File(file.clone()),
+            None => PasswordSource::Env(self.password_env.clone()),
+        };
+        Ok(source.read()?)
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Validator { command } => validator(command).await,
+        Command::Relayer { command: RelayerCommand::Run { config } } => {
+            let config = zb_relayer::RelayerConfig::load(&config)?;
+            let signer = zb_relayer::load_signer(&config.key)?;
+            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
+            Ok(zb_relayer::run(config, signer, metrics, shutdown_signal()).await?)
+        }
+        Command::Keys { command } => keys(command),
+    }
+}
+
+async fn validator(command: ValidatorCommand) -> Result<()> {
+    match command {
+        ValidatorCommand::Run { config } => {
+            let config = zb_validator::ValidatorConfig::load(&config)?;
+            let password = config.password_source().read()?;
+            let signer = zb_keys::load_key(&config.keystore, &password)?;
+            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
+            Ok(zb_validator::run(config, signer, metrics, shutdown_signal()).await?)
+        }
+        ValidatorCommand::ExportHistory { config, out } => {
+            let config = zb_validator::ValidatorConfig::load(&config)?;
+            let password = config.password_source().read()?;
+            let signer = zb_keys::load_key(&config.keystore, &password)?;
+            let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
+            let history = serde_json::to_string_pretty(&store.export_history(signer.address())?)?;
+            match out {
+                Some(path) => std::fs::write(&path, history).wrap_err_with(|| format!("writing {}", path.display()))?,
+                None => println!("{history}"),
+            }
+            Ok(())
+        }
+        ValidatorCommand::ImportHistory { config, file } => {
+            let config = zb_validator::ValidatorConfig::load(&config)?;
+            let text = std::fs::read_to_string(&file).wrap_err_with(|| format!("reading {}", file.display()))?;
+            let history = serde_json::from_str(&text).wrap_err("not a zerobridge slashing-protection history")?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
+            let report = store.import_history(&history)?;
+            println!("imported {} entries, {} already present", report.imported, report.skipped);
+            Ok(())
+        }
+    }
+}
+
+fn keys(command: KeysCommand) -> Result<()> {
+    match command {
+        KeysCommand::New { dir, password } => {
+            let info = zb_keys::new_key(&dir, &password.read()?)?;
+            println!("{} {}", info.address, info.path.display());
+        }
+        KeysCommand::Import { dir, private_key_env, password } => {
+            let Ok(raw) = std::env::var(&private_key_env) else {
+                bail!("environment variable {private_key_env} is not set: put the hex private key there");
+            };
+            let key: B256 = raw.trim().parse().wrap_err_with(|| format!("{private_key_env} is not a 32-byte hex key"))?;
+            let info = zb_keys::import_key(&dir, key, &password.read()?)?;
+            println!("{} {}", info.address, info.path.display());
+        }
+        KeysCommand::List { dir } => {
+            for key in zb_keys::list_keys(&dir)? {
+                println!("{} {}", key.address, key.path.display());
+            }
+        }
+    }
+    Ok(())
 }

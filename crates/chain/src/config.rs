@@ -1,0 +1,95 @@
+use alloy::primitives::Address;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ChainError;
+
+/// One chain as an agent follows it. In TOML:
+///
+/// ```toml
+/// name = "home"
+/// chain_id = 1
+/// rpc = ["https://a.example/rpc", "https://b.example/rpc"]
+/// ws = "wss://a.example/ws"
+/// bridge = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+/// finality = { depth = 12 }   # or: finality = "finalized"
+/// rpc_quorum = 2
+/// poll_interval_ms = 1000
+/// start_block = 19000000
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ChainConfig {
+    /// A label for logs and error messages.
+    pub name: String,
+    /// The chain id every endpoint must report.
+    pub chain_id: u64,
+    /// HTTP(S) JSON-RPC endpoints. With `rpc_quorum > 1`, that many must agree on every answer.
+    pub rpc: Vec<String>,
+    /// Websocket endpoint for the new-head subscription; polling is used if absent or failing.
+    #[serde(default)]
+    pub ws: Option<String>,
+    /// The bridge contract: the only address whose logs are read.
+    pub bridge: Address,
+    /// When a block counts as final. Default: 2 blocks deep.
+    #[serde(default)]
+    pub finality: Finality,
+    /// How many endpoints must give identical answers. Default 1.
+    #[serde(default = "default_quorum")]
+    pub rpc_quorum: usize,
+    /// Head polling interval when there is no (working) websocket. Default 1000 ms.
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+    /// The bridge's deployment block: where scans begin.
+    #[serde(default)]
+    pub start_block: u64,
+}
+
+/// The finality rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finality {
+    /// A block is final once `depth` blocks are on top of it: final = latest - depth.
+    Depth(u64),
+    /// The node's `finalized` block tag (proof-of-stake finality).
+    Finalized,
+}
+
+impl Default for Finality {
+    fn default() -> Self {
+        Finality::Depth(2)
+    }
+}
+
+fn default_quorum() -> usize {
+    1
+}
+
+fn default_poll_interval_ms() -> u64 {
+    1000
+}
+
+impl ChainConfig {
+    /// Checks what can be checked without a network.
+    pub fn validate(&self) -> Result<(), ChainError> {
+        let fail = |what: String| Err(ChainError::Config(format!("chain `{}`: {what}", self.name)));
+        if self.rpc.is_empty() {
+            return fail("`rpc` is empty: list at least one HTTP endpoint".into());
+        }
+        if self.rpc_quorum == 0 {
+            return fail("`rpc_quorum` is 0: set it to at least 1".into());
+        }
+        if self.rpc_quorum > self.rpc.len() {
+            return fail(format!(
+                "`rpc_quorum` is {} but only {} endpoint(s) are listed in `rpc`: add endpoints or lower the quorum",
+                self.rpc_quorum,
+                self.rpc.len()
+            ));
+        }
+        if self.poll_interval_ms == 0 {
+            return fail("`poll_interval_ms` is 0: set a polling interval of at least 1 ms (1000 is typical)".into());
+        }
+        if self.bridge == Address::ZERO {
+            return fail("`bridge` is the zero address: set the deployed ZeroBridge address".into());
+        }
+        Ok(())
+    }
+}

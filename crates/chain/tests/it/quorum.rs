@@ -1,0 +1,89 @@
+use alloy::sol_types::SolEvent;
+use zb_chain::{ChainError, Finality, Follower};
+use zb_protocol::bindings::bridge::ZeroBridge;
+
+use crate::anvil::Anvil;
+use crate::bridge::Bridge;
+use crate::proxy::{Lie, Proxy};
+
+async fn follower(anvil: &Anvil, bridge: &Bridge, rpc: Vec<String>, quorum: usize) -> Follower {
+    let mut config = anvil.config(bridge.address, Finality::Depth(1));
+    config.rpc = rpc;
+    config.rpc_quorum = quorum;
+    Follower::connect(config).await.expect("connect")
+}
+
+#[tokio::test]
+async fn a_lying_endpoint_is_caught_by_the_quorum() {
+    let anvil = Anvil::start(31337, &[]).await;
+    let bridge = Bridge::deploy(&anvil).await;
+    bridge.send(7).await;
+    bridge.send(8).await;
+    anvil.mine(1).await;
+
+    let honest = follower(&anvil, &bridge, vec![anvil.http()], 1).await;
+    let fin = honest.finalized().await.expect("finalized");
+    let truth = honest.sent_messages(0, fin.number).await.expect("honest scan");
+    assert_eq!(truth.len(), 2);
+
+    // A transparent proxy agrees with the node: quorum 2 passes.
+    let mirror = Proxy::start(&anvil.http(), Lie::None).await;
+    let two = follower(&anvil, &bridge, vec![anvil.http(), mirror.url.clone()], 2).await;
+    assert_eq!(two.finalized().await.expect("finalized"), fin);
+    assert_eq!(two.sent_messages(0, fin.number).await.expect("agreeing scan"), truth);
+
+    for lie in [Lie::ForgeLogData, Lie::DropLastLog] {
+        let liar = Proxy::start(&anvil.http(), lie).await;
+
+        // Alone, the liar would be believed: the proxy really forges.
+        let fooled = follower(&anvil, &bridge, vec![liar.url.clone()], 1).await;
+        let forged = fooled.sent_messages(0, fin.number).await;
+        assert!(forged.map(|m| m != truth).unwrap_or(true), "{lie:?} changes the answer");
+
+        for rpc in [
+            vec![anvil.http(), liar.url.clone()],
+            vec![liar.url.clone(), anvil.http()],
+            vec![anvil.http(), mirror.url.clone(), liar.url.clone()],
+        ] {
+            let guarded = follower(&anvil, &bridge, rpc, 2).await;
+            match guarded.sent_messages(0, fin.number).await {
+                Err(ChainError::RpcDisagreement { what }) => assert!(what.contains("logs"), "{what}"),
+                other => panic!("{lie:?}: expected RpcDisagreement, got {other:?}"),
+            }
+            let raw = guarded.bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, 0, fin.number).await;
+            assert!(matches!(raw, Err(ChainError::RpcDisagreement { .. })), "{lie:?}: {raw:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn endpoints_disagreeing_on_the_final_block_are_refused() {
+    let anvil = Anvil::start(31337, &[]).await;
+    let bridge = Bridge::deploy(&anvil).await;
+    let liar = Proxy::start(&anvil.http(), Lie::ForgeBlockHash).await;
+    let guarded = follower(&anvil, &bridge, vec![anvil.http(), liar.url.clone()], 2).await;
+    match guarded.finalized().await {
+        Err(ChainError::RpcDisagreement { what }) => assert!(what.contains("hash"), "{what}"),
+        other => panic!("expected RpcDisagreement, got {other:?}"),
+    }
+    assert!(matches!(guarded.block_ref(1).await, Err(ChainError::RpcDisagreement { .. })));
+    // No final block agreed, so no logs either.
+    assert!(matches!(guarded.sent_messages(0, 0).await, Err(ChainError::RpcDisagreement { .. })));
+}
+
+#[tokio::test]
+async fn a_dead_endpoint_fails_the_quorum_but_not_a_smaller_one() {
+    let anvil = Anvil::start(31337, &[]).await;
+    let bridge = Bridge::deploy(&anvil).await;
+    let doomed = Anvil::start(31337, &[]).await;
+    let mut config = anvil.config(bridge.address, Finality::Depth(0));
+    config.rpc = vec![anvil.http(), doomed.http()];
+    config.rpc_quorum = 2;
+    let strict = Follower::connect(config.clone()).await.expect("connect");
+    config.rpc_quorum = 1;
+    let lenient = Follower::connect(config).await.expect("connect");
+    drop(doomed);
+    assert!(matches!(strict.finalized().await, Err(ChainError::Rpc(_))));
+    let fin = lenient.finalized().await.expect("one endpoint suffices");
+    assert_eq!(fin.number, anvil.latest().await);
+}

@@ -1,0 +1,198 @@
+//! The relayer agent: permissionless and untrusted. For each lane it follows the source bridge,
+//! fetches checkpoint signatures from validator APIs, verifies each one locally, and delivers
+//! batches to the destination bridge with nonce management, fee bumping and a persistent queue.
+
+pub mod config;
+mod lane;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::B256;
+use alloy::signers::local::PrivateKeySigner;
+use axum::extract::State as AxumState;
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Serialize;
+use zb_chain::Follower;
+use zb_store::Store;
+
+pub use config::{ConfigError, KeyConfig, RelayLane, RelayerConfig};
+use lane::{LaneRelayer, Tick};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayerError {
+    #[error("config: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Chain(#[from] zb_chain::ChainError),
+    #[error(transparent)]
+    Store(#[from] zb_store::StoreError),
+    #[error("rpc: {0}")]
+    Rpc(String),
+    #[error("protocol: {0}")]
+    Protocol(String),
+    #[error("signing the transaction failed: {0}")]
+    Sign(String),
+    #[error("lane {lane}: the destination expects validator set {hash}, which no bridge event carries")]
+    UnknownValidatorSet { lane: B256, hash: B256 },
+    #[error("lane {lane}: delivery would revert ({reason}); not submitted")]
+    Simulation { lane: B256, reason: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// Per-lane progress, served on /v1/health.
+#[derive(Debug, Default)]
+pub struct Status {
+    lanes: Mutex<BTreeMap<B256, LaneProgress>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaneProgress {
+    pub source_height: u64,
+    pub delivered: u64,
+    pub last_error: Option<String>,
+}
+
+impl Status {
+    fn update(&self, lane: B256, source_height: u64, delivered: u64) {
+        if let Ok(mut lanes) = self.lanes.lock() {
+            let entry = lanes.entry(lane).or_default();
+            entry.source_height = source_height;
+            entry.delivered = delivered;
+            entry.last_error = None;
+        }
+    }
+
+    fn error(&self, lane: B256, error: String) {
+        if let Ok(mut lanes) = self.lanes.lock() {
+            lanes.entry(lane).or_default().last_error = Some(error);
+        }
+    }
+
+    fn snapshot(&self) -> BTreeMap<B256, LaneProgress> {
+        self.lanes.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Clone)]
+struct HttpState {
+    status: Arc<Status>,
+    metrics: PrometheusHandle,
+}
+
+/// Runs the relayer until `shutdown` resolves.
+pub async fn run(
+    config: RelayerConfig,
+    signer: PrivateKeySigner,
+    metrics: PrometheusHandle,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), RelayerError> {
+    config.validate().map_err(|e| RelayerError::Config(e.to_string()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| RelayerError::Config(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
+    let store = Arc::new(Store::open(&config.data_dir.join("relayer.sqlite"))?);
+    let status = Arc::new(Status::default());
+    let relayer = signer.address();
+    let wallet = EthereumWallet::from(signer);
+    tracing::info!(%relayer, lanes = config.lanes.len(), validators = config.validators.len(), "relayer starting");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for lane in &config.lanes {
+        let (Some(source), Some(destination)) = (config.chain(&lane.source), config.chain(&lane.destination)) else {
+            return Err(RelayerError::Config(format!("lane {} names an unknown chain", lane.lane)));
+        };
+        let (source, destination) = (source.clone(), destination.clone());
+        let (lane_id, store, status, wallet, validators) =
+            (lane.lane, store.clone(), status.clone(), wallet.clone(), config.validators.clone());
+        let (max_gas, max_messages) = (config.max_batch_gas, config.max_batch_messages);
+        let timeout = Duration::from_secs(config.confirmation_timeout_secs);
+        tasks.spawn(async move {
+            let poll = Duration::from_millis(destination.poll_interval_ms.clamp(100, 5_000));
+            let (source, destination) = loop {
+                match (Follower::connect(source.clone()).await, Follower::connect(destination.clone()).await) {
+                    (Ok(s), Ok(d)) => break (s, d),
+                    (Err(e), _) | (_, Err(e)) => {
+                        tracing::warn!(lane = %lane_id, error = %e, "chains not reachable yet; retrying");
+                        status.error(lane_id, e.to_string());
+                        tokio::time::sleep(poll).await;
+                    }
+                }
+            };
+            let mut heads = source.new_heads();
+            let mut relayer = LaneRelayer::new(
+                lane_id, source, destination, wallet, relayer, validators, store, status.clone(), max_gas,
+                max_messages, timeout,
+            )?;
+            let mut backoff = poll;
+            loop {
+                match relayer.tick().await {
+                    Ok(Tick::Submitted) => {
+                        backoff = poll;
+                        continue;
+                    }
+                    Ok(_) => backoff = poll,
+                    Err(e) => {
+                        metrics::counter!("zb_relayer_errors_total", "lane" => lane_id.to_string()).increment(1);
+                        tracing::warn!(lane = %lane_id, error = %e, retry_in = ?backoff, "relay step failed");
+                        status.error(lane_id, e.to_string());
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                        continue;
+                    }
+                }
+                tokio::select! {
+                    _ = heads.changed() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), RelayerError>(())
+        });
+    }
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| RelayerError::Listen { addr: config.listen, source })?;
+    let app = Router::new()
+        .route("/v1/health", get(health))
+        .route("/metrics", get(render_metrics))
+        .with_state(HttpState { status, metrics });
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    tokio::select! {
+        served = server => served.map_err(|source| RelayerError::Listen { addr: config.listen, source }),
+        Some(finished) = tasks.join_next() => match finished {
+            Ok(result) => result,
+            Err(e) => Err(RelayerError::Config(format!("lane task failed: {e}"))),
+        },
+    }
+}
+
+async fn health(AxumState(state): AxumState<HttpState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "lanes": state.status.snapshot() }))
+}
+
+async fn render_metrics(AxumState(state): AxumState<HttpState>) -> String {
+    state.metrics.render()
+}
+
+/// Loads the relayer's paying key as configured.
+pub fn load_signer(key: &KeyConfig) -> Result<PrivateKeySigner, RelayerError> {
+    if let Some(var) = &key.private_key_env {
+        let raw = std::env::var(var).map_err(|_| RelayerError::Config(format!("environment variable {var} is not set")))?;
+        return raw.trim().parse().map_err(|e| RelayerError::Config(format!("{var}: not a private key: {e}")));
+    }
+    let path = key.keystore.as_ref().ok_or_else(|| RelayerError::Config("[key] keystore missing".into()))?;
+    let source = match (&key.password_file, &key.password_env) {
+        (Some(file), _) => zb_keys::PasswordSource::File(file.clone()),
+        (None, Some(var)) => zb_keys::PasswordSource::Env(var.clone()),
+        (None, None) => zb_keys::PasswordSource::Env("ZB_KEYSTORE_PASSWORD".into()),
+    };
+    let password = source.read().map_err(|e| RelayerError::Config(e.to_string()))?;
+    zb_keys::load_key(path, &password).map_err(|e| RelayerError::Config(e.to_string()))
+}

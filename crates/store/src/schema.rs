@@ -1,0 +1,74 @@
+//! Tables and their versioning. The `schema_version` table holds one row; `open` creates the
+//! tables of version 1 in an empty file and refuses a file of a newer version.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::StoreError;
+
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+const VERSION_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS schema_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);";
+
+const V1: &str = "
+-- Slashing protection: every (lane, sequence) this validator ever agreed to sign.
+CREATE TABLE signing_history (
+    lane        BLOB    NOT NULL CHECK (length(lane) = 32),
+    sequence    INTEGER NOT NULL CHECK (sequence >= 0),
+    accumulator BLOB    NOT NULL CHECK (length(accumulator) = 32),
+    signed_at   INTEGER NOT NULL,
+    PRIMARY KEY (lane, sequence)
+) WITHOUT ROWID;
+
+-- Signatures the validator serves over its API.
+CREATE TABLE signed_checkpoints (
+    lane        BLOB    NOT NULL CHECK (length(lane) = 32),
+    sequence    INTEGER NOT NULL CHECK (sequence >= 0),
+    accumulator BLOB    NOT NULL CHECK (length(accumulator) = 32),
+    signer      BLOB    NOT NULL CHECK (length(signer) = 20),
+    signature   BLOB    NOT NULL CHECK (length(signature) = 65),
+    PRIMARY KEY (lane, sequence)
+) WITHOUT ROWID;
+
+-- The relayer's deliver transactions.
+CREATE TABLE submissions (
+    tx_hash                  BLOB    NOT NULL PRIMARY KEY CHECK (length(tx_hash) = 32),
+    lane                     BLOB    NOT NULL CHECK (length(lane) = 32),
+    from_sequence            INTEGER NOT NULL CHECK (from_sequence >= 0),
+    to_sequence              INTEGER NOT NULL CHECK (to_sequence >= 0),
+    nonce                    INTEGER NOT NULL CHECK (nonce >= 0),
+    max_fee_per_gas          TEXT    NOT NULL,
+    max_priority_fee_per_gas TEXT    NOT NULL,
+    status                   TEXT    NOT NULL CHECK (status IN ('pending', 'confirmed', 'replaced', 'failed')),
+    created_at               INTEGER NOT NULL CHECK (created_at >= 0)
+) WITHOUT ROWID;
+CREATE INDEX submissions_by_lane_status ON submissions (lane, status, nonce);
+";
+
+/// Brings the file to [`SCHEMA_VERSION`] inside one exclusive transaction, so two processes
+/// opening a new file at once cannot both create it.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    tx.execute_batch(VERSION_TABLE)?;
+    let version: Option<i64> =
+        tx.query_row("SELECT version FROM schema_version WHERE id = 1", [], |row| row.get(0)).optional()?;
+    match version {
+        None => {
+            tx.execute_batch(V1)?;
+            tx.execute("INSERT INTO schema_version (id, version) VALUES (1, ?1)", [SCHEMA_VERSION])?;
+        }
+        Some(SCHEMA_VERSION) => {}
+        Some(v) if v > SCHEMA_VERSION => {
+            return Err(StoreError::UnsupportedFormat(format!(
+                "database schema version {v} is newer than this build supports ({SCHEMA_VERSION}); \
+                 run the zerobridge release that wrote it, or a newer one"
+            )));
+        }
+        Some(v) => return Err(StoreError::Corrupt(format!("schema_version holds {v}, which was never released"))),
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,49 @@
+use rusqlite::Connection;
+use zb_store::{Store, StoreError};
+
+use crate::{acc, lane};
+
+#[test]
+fn creates_a_wal_database_with_a_schema_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("agent.sqlite");
+    let store = Store::open(&path).expect("open");
+    assert_eq!(store.path(), path);
+    store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
+
+    let raw = Connection::open(&path).expect("raw open");
+    let mode: String = raw.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("journal_mode");
+    assert_eq!(mode, "wal");
+    let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
+    assert_eq!(version, 1);
+    let tables: Vec<String> = raw
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(tables, ["schema_version", "signed_checkpoints", "signing_history", "submissions"]);
+    let rows: i64 = raw.query_row("SELECT count(*) FROM signing_history", [], |r| r.get(0)).expect("count");
+    assert_eq!(rows, 1);
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("agent.sqlite");
+    drop(Store::open(&path).expect("open"));
+    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 2", []).expect("bump");
+    assert!(matches!(Store::open(&path), Err(StoreError::UnsupportedFormat(_))));
+}
+
+#[test]
+fn refuses_a_file_that_is_not_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keystore.json");
+    std::fs::write(&path, vec![b'{'; 4096]).expect("write");
+    match Store::open(&path) {
+        Err(StoreError::Corrupt(message)) => assert!(message.contains("not an SQLite database"), "{message}"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
