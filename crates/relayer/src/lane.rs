@@ -193,8 +193,9 @@ impl LaneRelayer {
     /// The full set bytes whose hash the destination stores, from the bridges' events.
     async fn validator_set(&mut self, hash: B256) -> Result<ValidatorSet, RelayerError> {
         if !self.sets.contains_key(&hash) {
+            // Only final events count: a set installed in a block that can still reorg is not trusted.
             let dst = &self.destination;
-            let latest = dst.provider().get_block_number().await.map_err(rpc)?;
+            let latest = dst.finalized().await?.number;
             for log in dst
                 .bridge_logs(ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH, dst.config().start_block, latest)
                 .await?
@@ -206,7 +207,7 @@ impl LaneRelayer {
                 }
             }
             let src = &self.source;
-            let latest = src.provider().get_block_number().await.map_err(rpc)?;
+            let latest = src.finalized().await?.number;
             for log in src
                 .bridge_logs(ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH, src.config().start_block, latest)
                 .await?

@@ -17,6 +17,8 @@ pub struct Anvil {
     child: Child,
     pub port: u16,
     pub chain_id: u64,
+    /// One signing provider per node, so that its nonce cache is the only one.
+    wallet: std::sync::OnceLock<(DynProvider, Address)>,
 }
 
 fn binary() -> String {
@@ -40,7 +42,7 @@ impl Anvil {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start anvil at {}: {e} (run npm install in /work/main)", binary()));
-            let anvil = Anvil { child, port, chain_id };
+            let anvil = Anvil { child, port, chain_id, wallet: Default::default() };
             if wait_for_rpc(&anvil.http(), Duration::from_secs(10)).await.is_ok() {
                 return anvil;
             }
@@ -59,13 +61,17 @@ impl Anvil {
 
     /// A provider signing with anvil's first dev account.
     pub fn wallet(&self) -> (DynProvider, Address) {
-        let signer: PrivateKeySigner = DEV_KEY.parse().expect("dev key");
-        let address = signer.address();
-        let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(self.http().parse().expect("url"))
-            .erased();
-        (provider, address)
+        self.wallet
+            .get_or_init(|| {
+                let signer: PrivateKeySigner = DEV_KEY.parse().expect("dev key");
+                let address = signer.address();
+                let provider = ProviderBuilder::new()
+                    .wallet(EthereumWallet::from(signer))
+                    .connect_http(self.http().parse().expect("url"))
+                    .erased();
+                (provider, address)
+            })
+            .clone()
     }
 
     pub fn reader(&self) -> DynProvider {
