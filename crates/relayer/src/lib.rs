@@ -45,6 +45,9 @@ pub enum RelayerError {
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
+/// How soon a lane waiting for signatures or a receipt looks again.
+const RETRY_SOON: Duration = Duration::from_millis(200);
+
 /// Per-lane progress, served on /v1/health.
 #[derive(Debug, Default)]
 pub struct Status {
@@ -136,7 +139,13 @@ pub async fn run(
                         backoff = poll;
                         continue;
                     }
-                    Ok(_) => backoff = poll,
+                    // Signatures or a receipt are on their way: look again soon, not a block later.
+                    Ok(Tick::Waiting) => {
+                        backoff = poll;
+                        tokio::time::sleep(RETRY_SOON).await;
+                        continue;
+                    }
+                    Ok(Tick::Idle) => backoff = poll,
                     Err(e) => {
                         metrics::counter!("zb_relayer_errors_total", "lane" => lane_id.to_string()).increment(1);
                         tracing::warn!(lane = %lane_id, error = %e, retry_in = ?backoff, "relay step failed");
