@@ -17,6 +17,7 @@ use crate::error::ChainError;
 /// start_block = 19000000
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     /// A label for logs and error messages.
     pub name: String,
@@ -88,7 +89,9 @@ impl ChainConfig {
             return fail("`poll_interval_ms` is 0: set a polling interval of at least 1 ms (1000 is typical)".into());
         }
         if self.bridge == Address::ZERO {
-            return fail("`bridge` is the zero address: set the deployed ZeroBridge address".into());
+            return fail(
+                "`bridge` is the zero address: set the deployed ZeroBridge address".into(),
+            );
         }
         Ok(())
     }

@@ -61,7 +61,14 @@ impl std::fmt::Debug for Follower {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Follower")
             .field("chain", &self.config.name)
-            .field("endpoints", &self.endpoints.iter().map(|e| e.label.as_str()).collect::<Vec<_>>())
+            .field(
+                "endpoints",
+                &self
+                    .endpoints
+                    .iter()
+                    .map(|e| e.label.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -122,8 +129,12 @@ pub(crate) async fn timed<T, E: std::fmt::Display>(
 }
 
 fn http_provider(url: &str) -> Result<DynProvider, ChainError> {
-    let parsed = Url::parse(url)
-        .map_err(|e| ChainError::Config(format!("rpc endpoint {} is not a valid URL: {e}", redact(url))))?;
+    let parsed = Url::parse(url).map_err(|e| {
+        ChainError::Config(format!(
+            "rpc endpoint {} is not a valid URL: {e}",
+            redact(url)
+        ))
+    })?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         return Err(ChainError::Config(format!(
             "rpc endpoint {} must be http:// or https:// (put websocket URLs in `ws`)",
@@ -164,8 +175,11 @@ pub fn decode_sent_message(log: &Log, bridge: Address) -> Result<SentMessage, Ch
             log.inner.address
         )));
     }
-    let event = ZeroBridge::MessageSent::decode_raw_log_validate(log.inner.data.topics(), &log.inner.data.data)
-        .map_err(|e| ChainError::Decode(format!("MessageSent log is malformed: {e}")))?;
+    let event = ZeroBridge::MessageSent::decode_raw_log_validate(
+        log.inner.data.topics(),
+        &log.inner.data.data,
+    )
+    .map_err(|e| ChainError::Decode(format!("MessageSent log is malformed: {e}")))?;
     if event.message.sequence != event.sequence {
         return Err(ChainError::Decode(format!(
             "MessageSent indexed sequence {} differs from the message's sequence {}",
@@ -189,7 +203,8 @@ fn log_position(log: &Log) -> Result<(u64, B256, B256, u64), ChainError> {
     Ok((
         log.block_number.ok_or_else(|| missing("blockNumber"))?,
         log.block_hash.ok_or_else(|| missing("blockHash"))?,
-        log.transaction_hash.ok_or_else(|| missing("transactionHash"))?,
+        log.transaction_hash
+            .ok_or_else(|| missing("transactionHash"))?,
         log.log_index.ok_or_else(|| missing("logIndex"))?,
     ))
 }
@@ -242,12 +257,23 @@ impl Follower {
         config.validate()?;
         let mut endpoints = Vec::with_capacity(config.rpc.len());
         for url in &config.rpc {
-            endpoints.push(Endpoint { label: redact(url), provider: http_provider(url)? });
+            endpoints.push(Endpoint {
+                label: redact(url),
+                provider: http_provider(url)?,
+            });
         }
-        let ids = join_all(endpoints.iter().map(|e| timed("eth_chainId", &e.label, e.provider.get_chain_id()))).await;
+        let ids = join_all(
+            endpoints
+                .iter()
+                .map(|e| timed("eth_chainId", &e.label, e.provider.get_chain_id())),
+        )
+        .await;
         for (endpoint, id) in endpoints.iter().zip(ids) {
             let found = id.map_err(|e| {
-                ChainError::Rpc(format!("chain `{}`: cannot reach endpoint: {e}; is the node up and the URL right?", config.name))
+                ChainError::Rpc(format!(
+                    "chain `{}`: cannot reach endpoint: {e}; is the node up and the URL right?",
+                    config.name
+                ))
             })?;
             if found != config.chain_id {
                 return Err(ChainError::WrongChainId {
@@ -258,7 +284,10 @@ impl Follower {
                 });
             }
         }
-        Ok(Follower { config: Arc::new(config), endpoints: endpoints.into() })
+        Ok(Follower {
+            config: Arc::new(config),
+            endpoints: endpoints.into(),
+        })
     }
 
     pub fn config(&self) -> &ChainConfig {
@@ -290,11 +319,16 @@ impl Follower {
         (0..self.endpoints.len()).collect()
     }
 
-    async fn head_at(endpoint: &Endpoint, block: BlockNumberOrTag) -> Result<Option<BlockRef>, ChainError> {
+    async fn head_at(
+        endpoint: &Endpoint,
+        block: BlockNumberOrTag,
+    ) -> Result<Option<BlockRef>, ChainError> {
         let head: Option<RpcHead> = timed(
             "eth_getBlockByNumber",
             &endpoint.label,
-            endpoint.provider.raw_request(Cow::Borrowed("eth_getBlockByNumber"), (block, false)),
+            endpoint
+                .provider
+                .raw_request(Cow::Borrowed("eth_getBlockByNumber"), (block, false)),
         )
         .await?;
         let Some(head) = head else { return Ok(None) };
@@ -307,49 +341,73 @@ impl Follower {
                 endpoint.label
             )));
         }
-        let hash = head
-            .hash
-            .ok_or_else(|| ChainError::Rpc(format!("{} returned block {number} without a hash", endpoint.label)))?;
+        let hash = head.hash.ok_or_else(|| {
+            ChainError::Rpc(format!(
+                "{} returned block {number} without a hash",
+                endpoint.label
+            ))
+        })?;
         Ok(Some(BlockRef { number, hash }))
     }
 
     /// One endpoint's own newest final block: number, and the hash when it came for free.
-    async fn endpoint_final(endpoint: &Endpoint, finality: Finality) -> Result<(u64, Option<B256>), ChainError> {
+    async fn endpoint_final(
+        endpoint: &Endpoint,
+        finality: Finality,
+    ) -> Result<(u64, Option<B256>), ChainError> {
         match finality {
             Finality::Depth(depth) => {
-                let latest = timed("eth_blockNumber", &endpoint.label, endpoint.provider.get_block_number()).await?;
+                let latest = timed(
+                    "eth_blockNumber",
+                    &endpoint.label,
+                    endpoint.provider.get_block_number(),
+                )
+                .await?;
                 Ok((latest.saturating_sub(depth), None))
             }
-            Finality::Finalized => match Self::head_at(endpoint, BlockNumberOrTag::Finalized).await? {
-                Some(b) => Ok((b.number, Some(b.hash))),
-                None => Err(ChainError::Rpc(format!(
-                    "{} has no `finalized` block; the chain may not support the tag: use `finality = {{ depth = N }}`",
-                    endpoint.label
-                ))),
-            },
+            Finality::Finalized => {
+                match Self::head_at(endpoint, BlockNumberOrTag::Finalized).await? {
+                    Some(b) => Ok((b.number, Some(b.hash))),
+                    None => Err(ChainError::Rpc(format!(
+                        "{} has no `finalized` block; the chain may not support the tag: use `finality = {{ depth = N }}`",
+                        endpoint.label
+                    ))),
+                }
+            }
         }
     }
 
     async fn final_view(&self) -> Result<FinalView, ChainError> {
         let quorum = self.config.rpc_quorum;
         let finality = self.config.finality;
-        let answers = self.ask(&self.all(), |_, e| async move { Self::endpoint_final(&e, finality).await }).await;
+        let answers = self
+            .ask(&self.all(), |_, e| async move {
+                Self::endpoint_final(&e, finality).await
+            })
+            .await;
         let finals = need_quorum("final block", quorum, answers, &self.endpoints)?;
         // The quorum-th highest final number: at least `quorum` endpoints consider it final, and a
         // lagging minority cannot hold the chain back.
         let mut numbers: Vec<u64> = finals.iter().map(|(_, (n, _))| *n).collect();
         numbers.sort_unstable_by(|a, b| b.cmp(a));
         let candidate = numbers[quorum - 1];
-        let eligible: Vec<usize> = finals.iter().filter(|(_, (n, _))| *n >= candidate).map(|(i, _)| *i).collect();
-        let known: Vec<(usize, Option<B256>)> =
-            finals.iter().map(|(i, (n, h))| (*i, if *n == candidate { *h } else { None })).collect();
+        let eligible: Vec<usize> = finals
+            .iter()
+            .filter(|(_, (n, _))| *n >= candidate)
+            .map(|(i, _)| *i)
+            .collect();
+        let known: Vec<(usize, Option<B256>)> = finals
+            .iter()
+            .map(|(i, (n, h))| (*i, if *n == candidate { *h } else { None }))
+            .collect();
         let answers = self
             .ask(&eligible, |i, e| {
                 let cached = known.iter().find(|(k, _)| *k == i).and_then(|(_, h)| *h);
                 async move {
                     match cached {
                         Some(hash) => Ok(hash),
-                        None => match Self::head_at(&e, BlockNumberOrTag::Number(candidate)).await? {
+                        None => match Self::head_at(&e, BlockNumberOrTag::Number(candidate)).await?
+                        {
                             Some(b) => Ok(b.hash),
                             None => Err(ChainError::Rpc(format!(
                                 "{} does not have block {candidate}, which it reported final",
@@ -360,10 +418,20 @@ impl Follower {
                 }
             })
             .await;
-        let hashes = need_quorum(&format!("hash of final block {candidate}"), quorum, answers, &self.endpoints)?;
-        let hash = self.agree(&format!("hash of final block {candidate}"), &hashes, |h| format!("{h}"))?;
+        let hashes = need_quorum(
+            &format!("hash of final block {candidate}"),
+            quorum,
+            answers,
+            &self.endpoints,
+        )?;
+        let hash = self.agree(&format!("hash of final block {candidate}"), &hashes, |h| {
+            format!("{h}")
+        })?;
         Ok(FinalView {
-            agreed: BlockRef { number: candidate, hash },
+            agreed: BlockRef {
+                number: candidate,
+                hash,
+            },
             per_endpoint: finals.iter().map(|(i, (n, _))| (*i, *n)).collect(),
         })
     }
@@ -408,7 +476,9 @@ impl Follower {
             .ask(&self.all(), |_, e| async move {
                 Self::head_at(&e, BlockNumberOrTag::Number(number))
                     .await?
-                    .ok_or_else(|| ChainError::Rpc(format!("{} does not have block {number}", e.label)))
+                    .ok_or_else(|| {
+                        ChainError::Rpc(format!("{} does not have block {number}", e.label))
+                    })
             })
             .await;
         let what = format!("block {number}");
@@ -420,14 +490,23 @@ impl Follower {
     /// by (block, log index), decoded. `to` must be final ([`ChainError::NotFinalYet`]). With
     /// `rpc_quorum > 1` the endpoints' answers must be identical.
     pub async fn sent_messages(&self, from: u64, to: u64) -> Result<Vec<SentMessage>, ChainError> {
-        let logs = self.bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, from, to).await?;
-        logs.iter().map(|log| decode_sent_message(log, self.config.bridge)).collect()
+        let logs = self
+            .bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, from, to)
+            .await?;
+        logs.iter()
+            .map(|log| decode_sent_message(log, self.config.bridge))
+            .collect()
     }
 
     /// Raw logs of the bridge with `topic0 == event` in `[from, to]` (final blocks only), ordered
     /// by (block, log index), with the same quorum rule. Logs of any other address or event are
     /// dropped whatever an endpoint returns.
-    pub async fn bridge_logs(&self, event: B256, from: u64, to: u64) -> Result<Vec<Log>, ChainError> {
+    pub async fn bridge_logs(
+        &self,
+        event: B256,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>, ChainError> {
         if from > to {
             return Ok(Vec::new());
         }
@@ -437,7 +516,12 @@ impl Follower {
         }
         // Only endpoints that themselves consider `to` final: a lagging node would answer
         // "no logs" for blocks it has not seen.
-        let eligible: Vec<usize> = view.per_endpoint.iter().filter(|(_, n)| *n >= to).map(|(i, _)| *i).collect();
+        let eligible: Vec<usize> = view
+            .per_endpoint
+            .iter()
+            .filter(|(_, n)| *n >= to)
+            .map(|(i, _)| *i)
+            .collect();
         let mut out = Vec::new();
         let mut start = from;
         loop {
@@ -451,9 +535,19 @@ impl Follower {
         Ok(out)
     }
 
-    async fn logs_chunk(&self, eligible: &[usize], event: B256, from: u64, to: u64) -> Result<Vec<Log>, ChainError> {
+    async fn logs_chunk(
+        &self,
+        eligible: &[usize],
+        event: B256,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>, ChainError> {
         let bridge = self.config.bridge;
-        let filter = Filter::new().address(bridge).event_signature(event).from_block(from).to_block(to);
+        let filter = Filter::new()
+            .address(bridge)
+            .event_signature(event)
+            .from_block(from)
+            .to_block(to);
         let answers = self
             .ask(eligible, |_, e| {
                 let filter = filter.clone();
@@ -501,11 +595,17 @@ fn clean_logs(
             continue;
         }
         if log.removed {
-            return Err(ChainError::Rpc(format!("{label} returned a removed (reorged) log in a final range")));
+            return Err(ChainError::Rpc(format!(
+                "{label} returned a removed (reorged) log in a final range"
+            )));
         }
         let key = log_key(&log)?;
         if key.block_number < from || key.block_number > to {
-            tracing::warn!(endpoint = label, block = key.block_number, "eth_getLogs returned a log outside the block range; ignored");
+            tracing::warn!(
+                endpoint = label,
+                block = key.block_number,
+                "eth_getLogs returned a log outside the block range; ignored"
+            );
             continue;
         }
         kept.push((key, log));
@@ -513,7 +613,9 @@ fn clean_logs(
     kept.sort_by_key(|(k, _)| (k.block_number, k.log_index));
     for pair in kept.windows(2) {
         let (a, b) = (&pair[0].0, &pair[1].0);
-        if a.block_number == b.block_number && (a.log_index == b.log_index || a.block_hash != b.block_hash) {
+        if a.block_number == b.block_number
+            && (a.log_index == b.log_index || a.block_hash != b.block_hash)
+        {
             return Err(ChainError::Rpc(format!(
                 "{label} returned inconsistent logs for block {} (duplicate log index or two block hashes)",
                 a.block_number
@@ -540,7 +642,10 @@ fn describe_difference(a: &[LogKey], b: &[LogKey]) -> String {
             } else {
                 "topics or position"
             };
-            return format!("first difference in block {} log index {}: {field}", x.block_number, x.log_index);
+            return format!(
+                "first difference in block {} log index {}: {field}",
+                x.block_number, x.log_index
+            );
         }
     }
     "same logs".to_string()

@@ -20,5 +20,7 @@ mod reorg;
 
 pub use config::{ChainConfig, Finality};
 pub use error::ChainError;
-pub use follower::{BlockRef, Follower, MAX_LOG_RANGE, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc};
+pub use follower::{
+    BlockRef, Follower, MAX_LOG_RANGE, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc,
+};
 pub use reorg::ReorgGuard;

@@ -103,6 +103,9 @@ impl RelayerConfig {
                 }
             }
         }
+        for chain in &self.chains {
+            chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
         let key = &self.key;
         if key.keystore.is_some() == key.private_key_env.is_some() {
             return Err(ConfigError::Invalid("[key]: set exactly one of keystore or private_key_env".into()));

@@ -304,6 +304,13 @@ impl LaneRelayer {
                 self.store.mark_submission(submission.tx_hash, SubmissionStatus::Replaced)?;
                 continue;
             }
+            // Its nonce was used by another transaction (a replaced original, another process
+            // with this key): this submission can never be mined, so stop waiting for it.
+            let mined_nonce = self.provider.get_transaction_count(self.relayer).latest().await.map_err(rpc)?;
+            if mined_nonce > submission.nonce {
+                self.store.mark_submission(submission.tx_hash, SubmissionStatus::Replaced)?;
+                continue;
+            }
             let age = now().saturating_sub(submission.created_at);
             if age >= self.confirmation_timeout.as_secs() {
                 result = Pending::Replace(submission);

@@ -120,6 +120,9 @@ pub async fn run(
             let (source, destination) = loop {
                 match (Follower::connect(source.clone()).await, Follower::connect(destination.clone()).await) {
                     (Ok(s), Ok(d)) => break (s, d),
+                    // A wrong chain id is a configuration error: retrying cannot fix it.
+                    (Err(e @ zb_chain::ChainError::WrongChainId { .. }), _)
+                    | (_, Err(e @ zb_chain::ChainError::WrongChainId { .. })) => return Err(e.into()),
                     (Err(e), _) | (_, Err(e)) => {
                         tracing::warn!(lane = %lane_id, error = %e, "chains not reachable yet; retrying");
                         status.error(lane_id, e.to_string());
@@ -182,8 +185,15 @@ pub async fn run(
     }
 }
 
-async fn health(AxumState(state): AxumState<HttpState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "lanes": state.status.snapshot() }))
+async fn health(AxumState(state): AxumState<HttpState>) -> (axum::http::StatusCode, Json<serde_json::Value>) {
+    let lanes = state.status.snapshot();
+    let failing = lanes.values().any(|l| l.last_error.is_some());
+    let (code, status) = if failing {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "degraded")
+    } else {
+        (axum::http::StatusCode::OK, "ok")
+    };
+    (code, Json(serde_json::json!({ "status": status, "lanes": lanes })))
 }
 
 async fn render_metrics(AxumState(state): AxumState<HttpState>) -> String {

@@ -72,6 +72,9 @@ impl ValidatorConfig {
                 )));
             }
         }
+        for chain in &self.chains {
+            chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
         if self.password_env.is_some() && self.password_file.is_some() {
             return Err(ConfigError::Invalid("set password_env or password_file, not both".into()));
         }

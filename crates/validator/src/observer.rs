@@ -42,7 +42,9 @@ pub(crate) async fn follow_chain(state: Arc<State>, config: ChainConfig, lanes: 
                 tracing::error!(%chain, number, %expected, %found, "{reason}");
                 metrics::gauge!("zb_validator_halted", "chain" => chain.clone()).set(1.0);
                 halt(&state, &lanes, &reason);
-                return Ok(());
+                // Stay up: the API keeps serving what was signed and reports the halt (health
+                // 503, the gauge) until an operator investigates and restarts the validator.
+                std::future::pending::<()>().await;
             }
             Err(e) => {
                 metrics::counter!("zb_validator_errors_total", "chain" => chain.clone()).increment(1);

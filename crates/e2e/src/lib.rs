@@ -1,0 +1,68 @@
+//! End-to-end harness for zerobridge: two real anvil chains, the real contracts deployed by
+//! `contracts/script/Deploy.s.sol`, and the real agents (`zerobridge validator run`,
+//! `zerobridge relayer run`) as separate processes.
+//!
+//! ```no_run
+//! # async fn demo() -> eyre::Result<()> {
+//! use alloy::primitives::{Address, U256};
+//! use zb_e2e::{Devnet, DevnetOptions};
+//!
+//! let devnet = Devnet::start(DevnetOptions::default()).await?; // 4 validators, threshold 3
+//! devnet.start_validators(&[0, 1, 2, 3]).await?;
+//! devnet.start_relayer().await?;
+//! let sent = devnet.send_to_remote(U256::from(10u64).pow(U256::from(18u64)), Address::repeat_byte(0x42)).await?;
+//! devnet.wait_delivered(sent.lane, sent.sequence, std::time::Duration::from_secs(60)).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every test gets its own temporary directory, its own free ports and its own chains, so tests
+//! can run in parallel. Every child process is killed (SIGKILL) when the [`Devnet`] is dropped,
+//! also while a test panics; on a panic the agents' last log lines are printed and the directory
+//! is kept (set `ZB_E2E_KEEP=1` to keep it always).
+//!
+//! Binaries: anvil and forge from `node_modules/@foundry-rs` (`scripts/install.sh`), and the
+//! `zerobridge` binary next to the test executable's directory (`cargo build --bin zerobridge`),
+//! or wherever `ZB_E2E_ZEROBRIDGE` points.
+
+pub mod anvil;
+pub mod config;
+pub mod devnet;
+pub mod logs;
+pub mod paths;
+pub mod process;
+pub mod proxy;
+
+pub use anvil::Anvil;
+pub use config::{RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml};
+pub use devnet::{
+    AgentId, Chain, CheckpointEvent, Devnet, DevnetOptions, Direction, Executed, Manifest, RouteManifest, Sent,
+    SentEvent, Served, SideManifest, ValidatorAudit,
+};
+pub use proxy::{Rewrite, RpcProxy};
+
+/// Anvil's well-known development mnemonic ("test test ... junk"): accounts 0, 1 and 2.
+pub mod dev_keys {
+    /// Account 0: deploys everything and is the devnet's admin.
+    pub const DEPLOYER: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    /// Account 1: holds the demo token (Deploy.s.sol's HOLDERS) and sends transfers.
+    pub const HOLDER: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    /// Account 2: pays for the relayer's deliveries.
+    pub const RELAYER: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+}
+
+/// The keystore password of the devnet's validator keys.
+pub const KEYSTORE_PASSWORD: &str = "devnet";
+
+/// The route's fee as Deploy.s.sol sets it, in basis points.
+pub const FEE_BPS: u64 = 10;
+
+/// What arrives for `amount` sent: `amount - floor(amount * FEE_BPS / 10_000)`.
+pub fn net_amount(amount: alloy::primitives::U256) -> alloy::primitives::U256 {
+    let fee = amount * alloy::primitives::U256::from(FEE_BPS) / alloy::primitives::U256::from(10_000u64);
+    amount - fee
+}
+
+/// `n` whole tokens of 18 decimals.
+pub fn tokens(n: u64) -> alloy::primitives::U256 {
+    alloy::primitives::U256::from(n) * alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(18u64))
+}

@@ -1,0 +1,179 @@
+//! A JSON-RPC endpoint that lies: it forwards every call to an honest node and lets a
+//! [`Rewrite`] change the answers. It runs on its own thread and runtime, so it keeps serving
+//! whatever the caller's runtime does, and stops when dropped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use alloy::sol_types::SolEvent;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use eyre::{Result, WrapErr};
+use serde_json::{Value, json};
+use zb_protocol::bindings::bridge::ZeroBridge;
+
+/// Changes the `result` of one call to `method`; returns true when it changed something.
+pub type Rewrite = Arc<dyn Fn(&str, &mut Value) -> bool + Send + Sync>;
+
+/// A lying endpoint in front of `upstream`.
+pub struct RpcProxy {
+    url: String,
+    calls: Arc<AtomicU64>,
+    lies: Arc<AtomicU64>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+struct ProxyState {
+    upstream: String,
+    client: reqwest::Client,
+    rewrite: Rewrite,
+    calls: Arc<AtomicU64>,
+    lies: Arc<AtomicU64>,
+}
+
+impl RpcProxy {
+    /// Listens on a free port of 127.0.0.1 and forwards to `upstream` (an HTTP JSON-RPC URL).
+    pub fn start(upstream: &str, rewrite: Rewrite) -> Result<RpcProxy> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").wrap_err("binding the proxy")?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let calls = Arc::new(AtomicU64::new(0));
+        let lies = Arc::new(AtomicU64::new(0));
+        let state = Arc::new(ProxyState {
+            upstream: upstream.to_string(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+            rewrite,
+            calls: calls.clone(),
+            lies: lies.clone(),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("zb-e2e-rpc-proxy".into()).spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+                let app = Router::new().route("/", post(handle)).with_state(state);
+                tokio::select! {
+                    _ = axum::serve(listener, app) => {}
+                    _ = stop => {}
+                }
+            });
+        })?;
+        Ok(RpcProxy { url, calls, lies, shutdown: Some(shutdown), thread: Some(thread) })
+    }
+
+    /// The proxy's HTTP URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// JSON-RPC requests (single or batch) received so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Answers the rewrite changed so far.
+    pub fn lies(&self) -> u64 {
+        self.lies.load(Ordering::SeqCst)
+    }
+
+    /// A lie about transfers: in every `eth_getLogs` answer, each `MessageSent` log's message
+    /// amount is multiplied by 1000 (the rest of the log, accumulator included, is untouched).
+    pub fn inflate_sent_amounts() -> Rewrite {
+        let topic = format!("{:#x}", ZeroBridge::MessageSent::SIGNATURE_HASH);
+        Arc::new(move |method, result| {
+            if method != "eth_getLogs" {
+                return false;
+            }
+            let mut changed = false;
+            for log in result.as_array_mut().into_iter().flatten() {
+                let is_sent = log
+                    .get("topics")
+                    .and_then(|t| t.get(0))
+                    .and_then(Value::as_str)
+                    .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
+                let Some(data) = log.get("data").and_then(Value::as_str) else { continue };
+                // data = abi.encode(Message, accumulator): 7 words; the amount is word 4.
+                let hex = data.trim_start_matches("0x");
+                if !is_sent || hex.len() != 7 * 64 {
+                    continue;
+                }
+                let (start, end) = (4 * 64, 5 * 64);
+                let Ok(amount) = U256::from_str_radix(&hex[start..end], 16) else { continue };
+                let forged = amount.saturating_mul(U256::from(1000u64));
+                let forged = format!("{forged:064x}");
+                log["data"] = Value::String(format!("0x{}{forged}{}", &hex[..start], &hex[end..]));
+                changed = true;
+            }
+            changed
+        })
+    }
+}
+
+impl Drop for RpcProxy {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn id_key(call: &Value) -> String {
+    call.get("id").map(Value::to_string).unwrap_or_default()
+}
+
+async fn handle(State(state): State<Arc<ProxyState>>, body: Bytes) -> Response {
+    state.calls.fetch_add(1, Ordering::SeqCst);
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not JSON: {e}")).into_response(),
+    };
+    let methods: HashMap<String, String> = match &request {
+        Value::Array(calls) => calls
+            .iter()
+            .map(|c| (id_key(c), c.get("method").and_then(Value::as_str).unwrap_or_default().to_string()))
+            .collect(),
+        call => HashMap::from([(id_key(call), call.get("method").and_then(Value::as_str).unwrap_or_default().to_string())]),
+    };
+    let forwarded = state
+        .client
+        .post(&state.upstream)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.to_vec())
+        .send()
+        .await;
+    let mut answer: Value = match forwarded {
+        Ok(r) => match r.json().await {
+            Ok(v) => v,
+            Err(e) => return (StatusCode::BAD_GATEWAY, format!("upstream answered non-JSON: {e}")).into_response(),
+        },
+        Err(e) => {
+            let error = json!({"jsonrpc": "2.0", "id": request.get("id").cloned().unwrap_or(Value::Null),
+                "error": {"code": -32000, "message": format!("upstream unreachable: {e}")}});
+            return (StatusCode::BAD_GATEWAY, axum::Json(error)).into_response();
+        }
+    };
+    let mut rewrite_one = |item: &mut Value| {
+        let method = methods.get(&id_key(item)).cloned().unwrap_or_default();
+        if let Some(result) = item.get_mut("result")
+            && (state.rewrite)(&method, result)
+        {
+            state.lies.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    match &mut answer {
+        Value::Array(items) => items.iter_mut().for_each(&mut rewrite_one),
+        item => rewrite_one(item),
+    }
+    axum::Json(answer).into_response()
+}

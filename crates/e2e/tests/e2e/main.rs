@@ -1,0 +1,17 @@
+//! End-to-end scenarios on two real anvil chains with the real contracts and the real agents
+//! (`zerobridge validator run`, `zerobridge relayer run`) as processes. One test binary, so that
+//! cargo runs the scenarios in parallel; each has its own chains, ports and directory.
+//!
+//! Needs `cargo build --bin zerobridge` first (scripts/test.sh does it).
+
+mod lying_rpc;
+mod relayer_crash;
+mod reorg;
+mod transfer;
+mod validator_crash;
+mod validator_down;
+
+use std::time::Duration;
+
+/// Failure bound for one delivery (typically a few seconds with 1-second blocks).
+pub const DELIVERY: Duration = Duration::from_secs(90);
