@@ -13,4 +13,6 @@ forge snapshot --offline --check --no-match-path 'test/invariant/*'
 
 # Rust workspace (bindings are generated from the artifacts built above).
 cd "$root"
+# The end-to-end tests (crates/e2e) run the real agents from this binary.
+cargo build --locked --bin zerobridge
 cargo test --workspace --locked

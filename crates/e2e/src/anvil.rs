@@ -7,8 +7,8 @@ use std::time::Duration;
 use alloy::primitives::B256;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use eyre::{Result, WrapErr, bail, eyre};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::paths::{anvil_bin, free_port};
 use crate::process::{Agent, tail};
@@ -30,13 +30,24 @@ impl Anvil {
         for _ in 0..5 {
             let port = free_port()?;
             let mut command = Command::new(&bin);
-            command.args(["--port", &port.to_string(), "--chain-id", &chain_id.to_string(), "--silent"]);
+            command.args([
+                "--port",
+                &port.to_string(),
+                "--chain-id",
+                &chain_id.to_string(),
+                "--silent",
+            ]);
             let mut agent = Agent::spawn(format!("anvil (chain {chain_id})"), command, log)?;
             let url = format!("http://127.0.0.1:{port}");
             match zb_chain::wait_for_rpc(&url, Duration::from_secs(20)).await {
                 Ok(id) if id == chain_id => {
                     let reader = ProviderBuilder::new().connect_http(url.parse()?).erased();
-                    return Ok(Anvil { agent, port, chain_id, reader });
+                    return Ok(Anvil {
+                        agent,
+                        port,
+                        chain_id,
+                        reader,
+                    });
                 }
                 Ok(id) => {
                     // Another node answered on the port we picked: try another one.
@@ -46,7 +57,10 @@ impl Anvil {
             }
             agent.kill();
         }
-        bail!("anvil (chain {chain_id}) did not come up: {last}; its log:\n{}", tail(log, 20))
+        bail!(
+            "anvil (chain {chain_id}) did not come up: {last}; its log:\n{}",
+            tail(log, 20)
+        )
     }
 
     pub fn port(&self) -> u16 {
@@ -80,7 +94,10 @@ impl Anvil {
         P: Serialize + Clone + Send + Sync + std::fmt::Debug + Unpin + 'static,
         R: DeserializeOwned + std::fmt::Debug + Send + Sync + Unpin + 'static,
     {
-        self.reader.raw_request(method.into(), params).await.wrap_err_with(|| format!("{method} on chain {}", self.chain_id))
+        self.reader
+            .raw_request(method.into(), params)
+            .await
+            .wrap_err_with(|| format!("{method} on chain {}", self.chain_id))
     }
 
     pub async fn block_number(&self) -> Result<u64> {
@@ -114,6 +131,18 @@ impl Anvil {
     /// A new block every `seconds` seconds (and no automining).
     pub async fn set_interval_mining(&self, seconds: u64) -> Result<()> {
         let _: serde_json::Value = self.rpc("evm_setIntervalMining", (seconds,)).await?;
+        Ok(())
+    }
+
+    /// Stops interval mining (with automining off, nothing is mined until
+    /// [`Anvil::set_interval_mining`] or [`Anvil::mine`]): sent transactions wait in the mempool.
+    pub async fn pause_mining(&self) -> Result<()> {
+        self.set_interval_mining(0).await
+    }
+
+    /// Removes a pending transaction from the mempool, as if its broadcast had been lost.
+    pub async fn drop_transaction(&self, hash: B256) -> Result<()> {
+        let _: serde_json::Value = self.rpc("anvil_dropTransaction", (hash,)).await?;
         Ok(())
     }
 

@@ -28,7 +28,9 @@ use zb_store::{SignedCheckpoint, SigningHistory, Store};
 use zb_validator::api::{CheckpointResponse, InfoResponse};
 
 use crate::anvil::Anvil;
-use crate::config::{RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml};
+use crate::config::{
+    RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml,
+};
 use crate::logs;
 use crate::paths::{contracts_dir, forge_bin, free_port, zerobridge_bin};
 use crate::process::{Agent, mark, tail};
@@ -316,7 +318,11 @@ where
     }
 }
 
-async fn wait_receipt(provider: &DynProvider, hash: TxHash, timeout: Duration) -> Result<TransactionReceipt> {
+async fn wait_receipt(
+    provider: &DynProvider,
+    hash: TxHash,
+    timeout: Duration,
+) -> Result<TransactionReceipt> {
     wait_until(&format!("the receipt of {hash}"), timeout, || async {
         Ok(provider.get_transaction_receipt(hash).await?)
     })
@@ -326,7 +332,10 @@ async fn wait_receipt(provider: &DynProvider, hash: TxHash, timeout: Duration) -
 fn wallet_provider(url: &str, key: &str) -> Result<(DynProvider, Address)> {
     let signer: PrivateKeySigner = key.parse().wrap_err("parsing a dev key")?;
     let address = signer.address();
-    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url.parse()?).erased();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url.parse()?)
+        .erased();
     Ok((provider, address))
 }
 
@@ -348,18 +357,63 @@ async fn import_key(bin: &Path, dir: &Path, key: B256) -> Result<(Address, PathB
         .wrap_err_with(|| format!("running {} keys import", bin.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("zerobridge keys import failed ({}): {}{}", output.status, stdout, String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "zerobridge keys import failed ({}): {}{}",
+            output.status,
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let mut words = stdout.split_whitespace();
     let (Some(address), Some(path)) = (words.next(), words.next()) else {
         bail!("zerobridge keys import printed {stdout:?}, expected \"<address> <path>\"");
     };
-    let address: Address = address.parse().wrap_err_with(|| format!("keys import printed {stdout:?}"))?;
+    let address: Address = address
+        .parse()
+        .wrap_err_with(|| format!("keys import printed {stdout:?}"))?;
     let expected = PrivateKeySigner::from_bytes(&key)?.address();
     if address != expected {
         bail!("keys import says the key is {address}, but it is {expected}");
     }
     Ok((address, PathBuf::from(path)))
+}
+
+/// Removes, when dropped, the `Deploy.s.sol-<timestamp>` entries that appeared in `dir` since
+/// the snapshot (never `Deploy.s.sol-latest`, which forge overwrites).
+struct ForgeLogCleanup {
+    dir: PathBuf,
+    before: std::collections::HashSet<std::ffi::OsString>,
+}
+
+impl ForgeLogCleanup {
+    fn snapshot(dir: PathBuf) -> ForgeLogCleanup {
+        let before = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.file_name()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ForgeLogCleanup { dir, before }
+    }
+}
+
+impl Drop for ForgeLogCleanup {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let timestamped = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("Deploy.s.sol-"))
+                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
+            if timestamped && !self.before.contains(&name) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }
 
 static FORGE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -375,23 +429,45 @@ impl Drop for RemoveOnDrop {
 }
 
 /// Runs Deploy.s.sol against both chains and reads its manifest (then deletes it).
-async fn deploy(home: &Anvil, remote: &Anvil, validators: &[Address], threshold: u64, holder: Address) -> Result<Manifest> {
+async fn deploy(
+    home: &Anvil,
+    remote: &Anvil,
+    validators: &[Address],
+    threshold: u64,
+    holder: Address,
+    broadcast_dir: &Path,
+) -> Result<Manifest> {
     let forge = forge_bin()?;
-    // forge writes shared files (broadcast/, cache/) and may compile: one at a time per process.
+    // forge writes shared files (cache/) and may compile: one at a time per process.
     let _serial = FORGE_LOCK.lock().await;
+    // The transaction log goes to the devnet's own directory; the copy with "sensitive details"
+    // that forge always writes under contracts/cache/multi/ is removed afterwards.
+    let _forge_logs = ForgeLogCleanup::snapshot(contracts_dir().join("cache/multi"));
     let unique = format!(
         "e2e-{}-{}-{}.json",
         std::process::id(),
         MANIFESTS.fetch_add(1, Ordering::SeqCst),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
     );
     let relative = format!("deployments/{unique}");
     let absolute = contracts_dir().join(&relative);
     let _cleanup = RemoveOnDrop(absolute.clone());
-    let list = validators.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",");
+    let list = validators
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let run = tokio::process::Command::new(&forge)
         .current_dir(contracts_dir())
-        .args(["script", "script/Deploy.s.sol:Deploy", "--offline", "--broadcast", "--slow"])
+        .args([
+            "script",
+            "script/Deploy.s.sol:Deploy",
+            "--offline",
+            "--broadcast",
+            "--slow",
+        ])
         .env("DEPLOYER_KEY", dev_keys::DEPLOYER)
         .env("HOME_RPC", home.http())
         .env("REMOTE_RPC", remote.http())
@@ -399,6 +475,7 @@ async fn deploy(home: &Anvil, remote: &Anvil, validators: &[Address], threshold:
         .env("THRESHOLD", threshold.to_string())
         .env("HOLDERS", holder.to_string())
         .env("MANIFEST", &relative)
+        .env("FOUNDRY_BROADCAST", broadcast_dir)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -407,7 +484,11 @@ async fn deploy(home: &Anvil, remote: &Anvil, validators: &[Address], threshold:
         .map_err(|_| eyre!("forge script did not finish within {DEPLOY_TIMEOUT:?}"))?
         .wrap_err_with(|| format!("running {}", forge.display()))?;
     if !output.status.success() {
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         let lines: Vec<&str> = text.lines().collect();
         bail!(
             "forge script script/Deploy.s.sol failed ({}); if the contracts are not built, run \
@@ -416,23 +497,41 @@ async fn deploy(home: &Anvil, remote: &Anvil, validators: &[Address], threshold:
             lines[lines.len().saturating_sub(40)..].join("\n")
         );
     }
-    let text = std::fs::read_to_string(&absolute)
-        .wrap_err_with(|| format!("forge script succeeded but wrote no manifest at {}", absolute.display()))?;
-    let manifest: Manifest = serde_json::from_str(&text).wrap_err_with(|| format!("parsing the manifest:\n{text}"))?;
+    let text = std::fs::read_to_string(&absolute).wrap_err_with(|| {
+        format!(
+            "forge script succeeded but wrote no manifest at {}",
+            absolute.display()
+        )
+    })?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).wrap_err_with(|| format!("parsing the manifest:\n{text}"))?;
     if manifest.home.chain_id != home.chain_id() || manifest.remote.chain_id != remote.chain_id() {
-        bail!("the manifest names chains {} and {}", manifest.home.chain_id, manifest.remote.chain_id);
+        bail!(
+            "the manifest names chains {} and {}",
+            manifest.home.chain_id,
+            manifest.remote.chain_id
+        );
     }
-    let set = ValidatorSet::decode(&manifest.route.validator_set).map_err(|e| eyre!("manifest validator set: {e}"))?;
+    let set = ValidatorSet::decode(&manifest.route.validator_set)
+        .map_err(|e| eyre!("manifest validator set: {e}"))?;
     let mut expected = validators.to_vec();
     expected.sort();
     let members: Vec<Address> = set.members.iter().map(|m| m.signer).collect();
     if members != expected || set.threshold != u128::from(threshold) {
-        bail!("the deployed validator set is {members:?} with threshold {}, expected {expected:?} and {threshold}", set.threshold);
+        bail!(
+            "the deployed validator set is {members:?} with threshold {}, expected {expected:?} and {threshold}",
+            set.threshold
+        );
     }
     Ok(manifest)
 }
 
-fn chain_config(anvil: &Anvil, side: &SideManifest, name: &str, options: &DevnetOptions) -> ChainConfig {
+fn chain_config(
+    anvil: &Anvil,
+    side: &SideManifest,
+    name: &str,
+    options: &DevnetOptions,
+) -> ChainConfig {
     ChainConfig {
         name: name.to_string(),
         chain_id: side.chain_id,
@@ -459,31 +558,54 @@ impl Devnet {
             bail!("validators must be 1..=128, not {}", options.validators);
         }
         if options.block_time == 0 {
-            bail!("block_time must be at least 1 second (use manual_mining_home for on-demand blocks)");
+            bail!(
+                "block_time must be at least 1 second (use manual_mining_home for on-demand blocks)"
+            );
         }
         let bin = zerobridge_bin()?;
-        let dir = tempfile::Builder::new().prefix("zb-e2e-").tempdir().wrap_err("creating a temporary directory")?;
+        let dir = tempfile::Builder::new()
+            .prefix("zb-e2e-")
+            .tempdir()
+            .wrap_err("creating a temporary directory")?;
         let root = dir.path().to_path_buf();
         for sub in ["logs", "data", "keys"] {
             std::fs::create_dir_all(root.join(sub))?;
         }
-        let (home_log, remote_log) = (root.join("logs/anvil-home.log"), root.join("logs/anvil-remote.log"));
-        let (home, remote) =
-            tokio::try_join!(Anvil::start(HOME_CHAIN_ID, &home_log), Anvil::start(REMOTE_CHAIN_ID, &remote_log))?;
+        let (home_log, remote_log) = (
+            root.join("logs/anvil-home.log"),
+            root.join("logs/anvil-remote.log"),
+        );
+        let (home, remote) = tokio::try_join!(
+            Anvil::start(HOME_CHAIN_ID, &home_log),
+            Anvil::start(REMOTE_CHAIN_ID, &remote_log)
+        )?;
 
         let keys_dir = root.join("keys");
-        let imports = (0..options.validators).map(|i| import_key(&bin, &keys_dir, validator_key(i)));
+        let imports =
+            (0..options.validators).map(|i| import_key(&bin, &keys_dir, validator_key(i)));
         let keys: Vec<(Address, PathBuf)> = futures_join_all(imports).await?;
 
         let (home_wallet, holder) = wallet_provider(&home.http(), dev_keys::HOLDER)?;
         let (remote_wallet, _) = wallet_provider(&remote.http(), dev_keys::HOLDER)?;
         let relayer_address: Address = dev_keys::RELAYER.parse::<PrivateKeySigner>()?.address();
         let signers: Vec<Address> = keys.iter().map(|(a, _)| *a).collect();
-        let manifest = deploy(&home, &remote, &signers, options.threshold, holder).await?;
+        let manifest = deploy(
+            &home,
+            &remote,
+            &signers,
+            options.threshold,
+            holder,
+            &root.join("broadcast"),
+        )
+        .await?;
 
         // Still automining: the approval is mined at once.
         let token = IERC20::new(manifest.route.home_token, home_wallet.clone());
-        let pending = token.approve(manifest.home.bridge, U256::MAX).send().await.wrap_err("approve")?;
+        let pending = token
+            .approve(manifest.home.bridge, U256::MAX)
+            .send()
+            .await
+            .wrap_err("approve")?;
         let receipt = wait_receipt(&home_wallet, *pending.tx_hash(), RECEIPT_TIMEOUT).await?;
         if !receipt.status() {
             bail!("the holder's approval of the home bridge reverted");
@@ -508,8 +630,14 @@ impl Devnet {
                 public_url: Some(format!("http://127.0.0.1:{port}")),
                 chains: vec![home_chain.clone(), remote_chain.clone()],
                 lanes: vec![
-                    ValidatorLaneToml { lane: manifest.route.lane_to_remote, source: HOME_NAME.into() },
-                    ValidatorLaneToml { lane: manifest.route.lane_to_home, source: REMOTE_NAME.into() },
+                    ValidatorLaneToml {
+                        lane: manifest.route.lane_to_remote,
+                        source: HOME_NAME.into(),
+                    },
+                    ValidatorLaneToml {
+                        lane: manifest.route.lane_to_home,
+                        source: REMOTE_NAME.into(),
+                    },
                 ],
             };
             validators.push(ValidatorSlot {
@@ -531,8 +659,13 @@ impl Devnet {
             max_batch_gas: None,
             max_batch_messages: options.max_batch_messages,
             confirmation_timeout_secs: options.confirmation_timeout_secs,
-            validators: validators.iter().map(|v| format!("http://127.0.0.1:{}", v.port)).collect(),
-            key: RelayerKeyToml { private_key_env: "ZB_RELAYER_KEY".into() },
+            validators: validators
+                .iter()
+                .map(|v| format!("http://127.0.0.1:{}", v.port))
+                .collect(),
+            key: RelayerKeyToml {
+                private_key_env: "ZB_RELAYER_KEY".into(),
+            },
             chains: vec![home_chain, remote_chain],
             lanes: vec![
                 RelayerLaneToml {
@@ -568,7 +701,9 @@ impl Devnet {
             home_wallet,
             remote_wallet,
             send_lock: tokio::sync::Mutex::new(()),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
             failed: AtomicBool::new(false),
         })
     }
@@ -648,7 +783,12 @@ impl Devnet {
     }
 
     fn slot(&self, i: usize) -> Result<&ValidatorSlot> {
-        self.validators.get(i).ok_or_else(|| eyre!("there is no validator {i} (the devnet has {})", self.validators.len()))
+        self.validators.get(i).ok_or_else(|| {
+            eyre!(
+                "there is no validator {i} (the devnet has {})",
+                self.validators.len()
+            )
+        })
     }
 
     /// Validator `i`'s signing address.
@@ -668,7 +808,11 @@ impl Devnet {
     // ---------------------------------------------------------------- configs
 
     /// Changes validator `i`'s config; takes effect at its next start.
-    pub fn configure_validator(&self, i: usize, change: impl FnOnce(&mut ValidatorToml)) -> Result<()> {
+    pub fn configure_validator(
+        &self,
+        i: usize,
+        change: impl FnOnce(&mut ValidatorToml),
+    ) -> Result<()> {
         change(&mut lock(&self.slot(i)?.config));
         Ok(())
     }
@@ -709,14 +853,23 @@ impl Devnet {
         }
         lock(&slot.config).write(&slot.config_path)?;
         let run = slot.runs.fetch_add(1, Ordering::SeqCst) + 1;
-        mark(&slot.log, &json!({"harness": "start", "agent": format!("validator-{i}"), "run": run}).to_string())?;
+        mark(
+            &slot.log,
+            &json!({"harness": "start", "agent": format!("validator-{i}"), "run": run}).to_string(),
+        )?;
         let mut command = self.agent_command(&["validator", "run"], &slot.config_path);
         command.env("ZB_KEYSTORE_PASSWORD", KEYSTORE_PASSWORD);
         *process = Some(Agent::spawn(format!("validator {i}"), command, &slot.log)?);
         Ok(())
     }
 
-    async fn wait_serving(&self, what: &str, url: String, process: &Mutex<Option<Agent>>, log: &Path) -> Result<()> {
+    async fn wait_serving(
+        &self,
+        what: &str,
+        url: String,
+        process: &Mutex<Option<Agent>>,
+        log: &Path,
+    ) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if self.http.get(&url).send().await.is_ok() {
@@ -724,15 +877,23 @@ impl Devnet {
             }
             {
                 let mut guard = lock(process);
-                let Some(agent) = guard.as_mut() else { bail!("{what} is not running") };
+                let Some(agent) = guard.as_mut() else {
+                    bail!("{what} is not running")
+                };
                 if let Some(status) = agent.exited() {
                     self.failed.store(true, Ordering::SeqCst);
-                    bail!("{what} exited ({status}) before serving {url}; its log:\n{}", tail(log, 30));
+                    bail!(
+                        "{what} exited ({status}) before serving {url}; its log:\n{}",
+                        tail(log, 30)
+                    );
                 }
             }
             if Instant::now() >= deadline {
                 self.failed.store(true, Ordering::SeqCst);
-                bail!("{what} did not serve {url} within {READY_TIMEOUT:?}; its log:\n{}", tail(log, 30));
+                bail!(
+                    "{what} did not serve {url} within {READY_TIMEOUT:?}; its log:\n{}",
+                    tail(log, 30)
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -751,7 +912,8 @@ impl Devnet {
         for &i in which {
             let slot = self.slot(i)?;
             let url = format!("{}/v1/health", self.validator_url(i)?);
-            self.wait_serving(&format!("validator {i}"), url, &slot.process, &slot.log).await?;
+            self.wait_serving(&format!("validator {i}"), url, &slot.process, &slot.log)
+                .await?;
         }
         Ok(())
     }
@@ -765,9 +927,14 @@ impl Devnet {
     /// SIGKILLs validator `i` (as `kill -9` does) and reaps it.
     pub fn kill_validator(&self, i: usize) -> Result<()> {
         let slot = self.slot(i)?;
-        let Some(mut agent) = lock(&slot.process).take() else { bail!("validator {i} is not running") };
+        let Some(mut agent) = lock(&slot.process).take() else {
+            bail!("validator {i} is not running")
+        };
         agent.kill();
-        mark(&slot.log, &json!({"harness": "killed", "agent": format!("validator-{i}")}).to_string())
+        mark(
+            &slot.log,
+            &json!({"harness": "killed", "agent": format!("validator-{i}")}).to_string(),
+        )
     }
 
     /// Whether validator `i`'s process is alive.
@@ -789,25 +956,40 @@ impl Devnet {
             }
             lock(&self.relayer_config).write(&self.relayer_config_path)?;
             let run = self.relayer_runs.fetch_add(1, Ordering::SeqCst) + 1;
-            mark(&self.relayer_log, &json!({"harness": "start", "agent": "relayer", "run": run}).to_string())?;
+            mark(
+                &self.relayer_log,
+                &json!({"harness": "start", "agent": "relayer", "run": run}).to_string(),
+            )?;
             let mut command = self.agent_command(&["relayer", "run"], &self.relayer_config_path);
             command.env("ZB_RELAYER_KEY", dev_keys::RELAYER);
             *process = Some(Agent::spawn("relayer", command, &self.relayer_log)?);
         }
         let url = format!("{}/v1/health", self.relayer_url());
-        self.wait_serving("the relayer", url, &self.relayer, &self.relayer_log).await
+        self.wait_serving("the relayer", url, &self.relayer, &self.relayer_log)
+            .await
     }
 
     /// SIGKILLs the relayer and reaps it.
     pub fn kill_relayer(&self) -> Result<()> {
-        let Some(mut agent) = lock(&self.relayer).take() else { bail!("the relayer is not running") };
+        let Some(mut agent) = lock(&self.relayer).take() else {
+            bail!("the relayer is not running")
+        };
         agent.kill();
-        mark(&self.relayer_log, &json!({"harness": "killed", "agent": "relayer"}).to_string())
+        mark(
+            &self.relayer_log,
+            &json!({"harness": "killed", "agent": "relayer"}).to_string(),
+        )
     }
 
     /// The relayer's /v1/health answer.
     pub async fn relayer_health(&self) -> Result<Value> {
-        Ok(self.http.get(format!("{}/v1/health", self.relayer_url())).send().await?.json().await?)
+        Ok(self
+            .http
+            .get(format!("{}/v1/health", self.relayer_url()))
+            .send()
+            .await?
+            .json()
+            .await?)
     }
 
     /// The relayer's SQLite store (submission queue).
@@ -856,7 +1038,11 @@ impl Devnet {
             }
             if Instant::now() >= deadline {
                 self.failed.store(true, Ordering::SeqCst);
-                bail!("no matching line in {} within {timeout:?}; its end:\n{}", path.display(), tail(&path, 20));
+                bail!(
+                    "no matching line in {} within {timeout:?}; its end:\n{}",
+                    path.display(),
+                    tail(&path, 20)
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -876,13 +1062,21 @@ impl Devnet {
     }
 
     /// Sends `send(lane, recipient, amount)` from the holder without waiting for it to be mined.
-    pub async fn submit_send(&self, direction: Direction, amount: U256, recipient: Address) -> Result<TxHash> {
+    pub async fn submit_send(
+        &self,
+        direction: Direction,
+        amount: U256,
+        recipient: Address,
+    ) -> Result<TxHash> {
         let source = direction.source();
         let provider = self.wallet(source).clone();
         let bridge = ZeroBridge::new(self.bridge_address(source), provider.clone());
         let _serial = self.send_lock.lock().await;
         // Explicit nonces: a cached nonce would be wrong after a reorg.
-        let nonce = provider.get_transaction_count(self.holder).pending().await?;
+        let nonce = provider
+            .get_transaction_count(self.holder)
+            .pending()
+            .await?;
         let pending = bridge
             .send(self.lane(direction), recipient, amount)
             .nonce(nonce)
@@ -899,7 +1093,12 @@ impl Devnet {
     }
 
     /// Waits for a submitted send to be mined and reads its `MessageSent`.
-    pub async fn confirm_send(&self, direction: Direction, tx_hash: TxHash, amount: U256) -> Result<Sent> {
+    pub async fn confirm_send(
+        &self,
+        direction: Direction,
+        tx_hash: TxHash,
+        amount: U256,
+    ) -> Result<Sent> {
         let source = direction.source();
         let receipt = wait_receipt(self.wallet(source), tx_hash, RECEIPT_TIMEOUT).await?;
         if !receipt.status() {
@@ -921,14 +1120,23 @@ impl Devnet {
             message: event.data.message.clone(),
             accumulator: event.data.accumulator,
             tx_hash,
-            block_number: receipt.block_number.ok_or_else(|| eyre!("receipt without block number"))?,
-            block_hash: receipt.block_hash.ok_or_else(|| eyre!("receipt without block hash"))?,
+            block_number: receipt
+                .block_number
+                .ok_or_else(|| eyre!("receipt without block number"))?,
+            block_hash: receipt
+                .block_hash
+                .ok_or_else(|| eyre!("receipt without block hash"))?,
         })
     }
 
     /// The holder sends `amount` over `direction` to `recipient` and waits until it is mined
     /// (on a manually mined chain, one block is mined for it).
-    pub async fn send(&self, direction: Direction, amount: U256, recipient: Address) -> Result<Sent> {
+    pub async fn send(
+        &self,
+        direction: Direction,
+        amount: U256,
+        recipient: Address,
+    ) -> Result<Sent> {
         let tx = self.submit_send(direction, amount, recipient).await?;
         if self.manual(direction.source()) {
             self.chain(direction.source()).mine(1).await?;
@@ -947,10 +1155,18 @@ impl Devnet {
     }
 
     /// Submits every send first, then waits for all of them (they share blocks).
-    pub async fn send_many(&self, direction: Direction, amounts: &[U256], recipient: Address) -> Result<Vec<Sent>> {
+    pub async fn send_many(
+        &self,
+        direction: Direction,
+        amounts: &[U256],
+        recipient: Address,
+    ) -> Result<Vec<Sent>> {
         let mut hashes = Vec::with_capacity(amounts.len());
         for amount in amounts {
-            hashes.push((self.submit_send(direction, *amount, recipient).await?, *amount));
+            hashes.push((
+                self.submit_send(direction, *amount, recipient).await?,
+                *amount,
+            ));
         }
         if self.manual(direction.source()) {
             self.chain(direction.source()).mine(1).await?;
@@ -970,21 +1186,41 @@ impl Devnet {
 
     /// The demo token balance of `who` on the home chain.
     pub async fn home_balance(&self, who: Address) -> Result<U256> {
-        Ok(IERC20::new(self.manifest.route.home_token, self.home.reader()).balanceOf(who).call().await?)
+        Ok(
+            IERC20::new(self.manifest.route.home_token, self.home.reader())
+                .balanceOf(who)
+                .call()
+                .await?,
+        )
     }
 
     /// The wrapped token balance of `who` on the remote chain.
     pub async fn wrapped_balance(&self, who: Address) -> Result<U256> {
-        Ok(IERC20::new(self.manifest.route.wrapped_token, self.remote.reader()).balanceOf(who).call().await?)
+        Ok(
+            IERC20::new(self.manifest.route.wrapped_token, self.remote.reader())
+                .balanceOf(who)
+                .call()
+                .await?,
+        )
     }
 
     pub async fn wrapped_supply(&self) -> Result<U256> {
-        Ok(IERC20::new(self.manifest.route.wrapped_token, self.remote.reader()).totalSupply().call().await?)
+        Ok(
+            IERC20::new(self.manifest.route.wrapped_token, self.remote.reader())
+                .totalSupply()
+                .call()
+                .await?,
+        )
     }
 
     /// The route's vault on the home chain (`locked` of the home outbound lane).
     pub async fn vault_locked(&self) -> Result<U256> {
-        Ok(self.bridge(Chain::Home).getLane(self.manifest.route.lane_to_remote).call().await?.locked)
+        Ok(self
+            .bridge(Chain::Home)
+            .getLane(self.manifest.route.lane_to_remote)
+            .call()
+            .await?
+            .locked)
     }
 
     /// The last sequence sent on `lane` (its source bridge).
@@ -996,22 +1232,35 @@ impl Devnet {
     /// The last sequence delivered on `lane` (its destination bridge).
     pub async fn delivered_sequence(&self, lane: B256) -> Result<u64> {
         let destination = self.direction(lane)?.destination();
-        Ok(self.bridge(destination).getLane(lane).call().await?.sequence)
+        Ok(self
+            .bridge(destination)
+            .getLane(lane)
+            .call()
+            .await?
+            .sequence)
     }
 
     /// Waits until `lane`'s destination has delivered up to `sequence`. `timeout` is a failure
     /// bound; the error carries the relayer's and validators' recent logs.
     pub async fn wait_delivered(&self, lane: B256, sequence: u64, timeout: Duration) -> Result<()> {
-        let waited = wait_until(&format!("delivery of lane {lane} up to sequence {sequence}"), timeout, || async {
-            Ok((self.delivered_sequence(lane).await? >= sequence).then_some(()))
-        })
+        let waited = wait_until(
+            &format!("delivery of lane {lane} up to sequence {sequence}"),
+            timeout,
+            || async { Ok((self.delivered_sequence(lane).await? >= sequence).then_some(())) },
+        )
         .await;
         match waited {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.failed.store(true, Ordering::SeqCst);
-                let health = self.relayer_health().await.map_or_else(|e| e.to_string(), |v| v.to_string());
-                Err(e.wrap_err(format!("relayer health: {health}\n{}", self.diagnostics(12))))
+                let health = self
+                    .relayer_health()
+                    .await
+                    .map_or_else(|e| e.to_string(), |v| v.to_string());
+                Err(e.wrap_err(format!(
+                    "relayer health: {health}\n{}",
+                    self.diagnostics(12)
+                )))
             }
         }
     }
@@ -1025,7 +1274,9 @@ impl Devnet {
         let logs = self.chain(chain).reader().get_logs(&filter).await?;
         let mut out = Vec::with_capacity(logs.len());
         for log in logs {
-            let event = E::decode_log(&log.inner).wrap_err("decoding a bridge event")?.data;
+            let event = E::decode_log(&log.inner)
+                .wrap_err("decoding a bridge event")?
+                .data;
             out.push((log, event));
         }
         out.sort_by_key(|(l, _)| (l.block_number, l.log_index));
@@ -1041,9 +1292,15 @@ impl Devnet {
                 sequence: event.sequence,
                 message: event.message,
                 accumulator: event.accumulator,
-                block_number: log.block_number.ok_or_else(|| eyre!("log without block number"))?,
-                block_hash: log.block_hash.ok_or_else(|| eyre!("log without block hash"))?,
-                tx_hash: log.transaction_hash.ok_or_else(|| eyre!("log without transaction hash"))?,
+                block_number: log
+                    .block_number
+                    .ok_or_else(|| eyre!("log without block number"))?,
+                block_hash: log
+                    .block_hash
+                    .ok_or_else(|| eyre!("log without block hash"))?,
+                tx_hash: log
+                    .transaction_hash
+                    .ok_or_else(|| eyre!("log without transaction hash"))?,
             });
         }
         Ok(out)
@@ -1055,7 +1312,9 @@ impl Devnet {
         let mut accumulator = Accumulator::new(lane);
         let mut out = Vec::new();
         for event in self.sent_events(lane).await? {
-            let computed = accumulator.push(&event.message).map_err(|e| eyre!("source events of lane {lane}: {e}"))?;
+            let computed = accumulator
+                .push(&event.message)
+                .map_err(|e| eyre!("source events of lane {lane}: {e}"))?;
             if computed != event.accumulator {
                 bail!(
                     "lane {lane} sequence {}: the source emitted accumulator {}, recomputed {computed}",
@@ -1072,7 +1331,10 @@ impl Devnet {
     pub async fn executed(&self, lane: B256) -> Result<Vec<Executed>> {
         let destination = self.direction(lane)?.destination();
         let mut out = Vec::new();
-        for (log, event) in self.events::<ZeroBridge::MessageExecuted>(destination, lane).await? {
+        for (log, event) in self
+            .events::<ZeroBridge::MessageExecuted>(destination, lane)
+            .await?
+        {
             out.push(Executed {
                 sequence: event.sequence,
                 recipient: event.recipient,
@@ -1115,7 +1377,11 @@ impl Devnet {
     /// Checks that sequences `1..=last` of `lane` each executed exactly once on the destination,
     /// that nothing else executed or failed, and that each execution matches its source message
     /// (recipient and net amount). Returns the executions by sequence.
-    pub async fn check_exactly_once(&self, lane: B256, last: u64) -> Result<BTreeMap<u64, Executed>> {
+    pub async fn check_exactly_once(
+        &self,
+        lane: B256,
+        last: u64,
+    ) -> Result<BTreeMap<u64, Executed>> {
         let mut by_sequence: BTreeMap<u64, Vec<Executed>> = BTreeMap::new();
         for e in self.executed(lane).await? {
             by_sequence.entry(e.sequence).or_default().push(e);
@@ -1124,16 +1390,27 @@ impl Devnet {
         if !failed.is_empty() {
             bail!("lane {lane}: messages failed on the destination: {failed:?}");
         }
-        let duplicates: Vec<(u64, usize)> =
-            by_sequence.iter().filter(|(_, v)| v.len() > 1).map(|(s, v)| (*s, v.len())).collect();
+        let duplicates: Vec<(u64, usize)> = by_sequence
+            .iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(s, v)| (*s, v.len()))
+            .collect();
         if !duplicates.is_empty() {
-            bail!("lane {lane}: sequences executed more than once (sequence, times): {duplicates:?}");
+            bail!(
+                "lane {lane}: sequences executed more than once (sequence, times): {duplicates:?}"
+            );
         }
-        let missing: Vec<u64> = (1..=last).filter(|s| !by_sequence.contains_key(s)).collect();
+        let missing: Vec<u64> = (1..=last)
+            .filter(|s| !by_sequence.contains_key(s))
+            .collect();
         if !missing.is_empty() {
             bail!("lane {lane}: sequences never executed: {missing:?}");
         }
-        let extra: Vec<u64> = by_sequence.keys().copied().filter(|s| *s == 0 || *s > last).collect();
+        let extra: Vec<u64> = by_sequence
+            .keys()
+            .copied()
+            .filter(|s| *s == 0 || *s > last)
+            .collect();
         if !extra.is_empty() {
             bail!("lane {lane}: unexpected sequences executed: {extra:?}");
         }
@@ -1144,8 +1421,12 @@ impl Devnet {
             let source = sent
                 .iter()
                 .find(|m| m.sequence == sequence)
-                .ok_or_else(|| eyre!("lane {lane}: sequence {sequence} executed but the source never sent it"))?;
-            if executed.recipient != source.message.recipient || executed.amount != source.message.amount {
+                .ok_or_else(|| {
+                    eyre!("lane {lane}: sequence {sequence} executed but the source never sent it")
+                })?;
+            if executed.recipient != source.message.recipient
+                || executed.amount != source.message.amount
+            {
                 bail!(
                     "lane {lane} sequence {sequence}: executed {} to {}, but the source sent {} to {}",
                     executed.amount,
@@ -1163,33 +1444,67 @@ impl Devnet {
 
     /// `GET /v1/lanes/{lane}/checkpoints/{sequence}` on validator `i`. Note that the validator
     /// signs on demand a sequence it has observed as final.
-    pub async fn validator_checkpoint(&self, i: usize, lane: B256, sequence: u64) -> Result<Served> {
-        let url = format!("{}/v1/lanes/{lane:#x}/checkpoints/{sequence}", self.validator_url(i)?);
-        let response = self.http.get(&url).send().await.wrap_err_with(|| format!("GET {url}"))?;
+    pub async fn validator_checkpoint(
+        &self,
+        i: usize,
+        lane: B256,
+        sequence: u64,
+    ) -> Result<Served> {
+        let url = format!(
+            "{}/v1/lanes/{lane:#x}/checkpoints/{sequence}",
+            self.validator_url(i)?
+        );
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .wrap_err_with(|| format!("GET {url}"))?;
         let status = response.status();
         if status.is_success() {
-            let body: CheckpointResponse = response.json().await.wrap_err_with(|| format!("GET {url}: body"))?;
+            let body: CheckpointResponse = response
+                .json()
+                .await
+                .wrap_err_with(|| format!("GET {url}: body"))?;
             Ok(Served::Signed(body))
         } else {
-            Ok(Served::Refused { status: status.as_u16(), body: response.text().await.unwrap_or_default() })
+            Ok(Served::Refused {
+                status: status.as_u16(),
+                body: response.text().await.unwrap_or_default(),
+            })
         }
     }
 
     /// Validator `i`'s /v1/info.
     pub async fn validator_info(&self, i: usize) -> Result<InfoResponse> {
         let url = format!("{}/v1/info", self.validator_url(i)?);
-        Ok(self.http.get(&url).send().await?.json().await.wrap_err_with(|| format!("GET {url}"))?)
+        self.http
+            .get(&url)
+            .send()
+            .await?
+            .json()
+            .await
+            .wrap_err_with(|| format!("GET {url}"))
     }
 
     /// How many messages of `lane` validator `i` has observed as final.
     pub async fn validator_observed(&self, i: usize, lane: B256) -> Result<u64> {
         let info = self.validator_info(i).await?;
-        Ok(info.lanes.iter().find(|l| l.lane == lane).map_or(0, |l| l.observed))
+        Ok(info
+            .lanes
+            .iter()
+            .find(|l| l.lane == lane)
+            .map_or(0, |l| l.observed))
     }
 
     /// The value of metric `name` whose label set contains `labels` (e.g. `chain="ethereum"`)
     /// in validator `i`'s /metrics.
-    pub async fn validator_metric(&self, i: usize, name: &str, labels: &str) -> Result<Option<f64>> {
+    pub async fn validator_metric(
+        &self,
+        i: usize,
+        name: &str,
+        labels: &str,
+    ) -> Result<Option<f64>> {
         let url = format!("{}/metrics", self.validator_url(i)?);
         let text = self.http.get(&url).send().await?.text().await?;
         Ok(text.lines().find_map(|line| {
@@ -1213,10 +1528,22 @@ impl Devnet {
     ) -> Result<()> {
         let source = self.direction(lane)?.source();
         let side = self.side(source);
-        let digest = checkpoint_digest(&Checkpoint { lane, sequence, accumulator }, side.chain_id, side.bridge);
-        let recovered = signature.recover_address_from_prehash(&digest).map_err(|e| eyre!("unrecoverable: {e}"))?;
+        let digest = checkpoint_digest(
+            &Checkpoint {
+                lane,
+                sequence,
+                accumulator,
+            },
+            side.chain_id,
+            side.bridge,
+        );
+        let recovered = signature
+            .recover_address_from_prehash(&digest)
+            .map_err(|e| eyre!("unrecoverable: {e}"))?;
         if recovered != signer {
-            bail!("signature on lane {lane} sequence {sequence} recovers to {recovered}, not {signer}");
+            bail!(
+                "signature on lane {lane} sequence {sequence} recovers to {recovered}, not {signer}"
+            );
         }
         Ok(())
     }
@@ -1225,10 +1552,20 @@ impl Devnet {
     pub fn verify_served(&self, i: usize, served: &CheckpointResponse) -> Result<()> {
         let signer = self.validator_address(i)?;
         if served.signer != signer {
-            bail!("validator {i} served a checkpoint signed by {}, its key is {signer}", served.signer);
+            bail!(
+                "validator {i} served a checkpoint signed by {}, its key is {signer}",
+                served.signer
+            );
         }
-        let signature = Signature::try_from(served.signature.as_ref()).map_err(|e| eyre!("malformed signature: {e}"))?;
-        self.verify_checkpoint(signer, served.lane, served.sequence, served.accumulator, &signature)
+        let signature = Signature::try_from(served.signature.as_ref())
+            .map_err(|e| eyre!("malformed signature: {e}"))?;
+        self.verify_checkpoint(
+            signer,
+            served.lane,
+            served.sequence,
+            served.accumulator,
+            &signature,
+        )
     }
 
     fn validator_store(&self, i: usize) -> Result<Option<Store>> {
@@ -1249,7 +1586,12 @@ impl Devnet {
     }
 
     /// The signed checkpoint validator `i` stored for (lane, sequence), if any.
-    pub fn validator_signed(&self, i: usize, lane: B256, sequence: u64) -> Result<Option<SignedCheckpoint>> {
+    pub fn validator_signed(
+        &self,
+        i: usize,
+        lane: B256,
+        sequence: u64,
+    ) -> Result<Option<SignedCheckpoint>> {
         match self.validator_store(i)? {
             Some(store) => Ok(store.signed_at(lane, sequence)?),
             None => Ok(None),
@@ -1271,9 +1613,15 @@ impl Devnet {
         let mut recorded: HashMap<(B256, u64), B256> = HashMap::new();
         for entry in &history.entries {
             let Some(accumulators) = truth.get(&entry.lane) else {
-                bail!("validator {i} recorded lane {}, which is not a lane of the route", entry.lane);
+                bail!(
+                    "validator {i} recorded lane {}, which is not a lane of the route",
+                    entry.lane
+                );
             };
-            let source = entry.sequence.checked_sub(1).and_then(|s| accumulators.get(s as usize));
+            let source = entry
+                .sequence
+                .checked_sub(1)
+                .and_then(|s| accumulators.get(s as usize));
             if source != Some(&entry.accumulator) {
                 bail!(
                     "validator {i} recorded lane {} sequence {} with accumulator {}, but the source has {:?} there",
@@ -1283,14 +1631,23 @@ impl Devnet {
                     source
                 );
             }
-            if recorded.insert((entry.lane, entry.sequence), entry.accumulator).is_some() {
-                bail!("validator {i} recorded lane {} sequence {} twice", entry.lane, entry.sequence);
+            if recorded
+                .insert((entry.lane, entry.sequence), entry.accumulator)
+                .is_some()
+            {
+                bail!(
+                    "validator {i} recorded lane {} sequence {} twice",
+                    entry.lane,
+                    entry.sequence
+                );
             }
         }
         let mut signed = 0;
         for (lane, accumulators) in &truth {
             for sequence in 1..=accumulators.len() as u64 {
-                let Some(checkpoint) = self.validator_signed(i, *lane, sequence)? else { continue };
+                let Some(checkpoint) = self.validator_signed(i, *lane, sequence)? else {
+                    continue;
+                };
                 if recorded.get(&(*lane, sequence)) != Some(&checkpoint.accumulator) {
                     bail!(
                         "validator {i} stored a signature on lane {lane} sequence {sequence} over {} without a \
@@ -1302,11 +1659,20 @@ impl Devnet {
                 if checkpoint.signer != signer {
                     bail!("validator {i} stored a signature by {}", checkpoint.signer);
                 }
-                self.verify_checkpoint(signer, *lane, sequence, checkpoint.accumulator, &checkpoint.signature)?;
+                self.verify_checkpoint(
+                    signer,
+                    *lane,
+                    sequence,
+                    checkpoint.accumulator,
+                    &checkpoint.signature,
+                )?;
                 signed += 1;
             }
         }
-        Ok(ValidatorAudit { recorded: recorded.len(), signed })
+        Ok(ValidatorAudit {
+            recorded: recorded.len(),
+            signed,
+        })
     }
 
     // ---------------------------------------------------------------- diagnostics
@@ -1314,9 +1680,17 @@ impl Devnet {
     /// The last `lines` lines of every agent's log.
     pub fn diagnostics(&self, lines: usize) -> String {
         let mut out = String::new();
-        out.push_str(&format!("--- relayer log ({}):\n{}\n", self.relayer_log.display(), tail(&self.relayer_log, lines)));
+        out.push_str(&format!(
+            "--- relayer log ({}):\n{}\n",
+            self.relayer_log.display(),
+            tail(&self.relayer_log, lines)
+        ));
         for (i, slot) in self.validators.iter().enumerate() {
-            out.push_str(&format!("--- validator {i} log ({}):\n{}\n", slot.log.display(), tail(&slot.log, lines)));
+            out.push_str(&format!(
+                "--- validator {i} log ({}):\n{}\n",
+                slot.log.display(),
+                tail(&slot.log, lines)
+            ));
         }
         out
     }
@@ -1339,9 +1713,14 @@ impl Drop for Devnet {
         }
         let panicking = std::thread::panicking();
         if panicking {
-            eprintln!("zb-e2e: test failed; agents' last log lines:\n{}", self.diagnostics(25));
+            eprintln!(
+                "zb-e2e: test failed; agents' last log lines:\n{}",
+                self.diagnostics(25)
+            );
         }
-        let keep = panicking || self.failed.load(Ordering::SeqCst) || std::env::var_os("ZB_E2E_KEEP").is_some();
+        let keep = panicking
+            || self.failed.load(Ordering::SeqCst)
+            || std::env::var_os("ZB_E2E_KEEP").is_some();
         if keep && let Some(dir) = self.dir.take() {
             eprintln!("zb-e2e: kept the devnet directory {}", dir.keep().display());
         }
@@ -1350,7 +1729,9 @@ impl Drop for Devnet {
 }
 
 /// Awaits every future, in order, failing on the first error.
-async fn futures_join_all<T>(futures: impl IntoIterator<Item = impl Future<Output = Result<T>>>) -> Result<Vec<T>> {
+async fn futures_join_all<T>(
+    futures: impl IntoIterator<Item = impl Future<Output = Result<T>>>,
+) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for f in futures {
         out.push(f.await?);

@@ -49,24 +49,38 @@ impl RpcProxy {
         let lies = Arc::new(AtomicU64::new(0));
         let state = Arc::new(ProxyState {
             upstream: upstream.to_string(),
-            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()?,
             rewrite,
             calls: calls.clone(),
             lies: lies.clone(),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("zb-e2e-rpc-proxy".into()).spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-                let app = Router::new().route("/", post(handle)).with_state(state);
-                tokio::select! {
-                    _ = axum::serve(listener, app) => {}
-                    _ = stop => {}
-                }
-            });
-        })?;
-        Ok(RpcProxy { url, calls, lies, shutdown: Some(shutdown), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("zb-e2e-rpc-proxy".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let app = Router::new().route("/", post(handle)).with_state(state);
+                    tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = stop => {}
+                    }
+                });
+            })?;
+        Ok(RpcProxy {
+            url,
+            calls,
+            lies,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
     }
 
     /// The proxy's HTTP URL.
@@ -99,14 +113,18 @@ impl RpcProxy {
                     .and_then(|t| t.get(0))
                     .and_then(Value::as_str)
                     .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
-                let Some(data) = log.get("data").and_then(Value::as_str) else { continue };
+                let Some(data) = log.get("data").and_then(Value::as_str) else {
+                    continue;
+                };
                 // data = abi.encode(Message, accumulator): 7 words; the amount is word 4.
                 let hex = data.trim_start_matches("0x");
                 if !is_sent || hex.len() != 7 * 64 {
                     continue;
                 }
                 let (start, end) = (4 * 64, 5 * 64);
-                let Ok(amount) = U256::from_str_radix(&hex[start..end], 16) else { continue };
+                let Ok(amount) = U256::from_str_radix(&hex[start..end], 16) else {
+                    continue;
+                };
                 let forged = amount.saturating_mul(U256::from(1000u64));
                 let forged = format!("{forged:064x}");
                 log["data"] = Value::String(format!("0x{}{forged}{}", &hex[..start], &hex[end..]));
@@ -141,9 +159,23 @@ async fn handle(State(state): State<Arc<ProxyState>>, body: Bytes) -> Response {
     let methods: HashMap<String, String> = match &request {
         Value::Array(calls) => calls
             .iter()
-            .map(|c| (id_key(c), c.get("method").and_then(Value::as_str).unwrap_or_default().to_string()))
+            .map(|c| {
+                (
+                    id_key(c),
+                    c.get("method")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
             .collect(),
-        call => HashMap::from([(id_key(call), call.get("method").and_then(Value::as_str).unwrap_or_default().to_string())]),
+        call => HashMap::from([(
+            id_key(call),
+            call.get("method")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        )]),
     };
     let forwarded = state
         .client
@@ -155,7 +187,13 @@ async fn handle(State(state): State<Arc<ProxyState>>, body: Bytes) -> Response {
     let mut answer: Value = match forwarded {
         Ok(r) => match r.json().await {
             Ok(v) => v,
-            Err(e) => return (StatusCode::BAD_GATEWAY, format!("upstream answered non-JSON: {e}")).into_response(),
+            Err(e) => {
+                return (
+                    StatusCode::BAD_GATEWAY,
+                    format!("upstream answered non-JSON: {e}"),
+                )
+                    .into_response();
+            }
         },
         Err(e) => {
             let error = json!({"jsonrpc": "2.0", "id": request.get("id").cloned().unwrap_or(Value::Null),
