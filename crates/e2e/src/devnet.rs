@@ -981,6 +981,14 @@ impl Devnet {
         )
     }
 
+    /// The process id of a running agent (for resource measurements).
+    pub fn agent_pid(&self, agent: AgentId) -> Option<u32> {
+        match agent {
+            AgentId::Validator(i) => self.slot(i).ok().and_then(|s| lock(&s.process).as_ref().map(Agent::pid)),
+            AgentId::Relayer => lock(&self.relayer).as_ref().map(Agent::pid),
+        }
+    }
+
     /// The relayer's /v1/health answer.
     pub async fn relayer_health(&self) -> Result<Value> {
         Ok(self
