@@ -1,0 +1,5 @@
+//! What the `zerobridge` binary does for people rather than as an agent: the local devnet,
+//! holder commands (send, track, balance) and token-team commands (route ...). Every command
+//! works against the devnet manifest or against a network file for real chains.
+
+pub mod network;

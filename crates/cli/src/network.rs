@@ -1,0 +1,301 @@
+//! The network a command talks to: chains, bridges, routes and validator endpoints, read from
+//! the devnet manifest (`devnet/manifest.json`) or from a network file for real chains.
+
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, B256, U256};
+use eyre::{Result, bail, eyre};
+use serde::{Deserialize, Serialize};
+
+/// Where `zerobridge devnet up` writes its manifest, relative to the working directory.
+pub const DEVNET_MANIFEST: &str = "devnet/manifest.json";
+
+/// Everything `devnet up` started and deployed, for other tools and tests to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetManifest {
+    pub chains: Vec<ManifestChain>,
+    pub routes: Vec<RouteInfo>,
+    pub accounts: Vec<ManifestAccount>,
+    pub validators: Vec<ManifestAgent>,
+    pub relayer: ManifestAgent,
+    /// Validator-set threshold (weight 1 per validator).
+    pub threshold: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestChain {
+    #[serde(flatten)]
+    pub chain: ChainInfo,
+    pub ws: String,
+    pub manager: Address,
+    pub start_block: u64,
+    /// The anvil process.
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestAccount {
+    /// "deployer", "holder", "relayer" or "validator-N".
+    pub role: String,
+    pub address: Address,
+    /// Devnet test key: public knowledge, never use it on a real chain.
+    pub private_key: B256,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestAgent {
+    pub name: String,
+    /// Base URL of its HTTP API (health, metrics, and /v1 for validators).
+    pub url: String,
+    /// Signing address (validators) or paying address (relayer).
+    pub address: Address,
+    pub pid: u32,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+/// One chain as a client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChainInfo {
+    pub name: String,
+    pub chain_id: u64,
+    pub rpc: String,
+    pub bridge: Address,
+    pub registry: Address,
+    /// Blocks after which a transfer counts as final on this chain (progress display only;
+    /// the validators apply their own rule).
+    #[serde(default = "default_finality_depth")]
+    pub finality_depth: u64,
+}
+
+fn default_finality_depth() -> u64 {
+    2
+}
+
+/// One route: a canonical token on its home chain and its wrapped twin on the remote chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouteInfo {
+    pub route_id: B256,
+    /// The canonical token's symbol; the wrapped token may have its own.
+    pub symbol: String,
+    pub decimals: u8,
+    /// `name` of the home chain.
+    pub home: String,
+    /// `name` of the remote chain.
+    pub remote: String,
+    pub home_token: Address,
+    pub wrapped_token: Address,
+}
+
+/// The network file for real chains (`--network zerobridge.toml`), same shape as the manifest's
+/// client part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub chains: Vec<ChainInfo>,
+    #[serde(default)]
+    pub routes: Vec<RouteInfo>,
+    /// Validator API base URLs, for progress ("signed k of N").
+    #[serde(default)]
+    pub validators: Vec<String>,
+    /// The validator-set threshold, for progress display.
+    #[serde(default)]
+    pub threshold: Option<u64>,
+}
+
+/// One direction of a route, resolved for a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leg {
+    pub route: RouteInfo,
+    pub source: ChainInfo,
+    pub destination: ChainInfo,
+    pub lane: B256,
+    /// The token `send` takes on the source chain (canonical on home, wrapped on remote).
+    pub source_token: Address,
+    /// The token the recipient gets on the destination chain.
+    pub destination_token: Address,
+}
+
+impl Network {
+    /// `--network FILE` if given, else the devnet manifest in the working directory.
+    pub fn load(network_file: Option<&Path>) -> Result<Network> {
+        match network_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| eyre!("cannot read network file {}: {e}", path.display()))?;
+                let network: Network =
+                    toml::from_str(&text).map_err(|e| eyre!("network file {}: {e}", path.display()))?;
+                network.validate()?;
+                Ok(network)
+            }
+            None => {
+                let manifest = DevnetManifest::load(Path::new(DEVNET_MANIFEST))?;
+                Ok(manifest.network())
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for route in &self.routes {
+            for name in [&route.home, &route.remote] {
+                if self.chain(name).is_err() {
+                    bail!("route {} names chain '{name}', which has no [[chains]] entry", route.symbol);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A chain by name or chain id.
+    pub fn chain(&self, name_or_id: &str) -> Result<&ChainInfo> {
+        self.chains
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name_or_id) || c.chain_id.to_string() == name_or_id)
+            .ok_or_else(|| {
+                let known: Vec<_> = self.chains.iter().map(|c| format!("{} ({})", c.name, c.chain_id)).collect();
+                eyre!("unknown chain '{name_or_id}': use one of {}", known.join(", "))
+            })
+    }
+
+    /// Resolves `--from`, `--to` and `--token` (a symbol, or a token address on either chain).
+    pub fn leg(&self, from: &str, to: &str, token: &str) -> Result<Leg> {
+        let source = self.chain(from)?.clone();
+        let destination = self.chain(to)?.clone();
+        if source.chain_id == destination.chain_id {
+            bail!("--from and --to are the same chain ({}): pick two different chains", source.name);
+        }
+        let wanted: Option<Address> = token.parse().ok();
+        let route = self
+            .routes
+            .iter()
+            .find(|r| {
+                let token_matches = match wanted {
+                    Some(address) => address == r.home_token || address == r.wrapped_token,
+                    None => r.symbol.eq_ignore_ascii_case(token),
+                };
+                let chains_match = (r.home == source.name && r.remote == destination.name)
+                    || (r.remote == source.name && r.home == destination.name);
+                token_matches && chains_match
+            })
+            .ok_or_else(|| {
+                let known: Vec<_> =
+                    self.routes.iter().map(|r| format!("{} ({} <-> {})", r.symbol, r.home, r.remote)).collect();
+                eyre!(
+                    "unknown token '{token}' between {} and {}: routes here are {}",
+                    source.name,
+                    destination.name,
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                )
+            })?
+            .clone();
+        let outbound_from_home = route.home == source.name;
+        let lane = zb_protocol::lane_id(
+            source.chain_id,
+            source.bridge,
+            destination.chain_id,
+            destination.bridge,
+            route.route_id,
+        );
+        let (source_token, destination_token) = if outbound_from_home {
+            (route.home_token, route.wrapped_token)
+        } else {
+            (route.wrapped_token, route.home_token)
+        };
+        Ok(Leg { route, source, destination, lane, source_token, destination_token })
+    }
+}
+
+impl DevnetManifest {
+    pub fn load(path: &Path) -> Result<DevnetManifest> {
+        let text = std::fs::read_to_string(path).map_err(|_| {
+            eyre!(
+                "no devnet manifest at {}: start the devnet with `zerobridge devnet up`, \
+                 or pass --network <file> for real chains",
+                path.display()
+            )
+        })?;
+        serde_json::from_str(&text).map_err(|e| eyre!("devnet manifest {} is not valid: {e}", path.display()))
+    }
+
+    pub fn network(&self) -> Network {
+        Network {
+            chains: self.chains.iter().map(|c| c.chain.clone()).collect(),
+            routes: self.routes.clone(),
+            validators: self.validators.iter().map(|v| v.url.clone()).collect(),
+            threshold: Some(self.threshold),
+        }
+    }
+
+    pub fn account(&self, role: &str) -> Option<&ManifestAccount> {
+        self.accounts.iter().find(|a| a.role == role)
+    }
+}
+
+/// Parses a decimal amount ("1.5") into token units with `decimals` places.
+pub fn parse_amount(text: &str, decimals: u8) -> Result<U256> {
+    let text = text.trim();
+    if text.starts_with('-') {
+        bail!("amount {text} is negative: send a positive amount");
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        bail!("amount '{text}' is not a number: write it like 1.5");
+    }
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        bail!("amount '{text}' is not a decimal number: write it like 1.5");
+    }
+    if fraction.len() > usize::from(decimals) {
+        bail!("amount {text} has {} decimals but the token has {decimals}: round it to {decimals}", fraction.len());
+    }
+    let digits = format!("{whole}{fraction:0<width$}", width = usize::from(decimals));
+    let units = U256::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 10)
+        .map_err(|_| eyre!("amount {text} is too large"))?;
+    if units.is_zero() {
+        bail!("amount {text} is zero: send a positive amount");
+    }
+    Ok(units)
+}
+
+/// Formats token units as a decimal string with `decimals` places, trailing zeros trimmed.
+pub fn format_amount(units: U256, decimals: u8) -> String {
+    let digits = units.to_string();
+    let decimals = usize::from(decimals);
+    if decimals == 0 {
+        return digits;
+    }
+    let padded = format!("{digits:0>width$}", width = decimals + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - decimals);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_with_token_decimals() {
+        assert_eq!(parse_amount("1.5", 18).ok(), Some(U256::from(15u64) * U256::from(10u64).pow(U256::from(17u64))));
+        assert_eq!(parse_amount("2", 6).ok(), Some(U256::from(2_000_000u64)));
+        assert_eq!(parse_amount(".25", 2).ok(), Some(U256::from(25u64)));
+        for bad in ["-1", "1.2.3", "abc", "", "0", "0.000", "1e18"] {
+            assert!(parse_amount(bad, 18).is_err(), "{bad} must be refused");
+        }
+        let err = parse_amount("1.1234567", 6).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("has 7 decimals but the token has 6"), "{err}");
+    }
+
+    #[test]
+    fn amounts_format_back() {
+        assert_eq!(format_amount(U256::from(1_500_000u64), 6), "1.5");
+        assert_eq!(format_amount(U256::from(5u64), 3), "0.005");
+        assert_eq!(format_amount(U256::from(7u64), 0), "7");
+        assert_eq!(format_amount(U256::ZERO, 18), "0");
+    }
+}
