@@ -18,7 +18,7 @@ mod follower;
 mod heads;
 mod reorg;
 
-pub use config::{ChainConfig, Finality};
+pub use config::{ChainConfig, ConfigError, Finality, load_toml};
 pub use error::ChainError;
 pub use follower::{
     BlockRef, Follower, MAX_LOG_RANGE, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc,

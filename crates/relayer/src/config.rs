@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::B256;
 use serde::Deserialize;
+pub use zb_chain::ConfigError;
 use zb_chain::ChainConfig;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,22 +67,10 @@ fn default_confirmation_timeout() -> u64 {
     30
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("config {path}: {source}")]
-    Parse { path: PathBuf, source: Box<toml::de::Error> },
-    #[error("config: {0}")]
-    Invalid(String),
-}
 
 impl RelayerConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let config: Self = toml::from_str(&text)
-            .map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) })?;
+        let config: Self = zb_chain::load_toml(path)?;
         config.validate()?;
         Ok(config)
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::B256;
 use serde::Deserialize;
+pub use zb_chain::ConfigError;
 use zb_chain::ChainConfig;
 use zb_keys::PasswordSource;
 
@@ -40,22 +41,10 @@ pub struct LaneConfig {
     pub source: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("config {path}: {source}")]
-    Parse { path: PathBuf, source: Box<toml::de::Error> },
-    #[error("config: {0}")]
-    Invalid(String),
-}
 
 impl ValidatorConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let config: Self = toml::from_str(&text)
-            .map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) })?;
+        let config: Self = zb_chain::load_toml(path)?;
         config.validate()?;
         Ok(config)
     }
