@@ -16,6 +16,7 @@ import {
     IZeroBridgeErrors
 } from "../../src/interfaces/IZeroBridge.sol";
 import {OwnedToken} from "../mocks/Tokens.sol";
+import {ValidatorKit} from "../utils/ValidatorKit.sol";
 
 /// @notice Invariant handler for one zerobridge route between "home" (chain 1) and "remote"
 /// (chain 56), both living in one EVM. It plays holders (a fixed set of actors), a relayer and an
@@ -27,11 +28,10 @@ import {OwnedToken} from "../mocks/Tokens.sol";
 ///
 /// Nothing here asserts: violations are counted in ghost variables so that a reverting check can
 /// never be mistaken for a harmlessly reverting call (fail_on_revert = false).
-contract BridgeHandler is CommonBase, StdCheats, StdUtils {
+contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     uint64 internal constant HOME = 1;
     uint64 internal constant REMOTE = 56;
     uint256 internal constant NUM_ACTORS = 3;
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     uint256 internal constant FORGE_MODES = 8;
 
     // ---------------------------------------------------------------------------------------
@@ -509,8 +509,8 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils {
                     sigs = abi.encodePacked(sigs, one);
                 }
             } else if (mode == 6) {
-                bytes32 wrongDomain = _domainOf(_dstChain(lane), address(dst));
-                sigs = _quorumSignatures(_digestUnder(wrongDomain, cp), seed);
+                bytes32 wrongDomain = domainOf(_dstChain(lane), address(dst));
+                sigs = _quorumSignatures(digestOf(wrongDomain, cp), seed);
             } else {
                 bytes32 other = lane == toRemote ? toHome : toRemote;
                 Checkpoint memory otherCp = Checkpoint({lane: other, sequence: cp.sequence, accumulator: cp.accumulator});
@@ -595,7 +595,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils {
         bytes32 acc = _accAt(reverse, delivered);
         for (uint64 i; i < head - delivered; ++i) {
             batch[i] = _sent[reverse][delivered + i];
-            acc = _nextAcc(acc, batch[i]);
+            acc = nextAcc(acc, batch[i]);
         }
         Message memory refund;
         refund.sequence = head + 1;
@@ -605,7 +605,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils {
         refund.amount = f.amount;
         refund.data = keccak256(abi.encode(f));
         batch[batch.length - 1] = refund;
-        cp = Checkpoint({lane: reverse, sequence: head + 1, accumulator: _nextAcc(acc, refund)});
+        cp = Checkpoint({lane: reverse, sequence: head + 1, accumulator: nextAcc(acc, refund)});
     }
 
     /// @dev A claim proof shaped like a valid one, with `f` in place of the real message at its
@@ -664,7 +664,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils {
         }
         batch = new Message[](1);
         batch[0] = m;
-        cp = Checkpoint({lane: lane, sequence: delivered + 1, accumulator: _nextAcc(_accAt(lane, delivered), m)});
+        cp = Checkpoint({lane: lane, sequence: delivered + 1, accumulator: nextAcc(_accAt(lane, delivered), m)});
     }
 
     // =======================================================================================
@@ -745,7 +745,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils {
     function _onSent(bytes32 lane, uint64 seq, Message memory m, bytes32 acc) internal {
         uint256 n = _sent[lane].length;
         bytes32 prev = _accAt(lane, uint64(n));
-        if (seq != n + 1 || m.sequence != n + 1 || acc != _nextAcc(prev, m)) logMismatches++;
+        if (seq != n + 1 || m.sequence != n + 1 || acc != nextAcc(prev, m)) logMismatches++;
         _sent[lane].push(m);
         _accs[lane].push(acc);
         if (m.kind == MessageKind.TRANSFER) {
@@ -876,45 +876,14 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function _accAt(bytes32 lane, uint64 seq) internal view returns (bytes32) {
-        return seq == 0 ? _initialAcc(lane) : _accs[lane][seq - 1];
-    }
-
-    function _initialAcc(bytes32 lane) internal pure returns (bytes32) {
-        return keccak256(abi.encode("zerobridge.acc", lane));
-    }
-
-    function _nextAcc(bytes32 acc, Message memory m) internal pure returns (bytes32) {
-        return keccak256(abi.encode(acc, keccak256(abi.encode(m))));
-    }
-
-    function _domainOf(uint64 chainId, address bridge) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256(bytes("zerobridge")),
-                keccak256(bytes("1")),
-                uint256(chainId),
-                bridge
-            )
-        );
+        return seq == 0 ? initialAcc(lane) : _accs[lane][seq - 1];
     }
 
     /// @dev The checkpoint digest under the lane's source bridge domain.
     function _digest(bytes32 lane, Checkpoint memory cp) internal view returns (bytes32) {
-        return _digestUnder(_domainOf(_srcChain(lane), address(_src(lane))), cp);
+        return digestOf(domainOf(_srcChain(lane), address(_src(lane))), cp);
     }
 
-    function _digestUnder(bytes32 domain, Checkpoint memory cp) internal pure returns (bytes32) {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Checkpoint(bytes32 lane,uint64 sequence,bytes32 accumulator)"),
-                cp.lane,
-                cp.sequence,
-                cp.accumulator
-            )
-        );
-        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
-    }
 
     function _sign(uint256 key, uint8 index, bytes32 digest) internal pure returns (bytes memory) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
