@@ -41,6 +41,19 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The local devnet: two anvil chains, the contracts, a demo route, validators and a relayer.
+    Devnet(zb_cli::devnet::DevnetArgs),
+    /// Token-team commands: register a bridge for your ERC-20, route status, list routes.
+    Route {
+        #[command(subcommand)]
+        command: zb_cli::route::RouteCommand,
+    },
+    /// Send tokens to another chain, with checks and live progress until they arrive.
+    Send(zb_cli::transfer::SendArgs),
+    /// Show how far an earlier send has got (by its source transaction hash).
+    Track(zb_cli::transfer::TrackArgs),
+    /// Native and route-token balances of an address on every chain.
+    Balance(zb_cli::transfer::BalanceArgs),
 }
 
 #[derive(Subcommand)]
@@ -154,7 +167,34 @@ async fn shutdown_signal() {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", one_line(&error));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes on one line ("outer: cause: root cause"), skipping causes the outer
+/// message already quotes.
+fn one_line(error: &eyre::Report) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+async fn run() -> Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
@@ -166,6 +206,11 @@ async fn main() -> Result<()> {
             Ok(zb_relayer::run(config, signer, metrics, shutdown_signal()).await?)
         }
         Command::Keys { command } => keys(command),
+        Command::Devnet(args) => zb_cli::devnet::run(args).await,
+        Command::Route { command } => zb_cli::route::run_cli(command).await,
+        Command::Send(args) => zb_cli::transfer::send(&args).await,
+        Command::Track(args) => zb_cli::transfer::track(&args).await,
+        Command::Balance(args) => zb_cli::transfer::balance(&args).await,
     }
 }
 

@@ -10,6 +10,17 @@ use serde::{Deserialize, Serialize};
 /// Where `zerobridge devnet up` writes its manifest, relative to the working directory.
 pub const DEVNET_MANIFEST: &str = "devnet/manifest.json";
 
+/// Environment variable naming another devnet directory (`zerobridge devnet --dir`).
+pub const DEVNET_DIR_ENV: &str = "ZB_DEVNET_DIR";
+
+/// The devnet manifest to read: `$ZB_DEVNET_DIR/manifest.json`, else [`DEVNET_MANIFEST`].
+pub fn devnet_manifest_path() -> PathBuf {
+    match std::env::var_os(DEVNET_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("manifest.json"),
+        _ => PathBuf::from(DEVNET_MANIFEST),
+    }
+}
+
 /// Everything `devnet up` started and deployed, for other tools and tests to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,6 +32,27 @@ pub struct DevnetManifest {
     pub relayer: ManifestAgent,
     /// Validator-set threshold (weight 1 per validator).
     pub threshold: u64,
+    /// Both lanes of every route (also derivable with [`Network::leg`]).
+    #[serde(default)]
+    pub lanes: Vec<ManifestLane>,
+    /// The keystores of the validators and the relayer.
+    #[serde(default)]
+    pub keys_dir: PathBuf,
+    /// The file holding the keystores' password ("devnet").
+    #[serde(default)]
+    pub password_file: PathBuf,
+}
+
+/// One direction of a route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestLane {
+    pub lane: B256,
+    pub route_id: B256,
+    /// `name` of the source chain.
+    pub source: String,
+    /// `name` of the destination chain.
+    pub destination: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +65,9 @@ pub struct ManifestChain {
     pub start_block: u64,
     /// The anvil process.
     pub pid: u32,
+    /// Its log file.
+    #[serde(default)]
+    pub log: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,7 +170,7 @@ impl Network {
                 Ok(network)
             }
             None => {
-                let manifest = DevnetManifest::load(Path::new(DEVNET_MANIFEST))?;
+                let manifest = DevnetManifest::load(&devnet_manifest_path())?;
                 Ok(manifest.network())
             }
         }
