@@ -1,5 +1,6 @@
 //! `zerobridge devnet up | status | down` for real: two anvil chains, the contracts, 4 validators
-//! and a relayer as background processes, in a temporary directory on free ports.
+//! and a relayer as background processes, in a temporary directory on free ports; then the
+//! tour a holder follows: a transfer each way with `zerobridge send`, balances, `devnet down`.
 //!
 //! Needs anvil and forge from `scripts/install.sh` and the contracts built
 //! (`cd contracts && forge build --offline`), as the end-to-end tests do.
@@ -10,7 +11,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use alloy::primitives::{Address, U256};
+use alloy::providers::ProviderBuilder;
 use zb_cli::network::DevnetManifest;
+use zb_protocol::bindings::wrapped::WrappedToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zerobridge");
 
@@ -51,6 +55,26 @@ fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// Runs another `zerobridge` command against the devnet in `dir`, as a user in `cwd` would.
+fn zerobridge(cwd: &Path, dir: &Path, args: &[&str]) -> Output {
+    let output = Command::new(BIN)
+        .current_dir(cwd)
+        .args(args)
+        .env("ZB_DEVNET_DIR", dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output();
+    output.unwrap_or_else(|e| panic!("cannot run zerobridge {}: {e}", args.join(" ")))
+}
+
+fn erc20_balance(rpc: &str, token: Address, who: Address) -> U256 {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let provider = ProviderBuilder::new().connect_http(rpc.parse().expect("rpc url"));
+        WrappedToken::new(token, provider).balanceOf(who).call().await.expect("balanceOf")
+    })
 }
 
 /// Seven consecutive free ports (ethereum, bsc, 4 validators, relayer).
@@ -147,6 +171,29 @@ fn devnet_up_status_down() {
     assert!(status.status.success(), "devnet status failed:\n{}", text(&status));
     let shown = String::from_utf8_lossy(&status.stdout);
     assert!(shown.contains("all up") && shown.contains("sent 0  delivered 0"), "{}", text(&status));
+
+    // The tour, as a holder types it: a transfer each way with live progress, then balances.
+    let holder = manifest.account("holder").expect("holder").address;
+    let to_bsc = zerobridge(cwd, &dir, &["send", "--from", "ethereum", "--to", "bsc", "--token", "DEMO", "--amount", "1.5"]);
+    assert!(to_bsc.status.success(), "send ethereum -> bsc failed:\n{}", text(&to_bsc));
+    assert!(String::from_utf8_lossy(&to_bsc.stdout).contains("1.4985"), "{}", text(&to_bsc));
+    let to_eth = zerobridge(cwd, &dir, &["send", "--from", "bsc", "--to", "ethereum", "--token", "DEMO", "--amount", "0.5"]);
+    assert!(to_eth.status.success(), "send bsc -> ethereum failed:\n{}", text(&to_eth));
+    assert!(String::from_utf8_lossy(&to_eth.stdout).contains("0.4995"), "{}", text(&to_eth));
+    // Balances read from the chains themselves, not from the CLI: 1.5 left, 0.4995 came back
+    // (10 bps fee each way); 1.4985 arrived, 0.5 was burned.
+    let route = &manifest.routes[0];
+    let unit = U256::from(10u64).pow(U256::from(14u64));
+    let demo = erc20_balance(&manifest.chains[0].chain.rpc, route.home_token, holder);
+    let wdemo = erc20_balance(&manifest.chains[1].chain.rpc, route.wrapped_token, holder);
+    assert_eq!(demo, U256::from(1_000_000u64) * U256::from(10_000u64) * unit - U256::from(15_000u64) * unit + U256::from(4_995u64) * unit);
+    assert_eq!(wdemo, U256::from(9_985u64) * unit);
+    let balance = zerobridge(cwd, &dir, &["balance"]);
+    assert!(balance.status.success(), "balance failed:\n{}", text(&balance));
+    assert!(String::from_utf8_lossy(&balance.stdout).contains("0.9985"), "{}", text(&balance));
+    let status = devnet(cwd, &dir, &["status"], Duration::from_secs(30));
+    let shown = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success() && shown.matches("sent 1  delivered 1").count() == 2, "{}", text(&status));
 
     let again = devnet(cwd, &dir, &["up", "--port-base", &base_arg, "--repo", &repo_arg], Duration::from_secs(30));
     assert!(!again.status.success(), "a second devnet up must refuse:\n{}", text(&again));
