@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256, Bytes, keccak256};
+use alloy::primitives::{Address, B256, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, eyre};
@@ -34,6 +34,7 @@ use tokio::time::Instant;
 use zb_chain::{ChainConfig, Finality};
 use zb_protocol::bindings::bridge::ZeroBridge;
 
+use crate::deploy::{DeployRequest, DeployedSide, deploy, dev_keys, tail};
 use crate::network::{
     ChainInfo, DEVNET_DIR_ENV, DevnetManifest, ManifestAccount, ManifestAgent, ManifestChain, ManifestLane, RouteInfo,
 };
@@ -56,18 +57,8 @@ pub const HOME: ChainSpec = ChainSpec { name: "ethereum", chain_id: 1 };
 /// The remote chain (wrapped token).
 pub const REMOTE: ChainSpec = ChainSpec { name: "bsc", chain_id: 56 };
 
-/// Anvil's well-known development mnemonic ("test test ... junk"), accounts 0, 1 and 2.
-pub mod dev_keys {
-    /// Account 0: deploys everything; admin, guardian and set manager of the devnet.
-    pub const DEPLOYER: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-    /// Account 1: holds 1,000,000 DEMO on the home chain.
-    pub const HOLDER: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-    /// Account 2: pays for the relayer's deliveries.
-    pub const RELAYER: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-}
 
 const RPC_TIMEOUT: Duration = Duration::from_secs(20);
-const DEPLOY_TIMEOUT: Duration = Duration::from_secs(600);
 const AGENT_TIMEOUT: Duration = Duration::from_secs(60);
 const BLOCKS_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -421,14 +412,6 @@ fn show_tail(path: &Path, n: usize) {
     }
 }
 
-/// The last `n` lines of a text file ("" if unreadable).
-fn tail(path: &Path, n: usize) -> String {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return String::new();
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
 
 /// Writes JSON through a temporary file and a rename, so readers never see half a file.
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
@@ -520,146 +503,6 @@ struct RelayerKeyToml {
 fn write_toml<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = toml::to_string(value).wrap_err_with(|| format!("serializing {}", path.display()))?;
     std::fs::write(path, text).wrap_err_with(|| format!("writing {}", path.display()))
-}
-
-// ------------------------------------------------------------------------------------ deploy
-
-/// The JSON Deploy.s.sol writes.
-#[derive(Debug, Clone, Deserialize)]
-struct Deployment {
-    home: DeployedSide,
-    remote: DeployedSide,
-    route: DeployedRoute,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeployedSide {
-    bridge: Address,
-    chain_id: u64,
-    manager: Address,
-    registry: Address,
-    start_block: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeployedRoute {
-    route_id: B256,
-    lane_to_remote: B256,
-    lane_to_home: B256,
-    home_token: Address,
-    wrapped_token: Address,
-    #[allow(dead_code)]
-    validator_set: Bytes,
-}
-
-/// Removes the `Deploy.s.sol-<timestamp>` entries forge adds to `contracts/cache/multi` (a copy
-/// of the run with "sensitive details") when dropped.
-struct ForgeCacheCleanup {
-    dir: PathBuf,
-    before: Vec<std::ffi::OsString>,
-}
-
-impl ForgeCacheCleanup {
-    fn snapshot(dir: PathBuf) -> ForgeCacheCleanup {
-        let before = std::fs::read_dir(&dir)
-            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
-            .unwrap_or_default();
-        ForgeCacheCleanup { dir, before }
-    }
-}
-
-impl Drop for ForgeCacheCleanup {
-    fn drop(&mut self) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let timestamped = name
-                .to_str()
-                .and_then(|n| n.strip_prefix("Deploy.s.sol-"))
-                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
-            if timestamped && !self.before.contains(&name) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-}
-
-struct RemoveOnDrop(PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn deploy(
-    root: &Path,
-    forge: &Path,
-    layout: &Layout,
-    home_rpc: &str,
-    remote_rpc: &str,
-    validators: &[Address],
-    holder: Address,
-) -> Result<Deployment> {
-    let contracts = root.join("contracts");
-    let _cache = ForgeCacheCleanup::snapshot(contracts.join("cache/multi"));
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let relative = format!("deployments/devnet-{}-{nanos}.json", std::process::id());
-    let absolute = contracts.join(&relative);
-    let _output_file = RemoveOnDrop(absolute.clone());
-    let log_path = layout.logs().join("deploy.log");
-    let log = File::create(&log_path).wrap_err_with(|| format!("creating {}", log_path.display()))?;
-    let log_err = log.try_clone()?;
-    let list = validators.iter().map(Address::to_string).collect::<Vec<_>>().join(",");
-    let mut child = tokio::process::Command::new(forge)
-        .current_dir(&contracts)
-        .args(["script", "script/Deploy.s.sol:Deploy", "--offline", "--broadcast", "--slow"])
-        .env("DEPLOYER_KEY", dev_keys::DEPLOYER)
-        .env("HOME_RPC", home_rpc)
-        .env("REMOTE_RPC", remote_rpc)
-        .env("VALIDATORS", list)
-        .env("THRESHOLD", THRESHOLD.to_string())
-        .env("HOLDERS", holder.to_string())
-        .env("MANIFEST", &relative)
-        .env("FOUNDRY_BROADCAST", layout.broadcast())
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err))
-        .kill_on_drop(true)
-        .spawn()
-        .wrap_err_with(|| format!("starting {}", forge.display()))?;
-    let status = tokio::time::timeout(DEPLOY_TIMEOUT, child.wait())
-        .await
-        .map_err(|_| eyre!("forge script did not finish within {DEPLOY_TIMEOUT:?}; see {}", log_path.display()))?
-        .wrap_err("waiting for forge")?;
-    if !status.success() {
-        show_tail(&log_path, 30);
-        bail!(
-            "deploying with forge script script/Deploy.s.sol failed ({status}; see {}); if the contracts are not \
-             built, run `cd contracts && forge build --offline` (scripts/devnet.sh does it)",
-            log_path.display()
-        );
-    }
-    let text = std::fs::read_to_string(&absolute)
-        .wrap_err_with(|| format!("forge script succeeded but wrote no {}", absolute.display()))?;
-    std::fs::write(layout.dir.join("deployment.json"), &text)?;
-    let deployment: Deployment =
-        serde_json::from_str(&text).wrap_err("Deploy.s.sol wrote an unexpected manifest (devnet/deployment.json)")?;
-    if deployment.home.chain_id != HOME.chain_id || deployment.remote.chain_id != REMOTE.chain_id {
-        bail!(
-            "Deploy.s.sol deployed to chains {} and {}, expected {} and {}",
-            deployment.home.chain_id,
-            deployment.remote.chain_id,
-            HOME.chain_id,
-            REMOTE.chain_id
-        );
-    }
-    Ok(deployment)
 }
 
 // ------------------------------------------------------------------------------------ up
@@ -896,7 +739,23 @@ async fn start(
     let relayer = signer(dev_keys::RELAYER)?.address();
     let signers: Vec<Address> = validator_keys.iter().map(|k| k.address).collect();
     println!("deploying zerobridge to both chains (forge script Deploy.s.sol)...");
-    let deployed = deploy(root, forge, layout, &home_rpc, &remote_rpc, &signers, holder).await?;
+    let deployed = deploy(&DeployRequest {
+        contracts: &root.join("contracts"),
+        forge,
+        home_rpc: &home_rpc,
+        remote_rpc: &remote_rpc,
+        validators: &signers,
+        threshold: THRESHOLD,
+        holders: &[holder],
+        broadcast_dir: &layout.broadcast(),
+        log: &layout.logs().join("deploy.log"),
+    })
+    .await
+    .map_err(|e| {
+        show_tail(&layout.logs().join("deploy.log"), 30);
+        e
+    })?;
+
     for (lane, src, dst) in [
         (deployed.route.lane_to_remote, &deployed.home, &deployed.remote),
         (deployed.route.lane_to_home, &deployed.remote, &deployed.home),
@@ -1032,6 +891,7 @@ async fn start(
             bridge: side.bridge,
             registry: side.registry,
             finality_depth: FINALITY_DEPTH,
+            manager: None,
         },
         ws: format!("ws://127.0.0.1:{port}"),
         manager: side.manager,

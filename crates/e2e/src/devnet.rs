@@ -11,19 +11,18 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, B256, Bytes, FixedBytes, Signature, TxHash, U256, keccak256};
+use alloy::primitives::{Address, B256, FixedBytes, Signature, TxHash, U256, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, Log, TransactionReceipt};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use eyre::{Result, WrapErr, bail, eyre};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::time::Instant;
 use zb_chain::{ChainConfig, Finality};
 use zb_protocol::bindings::bridge::ZeroBridge;
-use zb_protocol::{Accumulator, Checkpoint, Message, ValidatorSet, checkpoint_digest};
+use zb_protocol::{Accumulator, Checkpoint, Message, checkpoint_digest};
 use zb_store::{SignedCheckpoint, SigningHistory, Store};
 use zb_validator::api::{CheckpointResponse, InfoResponse};
 
@@ -49,8 +48,6 @@ const SEND_GAS: u64 = 500_000;
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Upper bound for an agent to start serving HTTP.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-/// Upper bound for `forge script` (it compiles first if contracts/out is stale).
-const DEPLOY_TIMEOUT: Duration = Duration::from_secs(600);
 
 alloy::sol! {
     #[sol(rpc)]
@@ -150,33 +147,7 @@ pub enum AgentId {
 }
 
 /// The JSON manifest Deploy.s.sol writes.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Manifest {
-    pub home: SideManifest,
-    pub remote: SideManifest,
-    pub route: RouteManifest,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SideManifest {
-    pub bridge: Address,
-    pub chain_id: u64,
-    pub manager: Address,
-    pub registry: Address,
-    pub start_block: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RouteManifest {
-    pub route_id: B256,
-    pub lane_to_remote: B256,
-    pub lane_to_home: B256,
-    pub home_token: Address,
-    pub wrapped_token: Address,
-    pub validator_set: Bytes,
-}
+pub use zb_cli::deploy::{DeployedRoute as RouteManifest, DeployedSide as SideManifest, Deployment as Manifest};
 
 /// A confirmed `send`.
 #[derive(Debug, Clone)]
@@ -378,150 +349,30 @@ async fn import_key(bin: &Path, dir: &Path, key: B256) -> Result<(Address, PathB
     Ok((address, PathBuf::from(path)))
 }
 
-/// Removes, when dropped, the `Deploy.s.sol-<timestamp>` entries that appeared in `dir` since
-/// the snapshot (never `Deploy.s.sol-latest`, which forge overwrites).
-struct ForgeLogCleanup {
-    dir: PathBuf,
-    before: std::collections::HashSet<std::ffi::OsString>,
-}
-
-impl ForgeLogCleanup {
-    fn snapshot(dir: PathBuf) -> ForgeLogCleanup {
-        let before = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.file_name()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        ForgeLogCleanup { dir, before }
-    }
-}
-
-impl Drop for ForgeLogCleanup {
-    fn drop(&mut self) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let timestamped = name
-                .to_str()
-                .and_then(|n| n.strip_prefix("Deploy.s.sol-"))
-                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
-            if timestamped && !self.before.contains(&name) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-}
-
-static FORGE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-static MANIFESTS: AtomicU64 = AtomicU64::new(0);
-
-/// Deletes a file when dropped.
-struct RemoveOnDrop(PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Runs Deploy.s.sol against both chains and reads its manifest (then deletes it).
+/// Deploys with the shared Deploy.s.sol runner; forge's log goes next to the devnet's files.
 async fn deploy(
     home: &Anvil,
     remote: &Anvil,
     validators: &[Address],
     threshold: u64,
     holder: Address,
-    broadcast_dir: &Path,
+    root: &Path,
 ) -> Result<Manifest> {
     let forge = forge_bin()?;
-    // forge writes shared files (cache/) and may compile: one at a time per process.
-    let _serial = FORGE_LOCK.lock().await;
-    // The transaction log goes to the devnet's own directory; the copy with "sensitive details"
-    // that forge always writes under contracts/cache/multi/ is removed afterwards.
-    let _forge_logs = ForgeLogCleanup::snapshot(contracts_dir().join("cache/multi"));
-    let unique = format!(
-        "e2e-{}-{}-{}.json",
-        std::process::id(),
-        MANIFESTS.fetch_add(1, Ordering::SeqCst),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    );
-    let relative = format!("deployments/{unique}");
-    let absolute = contracts_dir().join(&relative);
-    let _cleanup = RemoveOnDrop(absolute.clone());
-    let list = validators
-        .iter()
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let run = tokio::process::Command::new(&forge)
-        .current_dir(contracts_dir())
-        .args([
-            "script",
-            "script/Deploy.s.sol:Deploy",
-            "--offline",
-            "--broadcast",
-            "--slow",
-        ])
-        .env("DEPLOYER_KEY", dev_keys::DEPLOYER)
-        .env("HOME_RPC", home.http())
-        .env("REMOTE_RPC", remote.http())
-        .env("VALIDATORS", list)
-        .env("THRESHOLD", threshold.to_string())
-        .env("HOLDERS", holder.to_string())
-        .env("MANIFEST", &relative)
-        .env("FOUNDRY_BROADCAST", broadcast_dir)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(DEPLOY_TIMEOUT, run)
-        .await
-        .map_err(|_| eyre!("forge script did not finish within {DEPLOY_TIMEOUT:?}"))?
-        .wrap_err_with(|| format!("running {}", forge.display()))?;
-    if !output.status.success() {
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let lines: Vec<&str> = text.lines().collect();
-        bail!(
-            "forge script script/Deploy.s.sol failed ({}); if the contracts are not built, run \
-             `cd contracts && forge build --offline`. Last output:\n{}",
-            output.status,
-            lines[lines.len().saturating_sub(40)..].join("\n")
-        );
-    }
-    let text = std::fs::read_to_string(&absolute).wrap_err_with(|| {
-        format!(
-            "forge script succeeded but wrote no manifest at {}",
-            absolute.display()
-        )
-    })?;
-    let manifest: Manifest =
-        serde_json::from_str(&text).wrap_err_with(|| format!("parsing the manifest:\n{text}"))?;
+    let manifest = zb_cli::deploy::deploy(&zb_cli::deploy::DeployRequest {
+        contracts: &contracts_dir(),
+        forge: &forge,
+        home_rpc: &home.http(),
+        remote_rpc: &remote.http(),
+        validators,
+        threshold,
+        holders: &[holder],
+        broadcast_dir: &root.join("broadcast"),
+        log: &root.join("deploy.log"),
+    })
+    .await?;
     if manifest.home.chain_id != home.chain_id() || manifest.remote.chain_id != remote.chain_id() {
-        bail!(
-            "the manifest names chains {} and {}",
-            manifest.home.chain_id,
-            manifest.remote.chain_id
-        );
-    }
-    let set = ValidatorSet::decode(&manifest.route.validator_set)
-        .map_err(|e| eyre!("manifest validator set: {e}"))?;
-    let mut expected = validators.to_vec();
-    expected.sort();
-    let members: Vec<Address> = set.members.iter().map(|m| m.signer).collect();
-    if members != expected || set.threshold != u128::from(threshold) {
-        bail!(
-            "the deployed validator set is {members:?} with threshold {}, expected {expected:?} and {threshold}",
-            set.threshold
-        );
+        bail!("the manifest names chains {} and {}", manifest.home.chain_id, manifest.remote.chain_id);
     }
     Ok(manifest)
 }
@@ -589,15 +440,7 @@ impl Devnet {
         let (remote_wallet, _) = wallet_provider(&remote.http(), dev_keys::HOLDER)?;
         let relayer_address: Address = dev_keys::RELAYER.parse::<PrivateKeySigner>()?.address();
         let signers: Vec<Address> = keys.iter().map(|(a, _)| *a).collect();
-        let manifest = deploy(
-            &home,
-            &remote,
-            &signers,
-            options.threshold,
-            holder,
-            &root.join("broadcast"),
-        )
-        .await?;
+        let manifest = deploy(&home, &remote, &signers, options.threshold, holder, &root).await?;
 
         // Still automining: the approval is mined at once.
         let token = IERC20::new(manifest.route.home_token, home_wallet.clone());

@@ -41,14 +41,7 @@ pub use devnet::{
 pub use proxy::{Rewrite, RpcProxy};
 
 /// Anvil's well-known development mnemonic ("test test ... junk"): accounts 0, 1 and 2.
-pub mod dev_keys {
-    /// Account 0: deploys everything and is the devnet's admin.
-    pub const DEPLOYER: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-    /// Account 1: holds the demo token (Deploy.s.sol's HOLDERS) and sends transfers.
-    pub const HOLDER: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-    /// Account 2: pays for the relayer's deliveries.
-    pub const RELAYER: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-}
+pub use zb_cli::deploy::dev_keys;
 
 /// The keystore password of the devnet's validator keys.
 pub const KEYSTORE_PASSWORD: &str = "devnet";

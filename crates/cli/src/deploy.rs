@@ -1,0 +1,188 @@
+//! Deploys zerobridge on two chains with `forge script script/Deploy.s.sol` and reads back what
+//! it wrote. Shared by `zerobridge devnet up` and the end-to-end test harness.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, Bytes};
+use eyre::{Context, Result, bail, eyre};
+use serde::Deserialize;
+use zb_protocol::ValidatorSet;
+
+/// Anvil's well-known development mnemonic ("test test ... junk"), accounts 0, 1 and 2. Public
+/// knowledge: devnet only.
+pub mod dev_keys {
+    /// Account 0: deploys everything; admin, guardian and set manager of the devnet.
+    pub const DEPLOYER: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    /// Account 1: holds 1,000,000 DEMO on the home chain and sends transfers.
+    pub const HOLDER: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    /// Account 2: pays for the relayer's deliveries.
+    pub const RELAYER: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+}
+
+const DEPLOY_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The JSON Deploy.s.sol writes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Deployment {
+    pub home: DeployedSide,
+    pub remote: DeployedSide,
+    pub route: DeployedRoute,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployedSide {
+    pub bridge: Address,
+    pub chain_id: u64,
+    pub manager: Address,
+    pub registry: Address,
+    pub start_block: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployedRoute {
+    pub route_id: B256,
+    pub lane_to_remote: B256,
+    pub lane_to_home: B256,
+    pub home_token: Address,
+    pub wrapped_token: Address,
+    pub validator_set: Bytes,
+}
+
+/// What to deploy, and where.
+#[derive(Debug, Clone)]
+pub struct DeployRequest<'a> {
+    /// The Foundry project (`contracts/`), already built.
+    pub contracts: &'a Path,
+    pub forge: &'a Path,
+    pub home_rpc: &'a str,
+    pub remote_rpc: &'a str,
+    /// The demo route's validators (weight 1 each).
+    pub validators: &'a [Address],
+    pub threshold: u64,
+    /// Accounts funded with demo tokens.
+    pub holders: &'a [Address],
+    /// Where forge keeps its transaction log.
+    pub broadcast_dir: &'a Path,
+    /// forge's output.
+    pub log: &'a Path,
+}
+
+// forge writes shared files (cache/) and may compile: one run at a time per process.
+static FORGE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Runs Deploy.s.sol and checks that it deployed what was asked.
+pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
+    let _serial = FORGE_LOCK.lock().await;
+    let _forge_cache = ForgeCacheCleanup::snapshot(request.contracts.join("cache/multi"));
+    // forge may only write under contracts/deployments/ (fs_permissions): a unique name there.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let run = RUNS.fetch_add(1, Ordering::SeqCst);
+    let relative = format!("deployments/deploy-{}-{run}-{nanos}.json", std::process::id());
+    let written = request.contracts.join(&relative);
+    let _remove = RemoveOnDrop(written.clone());
+    let log = File::create(request.log).wrap_err_with(|| format!("creating {}", request.log.display()))?;
+    let log_err = log.try_clone()?;
+    let join = |addresses: &[Address]| addresses.iter().map(Address::to_string).collect::<Vec<_>>().join(",");
+    let mut child = tokio::process::Command::new(request.forge)
+        .current_dir(request.contracts)
+        .args(["script", "script/Deploy.s.sol:Deploy", "--offline", "--broadcast", "--slow"])
+        .env("DEPLOYER_KEY", dev_keys::DEPLOYER)
+        .env("HOME_RPC", request.home_rpc)
+        .env("REMOTE_RPC", request.remote_rpc)
+        .env("VALIDATORS", join(request.validators))
+        .env("THRESHOLD", request.threshold.to_string())
+        .env("HOLDERS", join(request.holders))
+        .env("MANIFEST", &relative)
+        .env("FOUNDRY_BROADCAST", request.broadcast_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        .kill_on_drop(true)
+        .spawn()
+        .wrap_err_with(|| format!("starting {}", request.forge.display()))?;
+    let status = tokio::time::timeout(DEPLOY_TIMEOUT, child.wait())
+        .await
+        .map_err(|_| eyre!("forge script did not finish within {DEPLOY_TIMEOUT:?}; see {}", request.log.display()))?
+        .wrap_err("waiting for forge")?;
+    if !status.success() {
+        bail!(
+            "forge script script/Deploy.s.sol failed ({status}); if the contracts are not built, run \
+             `cd contracts && forge build --offline`. Last output ({}):\n{}",
+            request.log.display(),
+            tail(request.log, 40)
+        );
+    }
+    let text = std::fs::read_to_string(&written)
+        .wrap_err_with(|| format!("forge script succeeded but wrote no {}", written.display()))?;
+    let deployment: Deployment =
+        serde_json::from_str(&text).wrap_err_with(|| format!("Deploy.s.sol wrote an unexpected manifest:\n{text}"))?;
+    let set = ValidatorSet::decode(&deployment.route.validator_set)
+        .map_err(|e| eyre!("the deployed validator set does not decode: {e}"))?;
+    let mut expected = request.validators.to_vec();
+    expected.sort();
+    let members: Vec<Address> = set.members.iter().map(|m| m.signer).collect();
+    if members != expected || set.threshold != u128::from(request.threshold) {
+        bail!(
+            "the deployed validator set is {members:?} with threshold {}, expected {expected:?} and {}",
+            set.threshold,
+            request.threshold
+        );
+    }
+    Ok(deployment)
+}
+
+/// The last `n` lines of a file.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Removes the `Deploy.s.sol-<timestamp>` entries forge adds to `contracts/cache/multi` (a copy
+/// of the run with "sensitive details") when dropped; never `-latest`, which forge overwrites.
+struct ForgeCacheCleanup {
+    dir: PathBuf,
+    before: Vec<std::ffi::OsString>,
+}
+
+impl ForgeCacheCleanup {
+    fn snapshot(dir: PathBuf) -> ForgeCacheCleanup {
+        let before = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
+            .unwrap_or_default();
+        ForgeCacheCleanup { dir, before }
+    }
+}
+
+impl Drop for ForgeCacheCleanup {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let timestamped = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("Deploy.s.sol-"))
+                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
+            if timestamped && !self.before.contains(&name) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
