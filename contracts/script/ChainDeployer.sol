@@ -6,9 +6,11 @@ import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManage
 import {ZeroBridge} from "../src/ZeroBridge.sol";
 import {RouteRegistry} from "../src/RouteRegistry.sol";
 import {BridgeRoles} from "../src/libraries/BridgeRoles.sol";
+import {Committee} from "../src/governance/Committee.sol";
 
 /// @notice Deploys one chain's contracts and wires the roles. The caller becomes the manager's
-/// admin: on a devnet that is one key; a real deployment hands ADMIN_ROLE to governance.
+/// admin: on a devnet that is one key; a real deployment hands ADMIN_ROLE to governance with
+/// `handOverToCommittee`.
 abstract contract ChainDeployer {
     struct ChainContracts {
         AccessManager manager;
@@ -16,10 +18,34 @@ abstract contract ChainDeployer {
         RouteRegistry registry;
     }
 
+    /// @dev AccessManager's ADMIN_ROLE.
+    uint64 internal constant MANAGER_ADMIN_ROLE = 0;
+
+    error HandOverFailed(address committee, address previousAdmin);
+
     function deployChain(address admin, uint256 registrationBond) internal returns (ChainContracts memory c) {
         c.manager = new AccessManager(admin);
         c.bridge = new ZeroBridge(address(c.manager));
         c.registry = new RouteRegistry(address(c.manager), c.bridge, registrationBond);
         BridgeRoles.wire(c.manager, c.bridge, c.registry);
+    }
+
+    /// @notice Same as the three-argument form with this contract as the current admin (tests,
+    /// or a deployer contract that is itself the admin).
+    function handOverToCommittee(ChainContracts memory c, Committee committee) internal {
+        handOverToCommittee(c, committee, address(this));
+    }
+
+    /// @notice Makes `committee` the manager's only admin: grants it ADMIN_ROLE with no execution
+    /// delay (the committee's own timelock applies) and renounces `currentAdmin`'s. Must be called
+    /// by `currentAdmin` (in a forge script: the broadcasting key). Grant any other role the
+    /// committee should hold (e.g. SET_MANAGER) and revoke single-key holders before calling this:
+    /// afterwards only committee proposals can change roles.
+    function handOverToCommittee(ChainContracts memory c, Committee committee, address currentAdmin) internal {
+        c.manager.grantRole(MANAGER_ADMIN_ROLE, address(committee), 0);
+        c.manager.renounceRole(MANAGER_ADMIN_ROLE, currentAdmin);
+        (bool committeeIsAdmin,) = c.manager.hasRole(MANAGER_ADMIN_ROLE, address(committee));
+        (bool previousIsAdmin,) = c.manager.hasRole(MANAGER_ADMIN_ROLE, currentAdmin);
+        if (!committeeIsAdmin || previousIsAdmin) revert HandOverFailed(address(committee), currentAdmin);
     }
 }

@@ -27,7 +27,8 @@ import {WrappedToken} from "./WrappedToken.sol";
 /// @notice One instance per chain. Sends messages on outbound lanes, delivers quorum-signed
 /// checkpoints on inbound lanes, and keeps per-lane vault accounting, limits, holds and refunds.
 /// Every privileged entry point is `restricted`: the AccessManager decides which role may call it
-/// (governance owns the manager; guardians may only pause and freeze holds). See docs/protocol.md.
+/// (governance owns the manager; guardians may only pause and freeze holds; the regulator may only
+/// freeze accounts and the compliance issuer only attest them). See docs/protocol.md.
 contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvents, IZeroBridgeErrors {
     using SafeERC20 for IERC20;
 
@@ -51,6 +52,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         bool paused;
         bool isHome; // home chain: lock and release; remote chain: burn and mint
         uint16 feeBps; // outbound
+        bool allowlist; // both lanes of the route: only verified senders and recipients
         // slot 3
         uint128 capacity; // token bucket, outbound or inbound by direction
         uint128 largeTransferThreshold; // inbound; 0 disables holds
@@ -93,6 +95,19 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         uint256 largeTransferThreshold;
         uint256 available;
         bool retired;
+        bool allowlist;
+    }
+
+    /// @dev Compliance state of one account on this chain, packed in one slot so that each check
+    /// costs one storage read per address: the regulator's freeze and the compliance issuer's
+    /// attestation. Kept in the bridge rather than in a separate registry contract: a call to
+    /// another contract adds a cold account access (2,600 gas) to every `send`, which would leave
+    /// the 90k source target no margin. The bytes it costs are paid for by optimizer_runs = 500
+    /// (foundry.toml); an external library would need linking, which the Rust bindings' deploy
+    /// path does not do. Measurements: docs/protocol.md section 13.
+    struct Account {
+        uint64 attestedUntil; // verified while block.timestamp < attestedUntil; 0 = none
+        bool frozen;
     }
 
     bool public paused;
@@ -106,6 +121,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     mapping(bytes32 holdKey => Hold) internal _holds;
     mapping(bytes32 lane => mapping(bytes32 messageHash => RefundStatus)) public refundStatus;
     mapping(uint64 chainId => address bridge) public peers;
+    mapping(address account => Account) public accounts;
 
     constructor(address authority) AccessManaged(authority) {}
 
@@ -125,6 +141,13 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         if (recipient == address(0)) revert ZeroRecipient();
         if (amount == 0) revert ZeroAmount();
         if (amount > lane.maxAmount) revert AmountAboveMaximum(amount, lane.maxAmount);
+        // Compliance: one read for the sender; the recipient is read only on allowlist routes.
+        Account memory from = accounts[msg.sender];
+        if (from.frozen) revert FrozenAccount(msg.sender);
+        if (lane.allowlist) {
+            if (from.attestedUntil <= block.timestamp) revert NotVerified(msg.sender);
+            if (accounts[recipient].attestedUntil <= block.timestamp) revert NotVerified(recipient);
+        }
 
         address token = lane.token;
         bool isHome = lane.isHome;
@@ -261,7 +284,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             capacity: lane.capacity,
             largeTransferThreshold: lane.largeTransferThreshold,
             available: TokenBucket.available(lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp),
-            retired: lane.status == RouteStatus.Retired
+            retired: lane.status == RouteStatus.Retired,
+            allowlist: lane.allowlist
         });
         uint256 count = messages.length;
         for (uint256 i; i < count; ++i) {
@@ -287,6 +311,12 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         uint256 amount = m.amount;
         if (ctx.retired) {
             _fail(ctx, m.sequence, m.sender, m.recipient, amount, msgHash, RouteIsRetired.selector);
+            return;
+        }
+        // Before the bucket and the hold: a refused transfer consumes no inbound capacity.
+        bytes4 refused = _complianceReason(ctx.allowlist, m.sender, m.recipient);
+        if (refused != bytes4(0)) {
+            _fail(ctx, m.sequence, m.sender, m.recipient, amount, msgHash, refused);
             return;
         }
         if (amount > ctx.available) {
@@ -324,6 +354,18 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         } else {
             _fail(ctx, sequence, sender, recipient, amount, msgHash, reason);
         }
+    }
+
+    /// @dev Destination-side compliance, at execution and again when a hold is released: a frozen
+    /// recipient, or on an allowlist route an unverified sender or recipient (attestations are
+    /// per chain), makes the transfer fail and be refunded instead of reverting.
+    function _complianceReason(bool allowlist, address sender, address recipient) internal view returns (bytes4) {
+        Account memory to = accounts[recipient];
+        if (to.frozen) return FrozenAccount.selector;
+        if (allowlist && (to.attestedUntil <= block.timestamp || accounts[sender].attestedUntil <= block.timestamp)) {
+            return NotVerified.selector;
+        }
+        return bytes4(0);
     }
 
     /// @dev Mints (remote) or releases from the route's own vault (home). Never reverts: returns
@@ -385,7 +427,14 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         if (block.timestamp < hold.releaseAt) revert HoldNotReleasable(laneId, sequence, hold.releaseAt);
         hold.status = HoldStatus.Released;
         emit HoldReleased(laneId, sequence);
-        _payOrRefund(_inboundContext(laneId), sequence, hold.sender, hold.recipient, hold.amount, hold.messageHash);
+        InboundContext memory ctx = _inboundContext(laneId);
+        // The regulator or the issuer may have acted during the hold: check again, refund if refused.
+        bytes4 refused = _complianceReason(ctx.allowlist, hold.sender, hold.recipient);
+        if (refused != bytes4(0)) {
+            _fail(ctx, sequence, hold.sender, hold.recipient, hold.amount, hold.messageHash, refused);
+        } else {
+            _payOrRefund(ctx, sequence, hold.sender, hold.recipient, hold.amount, hold.messageHash);
+        }
     }
 
     /// @notice Guardian: stop a held transfer until governance decides.
@@ -435,6 +484,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         if (m.kind != MessageKind.TRANSFER) revert NotATransfer(m.sequence);
         bytes32 msgHash = LaneCodec.messageHashCalldata(m);
         if (refundStatus[laneId][msgHash] != RefundStatus.Approved) revert RefundNotApproved(laneId, msgHash);
+        // A frozen sender receives nothing from the bridge: the refund stays Approved until unfrozen.
+        if (accounts[m.sender].frozen) revert FrozenAccount(m.sender);
         refundStatus[laneId][msgHash] = RefundStatus.Claimed;
         emit RefundClaimed(laneId, msgHash, m.sender, m.amount);
 
@@ -667,6 +718,46 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     }
 
     // ---------------------------------------------------------------------------------------
+    // Compliance: the regulator freezes, the compliance issuer attests, governance marks routes
+    // allowlist-only (three separate roles in the manager; none of them can move funds or pause)
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Regulator: the account can no longer send from this chain, transfers to it fail and
+    /// are refunded, held transfers to it are refunded at release, and it cannot claim refunds.
+    function freeze(address account) external restricted {
+        accounts[account].frozen = true;
+        emit AccountFrozen(account);
+    }
+
+    function unfreeze(address account) external restricted {
+        accounts[account].frozen = false;
+        emit AccountUnfrozen(account);
+    }
+
+    /// @notice Compliance issuer: the account is verified on this chain until `expiresAt`
+    /// (exclusive). Re-attesting replaces the expiry.
+    function attest(address account, uint64 expiresAt) external restricted {
+        if (expiresAt <= block.timestamp) revert InvalidExpiry(expiresAt);
+        accounts[account].attestedUntil = expiresAt;
+        emit AttestationIssued(account, expiresAt);
+    }
+
+    function revoke(address account) external restricted {
+        accounts[account].attestedUntil = 0;
+        emit AttestationRevoked(account);
+    }
+
+    /// @notice Governance: both lanes of the route on this chain accept only verified senders and
+    /// recipients. Set it on both chains (normally while the route is Pending).
+    function setRouteAllowlist(bytes32 routeId, bool allowlistOnly) external restricted {
+        Route storage route = _routes[routeId];
+        if (route.outboundLane == bytes32(0)) revert UnknownRoute(routeId);
+        _lanes[route.outboundLane].allowlist = allowlistOnly;
+        _lanes[route.inboundLane].allowlist = allowlistOnly;
+        emit RouteAllowlistSet(routeId, allowlistOnly);
+    }
+
+    // ---------------------------------------------------------------------------------------
     // Views
     // ---------------------------------------------------------------------------------------
 
@@ -743,6 +834,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         ctx.reverseLane = l.reverseLane;
         ctx.token = l.token;
         ctx.isHome = l.isHome;
+        ctx.allowlist = l.allowlist;
     }
 
     function _holdKey(bytes32 laneId, uint64 sequence) internal pure returns (bytes32) {

@@ -54,6 +54,12 @@ enum Command {
     Track(zb_cli::transfer::TrackArgs),
     /// Native and route-token balances of an address on every chain.
     Balance(zb_cli::transfer::BalanceArgs),
+    /// Regulator / auditor: export and verify the hash-chained log of every privileged action and
+    /// transfer (read-only: RPC access only, no key).
+    Audit {
+        #[command(subcommand)]
+        command: zb_cli::audit::AuditCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -211,6 +217,7 @@ async fn run() -> Result<()> {
         Command::Send(args) => zb_cli::transfer::send(&args).await,
         Command::Track(args) => zb_cli::transfer::track(&args).await,
         Command::Balance(args) => zb_cli::transfer::balance(&args).await,
+        Command::Audit { command } => zb_cli::audit::run(command).await,
     }
 }
 

@@ -94,6 +94,15 @@ interface IZeroBridgeEvents {
     event Unpaused();
     event LanePaused(bytes32 indexed lane);
     event LaneUnpaused(bytes32 indexed lane);
+    /// @notice Regulator: the account may no longer send from, or receive on, this chain's bridge.
+    event AccountFrozen(address indexed account);
+    event AccountUnfrozen(address indexed account);
+    /// @notice Compliance issuer: the account counts as verified on allowlist routes of this
+    /// chain until `expiresAt` (exclusive: verified while block.timestamp < expiresAt).
+    event AttestationIssued(address indexed account, uint64 expiresAt);
+    event AttestationRevoked(address indexed account);
+    /// @notice Governance: both lanes of the route accept only verified senders and recipients.
+    event RouteAllowlistSet(bytes32 indexed routeId, bool allowlistOnly);
 }
 
 interface IZeroBridgeErrors {
@@ -137,4 +146,11 @@ interface IZeroBridgeErrors {
     error NotATransfer(uint64 sequence);
     error VaultShortfall(uint256 amount, uint256 locked);
     error RouteIsRetired();
+    /// @notice The account is frozen by the regulator: it cannot send, and transfers to it fail
+    /// and are refunded (MessageFailed reason = this selector).
+    error FrozenAccount(address account);
+    /// @notice Allowlist route: the account has no unexpired attestation on this chain (on the
+    /// destination the transfer fails and is refunded with this selector as the reason).
+    error NotVerified(address account);
+    error InvalidExpiry(uint64 expiresAt);
 }

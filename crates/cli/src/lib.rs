@@ -2,6 +2,7 @@
 //! holder commands (send, track, balance) and token-team commands (route ...). Every command
 //! works against the devnet manifest or against a network file for real chains.
 
+pub mod audit;
 pub mod deploy;
 pub mod devnet;
 pub mod network;

@@ -106,6 +106,11 @@ pub struct ChainInfo {
     /// the validators apply their own rule).
     #[serde(default = "default_finality_depth")]
     pub finality_depth: u64,
+    /// The AccessManager the bridge and registry are restricted by (`zerobridge audit` reads its
+    /// role events). Optional: read from the bridge's `authority()` when absent. The devnet
+    /// manifest carries it beside the chain (`ManifestChain::manager`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<Address>,
 }
 
 fn default_finality_depth() -> u64 {
@@ -260,7 +265,11 @@ impl DevnetManifest {
 
     pub fn network(&self) -> Network {
         Network {
-            chains: self.chains.iter().map(|c| c.chain.clone()).collect(),
+            chains: self
+                .chains
+                .iter()
+                .map(|c| ChainInfo { manager: c.chain.manager.or(Some(c.manager)), ..c.chain.clone() })
+                .collect(),
             routes: self.routes.clone(),
             validators: self.validators.iter().map(|v| v.url.clone()).collect(),
             threshold: Some(self.threshold),

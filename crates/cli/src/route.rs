@@ -1588,6 +1588,7 @@ mod tests {
             bridge: Address::repeat_byte(byte),
             registry: Address::repeat_byte(byte + 1),
             finality_depth: 3,
+            manager: None,
         }
     }
 

@@ -435,6 +435,14 @@ fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 ctx.token.symbol, ctx.sender
             ),
             E::RouteIsRetired(_) => format!("{route} is retired: it takes no new transfers"),
+            E::FrozenAccount(e) => format!(
+                "{} is frozen by the regulator on '{}': the bridge takes nothing from it until it is unfrozen",
+                e.account, ctx.source
+            ),
+            E::NotVerified(e) => format!(
+                "{route} accepts only verified accounts and {} has no valid attestation on '{}': ask the compliance issuer to attest it",
+                e.account, ctx.source
+            ),
             E::ReentrancyGuardReentrantCall(_) => {
                 "the token called back into the bridge (reentrancy): this token cannot be bridged".to_string()
             }
@@ -516,6 +524,10 @@ pub fn failure_reason(reason: FixedBytes<4>) -> String {
         "the token refused to pay the recipient (frozen or blocked account?)".to_string()
     } else if r == WrappedToken::OnlyBridge::SELECTOR {
         "the wrapped token refused to mint".to_string()
+    } else if r == ZeroBridge::FrozenAccount::SELECTOR {
+        "the recipient is frozen by the regulator on the destination".to_string()
+    } else if r == ZeroBridge::NotVerified::SELECTOR {
+        "the sender or the recipient has no valid attestation on the destination (allowlist route)".to_string()
     } else if r == ZeroBridge::ZeroRecipient::SELECTOR {
         "the recipient is the zero address".to_string()
     } else if r == ZeroBridge::refundHoldCall::SELECTOR {
@@ -1936,6 +1948,8 @@ mod tests {
             "the route was retired"
         );
         assert!(failure_reason(FixedBytes(ZeroBridge::refundHoldCall::SELECTOR)).contains("governance"));
+        assert!(failure_reason(FixedBytes(ZeroBridge::FrozenAccount::SELECTOR)).contains("frozen"));
+        assert!(failure_reason(FixedBytes(ZeroBridge::NotVerified::SELECTOR)).contains("attestation"));
         assert!(failure_reason(FixedBytes([9, 9, 9, 9])).contains("0x09090909"));
     }
 

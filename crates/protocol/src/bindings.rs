@@ -3,7 +3,8 @@
 /// The bridge on every chain.
 pub mod bridge {
     alloy::sol!(
-        #[sol(rpc)]
+        // `abi`: `ZeroBridge::abi::events()`, for decoding any log generically (audit export).
+        #[sol(rpc, abi)]
         #[derive(Debug, PartialEq, Eq)]
         ZeroBridge,
         "../../contracts/out/ZeroBridge.sol/ZeroBridge.json"
@@ -12,11 +13,24 @@ pub mod bridge {
 
 /// Route registration (bridge manager).
 pub mod registry {
+    // `RouteRegistered` has 9 fields; the generated code takes them as arguments.
+    #![allow(clippy::too_many_arguments)]
     alloy::sol!(
-        #[sol(rpc)]
+        #[sol(rpc, abi)]
         #[derive(Debug, PartialEq, Eq)]
         RouteRegistry,
         "../../contracts/out/RouteRegistry.sol/RouteRegistry.json"
+    );
+}
+
+/// The OpenZeppelin AccessManager every bridge and registry is `restricted` by: role grants and
+/// revocations, target-function roles, scheduled operations (audit export reads its events).
+pub mod manager {
+    alloy::sol!(
+        #[sol(rpc, abi)]
+        #[derive(Debug, PartialEq, Eq)]
+        AccessManager,
+        "../../contracts/out/AccessManager.sol/AccessManager.json"
     );
 }
 
