@@ -21,7 +21,8 @@ interface IOwnable {
 /// Home chain: the token's `owner()` registers (or governance does on its behalf), paying the
 /// registration bond and choosing the wrapped name and symbol. Remote chain: the registration is
 /// replayed by governance, which deploys the wrapped token with the canonical decimals. Routes
-/// start Pending; `activateRoute` makes them Active once both lanes have validator sets.
+/// start Pending; `activateRoute` makes them Active once both lanes have validator sets (and, in
+/// consortium mode, once governance has approved the route on this chain).
 contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
     struct RouteRecord {
         address owner;
@@ -38,6 +39,10 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
 
     ZeroBridge public immutable bridge;
     uint256 public registrationBond;
+    /// @notice Consortium deployments: a new route stays Pending until governance approves it
+    /// (the "pre-release" state of a new asset). Permissionless deployments leave it off.
+    bool public consortiumMode;
+    mapping(bytes32 routeId => bool) public approved;
     mapping(bytes32 routeId => RouteRecord) internal _routes;
     bytes32[] internal _routeIds;
 
@@ -57,6 +62,8 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
     event RegistrationBondSet(uint256 amount);
     event BondSlashed(bytes32 indexed routeId, address indexed to, uint256 amount);
     event BondReturned(bytes32 indexed routeId, address indexed to, uint256 amount);
+    event ConsortiumModeSet(bool enabled);
+    event RouteApproved(bytes32 indexed routeId);
 
     error NotTokenOwner(address caller, address token);
     error NotRouteOwner(address caller, bytes32 routeId);
@@ -66,6 +73,7 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
     error UnknownRoute(bytes32 routeId);
     error SameChain();
     error EmptyName();
+    error RouteNotApproved(bytes32 routeId);
 
     constructor(address authority, ZeroBridge bridge_, uint256 registrationBond_) AccessManaged(authority) {
         bridge = bridge_;
@@ -140,10 +148,25 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
         bridge.openRoute(routeId, wrapped, false, homeChainId, params);
     }
 
-    /// @notice Anyone: activates a Pending route once the bridge has validator sets for both lanes.
+    /// @notice Anyone: activates a Pending route once the bridge has validator sets for both lanes
+    /// and, in consortium mode, governance has approved it.
     function activateRoute(bytes32 routeId) external {
         if (_routes[routeId].owner == address(0)) revert UnknownRoute(routeId);
+        if (consortiumMode && !approved[routeId]) revert RouteNotApproved(routeId);
         bridge.activateRoute(routeId);
+    }
+
+    /// @notice Governance: switch consortium mode (committee approval before activation).
+    function setConsortiumMode(bool enabled) external restricted {
+        consortiumMode = enabled;
+        emit ConsortiumModeSet(enabled);
+    }
+
+    /// @notice Governance: approve a registered route for activation in consortium mode.
+    function approveRoute(bytes32 routeId) external restricted {
+        if (_routes[routeId].owner == address(0)) revert UnknownRoute(routeId);
+        approved[routeId] = true;
+        emit RouteApproved(routeId);
     }
 
     /// @notice Route owner: fee, capped by governance's maximum on the bridge.
