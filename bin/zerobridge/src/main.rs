@@ -60,6 +60,28 @@ enum Command {
         #[command(subcommand)]
         command: zb_cli::audit::AuditCommand,
     },
+    /// Guardians: pause the bridge or a lane at once; paused flags.
+    Guardian {
+        #[command(subcommand)]
+        command: zb_cli::governance::GuardianCommand,
+    },
+    /// Regulator: freeze and unfreeze accounts; list frozen accounts.
+    Regulator {
+        #[command(subcommand)]
+        command: zb_cli::governance::RegulatorCommand,
+    },
+    /// Compliance issuer: attest and revoke accounts for allowlist routes.
+    Compliance {
+        #[command(subcommand)]
+        command: zb_cli::governance::ComplianceCommand,
+    },
+    /// Committee governance: propose, vote, queue, execute, cancel, status.
+    Gov {
+        #[command(subcommand)]
+        command: zb_cli::governance::GovCommand,
+    },
+    /// Check the network: chains reachable, who holds ADMIN, single-key warnings.
+    Doctor(zb_cli::governance::DoctorArgs),
 }
 
 #[derive(Subcommand)]
@@ -218,6 +240,11 @@ async fn run() -> Result<()> {
         Command::Track(args) => zb_cli::transfer::track(&args).await,
         Command::Balance(args) => zb_cli::transfer::balance(&args).await,
         Command::Audit { command } => zb_cli::audit::run(command).await,
+        Command::Guardian { command } => zb_cli::governance::guardian_cli(command).await,
+        Command::Regulator { command } => zb_cli::governance::regulator_cli(command).await,
+        Command::Compliance { command } => zb_cli::governance::compliance_cli(command).await,
+        Command::Gov { command } => zb_cli::governance::gov_cli(command).await,
+        Command::Doctor(args) => zb_cli::governance::doctor_cli(args).await,
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod deploy;
 pub mod devnet;
+pub mod governance;
 pub mod network;
 pub mod route;
 pub mod transfer;

@@ -28,7 +28,7 @@ use crate::network::{
 };
 
 /// Upper bound for one transaction of this command to be mined.
-const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Upper bound for one validator's /v1/info answer.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -195,13 +195,13 @@ pub async fn run(command: RouteCommand) -> Result<()> {
 // ------------------------------------------------------------------------------------------
 
 /// The network and, on the devnet, its manifest (keys, validator addresses).
-struct Context {
-    network: Network,
-    manifest: Option<DevnetManifest>,
+pub(crate) struct Context {
+    pub(crate) network: Network,
+    pub(crate) manifest: Option<DevnetManifest>,
 }
 
 impl Context {
-    fn load(args: &NetworkArgs) -> Result<Context> {
+    pub(crate) fn load(args: &NetworkArgs) -> Result<Context> {
         match &args.network {
             Some(path) => Ok(Context { network: Network::load(Some(path))?, manifest: None }),
             None => {
@@ -222,13 +222,13 @@ impl Context {
 
 /// A chain with a read-only provider, its chain id checked.
 #[derive(Clone)]
-struct Conn {
-    info: ChainInfo,
-    provider: DynProvider,
+pub(crate) struct Conn {
+    pub(crate) info: ChainInfo,
+    pub(crate) provider: DynProvider,
 }
 
 impl Conn {
-    async fn connect(info: &ChainInfo) -> Result<Conn> {
+    pub(crate) async fn connect(info: &ChainInfo) -> Result<Conn> {
         let url = info.rpc.parse().map_err(|e| eyre!("chain {}: rpc '{}' is not a URL: {e}", info.name, info.rpc))?;
         let provider = ProviderBuilder::new().connect_http(url).erased();
         let conn = Conn { info: info.clone(), provider };
@@ -237,7 +237,7 @@ impl Conn {
     }
 
     /// The same chain with `wallet` signing.
-    fn with_wallet(&self, wallet: EthereumWallet) -> Result<Conn> {
+    pub(crate) fn with_wallet(&self, wallet: EthereumWallet) -> Result<Conn> {
         let url = self.info.rpc.parse().map_err(|e| eyre!("chain {}: rpc is not a URL: {e}", self.info.name))?;
         let provider = ProviderBuilder::new().wallet(wallet).connect_http(url).erased();
         Ok(Conn { info: self.info.clone(), provider })
@@ -256,7 +256,7 @@ impl Conn {
         Ok(())
     }
 
-    fn bridge(&self) -> ZeroBridge::ZeroBridgeInstance<DynProvider> {
+    pub(crate) fn bridge(&self) -> ZeroBridge::ZeroBridgeInstance<DynProvider> {
         ZeroBridge::new(self.info.bridge, self.provider.clone())
     }
 
@@ -268,7 +268,7 @@ impl Conn {
         IOwnedToken::new(address, self.provider.clone())
     }
 
-    fn read_err(&self, what: &str, e: impl std::fmt::Display) -> eyre::Report {
+    pub(crate) fn read_err(&self, what: &str, e: impl std::fmt::Display) -> eyre::Report {
         let text = e.to_string();
         if looks_unreachable(&text) {
             unreachable_chain(&self.info, &text)
@@ -278,12 +278,12 @@ impl Conn {
     }
 }
 
-fn looks_unreachable(text: &str) -> bool {
+pub(crate) fn looks_unreachable(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
     t.contains("connect") || t.contains("connection") || t.contains("timed out") || t.contains("dns")
 }
 
-fn unreachable_chain(info: &ChainInfo, detail: &str) -> eyre::Report {
+pub(crate) fn unreachable_chain(info: &ChainInfo, detail: &str) -> eyre::Report {
     eyre!(
         "cannot reach {} at {} ({}): start the devnet (`zerobridge devnet up`) or fix its rpc in the network file",
         info.name,
@@ -292,12 +292,12 @@ fn unreachable_chain(info: &ChainInfo, detail: &str) -> eyre::Report {
     )
 }
 
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `--private-key-env` or `--keystore`; on the devnet the manifest's "deployer" by default.
-fn load_signer(args: &KeyArgs, manifest: Option<&DevnetManifest>) -> Result<PrivateKeySigner> {
+pub(crate) fn load_signer(args: &KeyArgs, manifest: Option<&DevnetManifest>) -> Result<PrivateKeySigner> {
     if let Some(var) = &args.private_key_env {
         return signer_from_env(var);
     }

@@ -42,3 +42,13 @@ pub mod wrapped {
         "../../contracts/out/WrappedToken.sol/WrappedToken.json"
     );
 }
+
+/// The governance committee (weighted votes, timelock) that holds each manager's ADMIN role.
+pub mod committee {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        Committee,
+        "../../contracts/out/Committee.sol/Committee.json"
+    );
+}

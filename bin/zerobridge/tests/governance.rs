@@ -1,0 +1,212 @@
+//! Role commands against a real devnet: the deployer (devnet admin and guardian) pauses the
+//! bridge, a send then fails, unpausing goes through a committee proposal (`gov`), `doctor` warns
+//! about the single-key admin, `regulator` / `compliance` need their roles.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use eyre::{Result, WrapErr, bail, ensure};
+use serde_json::json;
+use zb_e2e::{Devnet, DevnetOptions, dev_keys};
+use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_protocol::bindings::committee::Committee;
+use zb_protocol::bindings::manager::AccessManager;
+
+/// Anvil's account 3: gets the REGULATOR and COMPLIANCE_ISSUER roles.
+const OFFICER_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+
+/// Writes devnet/manifest.json under `dir`, shaped as `zerobridge devnet up` writes it.
+fn write_manifest(devnet: &Devnet, dir: &Path) -> Result<PathBuf> {
+    let m = devnet.manifest();
+    let chain = |anvil: &zb_e2e::Anvil, side: &zb_e2e::SideManifest, name: &str| {
+        json!({
+            "name": name, "chainId": side.chain_id, "rpc": anvil.http(), "bridge": side.bridge,
+            "registry": side.registry, "finalityDepth": devnet.options().finality_depth, "ws": anvil.ws(),
+            "manager": side.manager, "startBlock": side.start_block, "pid": anvil.pid(),
+        })
+    };
+    let account = |role: &str, key: &str| -> Result<serde_json::Value> {
+        let signer: PrivateKeySigner = key.parse()?;
+        Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
+    };
+    let mut validators = Vec::new();
+    for i in 0..devnet.validator_count() {
+        validators.push(json!({
+            "name": format!("validator-{i}"), "url": devnet.validator_url(i)?,
+            "address": devnet.validator_address(i)?, "pid": 0,
+            "config": devnet.dir().join(format!("validator-{i}.toml")),
+            "log": devnet.dir().join(format!("logs/validator-{i}.log")),
+        }));
+    }
+    let manifest = json!({
+        "chains": [chain(devnet.home(), &m.home, "ethereum"), chain(devnet.remote(), &m.remote, "bsc")],
+        "routes": [{
+            "routeId": m.route.route_id, "symbol": "DEMO", "decimals": 18, "home": "ethereum", "remote": "bsc",
+            "homeToken": m.route.home_token, "wrappedToken": m.route.wrapped_token,
+        }],
+        "lanes": [
+            {"lane": m.route.lane_to_remote, "routeId": m.route.route_id, "source": "ethereum", "destination": "bsc"},
+            {"lane": m.route.lane_to_home, "routeId": m.route.route_id, "source": "bsc", "destination": "ethereum"},
+        ],
+        "accounts": [account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?],
+        "validators": validators,
+        "relayer": {
+            "name": "relayer", "url": devnet.relayer_url(), "address": devnet.relayer_address(), "pid": 0,
+            "config": devnet.dir().join("relayer.toml"), "log": devnet.dir().join("logs/relayer.log"),
+        },
+        "threshold": devnet.options().threshold,
+    });
+    std::fs::create_dir_all(dir.join("devnet"))?;
+    let path = dir.join("devnet/manifest.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?)?;
+    Ok(path)
+}
+
+/// Runs the binary in `dir` (where devnet/manifest.json is).
+async fn zerobridge(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerobridge"));
+    command.args(args).current_dir(dir).env_remove("ZB_DEVNET_DIR").env("NO_COLOR", "1").kill_on_drop(true);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().await.wrap_err("running zerobridge")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Expects a failure with exactly one line on stderr containing every `needle`.
+fn expect_refusal(output: &Output, needles: &[&str]) -> Result<String> {
+    let (stdout, stderr) = text(output);
+    ensure!(!output.status.success(), "expected a refusal, it succeeded:\n{stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    ensure!(lines.len() == 1, "expected one line on stderr, got:\n{stderr}");
+    for needle in needles {
+        ensure!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
+    }
+    Ok(stderr)
+}
+
+fn expect_success(output: &Output, what: &str) -> Result<String> {
+    let (stdout, stderr) = text(output);
+    if !output.status.success() {
+        bail!("{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
+    }
+    Ok(stdout)
+}
+
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_pause_govern_and_refuse() -> Result<()> {
+    let devnet = Devnet::start(DevnetOptions::default()).await?;
+    let work = tempfile::tempdir()?;
+    let dir = work.path();
+    write_manifest(&devnet, dir)?;
+    let m = devnet.manifest();
+    let holder: PrivateKeySigner = dev_keys::HOLDER.parse()?;
+    let holder_arg = holder.address().to_string();
+    let keys = [("HOLDER_KEY", dev_keys::HOLDER), ("OFFICER_KEY", OFFICER_KEY)];
+
+    // Guardian (the deployer by default) pauses the home bridge.
+    let out = expect_success(&zerobridge(dir, &["guardian", "status", "--chain", "ethereum"], &[]).await?, "status")?;
+    ensure!(out.contains("bridge on ethereum: not paused"), "{out}");
+    let out = expect_success(&zerobridge(dir, &["guardian", "pause", "--chain", "ethereum"], &[]).await?, "pause")?;
+    ensure!(out.contains("paused by"), "{out}");
+    let out = expect_success(&zerobridge(dir, &["guardian", "status", "--chain", "ethereum"], &[]).await?, "status")?;
+    ensure!(out.contains("bridge on ethereum: PAUSED"), "{out}");
+    let out = expect_success(&zerobridge(dir, &["guardian", "pause", "--chain", "bsc", "--route", "DEMO"], &[]).await?, "pause lanes")?;
+    ensure!(out.matches("lane ").count() == 2, "{out}");
+    let out = expect_success(&zerobridge(dir, &["guardian", "status", "--chain", "bsc"], &[]).await?, "status")?;
+    ensure!(out.matches("PAUSED").count() == 2 && out.contains("bridge on bsc: not paused"), "{out}");
+
+    // A send now fails.
+    let send = ["send", "--from", "ethereum", "--to", "bsc", "--token", "DEMO", "--amount", "1", "--private-key-env", "HOLDER_KEY"];
+    let output = zerobridge(dir, &send, &keys).await?;
+    let (stdout, stderr) = text(&output);
+    ensure!(!output.status.success() && stderr.contains("paused"), "send should fail while paused:\n{stdout}\n{stderr}");
+
+    // Unpausing is not a guardian command.
+    let output = zerobridge(dir, &["guardian", "unpause", "--chain", "ethereum"], &[]).await?;
+    expect_refusal(&output, &["committee proposal", "gov propose", "bridge:unpause()"])?;
+
+    // Doctor: the devnet admin is a single key.
+    let out = expect_success(&zerobridge(dir, &["doctor"], &[]).await?, "doctor")?;
+    ensure!(out.contains("WARN") && out.contains("FISCO-style admin mode") && out.contains("0 error(s)"), "{out}");
+
+    // The deployer does not hold REGULATOR.
+    let output = zerobridge(dir, &["regulator", "freeze", &holder_arg, "--chain", "ethereum"], &[]).await?;
+    expect_refusal(&output, &["AccessManagedUnauthorized", "REGULATOR"])?;
+
+    // The admin grants REGULATOR (5) and COMPLIANCE_ISSUER (6) to an officer.
+    let deployer: PrivateKeySigner = dev_keys::DEPLOYER.parse()?;
+    let deployer_address = deployer.address();
+    let admin = ProviderBuilder::new().wallet(EthereumWallet::from(deployer)).connect_http(devnet.home().http().parse()?).erased();
+    let officer: PrivateKeySigner = OFFICER_KEY.parse()?;
+    let manager = AccessManager::new(m.home.manager, admin.clone());
+    for role in [5u64, 6] {
+        manager.grantRole(role, officer.address(), 0).send().await?.get_receipt().await?;
+    }
+    let as_officer = |args: &[&str]| {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(["--chain", "ethereum", "--private-key-env", "OFFICER_KEY"].map(String::from));
+        v
+    };
+    let run = |v: Vec<String>| async move {
+        let args: Vec<&str> = v.iter().map(String::as_str).collect();
+        zerobridge(dir, &args, &keys).await
+    };
+    expect_success(&run(as_officer(&["regulator", "freeze", &holder_arg])).await?, "freeze")?;
+    let out = expect_success(&zerobridge(dir, &["regulator", "list", "--chain", "ethereum"], &[]).await?, "list")?;
+    ensure!(out.contains(&holder_arg) && out.contains("frozen=true"), "{out}");
+    expect_success(&run(as_officer(&["regulator", "unfreeze", &holder_arg])).await?, "unfreeze")?;
+    let out = expect_success(&zerobridge(dir, &["regulator", "list", "--chain", "ethereum"], &[]).await?, "list")?;
+    ensure!(out.contains("no frozen accounts"), "{out}");
+    let out = expect_success(&run(as_officer(&["compliance", "attest", &holder_arg, "--expires", "+30d"])).await?, "attest")?;
+    ensure!(out.contains("attested on ethereum until"), "{out}");
+    let bridge = ZeroBridge::new(m.home.bridge, admin.clone());
+    ensure!(bridge.accounts(holder.address()).call().await?.attestedUntil > 0, "not attested");
+    expect_success(&run(as_officer(&["compliance", "revoke", &holder_arg])).await?, "revoke")?;
+    ensure!(bridge.accounts(holder.address()).call().await?.attestedUntil == 0, "not revoked");
+    let output = zerobridge(dir, &["compliance", "revoke", &holder_arg, "--chain", "ethereum"], &[]).await?;
+    expect_refusal(&output, &["AccessManagedUnauthorized", "COMPLIANCE_ISSUER"])?;
+
+    // A one-member committee with no timelock gets ADMIN and unpauses through a proposal.
+    let committee = Committee::deploy(admin.clone(), vec![deployer_address], vec![alloy::primitives::Uint::from(1u64)], 0, 0, 60, 0, 3600).await?;
+    let committee_address: Address = *committee.address();
+    manager.grantRole(0, committee_address, 0).send().await?.get_receipt().await?;
+    let c = committee_address.to_string();
+    let gov = |args: &[&str]| {
+        let mut v: Vec<String> = ["gov"].iter().chain(args).map(|s| s.to_string()).collect();
+        v.extend(["--chain", "ethereum", "--committee", &c].map(String::from));
+        v
+    };
+    let out = expect_success(
+        &run(gov(&["propose", "--call", "bridge:unpause()", "--description", "unpause after review"])).await?,
+        "propose",
+    )?;
+    ensure!(out.contains("proposal 1 created"), "{out}");
+    let out = expect_success(&run(gov(&["status", "1"])).await?, "gov status")?;
+    ensure!(out.contains("proposal 1: Active"), "{out}");
+    let out = expect_success(&run(gov(&["vote", "1", "--yes"])).await?, "vote")?;
+    ensure!(out.contains("now Succeeded"), "{out}");
+    expect_success(&run(gov(&["queue", "1"])).await?, "queue")?;
+    let output = run(gov(&["vote", "1", "--no"])).await?;
+    expect_refusal(&output, &["proposal 1 is Queued"])?;
+    let out = expect_success(&run(gov(&["execute", "1"])).await?, "execute")?;
+    ensure!(out.contains("Executed"), "{out}");
+    ensure!(!bridge.paused().call().await?, "the proposal did not unpause");
+    expect_success(&run(gov(&["propose", "--call", "bridge:pause()", "--description", "oops"])).await?, "propose 2")?;
+    expect_success(&run(gov(&["cancel", "2"])).await?, "cancel")?;
+    let out = expect_success(&run(gov(&["status"])).await?, "gov status all")?;
+    ensure!(out.contains("proposal 1: Executed") && out.contains("proposal 2: Canceled"), "{out}");
+
+    // Doctor sees the committee and warns that it is a single key too.
+    let out = expect_success(&zerobridge(dir, &["doctor", "--committee", &c], &[]).await?, "doctor")?;
+    ensure!(out.contains(&format!("committee {committee_address}")) && out.contains("single key: true"), "{out}");
+    Ok(())
+}

@@ -1,0 +1,794 @@
+//! Role holders' commands (docs/governance.md): `guardian`, `regulator`, `compliance`, `gov`
+//! (the committee's proposals) and `doctor` (who holds ADMIN, is it a single key?).
+//!
+//! Keys and network are chosen as for `route`: `--private-key-env` / `--keystore`, the devnet
+//! manifest's deployer by default; `--network FILE` or the devnet manifest.
+
+use std::collections::BTreeMap;
+
+use alloy::dyn_abi::{DynSolType, DynSolValue, JsonAbiExt};
+use alloy::json_abi::Function;
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{Filter, TransactionReceipt};
+use alloy::sol_types::SolEvent;
+use eyre::{Result, bail, eyre};
+use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_protocol::bindings::committee::Committee;
+use zb_protocol::bindings::manager::AccessManager;
+
+use crate::network::ChainInfo;
+use crate::route::{Conn, Context, KeyArgs, NetworkArgs, RECEIPT_TIMEOUT, load_signer, looks_unreachable, one_line, unreachable_chain};
+
+// ------------------------------------------------------------------------------------------
+// Command line
+// ------------------------------------------------------------------------------------------
+
+/// `zerobridge guardian ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum GuardianCommand {
+    /// Pause the whole bridge on a chain, or one lane (--lane) or both lanes of a route (--route).
+    Pause(PauseArgs),
+    /// Not a guardian power: prints the committee proposal that unpauses.
+    Unpause(PauseArgs),
+    /// The bridge's paused flag and every known lane's.
+    Status(ChainArgs),
+}
+
+/// `zerobridge regulator ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum RegulatorCommand {
+    /// Freeze an account on a chain's bridge (REGULATOR role).
+    Freeze(AccountArgs),
+    /// Unfreeze an account (REGULATOR role).
+    Unfreeze(AccountArgs),
+    /// Accounts currently frozen on a chain (from the bridge's logs), with their state.
+    List(ChainArgs),
+}
+
+/// `zerobridge compliance ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum ComplianceCommand {
+    /// Attest an account until --expires (COMPLIANCE_ISSUER role).
+    Attest(AttestArgs),
+    /// End an account's attestation now (COMPLIANCE_ISSUER role).
+    Revoke(AccountArgs),
+}
+
+/// `zerobridge gov ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum GovCommand {
+    /// Propose calls the committee makes if the proposal passes (members only).
+    Propose(ProposeArgs),
+    /// Vote on an active proposal (members only).
+    Vote(VoteArgs),
+    /// Start the timelock of a succeeded proposal (anyone).
+    Queue(IdArgs),
+    /// Execute a queued proposal once its timelock is over (anyone).
+    Execute(IdArgs),
+    /// Withdraw a proposal (its proposer).
+    Cancel(IdArgs),
+    /// A proposal's state, votes against the thresholds and eta; every proposal without an id.
+    Status(GovStatusArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChainArgs {
+    /// Chain name or id.
+    #[arg(long)]
+    pub chain: String,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PauseArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// One lane id.
+    #[arg(long, conflicts_with = "route")]
+    pub lane: Option<B256>,
+    /// A route (symbol or id): both its lanes on this chain.
+    #[arg(long)]
+    pub route: Option<String>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccountArgs {
+    pub account: Address,
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AttestArgs {
+    pub account: Address,
+    /// Unix seconds, or relative: +30d, +12h, +15m, +90s.
+    #[arg(long)]
+    pub expires: String,
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommitteeArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// The committee contract on that chain.
+    #[arg(long)]
+    pub committee: Address,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProposeArgs {
+    #[command(flatten)]
+    pub committee: CommitteeArgs,
+    /// `<target>:<function signature>[:<args,...>]`; target is an address or bridge, registry,
+    /// manager, committee. Repeat for several calls, made in order. E.g. `bridge:unpause()`.
+    #[arg(long = "call", required = true)]
+    pub calls: Vec<String>,
+    #[arg(long)]
+    pub description: String,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VoteArgs {
+    pub id: u64,
+    #[command(flatten)]
+    pub committee: CommitteeArgs,
+    #[arg(long, conflicts_with = "no", required_unless_present = "no")]
+    pub yes: bool,
+    #[arg(long)]
+    pub no: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdArgs {
+    pub id: u64,
+    #[command(flatten)]
+    pub committee: CommitteeArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GovStatusArgs {
+    pub id: Option<u64>,
+    #[command(flatten)]
+    pub committee: CommitteeArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Committee contracts to check for ADMIN as well as the manifest's accounts (repeatable).
+    #[arg(long)]
+    pub committee: Vec<Address>,
+    /// Further accounts to check for ADMIN (repeatable).
+    #[arg(long)]
+    pub account: Vec<Address>,
+}
+
+/// Runs a command, printing an error as one line and exiting 1.
+async fn one_line_errors(fut: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    if let Err(e) = fut.await {
+        eprintln!("error: {}", one_line(&format!("{e:#}")));
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+pub async fn guardian_cli(command: GuardianCommand) -> Result<()> {
+    one_line_errors(async {
+        match command {
+            GuardianCommand::Pause(args) => pause(args).await,
+            GuardianCommand::Unpause(args) => unpause_hint(&args),
+            GuardianCommand::Status(args) => guardian_status(args).await,
+        }
+    })
+    .await
+}
+
+pub async fn regulator_cli(command: RegulatorCommand) -> Result<()> {
+    one_line_errors(async {
+        match command {
+            RegulatorCommand::Freeze(args) => freeze(args, true).await,
+            RegulatorCommand::Unfreeze(args) => freeze(args, false).await,
+            RegulatorCommand::List(args) => frozen_list(args).await,
+        }
+    })
+    .await
+}
+
+pub async fn compliance_cli(command: ComplianceCommand) -> Result<()> {
+    one_line_errors(async {
+        match command {
+            ComplianceCommand::Attest(args) => attest(args).await,
+            ComplianceCommand::Revoke(args) => revoke(args).await,
+        }
+    })
+    .await
+}
+
+pub async fn gov_cli(command: GovCommand) -> Result<()> {
+    one_line_errors(async {
+        match command {
+            GovCommand::Propose(args) => propose(args).await,
+            GovCommand::Vote(args) => vote(args).await,
+            GovCommand::Queue(args) => lifecycle(args, "queue").await,
+            GovCommand::Execute(args) => lifecycle(args, "execute").await,
+            GovCommand::Cancel(args) => lifecycle(args, "cancel").await,
+            GovCommand::Status(args) => gov_status(args).await,
+        }
+    })
+    .await
+}
+
+pub async fn doctor_cli(args: DoctorArgs) -> Result<()> {
+    one_line_errors(doctor(args)).await
+}
+
+// ------------------------------------------------------------------------------------------
+// Shared
+// ------------------------------------------------------------------------------------------
+
+async fn read_conn(args: &ChainArgs) -> Result<(Context, Conn)> {
+    let ctx = Context::load(&args.network)?;
+    let info = ctx.network.chain(&args.chain)?.clone();
+    let conn = Conn::connect(&info).await?;
+    Ok((ctx, conn))
+}
+
+async fn signing_conn(args: &ChainArgs, key: &KeyArgs) -> Result<(Context, Conn, Address)> {
+    let (ctx, conn) = read_conn(args).await?;
+    let signer = load_signer(key, ctx.manifest.as_ref())?;
+    let address = signer.address();
+    let conn = conn.with_wallet(EthereumWallet::from(signer))?;
+    Ok((ctx, conn, address))
+}
+
+async fn manager_of(conn: &Conn) -> Result<Address> {
+    if let Some(m) = conn.info.manager {
+        return Ok(m);
+    }
+    conn.bridge().authority().call().await.map_err(|e| conn.read_err("the bridge's authority()", e))
+}
+
+/// Sends a call, waits for success; reverts explained in one line.
+async fn transact<P, D>(call: alloy::contract::CallBuilder<P, D>, what: &str, chain: &ChainInfo) -> Result<TransactionReceipt>
+where
+    P: Provider,
+    D: alloy::contract::CallDecoder,
+{
+    let pending = call.send().await.map_err(|e| explain(&e, what, chain))?;
+    let hash = *pending.tx_hash();
+    let receipt = pending
+        .with_timeout(Some(RECEIPT_TIMEOUT))
+        .get_receipt()
+        .await
+        .map_err(|e| eyre!("{what} on {}: transaction {hash} not mined ({})", chain.name, one_line(&e.to_string())))?;
+    if !receipt.status() {
+        bail!("{what} on {} reverted in transaction {hash}", chain.name);
+    }
+    Ok(receipt)
+}
+
+fn role_name(role: &str) -> &'static str {
+    match role {
+        "pause" | "pauseLane" => "GUARDIAN",
+        "freeze" | "unfreeze" => "REGULATOR",
+        "attest" | "revoke" => "COMPLIANCE_ISSUER",
+        _ => "the required",
+    }
+}
+
+fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre::Report {
+    use Committee::CommitteeErrors as C;
+    use ZeroBridge::ZeroBridgeErrors as Z;
+    let on = &chain.name;
+    if let Some(e) = err.as_decoded_interface_error::<Z>() {
+        let text = match e {
+            Z::AccessManagedUnauthorized(e) => format!(
+                "AccessManagedUnauthorized: {} does not hold the {} role on {on}: use that role's key (--private-key-env or --keystore)",
+                e.caller,
+                role_name(what)
+            ),
+            Z::UnknownLane(e) => format!("lane {} is not known to the bridge on {on}", e.lane),
+            Z::InvalidExpiry(e) => format!("expiry {} is not in the future on {on}: pass a later --expires", e.expiresAt),
+            other => format!("{other:?}"),
+        };
+        return eyre!("{what} on {on} refused: {text}");
+    }
+    if let Some(e) = err.as_decoded_interface_error::<C>() {
+        let text = match e {
+            C::NotMember(e) => format!("{} is not a committee member: use a member's key", e.account),
+            C::UnknownProposal(e) => format!("there is no proposal {}", e.id),
+            C::UnexpectedProposalState(e) => {
+                format!("proposal {} is {}: see `zerobridge gov status {}`", e.id, state_name(e.current), e.id)
+            }
+            C::AlreadyVoted(e) => format!("{} already voted on proposal {}", e.member, e.id),
+            C::TimelockNotElapsed(e) => format!("proposal {} cannot execute before {}", e.id, e.eta),
+            C::CancelNotAllowed(e) => format!("only the proposer can cancel proposal {} ({} is not)", e.id, e.caller),
+            C::EmptyProposal(_) => "a proposal needs at least one --call".to_string(),
+            other => format!("{other:?}"),
+        };
+        return eyre!("{what} on {on} refused: {text}");
+    }
+    let text = err.to_string();
+    if looks_unreachable(&text) {
+        return unreachable_chain(chain, &text);
+    }
+    eyre!("{what} on {on} failed: {}", one_line(&text))
+}
+
+fn state_name(state: u8) -> &'static str {
+    ["Active", "Defeated", "Succeeded", "Queued", "Expired", "Executed", "Canceled"].get(state as usize).copied().unwrap_or("unknown")
+}
+
+// ------------------------------------------------------------------------------------------
+// guardian
+// ------------------------------------------------------------------------------------------
+
+/// The lanes `--lane` / `--route` name on this chain (none: the whole bridge).
+async fn lanes_of(ctx: &Context, conn: &Conn, lane: Option<B256>, route: Option<&str>) -> Result<Vec<B256>> {
+    if let Some(lane) = lane {
+        return Ok(vec![lane]);
+    }
+    let Some(wanted) = route else { return Ok(Vec::new()) };
+    let route_id = match ctx.network.routes.iter().find(|r| r.symbol.eq_ignore_ascii_case(wanted)) {
+        Some(r) => r.route_id,
+        None => wanted.parse::<B256>().map_err(|_| eyre!("no route '{wanted}' in the network: pass its symbol or id"))?,
+    };
+    let r = conn.bridge().getRoute(route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
+    if r.outboundLane == B256::ZERO {
+        bail!("route {wanted} is not open on {}", conn.info.name);
+    }
+    Ok(vec![r.outboundLane, r.inboundLane])
+}
+
+async fn pause(args: PauseArgs) -> Result<()> {
+    let (ctx, conn, caller) = signing_conn(&args.chain, &args.key).await?;
+    let lanes = lanes_of(&ctx, &conn, args.lane, args.route.as_deref()).await?;
+    let bridge = conn.bridge();
+    if lanes.is_empty() {
+        let r = transact(bridge.pause(), "pause", &conn.info).await?;
+        println!("bridge on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash);
+    }
+    for lane in lanes {
+        let r = transact(bridge.pauseLane(lane), "pauseLane", &conn.info).await?;
+        println!("lane {lane} on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash);
+    }
+    Ok(())
+}
+
+fn unpause_hint(args: &PauseArgs) -> Result<()> {
+    let chain = &args.chain.chain;
+    let call = match (&args.lane, &args.route) {
+        (Some(lane), _) => format!("--call 'bridge:unpauseLane(bytes32):{lane}'"),
+        (None, Some(route)) => format!("--call 'bridge:unpauseLane(bytes32):<each lane of {route}>'"),
+        (None, None) => "--call 'bridge:unpause()'".to_string(),
+    };
+    bail!(
+        "guardians cannot unpause: it needs a committee proposal: zerobridge gov propose --chain {chain} \
+         --committee <committee address> {call} --description 'unpause after review'"
+    )
+}
+
+async fn guardian_status(args: ChainArgs) -> Result<()> {
+    let (ctx, conn) = read_conn(&args).await?;
+    let bridge = conn.bridge();
+    let paused = bridge.paused().call().await.map_err(|e| conn.read_err("paused()", e))?;
+    println!("bridge on {}: {}", conn.info.name, if paused { "PAUSED" } else { "not paused" });
+    for route in &ctx.network.routes {
+        let r = bridge.getRoute(route.route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
+        for (dir, lane) in [("outbound", r.outboundLane), ("inbound", r.inboundLane)] {
+            if lane == B256::ZERO {
+                continue;
+            }
+            let l = bridge.getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+            println!("  {} {dir} lane {lane}: {}", route.symbol, if l.paused { "PAUSED" } else { "not paused" });
+        }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// regulator, compliance
+// ------------------------------------------------------------------------------------------
+
+async fn freeze(args: AccountArgs, on: bool) -> Result<()> {
+    let (_, conn, _) = signing_conn(&args.chain, &args.key).await?;
+    let bridge = conn.bridge();
+    let r = if on {
+        transact(bridge.freeze(args.account), "freeze", &conn.info).await?
+    } else {
+        transact(bridge.unfreeze(args.account), "unfreeze", &conn.info).await?
+    };
+    let verb = if on { "frozen" } else { "unfrozen" };
+    println!("{} {verb} on {} (tx {})", args.account, conn.info.name, r.transaction_hash);
+    Ok(())
+}
+
+async fn frozen_list(args: ChainArgs) -> Result<()> {
+    let (ctx, conn) = read_conn(&args).await?;
+    let from = ctx
+        .manifest
+        .as_ref()
+        .and_then(|m| m.chains.iter().find(|c| c.chain.name == conn.info.name).map(|c| c.start_block))
+        .unwrap_or(0);
+    let filter = Filter::new()
+        .address(conn.info.bridge)
+        .event_signature(vec![ZeroBridge::AccountFrozen::SIGNATURE_HASH, ZeroBridge::AccountUnfrozen::SIGNATURE_HASH])
+        .from_block(from);
+    let logs = conn.provider.get_logs(&filter).await.map_err(|e| conn.read_err("the bridge's logs", e))?;
+    let mut frozen: BTreeMap<Address, bool> = BTreeMap::new();
+    for log in &logs {
+        if let Ok(e) = ZeroBridge::AccountFrozen::decode_log(&log.inner) {
+            frozen.insert(e.account, true);
+        } else if let Ok(e) = ZeroBridge::AccountUnfrozen::decode_log(&log.inner) {
+            frozen.insert(e.account, false);
+        }
+    }
+    let accounts: Vec<Address> = frozen.into_iter().filter(|(_, f)| *f).map(|(a, _)| a).collect();
+    if accounts.is_empty() {
+        println!("no frozen accounts on {}", conn.info.name);
+    }
+    for account in accounts {
+        let state = conn.bridge().accounts(account).call().await.map_err(|e| conn.read_err("accounts()", e))?;
+        println!("{account} frozen={} attestedUntil={}", state.frozen, state.attestedUntil);
+    }
+    Ok(())
+}
+
+/// `--expires`: unix seconds, or `+N` with unit d/h/m/s relative to `now`.
+pub fn parse_expires(text: &str, now: u64) -> Result<u64> {
+    let text = text.trim();
+    let bad = || eyre!("--expires '{text}' is neither unix seconds nor +N[d|h|m|s] (e.g. +30d)");
+    let Some(rel) = text.strip_prefix('+') else {
+        return text.parse::<u64>().map_err(|_| bad());
+    };
+    let (digits, unit) = match rel.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&rel[..i], c),
+        _ => (rel, 's'),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(scale).and_then(|s| s.checked_add(now)).ok_or_else(bad)
+}
+
+async fn attest(args: AttestArgs) -> Result<()> {
+    let (_, conn, _) = signing_conn(&args.chain, &args.key).await?;
+    let block = conn
+        .provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .map_err(|e| conn.read_err("the latest block", e))?
+        .ok_or_else(|| eyre!("{} has no latest block", conn.info.name))?;
+    let expires = parse_expires(&args.expires, block.header.timestamp)?;
+    let r = transact(conn.bridge().attest(args.account, expires), "attest", &conn.info).await?;
+    println!("{} attested on {} until {expires} (tx {})", args.account, conn.info.name, r.transaction_hash);
+    Ok(())
+}
+
+async fn revoke(args: AccountArgs) -> Result<()> {
+    let (_, conn, _) = signing_conn(&args.chain, &args.key).await?;
+    let r = transact(conn.bridge().revoke(args.account), "revoke", &conn.info).await?;
+    println!("{}'s attestation revoked on {} (tx {})", args.account, conn.info.name, r.transaction_hash);
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// gov
+// ------------------------------------------------------------------------------------------
+
+/// One parsed `--call`: the target as written and the calldata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedCall {
+    pub target: String,
+    pub data: Bytes,
+}
+
+/// Splits on commas outside brackets and parentheses.
+fn split_args(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for c in text.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() || !out.is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+/// `<target>:<function signature>[:<args,...>]` → target and ABI-encoded calldata.
+pub fn parse_call(text: &str) -> Result<ParsedCall> {
+    let usage = "expected <target>:<function signature>[:<args,...>], e.g. bridge:pauseLane(bytes32):0x..";
+    let (target, rest) = text.split_once(':').ok_or_else(|| eyre!("--call '{text}': {usage}"))?;
+    let close = rest.rfind(')').ok_or_else(|| eyre!("--call '{text}': {usage}"))?;
+    let (sig, tail) = rest.split_at(close + 1);
+    let args = match tail {
+        "" => "",
+        t => t.strip_prefix(':').ok_or_else(|| eyre!("--call '{text}': {usage}"))?,
+    };
+    let function = Function::parse(sig).map_err(|e| eyre!("--call '{text}': bad function signature '{sig}': {e}"))?;
+    let raw = split_args(args);
+    if raw.len() != function.inputs.len() {
+        bail!("--call '{text}': {} takes {} argument(s), {} given", function.signature(), function.inputs.len(), raw.len());
+    }
+    let mut values: Vec<DynSolValue> = Vec::new();
+    for (param, value) in function.inputs.iter().zip(&raw) {
+        let ty: DynSolType = param.selector_type().parse().map_err(|e| eyre!("--call '{text}': type {}: {e}", param.ty))?;
+        values.push(ty.coerce_str(value).map_err(|e| eyre!("--call '{text}': '{value}' is not a {}: {e}", param.ty))?);
+    }
+    let data = function.abi_encode_input(&values).map_err(|e| eyre!("--call '{text}': {e}"))?;
+    Ok(ParsedCall { target: target.trim().to_string(), data: data.into() })
+}
+
+async fn resolve_target(conn: &Conn, committee: Address, target: &str) -> Result<Address> {
+    Ok(match target {
+        "bridge" => conn.info.bridge,
+        "registry" => conn.info.registry,
+        "manager" => manager_of(conn).await?,
+        "committee" => committee,
+        other => other
+            .parse()
+            .map_err(|_| eyre!("--call target '{other}' is not an address nor bridge, registry, manager, committee"))?,
+    })
+}
+
+fn committee_of(conn: &Conn, address: Address) -> Committee::CommitteeInstance<DynProvider> {
+    Committee::new(address, conn.provider.clone())
+}
+
+async fn propose(args: ProposeArgs) -> Result<()> {
+    let parsed: Vec<ParsedCall> = args.calls.iter().map(|c| parse_call(c)).collect::<Result<_>>()?;
+    let (_, conn, _) = signing_conn(&args.committee.chain, &args.key).await?;
+    let committee = args.committee.committee;
+    let mut targets = Vec::new();
+    for call in &parsed {
+        targets.push(resolve_target(&conn, committee, &call.target).await?);
+    }
+    let values = vec![U256::ZERO; parsed.len()];
+    let datas: Vec<Bytes> = parsed.iter().map(|c| c.data.clone()).collect();
+    let c = committee_of(&conn, committee);
+    let r = transact(c.propose(targets, values, datas, args.description.clone()), "propose", &conn.info).await?;
+    let id = r
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| Committee::ProposalCreated::decode_log(&l.inner).ok())
+        .map(|e| e.id)
+        .ok_or_else(|| eyre!("propose on {}: no ProposalCreated event in {}", conn.info.name, r.transaction_hash))?;
+    println!("proposal {id} created on {} (tx {}): vote with `zerobridge gov vote {id} --yes`", conn.info.name, r.transaction_hash);
+    Ok(())
+}
+
+async fn vote(args: VoteArgs) -> Result<()> {
+    let (_, conn, who) = signing_conn(&args.committee.chain, &args.key).await?;
+    let c = committee_of(&conn, args.committee.committee);
+    let r = transact(c.vote(U256::from(args.id), args.yes), "vote", &conn.info).await?;
+    let state = c.state(U256::from(args.id)).call().await.map_err(|e| conn.read_err("the proposal", e))?;
+    println!(
+        "{who} voted {} on proposal {} (tx {}); it is now {}",
+        if args.yes { "yes" } else { "no" },
+        args.id,
+        r.transaction_hash,
+        state_name(state as u8)
+    );
+    Ok(())
+}
+
+async fn lifecycle(args: IdArgs, what: &str) -> Result<()> {
+    let (_, conn, _) = signing_conn(&args.committee.chain, &args.key).await?;
+    let c = committee_of(&conn, args.committee.committee);
+    let id = U256::from(args.id);
+    let r = match what {
+        "queue" => transact(c.queue(id), what, &conn.info).await?,
+        "execute" => transact(c.execute(id), what, &conn.info).await?,
+        _ => transact(c.cancel(id), what, &conn.info).await?,
+    };
+    let p = c.getProposal(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;
+    let state = c.state(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;
+    let extra = if what == "queue" { format!(", eta {}", p.eta) } else { String::new() };
+    println!("proposal {} {what}d on {} (tx {}): {}{extra}", args.id, conn.info.name, r.transaction_hash, state_name(state as u8));
+    Ok(())
+}
+
+async fn gov_status(args: GovStatusArgs) -> Result<()> {
+    let (_, conn) = read_conn(&args.committee.chain).await?;
+    let c = committee_of(&conn, args.committee.committee);
+    let read = |e: alloy::contract::Error| conn.read_err("the committee", e);
+    let count: U256 = c.proposalCount().call().await.map_err(read)?;
+    let ids: Vec<u64> = match args.id {
+        Some(id) => vec![id],
+        None => (1..=count.to::<u64>()).collect(),
+    };
+    if ids.is_empty() {
+        println!("no proposals on committee {} ({})", args.committee.committee, conn.info.name);
+    }
+    for id in ids {
+        let uid = U256::from(id);
+        let state = c.state(uid).call().await.map_err(|e| explain(&e, "gov status", &conn.info))?;
+        let p = c.getProposal(uid).call().await.map_err(read)?;
+        let voted = p.forWeight.to::<u128>() + p.againstWeight.to::<u128>();
+        let part = ceil_bps(voted, p.totalWeight.to::<u128>());
+        let appr = ceil_bps(p.forWeight.to::<u128>(), voted);
+        println!(
+            "proposal {id}: {} | for {} against {} of {} | participation {part}/{} bps, approval {appr}/{} bps | vote end {} | eta {}",
+            state_name(state as u8),
+            p.forWeight,
+            p.againstWeight,
+            p.totalWeight,
+            p.participationBps,
+            p.approvalBps,
+            p.voteEnd,
+            if p.eta == 0 { "-".to_string() } else { p.eta.to_string() }
+        );
+    }
+    Ok(())
+}
+
+fn ceil_bps(part: u128, whole: u128) -> u128 {
+    if whole == 0 { 0 } else { (part * 10_000).div_ceil(whole) }
+}
+
+// ------------------------------------------------------------------------------------------
+// doctor
+// ------------------------------------------------------------------------------------------
+
+const SINGLE_KEY: &str = "FISCO-style admin mode: fine on a devnet, never in production";
+
+async fn doctor(args: DoctorArgs) -> Result<()> {
+    let ctx = Context::load(&args.network)?;
+    let mut candidates: Vec<(String, Address)> = Vec::new();
+    if let Some(m) = &ctx.manifest {
+        candidates.extend(m.accounts.iter().map(|a| (a.role.clone(), a.address)));
+    }
+    candidates.extend(args.committee.iter().map(|a| ("committee".to_string(), *a)));
+    candidates.extend(args.account.iter().map(|a| ("account".to_string(), *a)));
+    let (mut errors, mut warnings) = (0, 0);
+    for info in &ctx.network.chains {
+        let conn = match Conn::connect(info).await {
+            Ok(c) => c,
+            Err(e) => {
+                println!("ERROR {}: {}", info.name, one_line(&format!("{e:#}")));
+                errors += 1;
+                continue;
+            }
+        };
+        println!("OK    {}: reachable at {}, chain id {}", info.name, info.rpc, info.chain_id);
+        let manager = match manager_of(&conn).await {
+            Ok(m) => m,
+            Err(e) => {
+                println!("ERROR {}: {}", info.name, one_line(&format!("{e:#}")));
+                errors += 1;
+                continue;
+            }
+        };
+        let am = AccessManager::new(manager, conn.provider.clone());
+        let mut admins = 0;
+        for (label, account) in &candidates {
+            let has = match am.hasRole(0, *account).call().await {
+                Ok(r) => r.isMember,
+                Err(e) => {
+                    println!("ERROR {}: hasRole on manager {manager}: {}", info.name, one_line(&e.to_string()));
+                    errors += 1;
+                    break;
+                }
+            };
+            if !has {
+                continue;
+            }
+            admins += 1;
+            let code = conn.provider.get_code_at(*account).await.map_err(|e| conn.read_err("code", e))?;
+            if code.is_empty() {
+                println!("WARN  {}: ADMIN_ROLE on manager {manager} is held by {account} ({label}), a single key (EOA): {SINGLE_KEY}", info.name);
+                warnings += 1;
+                continue;
+            }
+            let c = committee_of(&conn, *account);
+            let single = c.isSingleKey().call().await;
+            let timelock = c.timelockDelay().call().await;
+            let members = c.memberCount().call().await;
+            match (single, timelock, members) {
+                (Ok(single), Ok(timelock), Ok(members)) if single || timelock == 0 => {
+                    println!(
+                        "WARN  {}: ADMIN_ROLE on manager {manager} is held by committee {account} ({members} member(s), single key: {single}, timelock {timelock}s): {SINGLE_KEY}",
+                        info.name
+                    );
+                    warnings += 1;
+                }
+                (Ok(_), Ok(timelock), Ok(members)) => println!(
+                    "OK    {}: ADMIN_ROLE on manager {manager} is held by committee {account} ({members} members, timelock {timelock}s)",
+                    info.name
+                ),
+                _ => println!("OK    {}: ADMIN_ROLE on manager {manager} is held by contract {account} ({label})", info.name),
+            }
+        }
+        if admins == 0 {
+            println!(
+                "WARN  {}: none of the known accounts holds ADMIN_ROLE on manager {manager}: pass the committee with --committee",
+                info.name
+            );
+            warnings += 1;
+        }
+    }
+    println!("{errors} error(s), {warnings} warning(s)");
+    if errors > 0 {
+        bail!("doctor found {errors} error(s)");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_are_parsed_and_encoded() -> Result<()> {
+        let c = parse_call("bridge:unpause()")?;
+        assert_eq!(c.target, "bridge");
+        assert_eq!(c.data.as_ref(), &alloy::primitives::keccak256("unpause()")[..4]);
+
+        let lane = format!("0x{}", "11".repeat(32));
+        let c = parse_call(&format!("bridge:pauseLane(bytes32):{lane}"))?;
+        assert_eq!(c.data.len(), 4 + 32);
+        assert_eq!(&c.data[4..], &[0x11; 32]);
+
+        let c = parse_call("0x00000000000000000000000000000000000000aa:setFeePolicy(uint16,uint16):50, 2000")?;
+        assert_eq!(c.data.len(), 4 + 64);
+        assert_eq!(c.data[4 + 31], 50);
+
+        let c = parse_call("manager:f(address[],uint8):[0x00000000000000000000000000000000000000aa,0x00000000000000000000000000000000000000bb],7")?;
+        assert_eq!(c.target, "manager");
+
+        assert!(parse_call("bridge").is_err());
+        assert!(parse_call("bridge:unpause(").is_err());
+        assert!(parse_call("bridge:setHoldDelay(uint64)").is_err_and(|e| e.to_string().contains("takes 1 argument")));
+        assert!(parse_call("bridge:setHoldDelay(uint64):abc").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn expiries_are_absolute_or_relative() -> Result<()> {
+        assert_eq!(parse_expires("1700000000", 5)?, 1_700_000_000);
+        assert_eq!(parse_expires("+30d", 1000)?, 1000 + 30 * 86_400);
+        assert_eq!(parse_expires("+12h", 0)?, 43_200);
+        assert_eq!(parse_expires("+15m", 0)?, 900);
+        assert_eq!(parse_expires("+90", 10)?, 100);
+        assert!(parse_expires("+30x", 0).is_err());
+        assert!(parse_expires("tomorrow", 0).is_err());
+        assert!(parse_expires("+", 0).is_err());
+        Ok(())
+    }
+}
