@@ -15,56 +15,10 @@ use alloy::network::EthereumWallet;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, ensure, eyre};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use zb_cli::audit::{check_chain, render_lines, seal};
 use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, dev_keys, tokens};
 use zb_protocol::bindings::bridge::ZeroBridge;
-
-/// Writes devnet/manifest.json under `dir`, shaped as `zerobridge devnet up` writes it.
-fn write_manifest(devnet: &Devnet, dir: &Path) -> Result<()> {
-    let m = devnet.manifest();
-    let chain = |anvil: &zb_e2e::Anvil, side: &zb_e2e::SideManifest, name: &str| {
-        json!({
-            "name": name, "chainId": side.chain_id, "rpc": anvil.http(), "bridge": side.bridge,
-            "registry": side.registry, "finalityDepth": devnet.options().finality_depth, "ws": anvil.ws(),
-            "manager": side.manager, "startBlock": side.start_block, "pid": anvil.pid(),
-        })
-    };
-    let account = |role: &str, key: &str| -> Result<Value> {
-        let signer: PrivateKeySigner = key.parse()?;
-        Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
-    };
-    let mut validators = Vec::new();
-    for i in 0..devnet.validator_count() {
-        validators.push(json!({
-            "name": format!("validator-{i}"), "url": devnet.validator_url(i)?,
-            "address": devnet.validator_address(i)?, "pid": 0,
-            "config": devnet.dir().join(format!("validator-{i}.toml")),
-            "log": devnet.dir().join(format!("logs/validator-{i}.log")),
-        }));
-    }
-    let manifest = json!({
-        "chains": [chain(devnet.home(), &m.home, "ethereum"), chain(devnet.remote(), &m.remote, "bsc")],
-        "routes": [{
-            "routeId": m.route.route_id, "symbol": "DEMO", "decimals": 18, "home": "ethereum", "remote": "bsc",
-            "homeToken": m.route.home_token, "wrappedToken": m.route.wrapped_token,
-        }],
-        "lanes": [
-            {"lane": m.route.lane_to_remote, "routeId": m.route.route_id, "source": "ethereum", "destination": "bsc"},
-            {"lane": m.route.lane_to_home, "routeId": m.route.route_id, "source": "bsc", "destination": "ethereum"},
-        ],
-        "accounts": [account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?],
-        "validators": validators,
-        "relayer": {
-            "name": "relayer", "url": devnet.relayer_url(), "address": devnet.relayer_address(), "pid": 0,
-            "config": devnet.dir().join("relayer.toml"), "log": devnet.dir().join("logs/relayer.log"),
-        },
-        "threshold": devnet.options().threshold,
-    });
-    std::fs::create_dir_all(dir.join("devnet"))?;
-    std::fs::write(dir.join("devnet/manifest.json"), serde_json::to_string_pretty(&manifest)?)?;
-    Ok(())
-}
 
 /// A regulator's network file: RPC URLs and contract addresses only.
 fn write_network_file(devnet: &Devnet, path: &Path) -> Result<()> {
@@ -147,7 +101,7 @@ async fn audit_log_exports_verifies_and_catches_tampering() -> Result<()> {
     devnet.start_relayer().await?;
     let work = tempfile::tempdir()?;
     let dir = work.path();
-    write_manifest(&devnet, dir)?;
+    devnet.write_cli_manifest(dir)?;
     let network = dir.join("regulator.toml");
     write_network_file(&devnet, &network)?;
     let network_arg = network.to_string_lossy().into_owned();

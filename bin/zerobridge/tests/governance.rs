@@ -2,7 +2,7 @@
 //! bridge, a send then fails, unpausing goes through a committee proposal (`gov`), `doctor` warns
 //! about the single-key admin, `regulator` / `compliance` need their roles.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use alloy::network::EthereumWallet;
@@ -10,7 +10,6 @@ use alloy::primitives::Address;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, ensure};
-use serde_json::json;
 use zb_e2e::{Devnet, DevnetOptions, dev_keys};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::committee::Committee;
@@ -18,53 +17,6 @@ use zb_protocol::bindings::manager::AccessManager;
 
 /// Anvil's account 3: gets the REGULATOR and COMPLIANCE_ISSUER roles.
 const OFFICER_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
-
-/// Writes devnet/manifest.json under `dir`, shaped as `zerobridge devnet up` writes it.
-fn write_manifest(devnet: &Devnet, dir: &Path) -> Result<PathBuf> {
-    let m = devnet.manifest();
-    let chain = |anvil: &zb_e2e::Anvil, side: &zb_e2e::SideManifest, name: &str| {
-        json!({
-            "name": name, "chainId": side.chain_id, "rpc": anvil.http(), "bridge": side.bridge,
-            "registry": side.registry, "finalityDepth": devnet.options().finality_depth, "ws": anvil.ws(),
-            "manager": side.manager, "startBlock": side.start_block, "pid": anvil.pid(),
-        })
-    };
-    let account = |role: &str, key: &str| -> Result<serde_json::Value> {
-        let signer: PrivateKeySigner = key.parse()?;
-        Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
-    };
-    let mut validators = Vec::new();
-    for i in 0..devnet.validator_count() {
-        validators.push(json!({
-            "name": format!("validator-{i}"), "url": devnet.validator_url(i)?,
-            "address": devnet.validator_address(i)?, "pid": 0,
-            "config": devnet.dir().join(format!("validator-{i}.toml")),
-            "log": devnet.dir().join(format!("logs/validator-{i}.log")),
-        }));
-    }
-    let manifest = json!({
-        "chains": [chain(devnet.home(), &m.home, "ethereum"), chain(devnet.remote(), &m.remote, "bsc")],
-        "routes": [{
-            "routeId": m.route.route_id, "symbol": "DEMO", "decimals": 18, "home": "ethereum", "remote": "bsc",
-            "homeToken": m.route.home_token, "wrappedToken": m.route.wrapped_token,
-        }],
-        "lanes": [
-            {"lane": m.route.lane_to_remote, "routeId": m.route.route_id, "source": "ethereum", "destination": "bsc"},
-            {"lane": m.route.lane_to_home, "routeId": m.route.route_id, "source": "bsc", "destination": "ethereum"},
-        ],
-        "accounts": [account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?],
-        "validators": validators,
-        "relayer": {
-            "name": "relayer", "url": devnet.relayer_url(), "address": devnet.relayer_address(), "pid": 0,
-            "config": devnet.dir().join("relayer.toml"), "log": devnet.dir().join("logs/relayer.log"),
-        },
-        "threshold": devnet.options().threshold,
-    });
-    std::fs::create_dir_all(dir.join("devnet"))?;
-    let path = dir.join("devnet/manifest.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?)?;
-    Ok(path)
-}
 
 /// Runs the binary in `dir` (where devnet/manifest.json is).
 async fn zerobridge(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
@@ -106,7 +58,7 @@ async fn roles_pause_govern_and_refuse() -> Result<()> {
     let devnet = Devnet::start(DevnetOptions::default()).await?;
     let work = tempfile::tempdir()?;
     let dir = work.path();
-    write_manifest(&devnet, dir)?;
+    devnet.write_cli_manifest(dir)?;
     let m = devnet.manifest();
     let holder: PrivateKeySigner = dev_keys::HOLDER.parse()?;
     let holder_arg = holder.address().to_string();

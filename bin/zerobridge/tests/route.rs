@@ -2,7 +2,7 @@
 //! team deploys its own token, registers a bridge for it with its own key, and the route ends up
 //! Active on both chains; a key that is not the token's owner is refused in one line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use alloy::network::EthereumWallet;
@@ -10,7 +10,6 @@ use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, ensure, eyre};
-use serde_json::json;
 use zb_e2e::{Chain, Devnet, DevnetOptions, dev_keys};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::wrapped::WrappedToken;
@@ -27,53 +26,6 @@ use token::OwnedToken;
 /// Anvil's account 3: the token team.
 const TEAM_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 const ACTIVE: u8 = 2;
-
-/// Writes devnet/manifest.json under `dir`, shaped as `zerobridge devnet up` writes it.
-fn write_manifest(devnet: &Devnet, dir: &Path) -> Result<PathBuf> {
-    let m = devnet.manifest();
-    let chain = |anvil: &zb_e2e::Anvil, side: &zb_e2e::SideManifest, name: &str| {
-        json!({
-            "name": name, "chainId": side.chain_id, "rpc": anvil.http(), "bridge": side.bridge,
-            "registry": side.registry, "finalityDepth": devnet.options().finality_depth, "ws": anvil.ws(),
-            "manager": side.manager, "startBlock": side.start_block, "pid": anvil.pid(),
-        })
-    };
-    let account = |role: &str, key: &str| -> Result<serde_json::Value> {
-        let signer: PrivateKeySigner = key.parse()?;
-        Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
-    };
-    let mut validators = Vec::new();
-    for i in 0..devnet.validator_count() {
-        validators.push(json!({
-            "name": format!("validator-{i}"), "url": devnet.validator_url(i)?,
-            "address": devnet.validator_address(i)?, "pid": 0,
-            "config": devnet.dir().join(format!("validator-{i}.toml")),
-            "log": devnet.dir().join(format!("logs/validator-{i}.log")),
-        }));
-    }
-    let manifest = json!({
-        "chains": [chain(devnet.home(), &m.home, "ethereum"), chain(devnet.remote(), &m.remote, "bsc")],
-        "routes": [{
-            "routeId": m.route.route_id, "symbol": "DEMO", "decimals": 18, "home": "ethereum", "remote": "bsc",
-            "homeToken": m.route.home_token, "wrappedToken": m.route.wrapped_token,
-        }],
-        "lanes": [
-            {"lane": m.route.lane_to_remote, "routeId": m.route.route_id, "source": "ethereum", "destination": "bsc"},
-            {"lane": m.route.lane_to_home, "routeId": m.route.route_id, "source": "bsc", "destination": "ethereum"},
-        ],
-        "accounts": [account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?],
-        "validators": validators,
-        "relayer": {
-            "name": "relayer", "url": devnet.relayer_url(), "address": devnet.relayer_address(), "pid": 0,
-            "config": devnet.dir().join("relayer.toml"), "log": devnet.dir().join("logs/relayer.log"),
-        },
-        "threshold": devnet.options().threshold,
-    });
-    std::fs::create_dir_all(dir.join("devnet"))?;
-    let path = dir.join("devnet/manifest.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?)?;
-    Ok(path)
-}
 
 /// Runs the binary in `dir` (where devnet/manifest.json is).
 async fn zerobridge(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
@@ -129,7 +81,7 @@ async fn token_team_registers_a_route() -> Result<()> {
     let devnet = Devnet::start(DevnetOptions::default()).await?;
     let work = tempfile::tempdir()?;
     let dir = work.path();
-    let manifest_path = write_manifest(&devnet, dir)?;
+    let manifest_path = devnet.write_cli_manifest(dir)?;
     let home_bridge = devnet.bridge_address(Chain::Home);
     let remote_bridge = devnet.bridge_address(Chain::Remote);
 

@@ -824,6 +824,55 @@ impl Devnet {
         )
     }
 
+    /// Writes `<dir>/devnet/manifest.json` shaped as `zerobridge devnet up` writes it, so the CLI's
+        /// commands can run against this devnet (from `dir`, or with ZB_DEVNET_DIR).
+    pub fn write_cli_manifest(&self, dir: &Path) -> Result<PathBuf> {
+            let devnet = self;
+        let m = devnet.manifest();
+        let chain = |anvil: &Anvil, side: &SideManifest, name: &str| {
+            json!({
+                "name": name, "chainId": side.chain_id, "rpc": anvil.http(), "bridge": side.bridge,
+                "registry": side.registry, "finalityDepth": devnet.options().finality_depth, "ws": anvil.ws(),
+                "manager": side.manager, "startBlock": side.start_block, "pid": anvil.pid(),
+            })
+        };
+        let account = |role: &str, key: &str| -> Result<serde_json::Value> {
+            let signer: PrivateKeySigner = key.parse()?;
+            Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
+        };
+        let mut validators = Vec::new();
+        for i in 0..devnet.validator_count() {
+            validators.push(json!({
+                "name": format!("validator-{i}"), "url": devnet.validator_url(i)?,
+                "address": devnet.validator_address(i)?, "pid": 0,
+                "config": devnet.dir().join(format!("validator-{i}.toml")),
+                "log": devnet.dir().join(format!("logs/validator-{i}.log")),
+            }));
+        }
+        let manifest = json!({
+            "chains": [chain(devnet.home(), &m.home, "ethereum"), chain(devnet.remote(), &m.remote, "bsc")],
+            "routes": [{
+                "routeId": m.route.route_id, "symbol": "DEMO", "decimals": 18, "home": "ethereum", "remote": "bsc",
+                "homeToken": m.route.home_token, "wrappedToken": m.route.wrapped_token,
+            }],
+            "lanes": [
+                {"lane": m.route.lane_to_remote, "routeId": m.route.route_id, "source": "ethereum", "destination": "bsc"},
+                {"lane": m.route.lane_to_home, "routeId": m.route.route_id, "source": "bsc", "destination": "ethereum"},
+            ],
+            "accounts": [account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?],
+            "validators": validators,
+            "relayer": {
+                "name": "relayer", "url": devnet.relayer_url(), "address": devnet.relayer_address(), "pid": 0,
+                "config": devnet.dir().join("relayer.toml"), "log": devnet.dir().join("logs/relayer.log"),
+            },
+            "threshold": devnet.options().threshold,
+        });
+        std::fs::create_dir_all(dir.join("devnet"))?;
+        let path = dir.join("devnet/manifest.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&manifest)?)?;
+        Ok(path)
+    }
+
     /// The process id of a running agent (for resource measurements).
     pub fn agent_pid(&self, agent: AgentId) -> Option<u32> {
         match agent {
