@@ -74,6 +74,11 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     struct Route {
         bytes32 outboundLane;
         bytes32 inboundLane;
+        // Governance bounds on what the route owner may set (0 = unbounded): the most either
+        // token bucket may hold, and the highest large-transfer threshold (holds cannot be
+        // switched off while it is set).
+        uint128 capacityCap;
+        uint128 holdThresholdCap;
     }
 
     struct Hold {
@@ -585,7 +590,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         uint64 here = uint64(block.chainid);
         bytes32 outbound = LaneCodec.laneId(here, address(this), remoteChainId, remote, routeId);
         bytes32 inbound = LaneCodec.laneId(remoteChainId, remote, here, address(this), routeId);
-        _routes[routeId] = Route({outboundLane: outbound, inboundLane: inbound});
+        _routes[routeId] = Route({outboundLane: outbound, inboundLane: inbound, capacityCap: 0, holdThresholdCap: 0});
 
         _initLane(outbound, routeId, inbound, token, isHome, LaneDirection.Outbound);
         _initLane(inbound, routeId, outbound, token, isHome, LaneDirection.Inbound);
@@ -656,6 +661,16 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         _setLimits(routeId, params);
     }
 
+    /// @notice Governance: bounds within which the route owner sets its limits (0 = unbounded).
+    /// Applies to the next `setRouteLimits`; tighten the current limits in the same proposal.
+    function setLimitBounds(bytes32 routeId, uint128 capacityCap, uint128 holdThresholdCap) external restricted {
+        Route storage route = _routes[routeId];
+        if (route.outboundLane == bytes32(0)) revert UnknownRoute(routeId);
+        route.capacityCap = capacityCap;
+        route.holdThresholdCap = holdThresholdCap;
+        emit LimitBoundsSet(routeId, capacityCap, holdThresholdCap);
+    }
+
     function _setFee(bytes32 routeId, uint16 feeBps, address feeCollector) internal {
         if (feeBps > maxFeeBps) revert FeeTooHigh(feeBps, maxFeeBps);
         if (feeBps != 0 && feeCollector == address(0)) revert ZeroRecipient();
@@ -670,6 +685,14 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         Route storage route = _routes[routeId];
         if (route.outboundLane == bytes32(0)) revert UnknownRoute(routeId);
         if (p.minAmount == 0 || p.minAmount > p.maxAmount || p.maxAmount > p.outboundCapacity) revert InvalidLimits();
+        uint256 capacityCap = route.capacityCap;
+        if (capacityCap != 0 && (p.outboundCapacity > capacityCap || p.inboundCapacity > capacityCap)) {
+            revert LimitsOutOfBounds();
+        }
+        uint256 holdCap = route.holdThresholdCap;
+        if (holdCap != 0 && (p.largeTransferThreshold == 0 || p.largeTransferThreshold > holdCap)) {
+            revert LimitsOutOfBounds();
+        }
         Lane storage outbound = _lanes[route.outboundLane];
         Lane storage inbound = _lanes[route.inboundLane];
         outbound.minAmount = p.minAmount;

@@ -85,6 +85,7 @@ interface IZeroBridgeEvents {
     event RouteRetired(bytes32 indexed routeId);
     event RouteFeeSet(bytes32 indexed routeId, uint16 feeBps, address feeCollector);
     event RouteLimitsSet(bytes32 indexed routeId, RouteParams params);
+    event LimitBoundsSet(bytes32 indexed routeId, uint128 capacityCap, uint128 holdThresholdCap);
     event FeesClaimed(bytes32 indexed lane, address indexed to, uint256 amount);
     event ValidatorFeesWithdrawn(bytes32 indexed lane, address indexed to, uint256 amount);
     event PeerSet(uint64 indexed chainId, address bridge);
@@ -138,6 +139,8 @@ interface IZeroBridgeErrors {
     error PeerUnknown(uint64 chainId);
     error FeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
     error InvalidLimits();
+    /// @notice The route owner's limits exceed the bounds governance set for the route.
+    error LimitsOutOfBounds();
     error HoldNotFound(bytes32 lane, uint64 sequence);
     error HoldNotReleasable(bytes32 lane, uint64 sequence, uint64 releaseAt);
     error HoldNotFrozen(bytes32 lane, uint64 sequence);
