@@ -19,7 +19,7 @@ use zb_protocol::bindings::committee::Committee;
 use zb_protocol::bindings::manager::AccessManager;
 
 use crate::network::ChainInfo;
-use crate::route::{Conn, Context, KeyArgs, NetworkArgs, RECEIPT_TIMEOUT, load_signer, looks_unreachable, one_line, unreachable_chain};
+use crate::route::{Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, one_line, transact_explained, unreachable_chain};
 
 // ------------------------------------------------------------------------------------------
 // Command line
@@ -266,23 +266,13 @@ async fn manager_of(conn: &Conn) -> Result<Address> {
     conn.bridge().authority().call().await.map_err(|e| conn.read_err("the bridge's authority()", e))
 }
 
-/// Sends a call, waits for success; reverts explained in one line.
+/// Sends a call and waits for success; reverts are explained with this module's errors.
 async fn transact<P, D>(call: alloy::contract::CallBuilder<P, D>, what: &str, chain: &ChainInfo) -> Result<TransactionReceipt>
 where
     P: Provider,
     D: alloy::contract::CallDecoder,
 {
-    let pending = call.send().await.map_err(|e| explain(&e, what, chain))?;
-    let hash = *pending.tx_hash();
-    let receipt = pending
-        .with_timeout(Some(RECEIPT_TIMEOUT))
-        .get_receipt()
-        .await
-        .map_err(|e| eyre!("{what} on {}: transaction {hash} not mined ({})", chain.name, one_line(&e.to_string())))?;
-    if !receipt.status() {
-        bail!("{what} on {} reverted in transaction {hash}", chain.name);
-    }
-    Ok(receipt)
+    transact_explained(call, what, chain, explain).await
 }
 
 fn role_name(role: &str) -> &'static str {

@@ -335,11 +335,28 @@ fn deployer(manifest: &DevnetManifest) -> Result<PrivateKeySigner> {
 // Transactions and revert reasons
 // ------------------------------------------------------------------------------------------
 
+/// How a command turns a refused call into one line (each command knows its own errors).
+pub(crate) type Explain = fn(&alloy::contract::Error, &str, &ChainInfo) -> eyre::Report;
+
 /// Sends a contract call and waits for a successful receipt; reverts are explained in one line.
 async fn transact<P, D>(
     call: alloy::contract::CallBuilder<P, D>,
     what: &str,
     chain: &ChainInfo,
+) -> Result<TransactionReceipt>
+where
+    P: Provider,
+    D: alloy::contract::CallDecoder,
+{
+    transact_explained(call, what, chain, explain).await
+}
+
+/// [`transact`] with another command's error explanations.
+pub(crate) async fn transact_explained<P, D>(
+    call: alloy::contract::CallBuilder<P, D>,
+    what: &str,
+    chain: &ChainInfo,
+    explain: Explain,
 ) -> Result<TransactionReceipt>
 where
     P: Provider,
