@@ -1,15 +1,17 @@
 //! Holder commands (`send`, `track`, `balance`) as a user runs them: every mistake is refused
 //! with one line on stderr and a non-zero exit; with a devnet, a transfer goes all the way.
 
+mod common;
+use common::{expect_refusal, expect_success, text, zerobridge};
+
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use eyre::{Result, WrapErr, bail, ensure, eyre};
+use eyre::{Result, WrapErr, ensure, eyre};
 use zb_e2e::{Anvil, Chain, Devnet, DevnetOptions, Direction, dev_keys, tokens};
 use zb_protocol::bindings::bridge::ZeroBridge;
 
@@ -113,54 +115,6 @@ fn write_network(dir: &Path, text: &str) -> Result<PathBuf> {
     let path = dir.join("network.toml");
     std::fs::write(&path, text).wrap_err("writing network.toml")?;
     Ok(path)
-}
-
-/// Runs the binary in `dir` (no devnet manifest there unless a test writes one).
-async fn zerobridge(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerobridge"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("ZB_KEYSTORE_PASSWORD")
-        .env_remove("ZB_DEVNET_DIR")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let run = command.output();
-    tokio::time::timeout(Duration::from_secs(600), run)
-        .await
-        .map_err(|_| eyre!("zerobridge {args:?} did not finish in 10 min"))?
-        .wrap_err("running zerobridge")
-}
-
-fn text(output: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
-
-/// A failure with exactly one line on stderr that contains every needle.
-fn expect_refusal(output: &Output, needles: &[&str]) -> Result<String> {
-    let (stdout, stderr) = text(output);
-    ensure!(!output.status.success(), "expected a refusal, it succeeded:\n{stdout}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    ensure!(lines.len() == 1, "expected one line on stderr, got:\n{stderr}\nstdout:\n{stdout}");
-    ensure!(stderr.starts_with("error: "), "stderr does not start with `error: `:\n{stderr}");
-    for needle in needles {
-        ensure!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
-    }
-    Ok(stderr)
-}
-
-fn expect_success(output: &Output, what: &str) -> Result<String> {
-    let (stdout, stderr) = text(output);
-    if !output.status.success() {
-        bail!("{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
-    }
-    // Shown with --nocapture, or when the test fails.
-    println!("$ zerobridge {what}\n{stdout}{stderr}");
-    Ok(stdout)
 }
 
 /// The value after `label` on the line that starts with it.

@@ -2,14 +2,15 @@
 //! bridge, a send then fails, unpausing goes through a committee proposal (`gov`), `doctor` warns
 //! about the single-key admin, `regulator` / `compliance` need their roles.
 
-use std::path::Path;
-use std::process::Output;
+mod common;
+use common::{expect_refusal, expect_success, text, zerobridge};
+
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::Address;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use eyre::{Result, WrapErr, bail, ensure};
+use eyre::{Result, ensure};
 use zb_e2e::{Devnet, DevnetOptions, dev_keys};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::committee::Committee;
@@ -17,41 +18,6 @@ use zb_protocol::bindings::manager::AccessManager;
 
 /// Anvil's account 3: gets the REGULATOR and COMPLIANCE_ISSUER roles.
 const OFFICER_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
-
-/// Runs the binary in `dir` (where devnet/manifest.json is).
-async fn zerobridge(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerobridge"));
-    command.args(args).current_dir(dir).env_remove("ZB_DEVNET_DIR").env("NO_COLOR", "1").kill_on_drop(true);
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().await.wrap_err("running zerobridge")
-}
-
-fn text(output: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
-
-/// Expects a failure with exactly one line on stderr containing every `needle`.
-fn expect_refusal(output: &Output, needles: &[&str]) -> Result<String> {
-    let (stdout, stderr) = text(output);
-    ensure!(!output.status.success(), "expected a refusal, it succeeded:\n{stdout}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    ensure!(lines.len() == 1, "expected one line on stderr, got:\n{stderr}");
-    for needle in needles {
-        ensure!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
-    }
-    Ok(stderr)
-}
-
-fn expect_success(output: &Output, what: &str) -> Result<String> {
-    let (stdout, stderr) = text(output);
-    if !output.status.success() {
-        bail!("{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
-    }
-    Ok(stdout)
-}
-
 
 #[tokio::test(flavor = "multi_thread")]
 async fn roles_pause_govern_and_refuse() -> Result<()> {

@@ -2,14 +2,15 @@
 //! team deploys its own token, registers a bridge for it with its own key, and the route ends up
 //! Active on both chains; a key that is not the token's owner is refused in one line.
 
-use std::path::Path;
-use std::process::Output;
+mod common;
+use common::{expect_refusal, expect_success, zerobridge};
+
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use eyre::{Result, WrapErr, bail, ensure, eyre};
+use eyre::{Result, ensure, eyre};
 use zb_e2e::{Chain, Devnet, DevnetOptions, dev_keys};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::wrapped::WrappedToken;
@@ -27,42 +28,8 @@ use token::OwnedToken;
 const TEAM_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 const ACTIVE: u8 = 2;
 
-/// Runs the binary in `dir` (where devnet/manifest.json is).
-async fn zerobridge(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerobridge"));
-    command.args(args).current_dir(dir).env_remove("ZB_DEVNET_DIR").env("NO_COLOR", "1").kill_on_drop(true);
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().await.wrap_err("running zerobridge")
-}
-
 fn m_home_registry(devnet: &Devnet) -> Address {
     devnet.manifest().home.registry
-}
-
-fn text(output: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
-
-/// Expects a failure with exactly one line on stderr containing every `needle`.
-fn expect_refusal(output: &Output, needles: &[&str]) -> Result<String> {
-    let (stdout, stderr) = text(output);
-    ensure!(!output.status.success(), "expected a refusal, it succeeded:\n{stdout}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    ensure!(lines.len() == 1, "expected one line on stderr, got:\n{stderr}");
-    for needle in needles {
-        ensure!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
-    }
-    Ok(stderr)
-}
-
-fn expect_success(output: &Output, what: &str) -> Result<String> {
-    let (stdout, stderr) = text(output);
-    if !output.status.success() {
-        bail!("{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
-    }
-    Ok(stdout)
 }
 
 fn between<'a>(text: &'a str, begin: &str, end: &str) -> Result<&'a str> {
