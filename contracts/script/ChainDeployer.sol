@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 
 import {ZeroBridge} from "../src/ZeroBridge.sol";
-import {RouteRegistry} from "../src/RouteRegistry.sol";
+import {RouteRegistry, ILaneSecurity} from "../src/RouteRegistry.sol";
+import {StakeManager} from "../src/StakeManager.sol";
 import {BridgeRoles} from "../src/libraries/BridgeRoles.sol";
 import {Committee} from "../src/governance/Committee.sol";
 
@@ -16,6 +17,7 @@ abstract contract ChainDeployer {
         AccessManager manager;
         ZeroBridge bridge;
         RouteRegistry registry;
+        StakeManager stakeManager; // zero for governance-configured validator sets
     }
 
     /// @dev AccessManager's ADMIN_ROLE.
@@ -28,6 +30,19 @@ abstract contract ChainDeployer {
         c.bridge = new ZeroBridge(address(c.manager));
         c.registry = new RouteRegistry(address(c.manager), c.bridge, registrationBond);
         BridgeRoles.wire(c.manager, c.bridge, c.registry);
+    }
+
+    /// @notice A chain whose validator sets come from stake: the stake manager is the only holder
+    /// of SET_MANAGER and FEE_DISTRIBUTOR, and routes activate only at their security level.
+    function deployStakedChain(address admin, uint256 registrationBond, StakeManager.Config memory config)
+        internal
+        returns (ChainContracts memory c)
+    {
+        c = deployChain(admin, registrationBond);
+        c.stakeManager = new StakeManager(address(c.manager), c.bridge, config);
+        c.manager.grantRole(BridgeRoles.SET_MANAGER, address(c.stakeManager), 0);
+        c.manager.grantRole(BridgeRoles.FEE_DISTRIBUTOR, address(c.stakeManager), 0);
+        c.registry.setStakeManager(ILaneSecurity(address(c.stakeManager)));
     }
 
     /// @notice Same as the three-argument form with this contract as the current admin (tests,

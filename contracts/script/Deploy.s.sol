@@ -5,16 +5,19 @@ import {Script} from "forge-std/Script.sol";
 
 import {BridgeRoles} from "../src/libraries/BridgeRoles.sol";
 import {RouteParams} from "../src/interfaces/IZeroBridge.sol";
+import {StakeManager} from "../src/StakeManager.sol";
 import {OwnedToken} from "../test/mocks/Tokens.sol";
 import {ChainDeployer} from "./ChainDeployer.sol";
 
-/// @notice Deploys zerobridge on two chains, opens and activates a demo route, funds holders and
-/// writes a JSON manifest. Used by the end-to-end tests and the devnet.
+/// @notice Deploys staked zerobridge on two chains, stakes one operator per validator on both
+/// chains, opens the demo route, lets the operators opt in to its lanes, commits the first epoch
+/// (so the route's validator sets come from stake), activates the route at its security level,
+/// funds holders and writes a JSON manifest. Used by the end-to-end tests and the devnet.
 ///
-/// Environment: HOME_RPC, REMOTE_RPC, DEPLOYER_KEY, VALIDATORS (comma-separated signer addresses,
-/// weight 1 each), THRESHOLD, HOLDERS (comma-separated, optional), MANIFEST (path under
-/// contracts/deployments/). The deployer becomes admin, guardian and set manager: one key, so
-/// devnet only.
+/// Environment: HOME_RPC, REMOTE_RPC, DEPLOYER_KEY, VALIDATORS (comma-separated signer addresses),
+/// STAKE (wei each operator bonds on each chain), HOLDERS (comma-separated, optional), MANIFEST
+/// (path under contracts/deployments/). Operator keys are derived from the validator index (devnet
+/// keys, written to the manifest). The deployer becomes admin and guardian: one key, so devnet only.
 contract Deploy is Script, ChainDeployer {
     struct Side {
         uint256 fork;
@@ -27,18 +30,43 @@ contract Deploy is Script, ChainDeployer {
     Side internal remote;
     uint256 internal deployerKey;
     address internal deployer;
+    address[] internal signers;
+    uint256[] internal operatorKeys;
+    uint256 internal stake;
+
+    /// @notice Devnet staking parameters (docs/security-model.md): short periods so that a whole
+    /// unbonding fits a demo; the ratios are the ones a production deployment starts from.
+    function devnetStakeConfig() public pure returns (StakeManager.Config memory) {
+        return StakeManager.Config({
+            stakingToken: address(0),
+            minStake: 1 ether,
+            epochLength: 120,
+            unbondingPeriod: 600,
+            detectionWindow: 300,
+            maxValidatorsPerLane: 32,
+            slashBps: 10_000,
+            reporterShareBps: 1_000,
+            slashCapBps: 5_000,
+            slashPeriod: 1 days
+        });
+    }
 
     function run() external {
         deployerKey = vm.envUint("DEPLOYER_KEY");
         deployer = vm.addr(deployerKey);
         home.fork = vm.createFork(vm.envString("HOME_RPC"));
         remote.fork = vm.createFork(vm.envString("REMOTE_RPC"));
+        signers = vm.envAddress("VALIDATORS", ",");
+        stake = vm.envUint("STAKE");
+        for (uint256 i; i < signers.length; ++i) {
+            operatorKeys.push(operatorKey(i));
+        }
         _deploy(home);
         _deploy(remote);
         _peer(home, remote);
         _peer(remote, home);
-
-        bytes memory set = _validatorSet(vm.envAddress("VALIDATORS", ","), uint96(vm.envUint("THRESHOLD")));
+        _stakeOperators(home);
+        _stakeOperators(remote);
         RouteParams memory params = RouteParams({
             feeBps: 10,
             feeCollector: deployer,
@@ -53,26 +81,25 @@ contract Deploy is Script, ChainDeployer {
         vm.startBroadcast(deployerKey);
         OwnedToken token = new OwnedToken("Demo Token", "DEMO", 18, deployer);
         bytes32 routeId = home.c.registry.registerRoute(address(token), remote.chainId, "Wrapped Demo", "wDEMO", params);
-        bytes32 toRemote = home.c.bridge.getRoute(routeId).outboundLane;
-        bytes32 toHome = home.c.bridge.getRoute(routeId).inboundLane;
-        home.c.bridge.installValidatorSet(toRemote, set);
-        home.c.bridge.installValidatorSet(toHome, set);
-        home.c.registry.activateRoute(routeId);
         address[] memory holders = vm.envOr("HOLDERS", ",", new address[](0));
         token.mint(deployer, 1_000_000_000 ether);
         for (uint256 i; i < holders.length; ++i) {
             token.mint(holders[i], 1_000_000 ether);
         }
         vm.stopBroadcast();
+        bytes32 toRemote = home.c.bridge.getRoute(routeId).outboundLane;
+        bytes32 toHome = home.c.bridge.getRoute(routeId).inboundLane;
 
         vm.selectFork(remote.fork);
-        vm.startBroadcast(deployerKey);
-        (, address wrapped) =
-            remote.c.registry.registerRemoteRoute(deployer, home.chainId, address(token), 18, "Wrapped Demo", "wDEMO", params);
-        remote.c.bridge.installValidatorSet(toRemote, set);
-        remote.c.bridge.installValidatorSet(toHome, set);
-        remote.c.registry.activateRoute(routeId);
-        vm.stopBroadcast();
+        vm.broadcast(deployerKey);
+        (, address wrapped) = remote.c.registry
+            .registerRemoteRoute(deployer, home.chainId, address(token), 18, "Wrapped Demo", "wDEMO", params);
+
+        // Each chain's stake secures the lane whose source it is.
+        bytes memory setToRemote = _commitFromStake(home, toRemote);
+        bytes memory setToHome = _commitFromStake(remote, toHome);
+        _activate(home, routeId, toHome, setToHome);
+        _activate(remote, routeId, toRemote, setToRemote);
 
         string memory route = "route";
         vm.serializeBytes32(route, "routeId", routeId);
@@ -80,13 +107,63 @@ contract Deploy is Script, ChainDeployer {
         vm.serializeBytes32(route, "laneToHome", toHome);
         vm.serializeAddress(route, "homeToken", address(token));
         vm.serializeAddress(route, "wrappedToken", wrapped);
-        string memory routeJson = vm.serializeBytes(route, "validatorSet", set);
+        vm.serializeBytes(route, "validatorSetToHome", setToHome);
+        string memory routeJson = vm.serializeBytes(route, "validatorSet", setToRemote);
 
         string memory root = "manifest";
         vm.serializeString(root, "home", _sideJson("home", home));
         vm.serializeString(root, "remote", _sideJson("remote", remote));
+        vm.serializeUint(root, "operatorKeys", operatorKeys);
+        vm.serializeUint(root, "stake", stake);
         string memory json = vm.serializeString(root, "route", routeJson);
         vm.writeJson(json, vm.envString("MANIFEST"));
+    }
+
+    /// @notice Devnet operator key of validator `i` (funded by the deployer).
+    function operatorKey(uint256 i) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode("zerobridge.devnet.operator", i))) % (SECP256K1_ORDER - 1) + 1;
+    }
+
+    function _stakeOperators(Side storage side) internal {
+        vm.selectFork(side.fork);
+        for (uint256 i; i < signers.length; ++i) {
+            address operator = vm.addr(operatorKeys[i]);
+            vm.broadcast(deployerKey);
+            payable(operator).transfer(stake + 10 ether);
+            vm.startBroadcast(operatorKeys[i]);
+            side.c.stakeManager.registerOperator(signers[i]);
+            side.c.stakeManager.deposit{value: stake}(stake);
+            vm.stopBroadcast();
+        }
+    }
+
+    /// @dev Every operator allocates its whole stake to `lane` (sourced on `side`), then the
+    /// first epoch is committed: the stake manager installs the set on the bridge.
+    function _commitFromStake(Side storage side, bytes32 lane) internal returns (bytes memory set) {
+        vm.selectFork(side.fork);
+        for (uint256 i; i < signers.length; ++i) {
+            vm.broadcast(operatorKeys[i]);
+            side.c.stakeManager.optIn(lane, stake);
+        }
+        vm.broadcast(deployerKey);
+        side.c.stakeManager.commitEpoch(lane);
+        StakeManager.Snapshot memory snap = side.c.stakeManager.getSnapshot(lane);
+        set = abi.encodePacked(snap.threshold);
+        for (uint256 i; i < snap.members.length; ++i) {
+            set = abi.encodePacked(set, snap.members[i].signer, snap.members[i].weight);
+        }
+        require(keccak256(set) == snap.setHash, "snapshot encoding");
+    }
+
+    /// @dev Governance copies the other chain's snapshot to the inbound lane, the route owner sets
+    /// the security level (all of the demo stake), and the route activates.
+    function _activate(Side storage side, bytes32 routeId, bytes32 inbound, bytes memory inboundSet) internal {
+        vm.selectFork(side.fork);
+        vm.startBroadcast(deployerKey);
+        side.c.stakeManager.installInboundSet(inbound, inboundSet);
+        side.c.registry.setSecurityLevel(routeId, stake * signers.length, uint64(signers.length));
+        side.c.registry.activateRoute(routeId);
+        vm.stopBroadcast();
     }
 
     function _deploy(Side storage side) internal {
@@ -94,10 +171,8 @@ contract Deploy is Script, ChainDeployer {
         side.chainId = uint64(block.chainid);
         side.startBlock = block.number;
         vm.startBroadcast(deployerKey);
-        side.c = deployChain(deployer, 0);
-        side.c.manager.grantRole(BridgeRoles.SET_MANAGER, deployer, 0);
+        side.c = deployStakedChain(deployer, 0, devnetStakeConfig());
         side.c.manager.grantRole(BridgeRoles.GUARDIAN, deployer, 0);
-        side.c.manager.grantRole(BridgeRoles.FEE_DISTRIBUTOR, deployer, 0);
         vm.stopBroadcast();
     }
 
@@ -107,24 +182,12 @@ contract Deploy is Script, ChainDeployer {
         from.c.bridge.setPeer(to.chainId, address(to.c.bridge));
     }
 
-    /// @dev Encodes weight-1 members sorted by address, as ValidatorSetLib expects.
-    function _validatorSet(address[] memory members, uint96 threshold) internal pure returns (bytes memory out) {
-        for (uint256 i = 1; i < members.length; ++i) {
-            for (uint256 j = i; j > 0 && members[j - 1] > members[j]; --j) {
-                (members[j - 1], members[j]) = (members[j], members[j - 1]);
-            }
-        }
-        out = abi.encodePacked(threshold);
-        for (uint256 i; i < members.length; ++i) {
-            out = abi.encodePacked(out, members[i], uint96(1));
-        }
-    }
-
     function _sideJson(string memory key, Side storage side) internal returns (string memory) {
         vm.serializeUint(key, "chainId", side.chainId);
         vm.serializeUint(key, "startBlock", side.startBlock);
         vm.serializeAddress(key, "manager", address(side.c.manager));
         vm.serializeAddress(key, "registry", address(side.c.registry));
+        vm.serializeAddress(key, "stakeManager", address(side.c.stakeManager));
         return vm.serializeAddress(key, "bridge", address(side.c.bridge));
     }
 }

@@ -15,6 +15,14 @@ interface IOwnable {
     function owner() external view returns (address);
 }
 
+/// @notice What the registry needs from the stake manager (StakeManager.laneSecurity).
+interface ILaneSecurity {
+    function laneSecurity(bytes32 lane)
+        external
+        view
+        returns (uint256 totalStake, uint256 validators, uint256 quorumLoss);
+}
+
 /// @title RouteRegistry (bridge manager)
 /// @notice Registers routes on one chain and owns their configuration on the bridge.
 ///
@@ -37,12 +45,22 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
         string wrappedSymbol;
     }
 
+    struct SecurityLevel {
+        uint256 minTotalStake;
+        uint64 minValidators;
+    }
+
     ZeroBridge public immutable bridge;
     uint256 public registrationBond;
     /// @notice Consortium deployments: a new route stays Pending until governance approves it
     /// (the "pre-release" state of a new asset). Permissionless deployments leave it off.
     bool public consortiumMode;
     mapping(bytes32 routeId => bool) public approved;
+    /// @notice Staked deployments: this chain's stake manager. While it is set, a route activates
+    /// only when the stake snapshot of its outbound lane meets the route's security level.
+    ILaneSecurity public stakeManager;
+    /// @notice Route owner's security level for the route's outbound lane on this chain.
+    mapping(bytes32 routeId => SecurityLevel) public securityLevels;
     mapping(bytes32 routeId => RouteRecord) internal _routes;
     bytes32[] internal _routeIds;
 
@@ -64,6 +82,8 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
     event BondReturned(bytes32 indexed routeId, address indexed to, uint256 amount);
     event ConsortiumModeSet(bool enabled);
     event RouteApproved(bytes32 indexed routeId);
+    event StakeManagerSet(address stakeManager);
+    event SecurityLevelSet(bytes32 indexed routeId, uint256 minTotalStake, uint64 minValidators);
 
     error NotTokenOwner(address caller, address token);
     error NotRouteOwner(address caller, bytes32 routeId);
@@ -74,6 +94,7 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
     error SameChain();
     error EmptyName();
     error RouteNotApproved(bytes32 routeId);
+    error SecurityLevelNotMet(uint256 stake, uint256 minStake, uint256 validators, uint256 minValidators);
 
     constructor(address authority, ZeroBridge bridge_, uint256 registrationBond_) AccessManaged(authority) {
         bridge = bridge_;
@@ -128,9 +149,8 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
         if (bytes(wrappedName).length == 0 || bytes(wrappedSymbol).length == 0) revert EmptyName();
         routeId = LaneCodec.routeId(homeChainId, homeToken, uint64(block.chainid));
         if (_routes[routeId].owner != address(0)) revert RouteAlreadyRegistered(routeId);
-        wrapped = address(
-            new WrappedToken{salt: routeId}(wrappedName, wrappedSymbol, decimals, address(bridge), routeId)
-        );
+        wrapped =
+            address(new WrappedToken{salt: routeId}(wrappedName, wrappedSymbol, decimals, address(bridge), routeId));
         _routes[routeId] = RouteRecord({
             owner: routeOwner,
             homeToken: homeToken,
@@ -148,12 +168,35 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
         bridge.openRoute(routeId, wrapped, false, homeChainId, params);
     }
 
-    /// @notice Anyone: activates a Pending route once the bridge has validator sets for both lanes
-    /// and, in consortium mode, governance has approved it.
+    /// @notice Anyone: activates a Pending route once the bridge has validator sets for both lanes,
+    /// the outbound lane's stake meets the route's security level (staked deployments) and, in
+    /// consortium mode, governance has approved it.
     function activateRoute(bytes32 routeId) external {
         if (_routes[routeId].owner == address(0)) revert UnknownRoute(routeId);
         if (consortiumMode && !approved[routeId]) revert RouteNotApproved(routeId);
+        if (address(stakeManager) != address(0)) {
+            SecurityLevel memory level = securityLevels[routeId];
+            (uint256 stake, uint256 validators,) = stakeManager.laneSecurity(bridge.getRoute(routeId).outboundLane);
+            uint256 minValidators = level.minValidators == 0 ? 1 : level.minValidators;
+            if (stake < level.minTotalStake || validators < minValidators) {
+                revert SecurityLevelNotMet(stake, level.minTotalStake, validators, minValidators);
+            }
+        }
         bridge.activateRoute(routeId);
+    }
+
+    /// @notice Route owner: the least total stake and number of validators its outbound lane on
+    /// this chain must have before the route activates.
+    function setSecurityLevel(bytes32 routeId, uint256 minTotalStake, uint64 minValidators) external {
+        _onlyRouteOwner(routeId);
+        securityLevels[routeId] = SecurityLevel({minTotalStake: minTotalStake, minValidators: minValidators});
+        emit SecurityLevelSet(routeId, minTotalStake, minValidators);
+    }
+
+    /// @notice Governance: switch to stake-based validator sets (address(0): governance-configured sets).
+    function setStakeManager(ILaneSecurity stakeManager_) external restricted {
+        stakeManager = stakeManager_;
+        emit StakeManagerSet(address(stakeManager_));
     }
 
     /// @notice Governance: switch consortium mode (committee approval before activation).

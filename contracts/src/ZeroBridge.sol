@@ -69,6 +69,9 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         bytes32 validatorSetHash; // inbound: the set that must sign; outbound: the set attesting now
         bytes32 sourceDomain; // inbound: EIP-712 domain of the source bridge
         address feeCollector; // outbound
+        // inbound: the set replaced by the last SET_UPDATE, still accepted until previousSetUntil
+        bytes32 previousSetHash;
+        uint64 previousSetUntil;
     }
 
     struct Route {
@@ -119,6 +122,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     uint16 public maxFeeBps = 100;
     uint16 public validatorShareBps = 2_000;
     uint64 public holdDelay = 1 hours;
+    /// @notice How long an inbound lane still accepts its previous set after a SET_UPDATE.
+    uint64 public setGracePeriod = 10 minutes;
 
     mapping(bytes32 lane => Lane) internal _lanes;
     mapping(bytes32 routeId => Route) internal _routes;
@@ -136,11 +141,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
 
     /// @notice Sends `amount` of the lane's token to `recipient` on the destination chain.
     /// Home chain: locks (crediting the balance actually received). Remote chain: burns.
-    function send(bytes32 laneId, address recipient, uint256 amount)
-        external
-        nonReentrant
-        returns (uint64 sequence)
-    {
+    function send(bytes32 laneId, address recipient, uint256 amount) external nonReentrant returns (uint64 sequence) {
         Lane storage lane = _lanes[laneId];
         _requireUsable(lane, laneId, LaneDirection.Outbound);
         if (recipient == address(0)) revert ZeroRecipient();
@@ -247,7 +248,11 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     ) internal view {
         bytes32 setHash = keccak256(validatorSet);
         bytes32 expected = lane.validatorSetHash;
-        if (setHash != expected) revert StaleValidatorSet(expected, setHash);
+        if (setHash != expected) {
+            // Signatures the old set gave just before it was rotated out stay usable briefly.
+            bool inGrace = setHash == lane.previousSetHash && block.timestamp < lane.previousSetUntil;
+            if (!inGrace) revert StaleValidatorSet(expected, setHash);
+        }
         bytes32 digest = LaneCodec.checkpointDigest(lane.sourceDomain, checkpoint);
         ValidatorSetLib.verifyQuorum(validatorSet, signatures, digest);
     }
@@ -301,6 +306,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             } else if (kind == MessageKind.REFUND) {
                 _approveRefund(ctx.reverseLane, m.data);
             } else if (kind == MessageKind.SET_UPDATE) {
+                lane.previousSetHash = lane.validatorSetHash;
+                lane.previousSetUntil = uint64(block.timestamp) + setGracePeriod;
                 lane.validatorSetHash = m.data;
                 emit ValidatorSetRotated(laneId, m.sequence, m.data);
             } else {
@@ -579,6 +586,11 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         emit HoldDelaySet(delay);
     }
 
+    function setSetGracePeriod(uint64 period) external restricted {
+        setGracePeriod = period;
+        emit SetGracePeriodSet(period);
+    }
+
     /// @notice Creates the route's two lanes on this chain, Pending until activated.
     function openRoute(bytes32 routeId, address token, bool isHome, uint64 remoteChainId, RouteParams calldata params)
         external
@@ -842,7 +854,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             revert WrongDirection(laneId);
         }
         RouteStatus status = lane.status;
-        bool open = status == RouteStatus.Active || (direction == LaneDirection.Inbound && status == RouteStatus.Retired);
+        bool open =
+            status == RouteStatus.Active || (direction == LaneDirection.Inbound && status == RouteStatus.Retired);
         if (!open || lane.paused) revert LaneNotActive(laneId);
         _requireNotPaused();
     }

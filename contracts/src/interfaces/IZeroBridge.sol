@@ -91,6 +91,7 @@ interface IZeroBridgeEvents {
     event PeerSet(uint64 indexed chainId, address bridge);
     event FeePolicySet(uint16 maxFeeBps, uint16 validatorShareBps);
     event HoldDelaySet(uint64 delay);
+    event SetGracePeriodSet(uint64 period);
     event Paused();
     event Unpaused();
     event LanePaused(bytes32 indexed lane);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {StakeManager} from "../../src/StakeManager.sol";
 import {IAccessManaged} from "@openzeppelin/contracts/access/manager/IAccessManaged.sol";
 import {IAccessManager} from "@openzeppelin/contracts/access/manager/IAccessManager.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
@@ -43,7 +44,12 @@ contract NoSingleKeyTest is BridgeFixture, CommitteeBase {
         d.manager.grantRole(BridgeRoles.SET_MANAGER, address(c), 0);
         d.manager.revokeRole(BridgeRoles.SET_MANAGER, setManager);
         d.manager.revokeRole(BridgeRoles.FEE_DISTRIBUTOR, governance);
-        handOverToCommittee(ChainContracts({manager: d.manager, bridge: d.bridge, registry: d.registry}), c);
+        handOverToCommittee(
+            ChainContracts({
+                manager: d.manager, bridge: d.bridge, registry: d.registry, stakeManager: StakeManager(address(0))
+            }),
+            c
+        );
     }
 
     /// @dev Every single key in the deployment: each member, the guardian, the former set manager

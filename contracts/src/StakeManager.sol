@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {Message, Checkpoint, LaneDirection, RouteStatus} from "./interfaces/IZeroBridge.sol";
+import {LaneCodec} from "./libraries/LaneCodec.sol";
+import {ValidatorSetLib} from "./libraries/ValidatorSetLib.sol";
+import {ZeroBridge} from "./ZeroBridge.sol";
+
+/// @title StakeManager
+/// @notice Shared, slashable security for the lanes whose source is this chain (docs/security-model.md).
+///
+/// Operators bond stake (the native coin or a configured ERC-20) once, register a checkpoint
+/// signing key separate from their operator key, and allocate stake to any number of this
+/// chain's outbound lanes (restaking: one stake backs many lanes). Each epoch anyone may commit a
+/// lane's snapshot: the top `maxValidatorsPerLane` operators by allocated stake become the lane's
+/// validator set, weight = stake, threshold = two thirds. The set goes to the bridge, which sends
+/// it on the lane itself as a SET_UPDATE system message that the current set must sign.
+///
+/// Stake lives here because fraud is provable here: a checkpoint signature over a sequence the
+/// lane never reached, or over an accumulator the lane never had, slashes the signer. Slashing per
+/// period is capped; what the cap defers stays owed and blocks the operator's withdrawals.
+contract StakeManager is AccessManaged, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    uint16 public constant BPS = 10_000;
+    /// @notice Upper bound on one operator's bond, so that any set's total weight fits the
+    /// set encoding's uint96 threshold.
+    uint256 public constant MAX_STAKE = type(uint96).max / 256;
+    uint256 public constant MAX_CANDIDATES_PER_LANE = 64;
+    uint256 public constant MAX_LANES_PER_OPERATOR = 64;
+
+    struct Config {
+        address stakingToken; // address(0): the native coin
+        uint256 minStake; // least allocated stake that counts for a lane
+        uint64 epochLength; // seconds between lane snapshots
+        uint64 unbondingPeriod; // seconds from unbond to withdraw
+        // Time a fraudulent signature may take to be noticed and proven: delivery of the set
+        // update that removes the signer, the destination's grace window, detection, reporting.
+        uint64 detectionWindow;
+        uint16 maxValidatorsPerLane;
+        uint16 slashBps; // share of an operator's bond taken per proven fraud
+        uint16 reporterShareBps; // share of each slash paid to the reporter; the rest to the lane's pool
+        uint16 slashCapBps; // most of the total bond that may be slashed in one slash period
+        uint64 slashPeriod;
+    }
+
+    struct Operator {
+        address signer;
+        bool jailed;
+        uint64 unbondingReleaseAt;
+        uint64 penaltyEpochPlusOne; // last epoch (+1, 0 = never) in which it was slashed or jailed
+        uint256 active;
+        uint256 unbonding;
+        uint256 owed; // proven slashes not yet taken because of the per-period cap
+    }
+
+    struct Member {
+        address operator;
+        address signer;
+        uint96 weight;
+    }
+
+    struct Snapshot {
+        bool committed;
+        uint64 epoch;
+        uint96 threshold;
+        uint96 totalWeight;
+        bytes32 setHash;
+        Member[] members; // ascending by signer, as in the set encoding
+    }
+
+    struct Evidence {
+        address operator;
+        address reporter;
+        bytes32 lane;
+        uint256 due;
+        uint256 paid;
+    }
+
+    ZeroBridge public immutable bridge;
+    address public immutable stakingToken;
+    uint256 public immutable minStake;
+    uint64 public immutable epochLength;
+    uint64 public immutable unbondingPeriod;
+    uint64 public immutable detectionWindow;
+    uint16 public immutable maxValidatorsPerLane;
+    uint16 public immutable slashBps;
+    uint16 public immutable reporterShareBps;
+    uint16 public immutable slashCapBps;
+    uint64 public immutable slashPeriod;
+    uint64 public immutable genesis;
+
+    uint256 public totalBonded; // active + unbonding of every operator
+    uint64 public slashPeriodPlusOne; // the slash period (+1) the budget below belongs to
+    uint256 public slashBudgetLeft;
+
+    mapping(address operator => Operator) internal _operators;
+    mapping(address signer => address operator) public operatorOfSigner;
+    mapping(address operator => mapping(bytes32 lane => uint256)) public allocation;
+    mapping(address operator => bytes32[]) internal _lanesOf;
+    mapping(bytes32 lane => address[]) internal _candidates;
+    mapping(bytes32 lane => Snapshot) internal _snapshots;
+    mapping(bytes32 evidenceId => Evidence) public evidence;
+    /// @notice Validator rewards, per operator and lane token, claimable by the operator.
+    mapping(address operator => mapping(address token => uint256)) public rewards;
+    /// @notice Lane fees no eligible member could take yet (carried to the next epoch).
+    mapping(bytes32 lane => uint256) public undistributedRewards;
+    /// @notice Slashed stake kept for the victims of a lane's fraud; paid out by governance.
+    mapping(bytes32 lane => uint256) public compensationPool;
+    /// @notice Reporters' shares of slashes, in the staking asset (pull payments).
+    mapping(address account => uint256) public reporterPayouts;
+
+    event OperatorRegistered(address indexed operator, address indexed signer);
+    event StakeDeposited(address indexed operator, uint256 amount, uint256 active);
+    event OptedIn(address indexed operator, bytes32 indexed lane, uint256 amount);
+    event OptedOut(address indexed operator, bytes32 indexed lane);
+    event UnbondingStarted(address indexed operator, uint256 amount, uint64 releaseAt);
+    event StakeWithdrawn(address indexed operator, uint256 amount);
+    event EpochCommitted(
+        bytes32 indexed lane,
+        uint64 indexed epoch,
+        bytes32 setHash,
+        uint256 totalWeight,
+        uint256 threshold,
+        uint256 members
+    );
+    event RewardsDistributed(bytes32 indexed lane, uint64 indexed epoch, address token, uint256 amount);
+    event RewardsClaimed(address indexed operator, address indexed token, uint256 amount);
+    event FraudProven(
+        bytes32 indexed evidenceId,
+        address indexed operator,
+        bytes32 indexed lane,
+        uint64 sequence,
+        address signer,
+        address reporter,
+        uint256 due
+    );
+    event Slashed(bytes32 indexed evidenceId, address indexed operator, uint256 amount, uint256 reporterShare);
+    event ReporterPaid(address indexed reporter, uint256 amount);
+    event Jailed(address indexed operator);
+    event Unjailed(address indexed operator);
+    event CompensationPaid(bytes32 indexed lane, address indexed to, uint256 amount);
+    event InboundSetInstalled(bytes32 indexed lane, bytes32 setHash);
+
+    error InvalidConfig(string reason);
+    error AlreadyRegistered(address operator);
+    error NotRegistered(address operator);
+    error InvalidSigner(address signer);
+    error ZeroAmount();
+    error WrongValue(uint256 sent);
+    error StakeAboveMaximum(uint256 stake);
+    error InsufficientStake(uint256 requested, uint256 active);
+    error NotAnOutboundLane(bytes32 lane);
+    error NotAnInboundLane(bytes32 lane);
+    error NotOptedIn(address operator, bytes32 lane);
+    error TooManyCandidates(bytes32 lane);
+    error TooManyLanes(address operator);
+    error OperatorJailed(address operator);
+    error EpochAlreadyCommitted(bytes32 lane, uint64 epoch);
+    error NoEligibleValidators(bytes32 lane);
+    error NothingToWithdraw();
+    error StillUnbonding(uint64 releaseAt);
+    error SlashOwed(uint256 owed);
+    error InvalidSignature();
+    error UnknownSigner(address signer);
+    error EvidenceAlreadyUsed(bytes32 evidenceId);
+    error UnknownEvidence(bytes32 evidenceId);
+    error NotFraud(bytes32 lane, uint64 sequence);
+    error ProofRequired(uint64 sequence);
+    error InvalidProof();
+    error NotJailed(address operator);
+    error CompensationExceedsPool(uint256 amount, uint256 pool);
+
+    constructor(address authority, ZeroBridge bridge_, Config memory c) AccessManaged(authority) {
+        if (c.epochLength == 0 || c.slashPeriod == 0) revert InvalidConfig("zero period");
+        // Evidence must stay usable until the stake has left: an operator that starts unbonding
+        // signs for up to one more epoch, and fraud must then still be detected and proven.
+        if (c.unbondingPeriod <= uint256(c.epochLength) + c.detectionWindow) {
+            revert InvalidConfig("unbonding must exceed epoch + detection window");
+        }
+        if (c.maxValidatorsPerLane == 0 || c.maxValidatorsPerLane > ValidatorSetLib.MAX_MEMBERS) {
+            revert InvalidConfig("validators per lane");
+        }
+        if (c.slashBps == 0 || c.slashBps > BPS || c.reporterShareBps > BPS) revert InvalidConfig("slash shares");
+        if (c.slashCapBps == 0 || c.slashCapBps > BPS) revert InvalidConfig("slash cap");
+        if (c.minStake == 0) revert InvalidConfig("min stake");
+        bridge = bridge_;
+        stakingToken = c.stakingToken;
+        minStake = c.minStake;
+        epochLength = c.epochLength;
+        unbondingPeriod = c.unbondingPeriod;
+        detectionWindow = c.detectionWindow;
+        maxValidatorsPerLane = c.maxValidatorsPerLane;
+        slashBps = c.slashBps;
+        reporterShareBps = c.reporterShareBps;
+        slashCapBps = c.slashCapBps;
+        slashPeriod = c.slashPeriod;
+        genesis = uint64(block.timestamp);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Operators: register, bond, allocate, leave
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Registers the caller as an operator with `signer` as its checkpoint-signing key.
+    /// The signer is a different key from the operator's: it signs checkpoints and nothing else.
+    function registerOperator(address signer) external {
+        if (_operators[msg.sender].signer != address(0)) revert AlreadyRegistered(msg.sender);
+        if (signer == address(0) || signer == msg.sender || operatorOfSigner[signer] != address(0)) {
+            revert InvalidSigner(signer);
+        }
+        _operators[msg.sender].signer = signer;
+        operatorOfSigner[signer] = msg.sender;
+        emit OperatorRegistered(msg.sender, signer);
+    }
+
+    /// @notice Bonds `amount` more (native coin: send it as value; token: approve it first).
+    function deposit(uint256 amount) external payable nonReentrant {
+        Operator storage op = _registered(msg.sender);
+        uint256 received;
+        if (stakingToken == address(0)) {
+            if (msg.value != amount) revert WrongValue(msg.value);
+            received = amount;
+        } else {
+            if (msg.value != 0) revert WrongValue(msg.value);
+            uint256 before = IERC20(stakingToken).balanceOf(address(this));
+            IERC20(stakingToken).safeTransferFrom(msg.sender, address(this), amount);
+            received = IERC20(stakingToken).balanceOf(address(this)) - before;
+        }
+        if (received == 0) revert ZeroAmount();
+        uint256 bonded = op.active + op.unbonding + received;
+        if (bonded > MAX_STAKE) revert StakeAboveMaximum(bonded);
+        op.active += received;
+        totalBonded += received;
+        emit StakeDeposited(msg.sender, received, op.active);
+    }
+
+    /// @notice Allocates `amount` of the caller's stake to an outbound lane of this chain (replacing
+    /// any earlier allocation). The same stake may back many lanes. Counts from the next snapshot.
+    function optIn(bytes32 lane, uint256 amount) external {
+        Operator storage op = _registered(msg.sender);
+        if (op.jailed) revert OperatorJailed(msg.sender);
+        if (amount == 0) revert ZeroAmount();
+        if (amount > op.active) revert InsufficientStake(amount, op.active);
+        if (bridge.getLane(lane).direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
+        if (allocation[msg.sender][lane] == 0) {
+            if (_candidates[lane].length >= MAX_CANDIDATES_PER_LANE) revert TooManyCandidates(lane);
+            if (_lanesOf[msg.sender].length >= MAX_LANES_PER_OPERATOR) revert TooManyLanes(msg.sender);
+            _candidates[lane].push(msg.sender);
+            _lanesOf[msg.sender].push(lane);
+        }
+        allocation[msg.sender][lane] = amount;
+        emit OptedIn(msg.sender, lane, amount);
+    }
+
+    /// @notice Withdraws the caller's allocation from a lane from the next snapshot on. Until that
+    /// snapshot's set update is delivered the operator still signs for the lane, and stays liable.
+    function optOut(bytes32 lane) external {
+        if (allocation[msg.sender][lane] == 0) revert NotOptedIn(msg.sender, lane);
+        allocation[msg.sender][lane] = 0;
+        _removeAddress(_candidates[lane], msg.sender);
+        _removeLane(_lanesOf[msg.sender], lane);
+        emit OptedOut(msg.sender, lane);
+    }
+
+    /// @notice Moves `amount` from active stake into unbonding. It stops counting for lane weights
+    /// at the next snapshot, stays slashable, and can be withdrawn after the unbonding period
+    /// (a new unbond restarts the period for the whole unbonding amount).
+    function unbond(uint256 amount) external {
+        Operator storage op = _registered(msg.sender);
+        if (amount == 0) revert ZeroAmount();
+        if (amount > op.active) revert InsufficientStake(amount, op.active);
+        op.active -= amount;
+        op.unbonding += amount;
+        uint64 releaseAt = uint64(block.timestamp) + unbondingPeriod;
+        op.unbondingReleaseAt = releaseAt;
+        emit UnbondingStarted(msg.sender, amount, releaseAt);
+    }
+
+    /// @notice Pays out the caller's unbonded stake once the period is over and no slash is owed.
+    function withdraw() external nonReentrant {
+        Operator storage op = _operators[msg.sender];
+        uint256 amount = op.unbonding;
+        if (amount == 0) revert NothingToWithdraw();
+        if (block.timestamp < op.unbondingReleaseAt) revert StillUnbonding(op.unbondingReleaseAt);
+        if (op.owed != 0) revert SlashOwed(op.owed);
+        op.unbonding = 0;
+        totalBonded -= amount;
+        emit StakeWithdrawn(msg.sender, amount);
+        _payStake(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Epochs: lane snapshots become validator sets
+    // ---------------------------------------------------------------------------------------
+
+    function currentEpoch() public view returns (uint64) {
+        return (uint64(block.timestamp) - genesis) / epochLength;
+    }
+
+    /// @notice Anyone: closes the lane's epoch (pays its members their share of the lane's
+    /// validator fees) and snapshots the next set from the current allocations. While the route is
+    /// Pending the set is installed directly and may be re-committed at any time; once it is
+    /// active, a changed set is queued as a SET_UPDATE message the current set must sign.
+    function commitEpoch(bytes32 lane) external nonReentrant returns (bytes32 setHash) {
+        ZeroBridge.Lane memory l = bridge.getLane(lane);
+        if (l.direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
+        Snapshot storage snap = _snapshots[lane];
+        uint64 epoch = currentEpoch();
+        bool pending = l.status == RouteStatus.Pending;
+        if (snap.committed && snap.epoch >= epoch && !pending) revert EpochAlreadyCommitted(lane, epoch);
+        if (snap.committed) _distributeRewards(lane, l.token, snap);
+
+        (Member[] memory members, uint256 total) = _selectMembers(lane);
+        if (members.length == 0) revert NoEligibleValidators(lane);
+        uint256 threshold = (total * 2 + 2) / 3; // smallest weight >= two thirds of the total
+        bytes memory set = abi.encodePacked(uint96(threshold));
+        delete snap.members;
+        for (uint256 i; i < members.length; ++i) {
+            set = abi.encodePacked(set, members[i].signer, members[i].weight);
+            snap.members.push(members[i]);
+        }
+        setHash = keccak256(set);
+        snap.committed = true;
+        snap.epoch = epoch;
+        snap.threshold = uint96(threshold);
+        snap.totalWeight = uint96(total);
+        snap.setHash = setHash;
+        emit EpochCommitted(lane, epoch, setHash, total, threshold, members.length);
+
+        if (setHash != l.validatorSetHash) {
+            if (pending) bridge.installValidatorSet(lane, set);
+            else bridge.queueValidatorSetUpdate(lane, set);
+        }
+    }
+
+    /// @notice Governance: installs the first set of an inbound lane, copied from the stake
+    /// snapshot on the lane's source chain (this chain cannot read it). Only while the route is
+    /// Pending; anyone can compare the two with `zerobridge route status`.
+    function installInboundSet(bytes32 lane, bytes calldata validatorSet) external restricted {
+        if (bridge.getLane(lane).direction != LaneDirection.Inbound) revert NotAnInboundLane(lane);
+        emit InboundSetInstalled(lane, keccak256(validatorSet));
+        bridge.installValidatorSet(lane, validatorSet);
+    }
+
+    /// @dev Top `maxValidatorsPerLane` eligible candidates by weight (ties: lower signer first),
+    /// returned in ascending signer order. Eligible: not jailed, weight >= minStake.
+    function _selectMembers(bytes32 lane) internal view returns (Member[] memory members, uint256 total) {
+        address[] storage laneCandidates = _candidates[lane];
+        uint256 n = laneCandidates.length;
+        Member[] memory pool = new Member[](n);
+        uint256 eligible;
+        for (uint256 i; i < n; ++i) {
+            address operator = laneCandidates[i];
+            Operator storage op = _operators[operator];
+            uint256 weight = _min(allocation[operator][lane], op.active);
+            if (op.jailed || weight < minStake) continue;
+            pool[eligible++] = Member({operator: operator, signer: op.signer, weight: uint96(weight)});
+        }
+        uint256 count = _min(eligible, maxValidatorsPerLane);
+        // Partial selection sort: the first `count` entries become the heaviest.
+        for (uint256 i; i < count; ++i) {
+            uint256 best = i;
+            for (uint256 j = i + 1; j < eligible; ++j) {
+                if (_heavier(pool[j], pool[best])) best = j;
+            }
+            (pool[i], pool[best]) = (pool[best], pool[i]);
+        }
+        members = new Member[](count);
+        for (uint256 i; i < count; ++i) {
+            members[i] = pool[i];
+            total += pool[i].weight;
+        }
+        // Insertion sort by signer: the set encoding requires ascending addresses.
+        for (uint256 i = 1; i < count; ++i) {
+            Member memory m = members[i];
+            uint256 j = i;
+            while (j > 0 && members[j - 1].signer > m.signer) {
+                members[j] = members[j - 1];
+                --j;
+            }
+            members[j] = m;
+        }
+    }
+
+    function _heavier(Member memory a, Member memory b) private pure returns (bool) {
+        return a.weight > b.weight || (a.weight == b.weight && a.signer < b.signer);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Rewards
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev Pays the validator fees the bridge accrued for `lane` to the closing snapshot's members,
+    /// pro rata to weight. A member slashed or jailed since the snapshot began gets nothing; its
+    /// share goes to the others. Rounding dust and epochs with nobody eligible carry over.
+    function _distributeRewards(bytes32 lane, address token, Snapshot storage snap) internal {
+        uint256 before = IERC20(token).balanceOf(address(this));
+        bridge.withdrawValidatorFees(lane, address(this));
+        uint256 amount = IERC20(token).balanceOf(address(this)) - before + undistributedRewards[lane];
+        uint64 epoch = snap.epoch;
+        Member[] storage members = snap.members;
+        uint256 eligibleWeight;
+        for (uint256 i; i < members.length; ++i) {
+            if (_earns(members[i].operator, epoch)) eligibleWeight += members[i].weight;
+        }
+        if (amount == 0 || eligibleWeight == 0) {
+            undistributedRewards[lane] = amount;
+            return;
+        }
+        uint256 paid;
+        for (uint256 i; i < members.length; ++i) {
+            address operator = members[i].operator;
+            if (!_earns(operator, epoch)) continue;
+            uint256 share = amount * members[i].weight / eligibleWeight;
+            rewards[operator][token] += share;
+            paid += share;
+        }
+        undistributedRewards[lane] = amount - paid;
+        emit RewardsDistributed(lane, epoch, token, paid);
+    }
+
+    function _earns(address operator, uint64 epoch) internal view returns (bool) {
+        Operator storage op = _operators[operator];
+        return !op.jailed && op.penaltyEpochPlusOne <= epoch;
+    }
+
+    /// @notice Pays the caller's rewards in `token` (a lane's token).
+    function claimRewards(address token) external nonReentrant {
+        uint256 amount = rewards[msg.sender][token];
+        if (amount == 0) revert NothingToWithdraw();
+        rewards[msg.sender][token] = 0;
+        emit RewardsClaimed(msg.sender, token, amount);
+        IERC20(token).safeTransfer(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Slashing
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Anyone: proves that a registered signing key signed a checkpoint this chain's
+    /// bridge never had, and slashes its operator. The checkpoint is fraudulent when its sequence
+    /// exceeds the lane's count, or its accumulator differs from the lane's at that sequence.
+    /// Two different checkpoints for one sequence (a double sign) always include such a one.
+    /// @param r,vs the EIP-2098 compact signature over the checkpoint's EIP-712 digest
+    /// @param proof empty when the bridge has the accumulator at `checkpoint.sequence` recorded
+    /// (a multiple of the record interval, or the head); otherwise a segment of the lane between
+    /// two records that contains the sequence, as for `ZeroBridge.verifySent`
+    function slash(Checkpoint calldata checkpoint, bytes32 r, bytes32 vs, Message[] calldata proof)
+        external
+        nonReentrant
+        returns (bytes32 evidenceId)
+    {
+        (address operator, address signer, bytes32 id) = _proveFraud(checkpoint, r, vs, proof);
+        evidenceId = id;
+        Operator storage op = _operators[operator];
+        uint256 due = (op.active + op.unbonding) * slashBps / BPS;
+        evidence[evidenceId] =
+            Evidence({operator: operator, reporter: msg.sender, lane: checkpoint.lane, due: due, paid: 0});
+        op.owed += due;
+        _jail(operator, op);
+        emit FraudProven(evidenceId, operator, checkpoint.lane, checkpoint.sequence, signer, msg.sender, due);
+        _collect(evidenceId);
+    }
+
+    /// @notice Anyone: takes what the per-period cap deferred on earlier evidence.
+    function collectSlash(bytes32 evidenceId) external nonReentrant {
+        if (evidence[evidenceId].operator == address(0)) revert UnknownEvidence(evidenceId);
+        _collect(evidenceId);
+    }
+
+    /// @dev Recovers the signer and its operator, and reverts unless the checkpoint is fraudulent
+    /// and this is new evidence.
+    function _proveFraud(Checkpoint calldata checkpoint, bytes32 r, bytes32 vs, Message[] calldata proof)
+        internal
+        view
+        returns (address operator, address signer, bytes32 evidenceId)
+    {
+        uint64 laneCount = _outboundCount(checkpoint.lane);
+        bytes32 digest =
+            LaneCodec.checkpointDigest(LaneCodec.domainSeparator(block.chainid, address(bridge)), checkpoint);
+        signer = ValidatorSetLib.recover(digest, r, vs);
+        if (signer == address(0)) revert InvalidSignature();
+        operator = operatorOfSigner[signer];
+        if (operator == address(0)) revert UnknownSigner(signer);
+        evidenceId = keccak256(abi.encode(digest, signer));
+        if (evidence[evidenceId].operator != address(0)) revert EvidenceAlreadyUsed(evidenceId);
+        if (!_isFraud(checkpoint, laneCount, proof)) revert NotFraud(checkpoint.lane, checkpoint.sequence);
+    }
+
+    function _outboundCount(bytes32 lane) internal view returns (uint64) {
+        ZeroBridge.Lane memory l = bridge.getLane(lane);
+        if (l.direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
+        return l.sequence;
+    }
+
+    function _isFraud(Checkpoint calldata cp, uint64 laneCount, Message[] calldata proof) internal view returns (bool) {
+        uint64 sequence = cp.sequence;
+        if (sequence > laneCount) return true;
+        bytes32 truth;
+        if (proof.length == 0) {
+            truth = bridge.accumulatorAt(cp.lane, sequence);
+            if (truth == bytes32(0)) revert ProofRequired(sequence);
+        } else {
+            if (!bridge.verifySent(cp.lane, proof)) revert InvalidProof();
+            uint64 start = proof[0].sequence - 1;
+            if (sequence < start || sequence - start > proof.length) revert InvalidProof();
+            truth = bridge.accumulatorAt(cp.lane, start);
+            for (uint256 i; i < sequence - start; ++i) {
+                truth = LaneCodec.chain(truth, LaneCodec.messageHashCalldata(proof[i]));
+            }
+        }
+        return truth != cp.accumulator;
+    }
+
+    /// @dev Takes as much of the evidence's unpaid due as the period's budget and the operator's
+    /// remaining bond allow: active stake first, then unbonding stake.
+    function _collect(bytes32 evidenceId) internal {
+        Evidence storage e = evidence[evidenceId];
+        Operator storage op = _operators[e.operator];
+        uint64 periodPlusOne = uint64(block.timestamp) / slashPeriod + 1;
+        if (periodPlusOne != slashPeriodPlusOne) {
+            slashPeriodPlusOne = periodPlusOne;
+            slashBudgetLeft = totalBonded * slashCapBps / BPS;
+        }
+        uint256 unpaid = e.due - e.paid;
+        uint256 bonded = op.active + op.unbonding;
+        if (bonded < unpaid) {
+            // Other evidence already took the rest: nothing more exists to take.
+            op.owed -= unpaid - bonded;
+            e.due = e.paid + bonded;
+            unpaid = bonded;
+        }
+        uint256 amount = _min(unpaid, slashBudgetLeft);
+        if (amount == 0) return;
+        slashBudgetLeft -= amount;
+        e.paid += amount;
+        op.owed -= amount;
+        uint256 fromActive = _min(amount, op.active);
+        op.active -= fromActive;
+        op.unbonding -= amount - fromActive;
+        totalBonded -= amount;
+        uint256 reporterShare = amount * reporterShareBps / BPS;
+        reporterPayouts[e.reporter] += reporterShare;
+        compensationPool[e.lane] += amount - reporterShare;
+        emit Slashed(evidenceId, e.operator, amount, reporterShare);
+    }
+
+    /// @notice Pays the caller's reporter shares.
+    function claimReporterPayout() external nonReentrant {
+        uint256 amount = reporterPayouts[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        reporterPayouts[msg.sender] = 0;
+        emit ReporterPaid(msg.sender, amount);
+        _payStake(msg.sender, amount);
+    }
+
+    /// @notice Governance: compensates victims of a fraud on `lane` from its pool.
+    function payCompensation(bytes32 lane, address to, uint256 amount) external restricted nonReentrant {
+        uint256 pool = compensationPool[lane];
+        if (amount > pool) revert CompensationExceedsPool(amount, pool);
+        compensationPool[lane] = pool - amount;
+        emit CompensationPaid(lane, to, amount);
+        _payStake(to, amount);
+    }
+
+    /// @notice Governance: jails an operator (e.g. for a liveness fault, which is never slashed
+    /// automatically). A jailed operator leaves every set at the next snapshot and earns nothing.
+    function jail(address operator) external restricted {
+        _jail(operator, _registered(operator));
+    }
+
+    /// @notice Governance: lets a jailed operator back into snapshots.
+    function unjail(address operator) external restricted {
+        Operator storage op = _registered(operator);
+        if (!op.jailed) revert NotJailed(operator);
+        op.jailed = false;
+        emit Unjailed(operator);
+    }
+
+    function _jail(address operator, Operator storage op) internal {
+        op.penaltyEpochPlusOne = currentEpoch() + 1;
+        if (op.jailed) return;
+        op.jailed = true;
+        emit Jailed(operator);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------
+
+    function getOperator(address operator) external view returns (Operator memory) {
+        return _operators[operator];
+    }
+
+    function lanesOf(address operator) external view returns (bytes32[] memory) {
+        return _lanesOf[operator];
+    }
+
+    function candidates(bytes32 lane) external view returns (address[] memory) {
+        return _candidates[lane];
+    }
+
+    function getSnapshot(bytes32 lane) external view returns (Snapshot memory) {
+        return _snapshots[lane];
+    }
+
+    /// @notice The lane's economic security under its current snapshot: the stake behind it, its
+    /// member count, and the least stake any quorum that signs a forgery would lose (every
+    /// quorum weighs at least the threshold, and weight never exceeds the signer's bond).
+    function laneSecurity(bytes32 lane)
+        external
+        view
+        returns (uint256 totalStake, uint256 validators, uint256 quorumLoss)
+    {
+        Snapshot storage snap = _snapshots[lane];
+        return (snap.totalWeight, snap.members.length, uint256(snap.threshold) * slashBps / BPS);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------
+
+    function _registered(address operator) internal view returns (Operator storage op) {
+        op = _operators[operator];
+        if (op.signer == address(0)) revert NotRegistered(operator);
+    }
+
+    function _payStake(address to, uint256 amount) internal {
+        if (stakingToken == address(0)) Address.sendValue(payable(to), amount);
+        else IERC20(stakingToken).safeTransfer(to, amount);
+    }
+
+    function _removeAddress(address[] storage list, address item) private {
+        uint256 n = list.length;
+        for (uint256 i; i < n; ++i) {
+            if (list[i] == item) {
+                list[i] = list[n - 1];
+                list.pop();
+                return;
+            }
+        }
+    }
+
+    function _removeLane(bytes32[] storage list, bytes32 item) private {
+        uint256 n = list.length;
+        for (uint256 i; i < n; ++i) {
+            if (list[i] == item) {
+                list[i] = list[n - 1];
+                list.pop();
+                return;
+            }
+        }
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}
