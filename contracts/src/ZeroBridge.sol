@@ -69,9 +69,12 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         bytes32 validatorSetHash; // inbound: the set that must sign; outbound: the set attesting now
         bytes32 sourceDomain; // inbound: EIP-712 domain of the source bridge
         address feeCollector; // outbound
-        // inbound: the set replaced by the last SET_UPDATE, still accepted until previousSetUntil
-        bytes32 previousSetHash;
-        uint64 previousSetUntil;
+    }
+
+    /// @dev Inbound: the set replaced by the last SET_UPDATE, still accepted until `until`.
+    struct PreviousSet {
+        bytes32 setHash;
+        uint64 until;
     }
 
     struct Route {
@@ -132,6 +135,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     mapping(bytes32 lane => mapping(bytes32 messageHash => RefundStatus)) public refundStatus;
     mapping(uint64 chainId => address bridge) public peers;
     mapping(address account => Account) public accounts;
+    mapping(bytes32 lane => PreviousSet) public previousSets;
 
     constructor(address authority) AccessManaged(authority) {}
 
@@ -250,7 +254,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         bytes32 expected = lane.validatorSetHash;
         if (setHash != expected) {
             // Signatures the old set gave just before it was rotated out stay usable briefly.
-            bool inGrace = setHash == lane.previousSetHash && block.timestamp < lane.previousSetUntil;
+            PreviousSet memory previous = previousSets[checkpoint.lane];
+            bool inGrace = setHash == previous.setHash && block.timestamp < previous.until;
             if (!inGrace) revert StaleValidatorSet(expected, setHash);
         }
         bytes32 digest = LaneCodec.checkpointDigest(lane.sourceDomain, checkpoint);
@@ -306,8 +311,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             } else if (kind == MessageKind.REFUND) {
                 _approveRefund(ctx.reverseLane, m.data);
             } else if (kind == MessageKind.SET_UPDATE) {
-                lane.previousSetHash = lane.validatorSetHash;
-                lane.previousSetUntil = uint64(block.timestamp) + setGracePeriod;
+                previousSets[laneId] =
+                    PreviousSet({setHash: lane.validatorSetHash, until: uint64(block.timestamp) + setGracePeriod});
                 lane.validatorSetHash = m.data;
                 emit ValidatorSetRotated(laneId, m.sequence, m.data);
             } else {

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256, Bytes};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
 use zb_protocol::ValidatorSet;
@@ -15,7 +15,8 @@ use zb_protocol::ValidatorSet;
 /// Anvil's well-known development mnemonic ("test test ... junk"), accounts 0, 1 and 2. Public
 /// knowledge: devnet only.
 pub mod dev_keys {
-    /// Account 0: deploys everything; admin, guardian and set manager of the devnet.
+    /// Account 0: deploys everything; admin and guardian of the devnet (validator sets come from
+    /// the stake manager, which alone holds SET_MANAGER).
     pub const DEPLOYER: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
     /// Account 1: holds 1,000,000 DEMO on the home chain and sends transfers.
     pub const HOLDER: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -25,12 +26,20 @@ pub mod dev_keys {
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// What each devnet operator bonds on each chain: 1,000 of the native coin.
+pub const DEVNET_STAKE_WEI: u128 = 1_000_000_000_000_000_000_000;
+
 /// The JSON Deploy.s.sol writes.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Deployment {
     pub home: DeployedSide,
     pub remote: DeployedSide,
     pub route: DeployedRoute,
+    /// Devnet operator keys, one per validator, in the order of `DeployRequest::validators`.
+    pub operator_keys: Vec<U256>,
+    /// Wei each operator bonded on each chain.
+    pub stake: U256,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +49,7 @@ pub struct DeployedSide {
     pub chain_id: u64,
     pub manager: Address,
     pub registry: Address,
+    pub stake_manager: Address,
     pub start_block: u64,
 }
 
@@ -51,7 +61,10 @@ pub struct DeployedRoute {
     pub lane_to_home: B256,
     pub home_token: Address,
     pub wrapped_token: Address,
+    /// The home -> remote lane's set, from the home chain's stake snapshot.
     pub validator_set: Bytes,
+    /// The remote -> home lane's set, from the remote chain's stake snapshot.
+    pub validator_set_to_home: Bytes,
 }
 
 /// What to deploy, and where.
@@ -62,8 +75,9 @@ pub struct DeployRequest<'a> {
     pub forge: &'a Path,
     pub home_rpc: &'a str,
     pub remote_rpc: &'a str,
-    /// The demo route's validators (weight 1 each).
+    /// The demo route's validators: one staked operator each, equal stake on both chains.
     pub validators: &'a [Address],
+    /// How many of them must sign (checked against the stake-weighted threshold).
     pub threshold: u64,
     /// Accounts funded with demo tokens.
     pub holders: &'a [Address],
@@ -97,7 +111,7 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
         .env("HOME_RPC", request.home_rpc)
         .env("REMOTE_RPC", request.remote_rpc)
         .env("VALIDATORS", join(request.validators))
-        .env("THRESHOLD", request.threshold.to_string())
+        .env("STAKE", DEVNET_STAKE_WEI.to_string())
         .env("HOLDERS", join(request.holders))
         .env("MANIFEST", &relative)
         .env("FOUNDRY_BROADCAST", request.broadcast_dir)
@@ -123,20 +137,38 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
         .wrap_err_with(|| format!("forge script succeeded but wrote no {}", written.display()))?;
     let deployment: Deployment =
         serde_json::from_str(&text).wrap_err_with(|| format!("Deploy.s.sol wrote an unexpected manifest:\n{text}"))?;
-    let set = ValidatorSet::decode(&deployment.route.validator_set)
-        .map_err(|e| eyre!("the deployed validator set does not decode: {e}"))?;
-    let mut expected = request.validators.to_vec();
-    expected.sort();
-    let members: Vec<Address> = set.members.iter().map(|m| m.signer).collect();
-    if members != expected || set.threshold != u128::from(request.threshold) {
-        bail!(
-            "the deployed validator set is {members:?} with threshold {}, expected {expected:?} and {}",
-            set.threshold,
-            request.threshold
-        );
+    for set in [&deployment.route.validator_set, &deployment.route.validator_set_to_home] {
+        check_staked_set(set, request)?;
     }
     Ok(deployment)
 }
+
+/// The deployed set must be every validator at equal stake weight, with a threshold that exactly
+/// `request.threshold` of them reach.
+fn check_staked_set(encoded: &Bytes, request: &DeployRequest<'_>) -> Result<()> {
+    let set = ValidatorSet::decode(encoded).map_err(|e| eyre!("the deployed validator set does not decode: {e}"))?;
+    let mut expected = request.validators.to_vec();
+    expected.sort();
+    let members: Vec<Address> = set.members.iter().map(|m| m.signer).collect();
+    if members != expected || set.members.iter().any(|m| m.weight != DEVNET_STAKE_WEI) {
+        bail!("the deployed validator set is {:?}, expected {expected:?} at {DEVNET_STAKE_WEI} wei each", set.members);
+    }
+    let needed = set.threshold.div_ceil(DEVNET_STAKE_WEI);
+    if needed != u128::from(request.threshold) {
+        bail!(
+            "with equal stakes {needed} of {} validators reach the stake threshold, not the {} asked for",
+            members.len(),
+            request.threshold
+        );
+    }
+    Ok(())
+}
+
+/// Smallest number of equally staked validators whose weight reaches two thirds of `n`.
+pub fn equal_stake_quorum(n: u64) -> u64 {
+    (2 * n).div_ceil(3)
+}
+
 
 /// The last `n` lines of a file.
 pub fn tail(path: &Path, n: usize) -> String {

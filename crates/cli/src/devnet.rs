@@ -892,6 +892,7 @@ async fn start(
             registry: side.registry,
             finality_depth: FINALITY_DEPTH,
             manager: None,
+            stake_manager: Some(side.stake_manager),
         },
         ws: format!("ws://127.0.0.1:{port}"),
         manager: side.manager,
@@ -910,6 +911,15 @@ async fn start(
             role: format!("validator-{i}"),
             address: key.address,
             private_key: validator_key(i),
+        });
+    }
+    // Each validator's operator key: it bonded the stake and opted in; `zerobridge stake` uses it.
+    for (i, key) in deployed.operator_keys.iter().enumerate() {
+        let private_key = B256::from(*key);
+        accounts.push(ManifestAccount {
+            role: format!("operator-{i}"),
+            address: PrivateKeySigner::from_bytes(&private_key)?.address(),
+            private_key,
         });
     }
     Ok(DevnetManifest {

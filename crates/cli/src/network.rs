@@ -111,6 +111,10 @@ pub struct ChainInfo {
     /// manifest carries it beside the chain (`ManifestChain::manager`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<Address>,
+    /// The chain's StakeManager (staked deployments): `zerobridge stake`, `slash` and the
+    /// economic security in `route status` read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stake_manager: Option<Address>,
 }
 
 fn default_finality_depth() -> u64 {

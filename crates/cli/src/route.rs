@@ -1606,6 +1606,7 @@ mod tests {
             registry: Address::repeat_byte(byte + 1),
             finality_depth: 3,
             manager: None,
+            stake_manager: None,
         }
     }
 

@@ -52,3 +52,15 @@ pub mod committee {
         "../../contracts/out/Committee.sol/Committee.json"
     );
 }
+
+/// Staking, lane snapshots, slashing and rewards on every chain.
+pub mod stake {
+    // `FraudProven` has 7 fields; the generated code takes them as arguments.
+    #![allow(clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc, abi)]
+        #[derive(Debug, PartialEq, Eq)]
+        StakeManager,
+        "../../contracts/out/StakeManager.sol/StakeManager.json"
+    );
+}
