@@ -7,6 +7,7 @@
 mod lying_rpc;
 mod relayer_crash;
 mod reorg;
+mod slashing;
 mod transfer;
 mod validator_crash;
 mod validator_down;
