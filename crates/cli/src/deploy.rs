@@ -164,11 +164,6 @@ fn check_staked_set(encoded: &Bytes, request: &DeployRequest<'_>) -> Result<()> 
     Ok(())
 }
 
-/// Smallest number of equally staked validators whose weight reaches two thirds of `n`.
-pub fn equal_stake_quorum(n: u64) -> u64 {
-    (2 * n).div_ceil(3)
-}
-
 
 /// The last `n` lines of a file.
 pub fn tail(path: &Path, n: usize) -> String {

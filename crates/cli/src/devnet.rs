@@ -767,7 +767,7 @@ async fn start(
         }
     }
     println!(
-        "deployed: bridges {} ({}) and {} ({}); route DEMO {} active",
+        "deployed: bridges {} ({}) and {} ({}); validator sets from stake; route DEMO {} active",
         deployed.home.bridge, HOME.name, deployed.remote.bridge, REMOTE.name, deployed.route.route_id
     );
 
@@ -966,7 +966,13 @@ fn print_ready(manifest: &DevnetManifest, layout: &Layout, dir_arg: &Path) {
             route.symbol, route.home_token, route.home, route.wrapped_token, route.remote
         );
     }
-    println!("  validators: {} of {} must sign", manifest.threshold, manifest.validators.len());
+    println!(
+        "  validators: {} operators staked {} ETH each on each chain (zerobridge stake status); {} of {} must sign",
+        manifest.validators.len(),
+        crate::deploy::DEVNET_STAKE_WEI / 1_000_000_000_000_000_000,
+        manifest.threshold,
+        manifest.validators.len()
+    );
     if let Some(holder) = manifest.account("holder") {
         println!("  holder {} has 1000000 DEMO on {} (test key in the manifest)", holder.address, HOME.name);
     }
