@@ -55,6 +55,8 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         bool jailed;
         uint64 unbondingReleaseAt;
         uint64 penaltyEpochPlusOne; // last epoch (+1, 0 = never) in which it was slashed or jailed
+        uint16 memberships; // lane snapshots the operator is a member of now
+        uint64 leftSetsAt; // when `memberships` last dropped to zero
         uint256 active;
         uint256 unbonding;
         uint256 owed; // proven slashes not yet taken because of the per-period cap
@@ -167,6 +169,8 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     error NothingToWithdraw();
     error StillUnbonding(uint64 releaseAt);
     error SlashOwed(uint256 owed);
+    error StillInValidatorSet(uint256 lanes);
+    error AllocationBelowMinimum(uint256 amount, uint256 minStake);
     error InvalidSignature();
     error UnknownSigner(address signer);
     error EvidenceAlreadyUsed(bytes32 evidenceId);
@@ -246,7 +250,9 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     function optIn(bytes32 lane, uint256 amount) external {
         Operator storage op = _registered(msg.sender);
         if (op.jailed) revert OperatorJailed(msg.sender);
-        if (amount == 0) revert ZeroAmount();
+        // Below the minimum an allocation could never count; refusing it keeps the bounded
+        // candidate list from being filled with dust.
+        if (amount < minStake) revert AllocationBelowMinimum(amount, minStake);
         if (amount > op.active) revert InsufficientStake(amount, op.active);
         if (bridge.getLane(lane).direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
         if (allocation[msg.sender][lane] == 0) {
@@ -290,6 +296,13 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         if (amount == 0) revert NothingToWithdraw();
         if (block.timestamp < op.unbondingReleaseAt) revert StillUnbonding(op.unbondingReleaseAt);
         if (op.owed != 0) revert SlashOwed(op.owed);
+        // Leaving entirely: no snapshot may still count the operator, and its last signatures
+        // must stay provable for the detection window after the snapshot that dropped it.
+        if (op.active == 0) {
+            if (op.memberships != 0) revert StillInValidatorSet(op.memberships);
+            uint64 provableUntil = op.leftSetsAt + detectionWindow;
+            if (block.timestamp < provableUntil) revert StillUnbonding(provableUntil);
+        }
         op.unbonding = 0;
         totalBonded -= amount;
         emit StakeWithdrawn(msg.sender, amount);
@@ -321,10 +334,15 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         if (members.length == 0) revert NoEligibleValidators(lane);
         uint256 threshold = (total * 2 + 2) / 3; // smallest weight >= two thirds of the total
         bytes memory set = abi.encodePacked(uint96(threshold));
+        for (uint256 i; i < snap.members.length; ++i) {
+            Operator storage leaving = _operators[snap.members[i].operator];
+            if (--leaving.memberships == 0) leaving.leftSetsAt = uint64(block.timestamp);
+        }
         delete snap.members;
         for (uint256 i; i < members.length; ++i) {
             set = abi.encodePacked(set, members[i].signer, members[i].weight);
             snap.members.push(members[i]);
+            ++_operators[members[i].operator].memberships;
         }
         setHash = keccak256(set);
         snap.committed = true;
@@ -460,7 +478,10 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         (address operator, address signer, bytes32 id) = _proveFraud(checkpoint, r, vs, proof);
         evidenceId = id;
         Operator storage op = _operators[operator];
-        uint256 due = (op.active + op.unbonding) * slashBps / BPS;
+        // A share of the bond not already owed: evidence proven while earlier slashes are deferred
+        // by the cap takes what it would have taken had they been collected at once, and `owed`
+        // never exceeds the bond.
+        uint256 due = (op.active + op.unbonding - op.owed) * slashBps / BPS;
         evidence[evidenceId] =
             Evidence({operator: operator, reporter: msg.sender, lane: checkpoint.lane, due: due, paid: 0});
         op.owed += due;

@@ -234,8 +234,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         bytes32 laneId = checkpoint.lane;
         Lane storage lane = _lanes[laneId];
         _requireUsable(lane, laneId, LaneDirection.Inbound);
-        _verifyQuorum(lane, checkpoint, validatorSet, signatures);
-        bytes32[] memory hashes = _verifyBatch(lane, checkpoint, messages);
+        bool previousSet = _verifyQuorum(lane, checkpoint, validatorSet, signatures);
+        bytes32[] memory hashes = _verifyBatch(lane, checkpoint, messages, previousSet);
 
         // Effects before any token call: the batch can never be delivered twice.
         lane.sequence = checkpoint.sequence;
@@ -249,7 +249,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         Checkpoint calldata checkpoint,
         bytes calldata validatorSet,
         bytes calldata signatures
-    ) internal view {
+    ) internal view returns (bool previousSet) {
         bytes32 setHash = keccak256(validatorSet);
         bytes32 expected = lane.validatorSetHash;
         if (setHash != expected) {
@@ -257,17 +257,19 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             PreviousSet memory previous = previousSets[checkpoint.lane];
             bool inGrace = setHash == previous.setHash && block.timestamp < previous.until;
             if (!inGrace) revert StaleValidatorSet(expected, setHash);
+            previousSet = true;
         }
         bytes32 digest = LaneCodec.checkpointDigest(lane.sourceDomain, checkpoint);
         ValidatorSetLib.verifyQuorum(validatorSet, signatures, digest);
     }
 
     /// @dev Messages must continue the lane exactly and hash to the signed accumulator.
-    function _verifyBatch(Lane storage lane, Checkpoint calldata checkpoint, Message[] calldata messages)
-        internal
-        view
-        returns (bytes32[] memory hashes)
-    {
+    function _verifyBatch(
+        Lane storage lane,
+        Checkpoint calldata checkpoint,
+        Message[] calldata messages,
+        bool previousSet
+    ) internal view returns (bytes32[] memory hashes) {
         uint256 count = messages.length;
         if (count == 0) revert EmptyBatch();
         uint64 expected = lane.sequence + 1;
@@ -276,8 +278,12 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         for (uint256 i; i < count; ++i) {
             Message calldata m = messages[i];
             if (m.sequence != expected) revert SequenceGap(expected, m.sequence);
-            // The old set's authority ends at a set update: nothing after it may ride along.
-            if (m.kind == MessageKind.SET_UPDATE && i != count - 1) revert SetUpdateNotLast(m.sequence);
+            // The old set's authority ends at a set update: nothing after it may ride along. A set
+            // accepted only in its grace window is past its own update: it may not carry another
+            // one (only the current set rotates the lane).
+            if (m.kind == MessageKind.SET_UPDATE && (i != count - 1 || previousSet)) {
+                revert SetUpdateNotLast(m.sequence);
+            }
             bytes32 h = LaneCodec.messageHashCalldata(m);
             hashes[i] = h;
             acc = LaneCodec.chain(acc, h);

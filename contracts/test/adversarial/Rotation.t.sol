@@ -56,7 +56,9 @@ contract RotationTest is AdversarialBase {
         bytes memory oldSigs = quorumSignatures(oldSet, digestOf(sourceDomain(toRemote), cp));
         Snapshot memory before = _snapshot();
 
-        // Old encoding with old signatures: the lane no longer knows that set.
+        // Old encoding with old signatures, after the destination's grace window: the lane no
+        // longer knows that set.
+        vm.warp(block.timestamp + remote.bridge.setGracePeriod());
         vm.chainId(REMOTE);
         vm.expectRevert(
             abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
@@ -94,7 +96,8 @@ contract RotationTest is AdversarialBase {
         // Up to the update the old set is still in charge...
         relayTo(toRemote, 1);
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded));
-        // ...but not one message further.
+        // ...and once its grace window is over, not one message further.
+        vm.warp(block.timestamp + remote.bridge.setGracePeriod());
         Message[] memory rest = batch(toRemote, 1, 2);
         vm.expectRevert(
             abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
@@ -105,6 +108,44 @@ contract RotationTest is AdversarialBase {
         _storeSet(toRemote, newSet);
         relay(toRemote);
         assertEq(wrapped.balanceOf(bob), _net(AMOUNT));
+    }
+
+    /// @dev The grace window keeps the old set usable for ordinary messages only: it never lets
+    /// it carry a message past a set update, nor sign in the next update (only the current set
+    /// rotates the lane).
+    function test_RevertWhen_oldSetInGraceWindowCarriesTheNextSetUpdate() public {
+        _queueRotation(); // seq 1: old -> new
+        ValidatorSet memory third = makeSet("third", 4, 3);
+        bytes memory thirdEncoded = encodeSet(third);
+        vm.chainId(HOME);
+        vm.prank(setManager);
+        home.bridge.queueValidatorSetUpdate(toRemote, thirdEncoded); // seq 2: new -> third
+        captureLogs();
+
+        // both updates in one batch: the first is not last
+        Checkpoint memory cp = checkpointAt(toRemote, 2);
+        bytes memory oldSigs = quorumSignatures(oldSet, digestOf(sourceDomain(toRemote), cp));
+        vm.chainId(REMOTE);
+        vm.expectRevert(abi.encodeWithSelector(SetUpdateNotLast.selector, 1));
+        remote.bridge.deliver(cp, oldEncoded, oldSigs, batch(toRemote, 0, 2));
+
+        relayTo(toRemote, 1);
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded));
+        (bytes32 previousHash, uint64 until) = remote.bridge.previousSets(toRemote);
+        assertEq(previousHash, keccak256(oldEncoded));
+        assertLt(block.timestamp, until, "the old set is in its grace window");
+
+        // the old set, in its grace window, signs the second update on its own
+        Snapshot memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(SetUpdateNotLast.selector, 2));
+        remote.bridge.deliver(cp, oldEncoded, oldSigs, batch(toRemote, 1, 2));
+        _assertUnchanged(before);
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded));
+
+        // the current set does
+        _storeSet(toRemote, newSet);
+        relay(toRemote);
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(thirdEncoded));
     }
 
     function test_RevertWhen_queuedSetSignsItsOwnInstallation() public {

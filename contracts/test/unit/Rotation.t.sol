@@ -79,8 +79,9 @@ contract RotationTest is UnitBase {
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded));
         assertEq(remote.bridge.getLane(toRemote).sequence, su);
 
-        // the old set no longer authorises anything
+        // once the destination's grace window is over, the old set no longer authorises anything
         uint64 s3 = sendAs(alice, toRemote, carol, 200 * UNIT);
+        vm.warp(block.timestamp + remote.bridge.setGracePeriod());
         Delivery memory stale = prepare(toRemote);
         vm.expectRevert(
             abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
@@ -95,6 +96,57 @@ contract RotationTest is UnitBase {
         execute(fresh);
         assertEq(wrapped.balanceOf(carol), netOf(200 * UNIT));
         assertEq(wrapped.totalSupply(), lockedOnHome());
+    }
+
+    /// @dev Signatures the old set gave just before the update was delivered stay usable for
+    /// `setGracePeriod` (exclusive end), and not one second longer.
+    function test_rotation_oldSetAcceptedWithinGraceWindowOnly() public {
+        sendAs(alice, toRemote, bob, 100 * UNIT);
+        uint64 su = _queue(toRemote, newEncoded);
+        relayTo(toRemote, su);
+        (bytes32 previousHash, uint64 until) = remote.bridge.previousSets(toRemote);
+        assertEq(previousHash, keccak256(oldEncoded));
+        assertEq(until, block.timestamp + 10 minutes);
+
+        uint64 s3 = sendAs(alice, toRemote, carol, 200 * UNIT);
+        vm.warp(until - 1);
+        Delivery memory d = prepare(toRemote); // still signed by the old set
+        vm.expectEmit(address(remote.bridge));
+        emit MessageExecuted(toRemote, s3, carol, netOf(200 * UNIT));
+        execute(d);
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded), "grace never switches back");
+
+        sendAs(alice, toRemote, carol, 300 * UNIT);
+        vm.warp(until);
+        d = prepare(toRemote);
+        vm.expectRevert(
+            abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
+        );
+        d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
+        assertEq(remote.bridge.getLane(toRemote).sequence, s3);
+
+        _storeSet(toRemote, newSet);
+        relay(toRemote);
+        assertEq(wrapped.balanceOf(carol), netOf(200 * UNIT) + netOf(300 * UNIT));
+    }
+
+    function test_setGracePeriod_governanceOnly_zeroDisablesGrace() public {
+        vm.chainId(REMOTE);
+        vm.prank(guardian);
+        vm.expectRevert(unauthorized(guardian));
+        remote.bridge.setSetGracePeriod(0);
+        vm.expectEmit(address(remote.bridge));
+        emit SetGracePeriodSet(0);
+        remote.bridge.setSetGracePeriod(0);
+
+        uint64 su = _queue(toRemote, newEncoded);
+        relayTo(toRemote, su);
+        sendAs(alice, toRemote, bob, 100 * UNIT);
+        Delivery memory d = prepare(toRemote);
+        vm.expectRevert(
+            abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
+        );
+        d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
     }
 
     function test_rotation_newSetRejectedBeforeUpdateDelivered() public {
