@@ -48,6 +48,16 @@ enum Command {
         #[command(subcommand)]
         command: zb_cli::route::RouteCommand,
     },
+    /// Validator operators: bond stake, allocate it to lanes, unbond, withdraw, rewards, snapshots.
+    Stake {
+        #[command(subcommand)]
+        command: zb_cli::stake::StakeCommand,
+    },
+    /// Anyone: prove a fraudulent checkpoint signature and slash the signer's stake.
+    Slash {
+        #[command(subcommand)]
+        command: zb_cli::slash::SlashCommand,
+    },
     /// Send tokens to another chain, with checks and live progress until they arrive.
     Send(zb_cli::transfer::SendArgs),
     /// Show how far an earlier send has got (by its source transaction hash).
@@ -236,6 +246,8 @@ async fn run() -> Result<()> {
         Command::Keys { command } => keys(command),
         Command::Devnet(args) => zb_cli::devnet::run(args).await,
         Command::Route { command } => zb_cli::route::run_cli(command).await,
+        Command::Stake { command } => zb_cli::stake::run_cli(command).await,
+        Command::Slash { command } => zb_cli::slash::run_cli(command).await,
         Command::Send(args) => zb_cli::transfer::send(&args).await,
         Command::Track(args) => zb_cli::transfer::track(&args).await,
         Command::Balance(args) => zb_cli::transfer::balance(&args).await,

@@ -1,6 +1,9 @@
-//! `zerobridge route register | status | list` against a real two-chain devnet (zb-e2e): a token
-//! team deploys its own token, registers a bridge for it with its own key, and the route ends up
-//! Active on both chains; a key that is not the token's owner is refused in one line.
+//! `zerobridge route register | status | list` against a real two-chain staked devnet (zb-e2e): a
+//! token team deploys its own token and registers a bridge for it with its own key; the devnet
+//! operators opt in to the new lanes, each source chain commits a snapshot, governance copies it to
+//! the destination, and the route ends up Active on both chains once the snapshots meet its
+//! security level. A key that is not the token's owner, and a level the stake does not meet, are
+//! refused in one line.
 
 mod common;
 use common::{expect_refusal, expect_success, zerobridge};
@@ -81,14 +84,14 @@ async fn token_team_registers_a_route() -> Result<()> {
     as_holder.extend(["--private-key-env", "ZB_TEST_HOLDER_KEY"]);
     let refused = zerobridge(dir, &as_holder, &[("ZB_TEST_HOLDER_KEY", dev_keys::HOLDER)]).await?;
     expect_refusal(&refused, &["only the token's owner()", &format!("you are {}", holder.address())])?;
-    // A custom set below two thirds is refused before anything is sent.
-    let mut weak = register.to_vec();
+    // Both chains are staked: a governance-configured set is refused before anything is sent.
+    let mut configured = register.to_vec();
     let members = format!("{},{},{}", Address::repeat_byte(1), Address::repeat_byte(2), Address::repeat_byte(3));
-    weak.extend(["--private-key-env", "ZB_TEST_TEAM_KEY", "--validators", &members, "--threshold", "1"]);
-    let refused = zerobridge(dir, &weak, &[("ZB_TEST_TEAM_KEY", TEAM_KEY)]).await?;
-    expect_refusal(&refused, &["threshold 1 is below two thirds of 3 validators", "--threshold 2"])?;
+    configured.extend(["--private-key-env", "ZB_TEST_TEAM_KEY", "--validators", &members, "--threshold", "2"]);
+    let refused = zerobridge(dir, &configured, &[("ZB_TEST_TEAM_KEY", TEAM_KEY)]).await?;
+    expect_refusal(&refused, &["both chains are staked", "--min-stake", "--min-validators"])?;
 
-    // The owner registers: both chains, standard security (the devnet's validators, 3 of 4).
+    // The owner registers: both chains, the standard level (the devnet's 4 operators, 1000 each).
     let mut as_team = register.to_vec();
     as_team.extend(["--private-key-env", "ZB_TEST_TEAM_KEY"]);
     // A dry run first: the summary, and nothing sent.
@@ -96,9 +99,24 @@ async fn token_team_registers_a_route() -> Result<()> {
     dry.push("--dry-run");
     let out = zerobridge(dir, &dry, &[("ZB_TEST_TEAM_KEY", TEAM_KEY)]).await?;
     let summary = expect_success(&out, "route register --dry-run")?;
-    ensure!(summary.contains("dry run: nothing sent") && summary.contains("standard, 3 of 4"), "{summary}");
+    for needle in [
+        "dry run: nothing sent",
+        "ethereum stake: at least 4000 ETH from at least 4 validators",
+        "bsc stake: at least 4000 BNB from at least 4 validators",
+        "the devnet's 4 operators opt in to the new lanes",
+    ] {
+        ensure!(summary.contains(needle), "the summary lacks {needle:?}:\n{summary}");
+    }
     let registry = zb_protocol::bindings::registry::RouteRegistry::new(m_home_registry(&devnet), devnet.home().reader());
     ensure!(registry.routeIds().call().await?.len() == 1, "the dry run registered something");
+
+    // A level the stake cannot meet: everything up to activation happens, then a one-line refusal.
+    let mut strict = as_team.clone();
+    strict.extend(["--min-validators", "5"]);
+    let refused = zerobridge(dir, &strict, &[("ZB_TEST_TEAM_KEY", TEAM_KEY)]).await?;
+    expect_refusal(&refused, &["4000", "from 4 validators", "below the route's security level", "--min-validators"])?;
+
+    // The standard level: the same command resumes and activates.
     let out = zerobridge(dir, &as_team, &[("ZB_TEST_TEAM_KEY", TEAM_KEY)]).await?;
     let stdout = expect_success(&out, "route register")?;
     let route_id = zb_protocol::route_id(1, token_address, 56);
@@ -107,13 +125,19 @@ async fn token_team_registers_a_route() -> Result<()> {
     ensure!(stdout.contains("is Active on ethereum and bsc"), "no success line:\n{stdout}");
     ensure!(stdout.contains(&route_id.to_string()), "route id missing:\n{stdout}");
 
-    // Both chains: every lane Active, with the standard set.
+    ensure!(stdout.contains("[1/5] ethereum: already registered"), "the second run did not resume:\n{stdout}");
+    ensure!(stdout.contains("security level set: at least 4000 ETH from at least 4 validators"), "{stdout}");
+
+    // Both chains: every lane Active, with the stake snapshot's set: the four validators at their
+    // operators' stake, two thirds of it to sign.
     let mut members: Vec<Address> =
         (0..devnet.validator_count()).map(|i| devnet.validator_address(i)).collect::<Result<_>>()?;
     members.sort();
+    let stake = zb_cli::deploy::DEVNET_STAKE_WEI;
+    let total = stake * members.len() as u128;
     let set = zb_protocol::ValidatorSet::new(
-        u128::from(devnet.options().threshold),
-        members.iter().map(|&signer| zb_protocol::validator_set::Member { signer, weight: 1 }).collect(),
+        (total * 2).div_ceil(3),
+        members.iter().map(|&signer| zb_protocol::validator_set::Member { signer, weight: stake }).collect(),
     )?;
     for (chain, bridge) in [(Chain::Home, home_bridge), (Chain::Remote, remote_bridge)] {
         let reader = devnet.chain(chain).reader();
@@ -190,6 +214,14 @@ async fn token_team_registers_a_route() -> Result<()> {
             &set.hash().to_string(),
             &team_address.to_string(),
             "0 TEAM locked on ethereum; wrapped supply 0 wTEAM on bsc (covered)",
+            "stake          4000 ETH by 4 validators",
+            "stake          4000 BNB by 4 validators",
+            "a quorum that signs a forgery loses at least 2666.666666666666666667 ETH",
+            "level          at least 4000 ETH from at least 4 validators: met",
+            "max outflow    100694.444444 TEAM within the 10 min unbonding window (100000 a day x (1 + 10 min / 1 day))",
+            "max outflow    100694.444444 wTEAM within the 10 min unbonding window",
+            "inbound set    bsc checks the snapshot's set",
+            "inbound set    ethereum checks the snapshot's set",
         ] {
             ensure!(shown.contains(needle), "status {which} lacks {needle:?}:\n{shown}");
         }

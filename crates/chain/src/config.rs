@@ -18,6 +18,7 @@ use crate::error::ChainError;
 /// rpc_quorum = 2
 /// poll_interval_ms = 1000
 /// start_block = 19000000
+/// stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"   # validator only, optional
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +46,10 @@ pub struct ChainConfig {
     /// The bridge's deployment block: where scans begin.
     #[serde(default)]
     pub start_block: u64,
+    /// The StakeManager of this chain's bridge. The validator then secures every lane its
+    /// operator opted in to there (lanes whose source is this chain). The relayer ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stake_manager: Option<Address>,
 }
 
 /// The finality rule.
@@ -94,6 +99,11 @@ impl ChainConfig {
         if self.bridge == Address::ZERO {
             return fail(
                 "`bridge` is the zero address: set the deployed ZeroBridge address".into(),
+            );
+        }
+        if self.stake_manager == Some(Address::ZERO) {
+            return fail(
+                "`stake_manager` is the zero address: set the chain's StakeManager address, or remove the key".into(),
             );
         }
         Ok(())

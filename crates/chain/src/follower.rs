@@ -1,13 +1,13 @@
 use std::borrow::Cow;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::eips::BlockNumberOrTag;
+use alloy::eips::{BlockId, BlockNumberOrTag};
 use alloy::primitives::{Address, B256, Bytes, U64};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::types::{Filter, Log};
-use alloy::sol_types::SolEvent;
+use alloy::rpc::types::{Filter, Log, TransactionRequest};
+use alloy::sol_types::{SolCall, SolEvent};
 use alloy::transports::http::reqwest::Url;
 use futures::future::join_all;
 use serde::Deserialize;
@@ -97,6 +97,10 @@ struct LogKey {
     block_hash: B256,
     tx_hash: B256,
     log_index: u64,
+}
+
+fn hex_str(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hides credentials: keeps scheme, host and port.
@@ -486,6 +490,38 @@ impl Follower {
         self.agree(&what, &blocks, |b| format!("hash {}", b.hash))
     }
 
+    /// `eth_call` of `input` on contract `to`, against the state of block `at` (named by its
+    /// hash, EIP-1898, so every endpoint answers about the same block), with the quorum rule: at
+    /// least `rpc_quorum` endpoints must answer and every answer must be identical. A revert is
+    /// an endpoint failure. Pass a final block ([`Follower::finalized`]) to read final state.
+    pub async fn call(&self, to: Address, input: Bytes, at: BlockRef) -> Result<Bytes, ChainError> {
+        let answers = self
+            .ask(&self.all(), |_, e| {
+                let request = TransactionRequest::default().to(to).input(input.clone().into());
+                async move {
+                    timed(
+                        "eth_call",
+                        &e.label,
+                        e.provider.call(request).block(BlockId::hash(at.hash)).into_future(),
+                    )
+                    .await
+                }
+            })
+            .await;
+        let selector = input.get(..4).map_or_else(|| "0x".to_string(), |s| format!("0x{}", hex_str(s)));
+        let what = format!("eth_call {selector} to {to} at block {}", at.number);
+        let answers = need_quorum(&what, self.config.rpc_quorum, answers, &self.endpoints)?;
+        self.agree(&what, &answers, |b| format!("{} bytes {b}", b.len()))
+    }
+
+    /// [`Follower::call`] of a typed contract call, decoded.
+    pub async fn call_sol<C: SolCall>(&self, to: Address, call: &C, at: BlockRef) -> Result<C::Return, ChainError> {
+        let output = self.call(to, call.abi_encode().into(), at).await?;
+        C::abi_decode_returns(&output).map_err(|e| {
+            ChainError::Decode(format!("{} returned by {to} at block {}: {e}", C::SIGNATURE, at.number))
+        })
+    }
+
     /// `MessageSent` logs emitted by the configured bridge only, in blocks `[from, to]`, ordered
     /// by (block, log index), decoded. `to` must be final ([`ChainError::NotFinalYet`]). With
     /// `rpc_quorum > 1` the endpoints' answers must be identical.
@@ -504,6 +540,20 @@ impl Follower {
     pub async fn bridge_logs(
         &self,
         event: B256,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>, ChainError> {
+        self.contract_logs(self.config.bridge, event, None, from, to).await
+    }
+
+    /// Raw logs of any contract `address` with `topic0 == event` (and `topic1 == topic1` when
+    /// given) in `[from, to]`, final blocks only, with the same quorum rule and checks as
+    /// [`Follower::bridge_logs`]. For contracts beside the bridge, such as its stake manager.
+    pub async fn contract_logs(
+        &self,
+        address: Address,
+        event: B256,
+        topic1: Option<B256>,
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
@@ -526,7 +576,7 @@ impl Follower {
         let mut start = from;
         loop {
             let end = to.min(start.saturating_add(MAX_LOG_RANGE - 1));
-            out.extend(self.logs_chunk(&eligible, event, start, end).await?);
+            out.extend(self.logs_chunk(&eligible, address, event, topic1, start, end).await?);
             if end >= to {
                 break;
             }
@@ -538,26 +588,30 @@ impl Follower {
     async fn logs_chunk(
         &self,
         eligible: &[usize],
+        address: Address,
         event: B256,
+        topic1: Option<B256>,
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
-        let bridge = self.config.bridge;
-        let filter = Filter::new()
-            .address(bridge)
+        let mut filter = Filter::new()
+            .address(address)
             .event_signature(event)
             .from_block(from)
             .to_block(to);
+        if let Some(topic) = topic1 {
+            filter = filter.topic1(topic);
+        }
         let answers = self
             .ask(eligible, |_, e| {
                 let filter = filter.clone();
                 async move {
                     let logs = timed("eth_getLogs", &e.label, e.provider.get_logs(&filter)).await?;
-                    clean_logs(logs, bridge, event, from, to, &e.label)
+                    clean_logs(logs, address, event, topic1, from, to, &e.label)
                 }
             })
             .await;
-        let what = format!("bridge logs with topic0 {event} in blocks [{from}, {to}]");
+        let what = format!("logs of {address} with topic0 {event} in blocks [{from}, {to}]");
         let answers = need_quorum(&what, self.config.rpc_quorum, answers, &self.endpoints)?;
         let Some((first_idx, (first_keys, first_logs))) = answers.first() else {
             return Err(ChainError::Rpc(format!("{what}: no endpoint answered")));
@@ -579,18 +633,23 @@ impl Follower {
     }
 }
 
-/// Keeps the logs of `bridge` with topic0 `event` inside `[from, to]`, sorted, checked.
+/// Keeps the logs of `address` with topic0 `event` (and `topic1`) inside `[from, to]`, sorted, checked.
 fn clean_logs(
     logs: Vec<Log>,
-    bridge: Address,
+    address: Address,
     event: B256,
+    topic1: Option<B256>,
     from: u64,
     to: u64,
     label: &str,
 ) -> Result<(Vec<LogKey>, Vec<Log>), ChainError> {
     let mut kept = Vec::with_capacity(logs.len());
     for log in logs {
-        if log.inner.address != bridge || log.inner.data.topics().first() != Some(&event) {
+        let topics = log.inner.data.topics();
+        if log.inner.address != address
+            || topics.first() != Some(&event)
+            || topic1.is_some_and(|t| topics.get(1) != Some(&t))
+        {
             tracing::warn!(endpoint = label, address = %log.inner.address, "eth_getLogs returned a log outside the filter; ignored");
             continue;
         }

@@ -463,7 +463,9 @@ fn recorded(layout: &Layout) -> (Option<Result<DevnetManifest>>, Vec<ProcessReco
 // ------------------------------------------------------------------------------------ configs
 
 /// `zerobridge validator run --config` (crates/validator/src/config.rs); loaded back with
-/// `ValidatorConfig::load` after writing, so a drift between the two fails at once.
+/// `ValidatorConfig::load` after writing, so a drift between the two fails at once. No
+/// `[[lanes]]`: each validator secures the lanes its operator opted in to on the chains' stake
+/// managers, and follows new opt-ins while running.
 #[derive(Debug, Clone, Serialize)]
 struct ValidatorToml {
     keystore: PathBuf,
@@ -472,7 +474,6 @@ struct ValidatorToml {
     listen: SocketAddr,
     public_url: String,
     chains: Vec<ChainConfig>,
-    lanes: Vec<LaneToml>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -751,10 +752,7 @@ async fn start(
         log: &layout.logs().join("deploy.log"),
     })
     .await
-    .map_err(|e| {
-        show_tail(&layout.logs().join("deploy.log"), 30);
-        e
-    })?;
+    .inspect_err(|_| show_tail(&layout.logs().join("deploy.log"), 30))?;
 
     for (lane, src, dst) in [
         (deployed.route.lane_to_remote, &deployed.home, &deployed.remote),
@@ -791,6 +789,7 @@ async fn start(
         rpc_quorum: 1,
         poll_interval_ms: 500,
         start_block: side.start_block,
+        stake_manager: Some(side.stake_manager),
     };
     let chain_configs =
         vec![chain_config(HOME, ports.home, &deployed.home), chain_config(REMOTE, ports.remote, &deployed.remote)];
@@ -811,10 +810,6 @@ async fn start(
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
             public_url: validator_urls[i].clone(),
             chains: chain_configs.clone(),
-            lanes: lanes
-                .iter()
-                .map(|(lane, source, _)| LaneToml { lane: *lane, source: source.to_string(), destination: None })
-                .collect(),
         };
         write_toml(&config_path, &config)?;
         zb_validator::ValidatorConfig::load(&config_path).map_err(|e| {

@@ -1,6 +1,7 @@
 //! What the `zerobridge` binary does for people rather than as an agent: the local devnet,
-//! holder commands (send, track, balance) and token-team commands (route ...). Every command
-//! works against the devnet manifest or against a network file for real chains.
+//! holder commands (send, track, balance), token-team commands (route ...) and operator commands
+//! for shared security (stake ..., slash ...). Every command works against the devnet manifest or
+//! against a network file for real chains.
 
 pub mod audit;
 pub mod deploy;
@@ -8,4 +9,6 @@ pub mod devnet;
 pub mod governance;
 pub mod network;
 pub mod route;
+pub mod slash;
+pub mod stake;
 pub mod transfer;

@@ -30,7 +30,8 @@ pub struct DevnetManifest {
     pub accounts: Vec<ManifestAccount>,
     pub validators: Vec<ManifestAgent>,
     pub relayer: ManifestAgent,
-    /// Validator-set threshold (weight 1 per validator).
+    /// How many of the (equally staked) validators must sign: progress display only; the
+    /// on-chain threshold is a stake weight.
     pub threshold: u64,
     /// Both lanes of every route (also derivable with [`Network::leg`]).
     #[serde(default)]

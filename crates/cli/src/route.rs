@@ -3,10 +3,16 @@
 //! `register` follows the Hot Cross registration journey (seed 003) on zerobridge's contracts
 //! (docs/protocol.md section 10): the token's `owner()` registers on the home chain and pays the
 //! bond, governance replays the registration on the remote chain (deploying the wrapped token
-//! with the canonical decimals), installs the chosen validator set on both lanes on both chains,
-//! the route is activated on both chains, and the command prints the validator configuration and
-//! the relayer lanes the team runs. Every step checks the chain first, so re-running the command
-//! after a failure resumes where it stopped.
+//! with the canonical decimals), each lane gets its validator set, the route is activated on both
+//! chains, and the command prints the validator configuration and the relayer lanes the team runs.
+//!
+//! On staked chains (a StakeManager behind the registry) a lane's set is the stake snapshot of its
+//! source chain: operators opt in to the new lane (on the devnet the command opts the devnet
+//! operators in), anyone commits the epoch, governance copies the snapshot to the destination
+//! (`installInboundSet`), and the route owner's security level (`--min-stake`, `--min-validators`)
+//! must be met before `activateRoute` succeeds. On a chain without a stake manager governance
+//! installs a configured set (`--security`). Every step checks the chain first, so re-running the
+//! command after a failure resumes where it stopped.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,9 +29,12 @@ use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::registry::RouteRegistry;
 use zb_protocol::validator_set::{Member, ValidatorSet, ValidatorSetError};
 
+use zb_protocol::bindings::stake::StakeManager;
+
 use crate::network::{
     ChainInfo, DevnetManifest, ManifestLane, Network, RouteInfo, devnet_manifest_path, format_amount, parse_amount,
 };
+use crate::stake::{self, Asset, Staking, snapshot_set};
 
 /// Upper bound for one transaction of this command to be mined.
 pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -135,16 +144,26 @@ pub struct RegisterArgs {
     /// Who receives the fee. Default: the registering key.
     #[arg(long, value_name = "ADDRESS")]
     pub collector: Option<String>,
-    /// Which validator set secures the route.
-    #[arg(long, value_enum, default_value_t = Security::Standard)]
-    pub security: Security,
+    /// Chains without a stake manager: which governance-configured set secures the route's lanes
+    /// sourced there (default standard). Staked chains take their sets from stake instead.
+    #[arg(long, value_enum)]
+    pub security: Option<Security>,
     /// Custom set: comma-separated signer addresses (weight 1 each); implies --security custom.
     #[arg(long, value_name = "ADDR,...")]
     pub validators: Option<String>,
     /// Custom set: threshold weight, at least two thirds of the validators.
     #[arg(long, value_name = "N")]
     pub threshold: Option<u64>,
-    /// Environment variable with the governance key (ADMIN and SET_MANAGER on both chains).
+    /// Staked chains: the security level each lane's stake snapshot must meet before the route
+    /// activates, as total stake in whole coins of the source chain's staking asset.
+    /// Default 4000: the devnet's stake (4 operators bonding 1000 each).
+    #[arg(long, value_name = "COINS")]
+    pub min_stake: Option<String>,
+    /// Staked chains: the least number of validators in each lane's snapshot. Default 4.
+    #[arg(long, value_name = "N")]
+    pub min_validators: Option<u64>,
+    /// Environment variable with the governance key (ADMIN on both chains, and SET_MANAGER on chains
+    /// without a stake manager).
     /// Required on real chains; on the devnet the manifest's "deployer" is governance.
     #[arg(long, value_name = "VAR")]
     pub governance_key_env: Option<String>,
@@ -260,11 +279,11 @@ impl Conn {
         ZeroBridge::new(self.info.bridge, self.provider.clone())
     }
 
-    fn registry(&self) -> RouteRegistry::RouteRegistryInstance<DynProvider> {
+    pub(crate) fn registry(&self) -> RouteRegistry::RouteRegistryInstance<DynProvider> {
         RouteRegistry::new(self.info.registry, self.provider.clone())
     }
 
-    fn token(&self, address: Address) -> IOwnedToken::IOwnedTokenInstance<DynProvider> {
+    pub(crate) fn token(&self, address: Address) -> IOwnedToken::IOwnedTokenInstance<DynProvider> {
         IOwnedToken::new(address, self.provider.clone())
     }
 
@@ -317,13 +336,13 @@ pub(crate) fn load_signer(args: &KeyArgs, manifest: Option<&DevnetManifest>) -> 
     bail!("no key to sign with: pass --private-key-env VAR (a hex private key in VAR) or --keystore FILE")
 }
 
-fn signer_from_env(var: &str) -> Result<PrivateKeySigner> {
+pub(crate) fn signer_from_env(var: &str) -> Result<PrivateKeySigner> {
     let raw = std::env::var(var).map_err(|_| eyre!("environment variable {var} is not set: put the hex private key there"))?;
     let key: B256 = raw.trim().parse().map_err(|_| eyre!("{var} does not hold a 32-byte hex private key"))?;
     PrivateKeySigner::from_bytes(&key).map_err(|e| eyre!("{var} does not hold a valid private key: {e}"))
 }
 
-fn deployer(manifest: &DevnetManifest) -> Result<PrivateKeySigner> {
+pub(crate) fn deployer(manifest: &DevnetManifest) -> Result<PrivateKeySigner> {
     let account = manifest
         .account("deployer")
         .ok_or_else(|| eyre!("the devnet manifest has no \"deployer\" account: restart the devnet (`zerobridge devnet up`)"))?;
@@ -335,8 +354,6 @@ fn deployer(manifest: &DevnetManifest) -> Result<PrivateKeySigner> {
 // Transactions and revert reasons
 // ------------------------------------------------------------------------------------------
 
-/// How a command turns a refused call into one line (each command knows its own errors).
-pub(crate) type Explain = fn(&alloy::contract::Error, &str, &ChainInfo) -> eyre::Report;
 
 /// Sends a contract call and waits for a successful receipt; reverts are explained in one line.
 async fn transact<P, D>(
@@ -356,7 +373,7 @@ pub(crate) async fn transact_explained<P, D>(
     call: alloy::contract::CallBuilder<P, D>,
     what: &str,
     chain: &ChainInfo,
-    explain: Explain,
+    explain: impl Fn(&alloy::contract::Error, &str, &ChainInfo) -> eyre::Report,
 ) -> Result<TransactionReceipt>
 where
     P: Provider,
@@ -399,6 +416,12 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
             R::EmptyName(_) => "--wrapped-name and --wrapped-symbol must not be empty".to_string(),
             R::UnknownRoute(e) => format!("route {} is not registered on {on}", e.routeId),
             R::NotRouteOwner(e) => format!("{} is not the owner of route {}: use the route owner's key", e.caller, e.routeId),
+            R::SecurityLevelNotMet(e) => format!(
+                "the lane's stake snapshot has {} wei of stake from {} validators, below the route's security level \
+                 ({} wei, {} validators): more operators must opt in (`zerobridge stake opt-in`) and the epoch be \
+                 committed (`zerobridge stake commit`), or lower the level",
+                e.stake, e.validators, e.minStake, e.minValidators
+            ),
             R::AccessManagedUnauthorized(e) => unauthorized(e.caller, on),
             other => format!("{other:?}"),
         };
@@ -440,8 +463,8 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
 
 fn unauthorized(caller: Address, chain: &str) -> String {
     format!(
-        "{caller} lacks the governance role for this call on {chain}: use a key holding ADMIN and SET_MANAGER \
-         (--governance-key-env); in production these calls go through the committee"
+        "{caller} lacks the governance role for this call on {chain}: use a key holding ADMIN (and SET_MANAGER on \
+         chains without a stake manager) (--governance-key-env); in production these calls go through the committee"
     )
 }
 
@@ -461,10 +484,57 @@ struct Plan {
     lane_to_remote: B256,
     lane_to_home: B256,
     params: RouteRegistry::RouteParams,
-    set: ValidatorSet,
-    set_description: String,
+    security: SecurityPlan,
     bond: U256,
 }
+
+/// How the route's lanes get their validator sets.
+#[derive(Debug, Clone)]
+struct SecurityPlan {
+    /// The governance-configured set for lanes whose source chain has no stake manager (weight 1
+    /// each), and its description.
+    configured: Option<(ValidatorSet, String)>,
+    /// The security level of the lane sourced on the home chain, when it is staked.
+    home_level: Option<Level>,
+    /// The same for the remote chain.
+    remote_level: Option<Level>,
+}
+
+/// A route's security level on one staked chain (RouteRegistry.setSecurityLevel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Level {
+    min_stake: U256,
+    min_validators: u64,
+    asset: Asset,
+}
+
+impl Level {
+    fn describe(&self) -> String {
+        format!("at least {} from at least {} validators", self.asset.fmt(self.min_stake), self.min_validators)
+    }
+}
+
+impl SecurityPlan {
+    fn describe(&self, home: &ChainInfo, remote: &ChainInfo) -> String {
+        let mut parts = Vec::new();
+        for (level, source) in [(&self.home_level, home), (&self.remote_level, remote)] {
+            match (level, &self.configured) {
+                (Some(level), _) => parts.push(format!("{} stake: {}", source.name, level.describe())),
+                (None, Some((_, description))) => parts.push(format!("{} configured set: {description}", source.name)),
+                (None, None) => {}
+            }
+        }
+        parts.join("; ")
+    }
+
+    fn staked(&self) -> bool {
+        self.home_level.is_some() || self.remote_level.is_some()
+    }
+}
+
+/// The devnet's level: all four operators, 1000 coins each (zb_cli::deploy::DEVNET_STAKE_WEI).
+const STANDARD_MIN_STAKE: &str = "4000";
+const STANDARD_MIN_VALIDATORS: u64 = 4;
 
 async fn register(args: RegisterArgs) -> Result<()> {
     let ctx = Context::load(&args.network)?;
@@ -475,8 +545,9 @@ async fn register(args: RegisterArgs) -> Result<()> {
         (None, Some(manifest)) => deployer(manifest)?,
         (None, None) => bail!(
             "on real chains the remote registration and the validator sets are governance calls \
-             (registerRemoteRoute, installValidatorSet): pass --governance-key-env VAR with a key holding ADMIN and \
-             SET_MANAGER; in production these calls go through the committee"
+             (registerRemoteRoute, installInboundSet or installValidatorSet): pass --governance-key-env VAR with a key \
+             holding ADMIN (and SET_MANAGER on chains without a stake manager); in production these calls go through \
+             the committee"
         ),
     };
     let governance = governance_signer.address();
@@ -562,7 +633,8 @@ async fn register(args: RegisterArgs) -> Result<()> {
     }
     let params = route_params(&args, decimals, collector)?;
 
-    let set_choice = choose_set(&args, &ctx).await?;
+    let (home_staking, remote_staking) = tokio::try_join!(Staking::try_open(&home), Staking::try_open(&remote))?;
+    let security = choose_security(&args, &ctx, home_staking.as_ref(), remote_staking.as_ref()).await?;
     let route_id = zb_protocol::route_id(home_info.chain_id, token, remote_info.chain_id);
     let lane_to_remote =
         zb_protocol::lane_id(home_info.chain_id, home_info.bridge, remote_info.chain_id, remote_info.bridge, route_id);
@@ -602,26 +674,38 @@ async fn register(args: RegisterArgs) -> Result<()> {
         lane_to_remote,
         lane_to_home,
         params,
-        set: set_choice.0,
-        set_description: set_choice.1,
+        security,
         bond,
     };
-    print_summary(&args, &plan, &home_info, &remote_info, caller, governance, ctx.manifest.is_some());
+    let devnet = match ctx.manifest {
+        Some(_) => Some(devnet_operators(&ctx, &plan)?.len()),
+        None => None,
+    };
+    print_summary(&args, &plan, &home_info, &remote_info, caller, governance, devnet);
     if args.dry_run {
         println!("\ndry run: nothing sent");
         return Ok(());
     }
 
-    // One wallet per chain holding both keys: the nonce cache is then shared when they coincide.
+    // One wallet per chain holding every key (owner, governance and, on the devnet, the operators):
+    // the nonce cache is then shared when keys coincide.
     let mut wallet = EthereumWallet::from(owner_signer);
     wallet.register_signer(governance_signer);
+    let operators = devnet_operators(&ctx, &plan)?;
+    for operator in &operators {
+        wallet.register_signer(operator.clone());
+    }
+    let operators: Vec<Address> = operators.iter().map(PrivateKeySigner::address).collect();
     let home_tx = home.with_wallet(wallet.clone())?;
     let remote_tx = remote.with_wallet(wallet)?;
+    let home_side = Side { conn: &home, tx: &home_tx, staking: home_staking.as_ref(), level: plan.security.home_level.as_ref() };
+    let remote_side =
+        Side { conn: &remote, tx: &remote_tx, staking: remote_staking.as_ref(), level: plan.security.remote_level.as_ref() };
 
-    // [1/4] home registration by the token owner, paying the bond.
+    // [1/5] home registration by the token owner, paying the bond.
     println!();
     let home_block = if home_registered {
-        println!("[1/4] {}: already registered (owner {caller})", home_info.name);
+        println!("[1/5] {}: already registered (owner {caller})", home_info.name);
         opened_block(&home, route_id).await
     } else {
         let registry = home_tx.registry();
@@ -631,7 +715,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
             .from(caller);
         let receipt = transact(call, "registerRoute", &home_info).await?;
         println!(
-            "[1/4] {}: registered by the token owner, bond paid (tx {}, block {})",
+            "[1/5] {}: registered by the token owner, bond paid (tx {}, block {})",
             home_info.name,
             receipt.transaction_hash,
             receipt.block_number.unwrap_or_default()
@@ -649,35 +733,55 @@ async fn register(args: RegisterArgs) -> Result<()> {
         );
     }
 
-    // [2/4] remote registration (governance), then [3/4] validator sets; the home chain's sets
-    // go in meanwhile.
-    let (home_sets, (remote_block, remote_sets)) = tokio::try_join!(
-        install_sets(&home, &home_tx, &plan, governance),
-        async {
-            let block = register_remote(&remote, &remote_tx, &plan, &args, governance, &home_info).await?;
-            let sets = install_sets(&remote, &remote_tx, &plan, governance).await?;
-            Ok::<_, eyre::Report>((block, sets))
-        }
-    )?;
+    // [2/5] remote registration (governance).
+    let remote_block = register_remote(&remote, &remote_tx, &plan, &args, governance, &home_info).await?;
     let record = remote.registry().getRoute(route_id).call().await.map_err(|e| remote.read_err("the registry", e))?;
     let wrapped = record.localToken;
-    println!("[2/4] {}: wrapped token {} deployed ({} decimals)", remote_info.name, wrapped, record.decimals);
-    println!(
-        "[3/4] validator set {} ({}) on both lanes: {} {}, {} {}",
-        plan.set.hash(),
-        plan.set_description,
-        home_info.name,
-        home_sets,
-        remote_info.name,
-        remote_sets
-    );
+    println!("[2/5] {}: wrapped token {} deployed ({} decimals)", remote_info.name, wrapped, record.decimals);
 
-    // [4/4] activation on both chains (anyone may call it).
+    // [3/5] validator sets: each lane's set on its source chain (from stake: operators opted in,
+    // epoch committed; else the configured set), then the same set on its destination.
+    let (to_remote, to_home) = tokio::try_join!(
+        outbound_set(&home_side, lane_to_remote, &plan, &operators, governance, caller),
+        outbound_set(&remote_side, lane_to_home, &plan, &operators, governance, caller)
+    )?;
+    let (remote_inbound, home_inbound) = tokio::try_join!(
+        inbound_set(&remote_side, lane_to_remote, &to_remote.0, governance),
+        inbound_set(&home_side, lane_to_home, &to_home.0, governance)
+    )?;
+    for ((set, source_note), source, destination, inbound) in [
+        (&to_remote, &home_info, &remote_info, remote_inbound),
+        (&to_home, &remote_info, &home_info, home_inbound),
+    ] {
+        println!(
+            "[3/5] lane {} -> {}: set {} ({source_note}); on {}: {inbound}",
+            source.name,
+            destination.name,
+            set.hash(),
+            destination.name
+        );
+    }
+
+    // [4/5] security levels on the staked chains (the route owner's), checked against the snapshots.
+    let (home_level, remote_level) = tokio::try_join!(
+        security_level(&home_side, route_id, lane_to_remote, caller),
+        security_level(&remote_side, route_id, lane_to_home, caller)
+    )?;
+    for (chain, level) in [(&home_info, home_level), (&remote_info, remote_level)] {
+        if let Some(level) = level {
+            println!("[4/5] {}: {level}", chain.name);
+        }
+    }
+    if !plan.security.staked() {
+        println!("[4/5] no stake manager on either chain: no security level to set");
+    }
+
+    // [5/5] activation on both chains (anyone may call it).
     let (home_active, remote_active) = tokio::try_join!(
         activate(&home, &home_tx, route_id, caller),
         activate(&remote, &remote_tx, route_id, caller)
     )?;
-    println!("[4/4] activated: {} {home_active}, {} {remote_active}", home_info.name, remote_info.name);
+    println!("[5/5] activated: {} {home_active}, {} {remote_active}", home_info.name, remote_info.name);
 
     // Check the result on both chains.
     for conn in [&home, &remote] {
@@ -718,8 +822,14 @@ async fn register(args: RegisterArgs) -> Result<()> {
     }
 
     let start_blocks = (home_block, remote_block);
+    let mut signers: Vec<Address> = Vec::new();
+    for member in to_remote.0.members.iter().chain(&to_home.0.members) {
+        if !signers.contains(&member.signer) {
+            signers.push(member.signer);
+        }
+    }
     println!();
-    print!("{}", validator_toml(&ctx, &plan, &home_info, &remote_info, start_blocks));
+    print!("{}", validator_toml(&ctx, &plan, &home_info, &remote_info, start_blocks, &signers));
     println!();
     print!("{}", relayer_lanes_toml(&plan, &home_info, &remote_info));
     Ok(())
@@ -770,9 +880,59 @@ fn route_params(args: &RegisterArgs, decimals: u8, collector: Address) -> Result
     })
 }
 
+/// How each lane gets its set: from stake on staked chains (at the level --min-stake /
+/// --min-validators ask for), from --security on the others.
+async fn choose_security(
+    args: &RegisterArgs,
+    ctx: &Context,
+    home: Option<&Staking>,
+    remote: Option<&Staking>,
+) -> Result<SecurityPlan> {
+    let staked = home.is_some() || remote.is_some();
+    let configured_needed = home.is_none() || remote.is_none();
+    if !staked && (args.min_stake.is_some() || args.min_validators.is_some()) {
+        bail!(
+            "--min-stake and --min-validators set the security level of staked chains, and neither chain has a stake \
+             manager: choose the set with --security instead"
+        );
+    }
+    if !configured_needed
+        && (args.validators.is_some()
+            || args.threshold.is_some()
+            || matches!(args.security, Some(Security::High | Security::Custom)))
+    {
+        bail!(
+            "both chains are staked, so the route's validator sets come from stake, not from --security, --validators \
+             or --threshold: set its security level with --min-stake COINS and --min-validators N"
+        );
+    }
+    let configured = if configured_needed { Some(choose_set(args, ctx).await?) } else { None };
+    let level_for = |staking: Option<&Staking>| -> Result<Option<Level>> {
+        let Some(staking) = staking else { return Ok(None) };
+        let text = args.min_stake.as_deref().unwrap_or(STANDARD_MIN_STAKE);
+        let min_stake = match text.trim() {
+            "0" => U256::ZERO,
+            t => parse_amount(t, staking.asset.decimals).map_err(|e| eyre!("--min-stake: {e}"))?,
+        };
+        let min_validators = args.min_validators.unwrap_or(STANDARD_MIN_VALIDATORS);
+        if min_validators == 0 {
+            bail!("--min-validators 0 means no validators: use at least 1");
+        }
+        let max = u64::from(staking.config.max_validators);
+        if min_validators > max {
+            bail!(
+                "--min-validators {min_validators} is above the {max} validators a lane of {} can have: lower it",
+                staking.conn.info.name
+            );
+        }
+        Ok(Some(Level { min_stake, min_validators, asset: staking.asset.clone() }))
+    };
+    Ok(SecurityPlan { configured, home_level: level_for(home)?, remote_level: level_for(remote)? })
+}
+
 /// The validator set the security level asks for, and how to describe it.
 async fn choose_set(args: &RegisterArgs, ctx: &Context) -> Result<(ValidatorSet, String)> {
-    let security = if args.validators.is_some() { Security::Custom } else { args.security };
+    let security = if args.validators.is_some() { Security::Custom } else { args.security.unwrap_or(Security::Standard) };
     match security {
         Security::Custom => {
             let Some(list) = &args.validators else {
@@ -881,7 +1041,8 @@ fn print_summary(
     remote: &ChainInfo,
     caller: Address,
     governance: Address,
-    devnet: bool,
+    // On the devnet: how many of its operators opt in to the new lanes.
+    devnet: Option<usize>,
 ) {
     let d = plan.decimals;
     let units = |v: u128| format_amount(U256::from(v), d);
@@ -913,18 +1074,36 @@ fn print_summary(
     } else {
         println!("  holds      transfers of {} or more wait for the guardians' delay", units(p.largeTransferThreshold));
     }
-    let members: Vec<String> = plan.set.members.iter().map(|m| m.signer.to_string()).collect();
-    println!("  security   {}: {}", plan.set_description, members.join(", "));
+    println!("  security   {}", plan.security.describe(home, remote));
+    if let Some((set, _)) = &plan.security.configured {
+        let members: Vec<String> = set.members.iter().map(|m| m.signer.to_string()).collect();
+        println!("             configured signers: {}", members.join(", "));
+    }
+    if plan.security.staked() {
+        println!(
+            "             each staked lane's set is the operators' stake snapshot on its source chain; the route \
+             activates once it meets the level"
+        );
+        if let Some(operators) = devnet.filter(|n| *n > 0) {
+            println!("  operators  the devnet's {operators} operators opt in to the new lanes with their active stake");
+        } else {
+            println!(
+                "  operators  opt in on their own (`zerobridge stake opt-in --route {}`); re-run this command once \
+                 they have",
+                plan.token_symbol
+            );
+        }
+    }
     println!("  bond       {} native coin on {} (registrationBond)", format_amount(plan.bond, 18), home.name);
     println!(
-        "  governance {governance} ({}): registerRemoteRoute on {}, validator sets on both chains; in production \
-         these calls go through the committee",
-        if devnet { "the devnet's deployer" } else { "--governance-key-env" },
+        "  governance {governance} ({}): registerRemoteRoute on {}, each lane's set on its destination chain; in \
+         production these calls go through the committee",
+        if devnet.is_some() { "the devnet's deployer" } else { "--governance-key-env" },
         remote.name
     );
 }
 
-/// [2/4]: registerRemoteRoute by governance, unless already there. Returns the block it
+/// [2/5]: registerRemoteRoute by governance, unless already there. Returns the block it
 /// happened in (best effort when resuming).
 async fn register_remote(
     remote: &Conn,
@@ -954,48 +1133,186 @@ async fn register_remote(
     Ok(receipt.block_number.unwrap_or_default())
 }
 
-/// [3/4] on one chain: the set on both lanes (governance's SET_MANAGER role), unless there.
-async fn install_sets(conn: &Conn, conn_tx: &Conn, plan: &Plan, governance: Address) -> Result<&'static str> {
-    let wanted = plan.set.hash();
-    let encoded = plan.set.encode();
-    let mut to_install = Vec::new();
-    for lane in [plan.lane_to_remote, plan.lane_to_home] {
-        let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
-        if state.validatorSetHash == wanted {
-            continue;
-        }
-        let status = status_name(state.status);
-        if status != "Pending" {
-            bail!(
-                "lane {lane} on {} is {status} with validator set {}, not {wanted}: a live lane's set changes only by \
-                 rotation (queueValidatorSetUpdate)",
-                conn.info.name,
-                state.validatorSetHash
-            );
-        }
-        to_install.push(lane);
-    }
-    if to_install.is_empty() {
-        return Ok("already installed");
-    }
-    let bridge = conn_tx.bridge();
-    let install = |lane: B256| {
-        let call = bridge.installValidatorSet(lane, encoded.clone().into()).from(governance);
-        transact(call, "installValidatorSet (governance)", &conn.info)
-    };
-    match to_install.as_slice() {
-        [one] => {
-            install(*one).await?;
-        }
-        [a, b] => {
-            tokio::try_join!(install(*a), install(*b))?;
-        }
-        _ => {}
-    }
-    Ok("installed")
+/// One chain's part in the registration.
+struct Side<'a> {
+    conn: &'a Conn,
+    /// The same chain, signing with every key of the command.
+    tx: &'a Conn,
+    /// Its stake manager: the lane whose source it is gets its set from stake.
+    staking: Option<&'a Staking>,
+    /// The route's security level there (staked chains).
+    level: Option<&'a Level>,
 }
 
-/// [4/4] on one chain: activateRoute (anyone may call it), unless already active.
+/// The devnet operator keys (`operator-N` accounts) that opt in to the new lanes: only on the
+/// devnet, and only when a chain is staked.
+fn devnet_operators(ctx: &Context, plan: &Plan) -> Result<Vec<PrivateKeySigner>> {
+    let Some(manifest) = &ctx.manifest else { return Ok(Vec::new()) };
+    if !plan.security.staked() {
+        return Ok(Vec::new());
+    }
+    manifest
+        .accounts
+        .iter()
+        .filter(|a| a.role.starts_with("operator-"))
+        .map(|a| {
+            PrivateKeySigner::from_bytes(&a.private_key)
+                .map_err(|e| eyre!("the devnet manifest's {} key is invalid ({e}): restart the devnet", a.role))
+        })
+        .collect()
+}
+
+/// [3/5] on a lane's source chain: its set. Staked: the devnet operators opt in, the epoch is
+/// committed (the stake manager installs the snapshot while the route is Pending), and the
+/// snapshot is the set. Otherwise governance installs the configured set.
+async fn outbound_set(
+    side: &Side<'_>,
+    lane: B256,
+    plan: &Plan,
+    operators: &[Address],
+    governance: Address,
+    payer: Address,
+) -> Result<(ValidatorSet, String)> {
+    let conn = side.conn;
+    let on = &conn.info.name;
+    let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+    let pending = status_name(state.status) == "Pending";
+    let Some(staking) = side.staking else {
+        let Some((set, description)) = &plan.security.configured else {
+            bail!("{on} has no stake manager and no configured set was chosen: pass --security");
+        };
+        if state.validatorSetHash == set.hash() {
+            return Ok((set.clone(), format!("{description}, already installed on {on}")));
+        }
+        if !pending {
+            bail!(
+                "lane {lane} on {on} is {} with validator set {}, not {}: a live lane's set changes only by rotation \
+                 (queueValidatorSetUpdate)",
+                status_name(state.status),
+                state.validatorSetHash,
+                set.hash()
+            );
+        }
+        let bridge = side.tx.bridge();
+        let call = bridge.installValidatorSet(lane, set.encode().into()).from(governance);
+        transact(call, "installValidatorSet (governance)", &conn.info).await?;
+        return Ok((set.clone(), format!("{description}, installed on {on}")));
+    };
+    if !pending {
+        // Live: the set is what the stake manager committed; later epochs rotate it.
+        let snapshot = staking.snapshot(lane).await?;
+        return Ok((snapshot_set(&snapshot)?, format!("{on} stake snapshot of epoch {}, already live", snapshot.epoch)));
+    }
+    let sm = StakeManager::new(staking.address, side.tx.provider.clone());
+    let mut opted = 0;
+    let mut opt_ins = Vec::new();
+    for &operator in operators {
+        let op = staking.operator(operator).await?;
+        if op.signer == Address::ZERO || op.jailed || op.active < staking.config.min_stake {
+            continue;
+        }
+        let allocated =
+            staking.sm().allocation(operator, lane).call().await.map_err(|e| conn.read_err("allocation", e))?;
+        if !allocated.is_zero() {
+            continue;
+        }
+        opted += 1;
+        let call = sm.optIn(lane, op.active).from(operator);
+        opt_ins.push(async move { stake::transact(call, "optIn (devnet operator)", &conn.info).await });
+    }
+    futures::future::try_join_all(opt_ins).await?;
+    let candidates = staking.sm().candidates(lane).call().await.map_err(|e| conn.read_err("candidates", e))?;
+    if candidates.is_empty() {
+        bail!(
+            "lane {lane} on {on} has no operators opted in yet, so it has no validator set: operators opt in with \
+             `zerobridge stake opt-in --chain {on} --lane {lane}`; then re-run this command to continue"
+        );
+    }
+    stake::transact(sm.commitEpoch(lane).from(payer), "commitEpoch", &conn.info).await?;
+    let snapshot = staking.snapshot(lane).await?;
+    let set = snapshot_set(&snapshot)?;
+    let joined = if opted > 0 { format!("{opted} devnet operators opted in; ") } else { String::new() };
+    Ok((
+        set,
+        format!(
+            "{joined}{on} stake snapshot of epoch {}: {} validators, {} in total",
+            snapshot.epoch,
+            snapshot.members.len(),
+            staking.asset.fmt(U256::from(snapshot.totalWeight))
+        ),
+    ))
+}
+
+/// [3/5] on a lane's destination chain: the source's set, installed by governance (through the
+/// stake manager on a staked chain, else directly on the bridge), unless it is there.
+async fn inbound_set(side: &Side<'_>, lane: B256, set: &ValidatorSet, governance: Address) -> Result<String> {
+    let conn = side.conn;
+    let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+    if state.validatorSetHash == set.hash() {
+        return Ok("already installed".to_string());
+    }
+    if status_name(state.status) != "Pending" {
+        bail!(
+            "lane {lane} on {} is {} with validator set {}, not the source's {}: a live lane's set changes only by a \
+             delivered set update",
+            conn.info.name,
+            status_name(state.status),
+            state.validatorSetHash,
+            set.hash()
+        );
+    }
+    match side.staking {
+        Some(staking) => {
+            let sm = StakeManager::new(staking.address, side.tx.provider.clone());
+            let call = sm.installInboundSet(lane, set.encode().into()).from(governance);
+            stake::transact(call, "installInboundSet (governance)", &conn.info).await?;
+            Ok("installed by governance (installInboundSet)".to_string())
+        }
+        None => {
+            let bridge = side.tx.bridge();
+            let call = bridge.installValidatorSet(lane, set.encode().into()).from(governance);
+            transact(call, "installValidatorSet (governance)", &conn.info).await?;
+            Ok("installed by governance (installValidatorSet)".to_string())
+        }
+    }
+}
+
+/// [4/5] on a staked chain: the route owner's security level, then the check activation makes.
+async fn security_level(side: &Side<'_>, route_id: B256, lane: B256, owner: Address) -> Result<Option<String>> {
+    let (Some(staking), Some(level)) = (side.staking, side.level) else { return Ok(None) };
+    let conn = side.conn;
+    let on = &conn.info.name;
+    let current = conn.registry().securityLevels(route_id).call().await.map_err(|e| conn.read_err("securityLevels", e))?;
+    let mut note = "already set";
+    if current.minTotalStake != level.min_stake || current.minValidators != level.min_validators {
+        let registry = side.tx.registry();
+        let call = registry.setSecurityLevel(route_id, level.min_stake, level.min_validators).from(owner);
+        transact(call, "setSecurityLevel", &conn.info).await?;
+        note = "set";
+    }
+    let security = staking.sm().laneSecurity(lane).call().await.map_err(|e| conn.read_err("laneSecurity", e))?;
+    let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+    let met = security.totalStake >= level.min_stake && security.validators >= U256::from(level.min_validators.max(1));
+    if !met && status_name(state.status) == "Pending" {
+        bail!(
+            "lane {lane}'s stake snapshot on {on} has {} from {} validators, below the route's security level ({}): \
+             more operators must opt in (`zerobridge stake opt-in --chain {on} --lane {lane}`), then re-run; or lower \
+             --min-stake / --min-validators",
+            staking.asset.fmt(security.totalStake),
+            security.validators,
+            level.describe()
+        );
+    }
+    Ok(Some(format!(
+        "security level {note}: {}; the snapshot has {} from {} validators ({})",
+        level.describe(),
+        staking.asset.fmt(security.totalStake),
+        security.validators,
+        if met { "met" } else { "NOT met" }
+    )))
+}
+
+/// [5/5] on one chain: activateRoute (anyone may call it), unless already active.
 async fn activate(conn: &Conn, conn_tx: &Conn, route_id: B256, caller: Address) -> Result<&'static str> {
     let lanes = conn.bridge().getRoute(route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
     let state = conn.bridge().getLane(lanes.outboundLane).call().await.map_err(|e| conn.read_err("the lane", e))?;
@@ -1025,7 +1342,7 @@ async fn opened_block(conn: &Conn, route_id: B256) -> u64 {
 }
 
 /// RouteStatus as the contracts number it.
-fn status_name(status: u8) -> &'static str {
+pub(crate) fn status_name(status: u8) -> &'static str {
     match status {
         0 => "None",
         1 => "Pending",
@@ -1082,7 +1399,14 @@ pub const RELAYER_BEGIN: &str = "# ===== BEGIN relayer.toml [[lanes]] =====";
 pub const RELAYER_END: &str = "# ===== END relayer.toml [[lanes]] =====";
 
 /// A complete validator configuration for the route's two lanes (config/validator.example.toml).
-fn validator_toml(ctx: &Context, plan: &Plan, home: &ChainInfo, remote: &ChainInfo, start_blocks: (u64, u64)) -> String {
+fn validator_toml(
+    ctx: &Context,
+    plan: &Plan,
+    home: &ChainInfo,
+    remote: &ChainInfo,
+    start_blocks: (u64, u64),
+    signers: &[Address],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{VALIDATOR_BEGIN}");
     let _ = writeln!(
@@ -1090,17 +1414,23 @@ fn validator_toml(ctx: &Context, plan: &Plan, home: &ChainInfo, remote: &ChainIn
         "# zerobridge validator for route {} ({}): {} ({}) <-> {} ({})",
         plan.token_symbol, plan.route_id, home.name, home.chain_id, remote.name, remote.chain_id
     );
-    let _ = writeln!(out, "# Security {}: set {}. Each of these signers runs one validator with its own key:", plan.set_description, plan.set.hash());
-    for m in &plan.set.members {
-        let _ = writeln!(out, "#   {}", m.signer);
+    let _ = writeln!(out, "# Security: {}.", plan.security.describe(home, remote));
+    let _ = writeln!(out, "# Each of these signers runs one validator with its own key:");
+    for signer in signers {
+        let _ = writeln!(out, "#   {signer}");
     }
     let _ = writeln!(out, "# Run:  zerobridge validator run --config validator.toml");
-    let _ = writeln!(out, "# A validator that already secures other lanes adds the two [[lanes]] below to its config");
-    let _ = writeln!(out, "# (keeping each start_block at or before the first message of every lane it secures) and restarts.");
-    if let Some(manifest) = &ctx.manifest {
-        let configs: Vec<String> = manifest.validators.iter().map(|v| v.config.display().to_string()).collect();
-        if !configs.is_empty() {
-            let _ = writeln!(out, "# On this devnet those are: {}", configs.join(", "));
+    if plan.security.staked() {
+        let _ = writeln!(out, "# On staked chains a running validator picks up the lanes its operator opted in to by itself:");
+        let _ = writeln!(out, "# no restart. The [[lanes]] below are for a validator that lists its lanes explicitly.");
+    } else {
+        let _ = writeln!(out, "# A validator that already secures other lanes adds the two [[lanes]] below to its config");
+        let _ = writeln!(out, "# (keeping each start_block at or before the first message of every lane it secures) and restarts.");
+        if let Some(manifest) = &ctx.manifest {
+            let configs: Vec<String> = manifest.validators.iter().map(|v| v.config.display().to_string()).collect();
+            if !configs.is_empty() {
+                let _ = writeln!(out, "# On this devnet those are: {}", configs.join(", "));
+            }
         }
     }
     let _ = writeln!(out);
@@ -1382,6 +1712,7 @@ async fn status(args: StatusArgs) -> Result<()> {
     let home = find(view.home_chain)?;
     let remote = find(view.remote_chain)?;
     let (home_view, remote_view) = tokio::try_join!(chain_view(home, view.route_id), chain_view(remote, view.route_id))?;
+    let (home_staking, remote_staking) = tokio::try_join!(Staking::try_open(home), Staking::try_open(remote))?;
 
     let decimals = view.decimals.unwrap_or(18);
     let units = |v: U256| format_amount(v, decimals);
@@ -1527,6 +1858,95 @@ async fn status(args: StatusArgs) -> Result<()> {
                 format!("; {attesting} on {} (differs)", source.info.name)
             }
         );
+        let (staking, token_symbol) = if source.info.chain_id == home.info.chain_id {
+            (home_staking.as_ref(), &symbol)
+        } else {
+            (remote_staking.as_ref(), &wrapped_symbol)
+        };
+        let lane_view = LaneView { source, destination, staking, out, inn, route_id: view.route_id, lane };
+        print_economic_security(&lane_view, decimals, token_symbol).await?;
+    }
+    Ok(())
+}
+
+/// One lane of a route as `status` shows it.
+struct LaneView<'a> {
+    source: &'a Conn,
+    destination: &'a Conn,
+    /// The source chain's stake manager, if it is staked.
+    staking: Option<&'a Staking>,
+    out: Option<&'a ZeroBridge::Lane>,
+    inn: Option<&'a ZeroBridge::Lane>,
+    route_id: B256,
+    lane: B256,
+}
+
+/// The most a lane can carry while stake that signed for it cannot leave: the outbound bucket is
+/// full at the start and refills fully once a day (TokenBucket.sol), so over the unbonding
+/// window at most capacity × (1 + unbonding / 1 day).
+pub(crate) fn max_flow_within(capacity: U256, unbonding_secs: u64) -> U256 {
+    const DAY: u64 = 86_400;
+    capacity * U256::from(DAY + unbonding_secs) / U256::from(DAY)
+}
+
+/// The lane's economic security: the stake behind its snapshot, the least a forging quorum
+/// loses, the route's level, what can flow meanwhile, and whether the destination checks the
+/// snapshot's set.
+async fn print_economic_security(view: &LaneView<'_>, decimals: u8, token_symbol: &str) -> Result<()> {
+    let source = view.source;
+    let on = &source.info.name;
+    let Some(staking) = view.staking else {
+        println!("  stake          none: {on} has no stake manager (a governance-configured set)");
+        return Ok(());
+    };
+    let asset = &staking.asset;
+    let security = staking.sm().laneSecurity(view.lane).call().await.map_err(|e| source.read_err("laneSecurity", e))?;
+    let snapshot = staking.snapshot(view.lane).await?;
+    if snapshot.committed {
+        println!(
+            "  stake          {} by {} validators (snapshot of epoch {} on {on}); a quorum that signs a forgery loses \
+             at least {}",
+            asset.fmt(security.totalStake),
+            security.validators,
+            snapshot.epoch,
+            asset.fmt(security.quorumLoss)
+        );
+    } else {
+        println!("  stake          no snapshot committed on {on} yet (operators opt in, then `zerobridge stake commit`)");
+    }
+    let level =
+        source.registry().securityLevels(view.route_id).call().await.map_err(|e| source.read_err("securityLevels", e))?;
+    let min_validators = level.minValidators.max(1);
+    let met = security.totalStake >= level.minTotalStake && security.validators >= U256::from(min_validators);
+    println!(
+        "  level          at least {} from at least {min_validators} validators: {}",
+        asset.fmt(level.minTotalStake),
+        if met { "met" } else { "NOT met" }
+    );
+    if let Some(out) = view.out {
+        let capacity = U256::from(out.capacity);
+        let unbonding = staking.config.unbonding_period;
+        println!(
+            "  max outflow    {} {token_symbol} within the {} unbonding window ({} a day x (1 + {} / 1 day))",
+            format_amount(max_flow_within(capacity, unbonding), decimals),
+            crate::transfer::format_wait(unbonding),
+            format_amount(capacity, decimals),
+            crate::transfer::format_wait(unbonding)
+        );
+    }
+    if let Some(inn) = view.inn
+        && snapshot.committed
+    {
+        let destination = &view.destination.info.name;
+        if inn.validatorSetHash == snapshot.setHash {
+            println!("  inbound set    {destination} checks the snapshot's set {}", snapshot.setHash);
+        } else {
+            println!(
+                "  inbound set    {destination} checks {}, the snapshot on {on} is {} (differs: a set update is in \
+                 flight or due)",
+                inn.validatorSetHash, snapshot.setHash
+            );
+        }
     }
     Ok(())
 }
@@ -1587,6 +2007,15 @@ mod tests {
     }
 
     #[test]
+    fn max_flow_counts_the_refills_of_the_unbonding_window() {
+        let capacity = U256::from(100_000u64);
+        // Devnet: 10 min of unbonding adds 10/1440 of a day's refill to the full bucket.
+        assert_eq!(max_flow_within(capacity, 600), U256::from(100_694u64));
+        assert_eq!(max_flow_within(capacity, 0), capacity);
+        assert_eq!(max_flow_within(capacity, 7 * 86_400), U256::from(800_000u64));
+    }
+
+    #[test]
     fn sets_need_two_thirds() {
         let members: Vec<Address> = (1..=4).map(Address::repeat_byte).collect();
         let set = build_set(&members, 3).expect("3 of 4");
@@ -1626,15 +2055,18 @@ mod tests {
             lane_to_remote: zb_protocol::lane_id(1, home.bridge, 56, remote.bridge, route_id),
             lane_to_home: zb_protocol::lane_id(56, remote.bridge, 1, home.bridge, route_id),
             params: route_params(&register_args(&[]), 18, Address::repeat_byte(9)).expect("params"),
-            set: build_set(&members, 3).expect("set"),
-            set_description: "standard, 3 of 4".into(),
+            security: SecurityPlan {
+                configured: Some((build_set(&members, 3).expect("set"), "standard, 3 of 4".into())),
+                home_level: None,
+                remote_level: None,
+            },
             bond: U256::ZERO,
         };
         let ctx = Context {
             network: Network { chains: vec![home.clone(), remote.clone()], routes: vec![], validators: vec![], threshold: None },
             manifest: None,
         };
-        let text = validator_toml(&ctx, &plan, &home, &remote, (100, 200));
+        let text = validator_toml(&ctx, &plan, &home, &remote, (100, 200), &members);
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("validator.toml");
         std::fs::write(&path, &text).expect("write");

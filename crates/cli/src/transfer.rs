@@ -634,7 +634,7 @@ impl DestStatus {
 
 /// `eth_getLogs` over `[from, to]`, halving the range whenever the RPC refuses it (providers cap
 /// the block range or the result size).
-async fn scan_logs(provider: &DynProvider, filter: &Filter, from: u64, to: u64) -> Result<Vec<Log>> {
+pub(crate) async fn scan_logs(provider: &DynProvider, filter: &Filter, from: u64, to: u64) -> Result<Vec<Log>> {
     let mut out = Vec::new();
     let mut pending = vec![(from, to)];
     while let Some((a, b)) = pending.pop() {

@@ -19,7 +19,11 @@ pub struct ValidatorToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     pub chains: Vec<ChainConfig>,
+    /// Optional when a chain has a `stake_manager`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lanes: Vec<ValidatorLaneToml>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stake_refresh_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -79,6 +79,11 @@ pub struct DevnetOptions {
     pub max_batch_messages: Option<u64>,
     /// The relayer's `confirmation_timeout_secs` (its default if None).
     pub confirmation_timeout_secs: Option<u64>,
+    /// Validators take their lanes from their operators' opt-ins: every validator config gets
+    /// `stake_manager` on both chains and no `[[lanes]]` (the relayer's config is unchanged).
+    pub lanes_from_stake: bool,
+    /// The validators' `stake_refresh_secs` (their default if None).
+    pub stake_refresh_secs: Option<u64>,
 }
 
 impl Default for DevnetOptions {
@@ -93,6 +98,8 @@ impl Default for DevnetOptions {
             websocket: true,
             max_batch_messages: None,
             confirmation_timeout_secs: None,
+            lanes_from_stake: false,
+            stake_refresh_secs: None,
         }
     }
 }
@@ -393,6 +400,7 @@ fn chain_config(
         rpc_quorum: 1,
         poll_interval_ms: options.poll_interval_ms,
         start_block: side.start_block,
+        stake_manager: None,
     }
 }
 
@@ -462,6 +470,11 @@ impl Devnet {
 
         let home_chain = chain_config(&home, &manifest.home, HOME_NAME, &options);
         let remote_chain = chain_config(&remote, &manifest.remote, REMOTE_NAME, &options);
+        let staked = |chain: &ChainConfig, side: &SideManifest| ChainConfig {
+            stake_manager: options.lanes_from_stake.then_some(side.stake_manager),
+            ..chain.clone()
+        };
+        let validator_chains = vec![staked(&home_chain, &manifest.home), staked(&remote_chain, &manifest.remote)];
         let mut validators = Vec::with_capacity(options.validators);
         for (i, (signer, keystore)) in keys.into_iter().enumerate() {
             let port = free_port()?;
@@ -471,17 +484,22 @@ impl Devnet {
                 data_dir: data_dir.clone(),
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
                 public_url: Some(format!("http://127.0.0.1:{port}")),
-                chains: vec![home_chain.clone(), remote_chain.clone()],
-                lanes: vec![
-                    ValidatorLaneToml {
-                        lane: manifest.route.lane_to_remote,
-                        source: HOME_NAME.into(),
-                    },
-                    ValidatorLaneToml {
-                        lane: manifest.route.lane_to_home,
-                        source: REMOTE_NAME.into(),
-                    },
-                ],
+                chains: validator_chains.clone(),
+                lanes: if options.lanes_from_stake {
+                    Vec::new()
+                } else {
+                    vec![
+                        ValidatorLaneToml {
+                            lane: manifest.route.lane_to_remote,
+                            source: HOME_NAME.into(),
+                        },
+                        ValidatorLaneToml {
+                            lane: manifest.route.lane_to_home,
+                            source: REMOTE_NAME.into(),
+                        },
+                    ]
+                },
+                stake_refresh_secs: options.stake_refresh_secs,
             };
             validators.push(ValidatorSlot {
                 signer,
@@ -834,12 +852,18 @@ impl Devnet {
                 "name": name, "chainId": side.chain_id, "rpc": anvil.http(), "bridge": side.bridge,
                 "registry": side.registry, "finalityDepth": devnet.options().finality_depth, "ws": anvil.ws(),
                 "manager": side.manager, "startBlock": side.start_block, "pid": anvil.pid(),
+                "stakeManager": side.stake_manager,
             })
         };
         let account = |role: &str, key: &str| -> Result<serde_json::Value> {
             let signer: PrivateKeySigner = key.parse()?;
             Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
         };
+        // The staked devnet's operators (`zerobridge stake --operator N`, `route register` opt-ins).
+        let mut accounts = vec![account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?];
+        for (i, key) in m.operator_keys.iter().enumerate() {
+            accounts.push(account(&format!("operator-{i}"), &B256::from(*key).to_string())?);
+        }
         let mut validators = Vec::new();
         for i in 0..devnet.validator_count() {
             validators.push(json!({
@@ -859,7 +883,7 @@ impl Devnet {
                 {"lane": m.route.lane_to_remote, "routeId": m.route.route_id, "source": "ethereum", "destination": "bsc"},
                 {"lane": m.route.lane_to_home, "routeId": m.route.route_id, "source": "bsc", "destination": "ethereum"},
             ],
-            "accounts": [account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?],
+            "accounts": accounts,
             "validators": validators,
             "relayer": {
                 "name": "relayer", "url": devnet.relayer_url(), "address": devnet.relayer_address(), "pid": 0,

@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::stake::LaneSecurity;
 use crate::{State, ValidatorError};
 
 /// A signed checkpoint as served to relayers. `signature` is 65 bytes: r ‖ s ‖ v (27/28).
@@ -28,7 +29,11 @@ pub struct CheckpointResponse {
 pub struct InfoResponse {
     pub signer: Address,
     pub public_url: Option<String>,
+    /// Every lane secured now: configured, opted in to, or leaving.
     pub lanes: Vec<LaneStatus>,
+    /// One entry per chain with a `stake_manager`.
+    #[serde(default)]
+    pub stake: Vec<StakeStatus>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,12 +43,71 @@ pub struct LaneStatus {
     pub source: String,
     pub observed: u64,
     pub halted: Option<String>,
+    /// `active`, or `leaving`: opted out, only the hand-over set update is still signed.
+    #[serde(default)]
+    pub status: LaneState,
+    /// Listed in `[[lanes]]`.
+    #[serde(default)]
+    pub configured: bool,
+    /// In the operator's opt-ins on the source chain's stake manager, at the last read.
+    #[serde(default)]
+    pub opted_in: bool,
+    /// For a leaving lane: the height observed at the opt-out. Later sequences are not signed,
+    /// except validator-set updates.
+    #[serde(default)]
+    pub leaving_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LaneState {
+    #[default]
+    Active,
+    Leaving,
+}
+
+/// What one chain's stake manager said at the last read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StakeStatus {
+    pub chain: String,
+    pub stake_manager: Address,
+    /// The operator this validator's signing key is registered to; null if it is not (or if the
+    /// stake manager was not read yet: then `block` is null too).
+    pub operator: Option<Address>,
+    /// The lanes the operator opted in to.
+    pub opted_in: Vec<B256>,
+    /// The final block of the last successful read, and when it happened (unix seconds).
+    pub block: Option<u64>,
+    pub read_at: Option<u64>,
+    /// The last read's failure, cleared by a successful one.
+    pub last_error: Option<String>,
+}
+
+/// `GET /v1/lanes`: each secured lane with its economic security.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LanesResponse {
+    pub signer: Address,
+    pub lanes: Vec<LaneSecurityStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaneSecurityStatus {
+    #[serde(flatten)]
+    pub status: LaneStatus,
+    /// Read from the source chain's stake manager at every refresh. Null when the source chain
+    /// has no `stake_manager`, before the first read, or when the read failed (`securityError`).
+    pub security: Option<LaneSecurity>,
+    pub security_error: Option<String>,
 }
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/v1/info", get(info))
         .route("/v1/health", get(health))
+        .route("/v1/lanes", get(lanes))
         .route("/v1/lanes/{lane}/checkpoints/latest", get(latest))
         .route("/v1/lanes/{lane}/checkpoints/{sequence}", get(at_sequence))
         .route("/metrics", get(metrics))
@@ -58,6 +122,7 @@ impl IntoResponse for ApiError {
             ValidatorError::UnknownLane(_) => StatusCode::NOT_FOUND,
             ValidatorError::NotObserved { .. } => StatusCode::NOT_FOUND,
             ValidatorError::Halted { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ValidatorError::OptedOut { .. } => StatusCode::GONE,
             ValidatorError::Store(zb_store::StoreError::Conflict { .. }) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -72,12 +137,32 @@ fn lane_statuses(state: &State) -> Vec<LaneStatus> {
         .map(|(lane, view)| LaneStatus {
             lane: *lane,
             source: view.source_name.clone(),
-            observed: view.accumulators.len() as u64,
+            observed: view.observed(),
             halted: view.halted.clone(),
+            status: if view.leaving_since.is_some() { LaneState::Leaving } else { LaneState::Active },
+            configured: view.configured,
+            opted_in: view.opted_in,
+            leaving_since: view.leaving_since,
         })
         .collect();
     out.sort_by_key(|l| l.lane);
     out
+}
+
+fn stake_statuses(state: &State) -> Vec<StakeStatus> {
+    let Ok(stake) = state.stake.read() else { return Vec::new() };
+    stake
+        .iter()
+        .map(|(chain, view)| StakeStatus {
+            chain: chain.clone(),
+            stake_manager: view.stake_manager,
+            operator: view.operator,
+            opted_in: view.opted_in.clone(),
+            block: view.block,
+            read_at: view.read_at,
+            last_error: view.last_error.clone(),
+        })
+        .collect()
 }
 
 async fn info(AxumState(state): AxumState<Arc<State>>) -> Json<InfoResponse> {
@@ -85,7 +170,25 @@ async fn info(AxumState(state): AxumState<Arc<State>>) -> Json<InfoResponse> {
         signer: state.signer.address(),
         public_url: state.public_url.clone(),
         lanes: lane_statuses(&state),
+        stake: stake_statuses(&state),
     })
+}
+
+async fn lanes(AxumState(state): AxumState<Arc<State>>) -> Json<LanesResponse> {
+    let statuses = lane_statuses(&state);
+    let security = state.security.read().map(|s| s.clone()).unwrap_or_default();
+    let lanes = statuses
+        .into_iter()
+        .map(|status| {
+            let (security, security_error) = match security.get(&status.lane) {
+                Some(Ok(s)) => (Some(s.clone()), None),
+                Some(Err(e)) => (None, Some(e.clone())),
+                None => (None, None),
+            };
+            LaneSecurityStatus { status, security, security_error }
+        })
+        .collect();
+    Json(LanesResponse { signer: state.signer.address(), lanes })
 }
 
 async fn health(AxumState(state): AxumState<Arc<State>>) -> Response {
@@ -102,7 +205,7 @@ async fn latest(
 ) -> Result<Json<CheckpointResponse>, ApiError> {
     let head = {
         let lanes = state.lanes.read().map_err(|_| ApiError(ValidatorError::Sign("lane table poisoned".into())))?;
-        lanes.get(&lane).map(|v| v.accumulators.len() as u64).ok_or(ApiError(ValidatorError::UnknownLane(lane)))?
+        lanes.get(&lane).map(|v| v.observed()).ok_or(ApiError(ValidatorError::UnknownLane(lane)))?
     };
     sign(state, lane, head).await
 }

@@ -27,10 +27,24 @@ pub struct ValidatorConfig {
     /// The URL relayers should use to reach this validator, published in /v1/info.
     #[serde(default)]
     pub public_url: Option<String>,
-    /// Source chains this validator follows.
+    /// Source chains this validator follows. A chain with `stake_manager` also contributes the
+    /// lanes this validator's operator opted in to there.
     pub chains: Vec<ChainConfig>,
-    /// Lanes it secures; each names its source chain.
+    /// Lanes it secures whatever the stake managers say; each names its source chain. Optional
+    /// when at least one chain has a `stake_manager`.
+    #[serde(default)]
     pub lanes: Vec<LaneConfig>,
+    /// How often the stake managers are read again (opt-ins, snapshots), in seconds.
+    #[serde(default = "default_stake_refresh_secs")]
+    pub stake_refresh_secs: u64,
+}
+
+/// Default of `stake_refresh_secs`: an opt-in counts from the next epoch's snapshot, so a minute
+/// is early enough, and it keeps the RPC load negligible.
+pub const DEFAULT_STAKE_REFRESH_SECS: u64 = 60;
+
+fn default_stake_refresh_secs() -> u64 {
+    DEFAULT_STAKE_REFRESH_SECS
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,8 +64,17 @@ impl ValidatorConfig {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.lanes.is_empty() {
-            return Err(ConfigError::Invalid("no [[lanes]]: a validator must secure at least one lane".into()));
+        if self.lanes.is_empty() && !self.has_stake_manager() {
+            return Err(ConfigError::Invalid(
+                "no [[lanes]]: a validator must secure at least one lane (list [[lanes]], or set `stake_manager` on a \
+                 [[chains]] entry to secure the lanes its operator opted in to)"
+                    .into(),
+            ));
+        }
+        if self.stake_refresh_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "`stake_refresh_secs` is 0: set how often the stake managers are read, in seconds (default 60)".into(),
+            ));
         }
         for lane in &self.lanes {
             if !self.chains.iter().any(|c| c.name == lane.source) {
@@ -70,11 +93,125 @@ impl ValidatorConfig {
         Ok(())
     }
 
+    /// Whether any chain names a stake manager (lanes then come from opt-ins too).
+    pub fn has_stake_manager(&self) -> bool {
+        self.chains.iter().any(|c| c.stake_manager.is_some())
+    }
+
     pub fn password_source(&self) -> PasswordSource {
         match (&self.password_file, &self.password_env) {
             (Some(file), _) => PasswordSource::File(file.clone()),
             (None, Some(var)) => PasswordSource::Env(var.clone()),
             (None, None) => PasswordSource::Env("ZB_KEYSTORE_PASSWORD".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::Address;
+
+    use super::*;
+
+    const HEAD: &str = r#"
+        keystore = "/keys/validator.json"
+        data_dir = "/data"
+        listen = "127.0.0.1:7300"
+    "#;
+
+    fn chain(name: &str, extra: &str) -> String {
+        format!(
+            r#"
+            [[chains]]
+            name = "{name}"
+            chain_id = 1
+            rpc = ["http://127.0.0.1:8545"]
+            bridge = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            {extra}
+            "#
+        )
+    }
+
+    const LANE: &str = r#"
+        [[lanes]]
+        lane = "0x80bb922d65d7120ec6067b9cc084049301de2fe48a0a169029ec310ac61838f6"
+        source = "ethereum"
+    "#;
+
+    /// Loads `text` with the real loader (parse, then validate).
+    fn parse(text: &str) -> Result<ValidatorConfig, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("validator.toml");
+        std::fs::write(&path, text).expect("write config");
+        ValidatorConfig::load(&path).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn stake_manager_is_read_per_chain() {
+        let text = format!(
+            "{HEAD}{}{}",
+            chain("ethereum", r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#),
+            chain("bsc", "")
+        );
+        let config = parse(&text).expect("loads");
+        let expected: Address = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512".parse().expect("address");
+        assert_eq!(config.chains[0].stake_manager, Some(expected));
+        assert_eq!(config.chains[1].stake_manager, None);
+        assert!(config.has_stake_manager());
+        // No [[lanes]]: they come from the opt-ins.
+        assert!(config.lanes.is_empty());
+        assert_eq!(config.stake_refresh_secs, DEFAULT_STAKE_REFRESH_SECS);
+    }
+
+    #[test]
+    fn lanes_are_optional_only_with_a_stake_manager() {
+        let neither = format!("{HEAD}{}", chain("ethereum", ""));
+        let error = parse(&neither).expect_err("no lanes and no stake manager");
+        assert!(error.contains("no [[lanes]]"), "{error}");
+        assert!(error.contains("stake_manager"), "the error names the other way: {error}");
+
+        // Explicit lanes alone still work, and so do both together.
+        let explicit = format!("{HEAD}{}{LANE}", chain("ethereum", ""));
+        assert_eq!(parse(&explicit).expect("explicit lanes").lanes.len(), 1);
+        let both = format!(
+            "{HEAD}{}{LANE}",
+            chain("ethereum", r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#)
+        );
+        let config = parse(&both).expect("both");
+        assert_eq!(config.lanes.len(), 1);
+        assert!(config.has_stake_manager());
+    }
+
+    #[test]
+    fn stake_refresh_and_bad_stake_managers() {
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let text = format!("stake_refresh_secs = 5\n{HEAD}{}", chain("ethereum", sm));
+        assert_eq!(parse(&text).expect("loads").stake_refresh_secs, 5);
+
+        let zero = format!("stake_refresh_secs = 0\n{HEAD}{}", chain("ethereum", sm));
+        let error = parse(&zero).expect_err("zero refresh");
+        assert!(error.contains("stake_refresh_secs"), "{error}");
+
+        let zero_address = format!(
+            "{HEAD}{}",
+            chain("ethereum", r#"stake_manager = "0x0000000000000000000000000000000000000000""#)
+        );
+        let error = parse(&zero_address).expect_err("zero stake manager");
+        assert!(error.contains("`stake_manager` is the zero address"), "{error}");
+
+        let not_an_address = format!("{HEAD}{}", chain("ethereum", r#"stake_manager = "0x1234""#));
+        assert!(parse(&not_an_address).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_still_refused_in_chains_and_at_the_top() {
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let misspelt = format!("{HEAD}{}", chain("ethereum", &format!("{sm}\nstake_manger = \"0x00\"")));
+        let error = parse(&misspelt).expect_err("misspelt chain key");
+        assert!(error.contains("unknown field `stake_manger`"), "{error}");
+
+        let top = format!("stake_refresh = 5\n{HEAD}{}", chain("ethereum", sm));
+        let error = parse(&top).expect_err("misspelt top-level key");
+        assert!(error.contains("unknown field `stake_refresh`"), "{error}");
     }
 }

@@ -1,12 +1,18 @@
 //! The validator agent. Per source chain it follows finalized blocks, reads only the bridge's
 //! MessageSent events, recomputes every lane accumulator itself, and signs checkpoints after
 //! checking its slashing-protection store. Signed checkpoints are served over HTTP (/v1/...).
+//!
+//! The lanes it secures are the configured `[[lanes]]` plus, on every chain with a
+//! `stake_manager`, the lanes its operator opted in to there. Those are read again every
+//! `stake_refresh_secs`: a new opt-in is followed (caught up from `start_block`) without a
+//! restart, and an opted-out lane stops being signed for new sequences.
 
 pub mod api;
 pub mod config;
 mod observer;
+pub mod stake;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use alloy::primitives::{Address, B256};
@@ -35,6 +41,19 @@ pub enum ValidatorError {
     Sign(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error(
+        "lane {lane}: this validator's operator opted out of the lane when it had observed sequence {since}; it \
+         signs no new sequence there except the validator-set update that hands the lane over (sequence {sequence} \
+         was never signed)"
+    )]
+    OptedOut { lane: B256, sequence: u64, since: u64 },
+    #[error(
+        "the signing key {signer} is not registered as any operator's signer on the configured stake manager(s) \
+         ({stake_managers}) and no [[lanes]] are configured, so there is nothing to secure. Register it from the \
+         operator key with `zerobridge stake register` (StakeManager.registerOperator({signer})), opt in to lanes, \
+         and start the validator again; or list the lanes to secure in [[lanes]]"
+    )]
+    NotRegistered { signer: Address, stake_managers: String },
 }
 
 /// What the validator knows about one lane it secures.
@@ -45,9 +64,53 @@ pub(crate) struct LaneView {
     pub source_bridge: Address,
     /// accumulators[i] is the accumulator after message i + 1, recomputed locally.
     pub accumulators: Vec<B256>,
-    /// Sequences of validator-set updates: the old set must sign exactly there.
-    pub set_updates: Vec<u64>,
+    /// Validator-set updates (sequence, hash of the new set): the old set must sign exactly there.
+    pub set_updates: Vec<(u64, B256)>,
     pub halted: Option<String>,
+    /// Listed in `[[lanes]]`.
+    pub configured: bool,
+    /// In the operator's opt-ins at the last stake-manager read.
+    pub opted_in: bool,
+    /// Set when the operator opted out (and the lane is not configured): the height observed
+    /// then. No later sequence is signed, except validator-set updates (the hand-over).
+    pub leaving_since: Option<u64>,
+}
+
+impl LaneView {
+    pub(crate) fn new(chain: &zb_chain::ChainConfig, configured: bool, opted_in: bool) -> LaneView {
+        LaneView {
+            source_name: chain.name.clone(),
+            source_chain_id: chain.chain_id,
+            source_bridge: chain.bridge,
+            accumulators: Vec::new(),
+            set_updates: Vec::new(),
+            halted: None,
+            configured,
+            opted_in,
+            leaving_since: None,
+        }
+    }
+
+    pub(crate) fn observed(&self) -> u64 {
+        self.accumulators.len() as u64
+    }
+
+    fn is_set_update(&self, sequence: u64) -> bool {
+        self.set_updates.iter().any(|(s, _)| *s == sequence)
+    }
+}
+
+/// Per chain with a stake manager: what the last read found.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StakeView {
+    pub stake_manager: Address,
+    /// None until the stake manager answered once; then whether the signing key is registered.
+    pub registered: Option<bool>,
+    pub operator: Option<Address>,
+    pub opted_in: Vec<B256>,
+    pub block: Option<u64>,
+    pub read_at: Option<u64>,
+    pub last_error: Option<String>,
 }
 
 pub(crate) struct State {
@@ -56,28 +119,120 @@ pub(crate) struct State {
     pub lanes: RwLock<HashMap<B256, LaneView>>,
     pub metrics: PrometheusHandle,
     pub public_url: Option<String>,
+    /// Economic security per lane, from the source chain's stake manager (or why it is missing).
+    pub security: RwLock<HashMap<B256, Result<stake::LaneSecurity, String>>>,
+    /// Keyed by chain name: every chain with a stake manager.
+    pub stake: RwLock<BTreeMap<String, StakeView>>,
+    /// Whether `[[lanes]]` lists any lane.
+    pub has_configured_lanes: bool,
+}
+
+fn poisoned() -> ValidatorError {
+    ValidatorError::Sign("validator state lock poisoned".into())
 }
 
 impl State {
+    pub(crate) fn new(
+        signer: PrivateKeySigner,
+        store: Store,
+        metrics: PrometheusHandle,
+        config: &ValidatorConfig,
+    ) -> Result<State, ValidatorError> {
+        let mut lanes = HashMap::new();
+        for lane in &config.lanes {
+            let chain = config
+                .chains
+                .iter()
+                .find(|c| c.name == lane.source)
+                .ok_or_else(|| ConfigError::Invalid(format!("unknown source chain {}", lane.source)))?;
+            lanes.insert(lane.lane, LaneView::new(chain, true, false));
+        }
+        let stake = config
+            .chains
+            .iter()
+            .filter_map(|c| {
+                c.stake_manager.map(|sm| (c.name.clone(), StakeView { stake_manager: sm, ..StakeView::default() }))
+            })
+            .collect();
+        Ok(State {
+            signer,
+            store,
+            lanes: RwLock::new(lanes),
+            metrics,
+            public_url: config.public_url.clone(),
+            security: RwLock::new(HashMap::new()),
+            stake: RwLock::new(stake),
+            has_configured_lanes: !config.lanes.is_empty(),
+        })
+    }
+
+    /// Records whether the signing key is registered on `chain`'s stake manager. Fails when no
+    /// stake manager knows the key and no lane is configured: such a validator can never sign.
+    pub(crate) fn record_registration(&self, chain: &str, operator: Option<Address>) -> Result<(), ValidatorError> {
+        let mut stake = self.stake.write().map_err(|_| poisoned())?;
+        let Some(view) = stake.get_mut(chain) else { return Ok(()) };
+        let registered = operator.is_some();
+        let before = view.registered.replace(registered);
+        view.operator = operator;
+        let signer = self.signer.address();
+        if before != Some(registered) {
+            match operator {
+                Some(operator) => {
+                    tracing::info!(%chain, %signer, %operator, stake_manager = %view.stake_manager,
+                        "signing key is registered to an operator: securing the lanes it opted in to")
+                }
+                None => tracing::warn!(%chain, %signer, stake_manager = %view.stake_manager,
+                    "signing key is not registered as any operator's signer on this stake manager; register it with \
+                     `zerobridge stake register` (StakeManager.registerOperator); checking again at every refresh"),
+            }
+        }
+        if !self.has_configured_lanes && stake.values().all(|v| v.registered == Some(false)) {
+            let stake_managers =
+                stake.iter().map(|(name, v)| format!("{name}: {}", v.stake_manager)).collect::<Vec<_>>().join(", ");
+            return Err(ValidatorError::NotRegistered { signer, stake_managers });
+        }
+        Ok(())
+    }
+
     /// Signs (lane, sequence) with the locally recomputed accumulator, after the slashing
-    /// protection store agreed. Idempotent: the same checkpoint is signed at most once.
+    /// protection store agreed. Idempotent: the same checkpoint is signed at most once. A lane
+    /// not secured (any more), or a sequence past an opt-out, is only served from the store.
     pub(crate) fn sign(&self, lane: B256, sequence: u64) -> Result<SignedCheckpoint, ValidatorError> {
-        let (accumulator, chain_id, bridge) = {
-            let lanes = self.lanes.read().map_err(|_| ValidatorError::Sign("lane table poisoned".into()))?;
-            let view = lanes.get(&lane).ok_or(ValidatorError::UnknownLane(lane))?;
-            if let Some(reason) = &view.halted {
-                return Err(ValidatorError::Halted { lane, reason: reason.clone() });
+        let plan = {
+            let lanes = self.lanes.read().map_err(|_| poisoned())?;
+            match lanes.get(&lane) {
+                None => Err(ValidatorError::UnknownLane(lane)),
+                Some(view) => {
+                    if let Some(reason) = &view.halted {
+                        return Err(ValidatorError::Halted { lane, reason: reason.clone() });
+                    }
+                    let observed = view.observed();
+                    if sequence == 0 || sequence > observed {
+                        return Err(ValidatorError::NotObserved { lane, sequence, observed });
+                    }
+                    match view.leaving_since {
+                        Some(since) if sequence > since && !view.is_set_update(sequence) => {
+                            Err(ValidatorError::OptedOut { lane, sequence, since })
+                        }
+                        _ => Ok((view.accumulators[(sequence - 1) as usize], view.source_chain_id, view.source_bridge)),
+                    }
+                }
             }
-            let observed = view.accumulators.len() as u64;
-            if sequence == 0 || sequence > observed {
-                return Err(ValidatorError::NotObserved { lane, sequence, observed });
-            }
-            (view.accumulators[(sequence - 1) as usize], view.source_chain_id, view.source_bridge)
         };
-        if let Some(existing) = self.store.signed_at(lane, sequence)? {
-            if existing.accumulator == accumulator {
-                return Ok(existing);
+        let (accumulator, chain_id, bridge) = match plan {
+            Ok(values) => values,
+            // Not signing here (any more): what this key signed before is still served.
+            Err(refusal) => {
+                return match self.store.signed_at(lane, sequence)? {
+                    Some(stored) => Ok(stored),
+                    None => Err(refusal),
+                };
             }
+        };
+        if let Some(existing) = self.store.signed_at(lane, sequence)?
+            && existing.accumulator == accumulator
+        {
+            return Ok(existing);
         }
         // Refuses (and records nothing) if a different accumulator was ever signed here.
         if let Err(e) = self.store.check_and_record_signing(lane, sequence, accumulator) {
@@ -107,43 +262,30 @@ pub async fn run(
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ValidatorError::Sign(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
     let store = Store::open(&config.data_dir.join("validator.sqlite"))?;
-    let mut lanes = HashMap::new();
-    for lane in &config.lanes {
-        let chain = config
-            .chains
-            .iter()
-            .find(|c| c.name == lane.source)
-            .ok_or_else(|| ConfigError::Invalid(format!("unknown source chain {}", lane.source)))?;
-        lanes.insert(
-            lane.lane,
-            LaneView {
-                source_name: chain.name.clone(),
-                source_chain_id: chain.chain_id,
-                source_bridge: chain.bridge,
-                accumulators: Vec::new(),
-                set_updates: Vec::new(),
-                halted: None,
-            },
-        );
-    }
-    tracing::info!(signer = %signer.address(), lanes = lanes.len(), "validator starting");
-    let state = Arc::new(State {
-        signer,
-        store,
-        lanes: RwLock::new(lanes),
-        metrics,
-        public_url: config.public_url.clone(),
-    });
+    let state = Arc::new(State::new(signer, store, metrics, &config)?);
+    let stake_managers: Vec<String> = config
+        .chains
+        .iter()
+        .filter_map(|c| c.stake_manager.map(|sm| format!("{}: {sm}", c.name)))
+        .collect();
+    tracing::info!(
+        signer = %state.signer.address(),
+        configured_lanes = config.lanes.len(),
+        stake_managers = %stake_managers.join(", "),
+        stake_refresh_secs = config.stake_refresh_secs,
+        "validator starting"
+    );
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ValidatorError::Listen { addr: config.listen, source })?;
     let server = axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(shutdown);
     let mut followers = tokio::task::JoinSet::new();
+    let refresh = std::time::Duration::from_secs(config.stake_refresh_secs);
     for chain in &config.chains {
-        let secured: Vec<B256> = config.lanes.iter().filter(|l| l.source == chain.name).map(|l| l.lane).collect();
-        if !secured.is_empty() {
-            followers.spawn(observer::follow_chain(state.clone(), chain.clone(), secured));
+        let configured = config.lanes.iter().filter(|l| l.source == chain.name).map(|l| l.lane).collect();
+        if chain.stake_manager.is_some() || config.lanes.iter().any(|l| l.source == chain.name) {
+            followers.spawn(observer::follow_chain(state.clone(), chain.clone(), configured, refresh));
         }
     }
     tokio::select! {
@@ -152,5 +294,158 @@ pub async fn run(
             Ok(result) => result,
             Err(e) => Err(ValidatorError::Sign(format!("chain follower task failed: {e}"))),
         },
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::Path;
+
+    use alloy::primitives::{Address, B256};
+    use alloy::signers::local::PrivateKeySigner;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+    use zb_chain::{ChainConfig, Finality};
+    use zb_store::{Store, StoreError};
+
+    use super::*;
+
+    pub(crate) fn chain(name: &str, stake_manager: Option<Address>) -> ChainConfig {
+        ChainConfig {
+            name: name.into(),
+            chain_id: 1,
+            rpc: vec!["http://127.0.0.1:1".into()],
+            ws: None,
+            bridge: Address::repeat_byte(0xaa),
+            finality: Finality::Depth(2),
+            rpc_quorum: 1,
+            poll_interval_ms: 1000,
+            start_block: 0,
+            stake_manager,
+        }
+    }
+
+    pub(crate) fn config(chains: Vec<ChainConfig>, lanes: Vec<LaneConfig>) -> ValidatorConfig {
+        ValidatorConfig {
+            keystore: "/unused".into(),
+            password_env: None,
+            password_file: None,
+            data_dir: "/unused".into(),
+            listen: "127.0.0.1:0".parse().expect("socket address"),
+            public_url: None,
+            chains,
+            lanes,
+            stake_refresh_secs: 60,
+        }
+    }
+
+    /// A validator state over the store at `db` (a restart is a second call on the same path).
+    pub(crate) fn state(db: &Path, config: &ValidatorConfig) -> State {
+        let signer = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).expect("key");
+        let metrics = PrometheusBuilder::new().build_recorder().handle();
+        State::new(signer, Store::open(db).expect("store"), metrics, config).expect("state")
+    }
+
+    fn put_lane(state: &State, lane: B256, accumulators: &[B256], set_updates: &[u64]) {
+        let mut view = LaneView::new(&chain("ethereum", None), false, true);
+        view.accumulators = accumulators.to_vec();
+        view.set_updates = set_updates.iter().map(|s| (*s, B256::repeat_byte(0x5e))).collect();
+        state.lanes.write().expect("lock").insert(lane, view);
+    }
+
+    fn acc(i: u8) -> B256 {
+        B256::repeat_byte(i)
+    }
+
+    #[test]
+    fn an_opted_out_lane_signs_only_what_it_observed_before_and_the_hand_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = state(&dir.path().join("v.sqlite"), &config(vec![chain("ethereum", None)], vec![]));
+        let lane = B256::repeat_byte(0x11);
+        put_lane(&state, lane, &[acc(1), acc(2), acc(3)], &[]);
+        let two = state.sign(lane, 2).expect("active lane signs");
+
+        // Opt-out at height 3; then a transfer (4) and the set update that hands over (5).
+        {
+            let mut lanes = state.lanes.write().expect("lock");
+            let view = lanes.get_mut(&lane).expect("lane");
+            view.leaving_since = Some(3);
+            view.accumulators.extend([acc(4), acc(5)]);
+            view.set_updates.push((5, B256::repeat_byte(0x5e)));
+        }
+        match state.sign(lane, 4) {
+            Err(ValidatorError::OptedOut { since: 3, sequence: 4, .. }) => {}
+            other => panic!("sequence 4 after the opt-out must be refused, got {other:?}"),
+        }
+        assert_eq!(state.sign(lane, 5).expect("the hand-over is signed").accumulator, acc(5));
+        assert_eq!(state.sign(lane, 3).expect("observed before the opt-out").accumulator, acc(3));
+        assert_eq!(state.sign(lane, 2).expect("served again"), two);
+
+        // Opting in again lifts the restriction.
+        state.lanes.write().expect("lock").get_mut(&lane).expect("lane").leaving_since = None;
+        assert_eq!(state.sign(lane, 4).expect("active again").accumulator, acc(4));
+    }
+
+    #[test]
+    fn a_dropped_and_re_added_lane_never_signs_two_accumulators_for_one_sequence() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("v.sqlite");
+        let cfg = config(vec![chain("ethereum", None)], vec![]);
+        let lane = B256::repeat_byte(0x22);
+        let first = {
+            let state = state(&db, &cfg);
+            put_lane(&state, lane, &[acc(1), acc(2)], &[]);
+            let first = state.sign(lane, 2).expect("signs");
+
+            // Dropped: what was signed is still served, nothing new is signed.
+            state.lanes.write().expect("lock").remove(&lane);
+            assert_eq!(state.sign(lane, 2).expect("served from the store"), first);
+            assert!(matches!(state.sign(lane, 1), Err(ValidatorError::UnknownLane(_))));
+
+            // Re-added and caught up over a chain that now says otherwise (a deep reorg while
+            // the lane was not followed): refused.
+            put_lane(&state, lane, &[acc(1), acc(9)], &[]);
+            assert!(matches!(state.sign(lane, 2), Err(ValidatorError::Store(StoreError::Conflict { sequence: 2, .. }))));
+            // Re-added over the same chain: the same checkpoint.
+            put_lane(&state, lane, &[acc(1), acc(2)], &[]);
+            assert_eq!(state.sign(lane, 2).expect("same accumulator"), first);
+            first
+        };
+
+        // After a restart (same database), re-adding the lane keeps the refusal.
+        let state = state(&db, &cfg);
+        put_lane(&state, lane, &[acc(1), acc(9)], &[]);
+        assert!(matches!(state.sign(lane, 2), Err(ValidatorError::Store(StoreError::Conflict { .. }))));
+        put_lane(&state, lane, &[acc(1), acc(2)], &[]);
+        assert_eq!(state.sign(lane, 2).expect("same accumulator"), first);
+        assert_eq!(state.store.export_history(Address::ZERO).expect("history").entries.len(), 1);
+    }
+
+    #[test]
+    fn an_unregistered_key_fails_only_without_any_lane_to_secure() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sm = Some(Address::repeat_byte(0x5a));
+        let chains = vec![chain("ethereum", sm), chain("bsc", sm)];
+
+        let state = state(&dir.path().join("a.sqlite"), &config(chains.clone(), vec![]));
+        state.record_registration("ethereum", None).expect("bsc not read yet");
+        let error = state.record_registration("bsc", None).expect_err("registered nowhere, no lanes");
+        let text = error.to_string();
+        assert!(text.contains("zerobridge stake register") && text.contains("registerOperator"), "{text}");
+        assert!(text.contains("[[lanes]]"), "{text}");
+
+        // Registered on one chain: starts.
+        let state = state_with(&dir, "b", config(chains.clone(), vec![]));
+        state.record_registration("ethereum", Some(Address::repeat_byte(0x0e))).expect("registered");
+        state.record_registration("bsc", None).expect("registered on ethereum");
+
+        // Configured lanes: starts with them.
+        let lanes = vec![LaneConfig { lane: B256::repeat_byte(1), source: "ethereum".into() }];
+        let state = state_with(&dir, "c", config(chains, lanes));
+        state.record_registration("ethereum", None).expect("configured lanes");
+        state.record_registration("bsc", None).expect("configured lanes");
+    }
+
+    fn state_with(dir: &tempfile::TempDir, name: &str, cfg: ValidatorConfig) -> State {
+        state(&dir.path().join(format!("{name}.sqlite")), &cfg)
     }
 }

@@ -1,17 +1,244 @@
 //! Follows one source chain: finalized MessageSent events of the bridge become locally
-//! recomputed accumulators, and new heads are signed.
+//! recomputed accumulators, and new heads are signed. On a chain with a stake manager it also
+//! keeps the set of lanes in line with the stake manager, every `stake_refresh_secs`:
+//! - a lane the operator opted in to is added, caught up from `start_block` (one rescan for all
+//!   lanes added together), then followed like the others;
+//! - a lane it opted out of (and not configured) is *leaving* while this validator may still be
+//!   needed there: no sequence observed after the opt-out is signed, except validator-set
+//!   updates, because the old set must sign exactly there for the lane to hand over
+//!   (docs/protocol.md section 9). A leaving lane is dropped once the lane's current snapshot no
+//!   longer lists this validator and its hand-over is done: the snapshot's set attests on the
+//!   source lane and the blocks up to that read were consumed here (so the SET_UPDATE, if any,
+//!   was observed and signed). Checkpoints signed before stay served from the store.
+//!
+//! Which lanes were left is read from the stake manager's `OptedOut` events, so a restarted
+//! validator still finds the lanes whose current set lists it, and signs their hand-over.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::B256;
-use zb_chain::{ChainConfig, ChainError, Follower, ReorgGuard};
+use tokio::time::Instant;
+use zb_chain::{ChainConfig, ChainError, Follower, ReorgGuard, SentMessage};
 use zb_protocol::{Accumulator, MessageKind};
 
-use crate::{State, ValidatorError};
+use crate::stake::{LaneSecurity, StakeError, StakeReader};
+use crate::{ConfigError, LaneView, State, ValidatorError, poisoned};
 
-pub(crate) async fn follow_chain(state: Arc<State>, config: ChainConfig, lanes: Vec<B256>) -> Result<(), ValidatorError> {
+/// The lanes one chain task works on.
+struct ChainLanes {
+    /// `[[lanes]]` of this chain: always secured.
+    configured: BTreeSet<B256>,
+    /// Lanes whose accumulators are current up to `next_block - 1`.
+    followed: HashMap<B256, Accumulator>,
+    /// Lanes added since the last step; caught up from `start_block` at the next one.
+    pending: BTreeSet<B256>,
+}
+
+/// What a lane should be after a stake-manager read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Configured, or opted in to: signed.
+    Active { opted_in: bool },
+    /// Opted out of, but this validator may still have to sign the lane's hand-over.
+    Leaving,
+    /// Not secured.
+    Dropped,
+    /// Not enough is known (the security read failed): left as it is.
+    Unchanged,
+}
+
+/// Decides one lane of this chain. `security` is its read at this refresh (None: not read).
+fn decide(
+    configured: bool,
+    opted_in: bool,
+    in_table: bool,
+    security: Option<&Result<LaneSecurity, String>>,
+    next_block: u64,
+) -> Target {
+    if configured || opted_in {
+        return Target::Active { opted_in };
+    }
+    match security {
+        Some(Ok(s)) => {
+            // The stake manager's current set for the lane is in force on the source lane, and
+            // this validator has consumed the blocks up to the read: the SET_UPDATE that put it
+            // there (if any) was observed. No committed snapshot: staking never put it in a set.
+            let handed_over = !s.committed || (s.attesting_set_hash == s.set_hash && next_block > s.block);
+            if s.in_snapshot || (in_table && !handed_over) { Target::Leaving } else { Target::Dropped }
+        }
+        _ if in_table => Target::Unchanged,
+        _ => Target::Dropped,
+    }
+}
+
+impl ChainLanes {
+    fn is_empty(&self) -> bool {
+        self.followed.is_empty() && self.pending.is_empty()
+    }
+
+    /// Applies the targets of `chain`'s lanes to the lane table; returns the lanes dropped.
+    fn apply_targets(
+        &mut self,
+        state: &State,
+        chain: &ChainConfig,
+        targets: &BTreeMap<B256, Target>,
+    ) -> Result<Vec<B256>, ValidatorError> {
+        let name = &chain.name;
+        let mut dropped = Vec::new();
+        let mut table = state.lanes.write().map_err(|_| poisoned())?;
+        for (&lane, &target) in targets {
+            match (target, table.get_mut(&lane)) {
+                (Target::Unchanged, _) | (Target::Dropped, None) => {}
+                (Target::Active { opted_in }, Some(view)) => {
+                    view.opted_in = opted_in;
+                    if view.leaving_since.take().is_some() {
+                        tracing::info!(%lane, chain = %name, observed = view.observed(),
+                            "lane opted in to again: signing new sequences again");
+                    }
+                }
+                (Target::Active { opted_in }, None) => {
+                    table.insert(lane, LaneView::new(chain, self.configured.contains(&lane), opted_in));
+                    self.pending.insert(lane);
+                    tracing::info!(%lane, chain = %name, from_block = chain.start_block,
+                        "lane added: the operator opted in to it; catching up from start_block");
+                }
+                (Target::Leaving, Some(view)) => {
+                    view.opted_in = false;
+                    if view.leaving_since.is_none() {
+                        let since = view.observed();
+                        view.leaving_since = Some(since);
+                        tracing::info!(%lane, chain = %name, observed = since,
+                            "lane opted out: no new sequence is signed, except the validator-set update that hands \
+                             the lane over; checkpoints signed before are still served");
+                    }
+                }
+                (Target::Leaving, None) => {
+                    // Found at start-up: opted out earlier, still in the lane's set.
+                    let mut view = LaneView::new(chain, false, false);
+                    view.leaving_since = Some(0);
+                    table.insert(lane, view);
+                    self.pending.insert(lane);
+                    tracing::info!(%lane, chain = %name,
+                        "lane added as leaving: the operator opted out, but the lane's current validator set still \
+                         lists this validator; only its hand-over will be signed");
+                }
+                (Target::Dropped, Some(_)) => {
+                    table.remove(&lane);
+                    self.followed.remove(&lane);
+                    if self.pending.remove(&lane) {
+                        tracing::info!(%lane, chain = %name, "lane removed before it was caught up: the operator opted out");
+                    } else {
+                        tracing::info!(%lane, chain = %name,
+                            "lane dropped: the operator opted out and the lane's current validator set no longer \
+                             includes this validator; checkpoints signed before are still served");
+                    }
+                    dropped.push(lane);
+                }
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+fn count_lanes(state: &State, chain: &str) {
+    if let Ok(table) = state.lanes.read() {
+        let n = table.values().filter(|v| v.source_name == chain).count();
+        metrics::gauge!("zb_validator_lanes", "chain" => chain.to_string()).set(n as f64);
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Reads the stake manager and applies what it says. Only a fatal error is returned; anything a
+/// later refresh may fix is logged and leaves the lanes as they are.
+async fn refresh_stake(
+    state: &State,
+    reader: &mut StakeReader,
+    lanes: &mut ChainLanes,
+    config: &ChainConfig,
+    next_block: u64,
+) -> Result<(), ValidatorError> {
+    let chain = &config.name;
+    let opt_ins = match reader.opt_ins().await {
+        Ok(o) => o,
+        Err(StakeError::Config(message)) => return Err(ConfigError::Invalid(message).into()),
+        Err(StakeError::Chain(e)) => {
+            metrics::counter!("zb_validator_stake_refresh_errors_total", "chain" => chain.clone()).increment(1);
+            tracing::warn!(%chain, error = %e, "cannot read the stake manager; keeping the current lanes");
+            if let Some(view) = state.stake.write().map_err(|_| poisoned())?.get_mut(chain) {
+                view.last_error = Some(e.to_string());
+            }
+            return Ok(());
+        }
+    };
+    state.record_registration(chain, opt_ins.operator)?;
+    let read_at = unix_now();
+    if let Some(view) = state.stake.write().map_err(|_| poisoned())?.get_mut(chain) {
+        view.opted_in = opt_ins.lanes.iter().copied().collect();
+        view.block = Some(opt_ins.block.number);
+        view.read_at = Some(read_at);
+        view.last_error = None;
+    }
+
+    // Every lane that is, or may become, secured here.
+    let in_table: BTreeSet<B256> = {
+        let table = state.lanes.read().map_err(|_| poisoned())?;
+        table.iter().filter(|(_, v)| v.source_name == *chain).map(|(l, _)| *l).collect()
+    };
+    let candidates: BTreeSet<B256> = in_table
+        .iter()
+        .chain(&opt_ins.lanes)
+        .chain(&opt_ins.left)
+        .chain(&lanes.configured)
+        .copied()
+        .collect();
+    let mut security = HashMap::new();
+    for &lane in &candidates {
+        let entry = reader.security(lane, opt_ins.block, read_at).await.map_err(|e| {
+            tracing::warn!(%chain, %lane, error = %e, "cannot read the lane's economic security");
+            e.to_string()
+        });
+        security.insert(lane, entry);
+    }
+    let targets: BTreeMap<B256, Target> = candidates
+        .iter()
+        .map(|lane| {
+            let target = decide(
+                lanes.configured.contains(lane),
+                opt_ins.lanes.contains(lane),
+                in_table.contains(lane),
+                security.get(lane),
+                next_block,
+            );
+            (*lane, target)
+        })
+        .collect();
+    lanes.apply_targets(state, config, &targets)?;
+    for (lane, target) in &targets {
+        if *target == Target::Dropped && matches!(security.get(lane), Some(Ok(_))) {
+            // Known to be out of the lane's set: no hand-over to wait for any more.
+            reader.forget_left(*lane);
+        }
+    }
+    let present: std::collections::HashSet<B256> = state.lanes.read().map_err(|_| poisoned())?.keys().copied().collect();
+    let mut cache = state.security.write().map_err(|_| poisoned())?;
+    cache.extend(security.into_iter().filter(|(lane, _)| present.contains(lane)));
+    cache.retain(|lane, _| present.contains(lane));
+    drop(cache);
+    count_lanes(state, chain);
+    Ok(())
+}
+
+pub(crate) async fn follow_chain(
+    state: Arc<State>,
+    config: ChainConfig,
+    configured: BTreeSet<B256>,
+    refresh: Duration,
+) -> Result<(), ValidatorError> {
     let chain = config.name.clone();
     let poll = Duration::from_millis(config.poll_interval_ms.max(100));
     let mut next_block = config.start_block;
@@ -28,30 +255,42 @@ pub(crate) async fn follow_chain(state: Arc<State>, config: ChainConfig, lanes: 
     };
     let mut heads = follower.new_heads();
     let mut guard = ReorgGuard::new();
-    let mut accumulators: HashMap<B256, Accumulator> = lanes.iter().map(|l| (*l, Accumulator::new(*l))).collect();
+    let mut lanes = ChainLanes { pending: configured.clone(), configured, followed: HashMap::new() };
+    let mut stake = config.stake_manager.map(|sm| StakeReader::new(follower.clone(), sm, state.signer.address()));
+    let mut next_refresh = Instant::now();
+    count_lanes(&state, &chain);
     let backoff_max = Duration::from_secs(30);
     let mut backoff = poll;
     loop {
-        match step(&state, &follower, &mut guard, &mut accumulators, &mut next_block).await {
-            Ok(()) => backoff = poll,
-            Err(ValidatorError::Chain(ChainError::DeepReorg { number, expected, found })) => {
-                let reason = format!(
-                    "reorg deeper than finality on {chain}: block {number} changed from {expected} to {found}; \
-                     signing stopped, investigate the chain and raise the finality setting before restarting"
-                );
-                tracing::error!(%chain, number, %expected, %found, "{reason}");
-                metrics::gauge!("zb_validator_halted", "chain" => chain.clone()).set(1.0);
-                halt(&state, &lanes, &reason);
-                // Stay up: the API keeps serving what was signed and reports the halt (health
-                // 503, the gauge) until an operator investigates and restarts the validator.
-                std::future::pending::<()>().await;
-            }
-            Err(e) => {
-                metrics::counter!("zb_validator_errors_total", "chain" => chain.clone()).increment(1);
-                tracing::warn!(%chain, error = %e, retry_in = ?backoff, "follow step failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(backoff_max);
-                continue;
+        if let Some(reader) = stake.as_mut()
+            && Instant::now() >= next_refresh
+        {
+            next_refresh = Instant::now() + refresh;
+            refresh_stake(&state, reader, &mut lanes, &config, next_block).await?;
+        }
+        if !lanes.is_empty() {
+            match step(&state, &follower, &mut guard, &mut lanes, &mut next_block).await {
+                Ok(()) => backoff = poll,
+                Err(ValidatorError::Chain(ChainError::DeepReorg { number, expected, found })) => {
+                    let reason = format!(
+                        "reorg deeper than finality on {chain}: block {number} changed from {expected} to {found}; \
+                         signing stopped, investigate the chain and raise the finality setting before restarting"
+                    );
+                    tracing::error!(%chain, number, %expected, %found, "{reason}");
+                    metrics::gauge!("zb_validator_halted", "chain" => chain.clone()).set(1.0);
+                    halt(&state, &chain, &reason);
+                    // Stay up: the API keeps serving what was signed and reports the halt (health
+                    // 503, the gauge) until an operator investigates and restarts the validator.
+                    // Opt-ins of this chain are not read any more either.
+                    std::future::pending::<()>().await;
+                }
+                Err(e) => {
+                    metrics::counter!("zb_validator_errors_total", "chain" => chain.clone()).increment(1);
+                    tracing::warn!(%chain, error = %e, retry_in = ?backoff, "follow step failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(backoff_max);
+                    continue;
+                }
             }
         }
         tokio::select! {
@@ -61,28 +300,18 @@ pub(crate) async fn follow_chain(state: Arc<State>, config: ChainConfig, lanes: 
     }
 }
 
-async fn step(
-    state: &Arc<State>,
-    follower: &Follower,
-    guard: &mut ReorgGuard,
-    accumulators: &mut HashMap<B256, Accumulator>,
-    next_block: &mut u64,
-) -> Result<(), ValidatorError> {
-    guard.check(follower).await?;
-    let finalized = follower.finalized().await?;
-    metrics::gauge!("zb_validator_finalized_block", "chain" => follower.config().name.clone())
-        .set(finalized.number as f64);
-    if finalized.number < *next_block {
-        return Ok(());
-    }
-    let sent = follower.sent_messages(*next_block, finalized.number).await?;
+/// New accumulators and set updates per lane, from one range of logs.
+#[derive(Default)]
+struct Scanned {
+    accumulators: HashMap<B256, Vec<B256>>,
+    set_updates: HashMap<B256, Vec<(u64, B256)>>,
+}
 
-    // Work on copies so a failure half-way leaves the lane state untouched.
-    let mut updated = accumulators.clone();
-    let mut new_accumulators: HashMap<B256, Vec<B256>> = HashMap::new();
-    let mut new_set_updates: HashMap<B256, Vec<u64>> = HashMap::new();
-    for event in &sent {
-        let Some(acc) = updated.get_mut(&event.lane) else { continue };
+/// Recomputes the accumulators of the lanes in `accumulators` over `sent`; others are skipped.
+fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>) -> Result<Scanned, ValidatorError> {
+    let mut scanned = Scanned::default();
+    for event in sent {
+        let Some(acc) = accumulators.get_mut(&event.lane) else { continue };
         let value = acc.push(&event.message).map_err(|e| ValidatorError::Sign(e.to_string()))?;
         if value != event.accumulator {
             // Our own recomputation is what we sign; a differing event means the bridge and this
@@ -90,30 +319,36 @@ async fn step(
             tracing::error!(lane = %event.lane, sequence = event.message.sequence, emitted = %event.accumulator,
                 computed = %value, "bridge emitted an accumulator this validator does not recompute");
         }
-        new_accumulators.entry(event.lane).or_default().push(value);
+        scanned.accumulators.entry(event.lane).or_default().push(value);
         if MessageKind::from_u8(event.message.kind) == Some(MessageKind::SetUpdate) {
-            new_set_updates.entry(event.lane).or_default().push(event.message.sequence);
+            scanned.set_updates.entry(event.lane).or_default().push((event.message.sequence, event.message.data));
         }
     }
-    *accumulators = updated;
-    guard.record(finalized);
-    *next_block = finalized.number + 1;
+    Ok(scanned)
+}
 
-    let mut to_sign: BTreeSet<(B256, u64)> = BTreeSet::new();
-    {
-        let mut lanes = state.lanes.write().map_err(|_| ValidatorError::Sign("lane table poisoned".into()))?;
-        for (lane, values) in new_accumulators {
-            let Some(view) = lanes.get_mut(&lane) else { continue };
-            view.accumulators.extend(values);
-            let head = view.accumulators.len() as u64;
+/// Adds what was scanned to the lane table; returns what to sign: each lane's new head (unless
+/// it is leaving) and every new set update.
+fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, ValidatorError> {
+    let mut to_sign = BTreeSet::new();
+    let mut lanes = state.lanes.write().map_err(|_| poisoned())?;
+    for (lane, values) in scanned.accumulators {
+        let Some(view) = lanes.get_mut(&lane) else { continue };
+        view.accumulators.extend(values);
+        let head = view.observed();
+        if view.leaving_since.is_none() {
             to_sign.insert((lane, head));
-            for seq in new_set_updates.remove(&lane).unwrap_or_default() {
-                view.set_updates.push(seq);
-                to_sign.insert((lane, seq));
-            }
-            metrics::gauge!("zb_validator_lane_height", "lane" => lane.to_string()).set(head as f64);
         }
+        for (sequence, set_hash) in scanned.set_updates.remove(&lane).unwrap_or_default() {
+            view.set_updates.push((sequence, set_hash));
+            to_sign.insert((lane, sequence));
+        }
+        metrics::gauge!("zb_validator_lane_height", "lane" => lane.to_string()).set(head as f64);
     }
+    Ok(to_sign)
+}
+
+async fn sign_all(state: &Arc<State>, to_sign: BTreeSet<(B256, u64)>) -> Result<(), ValidatorError> {
     for (lane, sequence) in to_sign {
         let state = state.clone();
         tokio::task::spawn_blocking(move || state.sign(lane, sequence))
@@ -123,12 +358,184 @@ async fn step(
     Ok(())
 }
 
-fn halt(state: &State, lanes: &[B256], reason: &str) {
-    if let Ok(mut table) = state.lanes.write() {
-        for lane in lanes {
-            if let Some(view) = table.get_mut(lane) {
-                view.halted = Some(reason.to_string());
+async fn step(
+    state: &Arc<State>,
+    follower: &Follower,
+    guard: &mut ReorgGuard,
+    lanes: &mut ChainLanes,
+    next_block: &mut u64,
+) -> Result<(), ValidatorError> {
+    guard.check(follower).await?;
+
+    // Lanes added since the last step: recompute them from start_block up to the last block
+    // consumed, so that they join the others at `next_block`.
+    if !lanes.pending.is_empty() {
+        let mut fresh: HashMap<B256, Accumulator> = lanes.pending.iter().map(|l| (*l, Accumulator::new(*l))).collect();
+        let start = follower.config().start_block;
+        let scanned = if *next_block > start {
+            let sent = follower.sent_messages(start, *next_block - 1).await?;
+            recompute(&sent, &mut fresh)?
+        } else {
+            Scanned::default()
+        };
+        let to_sign = apply(state, scanned)?;
+        lanes.followed.extend(fresh);
+        let caught_up = std::mem::take(&mut lanes.pending);
+        if *next_block > start {
+            let table = state.lanes.read().map_err(|_| poisoned())?;
+            for lane in &caught_up {
+                let observed = table.get(lane).map_or(0, LaneView::observed);
+                tracing::info!(%lane, chain = %follower.config().name, observed, up_to_block = *next_block - 1,
+                    "lane caught up");
             }
         }
+        sign_all(state, to_sign).await?;
+    }
+
+    let finalized = follower.finalized().await?;
+    metrics::gauge!("zb_validator_finalized_block", "chain" => follower.config().name.clone())
+        .set(finalized.number as f64);
+    if finalized.number < *next_block {
+        return Ok(());
+    }
+    let sent = follower.sent_messages(*next_block, finalized.number).await?;
+
+    // Work on copies so a failure half-way leaves the lane state untouched.
+    let mut updated = lanes.followed.clone();
+    let scanned = recompute(&sent, &mut updated)?;
+    lanes.followed = updated;
+    guard.record(finalized);
+    *next_block = finalized.number + 1;
+    let to_sign = apply(state, scanned)?;
+    sign_all(state, to_sign).await
+}
+
+fn halt(state: &State, chain: &str, reason: &str) {
+    if let Ok(mut table) = state.lanes.write() {
+        for view in table.values_mut().filter(|v| v.source_name == chain) {
+            view.halted = Some(reason.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::{Address, U256};
+
+    use super::*;
+    use crate::LaneConfig;
+    use crate::tests::{chain, config, state};
+
+    fn set(lanes: &[B256]) -> BTreeSet<B256> {
+        lanes.iter().copied().collect()
+    }
+
+    /// A read at block 100: `in_snapshot`, and whether the snapshot's set attests on the lane.
+    fn security(in_snapshot: bool, attests: bool) -> Result<LaneSecurity, String> {
+        Ok(LaneSecurity {
+            stake_manager: Address::repeat_byte(0x5a),
+            block: 100,
+            read_at: 0,
+            committed: true,
+            epoch: 2,
+            validators: 3,
+            total_stake: U256::from(3u64),
+            threshold: U256::from(2u64),
+            quorum_loss: U256::from(2u64),
+            set_hash: B256::repeat_byte(0x5e),
+            attesting_set_hash: if attests { B256::repeat_byte(0x5e) } else { B256::repeat_byte(0x01) },
+            staking_token: Address::ZERO,
+            in_snapshot,
+            weight: in_snapshot.then_some(U256::from(1u64)),
+            token: Address::repeat_byte(0x70),
+            capacity: U256::from(100u64),
+            unbonding_period: 600,
+            max_flow_in_unbonding_window: U256::from(100u64),
+        })
+    }
+
+    #[test]
+    fn decisions() {
+        let member = security(true, true);
+        let handed_over = security(false, true);
+        let queued_elsewhere = security(false, false);
+        let failed: Result<LaneSecurity, String> = Err("rpc down".into());
+        let uncommitted = security(false, false).map(|s| LaneSecurity { committed: false, ..s });
+
+        // Configured or opted in: active, whatever the snapshot says.
+        assert_eq!(decide(true, false, true, Some(&handed_over), 200), Target::Active { opted_in: false });
+        assert_eq!(decide(false, true, false, None, 0), Target::Active { opted_in: true });
+        // Opted out, still in the lane's set: leaving (also found at start-up, not in the table).
+        assert_eq!(decide(false, false, true, Some(&member), 200), Target::Leaving);
+        assert_eq!(decide(false, false, false, Some(&member), 200), Target::Leaving);
+        // Out of the set, but the hand-over may not be observed here yet: still leaving.
+        assert_eq!(decide(false, false, true, Some(&handed_over), 100), Target::Leaving);
+        assert_eq!(decide(false, false, true, Some(&queued_elsewhere), 200), Target::Leaving);
+        // Out of the set and handed over: dropped; never added when not followed.
+        assert_eq!(decide(false, false, true, Some(&handed_over), 101), Target::Dropped);
+        assert_eq!(decide(false, false, false, Some(&handed_over), 0), Target::Dropped);
+        assert_eq!(decide(false, false, true, Some(&uncommitted), 0), Target::Dropped);
+        // Unknown: a followed lane is left as it is; an unknown one is not added.
+        assert_eq!(decide(false, false, true, Some(&failed), 200), Target::Unchanged);
+        assert_eq!(decide(false, false, false, Some(&failed), 200), Target::Dropped);
+    }
+
+    #[test]
+    fn targets_add_leave_re_add_and_drop_lanes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let eth = chain("ethereum", Some(Address::repeat_byte(0x5a)));
+        let (configured, a, b) = (B256::repeat_byte(1), B256::repeat_byte(0xa), B256::repeat_byte(0xb));
+        let cfg = config(vec![eth.clone()], vec![LaneConfig { lane: configured, source: "ethereum".into() }]);
+        let state = state(&dir.path().join("v.sqlite"), &cfg);
+        let mut lanes = ChainLanes { pending: set(&[configured]), configured: set(&[configured]), followed: HashMap::new() };
+        let view = |lane: B256| state.lanes.read().expect("lock").get(&lane).cloned();
+        let apply = |lanes: &mut ChainLanes, targets: &[(B256, Target)]| {
+            lanes.apply_targets(&state, &eth, &targets.iter().copied().collect()).expect("apply")
+        };
+        let active = Target::Active { opted_in: true };
+
+        // Opted in to a and b: both added, waiting for their catch-up with the configured lane.
+        apply(&mut lanes, &[(configured, Target::Active { opted_in: false }), (a, active), (b, active)]);
+        assert_eq!(lanes.pending, set(&[configured, a, b]));
+        assert!(view(a).expect("a").opted_in && !view(a).expect("a").configured);
+        assert!(view(configured).expect("configured").configured);
+        // Caught up (as step does): a has 3 messages.
+        for lane in std::mem::take(&mut lanes.pending) {
+            lanes.followed.insert(lane, Accumulator::new(lane));
+        }
+        state.lanes.write().expect("lock").get_mut(&a).expect("a").accumulators = vec![B256::repeat_byte(3); 3];
+
+        // Opted out of a: leaving since 3, still followed.
+        apply(&mut lanes, &[(a, Target::Leaving)]);
+        assert_eq!(view(a).expect("a").leaving_since, Some(3));
+        assert!(!view(a).expect("a").opted_in && lanes.followed.contains_key(&a));
+        // A failed read changes nothing.
+        apply(&mut lanes, &[(a, Target::Unchanged)]);
+        assert_eq!(view(a).expect("a").leaving_since, Some(3));
+        // Back in: active again, nothing to catch up (it was followed all along).
+        apply(&mut lanes, &[(a, active)]);
+        assert_eq!(view(a).expect("a").leaving_since, None);
+        assert!(lanes.pending.is_empty());
+
+        // Handed over: dropped.
+        let dropped = apply(&mut lanes, &[(a, Target::Leaving)]);
+        assert!(dropped.is_empty());
+        let dropped = apply(&mut lanes, &[(a, Target::Dropped)]);
+        assert_eq!(dropped, vec![a]);
+        assert!(view(a).is_none() && !lanes.followed.contains_key(&a));
+        assert!(view(b).is_some() && view(configured).is_some());
+
+        // Re-added after the drop: a fresh view, caught up again from start_block.
+        apply(&mut lanes, &[(a, active)]);
+        assert_eq!(lanes.pending, set(&[a]));
+        assert_eq!(view(a).expect("a").observed(), 0);
+        // Out before it was caught up: simply removed.
+        apply(&mut lanes, &[(a, Target::Dropped)]);
+        assert!(view(a).is_none() && lanes.pending.is_empty());
+
+        // Found leaving at start-up: followed, but nothing but the hand-over is signed.
+        apply(&mut lanes, &[(a, Target::Leaving)]);
+        assert_eq!(view(a).expect("a").leaving_since, Some(0));
+        assert_eq!(lanes.pending, set(&[a]));
     }
 }

@@ -31,10 +31,35 @@ fn validator_example_config_loads() {
     assert_eq!(bsc.rpc_quorum, 2);
     assert!(bsc.start_block > 0 && eth.start_block > 0);
 
+    // Both chains name a stake manager (lanes from opt-ins), read every minute.
+    assert_eq!(eth.stake_manager, Some(alloy::primitives::Address::repeat_byte(0xcc)));
+    assert_eq!(bsc.stake_manager, Some(alloy::primitives::Address::repeat_byte(0xdd)));
+    assert!(config.has_stake_manager());
+    assert_eq!(config.stake_refresh_secs, 60);
+
     // The lane ids are the real ones for the placeholder bridges (docs/protocol.md section 4).
     let route = zb_protocol::route_id(1, alloy::primitives::Address::repeat_byte(0x11), 56);
     let eth_to_bsc = zb_protocol::lane_id(1, eth.bridge, 56, bsc.bridge, route);
     let bsc_to_eth = zb_protocol::lane_id(56, bsc.bridge, 1, eth.bridge, route);
     let lanes: Vec<_> = config.lanes.iter().map(|l| (l.lane, l.source.as_str())).collect();
     assert_eq!(lanes, vec![(eth_to_bsc, "ethereum"), (bsc_to_eth, "bsc")]);
+}
+
+/// With stake managers the [[lanes]] of the example may go: the rest of it still loads.
+#[test]
+fn validator_example_config_loads_without_lanes() {
+    let text = std::fs::read_to_string(EXAMPLE).expect("read the example");
+    let start = text.find("\n[[lanes]]").expect("the example lists lanes");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("validator.toml");
+    std::fs::write(&path, &text[..start]).expect("write");
+    let config = ValidatorConfig::load(&path).expect("loads without [[lanes]]");
+    assert!(config.lanes.is_empty());
+
+    // And without the stake managers too, it is refused with the existing error.
+    let no_stake: String =
+        text[..start].lines().filter(|l| !l.starts_with("stake_manager")).collect::<Vec<_>>().join("\n");
+    std::fs::write(&path, no_stake).expect("write");
+    let error = ValidatorConfig::load(&path).expect_err("nothing to secure").to_string();
+    assert!(error.contains("no [[lanes]]"), "{error}");
 }

@@ -139,6 +139,7 @@ impl Anvil {
             rpc_quorum: 1,
             poll_interval_ms: 200,
             start_block: 0,
+            stake_manager: None,
         }
     }
 }

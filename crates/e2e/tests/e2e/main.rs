@@ -5,6 +5,7 @@
 //! Needs `cargo build --bin zerobridge` first (scripts/test.sh does it).
 
 mod lying_rpc;
+mod opt_in;
 mod relayer_crash;
 mod reorg;
 mod slashing;

@@ -10,7 +10,8 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::{Context, bail, ensure, eyre};
 use zb_e2e::devnet::validator_key;
-use zb_e2e::{Devnet, DevnetOptions, Direction, tokens};
+use zb_validator::api::CheckpointResponse;
+use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, tokens};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::stake::StakeManager;
 use zb_protocol::{
@@ -212,31 +213,7 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         zb_e2e::Served::Signed(c) => c,
         other => bail!("validator 3 refused its honest checkpoint: {other:?}"),
     };
-    let honest_signature =
-        alloy::primitives::Signature::try_from(served.signature.as_ref())?.as_erc2098();
-    let honest_attempt = stake
-        .slash(
-            StakeManager::Checkpoint {
-                lane,
-                sequence: served.sequence,
-                accumulator: served.accumulator,
-            },
-            B256::from_slice(&honest_signature[..32]),
-            B256::from_slice(&honest_signature[32..]),
-            Vec::new(),
-        )
-        .call()
-        .await;
-    let refusal = format!(
-        "{:?}",
-        honest_attempt
-            .err()
-            .ok_or_else(|| eyre!("an honest checkpoint was slashable"))?
-    );
-    ensure!(
-        refusal.contains("NotFraud") || refusal.contains(&hex_selector("NotFraud(bytes32,uint64)")),
-        "{refusal}"
-    );
+    assert_not_slashable(&devnet, &served).await?;
 
     // The forger whose slash was deferred cannot run: after unbonding, withdraw is refused while
     // the slash is owed; in the next period anyone collects the rest.
@@ -310,6 +287,56 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
     ensure!(
         gained > U256::from(299 * ETHER),
         "the reporter received {gained} wei"
+    );
+    Ok(())
+}
+
+/// Submits validator `served`'s checkpoint as slashing evidence on the lane's source chain (as a
+/// call: nothing is sent) with the proof segment the stake manager needs, and checks that it is
+/// refused as `NotFraud`: an honest signature is never slashable.
+pub async fn assert_not_slashable(devnet: &Devnet, served: &CheckpointResponse) -> eyre::Result<()> {
+    let source = devnet.direction(served.lane)?.source();
+    let side = match source {
+        Chain::Home => &devnet.manifest().home,
+        Chain::Remote => &devnet.manifest().remote,
+    };
+    let stake = StakeManager::new(side.stake_manager, devnet.chain(source).reader());
+    let messages: Vec<Message> = devnet.sent_events(served.lane).await?.into_iter().map(|e| e.message).collect();
+    let head = u64::try_from(messages.len())?;
+    let sequence = served.sequence;
+    // The bridge records every 16th accumulator and the head; in between, the segment from the
+    // previous record to the next one (or the head) proves the sequence.
+    let proof: Vec<StakeManager::Message> = if sequence.is_multiple_of(16) || sequence == head {
+        Vec::new()
+    } else {
+        let start = sequence - sequence % 16;
+        let end = (start + 16).min(head);
+        messages[usize::try_from(start)?..usize::try_from(end)?]
+            .iter()
+            .map(|m| StakeManager::Message {
+                sequence: m.sequence,
+                kind: m.kind,
+                sender: m.sender,
+                recipient: m.recipient,
+                amount: m.amount,
+                data: m.data,
+            })
+            .collect()
+    };
+    let compact = alloy::primitives::Signature::try_from(served.signature.as_ref())?.as_erc2098();
+    let attempt = stake
+        .slash(
+            StakeManager::Checkpoint { lane: served.lane, sequence, accumulator: served.accumulator },
+            B256::from_slice(&compact[..32]),
+            B256::from_slice(&compact[32..]),
+            proof,
+        )
+        .call()
+        .await;
+    let refusal = format!("{:?}", attempt.err().ok_or_else(|| eyre!("honest checkpoint {sequence} was slashable"))?);
+    ensure!(
+        refusal.contains("NotFraud") || refusal.contains(&hex_selector("NotFraud(bytes32,uint64)")),
+        "honest checkpoint {sequence} was refused for another reason: {refusal}"
     );
     Ok(())
 }

@@ -158,6 +158,8 @@ async fn a_validator_killed_mid_stream_and_restarted_never_signs_twice_and_nothi
         .await?;
         assert_eq!(served.accumulator, *accumulator, "sequence {sequence}");
         devnet.verify_served(0, &served)?;
+        // Signed before and after the crash, and never slashable on the source chain.
+        crate::slashing::assert_not_slashable(&devnet, &served).await?;
     }
     devnet.audit_validator(0).await?;
     // A sequence beyond the stream is refused, not invented.
