@@ -5,6 +5,7 @@ import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManage
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {Message, Checkpoint, LaneDirection, RouteStatus} from "./interfaces/IZeroBridge.sol";
@@ -27,6 +28,8 @@ import {ZeroBridge} from "./ZeroBridge.sol";
 /// period is capped; what the cap defers stays owed and blocks the operator's withdrawals.
 contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using EnumerableSet for EnumerableSet.AddressSet;
+    using EnumerableSet for EnumerableSet.Bytes32Set;
 
     uint16 public constant BPS = 10_000;
     /// @notice Upper bound on one operator's bond, so that any set's total weight fits the
@@ -105,8 +108,8 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     mapping(address operator => Operator) internal _operators;
     mapping(address signer => address operator) public operatorOfSigner;
     mapping(address operator => mapping(bytes32 lane => uint256)) public allocation;
-    mapping(address operator => bytes32[]) internal _lanesOf;
-    mapping(bytes32 lane => address[]) internal _candidates;
+    mapping(address operator => EnumerableSet.Bytes32Set) internal _lanesOf;
+    mapping(bytes32 lane => EnumerableSet.AddressSet) internal _candidates;
     mapping(bytes32 lane => Snapshot) internal _snapshots;
     mapping(bytes32 evidenceId => Evidence) public evidence;
     /// @notice Validator rewards, per operator and lane token, claimable by the operator.
@@ -256,10 +259,10 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         if (amount > op.active) revert InsufficientStake(amount, op.active);
         if (bridge.getLane(lane).direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
         if (allocation[msg.sender][lane] == 0) {
-            if (_candidates[lane].length >= MAX_CANDIDATES_PER_LANE) revert TooManyCandidates(lane);
-            if (_lanesOf[msg.sender].length >= MAX_LANES_PER_OPERATOR) revert TooManyLanes(msg.sender);
-            _candidates[lane].push(msg.sender);
-            _lanesOf[msg.sender].push(lane);
+            if (_candidates[lane].length() >= MAX_CANDIDATES_PER_LANE) revert TooManyCandidates(lane);
+            if (_lanesOf[msg.sender].length() >= MAX_LANES_PER_OPERATOR) revert TooManyLanes(msg.sender);
+            _candidates[lane].add(msg.sender);
+            _lanesOf[msg.sender].add(lane);
         }
         allocation[msg.sender][lane] = amount;
         emit OptedIn(msg.sender, lane, amount);
@@ -270,8 +273,8 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     function optOut(bytes32 lane) external {
         if (allocation[msg.sender][lane] == 0) revert NotOptedIn(msg.sender, lane);
         allocation[msg.sender][lane] = 0;
-        _removeAddress(_candidates[lane], msg.sender);
-        _removeLane(_lanesOf[msg.sender], lane);
+        _candidates[lane].remove(msg.sender);
+        _lanesOf[msg.sender].remove(lane);
         emit OptedOut(msg.sender, lane);
     }
 
@@ -370,7 +373,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// @dev Top `maxValidatorsPerLane` eligible candidates by weight (ties: lower signer first),
     /// returned in ascending signer order. Eligible: not jailed, weight >= minStake.
     function _selectMembers(bytes32 lane) internal view returns (Member[] memory members, uint256 total) {
-        address[] storage laneCandidates = _candidates[lane];
+        address[] memory laneCandidates = _candidates[lane].values();
         uint256 n = laneCandidates.length;
         Member[] memory pool = new Member[](n);
         uint256 eligible;
@@ -621,11 +624,11 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     }
 
     function lanesOf(address operator) external view returns (bytes32[] memory) {
-        return _lanesOf[operator];
+        return _lanesOf[operator].values();
     }
 
     function candidates(bytes32 lane) external view returns (address[] memory) {
-        return _candidates[lane];
+        return _candidates[lane].values();
     }
 
     function getSnapshot(bytes32 lane) external view returns (Snapshot memory) {
@@ -656,28 +659,6 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     function _payStake(address to, uint256 amount) internal {
         if (stakingToken == address(0)) Address.sendValue(payable(to), amount);
         else IERC20(stakingToken).safeTransfer(to, amount);
-    }
-
-    function _removeAddress(address[] storage list, address item) private {
-        uint256 n = list.length;
-        for (uint256 i; i < n; ++i) {
-            if (list[i] == item) {
-                list[i] = list[n - 1];
-                list.pop();
-                return;
-            }
-        }
-    }
-
-    function _removeLane(bytes32[] storage list, bytes32 item) private {
-        uint256 n = list.length;
-        for (uint256 i; i < n; ++i) {
-            if (list[i] == item) {
-                list[i] = list[n - 1];
-                list.pop();
-                return;
-            }
-        }
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

@@ -245,9 +245,9 @@ async fn run() -> Result<()> {
         }
         Command::Keys { command } => keys(command),
         Command::Devnet(args) => zb_cli::devnet::run(args).await,
-        Command::Route { command } => zb_cli::route::run_cli(command).await,
-        Command::Stake { command } => zb_cli::stake::run_cli(command).await,
-        Command::Slash { command } => zb_cli::slash::run_cli(command).await,
+        Command::Route { command } => zb_cli::route::run(command).await,
+        Command::Stake { command } => zb_cli::stake::run(command).await,
+        Command::Slash { command } => zb_cli::slash::run(command).await,
         Command::Send(args) => zb_cli::transfer::send(&args).await,
         Command::Track(args) => zb_cli::transfer::track(&args).await,
         Command::Balance(args) => zb_cli::transfer::balance(&args).await,

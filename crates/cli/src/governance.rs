@@ -181,63 +181,42 @@ pub struct DoctorArgs {
     pub account: Vec<Address>,
 }
 
-/// Runs a command, printing an error as one line and exiting 1.
-async fn one_line_errors(fut: impl std::future::Future<Output = Result<()>>) -> Result<()> {
-    if let Err(e) = fut.await {
-        eprintln!("error: {}", one_line(&format!("{e:#}")));
-        std::process::exit(1);
-    }
-    Ok(())
-}
-
 pub async fn guardian_cli(command: GuardianCommand) -> Result<()> {
-    one_line_errors(async {
-        match command {
-            GuardianCommand::Pause(args) => pause(args).await,
-            GuardianCommand::Unpause(args) => unpause_hint(&args),
-            GuardianCommand::Status(args) => guardian_status(args).await,
-        }
-    })
-    .await
+    match command {
+        GuardianCommand::Pause(args) => pause(args).await,
+        GuardianCommand::Unpause(args) => unpause_hint(&args),
+        GuardianCommand::Status(args) => guardian_status(args).await,
+    }
 }
 
 pub async fn regulator_cli(command: RegulatorCommand) -> Result<()> {
-    one_line_errors(async {
-        match command {
-            RegulatorCommand::Freeze(args) => freeze(args, true).await,
-            RegulatorCommand::Unfreeze(args) => freeze(args, false).await,
-            RegulatorCommand::List(args) => frozen_list(args).await,
-        }
-    })
-    .await
+    match command {
+        RegulatorCommand::Freeze(args) => freeze(args, true).await,
+        RegulatorCommand::Unfreeze(args) => freeze(args, false).await,
+        RegulatorCommand::List(args) => frozen_list(args).await,
+    }
 }
 
 pub async fn compliance_cli(command: ComplianceCommand) -> Result<()> {
-    one_line_errors(async {
-        match command {
-            ComplianceCommand::Attest(args) => attest(args).await,
-            ComplianceCommand::Revoke(args) => revoke(args).await,
-        }
-    })
-    .await
+    match command {
+        ComplianceCommand::Attest(args) => attest(args).await,
+        ComplianceCommand::Revoke(args) => revoke(args).await,
+    }
 }
 
 pub async fn gov_cli(command: GovCommand) -> Result<()> {
-    one_line_errors(async {
-        match command {
-            GovCommand::Propose(args) => propose(args).await,
-            GovCommand::Vote(args) => vote(args).await,
-            GovCommand::Queue(args) => lifecycle(args, "queue").await,
-            GovCommand::Execute(args) => lifecycle(args, "execute").await,
-            GovCommand::Cancel(args) => lifecycle(args, "cancel").await,
-            GovCommand::Status(args) => gov_status(args).await,
-        }
-    })
-    .await
+    match command {
+        GovCommand::Propose(args) => propose(args).await,
+        GovCommand::Vote(args) => vote(args).await,
+        GovCommand::Queue(args) => lifecycle(args, "queue").await,
+        GovCommand::Execute(args) => lifecycle(args, "execute").await,
+        GovCommand::Cancel(args) => lifecycle(args, "cancel").await,
+        GovCommand::Status(args) => gov_status(args).await,
+    }
 }
 
 pub async fn doctor_cli(args: DoctorArgs) -> Result<()> {
-    one_line_errors(doctor(args)).await
+    doctor(args).await
 }
 
 // ------------------------------------------------------------------------------------------

@@ -190,15 +190,6 @@ pub struct ListArgs {
     pub network: NetworkArgs,
 }
 
-/// Runs one `route` command as the binary does: an error is printed as one line on stderr and
-/// the process exits with status 1.
-pub async fn run_cli(command: RouteCommand) -> Result<()> {
-    if let Err(e) = run(command).await {
-        eprintln!("error: {}", one_line(&format!("{e:#}")));
-        std::process::exit(1);
-    }
-    Ok(())
-}
 
 /// Runs one `route` command.
 pub async fn run(command: RouteCommand) -> Result<()> {

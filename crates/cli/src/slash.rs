@@ -30,7 +30,7 @@ use zb_protocol::bindings::stake::StakeManager;
 use zb_protocol::{Checkpoint, Message, checkpoint_digest, initial_accumulator, message_hash};
 
 use crate::network::ChainInfo;
-use crate::route::{Conn, Context, KeyArgs, NetworkArgs, load_signer, one_line};
+use crate::route::{Conn, Context, KeyArgs, NetworkArgs, load_signer};
 use crate::stake::{OUTBOUND, Staking, lane_label, transact};
 use crate::transfer::scan_logs;
 
@@ -77,14 +77,6 @@ pub struct CollectArgs {
     pub key: KeyArgs,
     #[command(flatten)]
     pub network: NetworkArgs,
-}
-
-pub async fn run_cli(command: SlashCommand) -> Result<()> {
-    if let Err(e) = run(command).await {
-        eprintln!("error: {}", one_line(&format!("{e:#}")));
-        std::process::exit(1);
-    }
-    Ok(())
 }
 
 pub async fn run(command: SlashCommand) -> Result<()> {

@@ -205,14 +205,6 @@ pub struct StatusArgs {
     pub network: NetworkArgs,
 }
 
-/// Runs one `stake` command as the binary does: an error is one line on stderr, exit status 1.
-pub async fn run_cli(command: StakeCommand) -> Result<()> {
-    if let Err(e) = run(command).await {
-        eprintln!("error: {}", one_line(&format!("{e:#}")));
-        std::process::exit(1);
-    }
-    Ok(())
-}
 
 pub async fn run(command: StakeCommand) -> Result<()> {
     match command {
