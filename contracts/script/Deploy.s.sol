@@ -31,6 +31,7 @@ contract Deploy is Script, ChainDeployer {
     uint256 internal deployerKey;
     address internal deployer;
     address[] internal signers;
+    uint256[] internal signerKeys;
     uint256[] internal operatorKeys;
     uint256 internal stake;
 
@@ -43,6 +44,9 @@ contract Deploy is Script, ChainDeployer {
             epochLength: 120,
             unbondingPeriod: 600,
             detectionWindow: 300,
+            // A day: the demo keeps running for a day without anyone committing an epoch, and an
+            // operator that leaves waits at most epoch + lifetime + detection window.
+            setLifetime: 1 days,
             maxValidatorsPerLane: 32,
             slashBps: 10_000,
             reporterShareBps: 1_000,
@@ -56,7 +60,11 @@ contract Deploy is Script, ChainDeployer {
         deployer = vm.addr(deployerKey);
         home.fork = vm.createFork(vm.envString("HOME_RPC"));
         remote.fork = vm.createFork(vm.envString("REMOTE_RPC"));
-        signers = vm.envAddress("VALIDATORS", ",");
+        // Devnet signing keys: each signs the proof of possession its operator registers with.
+        signerKeys = vm.envUint("VALIDATOR_KEYS", ",");
+        for (uint256 i; i < signerKeys.length; ++i) {
+            signers.push(vm.addr(signerKeys[i]));
+        }
         stake = vm.envUint("STAKE");
         for (uint256 i; i < signers.length; ++i) {
             operatorKeys.push(operatorKey(i));
@@ -130,8 +138,10 @@ contract Deploy is Script, ChainDeployer {
             address operator = vm.addr(operatorKeys[i]);
             vm.broadcast(deployerKey);
             payable(operator).transfer(stake + 10 ether);
+            (uint8 v, bytes32 r, bytes32 s) =
+                vm.sign(signerKeys[i], side.c.stakeManager.signerRegistrationDigest(operator));
             vm.startBroadcast(operatorKeys[i]);
-            side.c.stakeManager.registerOperator(signers[i]);
+            side.c.stakeManager.registerOperator(signers[i], abi.encodePacked(r, s, v));
             side.c.stakeManager.deposit{value: stake}(stake);
             vm.stopBroadcast();
         }
@@ -148,7 +158,7 @@ contract Deploy is Script, ChainDeployer {
         vm.broadcast(deployerKey);
         side.c.stakeManager.commitEpoch(lane);
         StakeManager.Snapshot memory snap = side.c.stakeManager.getSnapshot(lane);
-        set = abi.encodePacked(snap.threshold);
+        set = abi.encodePacked(snap.threshold, snap.validUntil);
         for (uint256 i; i < snap.members.length; ++i) {
             set = abi.encodePacked(set, snap.members[i].signer, snap.members[i].weight);
         }

@@ -5,6 +5,8 @@ import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManage
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -20,12 +22,16 @@ import {ZeroBridge} from "./ZeroBridge.sol";
 /// signing key separate from their operator key, and allocate stake to any number of this
 /// chain's outbound lanes (restaking: one stake backs many lanes). Each epoch anyone may commit a
 /// lane's snapshot: the top `maxValidatorsPerLane` operators by allocated stake become the lane's
-/// validator set, weight = stake, threshold = two thirds. The set goes to the bridge, which sends
-/// it on the lane itself as a SET_UPDATE system message that the current set must sign.
+/// validator set, weight = stake (optionally capped per operator), threshold = two thirds. Every
+/// set carries a hard expiry `validUntil` that the destination enforces. The set goes to the
+/// bridge, which sends it on the lane itself as a SET_UPDATE system message that the current set
+/// must sign.
 ///
 /// Stake lives here because fraud is provable here: a checkpoint signature over a sequence the
-/// lane never reached, or over an accumulator the lane never had, slashes the signer. Slashing per
-/// period is capped; what the cap defers stays owed and blocks the operator's withdrawals.
+/// lane never reached, or over an accumulator the lane never had, slashes the signer. Stake that
+/// weighs in a set stays bonded until that set's expiry plus the detection window, so every
+/// signature the destination can still accept is backed by stake that is still here to slash.
+/// Slashing per period is capped; what the cap defers stays owed and blocks withdrawals.
 contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using EnumerableSet for EnumerableSet.AddressSet;
@@ -37,15 +43,24 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     uint256 public constant MAX_STAKE = type(uint96).max / 256;
     uint256 public constant MAX_CANDIDATES_PER_LANE = 64;
     uint256 public constant MAX_LANES_PER_OPERATOR = 64;
+    /// @notice What a signing key signs (EIP-712, under this stake manager's domain) to prove that
+    /// the operator registering it controls it.
+    bytes32 public constant SIGNER_REGISTRATION_TYPEHASH = keccak256("SignerRegistration(address operator)");
+    /// @dev Gas given to each call into a lane token while closing an epoch: a token that reverts
+    /// or burns gas must never stop set rotation.
+    uint256 internal constant TOKEN_CALL_GAS = 200_000;
 
     struct Config {
         address stakingToken; // address(0): the native coin
         uint256 minStake; // least allocated stake that counts for a lane
         uint64 epochLength; // seconds between lane snapshots
         uint64 unbondingPeriod; // seconds from unbond to withdraw
-        // Time a fraudulent signature may take to be noticed and proven: delivery of the set
-        // update that removes the signer, the destination's grace window, detection, reporting.
+        // Time a fraudulent signature may take to be noticed and proven after the set that gave it
+        // expired (with margin for the two chains' clocks). Also the reporter payout delay.
         uint64 detectionWindow;
+        // How long a committed set stays valid on the destination. Longer than two epochs, so
+        // that an unchanged set is renewed (at half its life) well before it expires.
+        uint64 setLifetime;
         uint16 maxValidatorsPerLane;
         uint16 slashBps; // share of an operator's bond taken per proven fraud
         uint16 reporterShareBps; // share of each slash paid to the reporter; the rest to the lane's pool
@@ -56,10 +71,13 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     struct Operator {
         address signer;
         bool jailed;
+        bool fraudProven; // a forged signature of its signer was proven: it earns no reporter share
         uint64 unbondingReleaseAt;
         uint64 penaltyEpochPlusOne; // last epoch (+1, 0 = never) in which it was slashed or jailed
-        uint16 memberships; // lane snapshots the operator is a member of now
-        uint64 leftSetsAt; // when `memberships` last dropped to zero
+        // Bond that must stay until `lockedUntil`: the largest weight it has in any committed set
+        // whose expiry plus the detection window is not yet over.
+        uint96 lockedWeight;
+        uint64 lockedUntil;
         uint256 active;
         uint256 unbonding;
         uint256 owed; // proven slashes not yet taken because of the per-period cap
@@ -74,6 +92,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     struct Snapshot {
         bool committed;
         uint64 epoch;
+        uint64 validUntil; // the set's expiry, enforced by the destination
         uint96 threshold;
         uint96 totalWeight;
         bytes32 setHash;
@@ -84,8 +103,10 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         address operator;
         address reporter;
         bytes32 lane;
+        uint64 provenAt;
         uint256 due;
         uint256 paid;
+        uint256 reporterOwed; // the reporter's share of what was paid, claimable after the delay
     }
 
     ZeroBridge public immutable bridge;
@@ -94,6 +115,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     uint64 public immutable epochLength;
     uint64 public immutable unbondingPeriod;
     uint64 public immutable detectionWindow;
+    uint64 public immutable setLifetime;
     uint16 public immutable maxValidatorsPerLane;
     uint16 public immutable slashBps;
     uint16 public immutable reporterShareBps;
@@ -118,13 +140,16 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     mapping(bytes32 lane => uint256) public undistributedRewards;
     /// @notice Slashed stake kept for the victims of a lane's fraud; paid out by governance.
     mapping(bytes32 lane => uint256) public compensationPool;
-    /// @notice Reporters' shares of slashes, in the staking asset (pull payments).
-    mapping(address account => uint256) public reporterPayouts;
+    /// @notice Governance: the most one operator may weigh in the lane's set, in basis points of
+    /// the set's total weight (0 = no cap). Below 6,667 no single key reaches the threshold.
+    mapping(bytes32 lane => uint16) public maxOperatorShareBps;
 
     event OperatorRegistered(address indexed operator, address indexed signer);
     event StakeDeposited(address indexed operator, uint256 amount, uint256 active);
     event OptedIn(address indexed operator, bytes32 indexed lane, uint256 amount);
     event OptedOut(address indexed operator, bytes32 indexed lane);
+    /// @notice A full candidate list took a heavier operator in place of its lightest.
+    event CandidateDisplaced(bytes32 indexed lane, address indexed displaced, address indexed by);
     event UnbondingStarted(address indexed operator, uint256 amount, uint64 releaseAt);
     event StakeWithdrawn(address indexed operator, uint256 amount);
     event EpochCommitted(
@@ -133,8 +158,14 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         bytes32 setHash,
         uint256 totalWeight,
         uint256 threshold,
-        uint256 members
+        uint256 members,
+        uint64 validUntil
     );
+    event StakeLockExtended(address indexed operator, uint96 weight, uint64 until);
+    event MaxOperatorShareSet(bytes32 indexed lane, uint16 shareBps);
+    /// @notice The lane token refused the epoch's fee withdrawal; the fees stay in the bridge and
+    /// are tried again at the next epoch. Rotation went ahead.
+    event RewardWithdrawalFailed(bytes32 indexed lane, address token);
     event RewardsDistributed(bytes32 indexed lane, uint64 indexed epoch, address token, uint256 amount);
     event RewardsClaimed(address indexed operator, address indexed token, uint256 amount);
     event FraudProven(
@@ -147,7 +178,8 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         uint256 due
     );
     event Slashed(bytes32 indexed evidenceId, address indexed operator, uint256 amount, uint256 reporterShare);
-    event ReporterPaid(address indexed reporter, uint256 amount);
+    event ReporterPaid(bytes32 indexed evidenceId, address indexed reporter, uint256 amount);
+    event ReporterShareForfeited(bytes32 indexed evidenceId, address indexed reporter, uint256 amount);
     event Jailed(address indexed operator);
     event Unjailed(address indexed operator);
     event CompensationPaid(bytes32 indexed lane, address indexed to, uint256 amount);
@@ -172,7 +204,15 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     error NothingToWithdraw();
     error StillUnbonding(uint64 releaseAt);
     error SlashOwed(uint256 owed);
-    error StillInValidatorSet(uint256 lanes);
+    /// @notice The bond backs a set that the destination may still accept (or whose evidence
+    /// window is still open): `weight` stays until `until`.
+    error StakeLocked(uint256 weight, uint64 until);
+    error SignerProofInvalid(address signer);
+    error ShareTooHigh(uint16 shareBps);
+    error ReporterPayoutLocked(uint64 until);
+    error ReporterIsForger(address reporter);
+    error NotReporter(address caller);
+    error SetLifetimeTooLong(uint64 validUntil, uint64 latest);
     error AllocationBelowMinimum(uint256 amount, uint256 minStake);
     error InvalidSignature();
     error UnknownSigner(address signer);
@@ -186,6 +226,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
 
     constructor(address authority, ZeroBridge bridge_, Config memory c) AccessManaged(authority) {
         if (c.epochLength == 0 || c.slashPeriod == 0) revert InvalidConfig("zero period");
+        if (c.setLifetime <= uint256(c.epochLength) * 2) revert InvalidConfig("set lifetime must exceed two epochs");
         // Evidence must stay usable until the stake has left: an operator that starts unbonding
         // signs for up to one more epoch, and fraud must then still be detected and proven.
         if (c.unbondingPeriod <= uint256(c.epochLength) + c.detectionWindow) {
@@ -203,6 +244,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         epochLength = c.epochLength;
         unbondingPeriod = c.unbondingPeriod;
         detectionWindow = c.detectionWindow;
+        setLifetime = c.setLifetime;
         maxValidatorsPerLane = c.maxValidatorsPerLane;
         slashBps = c.slashBps;
         reporterShareBps = c.reporterShareBps;
@@ -217,11 +259,16 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
 
     /// @notice Registers the caller as an operator with `signer` as its checkpoint-signing key.
     /// The signer is a different key from the operator's: it signs checkpoints and nothing else.
-    function registerOperator(address signer) external {
+    /// @param proof the signer's EIP-712 signature over SignerRegistration(operator = caller) under
+    /// this stake manager's domain (`signerRegistrationDigest`): nobody can claim a key they do
+    /// not hold, and a proof made for one operator, chain or stake manager is useless on another.
+    function registerOperator(address signer, bytes calldata proof) external {
         if (_operators[msg.sender].signer != address(0)) revert AlreadyRegistered(msg.sender);
         if (signer == address(0) || signer == msg.sender || operatorOfSigner[signer] != address(0)) {
             revert InvalidSigner(signer);
         }
+        (address recovered, ECDSA.RecoverError failure,) = ECDSA.tryRecover(signerRegistrationDigest(msg.sender), proof);
+        if (failure != ECDSA.RecoverError.NoError || recovered != signer) revert SignerProofInvalid(signer);
         _operators[msg.sender].signer = signer;
         operatorOfSigner[signer] = msg.sender;
         emit OperatorRegistered(msg.sender, signer);
@@ -259,8 +306,8 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         if (amount > op.active) revert InsufficientStake(amount, op.active);
         if (bridge.getLane(lane).direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
         if (allocation[msg.sender][lane] == 0) {
-            if (_candidates[lane].length() >= MAX_CANDIDATES_PER_LANE) revert TooManyCandidates(lane);
             if (_lanesOf[msg.sender].length() >= MAX_LANES_PER_OPERATOR) revert TooManyLanes(msg.sender);
+            if (_candidates[lane].length() >= MAX_CANDIDATES_PER_LANE) _displaceLightest(lane, amount);
             _candidates[lane].add(msg.sender);
             _lanesOf[msg.sender].add(lane);
         }
@@ -268,19 +315,41 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         emit OptedIn(msg.sender, lane, amount);
     }
 
-    /// @notice Withdraws the caller's allocation from a lane from the next snapshot on. Until that
-    /// snapshot's set update is delivered the operator still signs for the lane, and stays liable.
+    /// @notice Withdraws the caller's allocation from a lane from the next snapshot on. Sets already
+    /// committed keep counting it until they expire, and its stake stays locked for them.
     function optOut(bytes32 lane) external {
         if (allocation[msg.sender][lane] == 0) revert NotOptedIn(msg.sender, lane);
-        allocation[msg.sender][lane] = 0;
-        _candidates[lane].remove(msg.sender);
-        _lanesOf[msg.sender].remove(lane);
-        emit OptedOut(msg.sender, lane);
+        _removeCandidate(lane, msg.sender);
+    }
+
+    function _removeCandidate(bytes32 lane, address operator) internal {
+        allocation[operator][lane] = 0;
+        _candidates[lane].remove(operator);
+        _lanesOf[operator].remove(lane);
+        emit OptedOut(operator, lane);
+    }
+
+    /// @dev A full candidate list makes room for `amount` by dropping its lightest candidate (by
+    /// the weight it would have now; jailed ones weigh nothing), which must weigh strictly less:
+    /// minimum-stake operators cannot keep heavier ones out.
+    function _displaceLightest(bytes32 lane, uint256 amount) internal {
+        address[] memory laneCandidates = _candidates[lane].values();
+        address lightest;
+        uint256 lightestWeight = type(uint256).max;
+        for (uint256 i; i < laneCandidates.length; ++i) {
+            address candidate = laneCandidates[i];
+            Operator storage op = _operators[candidate];
+            uint256 weight = op.jailed ? 0 : _min(allocation[candidate][lane], op.active);
+            if (weight < lightestWeight) (lightest, lightestWeight) = (candidate, weight);
+        }
+        if (amount <= lightestWeight) revert TooManyCandidates(lane);
+        _removeCandidate(lane, lightest);
+        emit CandidateDisplaced(lane, lightest, msg.sender);
     }
 
     /// @notice Moves `amount` from active stake into unbonding. It stops counting for lane weights
-    /// at the next snapshot, stays slashable, and can be withdrawn after the unbonding period
-    /// (a new unbond restarts the period for the whole unbonding amount).
+    /// at the next snapshot, stays slashable, and can be withdrawn after the unbonding period and
+    /// once no unexpired set needs it (a new unbond restarts the period for the whole amount).
     function unbond(uint256 amount) external {
         Operator storage op = _registered(msg.sender);
         if (amount == 0) revert ZeroAmount();
@@ -292,21 +361,17 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         emit UnbondingStarted(msg.sender, amount, releaseAt);
     }
 
-    /// @notice Pays out the caller's unbonded stake once the period is over and no slash is owed.
+    /// @notice Pays out the caller's unbonding stake once the period is over and no slash is owed,
+    /// keeping bonded whatever an unexpired set still counts (`withdrawable`). Pays the free part
+    /// when only part is free.
     function withdraw() external nonReentrant {
         Operator storage op = _operators[msg.sender];
-        uint256 amount = op.unbonding;
-        if (amount == 0) revert NothingToWithdraw();
+        if (op.unbonding == 0) revert NothingToWithdraw();
         if (block.timestamp < op.unbondingReleaseAt) revert StillUnbonding(op.unbondingReleaseAt);
         if (op.owed != 0) revert SlashOwed(op.owed);
-        // Leaving entirely: no snapshot may still count the operator, and its last signatures
-        // must stay provable for the detection window after the snapshot that dropped it.
-        if (op.active == 0) {
-            if (op.memberships != 0) revert StillInValidatorSet(op.memberships);
-            uint64 provableUntil = op.leftSetsAt + detectionWindow;
-            if (block.timestamp < provableUntil) revert StillUnbonding(provableUntil);
-        }
-        op.unbonding = 0;
+        uint256 amount = _free(op);
+        if (amount == 0) revert StakeLocked(op.lockedWeight, op.lockedUntil);
+        op.unbonding -= amount;
         totalBonded -= amount;
         emit StakeWithdrawn(msg.sender, amount);
         _payStake(msg.sender, amount);
@@ -316,6 +381,15 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     // Epochs: lane snapshots become validator sets
     // ---------------------------------------------------------------------------------------
 
+    /// @dev Unbonding stake whose withdrawal leaves the bond at or above the locked weight.
+    function _free(Operator storage op) internal view returns (uint256) {
+        if (block.timestamp >= op.lockedUntil) return op.unbonding;
+        uint256 bonded = op.active + op.unbonding;
+        uint256 locked = op.lockedWeight;
+        if (bonded <= locked) return 0;
+        return _min(op.unbonding, bonded - locked);
+    }
+
     function currentEpoch() public view returns (uint64) {
         return (uint64(block.timestamp) - genesis) / epochLength;
     }
@@ -323,7 +397,10 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// @notice Anyone: closes the lane's epoch (pays its members their share of the lane's
     /// validator fees) and snapshots the next set from the current allocations. While the route is
     /// Pending the set is installed directly and may be re-committed at any time; once it is
-    /// active, a changed set is queued as a SET_UPDATE message the current set must sign.
+    /// active, a changed set is queued as a SET_UPDATE message the current set must sign. An
+    /// unchanged set keeps its expiry until half its life is over, then is renewed the same way.
+    /// Every member's stake is locked until the set's expiry plus the detection window, including
+    /// members of a Pending set that a re-commit replaces (the destination may hold a copy).
     function commitEpoch(bytes32 lane) external nonReentrant returns (bytes32 setHash) {
         ZeroBridge.Lane memory l = bridge.getLane(lane);
         if (l.direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
@@ -336,24 +413,25 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         (Member[] memory members, uint256 total) = _selectMembers(lane);
         if (members.length == 0) revert NoEligibleValidators(lane);
         uint256 threshold = (total * 2 + 2) / 3; // smallest weight >= two thirds of the total
-        bytes memory set = abi.encodePacked(uint96(threshold));
-        for (uint256 i; i < snap.members.length; ++i) {
-            Operator storage leaving = _operators[snap.members[i].operator];
-            if (--leaving.memberships == 0) leaving.leftSetsAt = uint64(block.timestamp);
+        uint64 validUntil = uint64(block.timestamp) + setLifetime;
+        if (snap.committed && _sameSet(snap, members, threshold) && snap.validUntil > block.timestamp + setLifetime / 2) {
+            validUntil = snap.validUntil;
         }
+        bytes memory set = abi.encodePacked(uint96(threshold), validUntil);
         delete snap.members;
         for (uint256 i; i < members.length; ++i) {
             set = abi.encodePacked(set, members[i].signer, members[i].weight);
             snap.members.push(members[i]);
-            ++_operators[members[i].operator].memberships;
+            _lockStake(members[i].operator, members[i].weight, validUntil);
         }
         setHash = keccak256(set);
         snap.committed = true;
         snap.epoch = epoch;
+        snap.validUntil = validUntil;
         snap.threshold = uint96(threshold);
         snap.totalWeight = uint96(total);
         snap.setHash = setHash;
-        emit EpochCommitted(lane, epoch, setHash, total, threshold, members.length);
+        emit EpochCommitted(lane, epoch, setHash, total, threshold, members.length, validUntil);
 
         if (setHash != l.validatorSetHash) {
             if (pending) bridge.installValidatorSet(lane, set);
@@ -361,11 +439,37 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         }
     }
 
+    /// @dev Bond of `weight` stays with the operator until `validUntil` plus the detection window.
+    /// One (weight, until) pair per operator, widened to cover every set: a conservative bound.
+    function _lockStake(address operator, uint96 weight, uint64 validUntil) internal {
+        Operator storage op = _operators[operator];
+        uint64 until = validUntil + detectionWindow;
+        if (block.timestamp >= op.lockedUntil) op.lockedWeight = weight;
+        else if (weight > op.lockedWeight) op.lockedWeight = weight;
+        if (until > op.lockedUntil) op.lockedUntil = until;
+        emit StakeLockExtended(operator, op.lockedWeight, op.lockedUntil);
+    }
+
+    function _sameSet(Snapshot storage snap, Member[] memory members, uint256 threshold) internal view returns (bool) {
+        if (snap.threshold != threshold || snap.members.length != members.length) return false;
+        for (uint256 i; i < members.length; ++i) {
+            if (snap.members[i].signer != members[i].signer || snap.members[i].weight != members[i].weight) return false;
+        }
+        return true;
+    }
+
     /// @notice Governance: installs the first set of an inbound lane, copied from the stake
     /// snapshot on the lane's source chain (this chain cannot read it). Only while the route is
-    /// Pending; anyone can compare the two with `zerobridge route status`.
+    /// Pending, and only with an expiry no later than a set committed now would have (the source
+    /// locks its members' stake only until the expiry it chose); anyone can compare the two with
+    /// `zerobridge route status`.
     function installInboundSet(bytes32 lane, bytes calldata validatorSet) external restricted {
         if (bridge.getLane(lane).direction != LaneDirection.Inbound) revert NotAnInboundLane(lane);
+        if (validatorSet.length >= ValidatorSetLib.HEADER_BYTES) {
+            uint64 validUntil = ValidatorSetLib.validUntil(validatorSet);
+            uint64 latest = uint64(block.timestamp) + setLifetime;
+            if (validUntil > latest) revert SetLifetimeTooLong(validUntil, latest);
+        }
         emit InboundSetInstalled(lane, keccak256(validatorSet));
         bridge.installValidatorSet(lane, validatorSet);
     }
@@ -393,10 +497,12 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
             }
             (pool[i], pool[best]) = (pool[best], pool[i]);
         }
+        uint256 cap = _weightCap(lane, pool, count);
         members = new Member[](count);
         for (uint256 i; i < count; ++i) {
             members[i] = pool[i];
-            total += pool[i].weight;
+            if (members[i].weight > cap) members[i].weight = uint96(cap);
+            total += members[i].weight;
         }
         // Insertion sort by signer: the set encoding requires ascending addresses.
         for (uint256 i = 1; i < count; ++i) {
@@ -408,6 +514,26 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
             }
             members[j] = m;
         }
+    }
+
+    /// @dev The largest weight any member may have under the lane's share cap: the level c at which
+    /// capping every heavier member to c leaves c = share x (new total). `pool[0..count)` is sorted
+    /// heaviest first. With too few members for the share (count x share < 100%) all are
+    /// equalised, the closest the cap can get (`zerobridge doctor` warns).
+    function _weightCap(bytes32 lane, Member[] memory pool, uint256 count) internal view returns (uint256) {
+        uint256 share = maxOperatorShareBps[lane];
+        if (share == 0 || count == 0) return type(uint256).max;
+        uint256 rest;
+        for (uint256 i; i < count; ++i) {
+            rest += pool[i].weight;
+        }
+        // With the top j members capped at c: c = share * (j * c + rest_j) / BPS.
+        for (uint256 j; j < count && share * j < BPS; ++j) {
+            uint256 c = share * rest / (BPS - share * j);
+            if (pool[j].weight <= c) return c == 0 ? 1 : c;
+            rest -= pool[j].weight;
+        }
+        return pool[count - 1].weight;
     }
 
     function _heavier(Member memory a, Member memory b) private pure returns (bool) {
@@ -422,9 +548,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// pro rata to weight. A member slashed or jailed since the snapshot began gets nothing; its
     /// share goes to the others. Rounding dust and epochs with nobody eligible carry over.
     function _distributeRewards(bytes32 lane, address token, Snapshot storage snap) internal {
-        uint256 before = IERC20(token).balanceOf(address(this));
-        bridge.withdrawValidatorFees(lane, address(this));
-        uint256 amount = IERC20(token).balanceOf(address(this)) - before + undistributedRewards[lane];
+        uint256 amount = _withdrawFees(lane, token) + undistributedRewards[lane];
         uint64 epoch = snap.epoch;
         Member[] storage members = snap.members;
         uint256 eligibleWeight;
@@ -445,6 +569,28 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         }
         undistributedRewards[lane] = amount - paid;
         emit RewardsDistributed(lane, epoch, token, paid);
+    }
+
+    /// @dev The lane's validator fees that arrived here, or 0 (fees left in the bridge) when the
+    /// token reverts, lies or burns gas: each token call gets a bounded amount of gas.
+    function _withdrawFees(bytes32 lane, address token) internal returns (uint256) {
+        (bool ok, uint256 before) = _balanceOf(token);
+        if (ok) {
+            try bridge.withdrawValidatorFees{gas: TOKEN_CALL_GAS}(lane, address(this)) {
+                uint256 afterwards;
+                (ok, afterwards) = _balanceOf(token);
+                if (ok && afterwards >= before) return afterwards - before;
+            } catch {}
+        }
+        emit RewardWithdrawalFailed(lane, token);
+        return 0;
+    }
+
+    function _balanceOf(address token) internal view returns (bool ok, uint256 balance) {
+        bytes memory data;
+        (ok, data) = token.staticcall{gas: TOKEN_CALL_GAS}(abi.encodeCall(IERC20.balanceOf, (address(this))));
+        if (!ok || data.length < 32) return (false, 0);
+        balance = abi.decode(data, (uint256));
     }
 
     function _earns(address operator, uint64 epoch) internal view returns (bool) {
@@ -485,9 +631,17 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         // by the cap takes what it would have taken had they been collected at once, and `owed`
         // never exceeds the bond.
         uint256 due = (op.active + op.unbonding - op.owed) * slashBps / BPS;
-        evidence[evidenceId] =
-            Evidence({operator: operator, reporter: msg.sender, lane: checkpoint.lane, due: due, paid: 0});
+        evidence[evidenceId] = Evidence({
+            operator: operator,
+            reporter: msg.sender,
+            lane: checkpoint.lane,
+            provenAt: uint64(block.timestamp),
+            due: due,
+            paid: 0,
+            reporterOwed: 0
+        });
         op.owed += due;
+        op.fraudProven = true;
         _jail(operator, op);
         emit FraudProven(evidenceId, operator, checkpoint.lane, checkpoint.sequence, signer, msg.sender, due);
         _collect(evidenceId);
@@ -571,18 +725,43 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         op.unbonding -= amount - fromActive;
         totalBonded -= amount;
         uint256 reporterShare = amount * reporterShareBps / BPS;
-        reporterPayouts[e.reporter] += reporterShare;
+        e.reporterOwed += reporterShare;
         compensationPool[e.lane] += amount - reporterShare;
         emit Slashed(evidenceId, e.operator, amount, reporterShare);
     }
 
-    /// @notice Pays the caller's reporter shares.
-    function claimReporterPayout() external nonReentrant {
-        uint256 amount = reporterPayouts[msg.sender];
+    /// @notice The evidence's reporter: takes its share once the detection window after the proof
+    /// is over. A forger reporting a fellow signer (or itself) is found out in that window: a
+    /// reporter that is, or signs for, an operator proven fraudulent gets nothing.
+    function claimReporterPayout(bytes32 evidenceId) external nonReentrant {
+        Evidence storage e = evidence[evidenceId];
+        if (e.operator == address(0)) revert UnknownEvidence(evidenceId);
+        if (msg.sender != e.reporter) revert NotReporter(msg.sender);
+        uint64 unlocksAt = e.provenAt + detectionWindow;
+        if (block.timestamp < unlocksAt) revert ReporterPayoutLocked(unlocksAt);
+        if (isProvenForger(msg.sender)) revert ReporterIsForger(msg.sender);
+        uint256 amount = e.reporterOwed;
         if (amount == 0) revert NothingToWithdraw();
-        reporterPayouts[msg.sender] = 0;
-        emit ReporterPaid(msg.sender, amount);
+        e.reporterOwed = 0;
+        emit ReporterPaid(evidenceId, msg.sender, amount);
         _payStake(msg.sender, amount);
+    }
+
+    /// @notice Anyone: moves a forger's reporter share into the lane's compensation pool.
+    function forfeitReporterShare(bytes32 evidenceId) external {
+        Evidence storage e = evidence[evidenceId];
+        if (!isProvenForger(e.reporter)) revert NotFraud(e.lane, 0);
+        uint256 amount = e.reporterOwed;
+        e.reporterOwed = 0;
+        compensationPool[e.lane] += amount;
+        emit ReporterShareForfeited(evidenceId, e.reporter, amount);
+    }
+
+    /// @notice True for an operator proven to have forged, and for its signing key.
+    function isProvenForger(address account) public view returns (bool) {
+        if (_operators[account].fraudProven) return true;
+        address operator = operatorOfSigner[account];
+        return operator != address(0) && _operators[operator].fraudProven;
     }
 
     /// @notice Governance: compensates victims of a fraud on `lane` from its pool.
@@ -598,6 +777,14 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// automatically). A jailed operator leaves every set at the next snapshot and earns nothing.
     function jail(address operator) external restricted {
         _jail(operator, _registered(operator));
+    }
+
+    /// @notice Governance: caps one operator's share of the lane's set weight from the next
+    /// snapshot on (0 = no cap). Below 6,667 (two thirds) no operator reaches the threshold alone.
+    function setMaxOperatorShare(bytes32 lane, uint16 shareBps) external restricted {
+        if (shareBps > BPS) revert ShareTooHigh(shareBps);
+        maxOperatorShareBps[lane] = shareBps;
+        emit MaxOperatorShareSet(lane, shareBps);
     }
 
     /// @notice Governance: lets a jailed operator back into snapshots.
@@ -623,6 +810,23 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         return _operators[operator];
     }
 
+    /// @notice What `withdraw` would pay the operator now, ignoring the unbonding period and owed
+    /// slashes (which block it entirely).
+    function withdrawable(address operator) external view returns (uint256) {
+        return _free(_operators[operator]);
+    }
+
+    /// @notice The digest a signing key signs to be registered by `operator`: EIP-712 under the
+    /// domain (name "zerobridge.stake", version "1", this chain, this stake manager).
+    function signerRegistrationDigest(address operator) public view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                LaneCodec.DOMAIN_TYPEHASH, keccak256("zerobridge.stake"), LaneCodec.VERSION_HASH, block.chainid, address(this)
+            )
+        );
+        return MessageHashUtils.toTypedDataHash(domain, keccak256(abi.encode(SIGNER_REGISTRATION_TYPEHASH, operator)));
+    }
+
     function lanesOf(address operator) external view returns (bytes32[] memory) {
         return _lanesOf[operator].values();
     }
@@ -637,14 +841,16 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
 
     /// @notice The lane's economic security under its current snapshot: the stake behind it, its
     /// member count, and the least stake any quorum that signs a forgery would lose (every
-    /// quorum weighs at least the threshold, and weight never exceeds the signer's bond).
+    /// quorum weighs at least the threshold, weight never exceeds the signer's locked bond, and
+    /// the forgers may report themselves from fresh addresses and win back the reporter share).
     function laneSecurity(bytes32 lane)
         external
         view
         returns (uint256 totalStake, uint256 validators, uint256 quorumLoss)
     {
         Snapshot storage snap = _snapshots[lane];
-        return (snap.totalWeight, snap.members.length, uint256(snap.threshold) * slashBps / BPS);
+        uint256 loss = uint256(snap.threshold) * slashBps / BPS;
+        return (snap.totalWeight, snap.members.length, loss - loss * reporterShareBps / BPS);
     }
 
     // ---------------------------------------------------------------------------------------

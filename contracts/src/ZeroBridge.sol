@@ -71,12 +71,6 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         address feeCollector; // outbound
     }
 
-    /// @dev Inbound: the set replaced by the last SET_UPDATE, still accepted until `until`.
-    struct PreviousSet {
-        bytes32 setHash;
-        uint64 until;
-    }
-
     struct Route {
         bytes32 outboundLane;
         bytes32 inboundLane;
@@ -105,8 +99,14 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         uint256 capacity;
         uint256 largeTransferThreshold;
         uint256 available;
-        bool retired;
+        bool exitOnly;
         bool allowlist;
+    }
+
+    /// @dev A refund approved by the destination (a REFUND message), paid by `claimRefund`.
+    struct Refund {
+        RefundStatus status;
+        uint64 approvedAt; // the hold delay of a large refund counts from here
     }
 
     /// @dev Compliance state of one account on this chain, packed in one slot so that each check
@@ -125,17 +125,16 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     uint16 public maxFeeBps = 100;
     uint16 public validatorShareBps = 2_000;
     uint64 public holdDelay = 1 hours;
-    /// @notice How long an inbound lane still accepts its previous set after a SET_UPDATE.
-    uint64 public setGracePeriod = 10 minutes;
 
     mapping(bytes32 lane => Lane) internal _lanes;
     mapping(bytes32 routeId => Route) internal _routes;
     mapping(bytes32 lane => mapping(uint64 sequence => bytes32)) internal _recordedAccumulators;
     mapping(bytes32 holdKey => Hold) internal _holds;
-    mapping(bytes32 lane => mapping(bytes32 messageHash => RefundStatus)) public refundStatus;
+    mapping(bytes32 lane => mapping(bytes32 messageHash => Refund)) public refunds;
     mapping(uint64 chainId => address bridge) public peers;
     mapping(address account => Account) public accounts;
-    mapping(bytes32 lane => PreviousSet) public previousSets;
+    /// @notice The route a wrapped token of this bridge mints for (its only source of mint power).
+    mapping(address token => bytes32 routeId) public routeOfWrappedToken;
 
     constructor(address authority) AccessManaged(authority) {}
 
@@ -148,6 +147,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     function send(bytes32 laneId, address recipient, uint256 amount) external nonReentrant returns (uint64 sequence) {
         Lane storage lane = _lanes[laneId];
         _requireUsable(lane, laneId, LaneDirection.Outbound);
+        // Exit-only: only the way home stays open.
+        if (lane.status == RouteStatus.ExitOnly && lane.isHome) revert RouteIsExitOnly();
         if (recipient == address(0)) revert ZeroRecipient();
         if (amount == 0) revert ZeroAmount();
         if (amount > lane.maxAmount) revert AmountAboveMaximum(amount, lane.maxAmount);
@@ -173,17 +174,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             received = amount;
         }
         if (received < lane.minAmount) revert AmountBelowMinimum(received, lane.minAmount);
-
-        uint256 available =
-            TokenBucket.available(lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp);
-        if (received > available) {
-            uint256 wait = TokenBucket.secondsUntil(
-                lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp, received
-            );
-            revert RateLimited(received, available, wait);
-        }
-        lane.bucketLevel = uint128(available - received);
-        lane.bucketUpdatedAt = uint64(block.timestamp);
+        _takeFromBucket(lane, received);
 
         uint256 fee = received * lane.feeBps / BPS;
         uint256 net = received - fee;
@@ -209,8 +200,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     {
         Lane storage lane = _lanes[laneId];
         if (lane.direction != LaneDirection.Outbound) revert WrongDirection(laneId);
-        // A retired route still carries refunds outbound, so its set must stay rotatable.
-        if (lane.status != RouteStatus.Active && lane.status != RouteStatus.Retired) revert LaneNotActive(laneId);
+        // An exit-only route still carries exits and refunds, so its set must stay rotatable.
+        if (lane.status != RouteStatus.Active && lane.status != RouteStatus.ExitOnly) revert LaneNotActive(laneId);
         bytes32 setHash = ValidatorSetLib.validate(validatorSet);
         lane.validatorSetHash = setHash;
         sequence = _append(laneId, lane, MessageKind.SET_UPDATE, address(0), address(0), 0, setHash);
@@ -234,8 +225,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         bytes32 laneId = checkpoint.lane;
         Lane storage lane = _lanes[laneId];
         _requireUsable(lane, laneId, LaneDirection.Inbound);
-        bool previousSet = _verifyQuorum(lane, checkpoint, validatorSet, signatures);
-        bytes32[] memory hashes = _verifyBatch(lane, checkpoint, messages, previousSet);
+        _verifyQuorum(lane, checkpoint, validatorSet, signatures);
+        bytes32[] memory hashes = _verifyBatch(lane, checkpoint, messages);
 
         // Effects before any token call: the batch can never be delivered twice.
         lane.sequence = checkpoint.sequence;
@@ -249,16 +240,14 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         Checkpoint calldata checkpoint,
         bytes calldata validatorSet,
         bytes calldata signatures
-    ) internal view returns (bool previousSet) {
+    ) internal view {
         bytes32 setHash = keccak256(validatorSet);
         bytes32 expected = lane.validatorSetHash;
-        if (setHash != expected) {
-            // Signatures the old set gave just before it was rotated out stay usable briefly.
-            PreviousSet memory previous = previousSets[checkpoint.lane];
-            bool inGrace = setHash == previous.setHash && block.timestamp < previous.until;
-            if (!inGrace) revert StaleValidatorSet(expected, setHash);
-            previousSet = true;
-        }
+        // Only the current set, and only before its expiry: a replaced set has no authority left,
+        // and stake backs a set's signatures only until it expires (plus the detection window).
+        if (setHash != expected) revert StaleValidatorSet(expected, setHash);
+        uint64 validUntil = ValidatorSetLib.validUntil(validatorSet);
+        if (block.timestamp >= validUntil) revert ValidatorSetExpired(validUntil);
         bytes32 digest = LaneCodec.checkpointDigest(lane.sourceDomain, checkpoint);
         ValidatorSetLib.verifyQuorum(validatorSet, signatures, digest);
     }
@@ -267,8 +256,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     function _verifyBatch(
         Lane storage lane,
         Checkpoint calldata checkpoint,
-        Message[] calldata messages,
-        bool previousSet
+        Message[] calldata messages
     ) internal view returns (bytes32[] memory hashes) {
         uint256 count = messages.length;
         if (count == 0) revert EmptyBatch();
@@ -278,10 +266,8 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         for (uint256 i; i < count; ++i) {
             Message calldata m = messages[i];
             if (m.sequence != expected) revert SequenceGap(expected, m.sequence);
-            // The old set's authority ends at a set update: nothing after it may ride along. A set
-            // accepted only in its grace window is past its own update: it may not carry another
-            // one (only the current set rotates the lane).
-            if (m.kind == MessageKind.SET_UPDATE && (i != count - 1 || previousSet)) {
+            // The old set's authority ends at a set update: nothing after it may ride along.
+            if (m.kind == MessageKind.SET_UPDATE && i != count - 1) {
                 revert SetUpdateNotLast(m.sequence);
             }
             bytes32 h = LaneCodec.messageHashCalldata(m);
@@ -305,7 +291,7 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             capacity: lane.capacity,
             largeTransferThreshold: lane.largeTransferThreshold,
             available: TokenBucket.available(lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp),
-            retired: lane.status == RouteStatus.Retired,
+            exitOnly: lane.status == RouteStatus.ExitOnly,
             allowlist: lane.allowlist
         });
         uint256 count = messages.length;
@@ -317,8 +303,6 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
             } else if (kind == MessageKind.REFUND) {
                 _approveRefund(ctx.reverseLane, m.data);
             } else if (kind == MessageKind.SET_UPDATE) {
-                previousSets[laneId] =
-                    PreviousSet({setHash: lane.validatorSetHash, until: uint64(block.timestamp) + setGracePeriod});
                 lane.validatorSetHash = m.data;
                 emit ValidatorSetRotated(laneId, m.sequence, m.data);
             } else {
@@ -332,8 +316,9 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
 
     function _executeTransfer(InboundContext memory ctx, Message calldata m, bytes32 msgHash) internal {
         uint256 amount = m.amount;
-        if (ctx.retired) {
-            _fail(ctx, m.sequence, m.sender, m.recipient, amount, msgHash, RouteIsRetired.selector);
+        // Exit-only: transfers toward the remote chain go back home as refunds; the way home stays open.
+        if (ctx.exitOnly && !ctx.isHome) {
+            _fail(ctx, m.sequence, m.sender, m.recipient, amount, msgHash, RouteIsExitOnly.selector);
             return;
         }
         // Before the bucket and the hold: a refused transfer consumes no inbound capacity.
@@ -432,8 +417,10 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
 
     function _approveRefund(bytes32 outboundLane, bytes32 refundedHash) internal {
         // A duplicate refund message approves nothing new.
-        if (refundStatus[outboundLane][refundedHash] != RefundStatus.None) return;
-        refundStatus[outboundLane][refundedHash] = RefundStatus.Approved;
+        Refund storage refund = refunds[outboundLane][refundedHash];
+        if (refund.status != RefundStatus.None) return;
+        refund.status = RefundStatus.Approved;
+        refund.approvedAt = uint64(block.timestamp);
         emit RefundApproved(outboundLane, refundedHash);
     }
 
@@ -498,28 +485,50 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     /// @param segment contiguous messages of `laneId` from just after a recorded sequence (a
     /// multiple of ACCUMULATOR_RECORD_INTERVAL, or 0) up to the next record or the lane head
     /// @param index position in `segment` of the transfer being refunded
+    /// A refund is an inbound payment like a transfer: it waits out the hold delay when it is at or
+    /// above the large-transfer threshold, consumes the inbound lane's token bucket (reverting with
+    /// the wait when it is empty) and stops while either lane or the bridge is paused.
     function claimRefund(bytes32 laneId, Message[] calldata segment, uint256 index) external nonReentrant {
         _requireNotPaused();
         Lane storage lane = _lanes[laneId];
         if (lane.direction != LaneDirection.Outbound) revert WrongDirection(laneId);
+        Lane storage inbound = _lanes[lane.reverseLane];
+        if (lane.paused || inbound.paused) revert LaneNotActive(lane.paused ? laneId : lane.reverseLane);
         if (!verifySent(laneId, segment) || index >= segment.length) revert InvalidProof();
         Message calldata m = segment[index];
         if (m.kind != MessageKind.TRANSFER) revert NotATransfer(m.sequence);
         bytes32 msgHash = LaneCodec.messageHashCalldata(m);
-        if (refundStatus[laneId][msgHash] != RefundStatus.Approved) revert RefundNotApproved(laneId, msgHash);
+        Refund storage refund = refunds[laneId][msgHash];
+        if (refund.status != RefundStatus.Approved) revert RefundNotApproved(laneId, msgHash);
         // A frozen sender receives nothing from the bridge: the refund stays Approved until unfrozen.
         if (accounts[m.sender].frozen) revert FrozenAccount(m.sender);
-        refundStatus[laneId][msgHash] = RefundStatus.Claimed;
-        emit RefundClaimed(laneId, msgHash, m.sender, m.amount);
+        uint256 amount = m.amount;
+        uint256 threshold = inbound.largeTransferThreshold;
+        if (threshold != 0 && amount >= threshold) {
+            uint64 releaseAt = refund.approvedAt + holdDelay;
+            if (block.timestamp < releaseAt) revert RefundHeld(laneId, msgHash, releaseAt);
+        }
+        _takeFromBucket(inbound, amount);
+        refund.status = RefundStatus.Claimed;
+        emit RefundClaimed(laneId, msgHash, m.sender, amount);
 
         if (lane.isHome) {
             uint256 locked = lane.locked;
-            if (m.amount > locked) revert VaultShortfall(m.amount, locked);
-            lane.locked = locked - m.amount;
-            IERC20(lane.token).safeTransfer(m.sender, m.amount);
+            if (amount > locked) revert VaultShortfall(amount, locked);
+            lane.locked = locked - amount;
+            IERC20(lane.token).safeTransfer(m.sender, amount);
         } else {
-            WrappedToken(lane.token).mint(m.sender, m.amount);
+            WrappedToken(lane.token).mint(m.sender, amount);
         }
+    }
+
+    /// @notice Governance: withdraws an approval that has not been claimed (e.g. one a forging
+    /// quorum approved for a transfer that was delivered). Nothing can claim it afterwards.
+    function cancelRefund(bytes32 laneId, bytes32 messageHash) external restricted {
+        Refund storage refund = refunds[laneId][messageHash];
+        if (refund.status != RefundStatus.Approved) revert RefundNotApproved(laneId, messageHash);
+        refund.status = RefundStatus.Cancelled;
+        emit RefundCancelled(laneId, messageHash);
     }
 
     /// @notice True when `segment` is a run of messages this bridge really appended to `laneId`,
@@ -597,17 +606,21 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         emit HoldDelaySet(delay);
     }
 
-    function setSetGracePeriod(uint64 period) external restricted {
-        setGracePeriod = period;
-        emit SetGracePeriodSet(period);
-    }
-
     /// @notice Creates the route's two lanes on this chain, Pending until activated.
     function openRoute(bytes32 routeId, address token, bool isHome, uint64 remoteChainId, RouteParams calldata params)
         external
         restricted
     {
         if (_routes[routeId].outboundLane != bytes32(0)) revert RouteExists(routeId);
+        if (!isHome) {
+            // Mint power goes only to a wrapped token made for this route and this bridge, once:
+            // a new route over a live wrapped token would mint what another route's vault redeems.
+            if (
+                routeOfWrappedToken[token] != bytes32(0) || WrappedToken(token).routeId() != routeId
+                    || WrappedToken(token).bridge() != address(this)
+            ) revert NotRouteWrappedToken(token, routeId);
+            routeOfWrappedToken[token] = routeId;
+        }
         address remote = peers[remoteChainId];
         if (remote == address(0)) revert PeerUnknown(remoteChainId);
         uint64 here = uint64(block.chainid);
@@ -666,14 +679,16 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         emit RouteActivated(routeId);
     }
 
-    /// @notice Stops new transfers on the route. The inbound lane keeps accepting checkpoints so
-    /// nothing in flight is stranded: transfers arriving on it fail and are refunded.
-    function retireRoute(bytes32 routeId) external restricted {
+    /// @notice Governance: winds the route down without trapping anyone. Only the way home stays
+    /// open: the home chain takes no new sends and refunds transfers still arriving on the remote,
+    /// while holders keep burning on the remote and being released from the vault on the home
+    /// chain. Set it on both chains. `activateRoute` cannot undo it; the set keeps rotating.
+    function setExitOnly(bytes32 routeId) external restricted {
         Route storage route = _routes[routeId];
         if (route.outboundLane == bytes32(0)) revert UnknownRoute(routeId);
-        _lanes[route.outboundLane].status = RouteStatus.Retired;
-        _lanes[route.inboundLane].status = RouteStatus.Retired;
-        emit RouteRetired(routeId);
+        _lanes[route.outboundLane].status = RouteStatus.ExitOnly;
+        _lanes[route.inboundLane].status = RouteStatus.ExitOnly;
+        emit RouteExitOnly(routeId);
     }
 
     function setRouteFee(bytes32 routeId, uint16 feeBps, address feeCollector) external restricted {
@@ -859,15 +874,28 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         emit MessageSent(laneId, sequence, m, acc);
     }
 
+    /// @dev Takes `amount` from the lane's token bucket, or reverts with how long to wait.
+    function _takeFromBucket(Lane storage lane, uint256 amount) internal {
+        uint256 available =
+            TokenBucket.available(lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp);
+        if (amount > available) {
+            uint256 wait =
+                TokenBucket.secondsUntil(lane.capacity, lane.bucketLevel, lane.bucketUpdatedAt, block.timestamp, amount);
+            revert RateLimited(amount, available, wait);
+        }
+        lane.bucketLevel = uint128(available - amount);
+        lane.bucketUpdatedAt = uint64(block.timestamp);
+    }
+
     function _requireUsable(Lane storage lane, bytes32 laneId, LaneDirection direction) internal view {
         if (lane.direction != direction) {
             if (lane.direction == LaneDirection.None) revert UnknownLane(laneId);
             revert WrongDirection(laneId);
         }
         RouteStatus status = lane.status;
-        bool open =
-            status == RouteStatus.Active || (direction == LaneDirection.Inbound && status == RouteStatus.Retired);
-        if (!open || lane.paused) revert LaneNotActive(laneId);
+        if ((status != RouteStatus.Active && status != RouteStatus.ExitOnly) || lane.paused) {
+            revert LaneNotActive(laneId);
+        }
         _requireNotPaused();
     }
 

@@ -45,7 +45,8 @@ enum RouteStatus {
     None,
     Pending,
     Active,
-    Retired
+    /// Wound down by governance: only the way home stays open (ZeroBridge.setExitOnly).
+    ExitOnly
 }
 
 enum HoldStatus {
@@ -59,7 +60,8 @@ enum HoldStatus {
 enum RefundStatus {
     None,
     Approved,
-    Claimed
+    Claimed,
+    Cancelled
 }
 
 interface IZeroBridgeEvents {
@@ -78,11 +80,12 @@ interface IZeroBridgeEvents {
     event HoldRefunded(bytes32 indexed lane, uint64 indexed sequence);
     event RefundApproved(bytes32 indexed lane, bytes32 indexed messageHash);
     event RefundClaimed(bytes32 indexed lane, bytes32 indexed messageHash, address indexed to, uint256 amount);
+    event RefundCancelled(bytes32 indexed lane, bytes32 indexed messageHash);
     event RouteOpened(
         bytes32 indexed routeId, bytes32 outboundLane, bytes32 inboundLane, address token, bool isHome, uint64 remoteChainId
     );
     event RouteActivated(bytes32 indexed routeId);
-    event RouteRetired(bytes32 indexed routeId);
+    event RouteExitOnly(bytes32 indexed routeId);
     event RouteFeeSet(bytes32 indexed routeId, uint16 feeBps, address feeCollector);
     event RouteLimitsSet(bytes32 indexed routeId, RouteParams params);
     event LimitBoundsSet(bytes32 indexed routeId, uint128 capacityCap, uint128 holdThresholdCap);
@@ -91,7 +94,6 @@ interface IZeroBridgeEvents {
     event PeerSet(uint64 indexed chainId, address bridge);
     event FeePolicySet(uint16 maxFeeBps, uint16 validatorShareBps);
     event HoldDelaySet(uint64 delay);
-    event SetGracePeriodSet(uint64 period);
     event Paused();
     event Unpaused();
     event LanePaused(bytes32 indexed lane);
@@ -149,7 +151,15 @@ interface IZeroBridgeErrors {
     error InvalidProof();
     error NotATransfer(uint64 sequence);
     error VaultShortfall(uint256 amount, uint256 locked);
-    error RouteIsRetired();
+    /// @notice The route is exit-only: the home chain takes no new sends (on the remote, arriving
+    /// transfers fail with this selector as the reason and are refunded).
+    error RouteIsExitOnly();
+    /// @notice The lane's validator set expired at `validUntil`: it must be renewed by a set update.
+    error ValidatorSetExpired(uint256 validUntil);
+    /// @notice A large refund waits out the hold delay, like a large transfer.
+    error RefundHeld(bytes32 lane, bytes32 messageHash, uint64 releaseAt);
+    /// @notice A remote route needs a fresh wrapped token made for it by this bridge's registry.
+    error NotRouteWrappedToken(address token, bytes32 routeId);
     /// @notice The account is frozen by the regulator: it cannot send, and transfers to it fail
     /// and are refunded (MessageFailed reason = this selector).
     error FrozenAccount(address account);

@@ -7,27 +7,34 @@ import {IZeroBridgeErrors} from "../interfaces/IZeroBridge.sol";
 ///
 /// A set is passed in calldata and checked against one stored hash (cheaper than reading every
 /// member from storage):
-///   set        = threshold (uint96, 12 bytes) ‖ member_0 ‖ … ‖ member_{n-1}
+///   set        = threshold (uint96, 12 bytes) ‖ validUntil (uint64, 8 bytes) ‖ member_0 ‖ … ‖ member_{n-1}
 ///   member     = signer address (20 bytes) ‖ weight (uint96, 12 bytes), strictly ascending by address
+/// `validUntil` is the set's hard expiry (unix seconds, exclusive): the destination refuses its
+/// signatures from then on, and the source's stake manager keeps every member's stake bonded until
+/// that moment plus the detection window (docs/security-model.md).
 /// Signatures are packed the same way, 65 bytes each, in strictly ascending member index:
 ///   signature  = member index (1 byte) ‖ r (32 bytes) ‖ yParityAndS (32 bytes, EIP-2098)
 /// Ascending indices into an address-sorted set mean ascending, distinct signers.
 library ValidatorSetLib {
     uint256 internal constant MAX_MEMBERS = 128;
     uint256 internal constant MEMBER_BYTES = 32;
-    uint256 internal constant HEADER_BYTES = 12;
+    uint256 internal constant THRESHOLD_BYTES = 12;
+    uint256 internal constant HEADER_BYTES = 20;
     uint256 internal constant SIGNATURE_BYTES = 65;
     /// @dev secp256k1 order / 2: signatures with a larger s are rejected (EIP-2).
     uint256 internal constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
-    /// @notice Checks the format and the 2/3 rule. Called whenever a set is installed or queued.
-    function validate(bytes calldata set) internal pure returns (bytes32 setHash) {
+    /// @notice Checks the format, the 2/3 rule and that the set has not expired. Called whenever a
+    /// set is installed or queued.
+    function validate(bytes calldata set) internal view returns (bytes32 setHash) {
         if (set.length < HEADER_BYTES + MEMBER_BYTES || (set.length - HEADER_BYTES) % MEMBER_BYTES != 0) {
             revert IZeroBridgeErrors.MalformedValidatorSet();
         }
         uint256 n = (set.length - HEADER_BYTES) / MEMBER_BYTES;
         if (n > MAX_MEMBERS) revert IZeroBridgeErrors.MalformedValidatorSet();
-        uint256 threshold = uint96(bytes12(set[0:HEADER_BYTES]));
+        uint256 threshold = uint96(bytes12(set[0:THRESHOLD_BYTES]));
+        uint256 expiry = validUntil(set);
+        if (expiry <= block.timestamp) revert IZeroBridgeErrors.ValidatorSetExpired(expiry);
         uint256 total;
         address previous;
         for (uint256 i; i < n; ++i) {
@@ -40,6 +47,11 @@ library ValidatorSetLib {
         if (threshold * 3 < total * 2) revert IZeroBridgeErrors.ThresholdTooLow(threshold, total);
         if (threshold > total) revert IZeroBridgeErrors.MalformedValidatorSet();
         return keccak256(set);
+    }
+
+    /// @notice The set's expiry. Callers have checked that `set` holds at least the header.
+    function validUntil(bytes calldata set) internal pure returns (uint64) {
+        return uint64(bytes8(set[THRESHOLD_BYTES:HEADER_BYTES]));
     }
 
     function memberAt(bytes calldata set, uint256 index) internal pure returns (address member, uint256 weight) {
@@ -72,7 +84,7 @@ library ValidatorSetLib {
             if (recovered != member) revert IZeroBridgeErrors.SignerNotInSet(i, recovered);
             weight += memberWeight;
         }
-        uint256 threshold = uint96(bytes12(set[0:HEADER_BYTES]));
+        uint256 threshold = uint96(bytes12(set[0:THRESHOLD_BYTES]));
         if (weight < threshold) revert IZeroBridgeErrors.QuorumNotReached(weight, threshold);
     }
 

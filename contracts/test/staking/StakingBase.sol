@@ -23,6 +23,7 @@ abstract contract StakingBase is UnitBase {
     uint64 internal constant EPOCH = 1 hours;
     uint64 internal constant UNBONDING = 3 days;
     uint64 internal constant DETECTION = 1 days;
+    uint64 internal constant LIFETIME = 6 hours;
     uint64 internal constant SLASH_PERIOD = 1 days;
     uint256 internal constant MIN_STAKE = 1 ether;
     uint16 internal constant MAX_VALIDATORS = 4;
@@ -48,6 +49,7 @@ abstract contract StakingBase is UnitBase {
             epochLength: EPOCH,
             unbondingPeriod: UNBONDING,
             detectionWindow: DETECTION,
+            setLifetime: LIFETIME,
             maxValidatorsPerLane: MAX_VALIDATORS,
             slashBps: 10_000,
             reporterShareBps: 1_000,
@@ -108,8 +110,15 @@ abstract contract StakingBase is UnitBase {
 
     function register(StakeManager s, uint256 i) internal {
         vm.chainId(chainOf(s));
+        bytes memory proof = signerProof(s, signerKeys[i], ops[i]);
         vm.prank(ops[i]);
-        s.registerOperator(signers[i]);
+        s.registerOperator(signers[i], proof);
+    }
+
+    /// @notice The signing key's proof of possession for `operator` on `s` (65 bytes r ‖ s ‖ v).
+    function signerProof(StakeManager s, uint256 key, address operator) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(key, s.signerRegistrationDigest(operator));
+        return abi.encodePacked(r, sig, v);
     }
 
     function depositNative(StakeManager s, uint256 i, uint256 amount) internal {
@@ -174,10 +183,12 @@ abstract contract StakingBase is UnitBase {
             require(set.keys[i] != 0, "snapshot member without a test key");
         }
         set.threshold = snap.threshold;
+        set.validUntil = snap.validUntil;
     }
 
     /// @notice The set a lane's snapshot should be, computed independently: operators `ids` with
-    /// the given weights, sorted by signer, threshold = the least weight >= 2/3 of the total.
+    /// the given weights, sorted by signer, threshold = the least weight >= 2/3 of the total,
+    /// expiring one lifetime from now.
     function expectedSet(uint256[] memory ids, uint96[] memory weights)
         internal
         view
@@ -204,6 +215,7 @@ abstract contract StakingBase is UnitBase {
         uint256 t = total * 2 / 3;
         if (t * 3 < total * 2) ++t;
         set.threshold = uint96(t);
+        set.validUntil = uint64(block.timestamp) + LIFETIME; // as committed now
     }
 
     /// @notice Operators 0..2 stake 10, 20 and 30 ether on both chains, the first epoch is committed

@@ -147,6 +147,7 @@ abstract contract BridgeFixture is Test, ValidatorKit, ChainDeployer, IZeroBridg
             s.weights.push(set.weights[i]);
         }
         s.threshold = set.threshold;
+        s.validUntil = set.validUntil;
     }
 
     function currentSet(bytes32 lane) internal view returns (ValidatorSet memory) {

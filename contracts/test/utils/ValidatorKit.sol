@@ -12,7 +12,12 @@ abstract contract ValidatorKit is CommonBase {
         address[] members;
         uint96[] weights;
         uint96 threshold;
+        uint64 validUntil; // the set's expiry on the destination
     }
+
+    /// @notice Sets made by the kit never expire unless a test says otherwise (governance-configured
+    /// sets; staked sets take the stake manager's expiry).
+    uint64 internal constant NEVER = type(uint64).max;
 
     // ---------------------------------------------------------------------------------------
     // Validators
@@ -37,6 +42,7 @@ abstract contract ValidatorKit is CommonBase {
         set.members = new address[](n);
         set.weights = weights;
         set.threshold = threshold;
+        set.validUntil = NEVER;
         for (uint256 i; i < n; ++i) {
             set.keys[i] = uint256(keccak256(abi.encode(seed, i))) % (SECP256K1_N - 1) + 1;
             set.members[i] = vm.addr(set.keys[i]);
@@ -54,7 +60,7 @@ abstract contract ValidatorKit is CommonBase {
     uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
 
     function encodeSet(ValidatorSet memory set) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(set.threshold);
+        out = abi.encodePacked(set.threshold, set.validUntil);
         for (uint256 i; i < set.members.length; ++i) {
             out = abi.encodePacked(out, set.members[i], set.weights[i]);
         }
