@@ -6,8 +6,13 @@ use alloy::primitives::{Address, B256, keccak256};
 use crate::checkpoint::PackedSignature;
 
 pub const MAX_MEMBERS: usize = 128;
-const HEADER: usize = 12;
+/// threshold (uint96, 12 bytes) ‖ validUntil (uint64, 8 bytes).
+const THRESHOLD: usize = 12;
+const HEADER: usize = THRESHOLD + 8;
 const MEMBER: usize = 32;
+/// `validUntil` of a set that never expires: governance-configured sets (staked sets take the
+/// stake manager's expiry).
+pub const NEVER_EXPIRES: u64 = u64::MAX;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
@@ -16,10 +21,14 @@ pub struct Member {
     pub weight: u128,
 }
 
-/// threshold (uint96) ‖ members (address ‖ uint96 weight), strictly ascending by address.
+/// threshold (uint96) ‖ validUntil (uint64) ‖ members (address ‖ uint96 weight), strictly
+/// ascending by address.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ValidatorSet {
     pub threshold: u128,
+    /// The set's hard expiry (unix seconds, exclusive): the destination refuses its signatures
+    /// from then on ([`NEVER_EXPIRES`] for governance-configured sets).
+    pub valid_until: u64,
     pub members: Vec<Member>,
 }
 
@@ -48,10 +57,11 @@ pub enum QuorumError {
 const U96_MAX: u128 = (1u128 << 96) - 1;
 
 impl ValidatorSet {
-    /// Builds a set from unsorted members; checks the same rules as the contract.
-    pub fn new(threshold: u128, mut members: Vec<Member>) -> Result<Self, ValidatorSetError> {
+    /// Builds a set from unsorted members; checks the same rules as the contract (except the
+    /// expiry, which the contract checks against its clock: see [`ValidatorSet::expired_at`]).
+    pub fn new(threshold: u128, valid_until: u64, mut members: Vec<Member>) -> Result<Self, ValidatorSetError> {
         members.sort_by_key(|m| m.signer);
-        let set = Self { threshold, members };
+        let set = Self { threshold, valid_until, members };
         set.validate()?;
         Ok(set)
     }
@@ -84,6 +94,7 @@ impl ValidatorSet {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER + MEMBER * self.members.len());
         out.extend_from_slice(&self.threshold.to_be_bytes()[4..]);
+        out.extend_from_slice(&self.valid_until.to_be_bytes());
         for m in &self.members {
             out.extend_from_slice(m.signer.as_slice());
             out.extend_from_slice(&m.weight.to_be_bytes()[4..]);
@@ -95,14 +106,22 @@ impl ValidatorSet {
         if bytes.len() < HEADER + MEMBER || (bytes.len() - HEADER) % MEMBER != 0 {
             return Err(ValidatorSetError::Malformed("wrong length"));
         }
-        let threshold = u96(&bytes[..HEADER]);
+        let threshold = u96(&bytes[..THRESHOLD]);
+        let mut until = [0u8; 8];
+        until.copy_from_slice(&bytes[THRESHOLD..HEADER]);
+        let valid_until = u64::from_be_bytes(until);
         let members = bytes[HEADER..]
             .chunks_exact(MEMBER)
             .map(|c| Member { signer: Address::from_slice(&c[..20]), weight: u96(&c[20..]) })
             .collect();
-        let set = Self { threshold, members };
+        let set = Self { threshold, valid_until, members };
         set.validate()?;
         Ok(set)
+    }
+
+    /// Whether the destination refuses the set at unix time `now` (`ValidatorSetExpired`).
+    pub fn expired_at(&self, now: u64) -> bool {
+        now >= self.valid_until
     }
 
     pub fn hash(&self) -> B256 {

@@ -3,7 +3,7 @@
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
-use zb_protocol::validator_set::Member;
+use zb_protocol::validator_set::{Member, NEVER_EXPIRES};
 use zb_protocol::{
     Accumulator, Checkpoint, Message, PackedSignature, QuorumError, ValidatorSet, ValidatorSetError,
     checkpoint_digest, domain_separator, initial_accumulator, lane_id, message_hash, route_id, sign_checkpoint,
@@ -83,7 +83,7 @@ fn signers(n: usize) -> Vec<PrivateKeySigner> {
 
 fn equal_set(keys: &[PrivateKeySigner], threshold: u128) -> ValidatorSet {
     let members = keys.iter().map(|k| Member { signer: k.address(), weight: 1 }).collect();
-    ValidatorSet::new(threshold, members).expect("valid set")
+    ValidatorSet::new(threshold, NEVER_EXPIRES, members).expect("valid set")
 }
 
 #[test]
@@ -91,11 +91,28 @@ fn set_encoding_round_trips_and_enforces_two_thirds() {
     let keys = signers(4);
     let set = equal_set(&keys, 3);
     let encoded = set.encode();
-    assert_eq!(encoded.len(), 12 + 4 * 32);
+    // threshold (12 bytes) ‖ validUntil (8 bytes) ‖ 4 × (address ‖ weight)
+    assert_eq!(encoded.len(), 20 + 4 * 32);
+    assert_eq!(&encoded[..12], &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
+    assert_eq!(&encoded[12..20], &[0xff; 8], "a governance set never expires");
+    assert_eq!(&encoded[20..40], set.members[0].signer.as_slice());
     assert_eq!(ValidatorSet::decode(&encoded).expect("decode"), set);
+    // The expiry is part of the encoding, hence of the hash the bridge stores.
+    let expiring = ValidatorSet { valid_until: 1_700_000_000, ..set.clone() };
+    let encoded_expiring = expiring.encode();
+    assert_eq!(&encoded_expiring[12..20], &1_700_000_000u64.to_be_bytes());
+    assert_eq!(ValidatorSet::decode(&encoded_expiring).expect("decode"), expiring);
+    assert_ne!(expiring.hash(), set.hash());
+    assert!(!expiring.expired_at(1_699_999_999));
+    assert!(expiring.expired_at(1_700_000_000), "validUntil is exclusive");
+    assert!(!set.expired_at(u64::MAX - 1));
+    // A set in the old 12-byte-header layout does not decode.
+    let mut old = encoded[..12].to_vec();
+    old.extend_from_slice(&encoded[20..]);
+    assert_eq!(ValidatorSet::decode(&old), Err(ValidatorSetError::Malformed("wrong length")));
     let members = keys.iter().map(|k| Member { signer: k.address(), weight: 1 }).collect();
     assert_eq!(
-        ValidatorSet::new(2, members),
+        ValidatorSet::new(2, NEVER_EXPIRES, members),
         Err(ValidatorSetError::ThresholdTooLow { threshold: 2, total: 4 })
     );
     let mut unsorted = set.clone();

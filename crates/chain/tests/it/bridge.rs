@@ -7,7 +7,7 @@ use alloy::sol_types::SolCall;
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::registry::RouteRegistry;
 use zb_protocol::route_id;
-use zb_protocol::validator_set::{Member, ValidatorSet};
+use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet};
 
 use crate::anvil::Anvil;
 
@@ -156,8 +156,10 @@ impl Bridge {
         let lanes = bridge.getRoute(route).call().await.expect("getRoute");
         assert_ne!(lanes.outboundLane, B256::ZERO, "route not opened");
 
+        // A governance-configured set: it never expires.
         let set = ValidatorSet::new(
             1,
+            NEVER_EXPIRES,
             vec![Member {
                 signer: Address::repeat_byte(0x11),
                 weight: 1,
