@@ -5,19 +5,25 @@ import {Script} from "forge-std/Script.sol";
 
 import {BridgeRoles} from "../src/libraries/BridgeRoles.sol";
 import {RouteParams} from "../src/interfaces/IZeroBridge.sol";
+import {RouteRegistry} from "../src/RouteRegistry.sol";
 import {StakeManager} from "../src/StakeManager.sol";
 import {OwnedToken} from "../test/mocks/Tokens.sol";
 import {ChainDeployer} from "./ChainDeployer.sol";
 
 /// @notice Deploys staked zerobridge on two chains, stakes one operator per validator on both
 /// chains, opens the demo route, lets the operators opt in to its lanes, commits the first epoch
-/// (so the route's validator sets come from stake), activates the route at its security level,
-/// funds holders and writes a JSON manifest. Used by the end-to-end tests and the devnet.
+/// (so the route's validator sets come from stake), funds holders and writes a JSON manifest
+/// (`run`); then, in a second run once those transactions are mined, copies each lane's snapshot
+/// to its destination, activates the route at its security level and adds the sets to the
+/// manifest (`activate`). Two runs because a committed set carries its expiry (commit time plus
+/// the set lifetime): the real one is known only once the commit is mined, while a script's
+/// transactions are all made in its simulation first. Used by the end-to-end tests and the devnet.
 ///
-/// Environment: HOME_RPC, REMOTE_RPC, DEPLOYER_KEY, VALIDATORS (comma-separated signer addresses),
-/// STAKE (wei each operator bonds on each chain), HOLDERS (comma-separated, optional), MANIFEST
-/// (path under contracts/deployments/). Operator keys are derived from the validator index (devnet
-/// keys, written to the manifest). The deployer becomes admin and guardian: one key, so devnet only.
+/// Environment: HOME_RPC, REMOTE_RPC, DEPLOYER_KEY, VALIDATOR_KEYS (comma-separated private keys of
+/// the validators' signing keys: devnet keys, they sign each operator's proof of possession), STAKE
+/// (wei each operator bonds on each chain), HOLDERS (comma-separated, optional), MANIFEST (path
+/// under contracts/deployments/). Operator keys are derived from the validator index (devnet keys,
+/// written to the manifest). The deployer becomes admin and guardian: one key, so devnet only.
 contract Deploy is Script, ChainDeployer {
     struct Side {
         uint256 fork;
@@ -103,11 +109,9 @@ contract Deploy is Script, ChainDeployer {
         (, address wrapped) = remote.c.registry
             .registerRemoteRoute(deployer, home.chainId, address(token), 18, "Wrapped Demo", "wDEMO", params);
 
-        // Each chain's stake secures the lane whose source it is.
-        bytes memory setToRemote = _commitFromStake(home, toRemote);
-        bytes memory setToHome = _commitFromStake(remote, toHome);
-        _activate(home, routeId, toHome, setToHome);
-        _activate(remote, routeId, toRemote, setToRemote);
+        // Each chain's stake secures the lane whose source it is; `activate` copies the sets.
+        _commitFromStake(home, toRemote);
+        _commitFromStake(remote, toHome);
 
         string memory route = "route";
         vm.serializeBytes32(route, "routeId", routeId);
@@ -115,8 +119,9 @@ contract Deploy is Script, ChainDeployer {
         vm.serializeBytes32(route, "laneToHome", toHome);
         vm.serializeAddress(route, "homeToken", address(token));
         vm.serializeAddress(route, "wrappedToken", wrapped);
-        vm.serializeBytes(route, "validatorSetToHome", setToHome);
-        string memory routeJson = vm.serializeBytes(route, "validatorSet", setToRemote);
+        // Filled in by `activate` from the committed snapshots.
+        vm.serializeBytes(route, "validatorSetToHome", "");
+        string memory routeJson = vm.serializeBytes(route, "validatorSet", "");
 
         string memory root = "manifest";
         vm.serializeString(root, "home", _sideJson("home", home));
@@ -125,6 +130,29 @@ contract Deploy is Script, ChainDeployer {
         vm.serializeUint(root, "stake", stake);
         string memory json = vm.serializeString(root, "route", routeJson);
         vm.writeJson(json, vm.envString("MANIFEST"));
+    }
+
+    /// @notice Second run, once `run`'s transactions are mined: each lane's set is read from its
+    /// source chain's snapshot (with the expiry the mined commit gave it), governance copies it to
+    /// the destination, the route owner sets the security level (all of the demo stake) and the
+    /// route activates on both chains; the sets go into the manifest. Same environment as `run`.
+    function activate() external {
+        deployerKey = vm.envUint("DEPLOYER_KEY");
+        stake = vm.envUint("STAKE");
+        uint256 validators = vm.envUint("VALIDATOR_KEYS", ",").length;
+        string memory path = vm.envString("MANIFEST");
+        string memory json = vm.readFile(path);
+        home.fork = vm.createFork(vm.envString("HOME_RPC"));
+        remote.fork = vm.createFork(vm.envString("REMOTE_RPC"));
+        _load(home, json, ".home");
+        _load(remote, json, ".remote");
+        bytes32 routeId = vm.parseJsonBytes32(json, ".route.routeId");
+        bytes memory setToRemote = _snapshotSet(home, vm.parseJsonBytes32(json, ".route.laneToRemote"));
+        bytes memory setToHome = _snapshotSet(remote, vm.parseJsonBytes32(json, ".route.laneToHome"));
+        _activate(home, routeId, vm.parseJsonBytes32(json, ".route.laneToHome"), setToHome, validators);
+        _activate(remote, routeId, vm.parseJsonBytes32(json, ".route.laneToRemote"), setToRemote, validators);
+        vm.writeJson(string.concat('"', vm.toString(setToRemote), '"'), path, ".route.validatorSet");
+        vm.writeJson(string.concat('"', vm.toString(setToHome), '"'), path, ".route.validatorSetToHome");
     }
 
     /// @notice Devnet operator key of validator `i` (funded by the deployer).
@@ -149,7 +177,7 @@ contract Deploy is Script, ChainDeployer {
 
     /// @dev Every operator allocates its whole stake to `lane` (sourced on `side`), then the
     /// first epoch is committed: the stake manager installs the set on the bridge.
-    function _commitFromStake(Side storage side, bytes32 lane) internal returns (bytes memory set) {
+    function _commitFromStake(Side storage side, bytes32 lane) internal {
         vm.selectFork(side.fork);
         for (uint256 i; i < signers.length; ++i) {
             vm.broadcast(operatorKeys[i]);
@@ -157,6 +185,11 @@ contract Deploy is Script, ChainDeployer {
         }
         vm.broadcast(deployerKey);
         side.c.stakeManager.commitEpoch(lane);
+    }
+
+    /// @dev The set `lane`'s committed snapshot on `side` encodes, as its bridge stores it.
+    function _snapshotSet(Side storage side, bytes32 lane) internal returns (bytes memory set) {
+        vm.selectFork(side.fork);
         StakeManager.Snapshot memory snap = side.c.stakeManager.getSnapshot(lane);
         set = abi.encodePacked(snap.threshold, snap.validUntil);
         for (uint256 i; i < snap.members.length; ++i) {
@@ -167,13 +200,24 @@ contract Deploy is Script, ChainDeployer {
 
     /// @dev Governance copies the other chain's snapshot to the inbound lane, the route owner sets
     /// the security level (all of the demo stake), and the route activates.
-    function _activate(Side storage side, bytes32 routeId, bytes32 inbound, bytes memory inboundSet) internal {
+    function _activate(Side storage side, bytes32 routeId, bytes32 inbound, bytes memory inboundSet, uint256 validators)
+        internal
+    {
         vm.selectFork(side.fork);
         vm.startBroadcast(deployerKey);
         side.c.stakeManager.installInboundSet(inbound, inboundSet);
-        side.c.registry.setSecurityLevel(routeId, stake * signers.length, uint64(signers.length));
+        side.c.registry.setSecurityLevel(routeId, stake * validators, uint64(validators));
         side.c.registry.activateRoute(routeId);
         vm.stopBroadcast();
+    }
+
+    /// @dev The contracts `run` deployed on `side`, from the manifest it wrote.
+    function _load(Side storage side, string memory json, string memory key) internal {
+        vm.selectFork(side.fork);
+        side.chainId = uint64(vm.parseJsonUint(json, string.concat(key, ".chainId")));
+        require(side.chainId == block.chainid, "the manifest names another chain");
+        side.c.registry = RouteRegistry(vm.parseJsonAddress(json, string.concat(key, ".registry")));
+        side.c.stakeManager = StakeManager(payable(vm.parseJsonAddress(json, string.concat(key, ".stakeManager"))));
     }
 
     function _deploy(Side storage side) internal {

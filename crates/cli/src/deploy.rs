@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::BlockNumberOrTag;
+use alloy::signers::local::PrivateKeySigner;
 use eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
 use zb_protocol::ValidatorSet;
@@ -36,7 +39,7 @@ pub struct Deployment {
     pub home: DeployedSide,
     pub remote: DeployedSide,
     pub route: DeployedRoute,
-    /// Devnet operator keys, one per validator, in the order of `DeployRequest::validators`.
+    /// Devnet operator keys, one per validator, in the order of `DeployRequest::validator_keys`.
     pub operator_keys: Vec<U256>,
     /// Wei each operator bonded on each chain.
     pub stake: U256,
@@ -75,8 +78,10 @@ pub struct DeployRequest<'a> {
     pub forge: &'a Path,
     pub home_rpc: &'a str,
     pub remote_rpc: &'a str,
-    /// The demo route's validators: one staked operator each, equal stake on both chains.
-    pub validators: &'a [Address],
+    /// The demo route's validators' signing keys (devnet keys: Deploy.s.sol signs each
+    /// operator's proof of possession with them): one staked operator each, equal stake on both
+    /// chains.
+    pub validator_keys: &'a [B256],
     /// How many of them must sign (checked against the stake-weighted threshold).
     pub threshold: u64,
     /// Accounts funded with demo tokens.
@@ -91,7 +96,9 @@ pub struct DeployRequest<'a> {
 static FORGE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 static RUNS: AtomicU64 = AtomicU64::new(0);
 
-/// Runs Deploy.s.sol and checks that it deployed what was asked.
+/// Runs Deploy.s.sol and checks that it deployed what was asked: `run()` deploys, stakes and
+/// commits the first epochs; once that is mined, `activate()` copies each lane's committed set
+/// (its expiry is set when the commit is mined) to the destination and activates the route.
 pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
     let _serial = FORGE_LOCK.lock().await;
     let _forge_cache = ForgeCacheCleanup::snapshot(request.contracts.join("cache/multi"));
@@ -102,37 +109,13 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
     let written = request.contracts.join(&relative);
     let _remove = RemoveOnDrop(written.clone());
     let log = File::create(request.log).wrap_err_with(|| format!("creating {}", request.log.display()))?;
-    let log_err = log.try_clone()?;
-    let join = |addresses: &[Address]| addresses.iter().map(Address::to_string).collect::<Vec<_>>().join(",");
-    let mut child = tokio::process::Command::new(request.forge)
-        .current_dir(request.contracts)
-        .args(["script", "script/Deploy.s.sol:Deploy", "--offline", "--broadcast", "--slow"])
-        .env("DEPLOYER_KEY", dev_keys::DEPLOYER)
-        .env("HOME_RPC", request.home_rpc)
-        .env("REMOTE_RPC", request.remote_rpc)
-        .env("VALIDATORS", join(request.validators))
-        .env("STAKE", DEVNET_STAKE_WEI.to_string())
-        .env("HOLDERS", join(request.holders))
-        .env("MANIFEST", &relative)
-        .env("FOUNDRY_BROADCAST", request.broadcast_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err))
-        .kill_on_drop(true)
-        .spawn()
-        .wrap_err_with(|| format!("starting {}", request.forge.display()))?;
-    let status = tokio::time::timeout(DEPLOY_TIMEOUT, child.wait())
-        .await
-        .map_err(|_| eyre!("forge script did not finish within {DEPLOY_TIMEOUT:?}; see {}", request.log.display()))?
-        .wrap_err("waiting for forge")?;
-    if !status.success() {
-        bail!(
-            "forge script script/Deploy.s.sol failed ({status}); if the contracts are not built, run \
-             `cd contracts && forge build --offline`. Last output ({}):\n{}",
-            request.log.display(),
-            tail(request.log, 40)
-        );
-    }
+    forge_script(request, &relative, log, None).await?;
+    align_clocks(request).await?;
+    let log = File::options()
+        .append(true)
+        .open(request.log)
+        .wrap_err_with(|| format!("opening {}", request.log.display()))?;
+    forge_script(request, &relative, log, Some("activate()")).await?;
     let text = std::fs::read_to_string(&written)
         .wrap_err_with(|| format!("forge script succeeded but wrote no {}", written.display()))?;
     let deployment: Deployment =
@@ -143,11 +126,87 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
     Ok(deployment)
 }
 
+/// One `forge script script/Deploy.s.sol` run (`sig`: the function, `run()` by default), its
+/// output to `log`.
+async fn forge_script(request: &DeployRequest<'_>, manifest: &str, log: File, sig: Option<&str>) -> Result<()> {
+    let log_err = log.try_clone()?;
+    let join = |addresses: &[Address]| addresses.iter().map(Address::to_string).collect::<Vec<_>>().join(",");
+    let keys = request.validator_keys.iter().map(B256::to_string).collect::<Vec<_>>().join(",");
+    let mut command = tokio::process::Command::new(request.forge);
+    command.current_dir(request.contracts).args(["script", "script/Deploy.s.sol:Deploy"]);
+    if let Some(sig) = sig {
+        command.args(["--sig", sig]);
+    }
+    let mut child = command
+        .args(["--offline", "--broadcast", "--slow"])
+        .env("DEPLOYER_KEY", dev_keys::DEPLOYER)
+        .env("HOME_RPC", request.home_rpc)
+        .env("REMOTE_RPC", request.remote_rpc)
+        .env("VALIDATOR_KEYS", keys)
+        .env("STAKE", DEVNET_STAKE_WEI.to_string())
+        .env("HOLDERS", join(request.holders))
+        .env("MANIFEST", manifest)
+        .env("FOUNDRY_BROADCAST", request.broadcast_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        .kill_on_drop(true)
+        .spawn()
+        .wrap_err_with(|| format!("starting {}", request.forge.display()))?;
+    let what = sig.unwrap_or("run()");
+    let status = tokio::time::timeout(DEPLOY_TIMEOUT, child.wait())
+        .await
+        .map_err(|_| eyre!("forge script ({what}) did not finish within {DEPLOY_TIMEOUT:?}; see {}", request.log.display()))?
+        .wrap_err("waiting for forge")?;
+    if !status.success() {
+        bail!(
+            "forge script script/Deploy.s.sol ({what}) failed ({status}); if the contracts are not built, run \
+             `cd contracts && forge build --offline`. Last output ({}):\n{}",
+            request.log.display(),
+            tail(request.log, 40)
+        );
+    }
+    Ok(())
+}
+
+/// Anvil stamps each block at least a second after the one before, so a chain that mined more
+/// blocks during `run()` runs ahead of the other. A set committed on one chain then looks "from
+/// the future" on the other (`installInboundSet` refuses an expiry beyond its own clock plus the
+/// set lifetime): the chain behind mines one block at the other's time.
+async fn align_clocks(request: &DeployRequest<'_>) -> Result<()> {
+    let mut chains = Vec::new();
+    for rpc in [request.home_rpc, request.remote_rpc] {
+        let url = rpc.parse().map_err(|e| eyre!("rpc '{rpc}' is not a URL: {e}"))?;
+        let provider = ProviderBuilder::new().connect_http(url).erased();
+        let latest = provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .wrap_err_with(|| format!("reading the latest block of {rpc}"))?
+            .ok_or_else(|| eyre!("{rpc} returned no latest block"))?;
+        chains.push((provider, latest.header.timestamp, rpc));
+    }
+    let ahead = chains.iter().map(|(_, timestamp, _)| *timestamp).max().unwrap_or_default();
+    for (provider, timestamp, rpc) in &chains {
+        if *timestamp < ahead {
+            let _: serde_json::Value = provider
+                .raw_request("evm_mine".into(), (ahead,))
+                .await
+                .wrap_err_with(|| format!("mining a block at {ahead} on {rpc}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// The deployed set must be every validator at equal stake weight, with a threshold that exactly
 /// `request.threshold` of them reach.
 fn check_staked_set(encoded: &Bytes, request: &DeployRequest<'_>) -> Result<()> {
     let set = ValidatorSet::decode(encoded).map_err(|e| eyre!("the deployed validator set does not decode: {e}"))?;
-    let mut expected = request.validators.to_vec();
+    let mut expected = request
+        .validator_keys
+        .iter()
+        .map(|key| PrivateKeySigner::from_bytes(key).map(|s| s.address()))
+        .collect::<Result<Vec<Address>, _>>()
+        .map_err(|e| eyre!("a validator key is not a valid private key: {e}"))?;
     expected.sort();
     let members: Vec<Address> = set.members.iter().map(|m| m.signer).collect();
     if members != expected || set.members.iter().any(|m| m.weight != DEVNET_STAKE_WEI) {

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256, keccak256};
+use alloy::primitives::{B256, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, eyre};
@@ -738,14 +738,16 @@ async fn start(
     let deployer = signer(dev_keys::DEPLOYER)?.address();
     let holder = signer(dev_keys::HOLDER)?.address();
     let relayer = signer(dev_keys::RELAYER)?.address();
-    let signers: Vec<Address> = validator_keys.iter().map(|k| k.address).collect();
+    // The validators' signing keys are devnet keys: Deploy.s.sol signs each operator's proof of
+    // possession with them (in the order of the keystores above).
+    let signing_keys: Vec<B256> = (0..VALIDATORS).map(validator_key).collect();
     println!("deploying zerobridge to both chains (forge script Deploy.s.sol)...");
     let deployed = deploy(&DeployRequest {
         contracts: &root.join("contracts"),
         forge,
         home_rpc: &home_rpc,
         remote_rpc: &remote_rpc,
-        validators: &signers,
+        validator_keys: &signing_keys,
         threshold: THRESHOLD,
         holders: &[holder],
         broadcast_dir: &layout.broadcast(),

@@ -360,7 +360,7 @@ async fn import_key(bin: &Path, dir: &Path, key: B256) -> Result<(Address, PathB
 async fn deploy(
     home: &Anvil,
     remote: &Anvil,
-    validators: &[Address],
+    validator_keys: &[B256],
     threshold: u64,
     holder: Address,
     root: &Path,
@@ -371,7 +371,7 @@ async fn deploy(
         forge: &forge,
         home_rpc: &home.http(),
         remote_rpc: &remote.http(),
-        validators,
+        validator_keys,
         threshold,
         holders: &[holder],
         broadcast_dir: &root.join("broadcast"),
@@ -447,8 +447,10 @@ impl Devnet {
         let (home_wallet, holder) = wallet_provider(&home.http(), dev_keys::HOLDER)?;
         let (remote_wallet, _) = wallet_provider(&remote.http(), dev_keys::HOLDER)?;
         let relayer_address: Address = dev_keys::RELAYER.parse::<PrivateKeySigner>()?.address();
-        let signers: Vec<Address> = keys.iter().map(|(a, _)| *a).collect();
-        let manifest = deploy(&home, &remote, &signers, options.threshold, holder, &root).await?;
+        // The validators' signing keys are dev keys: Deploy.s.sol signs each operator's proof of
+        // possession with them (in the order of the keystores above).
+        let signing_keys: Vec<B256> = (0..options.validators).map(validator_key).collect();
+        let manifest = deploy(&home, &remote, &signing_keys, options.threshold, holder, &root).await?;
 
         // Still automining: the approval is mined at once.
         let token = IERC20::new(manifest.route.home_token, home_wallet.clone());
