@@ -1,9 +1,11 @@
 //! `zerobridge stake ...` and `zerobridge slash ...` against a real two-chain staked devnet
-//! (zb-e2e): the devnet operators' status; a new operator registers, deposits, opts in, enters the
-//! lane's snapshot at the next epoch, unbonds and withdraws only after the unbonding period
-//! (anvil's clock is moved forward instead of waiting); a forged checkpoint signed by a validator
-//! key slashes its operator, an honest one is refused as "not fraud"; mistakes are refused in one
-//! line with the fix.
+//! (zb-e2e): the devnet operators' status; a new operator registers (its signing key proves
+//! possession), deposits, opts in, enters the lane's snapshot at the next epoch, unbonds and
+//! withdraws only after the unbonding period and once the set that counted it has expired plus
+//! the detection window (anvil's clock is moved forward instead of waiting); a forged checkpoint
+//! signed by a validator key slashes its operator, an honest one is refused as "not fraud", and
+//! the reporter claims its share per evidence after the detection window; mistakes are refused in
+//! one line with the fix.
 
 mod common;
 use common::{expect_refusal, expect_success, zerobridge};
@@ -11,7 +13,7 @@ use common::{expect_refusal, expect_success, zerobridge};
 use std::path::Path;
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::{Address, B256, Bytes, keccak256};
+use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
@@ -87,14 +89,18 @@ async fn operators_stake_unbond_withdraw_and_fraud_is_slashed() -> Result<()> {
     // A new operator: its own key, funded by the deployer, and a separate signing key.
     let operator_key = keccak256("zerobridge.test.stake.operator");
     let operator = PrivateKeySigner::from_bytes(&operator_key)?.address();
-    let new_signer = PrivateKeySigner::from_bytes(&keccak256("zerobridge.test.stake.signer"))?.address();
+    let signer_key = keccak256("zerobridge.test.stake.signer");
+    let new_signer = PrivateKeySigner::from_bytes(&signer_key)?.address();
     let deployer: PrivateKeySigner = dev_keys::DEPLOYER.parse()?;
     let funder =
         ProviderBuilder::new().wallet(EthereumWallet::from(deployer)).connect_http(devnet.home().http().parse()?);
     let funding = TransactionRequest::default().with_to(operator).with_value(tokens(2000));
     let receipt = funder.send_transaction(funding).await?.get_receipt().await?;
     ensure!(receipt.status(), "funding the operator failed");
-    let key_env = [("ZB_TEST_OPERATOR_KEY", format!("{operator_key}"))];
+    let key_env = [
+        ("ZB_TEST_OPERATOR_KEY", format!("{operator_key}")),
+        ("ZB_TEST_SIGNER_KEY", format!("{signer_key}")),
+    ];
     let env: Vec<(&str, &str)> = key_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let as_operator = |args: &[&str]| {
         let mut argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -113,19 +119,33 @@ async fn operators_stake_unbond_withdraw_and_fraud_is_slashed() -> Result<()> {
     let refused = run(as_operator(&["stake", "opt-in", "--route", "DEMO"])).await?;
     expect_refusal(&refused, &["is not a registered operator on ethereum", "--signer"])?;
     let refused = run(as_operator(&["stake", "deposit", "--amount", "1500"])).await?;
-    expect_refusal(&refused, &["not a registered operator", "pass --signer ADDR"])?;
+    expect_refusal(&refused, &["not a registered operator", "--signer-keystore FILE", "--signer-key-env VAR"])?;
     let operator_arg = operator.to_string();
     let refused = run(as_operator(&["stake", "deposit", "--amount", "1500", "--signer", &operator_arg])).await?;
     expect_refusal(&refused, &["is the operator key itself"])?;
+    // Registering a signer needs its key (the proof of possession), and the key must be that signer's.
+    let signer_arg = new_signer.to_string();
+    let refused = run(as_operator(&["stake", "deposit", "--amount", "1500", "--signer", &signer_arg])).await?;
+    expect_refusal(&refused, &[&format!("registering signer {new_signer} needs a proof that you hold its key")])?;
+    let refused = run(as_operator(&[
+        "stake", "deposit", "--amount", "1500", "--signer", &signer_arg, "--signer-key-env", "ZB_TEST_OPERATOR_KEY",
+    ]))
+    .await?;
+    expect_refusal(&refused, &[&format!("--signer {new_signer} is not the address of the signing key given")])?;
+    let refused = run(as_operator(&["stake", "register"])).await?;
+    expect_refusal(&refused, &["which signing key?", "--signer-keystore FILE"])?;
     let refused = zerobridge(dir, &["stake", "withdraw", "--chain", "ethereum"], &[]).await?;
     expect_refusal(&refused, &["which operator?", "--operator N"])?;
 
-    // Register with the deposit, then opt in.
-    let signer_arg = new_signer.to_string();
-    let out = run(as_operator(&["stake", "deposit", "--amount", "1500", "--signer", &signer_arg])).await?;
-    let out = expect_success(&out, "stake deposit --signer")?;
+    // Register with the deposit (the signing key signs the proof), then opt in.
+    let out = run(as_operator(&[
+        "stake", "deposit", "--amount", "1500", "--signer", &signer_arg, "--signer-key-env", "ZB_TEST_SIGNER_KEY",
+    ]))
+    .await?;
+    let out = expect_success(&out, "stake deposit --signer-key-env")?;
     ensure!(out.contains(&format!("registered operator {operator} with signer {new_signer}")), "{out}");
     ensure!(out.contains("deposited 1500 ETH on ethereum") && out.contains("active stake 1500 ETH"), "{out}");
+    ensure!(sm.operatorOfSigner(new_signer).call().await? == operator, "the signer is registered to the operator");
     let inbound = to_home.to_string();
     let refused = run(as_operator(&["stake", "opt-in", "--lane", &inbound])).await?;
     expect_refusal(
@@ -165,24 +185,53 @@ async fn operators_stake_unbond_withdraw_and_fraud_is_slashed() -> Result<()> {
     ensure!(shown.contains("with weight 1500 ETH"), "{shown}");
     ensure!(shown.contains("5500 ETH staked by 5 validators"), "{shown}");
 
-    // Unbond everything; withdraw is refused until the period is over, and while a snapshot still
-    // counts the operator (and for the detection window after the one that dropped it); then pays.
+    // Unbond everything. The stake backs the set just committed until that set expires (the
+    // devnet's set lifetime is a day) plus the detection window: withdraw is refused during the
+    // unbonding period, and after it for as long as the lock lasts, even once the next snapshot
+    // drops the operator (the destination may still accept the old set until it expires).
     let out = expect_success(&run(as_operator(&["stake", "unbond", "--amount", "all"])).await?, "stake unbond")?;
-    ensure!(out.contains("unbonding 1500 ETH on ethereum") && out.contains("(in 10 min) at the earliest"), "{out}");
-    ensure!(out.contains("leaving entirely: the next snapshot of each of your lanes must drop you first"), "{out}");
-    let refused = run(as_operator(&["stake", "withdraw"])).await?;
-    expect_refusal(&refused, &["still unbonding until", "UTC", "in 10 min", "1500 ETH can be withdrawn then"])?;
-    advance(devnet.home(), 601).await?;
+    ensure!(out.contains("unbonding 1500 ETH on ethereum") && out.contains("at the earliest"), "{out}");
+    ensure!(out.contains("1500 ETH of the bond backs a validator set that the destination accepts until"), "{out}");
+    let locked = sm.getOperator(operator).call().await?;
+    let five_members = sm.getSnapshot(to_remote).call().await?;
+    ensure!(U256::from(locked.lockedWeight) == tokens(1500), "locked weight {}", locked.lockedWeight);
+    ensure!(locked.lockedUntil == five_members.validUntil + 300, "locked until {}, set valid until {}", locked.lockedUntil, five_members.validUntil);
     let refused = run(as_operator(&["stake", "withdraw"])).await?;
     expect_refusal(
         &refused,
-        &["is still in 1 lane snapshot(s) on ethereum", &format!("stake commit --chain ethereum --lane {to_remote}")],
+        &[
+            "still unbonding until",
+            "UTC",
+            "in 10 min",
+            "nothing can be withdrawn then",
+            "backs a validator set that the destination accepts until",
+            "its signatures stay provable for the 5 min detection window after that",
+        ],
     )?;
+    advance(devnet.home(), 601).await?;
+    let refused = run(as_operator(&["stake", "withdraw"])).await?;
+    let lock_needles = [
+        "nothing of the 1500 ETH unbonding can be withdrawn on ethereum yet",
+        "1500 ETH of the bond backs a validator set that the destination accepts until",
+        "so it stays locked until",
+    ];
+    expect_refusal(&refused, &lock_needles)?;
+    // The next snapshot drops the operator: a new set with a fresh expiry, committed before the
+    // clock passes the old set's (which would expire the lane's set for deliveries).
     let out = expect_success(&zerobridge(dir, &commit, &[]).await?, "stake commit (drops the operator)")?;
     ensure!(out.contains("4 members") && out.contains("4000 ETH total"), "{out}");
+    let four_members = sm.getSnapshot(to_remote).call().await?;
+    ensure!(four_members.validUntil > locked.lockedUntil, "the new set outlives the operator's lock");
     let refused = run(as_operator(&["stake", "withdraw"])).await?;
-    expect_refusal(&refused, &["still unbonding until", "5 min detection window"])?;
-    advance(devnet.home(), 301).await?;
+    expect_refusal(&refused, &lock_needles)?;
+    let shown = expect_success(
+        &zerobridge(dir, &["stake", "status", "--chain", "ethereum", "--address", &operator_arg], &[]).await?,
+        "stake status --address (locked)",
+    )?;
+    ensure!(shown.contains("unbonding  1500 ETH, withdrawable at"), "{shown}");
+    ensure!(shown.contains("locked     1500 ETH of the bond backs a validator set"), "{shown}");
+    let now = devnet.home().reader().get_block_by_number(Default::default()).await?.map_or(0, |b| b.header.timestamp);
+    advance(devnet.home(), locked.lockedUntil.saturating_sub(now) + 1).await?;
     let before = devnet.home().reader().get_balance(operator).await?;
     let out = expect_success(&run(as_operator(&["stake", "withdraw"])).await?, "stake withdraw")?;
     ensure!(out.contains(&format!("withdrew 1500 ETH to {operator}")), "{out}");
@@ -224,9 +273,11 @@ async fn operators_stake_unbond_withdraw_and_fraud_is_slashed() -> Result<()> {
         "slashed now     1000 ETH",
         "still owed      nothing",
         "reporter share  100 ETH",
+        "after the 5 min detection window",
     ] {
         ensure!(out.contains(needle), "slash submit lacks {needle:?}:\n{out}");
     }
+    let first_evidence = evidence_id(&out)?;
     let refused = zerobridge(dir, &["slash", "submit", &path], &[]).await?;
     expect_refusal(&refused, &["already used"])?;
     let op = sm.getOperator(operator_1).call().await?;
@@ -238,6 +289,7 @@ async fn operators_stake_unbond_withdraw_and_fraud_is_slashed() -> Result<()> {
     let out = expect_success(&zerobridge(dir, &["slash", "submit", &path], &[]).await?, "slash submit (beyond head)")?;
     ensure!(out.contains("signs sequence 99 but the lane has only 5 messages"), "{out}");
     ensure!(out.contains("slashed now     1000 ETH"), "{out}");
+    let second_evidence = evidence_id(&out)?;
 
     // The jailed operator cannot opt in again, and status says why; the reporter can claim.
     let refused =
@@ -248,17 +300,29 @@ async fn operators_stake_unbond_withdraw_and_fraud_is_slashed() -> Result<()> {
         "status",
     )?;
     ensure!(shown.contains("jailed     YES") && shown.contains("active     0 ETH"), "{shown}");
-    let out = expect_success(
-        &zerobridge(
-            dir,
-            &["stake", "claim", "--chain", "ethereum", "--private-key-env", "ZB_TEST_DEPLOYER"],
-            &[("ZB_TEST_DEPLOYER", dev_keys::DEPLOYER)],
-        )
-        .await?,
-        "stake claim",
-    )?;
-    ensure!(out.contains("claimed a reporter payout of 200 ETH"), "{out}");
+    ensure!(shown.contains("fraud      proven"), "{shown}");
+    // The reporter's shares unlock one detection window after each proof, then are claimed per evidence.
+    let claim = ["stake", "claim", "--chain", "ethereum", "--private-key-env", "ZB_TEST_DEPLOYER"];
+    let deployer_env = [("ZB_TEST_DEPLOYER", dev_keys::DEPLOYER)];
+    let refused = zerobridge(dir, &claim, &deployer_env).await?;
+    expect_refusal(&refused, &["reporter share on ethereum (200 ETH on 2 evidence) unlocks at", "(in 5 min)"])?;
+    advance(devnet.home(), 301).await?;
+    let out = expect_success(&zerobridge(dir, &claim, &deployer_env).await?, "stake claim")?;
+    for id in [first_evidence, second_evidence] {
+        ensure!(out.contains(&format!("claimed a reporter payout of 100 ETH for evidence {id}")), "{out}");
+    }
+    let refused = zerobridge(dir, &claim, &deployer_env).await?;
+    expect_refusal(&refused, &["has no rewards and no reporter payout to claim on ethereum"])?;
     Ok(())
+}
+
+/// The evidence id `slash submit` printed.
+fn evidence_id(out: &str) -> Result<B256> {
+    let id = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("evidence id"))
+        .ok_or_else(|| eyre!("no evidence id in:\n{out}"))?;
+    Ok(id.trim().parse()?)
 }
 
 /// The address of the devnet manifest's `operator-N`.

@@ -32,7 +32,7 @@ use zb_protocol::{Checkpoint, Message, checkpoint_digest, initial_accumulator, m
 use crate::network::ChainInfo;
 use crate::route::{Conn, Context, KeyArgs, NetworkArgs, load_signer};
 use crate::stake::{OUTBOUND, Staking, lane_label, transact};
-use crate::transfer::scan_logs;
+use crate::transfer::{format_utc, format_wait, scan_logs};
 
 /// `ZeroBridge.ACCUMULATOR_RECORD_INTERVAL`: every 16th sequence's accumulator is recorded.
 const RECORD_INTERVAL: u64 = 16;
@@ -299,7 +299,8 @@ async fn source_chain(ctx: &Context, chain: Option<&str>, evidence: &Evidence) -
     )
 }
 
-fn from_block(ctx: &Context, chain: &ChainInfo) -> u64 {
+/// Where to start reading `chain`'s logs: the devnet's deployment block, else genesis.
+pub(crate) fn from_block(ctx: &Context, chain: &ChainInfo) -> u64 {
     ctx.manifest
         .as_ref()
         .and_then(|m| m.chains.iter().find(|c| c.chain.name == chain.name).map(|c| c.start_block))
@@ -409,6 +410,7 @@ async fn submit(args: SubmitArgs) -> Result<()> {
     }
     let record = sm.evidence(proven_id).call().await.map_err(|e| conn.read_err("evidence", e))?;
     let owed = record.due.saturating_sub(record.paid);
+    let unlocks_at = record.provenAt.saturating_add(staking.config.detection_window);
     let asset = &staking.asset;
     println!("slashed on {on} in tx {} (block {})", receipt.transaction_hash, receipt.block_number.unwrap_or_default());
     println!("  evidence id     {proven_id}");
@@ -423,8 +425,11 @@ async fn submit(args: SubmitArgs) -> Result<()> {
         );
     }
     println!(
-        "  reporter share  {} to {reporter_address} (claim with `zerobridge stake claim --chain {on}` using this key)",
-        asset.fmt(reporter_share)
+        "  reporter share  {} to {reporter_address}, claimable from {} (after the {} detection window: a forger \
+         reporting itself is found out meanwhile) with `zerobridge stake claim --chain {on}` using this key",
+        asset.fmt(reporter_share),
+        format_utc(unlocks_at),
+        format_wait(staking.config.detection_window)
     );
     Ok(())
 }

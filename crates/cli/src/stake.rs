@@ -8,24 +8,36 @@
 //!
 //! Keys and network are chosen as for `route`: `--private-key-env` / `--keystore`, or on the devnet
 //! `--operator N` (the manifest's account `operator-N`); `--network FILE` or the devnet manifest.
+//! Registering also needs the validator's signing key, which signs a proof of possession (the
+//! stake manager's `signerRegistrationDigest(operator)`): `--signer-keystore FILE` (the keystore
+//! and password the validator runs with) or `--signer-key-env VAR`.
 //! Everything the contract would refuse is checked first and refused in one line with the fix.
+//!
+//! Stake that weighs in a committed validator set stays bonded until that set's expiry plus the
+//! detection window (`lockedWeight` until `lockedUntil`): `withdraw` pays only the part above it.
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{BlockNumberOrTag, TransactionReceipt};
+use alloy::rpc::types::Filter;
+use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolEvent;
 use eyre::{Result, bail, eyre};
+use std::path::PathBuf;
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::stake::StakeManager;
-use zb_protocol::validator_set::{Member, ValidatorSet};
+use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet};
+use alloy::primitives::Bytes;
 
 use crate::network::{ChainInfo, format_amount, parse_amount};
 use crate::route::{
-    Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, one_line, status_name, transact_explained,
-    unreachable_chain,
+    Conn, Context, KeyArgs, NetworkArgs, bridge_error, load_signer, looks_unreachable, one_line, signer_from_env,
+    status_name, transact_explained, unreachable_chain,
 };
-use crate::transfer::{format_utc, format_wait};
+use crate::slash::from_block;
+use crate::transfer::{format_utc, format_wait, scan_logs};
 
 /// `LaneDirection` as the contracts number it.
 pub(crate) const OUTBOUND: u8 = 1;
@@ -53,20 +65,24 @@ alloy::sol! {
 /// `zerobridge stake ...`
 #[derive(Debug, clap::Subcommand)]
 pub enum StakeCommand {
-    /// Register as an operator with the address your validator signs checkpoints with.
+    /// Register as an operator with the key your validator signs checkpoints with (it signs a
+    /// proof of possession: pass the validator's keystore as --signer-keystore).
     Register(RegisterArgs),
-    /// Bond stake (the chain's native coin, or its staking token); --signer registers first.
+    /// Bond stake (the chain's native coin, or its staking token); --signer-keystore (or
+    /// --signer-key-env) registers first.
     Deposit(DepositArgs),
     /// Allocate stake to an outbound lane of this chain (counts from the next snapshot).
     OptIn(OptInArgs),
     /// Withdraw your allocation from a lane (from the next snapshot on).
     OptOut(OptOutArgs),
     /// Start unbonding stake: it leaves every lane at the next snapshot, withdrawable after the
-    /// unbonding period.
+    /// unbonding period, except what still backs a validator set (until that set expires plus
+    /// the detection window).
     Unbond(UnbondArgs),
-    /// Pay out unbonded stake once the unbonding period is over.
+    /// Pay out unbonding stake once the unbonding period is over and no unexpired set needs it.
     Withdraw(OperatorArgs),
-    /// Claim validator rewards (in lane tokens) and reporter payouts from slashes.
+    /// Claim validator rewards (in lane tokens) and your reporter payouts from slashes (each
+    /// evidence's share unlocks one detection window after its proof).
     Claim(OperatorArgs),
     /// Commit a lane's next snapshot: its validator set for the coming epoch (anyone may).
     Commit(CommitArgs),
@@ -113,12 +129,33 @@ pub struct OperatorArgs {
     pub key: OperatorKey,
 }
 
+/// The validator's checkpoint-signing key. Registering proves that the operator holds it: the key
+/// signs the stake manager's `signerRegistrationDigest(operator)` (EIP-712), so nobody can
+/// register a key that is not theirs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SignerKeyArgs {
+    /// The validator's keystore (its `keystore` setting): it signs the proof of possession.
+    #[arg(long, value_name = "FILE", conflicts_with = "signer_key_env")]
+    pub signer_keystore: Option<PathBuf>,
+    /// File holding that keystore's password (the validator's `password_file`)...
+    #[arg(long, value_name = "FILE", requires = "signer_keystore")]
+    pub signer_password_file: Option<PathBuf>,
+    /// ...or the environment variable holding it (the validator's `password_env`).
+    #[arg(long, value_name = "VAR", default_value = "ZB_KEYSTORE_PASSWORD")]
+    pub signer_password_env: String,
+    /// Instead of a keystore: environment variable holding the signing key in hex.
+    #[arg(long, value_name = "VAR")]
+    pub signer_key_env: Option<String>,
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegisterArgs {
-    /// The address your validator signs checkpoints with (its keystore's address; not the
-    /// operator key).
+    /// The address your validator signs checkpoints with (not the operator key). Optional: it is
+    /// the signing key's address; when given, it must match.
     #[arg(long, value_name = "ADDRESS")]
-    pub signer: Address,
+    pub signer: Option<Address>,
+    #[command(flatten)]
+    pub signing: SignerKeyArgs,
     #[command(flatten)]
     pub chain: ChainArg,
     #[command(flatten)]
@@ -130,9 +167,12 @@ pub struct DepositArgs {
     /// How much to bond, in whole coins of the staking asset (e.g. 32 or 0.5).
     #[arg(long)]
     pub amount: String,
-    /// Register first with this checkpoint-signing address, if not registered yet.
+    /// Register first with this checkpoint-signing address, if not registered yet (its key,
+    /// --signer-keystore or --signer-key-env, signs the proof of possession).
     #[arg(long, value_name = "ADDRESS")]
     pub signer: Option<Address>,
+    #[command(flatten)]
+    pub signing: SignerKeyArgs,
     #[command(flatten)]
     pub chain: ChainArg,
     #[command(flatten)]
@@ -260,8 +300,11 @@ pub(crate) struct StakeConfig {
     pub(crate) min_stake: U256,
     pub(crate) epoch_length: u64,
     pub(crate) unbonding_period: u64,
-    /// How long an operator's last signatures stay provable after the snapshot that dropped it.
+    /// How long a set's signatures stay provable after the set expired (stake stays locked that
+    /// long), and the delay before a reporter may claim its share.
     pub(crate) detection_window: u64,
+    /// How long a committed set stays valid on the destination.
+    pub(crate) set_lifetime: u64,
     pub(crate) genesis: u64,
     pub(crate) slash_bps: u16,
     pub(crate) reporter_share_bps: u16,
@@ -332,6 +375,7 @@ impl Staking {
             epoch_length: sm.epochLength().call().await.map_err(read("epochLength"))?,
             unbonding_period: sm.unbondingPeriod().call().await.map_err(read("unbondingPeriod"))?,
             detection_window: sm.detectionWindow().call().await.map_err(read("detectionWindow"))?,
+            set_lifetime: sm.setLifetime().call().await.map_err(read("setLifetime"))?,
             genesis: sm.genesis().call().await.map_err(read("genesis"))?,
             slash_bps: sm.slashBps().call().await.map_err(read("slashBps"))?,
             reporter_share_bps: sm.reporterShareBps().call().await.map_err(read("reporterShareBps"))?,
@@ -417,16 +461,38 @@ fn when(at: u64, now: u64) -> String {
     if at <= now { "now".to_string() } else { format!("at {} (in {})", format_utc(at), format_wait(at - now)) }
 }
 
+/// When the destination stops accepting `set`, on the chain's clock.
+pub(crate) fn expiry_text(set: &ValidatorSet, now: u64) -> String {
+    if set.valid_until == NEVER_EXPIRES {
+        "never (a governance-configured set)".to_string()
+    } else if set.expired_at(now) {
+        format!("EXPIRED at {}: the destination refuses the set's signatures", format_utc(set.valid_until))
+    } else {
+        format!(
+            "the destination accepts the set until {} (in {})",
+            format_utc(set.valid_until),
+            format_wait(set.valid_until - now)
+        )
+    }
+}
+
+/// Basis points as a percentage: 6000 -> "60%", 6667 -> "66.67%".
+pub(crate) fn bps_percent(bps: u16) -> String {
+    if bps % 100 == 0 { format!("{}%", bps / 100) } else { format!("{}.{:02}%", bps / 100, bps % 100) }
+}
+
 /// A uint96 from the bindings as U256.
 fn u96(value: alloy::primitives::aliases::U96) -> U256 {
     U256::from(value)
 }
 
-/// The set a snapshot encodes (threshold ‖ (signer ‖ weight)*), as the bridge stores it.
+/// The set a snapshot encodes (threshold ‖ validUntil ‖ (signer ‖ weight)*), as the bridge
+/// stores it.
 pub(crate) fn snapshot_set(snapshot: &StakeManager::Snapshot) -> Result<ValidatorSet> {
     let members =
         snapshot.members.iter().map(|m| Member { signer: m.signer, weight: u96(m.weight).to::<u128>() }).collect();
-    let set = ValidatorSet { threshold: u96(snapshot.threshold).to::<u128>(), members };
+    let set =
+        ValidatorSet { threshold: u96(snapshot.threshold).to::<u128>(), valid_until: snapshot.validUntil, members };
     set.validate().map_err(|e| eyre!("the stake snapshot does not form a valid set: {e}"))?;
     Ok(set)
 }
@@ -565,7 +631,7 @@ pub(crate) fn lane_label(ctx: &Context, lane: B256) -> Option<String> {
     None
 }
 
-fn labelled(ctx: &Context, lane: B256) -> String {
+pub(crate) fn labelled(ctx: &Context, lane: B256) -> String {
     match lane_label(ctx, lane) {
         Some(label) => format!("{lane} ({label})"),
         None => lane.to_string(),
@@ -573,7 +639,7 @@ fn labelled(ctx: &Context, lane: B256) -> String {
 }
 
 /// The outbound lanes of `chain` that the network knows (its routes).
-fn known_outbound_lanes(ctx: &Context, chain: &ChainInfo) -> Vec<B256> {
+pub(crate) fn known_outbound_lanes(ctx: &Context, chain: &ChainInfo) -> Vec<B256> {
     let mut lanes = Vec::new();
     for route in &ctx.network.routes {
         let other = if route.home == chain.name {
@@ -619,9 +685,15 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
         let text = match e {
             S::AlreadyRegistered(e) => format!("{} is already a registered operator on {on}", e.operator),
             S::NotRegistered(e) => format!(
-                "{} is not a registered operator on {on}: register with `zerobridge stake register --signer ADDR` \
-                 (or `stake deposit --signer ADDR`)",
+                "{} is not a registered operator on {on}: register with `zerobridge stake register --signer-keystore \
+                 FILE` (your validator's keystore; or `stake deposit --signer-keystore FILE`)",
                 e.operator
+            ),
+            S::SignerProofInvalid(e) => format!(
+                "the proof of possession does not come from signer {}: it must be that key's signature over the stake \
+                 manager's signerRegistrationDigest(operator) on {on}; pass the validator's own keystore as \
+                 --signer-keystore",
+                e.signer
             ),
             S::InvalidSigner(e) => format!(
                 "signer {} cannot be used: it must be non-zero, differ from the operator key and not belong to another \
@@ -639,7 +711,11 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
             S::NotAnOutboundLane(e) => format!("lane {} is not an outbound lane of {on}: use its source chain", e.lane),
             S::NotAnInboundLane(e) => format!("lane {} is not an inbound lane of {on}", e.lane),
             S::NotOptedIn(e) => format!("{} is not opted in to lane {}", e.operator, e.lane),
-            S::TooManyCandidates(e) => format!("lane {} has the maximum number of candidates", e.lane),
+            S::TooManyCandidates(e) => format!(
+                "lane {} has the maximum number of candidates and none weighs less than this allocation: allocate \
+                 more stake to displace the lightest",
+                e.lane
+            ),
             S::TooManyLanes(e) => format!("{} is opted in to the maximum number of lanes: opt out of one", e.operator),
             S::OperatorJailed(e) => {
                 format!("operator {} is jailed: governance must unjail it before it can opt in", e.operator)
@@ -655,11 +731,34 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
             ),
             S::NothingToWithdraw(_) => "there is nothing to withdraw or claim".to_string(),
             S::StillUnbonding(e) => format!("still unbonding until {}: withdraw then", format_utc(e.releaseAt)),
-            S::StillInValidatorSet(e) => format!(
-                "still a member of {} lane snapshot(s): commit the next epoch of those lanes (`zerobridge stake \
-                 commit`), then withdraw after the detection window",
-                e.lanes
+            S::StakeLocked(e) => format!(
+                "{} of the bond backs a validator set that the destination accepts until it expires; its signatures \
+                 stay provable for the detection window after that, so it stays locked until {}: withdraw then",
+                coins(U256::from(e.weight)),
+                format_utc(e.until)
             ),
+            S::ReporterPayoutLocked(e) => format!(
+                "the reporter share unlocks at {}: a detection window must pass after the proof (a forger reporting \
+                 itself is found out meanwhile); claim then",
+                format_utc(e.until)
+            ),
+            S::ReporterIsForger(e) => format!(
+                "{} is, or signs for, an operator proven to forge: it gets no reporter share (anyone moves it to the \
+                 lane's compensation pool with forfeitReporterShare)",
+                e.reporter
+            ),
+            S::NotReporter(e) => {
+                format!("{} did not report this evidence: only its reporter claims the share", e.caller)
+            }
+            S::SetLifetimeTooLong(e) => format!(
+                "the set is valid until {}, later than a set committed on {on} now could be ({}): copy the source \
+                 chain's current snapshot (`zerobridge stake status`)",
+                format_utc(e.validUntil),
+                format_utc(e.latest)
+            ),
+            S::ShareTooHigh(e) => {
+                format!("a share of {} bps is above 10000 (100%): pass at most 10000 (0 removes the cap)", e.shareBps)
+            }
             S::AllocationBelowMinimum(e) => format!(
                 "an allocation of {} is below the minimum {} a lane counts: raise --amount",
                 coins(e.amount),
@@ -686,7 +785,8 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
         return eyre!("{what} on {on} refused: {text}");
     }
     if let Some(e) = err.as_decoded_interface_error::<Z>() {
-        return eyre!("{what} on {on} refused by the bridge: {e:?}");
+        let text = bridge_error(&e).unwrap_or_else(|| format!("{e:?}"));
+        return eyre!("{what} on {on} refused by the bridge: {text}");
     }
     let text = err.to_string();
     if looks_unreachable(&text) {
@@ -713,7 +813,7 @@ async fn registered(staking: &Staking, operator: Address) -> Result<StakeManager
     if op.signer == Address::ZERO {
         bail!(
             "{operator} is not a registered operator on {}: register with `zerobridge stake deposit --chain {} \
-             --amount X --signer ADDR` (ADDR: your validator's signing address)",
+             --amount X --signer-keystore FILE` (FILE: your validator's keystore, which signs the proof of possession)",
             staking.on(),
             staking.on()
         );
@@ -726,35 +826,95 @@ async fn registered(staking: &Staking, operator: Address) -> Result<StakeManager
 // ------------------------------------------------------------------------------------------
 
 async fn register(args: RegisterArgs) -> Result<()> {
+    let signing = signing_key(&args.signing)?;
+    let Some(wanted) = registering_signer(args.signer, signing.as_ref())? else {
+        bail!(
+            "which signing key? pass your validator's keystore with --signer-keystore FILE (its password from \
+             --signer-password-env VAR or --signer-password-file FILE), or --signer-key-env VAR"
+        );
+    };
     let (_, staking, signer) = open_as(&args.chain, &args.key).await?;
     let operator = signer.address();
-    check_signer(&staking, operator, args.signer).await?;
+    check_signer(&staking, operator, wanted).await?;
     let op = staking.operator(operator).await?;
     if op.signer != Address::ZERO {
-        if op.signer == args.signer {
+        if op.signer == wanted {
             println!("{operator} is already registered on {} with signer {}", staking.on(), op.signer);
             return Ok(());
         }
         bail!(
             "{operator} is already registered on {} with signer {}: the signer cannot be changed; register another \
-             operator key for {}",
+             operator key for {wanted}",
             staking.on(),
-            op.signer,
-            args.signer
+            op.signer
         );
     }
+    let proof = registration_proof(&staking, operator, wanted, signing.as_ref()).await?;
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
-    let receipt = transact(sm.registerOperator(args.signer), "registerOperator", &staking.conn.info).await?;
-    println!("registered operator {operator} with signer {} on {} ({})", args.signer, staking.on(), tx_note(&receipt));
+    let receipt = transact(sm.registerOperator(wanted, proof), "registerOperator", &staking.conn.info).await?;
+    println!("registered operator {operator} with signer {wanted} on {} ({})", staking.on(), tx_note(&receipt));
     println!("next: bond stake with `zerobridge stake deposit --chain {} --amount X`", staking.on());
     Ok(())
+}
+
+/// The signing key from `--signer-keystore` (with its password) or `--signer-key-env`, if given.
+fn signing_key(args: &SignerKeyArgs) -> Result<Option<PrivateKeySigner>> {
+    if let Some(var) = &args.signer_key_env {
+        return signer_from_env(var).map(Some).map_err(|e| eyre!("--signer-key-env: {e}"));
+    }
+    let Some(path) = &args.signer_keystore else { return Ok(None) };
+    let source = match &args.signer_password_file {
+        Some(file) => zb_keys::PasswordSource::File(file.clone()),
+        None => zb_keys::PasswordSource::Env(args.signer_password_env.clone()),
+    };
+    let password = source.read().map_err(|e| {
+        eyre!("{e}: set --signer-password-env VAR or --signer-password-file FILE for {}", path.display())
+    })?;
+    zb_keys::load_key(path, &password).map(Some).map_err(|e| eyre!("--signer-keystore {}: {e}", path.display()))
+}
+
+/// The signer to register: `--signer`, checked against the signing key when both are given.
+fn registering_signer(wanted: Option<Address>, key: Option<&PrivateKeySigner>) -> Result<Option<Address>> {
+    match (wanted, key) {
+        (Some(wanted), Some(key)) if wanted != key.address() => bail!(
+            "--signer {wanted} is not the address of the signing key given ({}): pass the keystore of the validator \
+             that signs as {wanted}, or drop --signer",
+            key.address()
+        ),
+        (Some(wanted), _) => Ok(Some(wanted)),
+        (None, key) => Ok(key.map(PrivateKeySigner::address)),
+    }
+}
+
+/// The proof of possession `registerOperator` checks: the signing key's signature (r ‖ s ‖ v)
+/// over the stake manager's `signerRegistrationDigest(operator)`.
+async fn registration_proof(
+    staking: &Staking,
+    operator: Address,
+    signer: Address,
+    key: Option<&PrivateKeySigner>,
+) -> Result<Bytes> {
+    let Some(key) = key else {
+        bail!(
+            "registering signer {signer} needs a proof that you hold its key: pass your validator's keystore with \
+             --signer-keystore FILE (or the key with --signer-key-env VAR)"
+        );
+    };
+    let digest = staking
+        .sm()
+        .signerRegistrationDigest(operator)
+        .call()
+        .await
+        .map_err(|e| staking.conn.read_err("signerRegistrationDigest", e))?;
+    let signature = key.sign_hash_sync(&digest).map_err(|e| eyre!("signing the proof of possession failed: {e}"))?;
+    Ok(Bytes::from(signature.as_bytes().to_vec()))
 }
 
 /// The contract's signer rules, checked first so the refusal names the fix.
 async fn check_signer(staking: &Staking, operator: Address, signer: Address) -> Result<()> {
     if signer == Address::ZERO {
-        bail!("--signer must not be the zero address: pass your validator's signing address");
+        bail!("--signer must not be the zero address: pass your validator's signing key (--signer-keystore FILE)");
     }
     if signer == operator {
         bail!(
@@ -774,23 +934,25 @@ async fn check_signer(staking: &Staking, operator: Address, signer: Address) -> 
 }
 
 async fn deposit(args: DepositArgs) -> Result<()> {
+    let signing = signing_key(&args.signing)?;
+    let wanted = registering_signer(args.signer, signing.as_ref())?;
     let (_, staking, signer) = open_as(&args.chain, &args.key).await?;
     let operator = signer.address();
     let amount = parse_stake(&args.amount, &staking.asset)?;
     let op = staking.operator(operator).await?;
-    let register_first = match (op.signer, args.signer) {
+    let register_first = match (op.signer, wanted) {
         (Address::ZERO, Some(wanted)) => {
             check_signer(&staking, operator, wanted).await?;
-            Some(wanted)
+            Some((wanted, registration_proof(&staking, operator, wanted, signing.as_ref()).await?))
         }
         (Address::ZERO, None) => bail!(
-            "{operator} is not a registered operator on {}: pass --signer ADDR (your validator's signing address) to \
-             register with this deposit",
+            "{operator} is not a registered operator on {}: pass your validator's signing key (--signer-keystore FILE \
+             with its keystore, or --signer-key-env VAR) to register with this deposit",
             staking.on()
         ),
         (current, Some(wanted)) if current != wanted => bail!(
-            "{operator} is already registered on {} with signer {current}, not {wanted}: drop --signer (the signer \
-             cannot be changed)",
+            "{operator} is already registered on {} with signer {current}, not {wanted}: drop --signer and the signing \
+             key (the signer cannot be changed)",
             staking.on()
         ),
         _ => None,
@@ -834,8 +996,8 @@ async fn deposit(args: DepositArgs) -> Result<()> {
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
     let info = &staking.conn.info;
-    if let Some(wanted) = register_first {
-        let receipt = transact(sm.registerOperator(wanted), "registerOperator", info).await?;
+    if let Some((wanted, proof)) = register_first {
+        let receipt = transact(sm.registerOperator(wanted, proof), "registerOperator", info).await?;
         println!("registered operator {operator} with signer {wanted} on {} ({})", staking.on(), tx_note(&receipt));
     }
     let receipt = if staking.asset.native() {
@@ -991,6 +1153,7 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
     let receipt = transact(sm.unbond(amount), "unbond", &staking.conn.info).await?;
     let after = staking.operator(operator).await?;
     let now = chain_now(&staking.conn).await?;
+    let schedule = Schedule::of(&after, now);
     println!(
         "unbonding {} on {} ({}): active {}, unbonding {}, withdrawable {} at the earliest",
         staking.asset.fmt(amount),
@@ -998,7 +1161,7 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
         tx_note(&receipt),
         staking.asset.fmt(after.active),
         staking.asset.fmt(after.unbonding),
-        when(after.unbondingReleaseAt, now)
+        when(schedule.all_free_at(), now)
     );
     if !op.unbonding.is_zero() {
         println!("note: the unbonding period restarted for all {} unbonding", staking.asset.fmt(after.unbonding));
@@ -1008,18 +1171,14 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
          (`zerobridge stake withdraw --chain {}`)",
         staking.on()
     );
-    if after.active.is_zero() && after.memberships != 0 {
-        println!(
-            "leaving entirely: the next snapshot of each of your lanes must drop you first (anyone commits it with \
-             `zerobridge stake commit`), and your last signatures stay provable for the {} detection window after it",
-            format_wait(staking.config.detection_window)
-        );
+    if schedule.locked_at_release() {
+        println!("{}", lock_text(&staking, &after, now));
     }
     Ok(())
 }
 
 async fn withdraw(args: OperatorArgs) -> Result<()> {
-    let (ctx, staking, signer) = open_as(&args.chain, &args.key).await?;
+    let (_, staking, signer) = open_as(&args.chain, &args.key).await?;
     let operator = signer.address();
     let op = staking.operator(operator).await?;
     if op.unbonding.is_zero() {
@@ -1031,12 +1190,22 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
         );
     }
     let now = chain_now(&staking.conn).await?;
+    let schedule = Schedule::of(&op, now);
     if now < op.unbondingReleaseAt {
+        let then = if !schedule.locked_at_release() {
+            format!("{} can be withdrawn then", staking.asset.fmt(op.unbonding))
+        } else {
+            let free = if schedule.free_at_release.is_zero() {
+                "nothing can be withdrawn then".to_string()
+            } else {
+                format!("only {} can be withdrawn then", staking.asset.fmt(schedule.free_at_release))
+            };
+            format!("{free}: {}", lock_text(&staking, &op, now))
+        };
         bail!(
-            "still unbonding until {} (in {}): {} can be withdrawn then",
+            "still unbonding until {} (in {}): {then}",
             format_utc(op.unbondingReleaseAt),
-            format_wait(op.unbondingReleaseAt - now),
-            staking.asset.fmt(op.unbonding)
+            format_wait(op.unbondingReleaseAt - now)
         );
     }
     if !op.owed.is_zero() {
@@ -1047,51 +1216,128 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
             staking.on()
         );
     }
-    // Leaving entirely (no active stake left): no lane snapshot may count the operator any more,
-    // and its last signatures stay provable for the detection window after it left the last one.
-    if op.active.is_zero() {
-        if op.memberships != 0 {
-            let lanes = member_lanes(&ctx, &staking, operator).await?;
-            let commits: Vec<String> = lanes
-                .iter()
-                .map(|lane| format!("`zerobridge stake commit --chain {} --lane {lane}`", staking.on()))
-                .collect();
-            bail!(
-                "{operator} is still in {} lane snapshot(s) on {}, so it could still sign: leaving needs a snapshot \
-                 without it; commit the next epoch of {} ({}), then withdraw {} later (the detection window)",
-                op.memberships,
-                staking.on(),
-                if lanes.len() == 1 { "that lane" } else { "each" },
-                if commits.is_empty() { "`zerobridge stake commit`".to_string() } else { commits.join(", ") },
-                format_wait(staking.config.detection_window)
-            );
-        }
-        let provable_until = op.leftSetsAt.saturating_add(staking.config.detection_window);
-        if now < provable_until {
-            bail!(
-                "still unbonding until {} (in {}): its last signatures stay provable for the {} detection window \
-                 after it left the last snapshot",
-                format_utc(provable_until),
-                format_wait(provable_until - now),
-                format_wait(staking.config.detection_window)
-            );
-        }
+    // What the contract pays now: the unbonding stake above the locked weight.
+    let free =
+        staking.sm().withdrawable(operator).call().await.map_err(|e| staking.conn.read_err("withdrawable", e))?;
+    if free.is_zero() {
+        bail!(
+            "nothing of the {} unbonding can be withdrawn on {} yet: {}",
+            staking.asset.fmt(op.unbonding),
+            staking.on(),
+            lock_text(&staking, &op, now)
+        );
     }
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
     let receipt = transact(sm.withdraw(), "withdraw", &staking.conn.info).await?;
-    println!("withdrew {} to {operator} on {} ({})", staking.asset.fmt(op.unbonding), staking.on(), tx_note(&receipt));
+    let paid = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| log.log_decode::<StakeManager::StakeWithdrawn>().ok())
+        .map_or(free, |e| e.inner.data.amount);
+    println!("withdrew {} to {operator} on {} ({})", staking.asset.fmt(paid), staking.on(), tx_note(&receipt));
+    let after = staking.operator(operator).await?;
+    if !after.unbonding.is_zero() {
+        println!(
+            "{} stays unbonding: {}; withdraw it then",
+            staking.asset.fmt(after.unbonding),
+            lock_text(&staking, &after, now)
+        );
+    }
     Ok(())
+}
+
+/// When an operator's unbonding stake can leave, as `withdraw` decides: after the unbonding
+/// period, and while its bond is locked only the part above the locked weight. Later snapshots
+/// that count the operator can extend the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Schedule {
+    release_at: u64,
+    locked_until: u64,
+    /// What is free once the unbonding period is over (all of it, if the lock is over by then).
+    free_at_release: U256,
+    unbonding: U256,
+}
+
+impl Schedule {
+    fn of(op: &StakeManager::Operator, now: u64) -> Schedule {
+        let release_at = op.unbondingReleaseAt.max(now);
+        let free_at_release = if release_at >= op.lockedUntil {
+            op.unbonding
+        } else {
+            let bonded = op.active + op.unbonding;
+            let locked = u96(op.lockedWeight);
+            if bonded <= locked { U256::ZERO } else { op.unbonding.min(bonded - locked) }
+        };
+        Schedule { release_at, locked_until: op.lockedUntil, free_at_release, unbonding: op.unbonding }
+    }
+
+    /// Whether the lock holds back part of the unbonding stake when the period ends.
+    fn locked_at_release(&self) -> bool {
+        self.free_at_release < self.unbonding
+    }
+
+    /// When all of the unbonding stake can be withdrawn.
+    fn all_free_at(&self) -> u64 {
+        if self.locked_at_release() { self.locked_until.max(self.release_at) } else { self.release_at }
+    }
+}
+
+/// Plain words for an operator's stake lock, with when it ends.
+fn lock_text(staking: &Staking, op: &StakeManager::Operator, now: u64) -> String {
+    let window = staking.config.detection_window;
+    let until = if op.lockedUntil > now {
+        format!("{} (in {})", format_utc(op.lockedUntil), format_wait(op.lockedUntil - now))
+    } else {
+        format_utc(op.lockedUntil)
+    };
+    // Active stake still counts for the operator's lanes: their next snapshots lock it again.
+    let extended = if op.active.is_zero() { "" } else { " (each later snapshot that counts you extends it)" };
+    format!(
+        "{} of the bond backs a validator set that the destination accepts until {}; its signatures stay provable \
+         for the {} detection window after that, so it stays locked until {until}{extended}",
+        staking.asset.fmt(u96(op.lockedWeight)),
+        format_utc(op.lockedUntil.saturating_sub(window)),
+        format_wait(window),
+    )
 }
 
 async fn claim(args: OperatorArgs) -> Result<()> {
     let (ctx, staking, signer) = open_as(&args.chain, &args.key).await?;
     let account = signer.address();
     let owed = reward_balances(&ctx, &staking, account).await?;
-    let payout =
-        staking.sm().reporterPayouts(account).call().await.map_err(|e| staking.conn.read_err("reporterPayouts", e))?;
-    if owed.is_empty() && payout.is_zero() {
-        bail!("{account} has no rewards and no reporter payout to claim on {}", staking.on());
+    let payouts: Vec<Payout> =
+        reporter_payouts(&ctx, &staking).await?.into_iter().filter(|(r, _)| *r == account).map(|(_, p)| p).collect();
+    let now = chain_now(&staking.conn).await?;
+    let (ready, locked): (Vec<&Payout>, Vec<&Payout>) =
+        payouts.iter().partition(|p| p.unlocks_at(&staking.config) <= now);
+    let forger = !payouts.is_empty()
+        && staking.sm().isProvenForger(account).call().await.map_err(|e| staking.conn.read_err("isProvenForger", e))?;
+    let total = |list: &[&Payout]| list.iter().fold(U256::ZERO, |sum, p| sum + p.owed);
+    if owed.is_empty() {
+        if forger {
+            bail!(
+                "{account} is, or signs for, an operator proven to forge on {}: it gets no reporter share ({} on {} \
+                 evidence); anyone moves it to the lane's compensation pool with forfeitReporterShare",
+                staking.on(),
+                staking.asset.fmt(total(&payouts.iter().collect::<Vec<_>>())),
+                payouts.len()
+            );
+        }
+        if ready.is_empty() {
+            if let Some(first) = locked.iter().map(|p| p.unlocks_at(&staking.config)).min() {
+                bail!(
+                    "{account}'s reporter share on {} ({} on {} evidence) unlocks {}: a detection window must pass \
+                     after each proof (a forger reporting itself is found out meanwhile); claim then",
+                    staking.on(),
+                    staking.asset.fmt(total(&locked)),
+                    locked.len(),
+                    when(first, now)
+                );
+            }
+            bail!("{account} has no rewards and no reporter payout to claim on {}", staking.on());
+        }
     }
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
@@ -1099,49 +1345,72 @@ async fn claim(args: OperatorArgs) -> Result<()> {
         let receipt = transact(sm.claimRewards(token), "claimRewards", &staking.conn.info).await?;
         println!("claimed {text} ({amount} units of {token}) on {} ({})", staking.on(), tx_note(&receipt));
     }
-    if !payout.is_zero() {
-        let receipt = transact(sm.claimReporterPayout(), "claimReporterPayout", &staking.conn.info).await?;
+    if forger {
         println!(
-            "claimed a reporter payout of {} on {} ({})",
-            staking.asset.fmt(payout),
+            "no reporter payout: {account} is, or signs for, an operator proven to forge on {} (ReporterIsForger)",
+            staking.on()
+        );
+        return Ok(());
+    }
+    for payout in ready {
+        let receipt = transact(sm.claimReporterPayout(payout.evidence), "claimReporterPayout", &staking.conn.info).await?;
+        println!(
+            "claimed a reporter payout of {} for evidence {} on {} ({})",
+            staking.asset.fmt(payout.owed),
+            payout.evidence,
             staking.on(),
             tx_note(&receipt)
+        );
+    }
+    for payout in locked {
+        println!(
+            "the reporter payout of {} for evidence {} unlocks {}: claim it then",
+            staking.asset.fmt(payout.owed),
+            payout.evidence,
+            when(payout.unlocks_at(&staking.config), now)
         );
     }
     Ok(())
 }
 
-/// The lanes (its own and the chain's known ones) whose current snapshot counts `operator`.
-async fn member_lanes(ctx: &Context, staking: &Staking, operator: Address) -> Result<Vec<B256>> {
-    let mut lanes = staking.sm().lanesOf(operator).call().await.map_err(|e| staking.conn.read_err("lanesOf", e))?;
-    for lane in known_outbound_lanes(ctx, &staking.conn.info) {
-        if !lanes.contains(&lane) {
-            lanes.push(lane);
-        }
-    }
-    let mut members = Vec::new();
-    for lane in lanes {
-        if staking.snapshot(lane).await?.members.iter().any(|m| m.operator == operator) {
-            members.push(lane);
-        }
-    }
-    Ok(members)
+/// A reporter share not yet claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Payout {
+    evidence: B256,
+    owed: U256,
+    proven_at: u64,
 }
 
-/// When `op`'s unbonding stake can be withdrawn, as the contract's `withdraw` decides.
-fn withdrawable(op: &StakeManager::Operator, config: &StakeConfig, now: u64) -> String {
-    if op.active.is_zero() && op.memberships != 0 {
-        return format!(
-            "once no lane snapshot counts it (member of {}), plus the {} detection window",
-            op.memberships,
-            format_wait(config.detection_window)
-        );
+impl Payout {
+    /// `claimReporterPayout` pays from one detection window after the proof on.
+    fn unlocks_at(&self, config: &StakeConfig) -> u64 {
+        self.proven_at.saturating_add(config.detection_window)
     }
-    let mut at = op.unbondingReleaseAt;
-    if op.active.is_zero() {
-        at = at.max(op.leftSetsAt.saturating_add(config.detection_window));
+}
+
+/// The unclaimed reporter shares on this chain: each evidence (FraudProven events, whose reporter
+/// is in the data) with `reporterOwed` > 0, and its reporter.
+async fn reporter_payouts(ctx: &Context, staking: &Staking) -> Result<Vec<(Address, Payout)>> {
+    let filter = Filter::new().address(staking.address).event_signature(StakeManager::FraudProven::SIGNATURE_HASH);
+    let conn = &staking.conn;
+    let latest = conn.provider.get_block_number().await.map_err(|e| conn.read_err("the block number", e))?;
+    let logs = scan_logs(&conn.provider, &filter, from_block(ctx, &conn.info), latest)
+        .await
+        .map_err(|e| eyre!("reading the stake manager's FraudProven events on {}: {e}", conn.info.name))?;
+    let mut payouts: Vec<(Address, Payout)> = Vec::new();
+    for log in logs.iter().filter(|l| !l.removed) {
+        let Ok(event) = log.log_decode::<StakeManager::FraudProven>() else { continue };
+        let proven = event.inner.data;
+        if payouts.iter().any(|(_, p)| p.evidence == proven.evidenceId) {
+            continue;
+        }
+        let record = staking.sm().evidence(proven.evidenceId).call().await.map_err(|e| conn.read_err("evidence", e))?;
+        if !record.reporterOwed.is_zero() {
+            let payout = Payout { evidence: proven.evidenceId, owed: record.reporterOwed, proven_at: record.provenAt };
+            payouts.push((record.reporter, payout));
+        }
     }
-    when(at, now)
+    Ok(payouts)
 }
 
 /// Non-zero rewards of `operator` in the tokens of its lanes and of the chain's known lanes:
@@ -1327,6 +1596,7 @@ async fn chain_status(
         }
     }
     let mut snapshots: Vec<(B256, StakeManager::Snapshot)> = Vec::new();
+    let payouts = if operators.is_empty() { Vec::new() } else { reporter_payouts(ctx, staking).await? };
     for &operator in &operators {
         let op = staking.operator(operator).await?;
         let role = devnet_role(ctx, operator).map(|r| format!(" (devnet {r})")).unwrap_or_default();
@@ -1341,11 +1611,20 @@ async fn chain_status(
         if op.unbonding.is_zero() {
             println!("  unbonding  none");
         } else {
+            let schedule = Schedule::of(&op, now);
+            let partly = if schedule.locked_at_release() && !schedule.free_at_release.is_zero() {
+                format!(" ({} {}, the rest when the lock ends)", asset.fmt(schedule.free_at_release), when(schedule.release_at, now))
+            } else {
+                String::new()
+            };
             println!(
-                "  unbonding  {}, withdrawable {}",
+                "  unbonding  {}, withdrawable {}{partly}",
                 asset.fmt(op.unbonding),
-                withdrawable(&op, &staking.config, now)
+                when(schedule.all_free_at(), now)
             );
+        }
+        if op.lockedUntil > now && op.lockedWeight > alloy::primitives::aliases::U96::ZERO {
+            println!("  locked     {}", lock_text(staking, &op, now));
         }
         println!(
             "  owed       {}",
@@ -1359,6 +1638,9 @@ async fn chain_status(
             "  jailed     {}",
             if op.jailed { "YES: left every set at the next snapshot; governance unjails" } else { "no" }
         );
+        if op.fraudProven {
+            println!("  fraud      proven: it (and its signing key) earns no reporter share");
+        }
         let op_lanes = sm.lanesOf(operator).call().await.map_err(|e| staking.conn.read_err("lanesOf", e))?;
         if op_lanes.is_empty() {
             println!("  lanes      none (opt in with `zerobridge stake opt-in`)");
@@ -1399,7 +1681,7 @@ async fn chain_status(
         }
         let rewards = reward_balances(ctx, staking, operator).await?;
         let payout =
-            sm.reporterPayouts(operator).call().await.map_err(|e| staking.conn.read_err("reporterPayouts", e))?;
+            payouts.iter().filter(|(reporter, _)| *reporter == operator).fold(U256::ZERO, |sum, (_, p)| sum + p.owed);
         let mut parts: Vec<String> = rewards.into_iter().map(|(_, _, text)| text).collect();
         if !payout.is_zero() {
             parts.push(format!("{} reporter payout", asset.fmt(payout)));
@@ -1446,9 +1728,12 @@ async fn lane_status(ctx: &Context, staking: &Staking, lane: B256, epoch: u64) -
             let role = devnet_role(ctx, m.operator).map(|r| format!(" ({r})")).unwrap_or_default();
             println!("    signer {} operator {}{role} weight {}", m.signer, m.operator, asset.fmt(u96(m.weight)));
         }
+        let now = chain_now(&staking.conn).await?;
+        println!("  expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now));
         let security = sm.laneSecurity(lane).call().await.map_err(|e| staking.conn.read_err("laneSecurity", e))?;
         println!(
-            "  security   {} staked by {} validators; a quorum that signs a forgery loses at least {}",
+            "  security   {} staked by {} validators; a quorum that signs a forgery loses at least {} (net of the \
+             reporter share)",
             asset.fmt(security.totalStake),
             security.validators,
             asset.fmt(security.quorumLoss)
@@ -1461,6 +1746,10 @@ async fn lane_status(ctx: &Context, staking: &Staking, lane: B256, epoch: u64) -
             format!("the bridge attests with set {} (a set update is in flight or due)", state.validatorSetHash)
         };
         println!("  bridge     {bridge_set}");
+    }
+    let cap = sm.maxOperatorShareBps(lane).call().await.map_err(|e| staking.conn.read_err("maxOperatorShareBps", e))?;
+    if cap != 0 {
+        println!("  share cap  one operator weighs at most {} of a snapshot (maxOperatorShareBps {cap})", bps_percent(cap));
     }
     let outside = candidates.iter().filter(|c| !snapshot.members.iter().any(|m| m.operator == **c)).count();
     println!(
@@ -1536,6 +1825,7 @@ mod tests {
         let snapshot = StakeManager::Snapshot {
             committed: true,
             epoch: 3,
+            validUntil: 1_700_086_400,
             threshold: U96::from(2_667u64),
             totalWeight: U96::from(4_000u64),
             setHash: B256::ZERO,
@@ -1543,7 +1833,70 @@ mod tests {
         };
         let set = snapshot_set(&snapshot).expect("valid");
         assert_eq!(set.threshold, 2_667);
+        assert_eq!(set.valid_until, 1_700_086_400, "the snapshot's expiry is the set's");
         assert_eq!(set.members.len(), 4);
         assert_eq!(ValidatorSet::decode(&set.encode()).expect("decodes"), set);
+        assert!(expiry_text(&set, 1_700_000_000).contains("until 2023-11-15 22:13:20 UTC (in 24 h)"));
+        assert!(expiry_text(&set, 1_700_086_400).starts_with("EXPIRED"));
+    }
+
+    fn operator(active: u64, unbonding: u64, locked: u64, locked_until: u64, release_at: u64) -> StakeManager::Operator {
+        use alloy::primitives::aliases::U96;
+        StakeManager::Operator {
+            signer: Address::repeat_byte(1),
+            jailed: false,
+            fraudProven: false,
+            unbondingReleaseAt: release_at,
+            penaltyEpochPlusOne: 0,
+            lockedWeight: U96::from(locked),
+            lockedUntil: locked_until,
+            active: U256::from(active),
+            unbonding: U256::from(unbonding),
+            owed: U256::ZERO,
+        }
+    }
+
+    #[test]
+    fn withdrawals_wait_for_the_unbonding_period_and_the_lock() {
+        // Leaving entirely while a set still counts all of it: nothing until the lock ends.
+        let leaving = Schedule::of(&operator(0, 1500, 1500, 90_000, 1_600), 1_000);
+        assert!(leaving.locked_at_release());
+        assert_eq!(leaving.free_at_release, U256::ZERO);
+        assert_eq!(leaving.all_free_at(), 90_000);
+        // The lock is over before the unbonding period: the period decides.
+        let late = Schedule::of(&operator(0, 1500, 1500, 1_200, 1_600), 1_000);
+        assert!(!late.locked_at_release());
+        assert_eq!((late.free_at_release, late.all_free_at()), (U256::from(1500u64), 1_600));
+        // Partly free: the bond may drop to the locked weight, not below.
+        let partial = Schedule::of(&operator(600, 900, 1000, 90_000, 1_600), 1_000);
+        assert_eq!(partial.free_at_release, U256::from(500u64));
+        assert!(partial.locked_at_release());
+        assert_eq!(partial.all_free_at(), 90_000);
+        // Past the release time, "now" is when it becomes free.
+        let past = Schedule::of(&operator(0, 10, 0, 0, 500), 1_000);
+        assert_eq!((past.release_at, past.all_free_at()), (1_000, 1_000));
+    }
+
+    #[test]
+    fn shares_print_as_percentages() {
+        assert_eq!(bps_percent(6000), "60%");
+        assert_eq!(bps_percent(6667), "66.67%");
+        assert_eq!(bps_percent(5), "0.05%");
+    }
+
+    #[test]
+    fn a_signing_key_and_signer_must_agree() {
+        let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).expect("key");
+        assert_eq!(registering_signer(None, Some(&key)).expect("from the key"), Some(key.address()));
+        assert_eq!(registering_signer(Some(key.address()), Some(&key)).expect("same"), Some(key.address()));
+        assert_eq!(registering_signer(None, None).expect("nothing"), None);
+        let other = Address::repeat_byte(9);
+        let err = registering_signer(Some(other), Some(&key)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("is not the address of the signing key"), "{err}");
+        assert!(parse(&["register", "--chain", "ethereum", "--signer-keystore", "k.json", "--signer-key-env", "K"]).is_err());
+        match parse(&["deposit", "--chain", "bsc", "--amount", "1", "--signer-key-env", "K", "--operator", "0"]) {
+            Ok(StakeCommand::Deposit(args)) => assert_eq!(args.signing.signer_key_env.as_deref(), Some("K")),
+            other => panic!("{:?}", other.err()),
+        }
     }
 }

@@ -50,7 +50,8 @@ pub enum ValidatorError {
     #[error(
         "the signing key {signer} is not registered as any operator's signer on the configured stake manager(s) \
          ({stake_managers}) and no [[lanes]] are configured, so there is nothing to secure. Register it from the \
-         operator key with `zerobridge stake register` (StakeManager.registerOperator({signer})), opt in to lanes, \
+         operator key with `zerobridge stake register --signer-keystore <this validator's keystore>` \
+         (StakeManager.registerOperator({signer}, proof): the key signs a proof of possession), opt in to lanes, \
          and start the validator again; or list the lanes to secure in [[lanes]]"
     )]
     NotRegistered { signer: Address, stake_managers: String },
@@ -183,7 +184,8 @@ impl State {
                 }
                 None => tracing::warn!(%chain, %signer, stake_manager = %view.stake_manager,
                     "signing key is not registered as any operator's signer on this stake manager; register it with \
-                     `zerobridge stake register` (StakeManager.registerOperator); checking again at every refresh"),
+                     `zerobridge stake register --signer-keystore <this validator's keystore>` \
+                     (StakeManager.registerOperator with its proof of possession); checking again at every refresh"),
             }
         }
         if !self.has_configured_lanes && stake.values().all(|v| v.registered == Some(false)) {

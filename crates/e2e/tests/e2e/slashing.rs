@@ -199,9 +199,17 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         "one forger's slash is deferred to the next period"
     );
     assert_eq!(
-        stake.reporterPayouts(reporter).call().await?,
+        reporter_owed(&stake, &evidence_ids, reporter).await?,
         U256::from(200 * ETHER),
         "10 % to the reporter"
+    );
+    // The share waits one detection window after the proof (a forger reporting itself would be
+    // found out meanwhile).
+    let early = stake.claimReporterPayout(evidence_ids[0]).call().await;
+    let refusal = format!("{:?}", early.err().ok_or_else(|| eyre!("the reporter was paid before the detection window"))?);
+    ensure!(
+        refusal.contains("ReporterPayoutLocked") || refusal.contains(&hex_selector("ReporterPayoutLocked(uint64)")),
+        "{refusal}"
     );
     assert_eq!(
         stake.compensationPool(lane).call().await?,
@@ -279,24 +287,46 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         "only the honest bond is left"
     );
     assert_eq!(
-        stake.reporterPayouts(reporter).call().await?,
+        reporter_owed(&stake, &evidence_ids, reporter).await?,
         U256::from(300 * ETHER)
     );
 
-    // The reporter is paid in the native coin.
+    // The reporter is paid in the native coin, per evidence.
     let before = reporter_home.get_balance(reporter).await?;
-    stake
-        .claimReporterPayout()
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
+    for id in &evidence_ids {
+        let receipt = stake
+            .claimReporterPayout(*id)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        ensure!(receipt.status(), "claimReporterPayout({id}) reverted");
+    }
+    ensure!(
+        reporter_owed(&stake, &evidence_ids, reporter).await?.is_zero(),
+        "every share was paid"
+    );
     let gained = reporter_home.get_balance(reporter).await? - before;
     ensure!(
         gained > U256::from(299 * ETHER),
         "the reporter received {gained} wei"
     );
     Ok(())
+}
+
+/// The reporter shares `reporter` is owed on `evidence_ids` (each must name it as reporter).
+async fn reporter_owed(
+    stake: &StakeManager::StakeManagerInstance<DynProvider>,
+    evidence_ids: &[B256],
+    reporter: Address,
+) -> eyre::Result<U256> {
+    let mut owed = U256::ZERO;
+    for id in evidence_ids {
+        let record = stake.evidence(*id).call().await?;
+        ensure!(record.reporter == reporter, "evidence {id} names {} as reporter", record.reporter);
+        owed += record.reporterOwed;
+    }
+    Ok(owed)
 }
 
 /// Submits validator `served`'s checkpoint as slashing evidence on the lane's source chain (as a
