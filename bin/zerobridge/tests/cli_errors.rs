@@ -288,6 +288,17 @@ async fn the_chain_refuses_what_the_sender_cannot_send() -> Result<()> {
     let output = zerobridge(dir, &["track", &unknown, "--network", &network], &[]).await?;
     expect_refusal(&output, &["none of the configured chains", "ethereum", "bsc"])?;
 
+    // The holder gets 5 wDEMO on bsc (for the way home below), then the agents stop.
+    let lane = devnet.lane(Direction::ToRemote);
+    devnet.start_all_validators().await?;
+    devnet.start_relayer().await?;
+    let first = devnet.send_to_remote(tokens(5), devnet.holder()).await?;
+    devnet.wait_delivered(lane, first.sequence, Duration::from_secs(120)).await?;
+    devnet.kill_relayer()?;
+    for i in 0..devnet.validator_count() {
+        devnet.kill_validator(i)?;
+    }
+
     // No validator runs: the display gives up after --timeout, saying the transfer is not lost.
     let output = zerobridge(
         dir,
@@ -314,41 +325,64 @@ async fn the_chain_refuses_what_the_sender_cannot_send() -> Result<()> {
     ensure!(tracked.contains("✓ 1. submitted") && tracked.contains("… 4. delivery"), "track:\n{tracked}");
     ensure!(tracked.contains("in progress"), "track:\n{tracked}");
 
-    // Governance retires the route on bsc before delivery: the transfer is refused there and a
-    // refund travels back; track explains it.
-    let admin: PrivateKeySigner = dev_keys::DEPLOYER.parse()?;
-    let remote_admin =
-        ProviderBuilder::new().wallet(EthereumWallet::from(admin)).connect_http(devnet.remote().http().parse()?);
-    let receipt = ZeroBridge::new(devnet.bridge_address(Chain::Remote), remote_admin)
-        .retireRoute(devnet.manifest().route.route_id)
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    ensure!(receipt.status(), "retireRoute reverted");
+    // Governance makes the route exit-only on bsc before delivery: the transfer toward bsc is
+    // refused there and a refund travels back; track explains it.
+    set_exit_only(&devnet, Chain::Remote).await?;
     devnet.start_all_validators().await?;
     devnet.start_relayer().await?;
-    let lane = devnet.lane(Direction::ToRemote);
-    devnet.wait_delivered(lane, 1, Duration::from_secs(120)).await?;
+    let refused_sequence = devnet.sent_sequence(lane).await?;
+    ensure!(refused_sequence == first.sequence + 1, "the CLI's send is the lane's next message");
+    devnet.wait_delivered(lane, refused_sequence, Duration::from_secs(120)).await?;
     let output = zerobridge(dir, &["track", &source_tx, "--network", &network], &[]).await?;
     let tracked = expect_success(&output, "track (refused)")?;
-    ensure!(tracked.contains("✗ 4. refused") && tracked.contains("the route was retired"), "track:\n{tracked}");
+    ensure!(tracked.contains("✗ 4. refused") && tracked.contains("the route is exit-only"), "track:\n{tracked}");
     ensure!(tracked.contains("refund") && tracked.contains("not lost"), "track:\n{tracked}");
     let output =
         zerobridge(dir, &["track", &source_tx, "--follow", "--network", &network, "--timeout", "30"], &[]).await?;
     expect_refusal(&output, &["refused on bsc", "refund"])?;
 
-    // A retired route takes no new transfers from bsc: refused before sending.
+    // Exit-only keeps the way home open: wrapped DEMO on bsc still goes back to ethereum.
     let output = zerobridge(
         dir,
         &[
             "send", "--network", &network, "--from", "bsc", "--to", "ethereum", "--token", "DEMO", "--amount", "1",
+            "--private-key-env", KEY_VAR, "--timeout", "240",
+        ],
+        &[(KEY_VAR, dev_keys::HOLDER)],
+    )
+    .await?;
+    let home = expect_success(&output, "send bsc -> ethereum (exit-only)")?;
+    ensure!(home.contains("4. delivered"), "the way home is open:\n{home}");
+    ensure!(field(&home, "received:")?.starts_with("0.999 DEMO"), "home:\n{home}");
+
+    // Once ethereum's side is exit-only too, ethereum takes no new sends: refused before sending.
+    set_exit_only(&devnet, Chain::Home).await?;
+    let sent_before = devnet.sent_sequence(lane).await?;
+    let output = zerobridge(
+        dir,
+        &[
+            "send", "--network", &network, "--from", "ethereum", "--to", "bsc", "--token", "DEMO", "--amount", "1",
             "--private-key-env", KEY_VAR,
         ],
         &[(KEY_VAR, dev_keys::HOLDER)],
     )
     .await?;
-    expect_refusal(&output, &["retired"])?;
+    expect_refusal(&output, &["exit-only on 'ethereum'", "only the way home stays open"])?;
+    ensure!(devnet.sent_sequence(lane).await? == sent_before, "the refused send sent nothing");
+    Ok(())
+}
+
+/// Governance (the devnet's deployer) makes the DEMO route exit-only on `chain`.
+async fn set_exit_only(devnet: &Devnet, chain: Chain) -> Result<()> {
+    let admin: PrivateKeySigner = dev_keys::DEPLOYER.parse()?;
+    let wallet = ProviderBuilder::new().wallet(EthereumWallet::from(admin)).connect_http(devnet.chain(chain).http().parse()?);
+    let receipt = ZeroBridge::new(devnet.bridge_address(chain), wallet)
+        .setExitOnly(devnet.manifest().route.route_id)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "setExitOnly on {chain:?} reverted");
     Ok(())
 }
 

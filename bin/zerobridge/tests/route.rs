@@ -16,7 +16,10 @@ use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, ensure, eyre};
 use zb_e2e::{Chain, Devnet, DevnetOptions, dev_keys};
 use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_protocol::bindings::stake::StakeManager;
 use zb_protocol::bindings::wrapped::WrappedToken;
+use zb_protocol::ValidatorSet;
+use zb_protocol::validator_set::Member;
 
 mod token {
     alloy::sol!(
@@ -129,23 +132,36 @@ async fn token_team_registers_a_route() -> Result<()> {
     ensure!(stdout.contains("security level set: at least 4000 ETH from at least 4 validators"), "{stdout}");
 
     // Both chains: every lane Active, with the stake snapshot's set: the four validators at their
-    // operators' stake, two thirds of it to sign.
+    // operators' stake, two thirds of it to sign, valid until the expiry the source's snapshot gave it
+    // (the devnet's set lifetime is a day).
     let mut members: Vec<Address> =
         (0..devnet.validator_count()).map(|i| devnet.validator_address(i)).collect::<Result<_>>()?;
     members.sort();
     let stake = zb_cli::deploy::DEVNET_STAKE_WEI;
     let total = stake * members.len() as u128;
-    let set = zb_protocol::ValidatorSet::new(
-        (total * 2).div_ceil(3),
-        members.iter().map(|&signer| zb_protocol::validator_set::Member { signer, weight: stake }).collect(),
-    )?;
+    let weighted: Vec<Member> = members.iter().map(|&signer| Member { signer, weight: stake }).collect();
+    let mut sets = Vec::new();
+    for (lane, source, stake_manager) in [
+        (to_remote, Chain::Home, devnet.manifest().home.stake_manager),
+        (to_home, Chain::Remote, devnet.manifest().remote.stake_manager),
+    ] {
+        let reader = devnet.chain(source).reader();
+        let snapshot = StakeManager::new(stake_manager, reader.clone()).getSnapshot(lane).call().await?;
+        let now = reader.get_block_by_number(Default::default()).await?.map_or(0, |b| b.header.timestamp);
+        ensure!(
+            snapshot.validUntil > now && snapshot.validUntil <= now + 86_400,
+            "lane {lane}'s set expires at {}, not within a day of {now}",
+            snapshot.validUntil
+        );
+        sets.push((lane, ValidatorSet::new((total * 2).div_ceil(3), snapshot.validUntil, weighted.clone())?));
+    }
     for (chain, bridge) in [(Chain::Home, home_bridge), (Chain::Remote, remote_bridge)] {
         let reader = devnet.chain(chain).reader();
         let lanes = ZeroBridge::new(bridge, reader.clone()).getRoute(route_id).call().await?;
         ensure!(lanes.outboundLane != B256::ZERO, "route not open on {chain:?}");
-        for lane in [to_remote, to_home] {
-            ensure!(lane_status(&reader, bridge, lane).await? == ACTIVE, "lane {lane} not Active on {chain:?}");
-            let state = ZeroBridge::new(bridge, reader.clone()).getLane(lane).call().await?;
+        for (lane, set) in &sets {
+            ensure!(lane_status(&reader, bridge, *lane).await? == ACTIVE, "lane {lane} not Active on {chain:?}");
+            let state = ZeroBridge::new(bridge, reader.clone()).getLane(*lane).call().await?;
             ensure!(state.validatorSetHash == set.hash(), "lane {lane} on {chain:?} has another set");
         }
         let outbound = ZeroBridge::new(bridge, reader.clone()).getLane(lanes.outboundLane).call().await?;
@@ -200,6 +216,7 @@ async fn token_team_registers_a_route() -> Result<()> {
     ensure!(listed.lines().any(|l| l.starts_with("DEMO") && l.contains("Active")), "{listed}");
 
     // status by symbol and by route id.
+    let (set_to_remote, set_to_home) = (sets[0].1.hash().to_string(), sets[1].1.hash().to_string());
     for which in ["TEAM", &route_id.to_string()] {
         let shown = expect_success(&zerobridge(dir, &["route", "status", which], &[]).await?, "route status")?;
         for needle in [
@@ -211,12 +228,15 @@ async fn token_team_registers_a_route() -> Result<()> {
             "min 0.5, max 1000 per transfer",
             "out 100000 of 100000 a day available",
             "transfers of 50000 or more are held on bsc",
-            &set.hash().to_string(),
+            &set_to_remote,
+            &set_to_home,
+            "set expiry     the destination accepts the set until",
             &team_address.to_string(),
             "0 TEAM locked on ethereum; wrapped supply 0 wTEAM on bsc (covered)",
             "stake          4000 ETH by 4 validators",
             "stake          4000 BNB by 4 validators",
-            "a quorum that signs a forgery loses at least 2666.666666666666666667 ETH",
+            // Two thirds of the stake, less the 10 % reporter share the forgers could claim back.
+            "a quorum that signs a forgery loses at least 2400.000000000000000001 ETH (net of the reporter share)",
             "level          at least 4000 ETH from at least 4 validators: met",
             "max outflow    100694.444444 TEAM within the 10 min unbonding window (100000 a day x (1 + 10 min / 1 day))",
             "max outflow    100694.444444 wTEAM within the 10 min unbonding window",

@@ -27,14 +27,15 @@ use alloy::sol_types::SolEvent;
 use eyre::{Result, bail, eyre};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::registry::RouteRegistry;
-use zb_protocol::validator_set::{Member, ValidatorSet, ValidatorSetError};
+use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet, ValidatorSetError};
 
 use zb_protocol::bindings::stake::StakeManager;
 
 use crate::network::{
     ChainInfo, DevnetManifest, ManifestLane, Network, RouteInfo, devnet_manifest_path, format_amount, parse_amount,
 };
-use crate::stake::{self, Asset, Staking, snapshot_set};
+use crate::stake::{self, Asset, Staking, chain_now, expiry_text, snapshot_set};
+use crate::transfer::format_utc;
 
 /// Upper bound for one transaction of this command to be mined.
 pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -435,9 +436,9 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
             ),
             Z::MalformedValidatorSet(_) => "the validator set is malformed: check --validators".to_string(),
             Z::ValidatorSetMissing(e) => format!("lane {} has no validator set yet: re-run to install it", e.lane),
-            Z::RouteNotPending(e) => format!("route {} is not Pending (already active or retired)", e.routeId),
+            Z::RouteNotPending(e) => format!("route {} is not Pending (already active or exit-only)", e.routeId),
             Z::AccessManagedUnauthorized(e) => unauthorized(e.caller, on),
-            other => format!("{other:?}"),
+            other => bridge_error(&other).unwrap_or_else(|| format!("{other:?}")),
         };
         return eyre!("{what} on {on} refused: {text}");
     }
@@ -450,6 +451,34 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
         return eyre!("{what} on {on}: the sending account cannot pay for gas (and bond): fund it and re-run");
     }
     eyre!("{what} on {on} failed: {}", one_line(&text))
+}
+
+/// Plain words for the bridge's errors that every command can meet; None for the others, which
+/// each command explains in its own terms.
+pub(crate) fn bridge_error(e: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
+    use ZeroBridge::ZeroBridgeErrors as Z;
+    Some(match e {
+        Z::ValidatorSetExpired(e) => format!(
+            "the lane's validator set expired at {}: the destination refuses its signatures, and a set update can \
+             renew a set only while it is still valid (commit the next epoch in time: `zerobridge stake commit`)",
+            format_utc(e.validUntil.saturating_to())
+        ),
+        Z::RouteIsExitOnly(_) => "the route is exit-only: only the way home stays open (the home chain takes no new \
+                                  sends; transfers arriving on the remote chain are refunded)"
+            .to_string(),
+        Z::RefundHeld(e) => format!(
+            "the refund of {} on lane {} is large, so it waits the hold delay: claim it from {}",
+            e.messageHash,
+            e.lane,
+            format_utc(e.releaseAt)
+        ),
+        Z::NotRouteWrappedToken(e) => format!(
+            "token {} is not a fresh wrapped token made for route {} by this bridge's registry (or another route \
+             uses it already): a remote route mints only its own wrapped token",
+            e.token, e.routeId
+        ),
+        _ => return None,
+    })
 }
 
 fn unauthorized(caller: Address, chain: &str) -> String {
@@ -963,8 +992,10 @@ async fn choose_set(args: &RegisterArgs, ctx: &Context) -> Result<(ValidatorSet,
 /// Weight-1 members; the 2/3 rule checked by zb_protocol's ValidatorSet, as on chain.
 fn build_set(members: &[Address], threshold: u64) -> Result<ValidatorSet> {
     let n = members.len();
+    // A governance-configured set never expires; governance replaces it by a set update.
     let set = ValidatorSet::new(
         u128::from(threshold),
+        NEVER_EXPIRES,
         members.iter().map(|&signer| Member { signer, weight: 1 }).collect(),
     );
     match set {
@@ -1254,6 +1285,7 @@ async fn inbound_set(side: &Side<'_>, lane: B256, set: &ValidatorSet, governance
     }
     match side.staking {
         Some(staking) => {
+            wait_for_clock(staking, set).await?;
             let sm = StakeManager::new(staking.address, side.tx.provider.clone());
             let call = sm.installInboundSet(lane, set.encode().into()).from(governance);
             stake::transact(call, "installInboundSet (governance)", &conn.info).await?;
@@ -1265,6 +1297,35 @@ async fn inbound_set(side: &Side<'_>, lane: B256, set: &ValidatorSet, governance
             transact(call, "installValidatorSet (governance)", &conn.info).await?;
             Ok("installed by governance (installValidatorSet)".to_string())
         }
+    }
+}
+
+/// Longest clock skew between two chains that `register` waits out.
+const MAX_CLOCK_SKEW: u64 = 60;
+
+/// `installInboundSet` refuses an expiry later than the destination's clock plus its set lifetime
+/// (`SetLifetimeTooLong`), and a set committed a moment ago on a chain whose clock runs a little
+/// ahead is such a set: wait until the destination's clock has caught up.
+async fn wait_for_clock(staking: &Staking, set: &ValidatorSet) -> Result<()> {
+    let on = &staking.conn.info.name;
+    let lifetime = staking.config.set_lifetime;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(MAX_CLOCK_SKEW * 2);
+    loop {
+        let now = chain_now(&staking.conn).await?;
+        let latest = now.saturating_add(lifetime);
+        if set.valid_until <= latest {
+            return Ok(());
+        }
+        let behind = set.valid_until - latest;
+        if behind > MAX_CLOCK_SKEW || tokio::time::Instant::now() >= deadline {
+            bail!(
+                "the source's set is valid until {}, later than {on} accepts now (its clock plus the set lifetime: {}): \
+                 {on}'s clock is {behind} s behind the source chain's; re-run once it has caught up",
+                format_utc(set.valid_until),
+                format_utc(latest)
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
@@ -1338,7 +1399,7 @@ pub(crate) fn status_name(status: u8) -> &'static str {
         0 => "None",
         1 => "Pending",
         2 => "Active",
-        3 => "Retired",
+        3 => "ExitOnly",
         _ => "Unknown",
     }
 }
@@ -1896,12 +1957,14 @@ async fn print_economic_security(view: &LaneView<'_>, decimals: u8, token_symbol
     if snapshot.committed {
         println!(
             "  stake          {} by {} validators (snapshot of epoch {} on {on}); a quorum that signs a forgery loses \
-             at least {}",
+             at least {} (net of the reporter share)",
             asset.fmt(security.totalStake),
             security.validators,
             snapshot.epoch,
             asset.fmt(security.quorumLoss)
         );
+        let now = chain_now(source).await?;
+        println!("  set expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now));
     } else {
         println!("  stake          no snapshot committed on {on} yet (operators opt in, then `zerobridge stake commit`)");
     }

@@ -396,7 +396,7 @@ fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
     if let Ok(error) = E::abi_decode(data) {
         return match error {
             E::LaneNotActive(_) => format!(
-                "{route} is not active (not yet activated, retired, or paused by its guardians): try again once it is active"
+                "{route} is not active (not yet activated, or paused by its guardians): try again once it is active"
             ),
             E::BridgePaused(_) => {
                 format!("the bridge on '{}' is paused by its guardians: try again once it is unpaused", ctx.source)
@@ -434,7 +434,11 @@ fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 "the token refused to move {} from {} to the bridge: check the balance and the allowance",
                 ctx.token.symbol, ctx.sender
             ),
-            E::RouteIsRetired(_) => format!("{route} is retired: it takes no new transfers"),
+            E::RouteIsExitOnly(_) => format!(
+                "{route} is exit-only: '{}' takes no new sends; only the way home stays open (wrapped tokens can \
+                 still be sent back home from the remote chain)",
+                ctx.source
+            ),
             E::FrozenAccount(e) => format!(
                 "{} is frozen by the regulator on '{}': the bridge takes nothing from it until it is unfrozen",
                 e.account, ctx.source
@@ -446,7 +450,10 @@ fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
             E::ReentrancyGuardReentrantCall(_) => {
                 "the token called back into the bridge (reentrancy): this token cannot be bridged".to_string()
             }
-            other => format!("the bridge on '{}' refused the transfer: {other:?}", ctx.source),
+            other => match crate::route::bridge_error(&other) {
+                Some(text) => format!("the bridge on '{}' refused the transfer: {text}", ctx.source),
+                None => format!("the bridge on '{}' refused the transfer: {other:?}", ctx.source),
+            },
         };
     }
     if let Ok(error) = WrappedToken::WrappedTokenErrors::abi_decode(data) {
@@ -514,8 +521,8 @@ fn explain_contract_error(error: &alloy::contract::Error, ctx: &RevertContext<'_
 /// The name and meaning of a `MessageFailed` reason.
 pub fn failure_reason(reason: FixedBytes<4>) -> String {
     let r: [u8; 4] = reason.0;
-    if r == ZeroBridge::RouteIsRetired::SELECTOR {
-        "the route was retired".to_string()
+    if r == ZeroBridge::RouteIsExitOnly::SELECTOR {
+        "the route is exit-only: only transfers toward the home chain are delivered".to_string()
     } else if r == ZeroBridge::RateLimited::SELECTOR {
         "the destination's inbound limit was exhausted".to_string()
     } else if r == ZeroBridge::VaultShortfall::SELECTOR {
@@ -1249,7 +1256,8 @@ fn hold_explanation(t: &Transfer, progress: &Progress) -> String {
 fn refund_explanation(t: &Transfer, reason: FixedBytes<4>) -> String {
     format!(
         "the transfer was refused on {} ({}): it is not lost, {} travels back as a refund to {} on {} \
-         (the fee is not refunded); once it is delivered there, anyone may claim it with claimRefund on the {} bridge",
+         (the fee is not refunded); once it is delivered there, anyone may claim it with claimRefund on the {} bridge \
+         (within that lane's inbound limit; a large refund waits the hold delay, and none is paid while a lane is paused)",
         t.leg.destination.name,
         failure_reason(reason),
         t.source_token.show(t.message.amount),
@@ -1446,10 +1454,17 @@ async fn preflight(
             leg.source.bridge
         );
     }
+    // Exit-only (3): only the way home stays open. The home chain takes no new sends; the remote
+    // chain still burns toward home.
     match outbound.status {
         2 => {}
+        3 if !outbound.isHome => {}
         1 => bail!("{route} is not active yet (registered, waiting for activation): try again once it is activated"),
-        3 => bail!("{route} is retired: it takes no new transfers"),
+        3 => bail!(
+            "{route} is exit-only on '{src}': it takes no new sends there; only the way home stays open (holders of \
+             wrapped {} on '{dst}' can still send them back)",
+            leg.route.symbol
+        ),
         other => bail!("{route} has an unknown status {other} on '{src}'"),
     }
     if source_bridge.paused().call().await.map_err(|e| read(src, &e))? {
@@ -1944,8 +1959,8 @@ mod tests {
     #[test]
     fn failure_reasons_are_named() {
         assert_eq!(
-            failure_reason(FixedBytes(ZeroBridge::RouteIsRetired::SELECTOR)),
-            "the route was retired"
+            failure_reason(FixedBytes(ZeroBridge::RouteIsExitOnly::SELECTOR)),
+            "the route is exit-only: only transfers toward the home chain are delivered"
         );
         assert!(failure_reason(FixedBytes(ZeroBridge::refundHoldCall::SELECTOR)).contains("governance"));
         assert!(failure_reason(FixedBytes(ZeroBridge::FrozenAccount::SELECTOR)).contains("frozen"));
