@@ -1,12 +1,15 @@
 //! Role commands against a real devnet: the deployer (devnet admin and guardian) pauses the
 //! bridge, a send then fails, unpausing goes through a committee proposal (`gov`), `doctor` warns
-//! about the single-key admin, `regulator` / `compliance` need their roles.
+//! about the single-key admin, `regulator` / `compliance` need their roles. `doctor` also warns
+//! when one operator alone reaches a staked lane's threshold, until a committee proposal caps one
+//! operator's share (`setMaxOperatorShare`).
 
 mod common;
 use common::{expect_refusal, expect_success, text, zerobridge};
 
 
-use alloy::network::EthereumWallet;
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::rpc::types::TransactionRequest;
 use alloy::primitives::Address;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
@@ -52,9 +55,15 @@ async fn roles_pause_govern_and_refuse() -> Result<()> {
     let output = zerobridge(dir, &["guardian", "unpause", "--chain", "ethereum"], &[]).await?;
     expect_refusal(&output, &["committee proposal", "gov propose", "bridge:unpause()"])?;
 
-    // Doctor: the devnet admin is a single key.
+    // Doctor: the devnet admin is a single key; the staked lanes have four equal operators, so no
+    // single key reaches a threshold.
     let out = expect_success(&zerobridge(dir, &["doctor"], &[]).await?, "doctor")?;
     ensure!(out.contains("WARN") && out.contains("FISCO-style admin mode") && out.contains("0 error(s)"), "{out}");
+    for chain in ["ethereum", "bsc"] {
+        ensure!(out.contains(&format!("OK    {chain}: lane ")), "{out}");
+    }
+    ensure!(out.matches("no operator reaches the threshold alone (4 members)").count() == 2, "{out}");
+    ensure!(!out.contains("alone weighs") && !out.contains("maxOperatorShareBps"), "{out}");
 
     // The deployer does not hold REGULATOR.
     let output = zerobridge(dir, &["regulator", "freeze", &holder_arg, "--chain", "ethereum"], &[]).await?;
@@ -126,5 +135,62 @@ async fn roles_pause_govern_and_refuse() -> Result<()> {
     // Doctor sees the committee and warns that it is a single key too.
     let out = expect_success(&zerobridge(dir, &["doctor", "--committee", &c], &[]).await?, "doctor")?;
     ensure!(out.contains(&format!("committee {committee_address}")) && out.contains("single key: true"), "{out}");
+
+    // Operator 0 bonds 8000 more (the holder funds it) and allocates all 9000 to the DEMO lane:
+    // at the next snapshot it alone weighs 9000 of 12000, above the threshold (8000).
+    let lane = devnet.lane(zb_e2e::Direction::ToRemote).to_string();
+    let operator0 = devnet_operator(dir, 0)?;
+    let holder_home = ProviderBuilder::new().wallet(EthereumWallet::from(holder.clone())).connect_http(devnet.home().http().parse()?);
+    let funding = TransactionRequest::default().with_to(operator0).with_value(zb_e2e::tokens(8_010));
+    ensure!(holder_home.send_transaction(funding).await?.get_receipt().await?.status(), "funding operator 0");
+    let op0 = ["--chain", "ethereum", "--operator", "0"];
+    let with_op0 = |args: &[&str]| args.iter().chain(&op0).map(|s| s.to_string()).collect::<Vec<String>>();
+    expect_success(&run(with_op0(&["stake", "deposit", "--amount", "8000"])).await?, "stake deposit")?;
+    expect_success(&run(with_op0(&["stake", "opt-in", "--route", "DEMO"])).await?, "stake opt-in")?;
+    let commit = ["stake", "commit", "--chain", "ethereum", "--route", "DEMO"];
+    next_epoch(&devnet).await?;
+    let out = expect_success(&zerobridge(dir, &commit, &[]).await?, "stake commit (heavy operator)")?;
+    ensure!(out.contains("12000 ETH total"), "{out}");
+    let out = expect_success(&zerobridge(dir, &["doctor", "--committee", &c], &[]).await?, "doctor (heavy operator)")?;
+    ensure!(
+        out.contains(&format!("WARN  ethereum: lane {lane} (DEMO ethereum -> bsc): operator {operator0} alone weighs 9000 ETH of the threshold 8000 ETH")),
+        "{out}"
+    );
+    ensure!(out.contains("setMaxOperatorShare(lane, shareBps) on the stake manager"), "{out}");
+    ensure!(out.matches("no operator reaches the threshold alone").count() == 1, "bsc's lane is unchanged:\n{out}");
+
+    // Governance caps one operator's share at 60 % (a committee proposal); the next snapshot
+    // water-fills operator 0 down to 4500 of 7500, below the threshold (5000).
+    let cap = format!("{}:setMaxOperatorShare(bytes32,uint16):{lane},6000", m.home.stake_manager);
+    let out = expect_success(&run(gov(&["propose", "--call", &cap, "--description", "cap one operator's share"])).await?, "propose cap")?;
+    ensure!(out.contains("proposal 3 created"), "{out}");
+    expect_success(&run(gov(&["vote", "3", "--yes"])).await?, "vote cap")?;
+    expect_success(&run(gov(&["queue", "3"])).await?, "queue cap")?;
+    expect_success(&run(gov(&["execute", "3"])).await?, "execute cap")?;
+    next_epoch(&devnet).await?;
+    let out = expect_success(&zerobridge(dir, &commit, &[]).await?, "stake commit (capped)")?;
+    ensure!(out.contains("7500 ETH total"), "{out}");
+    let out = expect_success(&zerobridge(dir, &["doctor", "--committee", &c], &[]).await?, "doctor (capped)")?;
+    ensure!(!out.contains("alone weighs"), "{out}");
+    ensure!(
+        out.contains(&format!("OK    ethereum: lane {lane} (DEMO ethereum -> bsc): no operator reaches the threshold alone (4 members); maxOperatorShareBps 6000: one operator weighs at most 60% of a snapshot")),
+        "{out}"
+    );
+    let shown = expect_success(&zerobridge(dir, &["stake", "status", "--chain", "ethereum", "--route", "DEMO"], &[]).await?, "stake status")?;
+    ensure!(shown.contains("share cap  one operator weighs at most 60% of a snapshot (maxOperatorShareBps 6000)"), "{shown}");
+    ensure!(shown.contains("weight 4500 ETH"), "{shown}");
     Ok(())
+}
+
+/// Moves the home chain's clock to the next stake epoch (the devnet's epochs are 120 s).
+async fn next_epoch(devnet: &Devnet) -> Result<()> {
+    let _: serde_json::Value = devnet.home().rpc("evm_increaseTime", (121u64,)).await?;
+    let _: serde_json::Value = devnet.home().rpc("evm_mine", ()).await?;
+    Ok(())
+}
+
+/// The address of the devnet manifest's `operator-N`.
+fn devnet_operator(dir: &std::path::Path, n: usize) -> Result<Address> {
+    let manifest = zb_cli::network::DevnetManifest::load(&dir.join("devnet/manifest.json"))?;
+    manifest.account(&format!("operator-{n}")).map(|a| a.address).ok_or_else(|| eyre::eyre!("no operator-{n}"))
 }

@@ -20,6 +20,8 @@ use zb_protocol::bindings::manager::AccessManager;
 
 use crate::network::ChainInfo;
 use crate::route::{Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, one_line, transact_explained, unreachable_chain};
+use crate::stake::{Staking, bps_percent, chain_now, expiry_text, known_outbound_lanes, labelled, snapshot_set};
+use zb_protocol::bindings::stake::StakeManager;
 
 // ------------------------------------------------------------------------------------------
 // Command line
@@ -276,7 +278,7 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
             ),
             Z::UnknownLane(e) => format!("lane {} is not known to the bridge on {on}", e.lane),
             Z::InvalidExpiry(e) => format!("expiry {} is not in the future on {on}: pass a later --expires", e.expiresAt),
-            other => format!("{other:?}"),
+            other => crate::route::bridge_error(&other).unwrap_or_else(|| format!("{other:?}")),
         };
         return eyre!("{what} on {on} refused: {text}");
     }
@@ -711,6 +713,13 @@ async fn doctor(args: DoctorArgs) -> Result<()> {
             );
             warnings += 1;
         }
+        match check_staked_lanes(&ctx, &conn).await {
+            Ok(found) => warnings += found,
+            Err(e) => {
+                println!("ERROR {}: reading the stake manager: {}", info.name, one_line(&format!("{e:#}")));
+                errors += 1;
+            }
+        }
     }
     println!("{errors} error(s), {warnings} warning(s)");
     if errors > 0 {
@@ -719,9 +728,109 @@ async fn doctor(args: DoctorArgs) -> Result<()> {
     Ok(())
 }
 
+/// The member of `snapshot` that reaches its threshold alone (the heaviest such), if any: its
+/// signing key can sign anything on the lane by itself.
+fn single_operator_quorum(snapshot: &StakeManager::Snapshot) -> Option<&StakeManager::Member> {
+    snapshot.members.iter().filter(|m| m.weight >= snapshot.threshold).max_by_key(|m| m.weight)
+}
+
+/// Each staked lane the network knows on this chain: whether one operator meets its threshold
+/// alone (and the governance cap that prevents it), and whether its set is expired or due for
+/// renewal. Returns the number of warnings printed.
+async fn check_staked_lanes(ctx: &Context, conn: &Conn) -> Result<usize> {
+    let Some(staking) = Staking::try_open(conn).await? else { return Ok(0) };
+    let on = &conn.info.name;
+    let now = chain_now(conn).await?;
+    let mut warnings = 0;
+    for lane in known_outbound_lanes(ctx, &conn.info) {
+        let label = labelled(ctx, lane);
+        let snapshot = staking.snapshot(lane).await?;
+        if !snapshot.committed {
+            println!("WARN  {on}: lane {label} has no stake snapshot yet: operators opt in, then `zerobridge stake commit`");
+            warnings += 1;
+            continue;
+        }
+        let cap = staking.sm().maxOperatorShareBps(lane).call().await.map_err(|e| conn.read_err("maxOperatorShareBps", e))?;
+        let cap_note = if cap == 0 {
+            String::new()
+        } else {
+            format!("; maxOperatorShareBps {cap}: one operator weighs at most {} of a snapshot", bps_percent(cap))
+        };
+        let asset = &staking.asset;
+        match single_operator_quorum(&snapshot) {
+            Some(m) => {
+                println!(
+                    "WARN  {on}: lane {label}: operator {} alone weighs {} of the threshold {}, so its key can sign \
+                     anything on the lane by itself; cap one operator's share through governance: \
+                     setMaxOperatorShare(lane, shareBps) on the stake manager {} (below 6667 bps no single operator \
+                     reaches the threshold), then commit the next epoch{cap_note}",
+                    m.operator,
+                    asset.fmt(U256::from(m.weight)),
+                    asset.fmt(U256::from(snapshot.threshold)),
+                    staking.address
+                );
+                warnings += 1;
+            }
+            None => println!(
+                "OK    {on}: lane {label}: no operator reaches the threshold alone ({} members){cap_note}",
+                snapshot.members.len()
+            ),
+        }
+        let set = snapshot_set(&snapshot)?;
+        let left = set.valid_until.saturating_sub(now);
+        if set.expired_at(now) || left < staking.config.set_lifetime / 2 {
+            println!(
+                "WARN  {on}: lane {label}: {}; anyone renews it with `zerobridge stake commit --chain {on} --lane \
+                 {lane}` (then the set update must be delivered before it expires)",
+                expiry_text(&set, now)
+            );
+            warnings += 1;
+        }
+    }
+    Ok(warnings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn snapshot(weights: &[u64]) -> StakeManager::Snapshot {
+        use alloy::primitives::aliases::U96;
+        let total: u64 = weights.iter().sum();
+        StakeManager::Snapshot {
+            committed: true,
+            epoch: 1,
+            validUntil: 1_000,
+            threshold: U96::from((total * 2).div_ceil(3)),
+            totalWeight: U96::from(total),
+            setHash: B256::ZERO,
+            members: weights
+                .iter()
+                .zip(1u8..)
+                .map(|(w, i)| StakeManager::Member {
+                    operator: Address::repeat_byte(0x10 + i),
+                    signer: Address::repeat_byte(i),
+                    weight: U96::from(*w),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_operator_meeting_the_threshold_alone_is_found() {
+        // The devnet: four equal operators.
+        assert!(single_operator_quorum(&snapshot(&[1000, 1000, 1000, 1000])).is_none());
+        // 9000 of 12000: the threshold is 8000.
+        let heavy = snapshot(&[1000, 9000, 1000, 1000]);
+        assert_eq!(single_operator_quorum(&heavy).map(|m| m.operator), Some(Address::repeat_byte(0x12)));
+        // Exactly two thirds is enough on chain (weight >= threshold).
+        assert!(single_operator_quorum(&snapshot(&[2000, 1000])).is_some());
+        assert!(single_operator_quorum(&snapshot(&[1999, 1000])).is_none());
+        // A lone member always signs alone.
+        assert!(single_operator_quorum(&snapshot(&[5])).is_some());
+        // Capped at 60% (what setMaxOperatorShare(lane, 6000) makes of the heavy lane): 4500 of 7500.
+        assert!(single_operator_quorum(&snapshot(&[1000, 4500, 1000, 1000])).is_none());
+    }
 
     #[test]
     fn calls_are_parsed_and_encoded() -> Result<()> {
