@@ -211,6 +211,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     error ShareTooHigh(uint16 shareBps);
     error ReporterPayoutLocked(uint64 until);
     error ReporterIsForger(address reporter);
+    error NotAForger(address reporter);
     error NotReporter(address caller);
     error SetLifetimeTooLong(uint64 validUntil, uint64 latest);
     error AllocationBelowMinimum(uint256 amount, uint256 minStake);
@@ -750,7 +751,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// @notice Anyone: moves a forger's reporter share into the lane's compensation pool.
     function forfeitReporterShare(bytes32 evidenceId) external {
         Evidence storage e = evidence[evidenceId];
-        if (!isProvenForger(e.reporter)) revert NotFraud(e.lane, 0);
+        if (!isProvenForger(e.reporter)) revert NotAForger(e.reporter);
         uint256 amount = e.reporterOwed;
         e.reporterOwed = 0;
         compensationPool[e.lane] += amount;
