@@ -71,9 +71,9 @@ contract StakeBackingInvariantTest is StakingBase {
             StakeBackingHandler.GhostSet memory g = handler.ghostSet(s);
             if (block.timestamp >= uint256(g.validUntil) + homeStake.detectionWindow()) continue;
             for (uint256 m; m < g.operators.length; ++m) {
-                StakeManager.Operator memory op = homeStake.getOperator(g.operators[m]);
-                assertGe(op.lockedWeight, g.weights[m], "locked weight below a live weight");
-                assertGe(op.lockedUntil, uint256(g.validUntil) + homeStake.detectionWindow(), "lock ends before the evidence window");
+                (uint256 weight, uint64 until) = homeStake.lockedStake(g.operators[m]);
+                assertGe(weight, g.weights[m], "locked weight below a live weight");
+                assertGe(until, uint256(g.validUntil) + homeStake.detectionWindow(), "lock ends before the evidence window");
             }
         }
     }

@@ -129,7 +129,7 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     function withdraw(uint256 opSeed) external {
         _enter();
         address operator = _operators[opSeed % _operators.length];
-        uint256 amount = _freeUnbonding(sm.getOperator(operator));
+        uint256 amount = _freeUnbonding(operator, sm.getOperator(operator));
         uint256 before = operator.balance;
         vm.prank(operator);
         try sm.withdraw() {
@@ -141,13 +141,13 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         } catch {}
     }
 
-    /// @dev What a withdrawal may pay: all the unbonding stake once the lock is over, otherwise
-    /// only what leaves the bond at or above the locked weight.
-    function _freeUnbonding(StakeManager.Operator memory op) internal view returns (uint256) {
-        if (time >= op.lockedUntil) return op.unbonding;
+    /// @dev What a withdrawal may pay: only what leaves the bond at or above the weight locked now
+    /// (all the unbonding stake once every lock is over).
+    function _freeUnbonding(address operator, StakeManager.Operator memory op) internal view returns (uint256) {
+        (uint256 locked,) = sm.lockedStake(operator);
         uint256 bonded = op.active + op.unbonding;
-        if (bonded <= op.lockedWeight) return 0;
-        uint256 free = bonded - op.lockedWeight;
+        if (bonded <= locked) return 0;
+        uint256 free = bonded - locked;
         return free < op.unbonding ? free : op.unbonding;
     }
 
