@@ -74,13 +74,17 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         bool fraudProven; // a forged signature of its signer was proven: it earns no reporter share
         uint64 unbondingReleaseAt;
         uint64 penaltyEpochPlusOne; // last epoch (+1, 0 = never) in which it was slashed or jailed
-        // Bond that must stay until `lockedUntil`: the largest weight it has in any committed set
-        // whose expiry plus the detection window is not yet over.
+        // Bond that must stay: the largest weight of the sets committed since `lockStartedAt`,
+        // until the latest of their expiries plus the detection window ...
         uint96 lockedWeight;
         uint64 lockedUntil;
         uint256 active;
         uint256 unbonding;
         uint256 owed; // proven slashes not yet taken because of the per-period cap
+        // ... and the same for the sets committed in the period before (see `_lockStake`).
+        uint96 previousLockedWeight;
+        uint64 previousLockedUntil;
+        uint64 lockStartedAt;
     }
 
     struct Member {
@@ -210,7 +214,6 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     error SignerProofInvalid(address signer);
     error ShareTooHigh(uint16 shareBps);
     error ReporterPayoutLocked(uint64 until);
-    error ReporterIsForger(address reporter);
     error NotReporter(address caller);
     error SetLifetimeTooLong(uint64 validUntil, uint64 latest);
     error AllocationBelowMinimum(uint256 amount, uint256 minStake);
@@ -370,7 +373,10 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         if (block.timestamp < op.unbondingReleaseAt) revert StillUnbonding(op.unbondingReleaseAt);
         if (op.owed != 0) revert SlashOwed(op.owed);
         uint256 amount = _free(op);
-        if (amount == 0) revert StakeLocked(op.lockedWeight, op.lockedUntil);
+        if (amount == 0) {
+            (uint256 weight, uint64 until) = _locked(op);
+            revert StakeLocked(weight, until);
+        }
         op.unbonding -= amount;
         totalBonded -= amount;
         emit StakeWithdrawn(msg.sender, amount);
@@ -383,11 +389,19 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
 
     /// @dev Unbonding stake whose withdrawal leaves the bond at or above the locked weight.
     function _free(Operator storage op) internal view returns (uint256) {
-        if (block.timestamp >= op.lockedUntil) return op.unbonding;
+        (uint256 locked,) = _locked(op);
         uint256 bonded = op.active + op.unbonding;
-        uint256 locked = op.lockedWeight;
         if (bonded <= locked) return 0;
         return _min(op.unbonding, bonded - locked);
+    }
+
+    /// @dev The weight that must stay bonded now, and until when the longest of its locks lasts.
+    function _locked(Operator storage op) internal view returns (uint256 weight, uint64 until) {
+        if (block.timestamp < op.lockedUntil) (weight, until) = (op.lockedWeight, op.lockedUntil);
+        if (block.timestamp < op.previousLockedUntil) {
+            if (op.previousLockedWeight > weight) weight = op.previousLockedWeight;
+            if (op.previousLockedUntil > until) until = op.previousLockedUntil;
+        }
     }
 
     function currentEpoch() public view returns (uint64) {
@@ -413,14 +427,15 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         (Member[] memory members, uint256 total) = _selectMembers(lane);
         if (members.length == 0) revert NoEligibleValidators(lane);
         uint256 threshold = (total * 2 + 2) / 3; // smallest weight >= two thirds of the total
-        uint64 validUntil = uint64(block.timestamp) + setLifetime;
-        if (snap.committed && _sameSet(snap, members, threshold) && snap.validUntil > block.timestamp + setLifetime / 2) {
-            validUntil = snap.validUntil;
+        // An unchanged set (same encoding under its old expiry) keeps that expiry until half-life.
+        uint64 validUntil = snap.validUntil;
+        bytes memory set = _encodeSet(threshold, validUntil, members);
+        if (keccak256(set) != snap.setHash || validUntil <= block.timestamp + setLifetime / 2) {
+            validUntil = uint64(block.timestamp) + setLifetime;
+            set = _encodeSet(threshold, validUntil, members);
         }
-        bytes memory set = abi.encodePacked(uint96(threshold), validUntil);
         delete snap.members;
         for (uint256 i; i < members.length; ++i) {
-            set = abi.encodePacked(set, members[i].signer, members[i].weight);
             snap.members.push(members[i]);
             _lockStake(members[i].operator, members[i].weight, validUntil);
         }
@@ -440,22 +455,33 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     }
 
     /// @dev Bond of `weight` stays with the operator until `validUntil` plus the detection window.
-    /// One (weight, until) pair per operator, widened to cover every set: a conservative bound.
+    /// Locks are kept in two periods of `setLifetime + detectionWindow`: the current one (the
+    /// largest weight and latest end of the sets committed in it) and the one before. A set
+    /// committed in a period ends its lock within one more period, so the period before the
+    /// previous one holds only finished locks and is dropped: a smaller weight in later sets frees
+    /// the difference within two periods, and no live set's weight is ever dropped.
     function _lockStake(address operator, uint96 weight, uint64 validUntil) internal {
         Operator storage op = _operators[operator];
+        if (block.timestamp >= uint256(op.lockStartedAt) + setLifetime + detectionWindow) {
+            (op.previousLockedWeight, op.previousLockedUntil) = (op.lockedWeight, op.lockedUntil);
+            (op.lockedWeight, op.lockedUntil) = (0, 0);
+            op.lockStartedAt = uint64(block.timestamp);
+        }
         uint64 until = validUntil + detectionWindow;
-        if (block.timestamp >= op.lockedUntil) op.lockedWeight = weight;
-        else if (weight > op.lockedWeight) op.lockedWeight = weight;
+        if (weight > op.lockedWeight) op.lockedWeight = weight;
         if (until > op.lockedUntil) op.lockedUntil = until;
         emit StakeLockExtended(operator, op.lockedWeight, op.lockedUntil);
     }
 
-    function _sameSet(Snapshot storage snap, Member[] memory members, uint256 threshold) internal view returns (bool) {
-        if (snap.threshold != threshold || snap.members.length != members.length) return false;
+    function _encodeSet(uint256 threshold, uint64 validUntil, Member[] memory members)
+        internal
+        pure
+        returns (bytes memory set)
+    {
+        set = abi.encodePacked(uint96(threshold), validUntil);
         for (uint256 i; i < members.length; ++i) {
-            if (snap.members[i].signer != members[i].signer || snap.members[i].weight != members[i].weight) return false;
+            set = abi.encodePacked(set, members[i].signer, members[i].weight);
         }
-        return true;
     }
 
     /// @notice Governance: installs the first set of an inbound lane, copied from the stake
@@ -465,13 +491,30 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// `zerobridge route status`.
     function installInboundSet(bytes32 lane, bytes calldata validatorSet) external restricted {
         if (bridge.getLane(lane).direction != LaneDirection.Inbound) revert NotAnInboundLane(lane);
+        _checkCopiedExpiry(validatorSet);
+        emit InboundSetInstalled(lane, keccak256(validatorSet));
+        bridge.installValidatorSet(lane, validatorSet);
+    }
+
+    /// @notice Governance: replaces an inbound lane's expired set with a copy of the source chain's
+    /// current snapshot (same expiry bound as `installInboundSet`). The way out when keepers let a
+    /// set expire before its renewal was delivered.
+    function replaceExpiredInboundSet(bytes32 lane, bytes calldata expiredSet, bytes calldata validatorSet)
+        external
+        restricted
+    {
+        if (bridge.getLane(lane).direction != LaneDirection.Inbound) revert NotAnInboundLane(lane);
+        _checkCopiedExpiry(validatorSet);
+        emit InboundSetInstalled(lane, keccak256(validatorSet));
+        bridge.replaceExpiredSet(lane, expiredSet, validatorSet);
+    }
+
+    function _checkCopiedExpiry(bytes calldata validatorSet) internal view {
         if (validatorSet.length >= ValidatorSetLib.HEADER_BYTES) {
             uint64 validUntil = ValidatorSetLib.validUntil(validatorSet);
             uint64 latest = uint64(block.timestamp) + setLifetime;
             if (validUntil > latest) revert SetLifetimeTooLong(validUntil, latest);
         }
-        emit InboundSetInstalled(lane, keccak256(validatorSet));
-        bridge.installValidatorSet(lane, validatorSet);
     }
 
     /// @dev Top `maxValidatorsPerLane` eligible candidates by weight (ties: lower signer first),
@@ -730,35 +773,31 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         emit Slashed(evidenceId, e.operator, amount, reporterShare);
     }
 
-    /// @notice The evidence's reporter: takes its share once the detection window after the proof
-    /// is over. A forger reporting a fellow signer (or itself) is found out in that window: a
-    /// reporter that is, or signs for, an operator proven fraudulent gets nothing.
+    /// @notice Pays the evidence's reporter its share once the detection window after the proof is
+    /// over. A forger reporting a fellow signer (or itself) is found out in that window: when the
+    /// reporter is, or signs for, an operator proven fraudulent, anyone calling this moves the
+    /// share into the lane's compensation pool instead.
     function claimReporterPayout(bytes32 evidenceId) external nonReentrant {
         Evidence storage e = evidence[evidenceId];
         if (e.operator == address(0)) revert UnknownEvidence(evidenceId);
-        if (msg.sender != e.reporter) revert NotReporter(msg.sender);
         uint64 unlocksAt = e.provenAt + detectionWindow;
         if (block.timestamp < unlocksAt) revert ReporterPayoutLocked(unlocksAt);
-        if (isProvenForger(msg.sender)) revert ReporterIsForger(msg.sender);
         uint256 amount = e.reporterOwed;
         if (amount == 0) revert NothingToWithdraw();
+        address reporter = e.reporter;
         e.reporterOwed = 0;
-        emit ReporterPaid(evidenceId, msg.sender, amount);
-        _payStake(msg.sender, amount);
+        if (_isProvenForger(reporter)) {
+            compensationPool[e.lane] += amount;
+            emit ReporterShareForfeited(evidenceId, reporter, amount);
+            return;
+        }
+        if (msg.sender != reporter) revert NotReporter(msg.sender);
+        emit ReporterPaid(evidenceId, reporter, amount);
+        _payStake(reporter, amount);
     }
 
-    /// @notice Anyone: moves a forger's reporter share into the lane's compensation pool.
-    function forfeitReporterShare(bytes32 evidenceId) external {
-        Evidence storage e = evidence[evidenceId];
-        if (!isProvenForger(e.reporter)) revert NotFraud(e.lane, 0);
-        uint256 amount = e.reporterOwed;
-        e.reporterOwed = 0;
-        compensationPool[e.lane] += amount;
-        emit ReporterShareForfeited(evidenceId, e.reporter, amount);
-    }
-
-    /// @notice True for an operator proven to have forged, and for its signing key.
-    function isProvenForger(address account) public view returns (bool) {
+    /// @dev True for an operator proven to have forged, and for its signing key.
+    function _isProvenForger(address account) internal view returns (bool) {
         if (_operators[account].fraudProven) return true;
         address operator = operatorOfSigner[account];
         return operator != address(0) && _operators[operator].fraudProven;
@@ -814,6 +853,12 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// slashes (which block it entirely).
     function withdrawable(address operator) external view returns (uint256) {
         return _free(_operators[operator]);
+    }
+
+    /// @notice The bond the operator must keep now (its weight in the sets the destination may still
+    /// accept, or whose evidence window is open), and when the last of those locks ends.
+    function lockedStake(address operator) external view returns (uint256 weight, uint64 until) {
+        return _locked(_operators[operator]);
     }
 
     /// @notice The digest a signing key signs to be registered by `operator`: EIP-712 under the

@@ -666,6 +666,23 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         emit ValidatorSetInstalled(laneId, setHash, validatorSet);
     }
 
+    /// @notice Recovery: replaces an inbound lane's set once it has expired (`expiredSet` is its
+    /// encoding). An expired set signs nothing, and a new set otherwise arrives only as a
+    /// SET_UPDATE signed by the current one, so without this the lane would be stuck for good.
+    /// The expired set's members cannot sign any more, so this takes power from nobody.
+    function replaceExpiredSet(bytes32 laneId, bytes calldata expiredSet, bytes calldata validatorSet)
+        external
+        restricted
+    {
+        Lane storage lane = _lanes[laneId];
+        bytes32 current = keccak256(expiredSet);
+        if (current != lane.validatorSetHash) revert StaleValidatorSet(lane.validatorSetHash, current);
+        if (block.timestamp < ValidatorSetLib.validUntil(expiredSet)) revert SetAlreadyActive(laneId);
+        bytes32 setHash = ValidatorSetLib.validate(validatorSet);
+        lane.validatorSetHash = setHash;
+        emit ValidatorSetInstalled(laneId, setHash, validatorSet);
+    }
+
     function activateRoute(bytes32 routeId) external restricted {
         Route storage route = _routes[routeId];
         if (route.outboundLane == bytes32(0)) revert UnknownRoute(routeId);
@@ -839,11 +856,6 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
         if (sequence == 0) return LaneCodec.initialAccumulator(laneId);
         if (sequence == _lanes[laneId].sequence) return _lanes[laneId].accumulator;
         return _recordedAccumulators[laneId][sequence];
-    }
-
-    /// @notice EIP-712 domain this bridge's validators sign checkpoints under.
-    function domainSeparator() external view returns (bytes32) {
-        return LaneCodec.domainSeparator(block.chainid, address(this));
     }
 
     function availableCapacity(bytes32 laneId) external view returns (uint256) {

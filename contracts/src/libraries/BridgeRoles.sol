@@ -36,9 +36,10 @@ library BridgeRoles {
         manager.setTargetFunctionRole(address(bridge), registryCalls, REGISTRY);
         manager.grantRole(REGISTRY, address(registry), 0);
 
-        bytes4[] memory sets = new bytes4[](2);
+        bytes4[] memory sets = new bytes4[](3);
         sets[0] = ZeroBridge.installValidatorSet.selector;
         sets[1] = ZeroBridge.queueValidatorSetUpdate.selector;
+        sets[2] = ZeroBridge.replaceExpiredSet.selector;
         manager.setTargetFunctionRole(address(bridge), sets, SET_MANAGER);
 
         bytes4[] memory fees = new bytes4[](1);

@@ -279,9 +279,11 @@ contract NoSingleKeyTest is BridgeFixture, CommitteeBase {
                 vm.expectRevert(_unauthorized(keys[k]));
                 d.bridge.setFeePolicy(1000, 0);
                 vm.expectRevert(_unauthorized(keys[k]));
-                d.bridge.retireRoute(routeId);
+                d.bridge.setExitOnly(routeId);
                 vm.expectRevert(_unauthorized(keys[k]));
                 d.bridge.refundHold(outbound, 1);
+                vm.expectRevert(_unauthorized(keys[k]));
+                d.bridge.cancelRefund(outbound, bytes32(0));
                 vm.expectRevert(_unauthorized(keys[k]));
                 d.bridge.withdrawValidatorFees(outbound, keys[k]);
                 vm.stopPrank();

@@ -113,7 +113,7 @@ contract BridgeInvariantTest is BridgeFixture {
                 o.held += m.amount;
                 continue;
             }
-            RefundStatus rs = src.refundStatus(lane, keccak256(abi.encode(m)));
+            (RefundStatus rs,) = src.refunds(lane, keccak256(abi.encode(m)));
             if (rs == RefundStatus.Approved) {
                 o.refundApproved += m.amount;
             } else if (rs == RefundStatus.None && handler.stateOf(lane, s).failed) {
@@ -219,7 +219,7 @@ contract BridgeInvariantTest is BridgeFixture {
                 assertEq(finals, 1, "delivered transfer not settled exactly once");
                 if (st.held) assertEq(uint8(hs), uint8(HoldStatus.Released), "released hold status");
             }
-            RefundStatus rs = src.refundStatus(lane, keccak256(abi.encode(m)));
+            (RefundStatus rs,) = src.refunds(lane, keccak256(abi.encode(m)));
             if (st.refundClaimed) {
                 assertEq(uint8(rs), uint8(RefundStatus.Claimed), "claimed refund status");
             } else if (st.refundApproved) {
@@ -344,11 +344,13 @@ contract BridgeInvariantTest is BridgeFixture {
         assertEq(handler.counters(toHome).failedRateLimited, 1, "rate limited on home");
         assertEq(handler.counters(toRemote).refundsApproved, 1, "refund approved on home");
 
-        handler.claimRefunds(0); // pays actor 2 on home (releases from the vault)
+        // the refund on home (24,975) is at or above home's 10k hold threshold and over what is
+        // left of its 25k inbound bucket today: like a transfer, it is not claimable yet
+        handler.claimRefunds(0);
+        assertEq(handler.counters(toRemote).refundsClaimed, 0, "large refund claimed before its hold");
         handler.relayToRemote(0, 0); // REFUND approves the toHome refund on remote
-        handler.claimRefunds(1); // mints back to actor 1 on remote
+        handler.claimRefunds(1); // mints back to actor 1 on remote (13,986: not held, fits the bucket)
         _checkAll();
-        assertEq(handler.counters(toRemote).refundsClaimed, 1, "refund claimed on home");
         assertEq(handler.counters(toHome).refundsClaimed, 1, "refund claimed on remote");
 
         // holds: an early release fails, a due one succeeds
@@ -359,6 +361,14 @@ contract BridgeInvariantTest is BridgeFixture {
         assertEq(handler.counters(toRemote).released, 1, "released on remote");
         assertEq(handler.counters(toHome).released, 1, "released on home");
         _checkAll();
+
+        // past the refund's hold, and home's inbound bucket has refilled: pays actor 2 on home
+        // (released from the vault)
+        handler.warp(12 hours);
+        handler.claimRefunds(0);
+        assertEq(handler.counters(toRemote).refundsClaimed, 1, "refund claimed on home");
+        _checkAll();
+        handler.warp(1 days); // the claim took home's inbound bucket: let it refill
 
         // every forgery mode on both lanes, with and without a real backlog
         handler.sendHomeToRemote(0, 1, 100 * UNIT);
@@ -405,7 +415,8 @@ contract BridgeInvariantTest is BridgeFixture {
 
     /// @notice Refund proofs on both sides of recorded accumulators: 40 transfers in one day, of
     /// which only the first 16 fit the remote inbound bucket; the other 24 (sequences 17-40) are
-    /// refunded with segments (16, 32], (32, 40] and (16, 40] / (32, 40] up to the head.
+    /// refunded with segments (16, 32], (32, 40] and (16, 40] / (32, 40] up to the head. Refund
+    /// claims take home's 25k/day inbound bucket: 8 refunds of 2,997 a day, over three days.
     function test_handler_refundsAcrossRecordedSegments() public {
         for (uint256 i; i < 40; ++i) {
             handler.sendHomeToRemote(i, i + 1, 3_000 * UNIT);
@@ -419,8 +430,15 @@ contract BridgeInvariantTest is BridgeFixture {
         assertEq(handler.counters(toRemote).refundsApproved, 24);
         _checkAll();
 
-        // odd seeds prove to the head, even ones to the next record; claim in two passes
-        handler.claimRefunds(2);
+        // odd seeds prove to the head, even ones to the next record
+        handler.claimRefunds(2); // sequences 17-24: (16, 32] and (16, 40]
+        assertEq(handler.counters(toRemote).refundsClaimed, 8, "the inbound bucket's worth");
+        _checkAll();
+        handler.warp(1 days);
+        handler.claimRefunds(3 << 8); // sequences 25-32: (16, 32] and (16, 40]
+        assertEq(handler.counters(toRemote).refundsClaimed, 16, "the next day's worth");
+        handler.warp(1 days);
+        handler.claimRefunds(2); // sequences 33-40: (32, 40]
         assertEq(handler.counters(toRemote).refundsClaimed, 24, "every refund claimed");
         handler.claimRefunds(3); // nothing left: only the attacks run
         assertEq(handler.counters(toRemote).refundsClaimed, 24);

@@ -12,6 +12,7 @@ import {
     Message,
     Checkpoint,
     MessageKind,
+    RefundStatus,
     IZeroBridgeEvents,
     IZeroBridgeErrors
 } from "../../src/interfaces/IZeroBridge.sol";
@@ -379,6 +380,9 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
             if (r.claimed) continue;
             ZeroBridge src = _src(r.lane);
             _enterNoCount(_srcChain(r.lane));
+            // like a transfer, a refund waits out the hold delay when large and takes the inbound
+            // bucket: an honest claimer comes back later (what is claimed must then succeed)
+            if (!_refundClaimable(src, r)) continue;
             (Message[] memory segment, uint256 index) = _segment(r.lane, r.sequence, seed >> i);
             vm.prank(actors[(seed % NUM_ACTORS + i) % NUM_ACTORS]); // anyone may claim; the sender is paid
             try src.claimRefund(r.lane, segment, index) {
@@ -390,6 +394,17 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
             }
         }
         _attackRefundPath(seed, firstClaimed);
+    }
+
+    /// @dev True when the approved refund is past its hold (if large) and fits the bucket of the
+    /// source's inbound lane, so that a claim with a valid proof must succeed now.
+    function _refundClaimable(ZeroBridge src, RefundRef memory r) internal view returns (bool) {
+        Message memory m = _sent[r.lane][r.sequence - 1];
+        bytes32 inbound = src.getLane(r.lane).reverseLane;
+        uint256 threshold = src.getLane(inbound).largeTransferThreshold;
+        (, uint64 approvedAt) = src.refunds(r.lane, keccak256(abi.encode(m)));
+        if (threshold != 0 && m.amount >= threshold && time < uint256(approvedAt) + src.holdDelay()) return false;
+        return m.amount <= src.availableCapacity(inbound);
     }
 
     function _attackRefundPath(uint256 seed, int256 justClaimed) internal {
@@ -577,7 +592,8 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         ZeroBridge src = _src(lane);
         (Checkpoint memory cp, Message[] memory batch) = _backlogWithRefund(reverse, src.getLane(reverse).sequence, f);
         try src.deliver(cp, _encodedSet, _quorumSignatures(_digest(reverse, cp), seed), batch) {
-            return uint8(src.refundStatus(lane, keccak256(abi.encode(f)))) == 1; // RefundStatus.Approved
+            (RefundStatus status,) = src.refunds(lane, keccak256(abi.encode(f)));
+            return status == RefundStatus.Approved;
         } catch {
             return false;
         }
@@ -923,7 +939,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         pure
         returns (bytes memory out)
     {
-        out = abi.encodePacked(threshold);
+        out = abi.encodePacked(threshold, NEVER); // governance-configured: never expires
         for (uint256 i; i < members.length; ++i) {
             out = abi.encodePacked(out, members[i], weights[i]);
         }

@@ -18,9 +18,9 @@ import {ValidatorKit} from "../utils/ValidatorKit.sol";
 /// slashes and claims rewards and reporter payouts. Time moves only through `warp`.
 ///
 /// Money entering and leaving the stake manager is folded into ghost totals from the events of
-/// successful calls (deposits, withdrawals, Slashed, ReporterPaid, fees withdrawn from the bridge,
-/// RewardsClaimed), so that the invariant test compares the contract against an independent
-/// ledger. Nothing here asserts; a slash that succeeds on an honest checkpoint is counted.
+/// successful calls (deposits, withdrawals, Slashed, reporter payouts per evidence, fees withdrawn
+/// from the bridge, RewardsClaimed), so that the invariant test compares the contract against an
+/// independent ledger. Nothing here asserts; a slash that succeeds on an honest checkpoint is counted.
 contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     uint64 internal constant HOME = 1;
 
@@ -49,7 +49,7 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     uint256 public ghostReporterClaimed;
     uint256 public ghostFeesIn; // validator fees the bridge paid to the stake manager
     uint256 public ghostRewardsClaimed;
-    mapping(address reporter => uint256) public ghostReporterOwed;
+    mapping(bytes32 evidenceId => uint256) public ghostReporterOwed;
 
     mapping(address operator => uint256) public jailedAt; // nonce of the first jailing, 0 = never
     mapping(bytes32 lane => uint256) public committedAt; // nonce of the lane's last commit
@@ -61,7 +61,7 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     // ---------------------------------------------------------------------------------------
 
     uint256 public honestSlashSuccesses; // must stay 0
-    uint256 public withdrawMismatches; // must stay 0: a withdrawal paid other than the unbonding stake
+    uint256 public withdrawMismatches; // must stay 0: a withdrawal paid other than the free unbonding stake
     uint256 public honestSlashAttempts;
     uint256 public fraudsProven;
     uint256 public deferredSlashes; // evidence left partly owed by the cap
@@ -102,8 +102,10 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         uint256 i = opSeed % _operators.length;
         address operator = _operators[i];
         if (sm.getOperator(operator).signer == address(0)) {
+            // the handler holds the signing keys: it signs the proof of possession
+            (uint8 v, bytes32 r, bytes32 s) = vm.sign(_signerKeys[i], sm.signerRegistrationDigest(operator));
             vm.prank(operator);
-            sm.registerOperator(vm.addr(_signerKeys[i]));
+            sm.registerOperator(vm.addr(_signerKeys[i]), abi.encodePacked(r, s, v));
         }
         amount = bound(amount, 1, 50 ether);
         vm.deal(operator, operator.balance + amount);
@@ -127,7 +129,7 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     function withdraw(uint256 opSeed) external {
         _enter();
         address operator = _operators[opSeed % _operators.length];
-        uint256 amount = sm.getOperator(operator).unbonding;
+        uint256 amount = _freeUnbonding(operator, sm.getOperator(operator));
         uint256 before = operator.balance;
         vm.prank(operator);
         try sm.withdraw() {
@@ -137,6 +139,16 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
             ++withdrawals;
             ++nonce;
         } catch {}
+    }
+
+    /// @dev What a withdrawal may pay: only what leaves the bond at or above the weight locked now
+    /// (all the unbonding stake once every lock is over).
+    function _freeUnbonding(address operator, StakeManager.Operator memory op) internal view returns (uint256) {
+        (uint256 locked,) = sm.lockedStake(operator);
+        uint256 bonded = op.active + op.unbonding;
+        if (bonded <= locked) return 0;
+        uint256 free = bonded - locked;
+        return free < op.unbonding ? free : op.unbonding;
     }
 
     function optIn(uint256 opSeed, uint256 laneSeed, uint256 amount) external {
@@ -242,7 +254,7 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         if (jailedAt[operator] == 0) jailedAt[operator] = nonce;
         _evidence.push(id);
         ++fraudsProven;
-        (,,, uint256 due, uint256 paid) = sm.evidence(id);
+        (,,,, uint256 due, uint256 paid,) = sm.evidence(id);
         if (paid < due) ++deferredSlashes;
         _ingest();
     }
@@ -256,15 +268,18 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         } catch {}
     }
 
-    function claimReporterPayout(uint256 reporterSeed) external {
+    /// @notice The reporter of one piece of evidence claims its share (after the delay).
+    function claimReporterPayout(uint256 evidenceSeed) external {
         _enter();
-        address reporter = _reporters[reporterSeed % _reporters.length];
+        if (_evidence.length == 0) return;
+        bytes32 id = _evidence[evidenceSeed % _evidence.length];
+        (, address reporter,,,,,) = sm.evidence(id);
         uint256 before = reporter.balance;
         vm.prank(reporter);
-        try sm.claimReporterPayout() {
+        try sm.claimReporterPayout(id) {
             uint256 paid = reporter.balance - before;
             ghostReporterClaimed += paid;
-            ghostReporterOwed[reporter] -= paid;
+            ghostReporterOwed[id] -= paid;
         } catch {}
     }
 
@@ -306,10 +321,9 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
             if (l.topics.length == 0) continue;
             if (l.emitter == address(sm) && l.topics[0] == StakeManager.Slashed.selector) {
                 (uint256 amount, uint256 reporterShare) = abi.decode(l.data, (uint256, uint256));
-                (, address reporter,,,) = sm.evidence(l.topics[1]);
                 ghostSlashed += amount;
                 ghostReporterShares += reporterShare;
-                ghostReporterOwed[reporter] += reporterShare;
+                ghostReporterOwed[l.topics[1]] += reporterShare;
             } else if (
                 l.emitter == address(bridge) && l.topics[0] == IZeroBridgeEvents.ValidatorFeesWithdrawn.selector
                     && address(uint160(uint256(l.topics[2]))) == address(sm)

@@ -7,7 +7,7 @@ import {Message, MessageKind} from "../../src/interfaces/IZeroBridge.sol";
 
 /// @notice Validator sets from stake, across chains: a stake change becomes a SET_UPDATE message on
 /// the lane at the next epoch, the current set signs it in on the destination, the new set takes
-/// over, and the old one keeps working only for the destination's grace window.
+/// over, and the old one is refused as soon as the update is delivered (there is no grace window).
 contract SetUpdatesTest is StakingBase {
     ValidatorSet internal first; // the bootstrap set of toRemote: operators 0..2, 10/20/30 ether
 
@@ -28,6 +28,7 @@ contract SetUpdatesTest is StakingBase {
             dst.weights.push(src.weights[i]);
         }
         dst.threshold = src.threshold;
+        dst.validUntil = src.validUntil;
     }
 
     function _hash(ValidatorSet memory s) internal pure returns (bytes32) {
@@ -35,20 +36,15 @@ contract SetUpdatesTest is StakingBase {
     }
 
     /// @dev Operator 3 joins with 40 ether, operator 0 unbonds all of its 10; the next epoch's
-    /// commit queues {1, 2, 3} with 20/30/40 ether.
-    function _changeStake() internal returns (ValidatorSet memory next) {
+    /// commit queues {1, 2, 3} with 20/30/40 ether (`_changedSet`).
+    function _changeStake() internal {
         join(homeStake, 3, toRemote, 40 ether);
         unbond(homeStake, 0, 10 ether);
-        next = expectedSet(idx(1, 2, 3), ws(20 ether, 30 ether, 40 ether));
     }
 
-    /// @dev Stake change, commit, delivery of the update by the old set; returns the new set.
-    function _rotate() internal returns (ValidatorSet memory next) {
-        next = _changeStake();
-        nextEpoch();
-        commit(toRemote);
-        relay(toRemote); // signed by the stored (old) set
-        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(next), "rotated");
+    /// @dev The set `_changeStake` leads to, as committed now (its expiry counts from the commit).
+    function _changedSet() internal view returns (ValidatorSet memory) {
+        return expectedSet(idx(1, 2, 3), ws(20 ether, 30 ether, 40 ether));
     }
 
     function test_bootstrapSetsComeFromStake() public view {
@@ -67,13 +63,14 @@ contract SetUpdatesTest is StakingBase {
         relay(toRemote);
         assertEq(wrapped.balanceOf(bob), netOf(100 * UNIT), "the bootstrap set delivers");
 
-        ValidatorSet memory next = _changeStake();
-        bytes memory encoded = encodeSet(next);
+        _changeStake();
         nextEpoch();
+        ValidatorSet memory next = _changedSet();
+        bytes memory encoded = encodeSet(next);
         uint64 su = s1 + 1;
         vm.chainId(HOME);
         vm.expectEmit(address(homeStake));
-        emit StakeManager.EpochCommitted(toRemote, 1, keccak256(encoded), 90 ether, 60 ether, 3);
+        emit StakeManager.EpochCommitted(toRemote, 1, keccak256(encoded), 90 ether, 60 ether, 3, next.validUntil);
         vm.expectEmit(address(home.bridge));
         emit ValidatorSetUpdateQueued(toRemote, su, encoded);
         vm.prank(stranger);
@@ -99,13 +96,14 @@ contract SetUpdatesTest is StakingBase {
         execute(byOld);
         assertEq(remote.bridge.getLane(toRemote).sequence, su);
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(encoded));
-        (bytes32 previousHash, uint64 until) = remote.bridge.previousSets(toRemote);
-        assertEq(previousHash, _hash(first));
-        assertEq(until, block.timestamp + remote.bridge.setGracePeriod());
+        assertEq(next.validUntil, uint64(block.timestamp) + LIFETIME, "a changed set gets a full lifetime");
 
-        // the set from stake delivers from now on
-        _storeSet(toRemote, next);
+        // the set from stake delivers from now on, and only it
         uint64 s3 = sendAs(alice, toRemote, carol, 200 * UNIT);
+        Delivery memory stale = prepareWith(toRemote, first);
+        vm.expectRevert(abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(encoded), _hash(first)));
+        stale.bridge.deliver(stale.cp, stale.set, stale.sigs, stale.msgs);
+        _storeSet(toRemote, next);
         Delivery memory fresh = prepare(toRemote);
         vm.expectEmit(address(remote.bridge));
         emit MessageExecuted(toRemote, s3, carol, netOf(200 * UNIT));
@@ -114,27 +112,27 @@ contract SetUpdatesTest is StakingBase {
         assertEq(wrapped.totalSupply(), lockedOnHome());
     }
 
-    function test_oldSet_acceptedWithinGraceWindow_refusedAfter() public {
-        ValidatorSet memory next = _rotate();
-        (, uint64 until) = remote.bridge.previousSets(toRemote);
-        assertEq(until, block.timestamp + 10 minutes, "default grace window");
+    /// @dev No grace window: what the old set signed before the update is delivered with (or
+    /// before) it; from the block the update lands in, the old set is refused.
+    function test_oldSet_refusedAsSoonAsUpdateDelivered() public {
+        _changeStake();
+        uint64 s1 = sendAs(alice, toRemote, bob, 100 * UNIT); // before the update
+        nextEpoch();
+        commit(toRemote);
+        ValidatorSet memory next = _changedSet();
+        uint64 su = uint64(sentCount(toRemote));
+        assertEq(su, s1 + 1);
+        relay(toRemote); // the old set signs the transfer and the update, the update last
+        assertEq(wrapped.balanceOf(bob), netOf(100 * UNIT));
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(next));
 
-        // what the old set signs is still accepted until the window closes...
-        uint64 s1 = sendAs(alice, toRemote, bob, 100 * UNIT);
-        vm.warp(until - 1);
-        Delivery memory d = prepareWith(toRemote, first);
-        vm.expectEmit(address(remote.bridge));
-        emit MessageExecuted(toRemote, s1, bob, netOf(100 * UNIT));
-        execute(d);
-        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(next), "grace does not switch back");
-
-        // ...and refused from then on
+        // same block: the old set's signatures over anything later are refused
         uint64 s2 = sendAs(alice, toRemote, carol, 100 * UNIT);
-        vm.warp(until);
-        d = prepareWith(toRemote, first);
+        Delivery memory d = prepareWith(toRemote, first);
         vm.expectRevert(abi.encodeWithSelector(StaleValidatorSet.selector, _hash(next), _hash(first)));
         d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
-        assertEq(remote.bridge.getLane(toRemote).sequence, s1);
+        assertEq(remote.bridge.getLane(toRemote).sequence, su);
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(next), "never switches back");
 
         _storeSet(toRemote, next);
         relay(toRemote);
@@ -142,9 +140,9 @@ contract SetUpdatesTest is StakingBase {
         assertEq(wrapped.balanceOf(carol), netOf(100 * UNIT));
     }
 
-    /// @dev The grace window lets the old set finish ordinary deliveries; it never lets it carry
-    /// a message past a set update, and only the current set may rotate the lane again.
-    function test_RevertWhen_oldSetInGraceCarriesTheNextSetUpdate() public {
+    /// @dev A replaced set never carries a message past a set update, and only the current set
+    /// may rotate the lane again.
+    function test_RevertWhen_oldSetCarriesTheNextSetUpdate() public {
         // two stake changes in two epochs: two updates queued before either is delivered
         join(homeStake, 3, toRemote, 40 ether);
         nextEpoch();
@@ -167,25 +165,28 @@ contract SetUpdatesTest is StakingBase {
         relayTo(toRemote, su1);
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(second));
 
-        // the first set, still in its grace window, may not sign the second update in
+        // the first set, replaced in this very block, may not sign the second update in
         d = prepareWith(toRemote, first);
-        vm.expectRevert(abi.encodeWithSelector(SetUpdateNotLast.selector, su2));
+        vm.expectRevert(abi.encodeWithSelector(StaleValidatorSet.selector, _hash(second), _hash(first)));
         d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(second));
 
-        // the current set does; the grace window now belongs to it, not to the first set
+        // the current set does
         _storeSet(toRemote, second);
         relay(toRemote);
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(third));
-        (bytes32 previousHash,) = remote.bridge.previousSets(toRemote);
-        assertEq(previousHash, _hash(second));
 
+        // and is itself refused from then on, like the first set; only the third delivers
         uint64 s = sendAs(alice, toRemote, bob, 100 * UNIT);
         d = prepareWith(toRemote, first);
         vm.expectRevert(abi.encodeWithSelector(StaleValidatorSet.selector, _hash(third), _hash(first)));
         d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
-        d = prepareWith(toRemote, second); // in its grace window
-        execute(d);
+        d = prepareWith(toRemote, second);
+        vm.expectRevert(abi.encodeWithSelector(StaleValidatorSet.selector, _hash(third), _hash(second)));
+        d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
+        assertEq(remote.bridge.getLane(toRemote).sequence, su2);
+        _storeSet(toRemote, third);
+        relay(toRemote);
         assertEq(remote.bridge.getLane(toRemote).sequence, s);
     }
 
@@ -228,12 +229,12 @@ contract SetUpdatesTest is StakingBase {
         uint64 s1 = sendAs(alice, toRemote, bob, 100 * UNIT);
         nextEpoch();
         commit(toRemote);
+        ValidatorSet memory next = _changedSet();
         // only the transfer before the update, by the old set
         relayTo(toRemote, s1);
         assertEq(wrapped.balanceOf(bob), netOf(100 * UNIT));
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(first));
-        relay(toRemote);
-        (bytes32 previousHash,) = remote.bridge.previousSets(toRemote);
-        assertEq(previousHash, _hash(first));
+        relay(toRemote); // the old set signs the update in
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, _hash(next));
     }
 }

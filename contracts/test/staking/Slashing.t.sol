@@ -23,19 +23,38 @@ contract SlashingTest is StakingBase {
         return batch(toRemote, start, end);
     }
 
-    function _assertBalanced() internal view {
-        uint256 owedOut;
-        for (uint256 i; i < NUM_OPS; ++i) {
-            owedOut += homeStake.reporterPayouts(ops[i]);
+    function _reporterOwed(bytes32 evidenceId) internal view returns (uint256 owed) {
+        (,,,,,, owed) = homeStake.evidence(evidenceId);
+    }
+
+    function _reporterOf(bytes32 evidenceId) internal view returns (address rep) {
+        (, rep,,,,,) = homeStake.evidence(evidenceId);
+    }
+
+    /// @dev `ids`: every piece of evidence proven in the test (reporter shares are per evidence).
+    function _assertBalanced(bytes32[] memory ids) internal view {
+        uint256 payouts;
+        for (uint256 k; k < ids.length; ++k) {
+            payouts += _reporterOwed(ids[k]);
+            for (uint256 i; i < NUM_OPS; ++i) {
+                assertTrue(_reporterOf(ids[k]) != ops[i], "an operator is owed a reporter share");
+            }
         }
-        uint256 payouts =
-            homeStake.reporterPayouts(reporter) + homeStake.reporterPayouts(bob) + homeStake.reporterPayouts(stranger);
-        assertEq(owedOut, 0);
         assertEq(
             address(homeStake).balance,
             homeStake.totalBonded() + payouts + homeStake.compensationPool(toRemote),
             "balance == bonded + reporter payouts + pool"
         );
+    }
+
+    function _ids(bytes32 a) internal pure returns (bytes32[] memory r) {
+        r = new bytes32[](1);
+        r[0] = a;
+    }
+
+    function _ids(bytes32 a, bytes32 b, bytes32 c) internal pure returns (bytes32[] memory r) {
+        r = new bytes32[](3);
+        (r[0], r[1], r[2]) = (a, b, c);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -60,15 +79,25 @@ contract SlashingTest is StakingBase {
         assertEq(op.owed, 0);
         assertTrue(op.jailed);
         assertEq(homeStake.totalBonded(), 50 ether);
-        assertEq(homeStake.reporterPayouts(reporter), 1 ether);
         assertEq(homeStake.compensationPool(toRemote), 9 ether);
-        (address operator, address rep, bytes32 lane, uint256 due, uint256 paid) = homeStake.evidence(id);
+        (
+            address operator,
+            address rep,
+            bytes32 lane,
+            uint64 provenAt,
+            uint256 due,
+            uint256 paid,
+            uint256 reporterOwed
+        ) = homeStake.evidence(id);
         assertEq(operator, ops[0]);
         assertEq(rep, reporter);
         assertEq(lane, toRemote);
+        assertEq(provenAt, block.timestamp);
         assertEq(due, 10 ether);
         assertEq(paid, 10 ether);
-        _assertBalanced();
+        assertEq(reporterOwed, 1 ether);
+        assertTrue(op.fraudProven);
+        _assertBalanced(_ids(id));
     }
 
     function test_slash_sequenceFarBeyond_andOnEmptyLane() public {
@@ -241,7 +270,8 @@ contract SlashingTest is StakingBase {
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(StakeManager.EvidenceAlreadyUsed.selector, id));
         homeStake.slash(cp, r, vs, noProof());
-        assertEq(homeStake.reporterPayouts(stranger), 0);
+        assertEq(_reporterOf(id), reporter, "the first reporter keeps the evidence");
+        assertEq(_reporterOwed(id), 1 ether);
 
         // a different false checkpoint by the same key is new evidence (nothing is left to take)
         bytes32 id2 = evidenceIdOf(homeDomain(), forged(4), signers[0]);
@@ -286,8 +316,9 @@ contract SlashingTest is StakingBase {
 
         // an operator key is not a signing key
         (, uint256 operatorKey) = makeAddrAndKey("operator with its own key");
+        bytes memory proof = signerProof(homeStake, signerKeys[5], vm.addr(operatorKey));
         vm.prank(vm.addr(operatorKey));
-        homeStake.registerOperator(signers[5]);
+        homeStake.registerOperator(signers[5], proof);
         (r, vs) = signCompact(operatorKey, homeDomain(), cp);
         vm.expectRevert(abi.encodeWithSelector(StakeManager.UnknownSigner.selector, vm.addr(operatorKey)));
         homeStake.slash(cp, r, vs, noProof());
@@ -380,13 +411,14 @@ contract SlashingTest is StakingBase {
         StakeManager.Operator memory op1 = homeStake.getOperator(ops[1]);
         assertEq(op1.unbonding, 15 ether);
         assertEq(op1.owed, 15 ether);
-        (,,, uint256 due, uint256 paid) = homeStake.evidence(id1);
+        (,,,, uint256 due, uint256 paid,) = homeStake.evidence(id1);
         assertEq(due, 20 ether);
         assertEq(paid, 5 ether);
         assertEq(homeStake.getOperator(ops[0]).owed, 0);
         assertEq(homeStake.getOperator(ops[2]).owed, 0);
-        assertEq(homeStake.reporterPayouts(reporter), 4 ether);
-        assertEq(homeStake.reporterPayouts(bob), 0.5 ether);
+        assertEq(_reporterOwed(id0) + _reporterOwed(id2), 4 ether, "reporter: 1 + 3 ether");
+        assertEq(_reporterOwed(id0), 1 ether);
+        assertEq(_reporterOwed(id1), 0.5 ether);
         assertEq(homeStake.compensationPool(toRemote), 40.5 ether);
 
         // same period: nothing more to take; fully paid evidence gives nothing either
@@ -409,15 +441,18 @@ contract SlashingTest is StakingBase {
         vm.expectEmit(address(homeStake));
         emit StakeManager.Slashed(id1, ops[1], 15 ether, 1.5 ether);
         homeStake.collectSlash(id1);
-        (,,, due, paid) = homeStake.evidence(id1);
+        (,,,, due, paid,) = homeStake.evidence(id1);
         assertEq(paid, 20 ether);
         assertEq(homeStake.getOperator(ops[1]).owed, 0);
         assertEq(homeStake.getOperator(ops[1]).unbonding, 0);
         assertEq(homeStake.totalBonded(), 30 ether, "only the honest bond is left");
-        assertEq(homeStake.reporterPayouts(bob), 2 ether, "the reporter of the evidence is paid, not the collector");
-        assertEq(homeStake.reporterPayouts(stranger), 0);
+        assertEq(_reporterOwed(id1), 2 ether, "the reporter of the evidence is owed, not the collector");
+        assertEq(_reporterOf(id1), bob);
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(StakeManager.NotReporter.selector, stranger));
+        homeStake.claimReporterPayout(id1);
         assertEq(homeStake.compensationPool(toRemote), 54 ether);
-        _assertBalanced();
+        _assertBalanced(_ids(id0, id1, id2));
 
         vm.prank(ops[1]);
         vm.expectRevert(StakeManager.NothingToWithdraw.selector);
@@ -431,26 +466,39 @@ contract SlashingTest is StakingBase {
         homeStake.collectSlash(id);
     }
 
+    /// @dev The reporter's share is paid per evidence, to its reporter only, once the detection
+    /// window after the proof is over.
     function test_claimReporterPayout() public {
         sendMany(1);
-        slashAs(reporter, 2, forged(2), noProof());
-        assertEq(homeStake.reporterPayouts(reporter), 3 ether);
+        bytes32 id = slashAs(reporter, 2, forged(2), noProof());
+        assertEq(_reporterOwed(id), 3 ether);
+        uint64 unlocksAt = uint64(block.timestamp) + DETECTION;
+
+        vm.warp(unlocksAt - 1);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(StakeManager.ReporterPayoutLocked.selector, unlocksAt));
+        homeStake.claimReporterPayout(id);
+
+        vm.warp(unlocksAt);
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(StakeManager.NotReporter.selector, stranger));
+        homeStake.claimReporterPayout(id);
         vm.prank(reporter);
         vm.expectEmit(address(homeStake));
-        emit StakeManager.ReporterPaid(reporter, 3 ether);
-        homeStake.claimReporterPayout();
+        emit StakeManager.ReporterPaid(id, reporter, 3 ether);
+        homeStake.claimReporterPayout(id);
         assertEq(reporter.balance, 3 ether);
-        assertEq(homeStake.reporterPayouts(reporter), 0);
+        assertEq(_reporterOwed(id), 0);
         assertEq(address(homeStake).balance, 60 ether - 3 ether);
         vm.prank(reporter);
         vm.expectRevert(StakeManager.NothingToWithdraw.selector);
-        homeStake.claimReporterPayout();
-        _assertBalanced();
+        homeStake.claimReporterPayout(id);
+        _assertBalanced(_ids(id));
     }
 
     function test_payCompensation_governanceOnly_boundedByPool() public {
         sendMany(1);
-        slashAs(reporter, 0, forged(2), noProof()); // pool: 9 ether
+        bytes32 id = slashAs(reporter, 0, forged(2), noProof()); // pool: 9 ether
         vm.chainId(HOME);
         vm.prank(stranger);
         vm.expectRevert(unauthorized(stranger));
@@ -471,7 +519,7 @@ contract SlashingTest is StakingBase {
         assertEq(homeStake.compensationPool(toRemote), 5 ether);
         homeStake.payCompensation(toRemote, bob, 5 ether);
         assertEq(homeStake.compensationPool(toRemote), 0);
-        _assertBalanced();
+        _assertBalanced(_ids(id));
     }
 
     function test_slashedOperator_jailed_excludedFromNextSnapshot_setUpdated() public {
@@ -544,19 +592,24 @@ contract PartialSlashingTest is StakingBase {
         assertEq(op.owed, 0);
         assertEq(op.active, 3.75 ether);
 
+        // Its bootstrap weight stays locked until that set's expiry plus the detection window: its
+        // signatures must stay provable. The jailed operator is in no later set.
+        op = homeStake.getOperator(ops[2]);
+        assertEq(op.lockedWeight, 30 ether);
+        assertEq(op.lockedUntil, uint64(START) + LIFETIME + DETECTION);
         unbond(homeStake, 2, 3.75 ether);
-        vm.warp(block.timestamp + UNBONDING);
-        // Still counted by the lane's snapshot: its signatures must stay provable.
-        vm.prank(ops[2]);
-        vm.expectRevert(abi.encodeWithSelector(StakeManager.StillInValidatorSet.selector, 1));
-        homeStake.withdraw();
-        // The next snapshot drops the jailed operator; the detection window then runs out.
         nextEpoch();
         commit(toRemote);
+        assertEq(homeStake.getSnapshot(toRemote).members.length, 2, "the jailed operator left the set");
+        assertEq(homeStake.withdrawable(ops[2]), 0, "bond below the locked weight");
+        vm.warp(op.lockedUntil);
+        assertEq(homeStake.withdrawable(ops[2]), 3.75 ether, "lock over");
+        uint64 releaseAt = homeStake.getOperator(ops[2]).unbondingReleaseAt;
+        assertGt(releaseAt, op.lockedUntil);
         vm.prank(ops[2]);
-        vm.expectRevert(abi.encodeWithSelector(StakeManager.StillUnbonding.selector, block.timestamp + DETECTION));
+        vm.expectRevert(abi.encodeWithSelector(StakeManager.StillUnbonding.selector, releaseAt));
         homeStake.withdraw();
-        vm.warp(block.timestamp + DETECTION);
+        vm.warp(releaseAt);
         vm.prank(ops[2]);
         homeStake.withdraw();
         assertEq(ops[2].balance, 3.75 ether);
@@ -566,9 +619,9 @@ contract PartialSlashingTest is StakingBase {
         StakeManager.Config memory c = stakeConfig();
         assertEq(c.slashBps, 5_000);
         slashAs(reporter, 0, forged(9), noProof());
-        (,,, uint256 due,) = homeStake.evidence(evidenceIdOf(homeDomain(), forged(9), signers[0]));
+        (,,,, uint256 due,,) = homeStake.evidence(evidenceIdOf(homeDomain(), forged(9), signers[0]));
         assertEq(due, 5 ether);
         (,, uint256 quorumLoss) = homeStake.laneSecurity(toRemote);
-        assertEq(quorumLoss, 20 ether, "threshold 40 ether at 50%");
+        assertEq(quorumLoss, 18 ether, "threshold 40 ether at 50%, less the 10% reporter share");
     }
 }

@@ -18,8 +18,9 @@ contract StakingTest is StakingBase {
         vm.chainId(HOME);
         vm.expectEmit(address(homeStake));
         emit StakeManager.OperatorRegistered(ops[0], signers[0]);
+        bytes memory proof = signerProof(homeStake, signerKeys[0], ops[0]);
         vm.prank(ops[0]);
-        homeStake.registerOperator(signers[0]);
+        homeStake.registerOperator(signers[0], proof);
 
         StakeManager.Operator memory op = homeStake.getOperator(ops[0]);
         assertEq(op.signer, signers[0]);
@@ -32,9 +33,11 @@ contract StakingTest is StakingBase {
 
     function test_RevertWhen_signerIsTheOperatorKey() public {
         vm.chainId(HOME);
+        (, uint256 operatorKey) = makeAddrAndKey("operator0"); // ops[0]'s own key
+        bytes memory proof = signerProof(homeStake, operatorKey, ops[0]); // a valid proof
         vm.prank(ops[0]);
         vm.expectRevert(abi.encodeWithSelector(StakeManager.InvalidSigner.selector, ops[0]));
-        homeStake.registerOperator(ops[0]);
+        homeStake.registerOperator(ops[0], proof);
         assertEq(homeStake.getOperator(ops[0]).signer, address(0));
     }
 
@@ -42,23 +45,25 @@ contract StakingTest is StakingBase {
         vm.chainId(HOME);
         vm.prank(ops[0]);
         vm.expectRevert(abi.encodeWithSelector(StakeManager.InvalidSigner.selector, address(0)));
-        homeStake.registerOperator(address(0));
+        homeStake.registerOperator(address(0), "");
     }
 
     function test_RevertWhen_signerAlreadyUsedByAnotherOperator() public {
         register(homeStake, 0);
+        bytes memory proof = signerProof(homeStake, signerKeys[0], ops[1]); // even with a valid proof
         vm.prank(ops[1]);
         vm.expectRevert(abi.encodeWithSelector(StakeManager.InvalidSigner.selector, signers[0]));
-        homeStake.registerOperator(signers[0]);
+        homeStake.registerOperator(signers[0], proof);
         assertEq(homeStake.operatorOfSigner(signers[0]), ops[0], "signer still maps to its first operator");
         assertEq(homeStake.getOperator(ops[1]).signer, address(0));
     }
 
     function test_RevertWhen_operatorRegistersTwice() public {
         register(homeStake, 0);
+        bytes memory proof = signerProof(homeStake, signerKeys[1], ops[0]);
         vm.prank(ops[0]);
         vm.expectRevert(abi.encodeWithSelector(StakeManager.AlreadyRegistered.selector, ops[0]));
-        homeStake.registerOperator(signers[1]);
+        homeStake.registerOperator(signers[1], proof);
         assertEq(homeStake.getOperator(ops[0]).signer, signers[0], "signing key cannot be swapped");
         assertEq(homeStake.operatorOfSigner(signers[1]), address(0));
     }
@@ -149,8 +154,9 @@ contract StakingTest is StakingBase {
         c.stakingToken = stakingToken;
         vm.chainId(HOME);
         s = new StakeManager(address(home.manager), home.bridge, c);
+        bytes memory proof = signerProof(s, signerKeys[0], ops[0]);
         vm.prank(ops[0]);
-        s.registerOperator(signers[0]);
+        s.registerOperator(signers[0], proof);
     }
 
     function test_deposit_erc20_andWithdraw() public {
@@ -287,29 +293,45 @@ contract StakingTest is StakingBase {
         assertEq(homeStake.allocation(ops[0], toRemote), 7 ether);
     }
 
-    function test_withdraw_fullExitWaitsUntilDroppedFromEverySnapshot() public {
+    /// @dev A member's bond stays locked until the set that counted it has expired plus the
+    /// detection window; a later snapshot that drops it does not extend the lock, and the
+    /// unbonding period (longer than any lock from before the unbond) then decides.
+    function test_withdraw_fullExitWaitsForSetExpiryAndUnbonding() public {
         join(homeStake, 0, toRemote, 10 ether);
         join(homeStake, 1, toRemote, 10 ether);
         commit(toRemote);
+        uint64 lockedUntil = homeStake.getSnapshot(toRemote).validUntil + DETECTION;
+        assertEq(lockedUntil, uint64(block.timestamp) + LIFETIME + DETECTION);
+        StakeManager.Operator memory op = homeStake.getOperator(ops[0]);
+        assertEq(op.lockedWeight, 10 ether);
+        assertEq(op.lockedUntil, lockedUntil);
+
         unbond(homeStake, 0, 10 ether);
-        vm.warp(block.timestamp + UNBONDING);
-        // The lane's snapshot still counts operator 0: its signatures must stay provable.
-        vm.prank(ops[0]);
-        vm.expectRevert(abi.encodeWithSelector(StakeManager.StillInValidatorSet.selector, 1));
-        homeStake.withdraw();
+        uint64 releaseAt = homeStake.getOperator(ops[0]).unbondingReleaseAt;
+        // the lane's set still counts operator 0: its signatures must stay provable
+        assertEq(homeStake.withdrawable(ops[0]), 0, "locked while the set may still be accepted");
 
         nextEpoch();
         commit(toRemote); // drops operator 0 (no active stake left)
-        assertEq(homeStake.getOperator(ops[0]).memberships, 0);
+        assertEq(homeStake.getSnapshot(toRemote).members.length, 1);
+        assertEq(homeStake.getOperator(ops[0]).lockedUntil, lockedUntil, "a set without it does not extend the lock");
+        vm.warp(lockedUntil - 1);
+        assertEq(homeStake.withdrawable(ops[0]), 0);
+        vm.warp(lockedUntil);
+        assertEq(homeStake.withdrawable(ops[0]), 10 ether, "lock over");
+
+        assertGt(releaseAt, lockedUntil);
+        vm.warp(releaseAt - 1);
         vm.prank(ops[0]);
-        vm.expectRevert(abi.encodeWithSelector(StakeManager.StillUnbonding.selector, block.timestamp + DETECTION));
+        vm.expectRevert(abi.encodeWithSelector(StakeManager.StillUnbonding.selector, releaseAt));
         homeStake.withdraw();
 
-        vm.warp(block.timestamp + DETECTION);
+        vm.warp(releaseAt);
         uint256 before = ops[0].balance;
         vm.prank(ops[0]);
         homeStake.withdraw();
         assertEq(ops[0].balance - before, 10 ether);
+        assertEq(homeStake.getOperator(ops[0]).unbonding, 0);
     }
 
     function test_RevertWhen_optInZeroOrUnregistered() public {
@@ -431,9 +453,11 @@ contract StakingTest is StakingBase {
         vm.chainId(HOME);
         for (uint256 i; i < max + 1; ++i) {
             address operator = address(uint160(0x10000 + i));
+            uint256 signerKey = 0x20000 + i;
+            bytes memory proof = signerProof(homeStake, signerKey, operator);
             vm.deal(operator, 1 ether);
             vm.startPrank(operator);
-            homeStake.registerOperator(address(uint160(0x20000 + i)));
+            homeStake.registerOperator(vm.addr(signerKey), proof);
             homeStake.deposit{value: 1 ether}(1 ether);
             if (i == max) vm.expectRevert(abi.encodeWithSelector(StakeManager.TooManyCandidates.selector, toRemote));
             homeStake.optIn(toRemote, 1 ether);
@@ -540,6 +564,13 @@ contract StakingTest is StakingBase {
             abi.encodeWithSelector(
                 StakeManager.InvalidConfig.selector, "unbonding must exceed epoch + detection window"
             )
+        );
+        new StakeManager(address(home.manager), home.bridge, c);
+
+        c = stakeConfig();
+        c.setLifetime = 2 * EPOCH; // must be strictly longer than two epochs
+        vm.expectRevert(
+            abi.encodeWithSelector(StakeManager.InvalidConfig.selector, "set lifetime must exceed two epochs")
         );
         new StakeManager(address(home.manager), home.bridge, c);
 

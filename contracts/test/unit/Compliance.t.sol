@@ -78,17 +78,27 @@ contract ComplianceTest is UnitBase {
         vm.expectEmit(address(home.bridge));
         emit RefundApproved(toRemote, h);
         execute(back);
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved));
 
+        // the proof runs from acc_0 to the head (fewer than 16 messages here)
+        Message[] memory proof = batch(toRemote, 0, uint64(sentCount(toRemote)));
+        uint256 threshold = home.bridge.getLane(toHome).largeTransferThreshold;
+        if (threshold != 0 && original.amount >= threshold) {
+            // a large refund waits out the hold delay from its approval, like a large transfer
+            (, uint64 approvedAt) = home.bridge.refunds(toRemote, h);
+            uint64 releaseAt = approvedAt + home.bridge.holdDelay();
+            vm.expectRevert(abi.encodeWithSelector(RefundHeld.selector, toRemote, h, releaseAt));
+            claimAs(carol, toRemote, proof, original.sequence - 1);
+            vm.warp(releaseAt);
+        }
         uint256 before = token.balanceOf(original.sender);
         uint256 lockedBefore = lockedOnHome();
         vm.expectEmit(address(home.bridge));
         emit RefundClaimed(toRemote, h, original.sender, original.amount);
-        // the proof runs from acc_0 to the head (fewer than 16 messages here)
-        claimAs(carol, toRemote, batch(toRemote, 0, uint64(sentCount(toRemote))), original.sequence - 1);
+        claimAs(carol, toRemote, proof, original.sequence - 1);
         assertEq(token.balanceOf(original.sender), before + original.amount, "sender refunded");
         assertEq(lockedOnHome(), lockedBefore - original.amount, "vault released");
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Claimed));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Claimed));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -201,7 +211,7 @@ contract ComplianceTest is UnitBase {
         vm.prank(carol);
         remote.bridge.claimRefund(toHome, batch(toHome, 0, seq), seq - 1);
         assertEq(wrapped.balanceOf(bob), bobWrapped - 100 * UNIT + net, "bob refunded");
-        assertEq(uint8(remote.bridge.refundStatus(toHome, hashOf(original))), uint8(RefundStatus.Claimed));
+        assertEq(uint8(_refundStatusOf(remote.bridge, toHome, hashOf(original))), uint8(RefundStatus.Claimed));
         assertEq(wrapped.totalSupply(), lockedOnHome(), "supply backed");
     }
 
@@ -291,7 +301,7 @@ contract ComplianceTest is UnitBase {
         relay(toRemote);
         relay(toHome);
         bytes32 h = hashOf(original);
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved));
 
         freezeOn(HOME, alice);
         Message[] memory seg = batch(toRemote, 0, seq);
@@ -299,7 +309,7 @@ contract ComplianceTest is UnitBase {
         vm.prank(carol);
         vm.expectRevert(abi.encodeWithSelector(FrozenAccount.selector, alice));
         home.bridge.claimRefund(toRemote, seg, 0);
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved), "still claimable");
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved), "still claimable");
         assertEq(token.balanceOf(alice), ALICE_START - AMOUNT);
 
         unfreezeOn(HOME, alice);
@@ -601,17 +611,18 @@ contract ComplianceTest is UnitBase {
         uint64 seq = sendAs(alice, toRemote, bob, BIG);
         relay(toRemote);
         vm.chainId(HOME);
-        bytes[] memory calls = new bytes[](10);
+        bytes[] memory calls = new bytes[](11);
         calls[0] = abi.encodeCall(ZeroBridge.pause, ());
         calls[1] = abi.encodeCall(ZeroBridge.unpause, ());
         calls[2] = abi.encodeCall(ZeroBridge.pauseLane, (toRemote));
         calls[3] = abi.encodeCall(ZeroBridge.unpauseLane, (toRemote));
         calls[4] = abi.encodeCall(ZeroBridge.withdrawValidatorFees, (toRemote, regulator));
         calls[5] = abi.encodeCall(ZeroBridge.setPeer, (REMOTE, regulator));
-        calls[6] = abi.encodeCall(ZeroBridge.retireRoute, (routeId));
+        calls[6] = abi.encodeCall(ZeroBridge.setExitOnly, (routeId));
         calls[7] = abi.encodeCall(ZeroBridge.setHoldDelay, (0));
         calls[8] = abi.encodeCall(ZeroBridge.queueValidatorSetUpdate, (toRemote, hex""));
         calls[9] = abi.encodeCall(ZeroBridge.setRouteAllowlist, (routeId, true));
+        calls[10] = abi.encodeCall(ZeroBridge.cancelRefund, (toRemote, bytes32(0)));
         for (uint256 i; i < calls.length; ++i) {
             vm.prank(regulator);
             (bool ok, bytes memory ret) = address(home.bridge).call(calls[i]);
@@ -644,5 +655,13 @@ contract ComplianceTest is UnitBase {
         vm.prank(issuer);
         vm.expectRevert(unauthorized(issuer));
         home.bridge.withdrawValidatorFees(toRemote, issuer);
+    }
+
+    function _refundStatusOf(ZeroBridge b, bytes32 lane, bytes32 messageHash)
+        internal
+        view
+        returns (RefundStatus status)
+    {
+        (status,) = b.refunds(lane, messageHash);
     }
 }

@@ -222,12 +222,20 @@ contract HoldsTest is UnitBase {
         vm.expectEmit(address(home.bridge));
         emit RefundApproved(toRemote, h);
         execute(d);
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved));
         assertEq(token.balanceOf(alice), ALICE_START - BIG, "not paid before the claim");
 
-        // alice claims on the source
+        // a large refund waits out the hold delay from its approval, like a large transfer
+        (, uint64 approvedAt) = home.bridge.refunds(toRemote, h);
+        uint64 refundReleaseAt = approvedAt + home.bridge.holdDelay();
         Message[] memory segment = batch(toRemote, 0, 1);
         vm.chainId(HOME);
+        vm.warp(refundReleaseAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(RefundHeld.selector, toRemote, h, refundReleaseAt));
+        home.bridge.claimRefund(toRemote, segment, 0);
+
+        // then alice claims on the source
+        vm.warp(refundReleaseAt);
         vm.expectEmit(address(home.bridge));
         emit RefundClaimed(toRemote, h, alice, net);
         vm.prank(carol); // anyone may submit; the sender is paid
@@ -235,7 +243,7 @@ contract HoldsTest is UnitBase {
         assertEq(token.balanceOf(alice), ALICE_START - BIG + net, "sender refunded the net amount");
         assertEq(token.balanceOf(carol), 0);
         assertEq(lockedOnHome(), 0, "vault released");
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Claimed));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Claimed));
 
         vm.expectRevert(abi.encodeWithSelector(RefundNotApproved.selector, toRemote, h));
         home.bridge.claimRefund(toRemote, segment, 0);
@@ -288,5 +296,13 @@ contract HoldsTest is UnitBase {
             assertEq(wrapped.balanceOf(bob), net);
             assertEq(uint8(remote.bridge.getHold(toRemote, seq).status), uint8(HoldStatus.None));
         }
+    }
+
+    function _refundStatusOf(ZeroBridge b, bytes32 lane, bytes32 messageHash)
+        internal
+        view
+        returns (RefundStatus status)
+    {
+        (status,) = b.refunds(lane, messageHash);
     }
 }

@@ -40,7 +40,7 @@ contract RefundsTest is UnitBase {
         _approveAndClaimOnce(original, h, net);
     }
 
-    function test_retiredRouteDelivery_failsAndRefunds() public {
+    function test_exitOnlyRemote_deliveryFailsAndRefunds() public {
         uint256 amount = 500 * UNIT;
         uint256 net = netOf(amount);
         uint64 seq = sendAs(alice, toRemote, bob, amount);
@@ -48,13 +48,13 @@ contract RefundsTest is UnitBase {
 
         vm.chainId(REMOTE);
         vm.expectEmit(address(remote.bridge));
-        emit RouteRetired(routeId);
-        remote.bridge.retireRoute(routeId); // governance
+        emit RouteExitOnly(routeId);
+        remote.bridge.setExitOnly(routeId); // governance
 
         Delivery memory d = prepare(toRemote);
         Message memory refund = refundFor(original, 1);
         vm.expectEmit(address(remote.bridge));
-        emit MessageFailed(toRemote, seq, RouteIsRetired.selector);
+        emit MessageFailed(toRemote, seq, RouteIsExitOnly.selector);
         vm.expectEmit(address(remote.bridge));
         emit MessageSent(toHome, 1, refund, accAfter(toHome, refund));
         execute(d);
@@ -68,7 +68,9 @@ contract RefundsTest is UnitBase {
         vm.expectEmit(address(home.bridge));
         emit RefundApproved(toRemote, h);
         execute(back);
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved));
+        (, uint64 approvedAt) = home.bridge.refunds(toRemote, h);
+        assertEq(approvedAt, block.timestamp, "approval time recorded");
         assertEq(token.balanceOf(alice), ALICE_START - 500 * UNIT, "not paid before the claim");
 
         Message[] memory segment = batch(toRemote, 0, original.sequence);
@@ -77,7 +79,7 @@ contract RefundsTest is UnitBase {
         claimAs(carol, toRemote, segment, original.sequence - 1);
         assertEq(token.balanceOf(alice), ALICE_START - 500 * UNIT + net, "sender paid");
         assertEq(lockedOnHome(), 0, "vault released");
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Claimed));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Claimed));
 
         vm.expectRevert(abi.encodeWithSelector(RefundNotApproved.selector, toRemote, h));
         home.bridge.claimRefund(toRemote, segment, original.sequence - 1);
@@ -101,7 +103,8 @@ contract RefundsTest is UnitBase {
         home.bridge.claimRefund(toHome, segment, 0);
     }
 
-    /// @dev Remote -> home transfer refused by a retired home: the refund re-mints on remote.
+    /// @dev Remote -> home transfer refused by the home chain (its inbound bucket is too small):
+    /// the refund re-mints on remote.
     function test_refundOnRemoteSourceMintsBack() public {
         sendAs(alice, toRemote, bob, 1_000 * UNIT);
         relay(toRemote);
@@ -111,12 +114,11 @@ contract RefundsTest is UnitBase {
         uint64 seq = sendAs(bob, toHome, alice, back);
         Message memory original = sentMessage(toHome, seq);
 
-        vm.chainId(HOME);
-        home.bridge.retireRoute(routeId);
+        setInboundCapacity(HOME, uint128(100 * UNIT));
         uint256 lockedBefore = lockedOnHome();
         Delivery memory d = prepare(toHome);
         vm.expectEmit(address(home.bridge));
-        emit MessageFailed(toHome, seq, RouteIsRetired.selector);
+        emit MessageFailed(toHome, seq, RateLimited.selector);
         execute(d);
         assertEq(lockedOnHome(), lockedBefore, "vault untouched");
         assertEq(sentMessage(toRemote, 2).kind, MessageKind.REFUND);
@@ -132,24 +134,84 @@ contract RefundsTest is UnitBase {
         assertEq(wrapped.totalSupply(), lockedOnHome());
     }
 
+    /// @dev Exit-only on the home chain: the way home stays open. A remote -> home transfer is
+    /// released from the vault (not refunded), while new home sends are refused.
+    function test_exitOnlyHome_releasesInboundTransfers() public {
+        sendAs(alice, toRemote, bob, 1_000 * UNIT);
+        relay(toRemote);
+        uint256 back = 400 * UNIT;
+        uint256 backNet = netOf(back);
+        uint64 seq = sendAs(bob, toHome, alice, back);
+
+        vm.chainId(HOME);
+        home.bridge.setExitOnly(routeId);
+        uint256 lockedBefore = lockedOnHome();
+        uint256 aliceBefore = token.balanceOf(alice);
+        uint256 refundsBefore = sentCount(toRemote);
+        Delivery memory d = prepare(toHome);
+        vm.expectEmit(address(home.bridge));
+        emit MessageExecuted(toHome, seq, alice, backNet);
+        execute(d);
+        assertEq(token.balanceOf(alice), aliceBefore + backNet, "released home");
+        assertEq(lockedOnHome(), lockedBefore - backNet, "vault released");
+        assertEq(sentCount(toRemote), refundsBefore, "no refund queued");
+        assertEq(wrapped.totalSupply(), lockedOnHome());
+
+        vm.chainId(HOME);
+        vm.startPrank(alice);
+        token.approve(address(home.bridge), 10 * UNIT);
+        vm.expectRevert(RouteIsExitOnly.selector);
+        home.bridge.send(toRemote, bob, 10 * UNIT);
+        vm.stopPrank();
+    }
+
+    /// @dev A refund at or above the inbound lane's large-transfer threshold waits out the hold
+    /// delay from its approval, then pays exactly the net amount.
+    function test_largeRefund_waitsHoldDelay() public {
+        setInboundCapacity(REMOTE, uint128(100 * UNIT));
+        uint256 amount = 60_000 * UNIT; // above the 50,000 threshold of the home inbound lane
+        uint256 net = netOf(amount);
+        uint64 seq = sendAs(alice, toRemote, bob, amount);
+        Message memory original = sentMessage(toRemote, seq);
+        bytes32 h = hashOf(original);
+        relay(toRemote);
+        relay(toHome);
+        vm.chainId(HOME);
+        (RefundStatus status, uint64 approvedAt) = home.bridge.refunds(toRemote, h);
+        assertEq(uint8(status), uint8(RefundStatus.Approved));
+        uint64 releaseAt = approvedAt + home.bridge.holdDelay();
+
+        Message[] memory segment = batch(toRemote, 0, seq);
+        vm.warp(releaseAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(RefundHeld.selector, toRemote, h, releaseAt));
+        claimAs(alice, toRemote, segment, 0);
+
+        vm.warp(releaseAt);
+        uint256 capacityBefore = home.bridge.availableCapacity(toHome);
+        claimAs(alice, toRemote, segment, 0);
+        assertEq(token.balanceOf(alice), ALICE_START - amount + net, "net paid");
+        assertEq(lockedOnHome(), 0);
+        assertEq(home.bridge.availableCapacity(toHome), capacityBefore - net, "inbound bucket consumed");
+    }
+
     // ---------------------------------------------------------------------------------------
     // Proofs
     // ---------------------------------------------------------------------------------------
 
-    /// @dev `n` sends of 10 units by alice to bob, all refused by a retired remote, and all the
+    /// @dev `n` sends of 10 units by alice to bob, all refused by an exit-only remote, and all the
     /// refunds relayed back and approved on home.
     function _failedSends(uint256 n) internal {
         for (uint256 i; i < n; ++i) {
             sendAs(alice, toRemote, bob, 10 * UNIT);
         }
         vm.chainId(REMOTE);
-        remote.bridge.retireRoute(routeId);
+        remote.bridge.setExitOnly(routeId);
         relay(toRemote);
         relay(toHome);
         assertEq(sentCount(toHome), n);
         for (uint256 i; i < n; ++i) {
             bytes32 h = hashOf(sentMessage(toRemote, uint64(i + 1)));
-            assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved));
+            assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved));
         }
         vm.chainId(HOME);
     }
@@ -332,7 +394,7 @@ contract RefundsTest is UnitBase {
         relay(toRemote);
         relay(toHome);
         vm.chainId(HOME);
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved));
 
         // a second REFUND for the same message, signed by the lane's quorum
         Message[] memory dup = new Message[](1);
@@ -340,7 +402,7 @@ contract RefundsTest is UnitBase {
         Delivery memory d = prepareSigned(toHome, dup);
         d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
         _assertNoRefundApproved();
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Approved));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Approved));
 
         Message[] memory segment = batch(toRemote, 0, seq);
         claimAs(alice, toRemote, segment, 0);
@@ -351,7 +413,7 @@ contract RefundsTest is UnitBase {
         d = prepareSigned(toHome, dup);
         d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
         _assertNoRefundApproved();
-        assertEq(uint8(home.bridge.refundStatus(toRemote, h)), uint8(RefundStatus.Claimed));
+        assertEq(uint8(_refundStatusOf(home.bridge, toRemote, h)), uint8(RefundStatus.Claimed));
         vm.expectRevert(abi.encodeWithSelector(RefundNotApproved.selector, toRemote, h));
         claimAs(alice, toRemote, segment, 0);
         assertEq(token.balanceOf(alice), ALICE_START - 500 * UNIT + net, "paid once");
@@ -392,5 +454,13 @@ contract RefundsTest is UnitBase {
         }
         home.bridge.claimRefund(toRemote, seg, target - 1 - from);
         assertEq(token.balanceOf(alice), bal + netOf(2_000 * UNIT));
+    }
+
+    function _refundStatusOf(ZeroBridge b, bytes32 lane, bytes32 messageHash)
+        internal
+        view
+        returns (RefundStatus status)
+    {
+        (status,) = b.refunds(lane, messageHash);
     }
 }

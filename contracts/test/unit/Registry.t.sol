@@ -343,8 +343,8 @@ contract RegistryTest is UnitBase {
         bytes32 expected = keccak256(encodeSet(makeSet("validators", 4, 3)));
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, expected);
 
-        // a retired route cannot get a new set either
-        remote.bridge.retireRoute(routeId);
+        // an exit-only route cannot get a new set either
+        remote.bridge.setExitOnly(routeId);
         vm.prank(setManager);
         vm.expectRevert(abi.encodeWithSelector(SetAlreadyActive.selector, toRemote));
         remote.bridge.installValidatorSet(toRemote, attackerSet);
@@ -420,6 +420,8 @@ contract RegistryTest is UnitBase {
         bytes memory good = encodeSet(makeSet("v", 4, 3));
         _expectInstallReverts(abi.encodePacked(good, bytes1(0x01)), malformed);
         _expectInstallReverts(abi.encodePacked(uint96(1)), malformed);
+        _expectInstallReverts(abi.encodePacked(uint96(1), NEVER), malformed); // header, no member
+        _expectInstallReverts(abi.encodePacked(uint96(1), NEVER, address(1)), malformed); // partial member
         _expectInstallReverts("", malformed);
         bytes memory truncated = new bytes(good.length - 1);
         for (uint256 i; i < truncated.length; ++i) {
@@ -433,7 +435,7 @@ contract RegistryTest is UnitBase {
     }
 
     function _sequentialSet(uint256 n, uint96 threshold) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(threshold);
+        out = abi.encodePacked(threshold, NEVER);
         for (uint256 i; i < n; ++i) {
             out = abi.encodePacked(out, address(uint160(i + 1)), uint96(1));
         }
@@ -450,7 +452,7 @@ contract RegistryTest is UnitBase {
             members = abi.encodePacked(members, address(uint160(0x1000 + i)), w);
         }
         threshold = uint96(bound(threshold, 0, total + 10));
-        bytes memory encoded = abi.encodePacked(threshold, members);
+        bytes memory encoded = abi.encodePacked(threshold, NEVER, members);
         if (uint256(threshold) * 3 < total * 2) {
             _expectInstallReverts(encoded, abi.encodeWithSelector(ThresholdTooLow.selector, threshold, total));
         } else if (threshold > total) {

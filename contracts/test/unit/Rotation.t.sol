@@ -28,6 +28,7 @@ contract RotationTest is UnitBase {
             dst.weights.push(src.weights[i]);
         }
         dst.threshold = src.threshold;
+        dst.validUntil = src.validUntil;
     }
 
     function _queue(bytes32 lane, bytes memory encoded) internal returns (uint64 seq) {
@@ -79,9 +80,8 @@ contract RotationTest is UnitBase {
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded));
         assertEq(remote.bridge.getLane(toRemote).sequence, su);
 
-        // once the destination's grace window is over, the old set no longer authorises anything
+        // from then on (no grace window) the old set no longer authorises anything
         uint64 s3 = sendAs(alice, toRemote, carol, 200 * UNIT);
-        vm.warp(block.timestamp + remote.bridge.setGracePeriod());
         Delivery memory stale = prepare(toRemote);
         vm.expectRevert(
             abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
@@ -98,55 +98,36 @@ contract RotationTest is UnitBase {
         assertEq(wrapped.totalSupply(), lockedOnHome());
     }
 
-    /// @dev Signatures the old set gave just before the update was delivered stay usable for
-    /// `setGracePeriod` (exclusive end), and not one second longer.
-    function test_rotation_oldSetAcceptedWithinGraceWindowOnly() public {
-        sendAs(alice, toRemote, bob, 100 * UNIT);
+    /// @dev There is no grace window: the old set is refused in the very block its replacement
+    /// is delivered, and signatures it gave for later messages are useless. What it signed before
+    /// the update must be delivered before it (here in the same batch, the update last).
+    function test_rotation_oldSetRefusedImmediatelyAfterUpdate() public {
+        uint64 s1 = sendAs(alice, toRemote, bob, 100 * UNIT);
         uint64 su = _queue(toRemote, newEncoded);
-        relayTo(toRemote, su);
-        (bytes32 previousHash, uint64 until) = remote.bridge.previousSets(toRemote);
-        assertEq(previousHash, keccak256(oldEncoded));
-        assertEq(until, block.timestamp + 10 minutes);
-
         uint64 s3 = sendAs(alice, toRemote, carol, 200 * UNIT);
-        vm.warp(until - 1);
-        Delivery memory d = prepare(toRemote); // still signed by the old set
-        vm.expectEmit(address(remote.bridge));
-        emit MessageExecuted(toRemote, s3, carol, netOf(200 * UNIT));
-        execute(d);
-        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded), "grace never switches back");
+        // the old set's transfer goes in before the update, in the batch ending with it
+        relayTo(toRemote, su);
+        assertEq(wrapped.balanceOf(bob), netOf(100 * UNIT), "delivered before the update");
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded));
+        assertEq(remote.bridge.getLane(toRemote).sequence, su);
 
-        sendAs(alice, toRemote, carol, 300 * UNIT);
-        vm.warp(until);
-        d = prepare(toRemote);
+        // same block: the old set's signature over the later message is refused
+        Delivery memory d = prepare(toRemote); // still signed by the old set
         vm.expectRevert(
             abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
         );
         d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
-        assertEq(remote.bridge.getLane(toRemote).sequence, s3);
+        assertEq(remote.bridge.getLane(toRemote).sequence, su);
+        assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded), "never switches back");
+        assertEq(wrapped.balanceOf(carol), 0);
 
         _storeSet(toRemote, newSet);
-        relay(toRemote);
-        assertEq(wrapped.balanceOf(carol), netOf(200 * UNIT) + netOf(300 * UNIT));
-    }
-
-    function test_setGracePeriod_governanceOnly_zeroDisablesGrace() public {
-        vm.chainId(REMOTE);
-        vm.prank(guardian);
-        vm.expectRevert(unauthorized(guardian));
-        remote.bridge.setSetGracePeriod(0);
+        Delivery memory fresh = prepare(toRemote);
         vm.expectEmit(address(remote.bridge));
-        emit SetGracePeriodSet(0);
-        remote.bridge.setSetGracePeriod(0);
-
-        uint64 su = _queue(toRemote, newEncoded);
-        relayTo(toRemote, su);
-        sendAs(alice, toRemote, bob, 100 * UNIT);
-        Delivery memory d = prepare(toRemote);
-        vm.expectRevert(
-            abi.encodeWithSelector(StaleValidatorSet.selector, keccak256(newEncoded), keccak256(oldEncoded))
-        );
-        d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
+        emit MessageExecuted(toRemote, s3, carol, netOf(200 * UNIT));
+        execute(fresh);
+        assertEq(wrapped.balanceOf(carol), netOf(200 * UNIT));
+        assertEq(s3, s1 + 2);
     }
 
     function test_rotation_newSetRejectedBeforeUpdateDelivered() public {
@@ -244,10 +225,10 @@ contract RotationTest is UnitBase {
         home.bridge.queueValidatorSetUpdate(pendingOut, newEncoded);
     }
 
-    /// @dev A retired route still sends refunds outbound: its set stays rotatable.
-    function test_queue_onRetiredRoute() public {
+    /// @dev An exit-only route still sends refunds and exits: its set stays rotatable.
+    function test_queue_onExitOnlyRoute() public {
         vm.chainId(HOME);
-        home.bridge.retireRoute(routeId);
+        home.bridge.setExitOnly(routeId);
         uint64 su = _queue(toRemote, newEncoded);
         relayTo(toRemote, su);
         assertEq(remote.bridge.getLane(toRemote).validatorSetHash, keccak256(newEncoded));
