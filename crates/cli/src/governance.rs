@@ -777,11 +777,18 @@ async fn check_staked_lanes(ctx: &Context, conn: &Conn) -> Result<usize> {
             ),
         }
         let set = snapshot_set(&snapshot)?;
-        let left = set.valid_until.saturating_sub(now);
-        if set.expired_at(now) || left < staking.config.set_lifetime / 2 {
+        let commit = format!("`zerobridge stake commit --chain {on} --lane {lane}`");
+        if set.expired_at(now) {
             println!(
-                "WARN  {on}: lane {label}: {}; anyone renews it with `zerobridge stake commit --chain {on} --lane \
-                 {lane}` (then the set update must be delivered before it expires)",
+                "WARN  {on}: lane {label}: {}; commit a new snapshot ({commit}), then governance copies it to the \
+                 destination with StakeManager.replaceExpiredInboundSet (an expired set cannot sign its own renewal)",
+                expiry_text(&set, now)
+            );
+            warnings += 1;
+        } else if set.valid_until - now < staking.config.set_lifetime / 2 {
+            println!(
+                "WARN  {on}: lane {label}: {}; anyone renews it with {commit} (the set update must then be delivered \
+                 before the set expires)",
                 expiry_text(&set, now)
             );
             warnings += 1;

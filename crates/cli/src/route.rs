@@ -459,8 +459,9 @@ pub(crate) fn bridge_error(e: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
     use ZeroBridge::ZeroBridgeErrors as Z;
     Some(match e {
         Z::ValidatorSetExpired(e) => format!(
-            "the lane's validator set expired at {}: the destination refuses its signatures, and a set update can \
-             renew a set only while it is still valid (commit the next epoch in time: `zerobridge stake commit`)",
+            "the lane's validator set expired at {}: the destination refuses its signatures, and only a valid set \
+             can sign the set update that renews it, so governance replaces it with the source's current snapshot \
+             (StakeManager.replaceExpiredInboundSet on a staked chain, ZeroBridge.replaceExpiredSet otherwise)",
             format_utc(e.validUntil.saturating_to())
         ),
         Z::RouteIsExitOnly(_) => "the route is exit-only: only the way home stays open (the home chain takes no new \

@@ -14,7 +14,8 @@
 //! Everything the contract would refuse is checked first and refused in one line with the fix.
 //!
 //! Stake that weighs in a committed validator set stays bonded until that set's expiry plus the
-//! detection window (`lockedWeight` until `lockedUntil`): `withdraw` pays only the part above it.
+//! detection window (`lockedStake`: the largest such weight, until the last such end; the stake
+//! manager keeps it in two lock periods): `withdraw` pays only the part above it (`withdrawable`).
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256};
@@ -478,7 +479,7 @@ pub(crate) fn expiry_text(set: &ValidatorSet, now: u64) -> String {
 
 /// Basis points as a percentage: 6000 -> "60%", 6667 -> "66.67%".
 pub(crate) fn bps_percent(bps: u16) -> String {
-    if bps % 100 == 0 { format!("{}%", bps / 100) } else { format!("{}.{:02}%", bps / 100, bps % 100) }
+    if bps.is_multiple_of(100) { format!("{}%", bps / 100) } else { format!("{}.{:02}%", bps / 100, bps % 100) }
 }
 
 /// A uint96 from the bindings as U256.
@@ -741,11 +742,6 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
                 "the reporter share unlocks at {}: a detection window must pass after the proof (a forger reporting \
                  itself is found out meanwhile); claim then",
                 format_utc(e.until)
-            ),
-            S::ReporterIsForger(e) => format!(
-                "{} is, or signs for, an operator proven to forge: it gets no reporter share (anyone moves it to the \
-                 lane's compensation pool with forfeitReporterShare)",
-                e.reporter
             ),
             S::NotReporter(e) => {
                 format!("{} did not report this evidence: only its reporter claims the share", e.caller)
@@ -1161,7 +1157,7 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
         tx_note(&receipt),
         staking.asset.fmt(after.active),
         staking.asset.fmt(after.unbonding),
-        when(schedule.all_free_at(), now)
+        when(schedule.all_free_at, now)
     );
     if !op.unbonding.is_zero() {
         println!("note: the unbonding period restarted for all {} unbonding", staking.asset.fmt(after.unbonding));
@@ -1172,7 +1168,7 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
         staking.on()
     );
     if schedule.locked_at_release() {
-        println!("{}", lock_text(&staking, &after, now));
+        println!("{}", lock_text(&staking, &after, locked_at(&after, schedule.release_at), now));
     }
     Ok(())
 }
@@ -1200,7 +1196,7 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
             } else {
                 format!("only {} can be withdrawn then", staking.asset.fmt(schedule.free_at_release))
             };
-            format!("{free}: {}", lock_text(&staking, &op, now))
+            format!("{free}: {}", lock_text(&staking, &op, locked_at(&op, schedule.release_at), now))
         };
         bail!(
             "still unbonding until {} (in {}): {then}",
@@ -1220,11 +1216,12 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
     let free =
         staking.sm().withdrawable(operator).call().await.map_err(|e| staking.conn.read_err("withdrawable", e))?;
     if free.is_zero() {
+        let lock = locked_stake(&staking, operator).await?;
         bail!(
             "nothing of the {} unbonding can be withdrawn on {} yet: {}",
             staking.asset.fmt(op.unbonding),
             staking.on(),
-            lock_text(&staking, &op, now)
+            lock_text(&staking, &op, lock, now)
         );
     }
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
@@ -1239,68 +1236,103 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
     println!("withdrew {} to {operator} on {} ({})", staking.asset.fmt(paid), staking.on(), tx_note(&receipt));
     let after = staking.operator(operator).await?;
     if !after.unbonding.is_zero() {
+        let lock = locked_stake(&staking, operator).await?;
         println!(
             "{} stays unbonding: {}; withdraw it then",
             staking.asset.fmt(after.unbonding),
-            lock_text(&staking, &after, now)
+            lock_text(&staking, &after, lock, now)
         );
     }
     Ok(())
 }
 
+/// The bond `op` must keep at unix time `at`, and when the longest of those locks ends: the stake
+/// manager's `lockedStake` (its two lock periods), evaluated at any time so that `unbond` and
+/// `withdraw` can tell what the end of the unbonding period frees.
+fn locked_at(op: &StakeManager::Operator, at: u64) -> (U256, u64) {
+    let mut lock = (U256::ZERO, 0);
+    for (weight, until) in [(op.lockedWeight, op.lockedUntil), (op.previousLockedWeight, op.previousLockedUntil)] {
+        if at < until {
+            lock = (lock.0.max(u96(weight)), lock.1.max(until));
+        }
+    }
+    lock
+}
+
+/// What `withdraw` pays from `op`'s unbonding stake while `locked` must stay bonded.
+fn free_under(op: &StakeManager::Operator, locked: U256) -> U256 {
+    let bonded = op.active + op.unbonding;
+    if bonded <= locked { U256::ZERO } else { op.unbonding.min(bonded - locked) }
+}
+
 /// When an operator's unbonding stake can leave, as `withdraw` decides: after the unbonding
 /// period, and while its bond is locked only the part above the locked weight. Later snapshots
-/// that count the operator can extend the lock.
+/// that count the operator lock it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Schedule {
     release_at: u64,
-    locked_until: u64,
-    /// What is free once the unbonding period is over (all of it, if the lock is over by then).
+    /// What is free once the unbonding period is over (all of it, if no lock holds it back).
     free_at_release: U256,
+    /// When all of it is free.
+    all_free_at: u64,
     unbonding: U256,
 }
 
 impl Schedule {
     fn of(op: &StakeManager::Operator, now: u64) -> Schedule {
         let release_at = op.unbondingReleaseAt.max(now);
-        let free_at_release = if release_at >= op.lockedUntil {
-            op.unbonding
-        } else {
-            let bonded = op.active + op.unbonding;
-            let locked = u96(op.lockedWeight);
-            if bonded <= locked { U256::ZERO } else { op.unbonding.min(bonded - locked) }
-        };
-        Schedule { release_at, locked_until: op.lockedUntil, free_at_release, unbonding: op.unbonding }
+        let free_at = |t: u64| free_under(op, locked_at(op, t).0);
+        let free_at_release = free_at(release_at);
+        // The free part grows only when a lock ends; once both have, everything is free.
+        let mut ends = [op.lockedUntil, op.previousLockedUntil];
+        ends.sort_unstable();
+        let all_free_at = std::iter::once(release_at)
+            .chain(ends.into_iter().filter(|&end| end > release_at))
+            .find(|&t| free_at(t) >= op.unbonding)
+            .unwrap_or(release_at);
+        Schedule { release_at, free_at_release, all_free_at, unbonding: op.unbonding }
     }
 
-    /// Whether the lock holds back part of the unbonding stake when the period ends.
+    /// Whether a lock holds back part of the unbonding stake when the period ends.
     fn locked_at_release(&self) -> bool {
         self.free_at_release < self.unbonding
     }
-
-    /// When all of the unbonding stake can be withdrawn.
-    fn all_free_at(&self) -> u64 {
-        if self.locked_at_release() { self.locked_until.max(self.release_at) } else { self.release_at }
-    }
 }
 
-/// Plain words for an operator's stake lock, with when it ends.
-fn lock_text(staking: &Staking, op: &StakeManager::Operator, now: u64) -> String {
+/// Plain words for a stake lock of `weight` until `until` (`lockedStake`), with when it ends.
+fn lock_text(staking: &Staking, op: &StakeManager::Operator, (weight, until): (U256, u64), now: u64) -> String {
     let window = staking.config.detection_window;
-    let until = if op.lockedUntil > now {
-        format!("{} (in {})", format_utc(op.lockedUntil), format_wait(op.lockedUntil - now))
+    let ends = if until > now {
+        format!("{} (in {})", format_utc(until), format_wait(until - now))
     } else {
-        format_utc(op.lockedUntil)
+        format_utc(until)
     };
     // Active stake still counts for the operator's lanes: their next snapshots lock it again.
-    let extended = if op.active.is_zero() { "" } else { " (each later snapshot that counts you extends it)" };
+    let extended = if op.active.is_zero() { "" } else { " (each later snapshot that counts you locks it again)" };
     format!(
         "{} of the bond backs a validator set that the destination accepts until {}; its signatures stay provable \
-         for the {} detection window after that, so it stays locked until {until}{extended}",
-        staking.asset.fmt(u96(op.lockedWeight)),
-        format_utc(op.lockedUntil.saturating_sub(window)),
+         for the {} detection window after that, so it stays locked until {ends}{extended}",
+        staking.asset.fmt(weight),
+        format_utc(until.saturating_sub(window)),
         format_wait(window),
     )
+}
+
+/// `lockedStake(operator)`: the bond it must keep now, and when the last of its locks ends.
+async fn locked_stake(staking: &Staking, operator: Address) -> Result<(U256, u64)> {
+    let lock = staking.sm().lockedStake(operator).call().await.map_err(|e| staking.conn.read_err("lockedStake", e))?;
+    Ok((lock.weight, lock.until))
+}
+
+/// Whether the stake manager counts `account` as a proven forger (an operator whose signing key
+/// was proven to forge, or that key): its reporter shares go to the lanes' compensation pools.
+async fn proven_forger(staking: &Staking, account: Address) -> Result<bool> {
+    if staking.operator(account).await?.fraudProven {
+        return Ok(true);
+    }
+    let sm = staking.sm();
+    let operator = sm.operatorOfSigner(account).call().await.map_err(|e| staking.conn.read_err("operatorOfSigner", e))?;
+    Ok(operator != Address::ZERO && staking.operator(operator).await?.fraudProven)
 }
 
 async fn claim(args: OperatorArgs) -> Result<()> {
@@ -1312,14 +1344,14 @@ async fn claim(args: OperatorArgs) -> Result<()> {
     let now = chain_now(&staking.conn).await?;
     let (ready, locked): (Vec<&Payout>, Vec<&Payout>) =
         payouts.iter().partition(|p| p.unlocks_at(&staking.config) <= now);
-    let forger = !payouts.is_empty()
-        && staking.sm().isProvenForger(account).call().await.map_err(|e| staking.conn.read_err("isProvenForger", e))?;
+    let forger = !payouts.is_empty() && proven_forger(&staking, account).await?;
     let total = |list: &[&Payout]| list.iter().fold(U256::ZERO, |sum, p| sum + p.owed);
     if owed.is_empty() {
         if forger {
             bail!(
-                "{account} is, or signs for, an operator proven to forge on {}: it gets no reporter share ({} on {} \
-                 evidence); anyone moves it to the lane's compensation pool with forfeitReporterShare",
+                "{account} is, or signs for, an operator proven to forge on {}: its reporter share ({} on {} \
+                 evidence) is not paid to it but goes to the lane's compensation pool (claimReporterPayout moves it \
+                 there once unlocked, whoever calls it)",
                 staking.on(),
                 staking.asset.fmt(total(&payouts.iter().collect::<Vec<_>>())),
                 payouts.len()
@@ -1347,20 +1379,25 @@ async fn claim(args: OperatorArgs) -> Result<()> {
     }
     if forger {
         println!(
-            "no reporter payout: {account} is, or signs for, an operator proven to forge on {} (ReporterIsForger)",
+            "no reporter payout: {account} is, or signs for, an operator proven to forge on {}: its shares go to the \
+             lanes' compensation pools",
             staking.on()
         );
         return Ok(());
     }
     for payout in ready {
         let receipt = transact(sm.claimReporterPayout(payout.evidence), "claimReporterPayout", &staking.conn.info).await?;
-        println!(
-            "claimed a reporter payout of {} for evidence {} on {} ({})",
-            staking.asset.fmt(payout.owed),
-            payout.evidence,
-            staking.on(),
-            tx_note(&receipt)
-        );
+        let forfeited = receipt.inner.logs().iter().any(|l| l.log_decode::<StakeManager::ReporterShareForfeited>().is_ok());
+        let (amount, on, note) = (staking.asset.fmt(payout.owed), staking.on(), tx_note(&receipt));
+        if forfeited {
+            println!(
+                "the reporter payout of {amount} for evidence {} went to the lane's compensation pool on {on} (the \
+                 reporter was proven to forge meanwhile) ({note})",
+                payout.evidence
+            );
+        } else {
+            println!("claimed a reporter payout of {amount} for evidence {} on {on} ({note})", payout.evidence);
+        }
     }
     for payout in locked {
         println!(
@@ -1620,11 +1657,12 @@ async fn chain_status(
             println!(
                 "  unbonding  {}, withdrawable {}{partly}",
                 asset.fmt(op.unbonding),
-                when(schedule.all_free_at(), now)
+                when(schedule.all_free_at, now)
             );
         }
-        if op.lockedUntil > now && op.lockedWeight > alloy::primitives::aliases::U96::ZERO {
-            println!("  locked     {}", lock_text(staking, &op, now));
+        let lock = locked_stake(staking, operator).await?;
+        if !lock.0.is_zero() {
+            println!("  locked     {}", lock_text(staking, &op, lock, now));
         }
         println!(
             "  owed       {}",
@@ -1853,6 +1891,9 @@ mod tests {
             active: U256::from(active),
             unbonding: U256::from(unbonding),
             owed: U256::ZERO,
+            previousLockedWeight: U96::ZERO,
+            previousLockedUntil: 0,
+            lockStartedAt: 0,
         }
     }
 
@@ -1862,19 +1903,30 @@ mod tests {
         let leaving = Schedule::of(&operator(0, 1500, 1500, 90_000, 1_600), 1_000);
         assert!(leaving.locked_at_release());
         assert_eq!(leaving.free_at_release, U256::ZERO);
-        assert_eq!(leaving.all_free_at(), 90_000);
+        assert_eq!(leaving.all_free_at, 90_000);
         // The lock is over before the unbonding period: the period decides.
         let late = Schedule::of(&operator(0, 1500, 1500, 1_200, 1_600), 1_000);
         assert!(!late.locked_at_release());
-        assert_eq!((late.free_at_release, late.all_free_at()), (U256::from(1500u64), 1_600));
+        assert_eq!((late.free_at_release, late.all_free_at), (U256::from(1500u64), 1_600));
         // Partly free: the bond may drop to the locked weight, not below.
         let partial = Schedule::of(&operator(600, 900, 1000, 90_000, 1_600), 1_000);
         assert_eq!(partial.free_at_release, U256::from(500u64));
         assert!(partial.locked_at_release());
-        assert_eq!(partial.all_free_at(), 90_000);
+        assert_eq!(partial.all_free_at, 90_000);
         // Past the release time, "now" is when it becomes free.
         let past = Schedule::of(&operator(0, 10, 0, 0, 500), 1_000);
-        assert_eq!((past.release_at, past.all_free_at()), (1_000, 1_000));
+        assert_eq!((past.release_at, past.all_free_at), (1_000, 1_000));
+        // Two lock periods: a continuing member that now weighs 600 in the current period's sets
+        // (until 200,000) still owes the previous period's 1000 until 90,000; after that only 600.
+        use alloy::primitives::aliases::U96;
+        let mut shrinking = operator(600, 900, 600, 200_000, 1_600);
+        (shrinking.previousLockedWeight, shrinking.previousLockedUntil) = (U96::from(1000u64), 90_000);
+        assert_eq!(locked_at(&shrinking, 1_000), (U256::from(1000u64), 200_000));
+        assert_eq!(locked_at(&shrinking, 90_000), (U256::from(600u64), 200_000));
+        assert_eq!(locked_at(&shrinking, 200_000), (U256::ZERO, 0));
+        let schedule = Schedule::of(&shrinking, 1_000);
+        assert_eq!(schedule.free_at_release, U256::from(500u64));
+        assert_eq!(schedule.all_free_at, 90_000, "the active 600 covers the later lock");
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl ValidatorSet {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, ValidatorSetError> {
-        if bytes.len() < HEADER + MEMBER || (bytes.len() - HEADER) % MEMBER != 0 {
+        if bytes.len() < HEADER + MEMBER || !(bytes.len() - HEADER).is_multiple_of(MEMBER) {
             return Err(ValidatorSetError::Malformed("wrong length"));
         }
         let threshold = u96(&bytes[..THRESHOLD]);
