@@ -2071,10 +2071,30 @@ mod tests {
     }
 
     #[test]
+    fn shared_bridge_errors_are_explained() {
+        use ZeroBridge::ZeroBridgeErrors as Z;
+        let held = Z::RefundHeld(ZeroBridge::RefundHeld {
+            lane: B256::repeat_byte(1),
+            messageHash: B256::repeat_byte(2),
+            releaseAt: 1_700_000_000,
+        });
+        assert!(bridge_error(&held).is_some_and(|t| t.contains("waits the hold delay") && t.contains("2023-11-14")));
+        let token = Z::NotRouteWrappedToken(ZeroBridge::NotRouteWrappedToken {
+            token: Address::repeat_byte(3),
+            routeId: B256::repeat_byte(4),
+        });
+        assert!(bridge_error(&token).is_some_and(|t| t.contains("not a fresh wrapped token made for route")));
+        assert!(bridge_error(&Z::RouteIsExitOnly(ZeroBridge::RouteIsExitOnly {})).is_some_and(|t| t.contains("exit-only")));
+        assert_eq!(bridge_error(&Z::ZeroAmount(ZeroBridge::ZeroAmount {})), None, "each command words the rest");
+        assert_eq!(status_name(3), "ExitOnly");
+    }
+
+    #[test]
     fn sets_need_two_thirds() {
         let members: Vec<Address> = (1..=4).map(Address::repeat_byte).collect();
         let set = build_set(&members, 3).expect("3 of 4");
         assert_eq!(set.threshold, 3);
+        assert_eq!(set.valid_until, NEVER_EXPIRES, "a governance-configured set never expires");
         assert!(err(build_set(&members, 2)).contains("threshold 2 is below two thirds of 4 validators: use --threshold 3"));
         assert!(err(build_set(&members, 5)).contains("lower --threshold to at most 4"));
         assert!(err(build_set(&[members[0], members[0]], 2)).contains("distinct"));

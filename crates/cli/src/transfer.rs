@@ -1940,6 +1940,12 @@ mod tests {
         assert!(explain_revert(&paused, &ctx).contains("paused"));
         let inactive = ZeroBridge::LaneNotActive { lane: B256::ZERO }.abi_encode();
         assert!(explain_revert(&inactive, &ctx).contains("not active"));
+        let exit_only = ZeroBridge::RouteIsExitOnly {}.abi_encode();
+        assert!(explain_revert(&exit_only, &ctx).contains("is exit-only: 'ethereum' takes no new sends"));
+        // Bridge errors every command shares are worded once (route::bridge_error).
+        let expired = ZeroBridge::ValidatorSetExpired { validUntil: U256::from(1_700_000_000u64) }.abi_encode();
+        let text = explain_revert(&expired, &ctx);
+        assert!(text.contains("expired at 2023-11-14 22:13:20 UTC") && text.contains("replaceExpiredSet"), "{text}");
         let balance = WrappedToken::ERC20InsufficientBalance {
             sender: Address::repeat_byte(1),
             balance: units(1),
@@ -1951,7 +1957,7 @@ mod tests {
         assert!(explain_revert(&text, &ctx).ends_with(": nope"));
         assert!(explain_revert(&[], &ctx).contains("without a reason"));
         assert!(explain_revert(&[1, 2, 3, 4], &ctx).contains("0x01020304"));
-        for data in [rate, below, above, paused, inactive, balance] {
+        for data in [rate, below, above, paused, inactive, balance, exit_only, expired] {
             assert!(!explain_revert(&data, &ctx).contains('\n'));
         }
     }
