@@ -137,12 +137,30 @@ async fn operators_stake_unbond_withdraw_and_fraud_is_slashed() -> Result<()> {
     let refused = zerobridge(dir, &["stake", "withdraw", "--chain", "ethereum"], &[]).await?;
     expect_refusal(&refused, &["which operator?", "--operator N"])?;
 
-    // Register with the deposit (the signing key signs the proof), then opt in.
-    let out = run(as_operator(&[
-        "stake", "deposit", "--amount", "1500", "--signer", &signer_arg, "--signer-key-env", "ZB_TEST_SIGNER_KEY",
-    ]))
+    // Register with the deposit, the validator's keystore signing the proof, then opt in.
+    let imported = zerobridge(
+        dir,
+        &["keys", "import", "--dir", "signer-keys", "--private-key-env", "ZB_TEST_SIGNER_KEY", "--password-env", "ZB_TEST_SIGNER_PASSWORD"],
+        &[("ZB_TEST_SIGNER_KEY", &format!("{signer_key}")), ("ZB_TEST_SIGNER_PASSWORD", "signer password")],
+    )
     .await?;
-    let out = expect_success(&out, "stake deposit --signer-key-env")?;
+    let imported = expect_success(&imported, "keys import (the validator's signing key)")?;
+    let keystore = imported.split_whitespace().nth(1).ok_or_else(|| eyre!("keys import printed {imported:?}"))?;
+    let refused = run(as_operator(&["stake", "register", "--signer-keystore", keystore])).await?;
+    expect_refusal(&refused, &["ZB_KEYSTORE_PASSWORD", "--signer-password-env VAR or --signer-password-file FILE"])?;
+    let out = zerobridge(
+        dir,
+        &as_operator(&[
+            "stake", "deposit", "--amount", "1500", "--signer", &signer_arg, "--signer-keystore", keystore,
+            "--signer-password-env", "ZB_TEST_SIGNER_PASSWORD",
+        ])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        &[("ZB_TEST_OPERATOR_KEY", &format!("{operator_key}")), ("ZB_TEST_SIGNER_PASSWORD", "signer password")],
+    )
+    .await?;
+    let out = expect_success(&out, "stake deposit --signer-keystore")?;
     ensure!(out.contains(&format!("registered operator {operator} with signer {new_signer}")), "{out}");
     ensure!(out.contains("deposited 1500 ETH on ethereum") && out.contains("active stake 1500 ETH"), "{out}");
     ensure!(sm.operatorOfSigner(new_signer).call().await? == operator, "the signer is registered to the operator");
