@@ -509,10 +509,12 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         bridge.replaceExpiredSet(lane, expiredSet, validatorSet);
     }
 
+    /// @dev A copied set may not expire later than one committed now on the source could, give or
+    /// take the two chains' clocks (allowed to differ by up to the detection window).
     function _checkCopiedExpiry(bytes calldata validatorSet) internal view {
         if (validatorSet.length >= ValidatorSetLib.HEADER_BYTES) {
             uint64 validUntil = ValidatorSetLib.validUntil(validatorSet);
-            uint64 latest = uint64(block.timestamp) + setLifetime;
+            uint64 latest = uint64(block.timestamp) + setLifetime + detectionWindow;
             if (validUntil > latest) revert SetLifetimeTooLong(validUntil, latest);
         }
     }

@@ -247,6 +247,22 @@ contract StakingAuditFindingsTest is StakingBase {
         withdrawAs(5);
     }
 
+    /// Governance's copy of a set to the destination cannot carry a later expiry than the source
+    /// could have locked stake for (a clock difference up to the detection window aside).
+    function test_finding1_copiedSetCannotOutliveTheSourceLock() public {
+        (bytes32 laneOut, ValidatorSet memory exported) = _pendingLaneCopiedToRemote();
+        vm.chainId(REMOTE);
+        uint64 latest = uint64(block.timestamp) + D_LIFETIME + D_DETECTION;
+        exported.validUntil = latest + 1;
+        vm.expectRevert(abi.encodeWithSelector(StakeManager.SetLifetimeTooLong.selector, latest + 1, latest));
+        remoteStake.installInboundSet(laneOut, encodeSet(exported));
+        exported.validUntil = NEVER;
+        vm.expectRevert(abi.encodeWithSelector(StakeManager.SetLifetimeTooLong.selector, NEVER, latest));
+        remoteStake.installInboundSet(laneOut, encodeSet(exported));
+        exported.validUntil = latest; // the destination's clock may run behind the source's
+        remoteStake.installInboundSet(laneOut, encodeSet(exported));
+    }
+
     function _pendingLaneCopiedToRemote() internal returns (bytes32 laneOut, ValidatorSet memory exported) {
         vm.chainId(HOME);
         address other = address(new OwnedToken("Other", "OTH", 18, tokenOwner));
