@@ -8,8 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, Bytes, U256};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::types::BlockNumberOrTag;
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
@@ -110,7 +108,6 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
     let _remove = RemoveOnDrop(written.clone());
     let log = File::create(request.log).wrap_err_with(|| format!("creating {}", request.log.display()))?;
     forge_script(request, &relative, log, None).await?;
-    align_clocks(request).await?;
     let log = File::options()
         .append(true)
         .open(request.log)
@@ -165,34 +162,6 @@ async fn forge_script(request: &DeployRequest<'_>, manifest: &str, log: File, si
             request.log.display(),
             tail(request.log, 40)
         );
-    }
-    Ok(())
-}
-
-/// Anvil stamps each block at least a second after the one before, so a chain that mined more
-/// blocks during `run()` runs ahead of the other. A set committed on one chain then looks "from
-/// the future" on the other (`installInboundSet` refuses an expiry beyond its own clock plus the
-/// set lifetime): the chain behind mines one block at the other's time.
-async fn align_clocks(request: &DeployRequest<'_>) -> Result<()> {
-    let mut chains = Vec::new();
-    for rpc in [request.home_rpc, request.remote_rpc] {
-        let url = rpc.parse().map_err(|e| eyre!("rpc '{rpc}' is not a URL: {e}"))?;
-        let provider = ProviderBuilder::new().connect_http(url).erased();
-        let latest = provider
-            .get_block_by_number(BlockNumberOrTag::Latest)
-            .await
-            .wrap_err_with(|| format!("reading the latest block of {rpc}"))?
-            .ok_or_else(|| eyre!("{rpc} returned no latest block"))?;
-        chains.push((provider, latest.header.timestamp, rpc));
-    }
-    let ahead = chains.iter().map(|(_, timestamp, _)| *timestamp).max().unwrap_or_default();
-    for (provider, timestamp, rpc) in &chains {
-        if *timestamp < ahead {
-            let _: serde_json::Value = provider
-                .raw_request("evm_mine".into(), (ahead,))
-                .await
-                .wrap_err_with(|| format!("mining a block at {ahead} on {rpc}"))?;
-        }
     }
     Ok(())
 }

@@ -1286,7 +1286,6 @@ async fn inbound_set(side: &Side<'_>, lane: B256, set: &ValidatorSet, governance
     }
     match side.staking {
         Some(staking) => {
-            wait_for_clock(staking, set).await?;
             let sm = StakeManager::new(staking.address, side.tx.provider.clone());
             let call = sm.installInboundSet(lane, set.encode().into()).from(governance);
             stake::transact(call, "installInboundSet (governance)", &conn.info).await?;
@@ -1298,35 +1297,6 @@ async fn inbound_set(side: &Side<'_>, lane: B256, set: &ValidatorSet, governance
             transact(call, "installValidatorSet (governance)", &conn.info).await?;
             Ok("installed by governance (installValidatorSet)".to_string())
         }
-    }
-}
-
-/// Longest clock skew between two chains that `register` waits out.
-const MAX_CLOCK_SKEW: u64 = 60;
-
-/// `installInboundSet` refuses an expiry later than the destination's clock plus its set lifetime
-/// (`SetLifetimeTooLong`), and a set committed a moment ago on a chain whose clock runs a little
-/// ahead is such a set: wait until the destination's clock has caught up.
-async fn wait_for_clock(staking: &Staking, set: &ValidatorSet) -> Result<()> {
-    let on = &staking.conn.info.name;
-    let lifetime = staking.config.set_lifetime;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(MAX_CLOCK_SKEW * 2);
-    loop {
-        let now = chain_now(&staking.conn).await?;
-        let latest = now.saturating_add(lifetime);
-        if set.valid_until <= latest {
-            return Ok(());
-        }
-        let behind = set.valid_until - latest;
-        if behind > MAX_CLOCK_SKEW || tokio::time::Instant::now() >= deadline {
-            bail!(
-                "the source's set is valid until {}, later than {on} accepts now (its clock plus the set lifetime: {}): \
-                 {on}'s clock is {behind} s behind the source chain's; re-run once it has caught up",
-                format_utc(set.valid_until),
-                format_utc(latest)
-            );
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -747,8 +747,9 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
                 format!("{} did not report this evidence: only its reporter claims the share", e.caller)
             }
             S::SetLifetimeTooLong(e) => format!(
-                "the set is valid until {}, later than a set committed on {on} now could be ({}): copy the source \
-                 chain's current snapshot (`zerobridge stake status`)",
+                "the set is valid until {}, later than {on} accepts ({}: a set committed now, with the detection \
+                 window's margin for the two chains' clocks): copy the source chain's current snapshot (`zerobridge \
+                 stake status`), or fix the clock that is off",
                 format_utc(e.validUntil),
                 format_utc(e.latest)
             ),
