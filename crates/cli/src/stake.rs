@@ -1099,7 +1099,9 @@ async fn opt_out(args: OptOutArgs) -> Result<()> {
     println!("opted out of lane {} on {} ({})", labelled(&ctx, lane), staking.on(), tx_note(&receipt));
     print_next_snapshot(&staking, &state, lane, "takes effect").await?;
     println!(
-        "until the set update that removes you is delivered, your validator still signs for the lane and stays liable"
+        "until the set update that removes you is delivered, your validator still signs for the lane and stays \
+         liable; your weight in the sets already committed stays locked until they expire plus the detection window \
+         (`zerobridge stake status` shows until when)"
     );
     Ok(())
 }
