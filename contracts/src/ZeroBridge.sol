@@ -481,13 +481,13 @@ contract ZeroBridge is AccessManaged, ReentrancyGuardTransient, IZeroBridgeEvent
     }
 
     /// @notice Pays a refund approved by the destination, but only for a message this bridge
-    /// really sent: `segment` must replay to this lane's own recorded accumulators.
+    /// really sent: `segment` must replay to this lane's own recorded accumulators. A refund is an
+    /// inbound payment like a transfer: it waits out the hold delay when it is at or above the
+    /// large-transfer threshold, consumes the inbound lane's token bucket (reverting with the wait
+    /// when it is empty) and stops while either lane or the bridge is paused.
     /// @param segment contiguous messages of `laneId` from just after a recorded sequence (a
     /// multiple of ACCUMULATOR_RECORD_INTERVAL, or 0) up to the next record or the lane head
     /// @param index position in `segment` of the transfer being refunded
-    /// A refund is an inbound payment like a transfer: it waits out the hold delay when it is at or
-    /// above the large-transfer threshold, consumes the inbound lane's token bucket (reverting with
-    /// the wait when it is empty) and stops while either lane or the bridge is paused.
     function claimRefund(bytes32 laneId, Message[] calldata segment, uint256 index) external nonReentrant {
         _requireNotPaused();
         Lane storage lane = _lanes[laneId];
