@@ -205,7 +205,12 @@ fn devnet_up_status_down() {
     assert!(still.is_empty(), "still running after devnet down: {still:?}\n{}", text(&down));
     assert!(!dir.join("manifest.json").exists(), "devnet down keeps the manifest");
     assert!(dir.join("logs/relayer.log").is_file(), "devnet down removed the logs");
+    // The kernel frees a killed process's sockets shortly after it exits: allow it a moment.
     for port in base..base + 7 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok(), "port {port} still taken after down");
     }
 
