@@ -238,8 +238,8 @@ async fn token_team_registers_a_route() -> Result<()> {
             // Two thirds of the stake, less the 10 % reporter share the forgers could claim back.
             "a quorum that signs a forgery loses at least 2400.000000000000000001 ETH (net of the reporter share)",
             "level          at least 4000 ETH from at least 4 validators: met",
-            "max outflow    100694.444444 TEAM within the 10 min unbonding window (100000 a day x (1 + 10 min / 1 day))",
-            "max outflow    100694.444444 wTEAM within the 10 min unbonding window",
+            "max outflow    200000 TEAM within the 24 h a set can sign (100000 a day x (1 + 24 h / 1 day))",
+            "max outflow    200000 wTEAM within the 24 h a set can sign",
             "inbound set    bsc checks the snapshot's set",
             "inbound set    ethereum checks the snapshot's set",
         ] {

@@ -1904,12 +1904,12 @@ struct LaneView<'a> {
     lane: B256,
 }
 
-/// The most a lane can carry while stake that signed for it cannot leave: the outbound bucket is
-/// full at the start and refills fully once a day (TokenBucket.sol), so over the unbonding
-/// window at most capacity × (1 + unbonding / 1 day).
-pub(crate) fn max_flow_within(capacity: U256, unbonding_secs: u64) -> U256 {
+/// The most a lane can carry within a window: the outbound bucket is full at the start and
+/// refills fully once a day (TokenBucket.sol), so at most capacity × (1 + window / 1 day). Over a
+/// set's lifetime this is what one set, forging or not, can move while its stake is locked.
+pub(crate) fn max_flow_within(capacity: U256, window_secs: u64) -> U256 {
     const DAY: u64 = 86_400;
-    capacity * U256::from(DAY + unbonding_secs) / U256::from(DAY)
+    capacity * U256::from(DAY + window_secs) / U256::from(DAY)
 }
 
 /// The lane's economic security: the stake behind its snapshot, the least a forging quorum
@@ -1950,13 +1950,13 @@ async fn print_economic_security(view: &LaneView<'_>, decimals: u8, token_symbol
     );
     if let Some(out) = view.out {
         let capacity = U256::from(out.capacity);
-        let unbonding = staking.config.unbonding_period;
+        let lifetime = staking.config.set_lifetime;
         println!(
-            "  max outflow    {} {token_symbol} within the {} unbonding window ({} a day x (1 + {} / 1 day))",
-            format_amount(max_flow_within(capacity, unbonding), decimals),
-            crate::transfer::format_wait(unbonding),
+            "  max outflow    {} {token_symbol} within the {} a set can sign ({} a day x (1 + {} / 1 day))",
+            format_amount(max_flow_within(capacity, lifetime), decimals),
+            crate::transfer::format_wait(lifetime),
             format_amount(capacity, decimals),
-            crate::transfer::format_wait(unbonding)
+            crate::transfer::format_wait(lifetime)
         );
     }
     if let Some(inn) = view.inn

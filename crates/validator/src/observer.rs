@@ -450,7 +450,8 @@ mod tests {
             token: Address::repeat_byte(0x70),
             capacity: U256::from(100u64),
             unbonding_period: 600,
-            max_flow_in_unbonding_window: U256::from(100u64),
+            set_lifetime: 86_400,
+            max_flow_in_set_lifetime: U256::from(100u64),
         })
     }
 

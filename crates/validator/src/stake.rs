@@ -64,10 +64,13 @@ pub struct LaneSecurity {
     pub capacity: U256,
     /// The stake manager's unbonding period, in seconds.
     pub unbonding_period: u64,
-    /// `capacity × (1 + unbondingPeriod / 86400)`: the most that can leave over the lane while
-    /// a quorum's stake is still slashable after it stops.
+    /// The stake manager's set lifetime, in seconds: the longest a set (honest or forging) is
+    /// accepted on the destination, with its members' stake locked all that time.
+    pub set_lifetime: u64,
+    /// `capacity × (1 + setLifetime / 86400)`: the most that can leave over the lane while one
+    /// set can sign, all of it while the signers' stake is still slashable.
     #[serde(with = "decimal")]
-    pub max_flow_in_unbonding_window: U256,
+    pub max_flow_in_set_lifetime: U256,
 }
 
 /// The operator and its lanes, read at one final block.
@@ -90,7 +93,7 @@ pub(crate) struct StakeReader {
     signer: Address,
     checked_bridge: bool,
     operator: Option<Address>,
-    constants: Option<(u64, Address)>,
+    constants: Option<(u64, u64, Address)>,
     /// Lanes with an `OptedOut` event of the operator, scanned up to `scanned_to`.
     opted_out: BTreeSet<B256>,
     scanned_to: Option<u64>,
@@ -167,12 +170,13 @@ impl StakeReader {
 
     /// `lane`'s economic security at `at`.
     pub async fn security(&mut self, lane: B256, at: BlockRef, read_at: u64) -> Result<LaneSecurity, ChainError> {
-        let (unbonding_period, staking_token) = match self.constants {
+        let (unbonding_period, set_lifetime, staking_token) = match self.constants {
             Some(c) => c,
             None => {
                 let period = self.read(&StakeManager::unbondingPeriodCall {}, at).await?;
+                let lifetime = self.read(&StakeManager::setLifetimeCall {}, at).await?;
                 let token = self.read(&StakeManager::stakingTokenCall {}, at).await?;
-                *self.constants.insert((period, token))
+                *self.constants.insert((period, lifetime, token))
             }
         };
         let snapshot = self.read(&StakeManager::getSnapshotCall { lane }, at).await?;
@@ -199,7 +203,8 @@ impl StakeReader {
             token: state.token,
             capacity,
             unbonding_period,
-            max_flow_in_unbonding_window: max_flow(capacity, unbonding_period),
+            set_lifetime,
+            max_flow_in_set_lifetime: max_flow(capacity, set_lifetime),
         })
     }
 
@@ -287,13 +292,14 @@ mod tests {
             token: Address::repeat_byte(3),
             capacity: U256::from(86_400u64),
             unbonding_period: 600,
-            max_flow_in_unbonding_window: U256::from(87_000u64),
+            set_lifetime: 600,
+            max_flow_in_set_lifetime: U256::from(87_000u64),
         };
         let json = serde_json::to_value(&security).expect("serialize");
         assert_eq!(json["totalStake"], "4000");
         assert_eq!(json["quorumLoss"], "2667");
         assert_eq!(json["weight"], "1000");
-        assert_eq!(json["maxFlowInUnbondingWindow"], "87000");
+        assert_eq!(json["maxFlowInSetLifetime"], "87000");
         assert_eq!(json["unbondingPeriod"], 600);
         let back: LaneSecurity = serde_json::from_value(json).expect("deserialize");
         assert_eq!(back, security);

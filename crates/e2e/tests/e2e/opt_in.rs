@@ -132,8 +132,10 @@ async fn check_security(devnet: &Devnet, entry: &LaneSecurityStatus, me: Address
     let capacity = U256::from(state.capacity);
     ensure!(security.capacity == capacity && capacity == tokens(100_000_000));
     ensure!(security.unbonding_period == unbonding && unbonding == 600);
-    // capacity × (1 + 600 / 86400) = capacity + capacity / 144
-    ensure!(security.max_flow_in_unbonding_window == capacity + capacity / U256::from(144u64));
+    let lifetime = sm.setLifetime().call().await?;
+    ensure!(security.set_lifetime == lifetime && lifetime == 86_400);
+    // capacity × (1 + 1 day / 1 day) = 2 × capacity
+    ensure!(security.max_flow_in_set_lifetime == capacity * U256::from(2u64));
     Ok(())
 }
 
