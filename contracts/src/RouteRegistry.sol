@@ -243,7 +243,7 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
         Address.sendValue(to, amount);
     }
 
-    /// @notice Governance: return the bond, e.g. after an orderly retirement.
+    /// @notice Governance: return the bond, e.g. after an orderly wind-down (exit-only).
     function returnBond(bytes32 routeId) external restricted nonReentrant {
         uint256 amount = _takeBond(routeId);
         address payable to = payable(_routes[routeId].owner);

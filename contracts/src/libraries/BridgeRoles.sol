@@ -6,7 +6,7 @@ import {ZeroBridge} from "../ZeroBridge.sol";
 import {RouteRegistry} from "../RouteRegistry.sol";
 
 /// @notice Which role may call which privileged function. Anything not listed stays with the
-/// manager's ADMIN_ROLE, which governance holds (unpause, peers, fee policy, retirement, ...).
+/// manager's ADMIN_ROLE, which governance holds (unpause, peers, fee policy, exit-only, ...).
 /// Guardians can pause but never unpause: the two are mapped to different roles. The regulator
 /// (freezes) and the compliance issuer (attestations) are separate keys too; `setRouteAllowlist`
 /// stays with governance.
