@@ -2,11 +2,11 @@
 pragma solidity ^0.8.28;
 
 import {UnitBase} from "../unit/UnitBase.sol";
-import {ZeroBridge} from "../../src/ZeroBridge.sol";
 import {WrappedToken} from "../../src/WrappedToken.sol";
 import {BridgeRoles} from "../../src/libraries/BridgeRoles.sol";
 import {TokenBucket} from "../../src/libraries/TokenBucket.sol";
-import {Message, MessageKind, RouteStatus, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
+import {Message, RouteStatus, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
+import {AnyRouteToken} from "../mocks/Tokens.sol";
 
 /// @notice Audit findings on the bridge (issue "Stake must outlive the signatures it backs"): forged
 /// refunds (3), rogue routes over a live wrapped token (4) and retirement trapping holders (5).
@@ -173,7 +173,7 @@ contract BridgeAuditFindingsTest is UnitBase {
     function test_finding4_tokenBacksAtMostOneRoute() public {
         vm.chainId(REMOTE);
         remote.manager.grantRole(BridgeRoles.REGISTRY, governance, 0);
-        ChameleonToken chameleon = new ChameleonToken(address(remote.bridge));
+        AnyRouteToken chameleon = new AnyRouteToken(address(remote.bridge));
         bytes32 first = keccak256("first");
         chameleon.answer(first);
         remote.bridge.openRoute(first, address(chameleon), false, HOME, defaultParams());
@@ -227,19 +227,5 @@ contract BridgeAuditFindingsTest is UnitBase {
         assertEq(wrapped.balanceOf(bob), 0);
         assertEq(token.balanceOf(bob), netOf(bobWrapped));
         assertEq(lockedOnHome(), wrapped.totalSupply(), "the vault still backs what is left");
-    }
-}
-
-/// @dev Claims whatever route id it is told, on a fixed bridge: an attacker's token contract.
-contract ChameleonToken {
-    address public immutable bridge;
-    bytes32 public routeId;
-
-    constructor(address bridge_) {
-        bridge = bridge_;
-    }
-
-    function answer(bytes32 id) external {
-        routeId = id;
     }
 }

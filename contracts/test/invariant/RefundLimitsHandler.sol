@@ -8,7 +8,7 @@ import {StdUtils} from "forge-std/StdUtils.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
 import {WrappedToken} from "../../src/WrappedToken.sol";
 import {Message, MessageKind, Checkpoint, RouteParams, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
-import {OwnedToken} from "../mocks/Tokens.sol";
+import {OwnedToken, AnyRouteToken} from "../mocks/Tokens.sol";
 import {ValidatorKit} from "../utils/ValidatorKit.sol";
 
 /// @notice A forging quorum on the remote -> home lane, against the home bridge: alice sends on the
@@ -180,19 +180,5 @@ contract RefundLimitsHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
 
     function routeIds() external view returns (bytes32[] memory) {
         return _routeIds;
-    }
-}
-
-/// @dev Answers whatever route id it is told: an attacker's token contract.
-contract AnyRouteToken {
-    address public immutable bridge;
-    bytes32 public routeId;
-
-    constructor(address bridge_) {
-        bridge = bridge_;
-    }
-
-    function answer(bytes32 id) external {
-        routeId = id;
     }
 }

@@ -48,33 +48,54 @@ contract StakeBackingInvariantTest is StakingBase {
         assertGe(handler.setCount(), 2);
     }
 
-    function invariant_everyLiveSetIsBackedByStake() public view {
+    /// @dev Every (member, weight, lock end) of the ghost sets whose evidence window is still open.
+    function _liveMembers()
+        internal
+        view
+        returns (address[] memory members, uint96[] memory weights, uint256[] memory lockEnds)
+    {
         uint256 n = handler.setCount();
+        uint256 count;
         for (uint256 s; s < n; ++s) {
             StakeBackingHandler.GhostSet memory g = handler.ghostSet(s);
-            if (block.timestamp >= uint256(g.validUntil) + homeStake.detectionWindow()) continue;
+            if (block.timestamp < _lockEnd(g)) count += g.operators.length;
+        }
+        (members, weights, lockEnds) = (new address[](count), new uint96[](count), new uint256[](count));
+        count = 0;
+        for (uint256 s; s < n; ++s) {
+            StakeBackingHandler.GhostSet memory g = handler.ghostSet(s);
+            uint256 lockEnd = _lockEnd(g);
+            if (block.timestamp >= lockEnd) continue;
             for (uint256 m; m < g.operators.length; ++m) {
-                StakeManager.Operator memory op = homeStake.getOperator(g.operators[m]);
-                assertGe(
-                    op.active + op.unbonding + handler.ghostSlashed(g.operators[m]),
-                    g.weights[m],
-                    "a member withdrew stake its set still needs"
-                );
+                (members[count], weights[count], lockEnds[count]) = (g.operators[m], g.weights[m], lockEnd);
+                ++count;
             }
+        }
+    }
+
+    function _lockEnd(StakeBackingHandler.GhostSet memory g) internal view returns (uint256) {
+        return uint256(g.validUntil) + homeStake.detectionWindow();
+    }
+
+    function invariant_everyLiveSetIsBackedByStake() public view {
+        (address[] memory members, uint96[] memory weights,) = _liveMembers();
+        for (uint256 i; i < members.length; ++i) {
+            StakeManager.Operator memory op = homeStake.getOperator(members[i]);
+            assertGe(
+                op.active + op.unbonding + handler.ghostSlashed(members[i]),
+                weights[i],
+                "a member withdrew stake its set still needs"
+            );
         }
     }
 
     /// @dev The lock the contract keeps covers every live ghost set.
     function invariant_lockCoversEveryLiveSet() public view {
-        uint256 n = handler.setCount();
-        for (uint256 s; s < n; ++s) {
-            StakeBackingHandler.GhostSet memory g = handler.ghostSet(s);
-            if (block.timestamp >= uint256(g.validUntil) + homeStake.detectionWindow()) continue;
-            for (uint256 m; m < g.operators.length; ++m) {
-                (uint256 weight, uint64 until) = homeStake.lockedStake(g.operators[m]);
-                assertGe(weight, g.weights[m], "locked weight below a live weight");
-                assertGe(until, uint256(g.validUntil) + homeStake.detectionWindow(), "lock ends before the evidence window");
-            }
+        (address[] memory members, uint96[] memory weights, uint256[] memory lockEnds) = _liveMembers();
+        for (uint256 i; i < members.length; ++i) {
+            (uint256 weight, uint64 until) = homeStake.lockedStake(members[i]);
+            assertGe(weight, weights[i], "locked weight below a live weight");
+            assertGe(until, lockEnds[i], "lock ends before the evidence window");
         }
     }
 }

@@ -93,3 +93,18 @@ contract OwnerlessToken is ERC20 {
         _mint(to, amount);
     }
 }
+
+/// @dev Claims whatever route id it is told, on a fixed bridge: an attacker's stand-in for a
+/// WrappedToken when opening a rogue route.
+contract AnyRouteToken {
+    address public immutable bridge;
+    bytes32 public routeId;
+
+    constructor(address bridge_) {
+        bridge = bridge_;
+    }
+
+    function answer(bytes32 id) external {
+        routeId = id;
+    }
+}

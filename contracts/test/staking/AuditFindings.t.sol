@@ -400,16 +400,15 @@ contract StakingAuditFindingsTest is StakingBase {
         assertEq(homeStake.operatorOfSigner(signers[6]), ops[6]);
     }
 
+    /// @dev StakingBase's proof, made under `chainId`'s domain.
     function _proofBy(StakeManager s, uint256 key, address operator, uint64 chainId)
         internal
-        returns (bytes memory)
+        returns (bytes memory proof)
     {
         uint256 here = block.chainid;
         vm.chainId(chainId);
-        bytes32 digest = s.signerRegistrationDigest(operator);
+        proof = signerProof(s, key, operator);
         vm.chainId(here);
-        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(key, digest);
-        return abi.encodePacked(r, sig, v);
     }
 
     // ---------------------------------------------------------------------------------------
