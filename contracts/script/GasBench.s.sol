@@ -161,7 +161,7 @@ contract GasBench is Script, ValidatorKit, ChainDeployer {
         vm.selectFork(src.fork);
         vm.recordLogs();
         vm.broadcast(holderKey);
-        src.c.bridge.send(lane, to, amount);
+        src.c.bridge.send(lane, to, amount, 0);
         _capture(vm.getRecordedLogs());
         _label(label, src.chainId);
     }

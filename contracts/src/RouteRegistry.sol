@@ -6,7 +6,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
-import {RouteParams} from "./interfaces/IZeroBridge.sol";
+import {RouteParams, RouteStatus} from "./interfaces/IZeroBridge.sol";
 import {LaneCodec} from "./libraries/LaneCodec.sol";
 import {WrappedToken} from "./WrappedToken.sol";
 import {ZeroBridge} from "./ZeroBridge.sol";
@@ -21,6 +21,8 @@ interface ILaneSecurity {
         external
         view
         returns (uint256 totalStake, uint256 validators, uint256 quorumLoss);
+
+    function fundCompensation(bytes32 lane) external payable;
 }
 
 /// @title RouteRegistry (bridge manager)
@@ -89,6 +91,9 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
     error NotRouteOwner(address caller, bytes32 routeId);
     error TokenHasNoCode(address token);
     error WrongBond(uint256 sent, uint256 required);
+    error RouteNotInEmergency(bytes32 routeId);
+    error NoCompensationPool();
+    error NoBond(bytes32 routeId);
     error RouteAlreadyRegistered(bytes32 routeId);
     error UnknownRoute(bytes32 routeId);
     error SameChain();
@@ -241,6 +246,19 @@ contract RouteRegistry is AccessManaged, ReentrancyGuardTransient {
         uint256 amount = _takeBond(routeId);
         emit BondSlashed(routeId, to, amount);
         Address.sendValue(to, amount);
+    }
+
+    /// @notice Anyone, once the route is in Emergency on this chain (its primary validators
+    /// failed): the owner's bond goes to the compensation pool of the route's outbound lane.
+    function slashEmergencyBond(bytes32 routeId) external nonReentrant {
+        bytes32 lane = bridge.getRoute(routeId).outboundLane;
+        (, RouteStatus status,,,) = bridge.laneSummary(lane);
+        if (status != RouteStatus.Emergency) revert RouteNotInEmergency(routeId);
+        if (address(stakeManager) == address(0)) revert NoCompensationPool();
+        uint256 amount = _takeBond(routeId);
+        if (amount == 0) revert NoBond(routeId);
+        emit BondSlashed(routeId, address(stakeManager), amount);
+        stakeManager.fundCompensation{value: amount}(lane);
     }
 
     /// @notice Governance: return the bond, e.g. after an orderly wind-down (exit-only).

@@ -186,6 +186,8 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     event ReporterShareForfeited(bytes32 indexed evidenceId, address indexed reporter, uint256 amount);
     event Jailed(address indexed operator);
     event Unjailed(address indexed operator);
+    event CompensationFunded(bytes32 indexed lane, address indexed from, uint256 amount);
+    event FallbackSetCommitted(bytes32 indexed lane, bytes32 setHash, bytes validatorSet);
     event CompensationPaid(bytes32 indexed lane, address indexed to, uint256 amount);
     event InboundSetInstalled(bytes32 indexed lane, bytes32 setHash);
 
@@ -301,13 +303,31 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// @notice Allocates `amount` of the caller's stake to an outbound lane of this chain (replacing
     /// any earlier allocation). The same stake may back many lanes. Counts from the next snapshot.
     function optIn(bytes32 lane, uint256 amount) external {
+        _requireDirection(lane, LaneDirection.Outbound);
+        _optIn(lane, amount);
+    }
+
+    /// @notice Like `optIn`, for the lane's fallback group (the route's "master validators"):
+    /// their snapshot (`commitFallbackSet`) is the set the destination accepts once a message has
+    /// waited out the route's fallback delay. Opt out with `optOut(fallbackKey(lane))`.
+    function optInFallback(bytes32 lane, uint256 amount) external {
+        _requireDirection(lane, LaneDirection.Outbound);
+        _optIn(fallbackKey(lane), amount);
+    }
+
+    /// @notice The key under which the fallback group of `lane` has candidates, allocations and
+    /// a snapshot (in place of the lane id).
+    function fallbackKey(bytes32 lane) public pure returns (bytes32) {
+        return keccak256(abi.encode(lane, "zerobridge.fallback"));
+    }
+
+    function _optIn(bytes32 lane, uint256 amount) internal {
         Operator storage op = _registered(msg.sender);
         if (op.jailed) revert OperatorJailed(msg.sender);
         // Below the minimum an allocation could never count; refusing it keeps the bounded
         // candidate list from being filled with dust.
         if (amount < minStake) revert AllocationBelowMinimum(amount, minStake);
         if (amount > op.active) revert InsufficientStake(amount, op.active);
-        if (bridge.getLane(lane).direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
         if (allocation[msg.sender][lane] == 0) {
             if (_lanesOf[msg.sender].length() >= MAX_LANES_PER_OPERATOR) revert TooManyLanes(msg.sender);
             if (_candidates[lane].length() >= MAX_CANDIDATES_PER_LANE) _displaceLightest(lane, amount);
@@ -416,20 +436,48 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// Every member's stake is locked until the set's expiry plus the detection window, including
     /// members of a Pending set that a re-commit replaces (the destination may hold a copy).
     function commitEpoch(bytes32 lane) external nonReentrant returns (bytes32 setHash) {
-        ZeroBridge.Lane memory l = bridge.getLane(lane);
-        if (l.direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
+        (LaneDirection direction, RouteStatus status,, address token, bytes32 current) = bridge.laneSummary(lane);
+        if (direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
         Snapshot storage snap = _snapshots[lane];
-        uint64 epoch = currentEpoch();
-        bool pending = l.status == RouteStatus.Pending;
-        if (snap.committed && snap.epoch >= epoch && !pending) revert EpochAlreadyCommitted(lane, epoch);
-        if (snap.committed) _distributeRewards(lane, l.token, snap);
+        bool pending = status == RouteStatus.Pending;
+        if (snap.committed && !pending) _requireNewEpoch(lane, snap);
+        if (snap.committed) _distributeRewards(lane, token, snap);
+        bytes memory set;
+        (set, setHash) = _snapshot(lane, snap);
+        if (setHash != current) {
+            if (pending) bridge.installValidatorSet(lane, set);
+            else bridge.queueValidatorSetUpdate(lane, set);
+        }
+    }
 
-        (Member[] memory members, uint256 total) = _selectMembers(lane);
-        if (members.length == 0) revert NoEligibleValidators(lane);
+    /// @notice Anyone: snapshots the lane's fallback group (once per epoch), locking its members'
+    /// stake like a primary set's. Governance copies the set to the destination with
+    /// `installFallbackSet` there; the fallback group earns no fees (in the happy path it signs
+    /// nothing).
+    function commitFallbackSet(bytes32 lane) external nonReentrant returns (bytes32 setHash) {
+        _requireDirection(lane, LaneDirection.Outbound);
+        bytes32 key = fallbackKey(lane);
+        Snapshot storage snap = _snapshots[key];
+        if (snap.committed) _requireNewEpoch(key, snap);
+        bytes memory set;
+        (set, setHash) = _snapshot(key, snap);
+        emit FallbackSetCommitted(lane, setHash, set);
+    }
+
+    function _requireNewEpoch(bytes32 key, Snapshot storage snap) internal view {
+        uint64 epoch = currentEpoch();
+        if (snap.epoch >= epoch) revert EpochAlreadyCommitted(key, epoch);
+    }
+
+    /// @dev Snapshots the candidates of `key` (a lane, or a lane's fallback key) into `snap` and
+    /// locks every member's stake until the set's expiry plus the detection window.
+    function _snapshot(bytes32 key, Snapshot storage snap) internal returns (bytes memory set, bytes32 setHash) {
+        (Member[] memory members, uint256 total) = _selectMembers(key);
+        if (members.length == 0) revert NoEligibleValidators(key);
         uint256 threshold = (total * 2 + 2) / 3; // smallest weight >= two thirds of the total
         // An unchanged set (same encoding under its old expiry) keeps that expiry until half-life.
         uint64 validUntil = snap.validUntil;
-        bytes memory set = _encodeSet(threshold, validUntil, members);
+        set = _encodeSet(threshold, validUntil, members);
         if (keccak256(set) != snap.setHash || validUntil <= block.timestamp + setLifetime / 2) {
             validUntil = uint64(block.timestamp) + setLifetime;
             set = _encodeSet(threshold, validUntil, members);
@@ -439,6 +487,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
             snap.members.push(members[i]);
             _lockStake(members[i].operator, members[i].weight, validUntil);
         }
+        uint64 epoch = currentEpoch();
         setHash = keccak256(set);
         snap.committed = true;
         snap.epoch = epoch;
@@ -446,12 +495,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         snap.threshold = uint96(threshold);
         snap.totalWeight = uint96(total);
         snap.setHash = setHash;
-        emit EpochCommitted(lane, epoch, setHash, total, threshold, members.length, validUntil);
-
-        if (setHash != l.validatorSetHash) {
-            if (pending) bridge.installValidatorSet(lane, set);
-            else bridge.queueValidatorSetUpdate(lane, set);
-        }
+        emit EpochCommitted(key, epoch, setHash, total, threshold, members.length, validUntil);
     }
 
     /// @dev Bond of `weight` stays with the operator until `validUntil` plus the detection window.
@@ -490,10 +534,18 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     /// locks its members' stake only until the expiry it chose); anyone can compare the two with
     /// `zerobridge route status`.
     function installInboundSet(bytes32 lane, bytes calldata validatorSet) external restricted {
-        if (bridge.getLane(lane).direction != LaneDirection.Inbound) revert NotAnInboundLane(lane);
+        _requireDirection(lane, LaneDirection.Inbound);
         _checkCopiedExpiry(validatorSet);
         emit InboundSetInstalled(lane, keccak256(validatorSet));
         bridge.installValidatorSet(lane, validatorSet);
+    }
+
+    /// @notice Governance: names the route's fallback set on this chain, copied from the fallback
+    /// snapshot of the route's inbound lane on its source chain (`commitFallbackSet` there), with
+    /// the same expiry bound as `installInboundSet`.
+    function installFallbackSet(bytes32 routeId, bytes calldata fallbackSet) external restricted {
+        _checkCopiedExpiry(fallbackSet);
+        bridge.setFallbackSet(routeId, fallbackSet);
     }
 
     /// @notice Governance: replaces an inbound lane's expired set with a copy of the source chain's
@@ -503,7 +555,7 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         external
         restricted
     {
-        if (bridge.getLane(lane).direction != LaneDirection.Inbound) revert NotAnInboundLane(lane);
+        _requireDirection(lane, LaneDirection.Inbound);
         _checkCopiedExpiry(validatorSet);
         emit InboundSetInstalled(lane, keccak256(validatorSet));
         bridge.replaceExpiredSet(lane, expiredSet, validatorSet);
@@ -718,9 +770,17 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
     }
 
     function _outboundCount(bytes32 lane) internal view returns (uint64) {
-        ZeroBridge.Lane memory l = bridge.getLane(lane);
-        if (l.direction != LaneDirection.Outbound) revert NotAnOutboundLane(lane);
-        return l.sequence;
+        return _requireDirection(lane, LaneDirection.Outbound);
+    }
+
+    /// @dev Reverts unless `lane` is a lane of this chain's bridge in `direction`; returns its sequence.
+    function _requireDirection(bytes32 lane, LaneDirection direction) internal view returns (uint64 sequence) {
+        LaneDirection actual;
+        (actual,, sequence,,) = bridge.laneSummary(lane);
+        if (actual != direction) {
+            if (direction == LaneDirection.Outbound) revert NotAnOutboundLane(lane);
+            revert NotAnInboundLane(lane);
+        }
     }
 
     function _isFraud(Checkpoint calldata cp, uint64 laneCount, Message[] calldata proof) internal view returns (bool) {
@@ -803,6 +863,14 @@ contract StakeManager is AccessManaged, ReentrancyGuardTransient {
         if (_operators[account].fraudProven) return true;
         address operator = operatorOfSigner[account];
         return operator != address(0) && _operators[operator].fraudProven;
+    }
+
+    /// @notice Anyone (the route registry, with a route owner's slashed bond): adds native coin
+    /// to the lane's compensation pool. Only when the staking token is the native coin.
+    function fundCompensation(bytes32 lane) external payable {
+        if (stakingToken != address(0) || msg.value == 0) revert WrongValue(msg.value);
+        compensationPool[lane] += msg.value;
+        emit CompensationFunded(lane, msg.sender, msg.value);
     }
 
     /// @notice Governance: compensates victims of a fraud on `lane` from its pool.

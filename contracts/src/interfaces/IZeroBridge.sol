@@ -9,6 +9,8 @@ struct Message {
     address recipient; // TRANSFER: who receives; REFUND: who gets the refund (the original sender)
     uint256 amount; // net amount, after fee
     bytes32 data; // REFUND: hash of the refunded message; SET_UPDATE: hash of the new validator set
+    uint64 sentAt; // source block timestamp: the fallback delay counts from here
+    uint64 deadline; // TRANSFER: executed only up to this time, refunded after; others: never
 }
 
 /// @notice What a validator signs: "the first `sequence` messages of `lane` hash to `accumulator`".
@@ -46,7 +48,10 @@ enum RouteStatus {
     Pending,
     Active,
     /// Wound down by governance: only the way home stays open (ZeroBridge.setExitOnly).
-    ExitOnly
+    ExitOnly,
+    /// The primary set failed (strike limit) or the committee declared it: exit-only, and for a
+    /// grace period the fallback set delivers without waiting (ZeroBridge.deliverByFallback).
+    Emergency
 }
 
 enum HoldStatus {
@@ -54,7 +59,8 @@ enum HoldStatus {
     Held,
     Frozen,
     Released,
-    Refunded
+    Refunded,
+    Cancelled // by its sender, refunded on the source
 }
 
 enum RefundStatus {
@@ -78,6 +84,15 @@ interface IZeroBridgeEvents {
     event HoldUnfrozen(bytes32 indexed lane, uint64 indexed sequence);
     event HoldReleased(bytes32 indexed lane, uint64 indexed sequence);
     event HoldRefunded(bytes32 indexed lane, uint64 indexed sequence);
+    event HoldCancelled(bytes32 indexed lane, uint64 indexed sequence);
+    /// @notice The fallback set delivered up to `sequence`; `strikes` against the primary so far.
+    event FallbackDelivered(bytes32 indexed lane, uint64 sequence, uint16 strikes);
+    event FallbackSetInstalled(bytes32 indexed routeId, bytes32 setHash, bytes validatorSet);
+    event LivenessPolicySet(
+        bytes32 indexed routeId, uint32 defaultTimeout, uint32 fallbackDelay, uint16 strikeLimit, uint32 emergencyGrace
+    );
+    /// @notice The route is in Emergency on this chain; the fallback delivers without delay until `graceUntil`.
+    event EmergencyDeclared(bytes32 indexed routeId, uint64 graceUntil, uint16 strikes);
     event RefundApproved(bytes32 indexed lane, bytes32 indexed messageHash);
     event RefundClaimed(bytes32 indexed lane, bytes32 indexed messageHash, address indexed to, uint256 amount);
     event RefundCancelled(bytes32 indexed lane, bytes32 indexed messageHash);
@@ -167,4 +182,15 @@ interface IZeroBridgeErrors {
     /// destination the transfer fails and is refunded with this selector as the reason).
     error NotVerified(address account);
     error InvalidExpiry(uint64 expiresAt);
+    /// @notice The route is in Emergency: the home chain takes no new sends.
+    error RouteInEmergency();
+    /// @notice `send` with a deadline that has already passed.
+    error InvalidDeadline(uint64 deadline);
+    /// @notice Reason of a MessageFailed for a transfer that arrived after its deadline (refunded).
+    error TransferTimedOut();
+    error NoFallbackSet(bytes32 routeId);
+    /// @notice The fallback may deliver this batch only from `dueAt` (its newest message's
+    /// sentAt plus the route's fallback delay).
+    error FallbackNotDue(uint64 dueAt);
+    error NotHoldSender(address caller, address sender);
 }

@@ -6,7 +6,8 @@ import {ZeroBridge} from "../ZeroBridge.sol";
 import {RouteRegistry} from "../RouteRegistry.sol";
 
 /// @notice Which role may call which privileged function. Anything not listed stays with the
-/// manager's ADMIN_ROLE, which governance holds (unpause, peers, fee policy, exit-only, ...).
+/// manager's ADMIN_ROLE, which governance holds (unpause, peers, fee policy, exit-only, liveness
+/// policy, Emergency, ...).
 /// Guardians can pause but never unpause: the two are mapped to different roles. The regulator
 /// (freezes) and the compliance issuer (attestations) are separate keys too; `setRouteAllowlist`
 /// stays with governance.
@@ -36,10 +37,11 @@ library BridgeRoles {
         manager.setTargetFunctionRole(address(bridge), registryCalls, REGISTRY);
         manager.grantRole(REGISTRY, address(registry), 0);
 
-        bytes4[] memory sets = new bytes4[](3);
+        bytes4[] memory sets = new bytes4[](4);
         sets[0] = ZeroBridge.installValidatorSet.selector;
         sets[1] = ZeroBridge.queueValidatorSetUpdate.selector;
         sets[2] = ZeroBridge.replaceExpiredSet.selector;
+        sets[3] = ZeroBridge.setFallbackSet.selector;
         manager.setTargetFunctionRole(address(bridge), sets, SET_MANAGER);
 
         bytes4[] memory fees = new bytes4[](1);

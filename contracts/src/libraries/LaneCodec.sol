@@ -36,11 +36,11 @@ library LaneCodec {
     }
 
     function messageHashCalldata(Message calldata m) internal pure returns (bytes32 h) {
-        // Message is six static words: hashing the calldata copy equals keccak256(abi.encode(m)).
+        // Message is eight static words: hashing the calldata copy equals keccak256(abi.encode(m)).
         assembly ("memory-safe") {
             let ptr := mload(0x40)
-            calldatacopy(ptr, m, 0xc0)
-            h := keccak256(ptr, 0xc0)
+            calldatacopy(ptr, m, 0x100)
+            h := keccak256(ptr, 0x100)
         }
     }
 

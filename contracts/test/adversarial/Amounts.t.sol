@@ -14,7 +14,7 @@ contract AmountsTest is AdversarialBase {
         vm.chainId(src.chainId);
         vm.expectRevert(err);
         vm.prank(alice);
-        src.bridge.send(lane, to, amount);
+        src.bridge.send(lane, to, amount, 0);
         _assertUnchanged(before);
     }
 

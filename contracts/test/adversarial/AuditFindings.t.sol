@@ -209,7 +209,7 @@ contract BridgeAuditFindingsTest is UnitBase {
         vm.startPrank(alice);
         token.approve(address(home.bridge), 1 * UNIT);
         vm.expectRevert(RouteIsExitOnly.selector);
-        home.bridge.send(toRemote, bob, 1 * UNIT);
+        home.bridge.send(toRemote, bob, 1 * UNIT, 0);
         vm.stopPrank();
 
         // The transfer still in flight is refused on the remote and refunded home.

@@ -29,7 +29,9 @@ contract IsolationTest is AdversarialBase {
         returns (Checkpoint memory cp, bytes memory sigs, Message memory m)
     {
         m = Message({
-            sequence: seq, kind: MessageKind.TRANSFER, sender: mallory, recipient: mallory, amount: amount, data: 0
+            sequence: seq, kind: MessageKind.TRANSFER, sender: mallory, recipient: mallory, amount: amount, data: 0,
+            sentAt: uint64(block.timestamp),
+            deadline: type(uint64).max
         });
         cp = Checkpoint({lane: lane, sequence: seq, accumulator: nextAcc(prevAcc, m)});
         sigs = quorumSignatures(set, digestOf(domain, cp));

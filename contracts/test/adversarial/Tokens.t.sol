@@ -69,7 +69,7 @@ contract TokensTest is AdversarialBase {
         vm.startPrank(alice);
         fot.approve(address(home.bridge), AMOUNT);
         vm.expectRevert(abi.encodeWithSelector(AmountBelowMinimum.selector, AMOUNT - AMOUNT / 100, AMOUNT));
-        home.bridge.send(r.out, bob, AMOUNT);
+        home.bridge.send(r.out, bob, AMOUNT, 0);
         vm.stopPrank();
         assertEq(fot.balanceOf(alice), AMOUNT);
         assertEq(home.bridge.getLane(r.out).sequence, 0);
@@ -91,7 +91,7 @@ contract TokensTest is AdversarialBase {
         vm.startPrank(alice);
         rf.approve(address(home.bridge), AMOUNT);
         vm.expectRevert(abi.encodeWithSelector(SafeERC20.SafeERC20FailedOperation.selector, address(rf)));
-        home.bridge.send(r.out, bob, AMOUNT);
+        home.bridge.send(r.out, bob, AMOUNT, 0);
         vm.stopPrank();
         assertEq(rf.balanceOf(alice), AMOUNT);
         assertEq(rf.balanceOf(address(home.bridge)), 0);
@@ -210,7 +210,7 @@ contract TokensTest is AdversarialBase {
         rt.mint(address(rt), AMOUNT);
         vm.prank(address(rt));
         rt.approve(address(home.bridge), AMOUNT);
-        rt.arm(address(home.bridge), abi.encodeCall(ZeroBridge.send, (r.out, bob, AMOUNT)));
+        rt.arm(address(home.bridge), abi.encodeCall(ZeroBridge.send, (r.out, bob, AMOUNT, 0)));
 
         sendAs(alice, r.out, bob, AMOUNT);
         assertFalse(rt.reentered());

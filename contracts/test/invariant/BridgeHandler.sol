@@ -226,7 +226,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         vm.startPrank(from);
         token.approve(address(home), amount);
         bool ok;
-        try home.send(toRemote, to, amount) {
+        try home.send(toRemote, to, amount, 0) {
             ok = true;
         } catch (bytes memory err) {
             _sendReverted(toRemote, err);
@@ -256,7 +256,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         amount = bound(amount, lane.minAmount, max);
 
         vm.prank(from);
-        try remote.send(toHome, to, amount) {
+        try remote.send(toHome, to, amount, 0) {
             _afterSend(toHome, amount);
         } catch (bytes memory err) {
             _sendReverted(toHome, err);
@@ -666,7 +666,9 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
             sender: attacker,
             recipient: attacker,
             amount: 1_000 ether + (seed >> 32) % 100_000 ether,
-            data: bytes32(0)
+            data: bytes32(0),
+            sentAt: uint64(block.timestamp),
+            deadline: type(uint64).max
         });
         bytes32 reverse = lane == toRemote ? toHome : toRemote;
         if ((seed >> 4) % 2 == 1 && _sent[reverse].length != 0) {

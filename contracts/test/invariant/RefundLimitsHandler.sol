@@ -67,7 +67,7 @@ contract RefundLimitsHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         vm.startPrank(alice);
         token.approve(address(home), amount);
         uint256 net = amount - amount * home.getLane(outbound).feeBps / 10_000; // a plain ERC-20
-        try home.send(outbound, alice, amount) returns (uint64 seq) {
+        try home.send(outbound, alice, amount, 0) returns (uint64 seq) {
             _record(
                 Message({
                     sequence: seq,
@@ -75,7 +75,9 @@ contract RefundLimitsHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
                     sender: alice,
                     recipient: alice,
                     amount: net,
-                    data: bytes32(0)
+                    data: bytes32(0),
+                    sentAt: uint64(block.timestamp),
+                    deadline: type(uint64).max
                 })
             );
         } catch {}
@@ -106,7 +108,9 @@ contract RefundLimitsHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
                 sender: original.recipient,
                 recipient: original.sender,
                 amount: original.amount,
-                data: keccak256(abi.encode(original))
+                data: keccak256(abi.encode(original)),
+                sentAt: uint64(block.timestamp),
+                deadline: type(uint64).max
             });
             acc = nextAcc(acc, ms[i]);
         }

@@ -202,7 +202,7 @@ contract StakingHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         token.mint(_sender, amount);
         vm.startPrank(_sender);
         token.approve(address(bridge), amount);
-        try bridge.send(_lanes[0], _sender, amount) {} catch {}
+        try bridge.send(_lanes[0], _sender, amount, 0) {} catch {}
         vm.stopPrank();
     }
 

@@ -54,7 +54,9 @@ contract StakingAuditFindingsTest is StakingBase {
             sender: alice,
             recipient: to,
             amount: amount,
-            data: bytes32(0)
+            data: bytes32(0),
+            sentAt: uint64(block.timestamp),
+            deadline: type(uint64).max
         });
         cp = Checkpoint({
             lane: toRemote,

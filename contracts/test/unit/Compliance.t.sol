@@ -64,7 +64,7 @@ contract ComplianceTest is UnitBase {
         OwnedToken(laneToken).approve(address(c.bridge), AMOUNT);
         vm.prank(from);
         vm.expectRevert(err);
-        c.bridge.send(lane, to, AMOUNT);
+        c.bridge.send(lane, to, AMOUNT, 0);
     }
 
     /// @dev The fixture's home->remote transfer `original` failed on remote with a REFUND at
@@ -143,7 +143,7 @@ contract ComplianceTest is UnitBase {
         vm.chainId(REMOTE);
         vm.prank(bob);
         vm.expectRevert(abi.encodeWithSelector(FrozenAccount.selector, bob));
-        remote.bridge.send(toHome, alice, 100 * UNIT);
+        remote.bridge.send(toHome, alice, 100 * UNIT, 0);
         assertEq(wrapped.balanceOf(bob), bobWrapped, "nothing burned");
     }
 

@@ -29,7 +29,7 @@ contract LimitsTest is UnitBase {
     function _send(uint256 amount) internal {
         vm.chainId(HOME);
         vm.prank(alice);
-        home.bridge.send(toRemote, bob, amount);
+        home.bridge.send(toRemote, bob, amount, 0);
     }
 
     function _expectRateLimited(uint256 amount, uint256 available, uint256 cap) internal {
@@ -64,7 +64,7 @@ contract LimitsTest is UnitBase {
         _send(0);
         vm.prank(alice);
         vm.expectRevert(ZeroRecipient.selector);
-        home.bridge.send(toRemote, address(0), MIN);
+        home.bridge.send(toRemote, address(0), MIN, 0);
     }
 
     function test_outboundBucket_exhaustedThenRateLimited() public {
@@ -128,7 +128,7 @@ contract LimitsTest is UnitBase {
     function _reportedWait(uint256 amount) internal returns (uint256 secs) {
         vm.chainId(HOME);
         vm.prank(alice);
-        (bool ok, bytes memory ret) = address(home.bridge).call(abi.encodeCall(home.bridge.send, (toRemote, bob, amount)));
+        (bool ok, bytes memory ret) = address(home.bridge).call(abi.encodeCall(home.bridge.send, (toRemote, bob, amount, 0)));
         assertFalse(ok, "send should have been rate limited");
         assertEq(bytes4(ret), RateLimited.selector, "RateLimited");
         bytes memory args = new bytes(ret.length - 4);

@@ -32,7 +32,7 @@ contract PauseTest is UnitBase {
         vm.prank(alice);
         OwnedToken(t).approve(address(home.bridge), amount);
         vm.prank(alice);
-        home.bridge.send(lane, bob, amount);
+        home.bridge.send(lane, bob, amount, 0);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -51,10 +51,10 @@ contract PauseTest is UnitBase {
         token.approve(address(home.bridge), 100 * UNIT);
         vm.prank(alice);
         vm.expectRevert(BridgePaused.selector);
-        home.bridge.send(toRemote, bob, 100 * UNIT);
+        home.bridge.send(toRemote, bob, 100 * UNIT, 0);
         vm.prank(alice);
         vm.expectRevert(BridgePaused.selector);
-        home.bridge.send(toRemote2, bob, 100 * UNIT);
+        home.bridge.send(toRemote2, bob, 100 * UNIT, 0);
         assertEq(token.balanceOf(alice), ALICE_START);
         assertEq(home.bridge.getLane(toRemote).sequence, 0);
     }
@@ -173,7 +173,7 @@ contract PauseTest is UnitBase {
         token.approve(address(home.bridge), 100 * UNIT);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(LaneNotActive.selector, toRemote));
-        home.bridge.send(toRemote, bob, 100 * UNIT);
+        home.bridge.send(toRemote, bob, 100 * UNIT, 0);
 
         // another route's lane is unaffected
         _trySend(toRemote2, 100 * UNIT);

@@ -161,7 +161,7 @@ contract RefundsTest is UnitBase {
         vm.startPrank(alice);
         token.approve(address(home.bridge), 10 * UNIT);
         vm.expectRevert(RouteIsExitOnly.selector);
-        home.bridge.send(toRemote, bob, 10 * UNIT);
+        home.bridge.send(toRemote, bob, 10 * UNIT, 0);
         vm.stopPrank();
     }
 
@@ -301,7 +301,7 @@ contract RefundsTest is UnitBase {
         for (uint256 i; i < 8; ++i) {
             extended[i] = tail[i];
         }
-        extended[8] = Message(41, MessageKind.TRANSFER, alice, carol, 1, bytes32(0));
+        extended[8] = Message(41, MessageKind.TRANSFER, alice, carol, 1, bytes32(0), uint64(block.timestamp), type(uint64).max);
         assertFalse(b.verifySent(toRemote, extended));
     }
 

@@ -83,7 +83,7 @@ contract RegistryTest is UnitBase {
         vm.startPrank(alice);
         six.approve(address(home.bridge), 100e6);
         vm.expectRevert(abi.encodeWithSelector(LaneNotActive.selector, sixOut));
-        home.bridge.send(sixOut, bob, 100e6);
+        home.bridge.send(sixOut, bob, 100e6, 0);
         vm.stopPrank();
     }
 

@@ -48,7 +48,9 @@ contract RotationTest is UnitBase {
             sender: address(0),
             recipient: address(0),
             amount: 0,
-            data: keccak256(newEncoded)
+            data: keccak256(newEncoded),
+            sentAt: uint64(block.timestamp),
+            deadline: type(uint64).max
         });
         vm.expectEmit(address(home.bridge));
         emit MessageSent(toRemote, 2, expected, accAfter(toRemote, expected));

@@ -37,14 +37,16 @@ abstract contract UnitBase is BridgeFixture {
     }
 
     /// @notice The REFUND message the destination appends for a failed `original`.
-    function refundFor(Message memory original, uint64 seq) internal pure returns (Message memory) {
+    function refundFor(Message memory original, uint64 seq) internal view returns (Message memory) {
         return Message({
             sequence: seq,
             kind: MessageKind.REFUND,
             sender: original.recipient,
             recipient: original.sender,
             amount: original.amount,
-            data: hashOf(original)
+            data: hashOf(original),
+            sentAt: uint64(block.timestamp),
+            deadline: type(uint64).max
         });
     }
 

@@ -21,7 +21,9 @@ contract VectorsTest is Test {
             sender: vm.parseJsonAddress(json, ".message.sender"),
             recipient: vm.parseJsonAddress(json, ".message.recipient"),
             amount: vm.parseJsonUint(json, ".message.amount"),
-            data: vm.parseJsonBytes32(json, ".message.data")
+            data: vm.parseJsonBytes32(json, ".message.data"),
+            sentAt: uint64(vm.parseJsonUint(json, ".message.sentAt")),
+            deadline: uint64(vm.parseJsonUint(json, ".message.deadline"))
         });
     }
 

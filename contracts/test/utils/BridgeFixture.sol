@@ -177,7 +177,7 @@ abstract contract BridgeFixture is Test, ValidatorKit, ChainDeployer, IZeroBridg
         address laneToken = c.bridge.getLane(lane).token;
         vm.startPrank(from);
         OwnedToken(laneToken).approve(address(c.bridge), amount);
-        seq = c.bridge.send(lane, to, amount);
+        seq = c.bridge.send(lane, to, amount, 0);
         vm.stopPrank();
         captureLogs();
     }
