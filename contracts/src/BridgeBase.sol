@@ -23,6 +23,80 @@ import {TokenBucket} from "./libraries/TokenBucket.sol";
 import {ValidatorSetLib} from "./libraries/ValidatorSetLib.sol";
 import {WrappedToken} from "./WrappedToken.sol";
 
+/// @notice One lane as this chain's bridge keeps it (file level, so that bindings generated from
+/// the ABI see the enums it uses).
+struct Lane {
+    // slot 0, written on every send and delivery
+    uint64 sequence; // outbound: last sent; inbound: last delivered
+    uint64 bucketUpdatedAt;
+    uint128 bucketLevel;
+    // slot 1
+    bytes32 accumulator;
+    // slot 2
+    address token; // the local token: canonical on the home chain, wrapped on the remote
+    LaneDirection direction;
+    RouteStatus status;
+    bool paused;
+    bool isHome; // home chain: lock and release; remote chain: burn and mint
+    uint16 feeBps; // outbound
+    bool allowlist; // both lanes of the route: only verified senders and recipients
+    uint32 defaultTimeout; // outbound: a send without a deadline gets now + this (0 = none)
+    // slot 3
+    uint128 capacity; // token bucket, outbound or inbound by direction
+    uint128 largeTransferThreshold; // inbound; 0 disables holds
+    // slot 4 (outbound)
+    uint128 minAmount;
+    uint128 maxAmount;
+    // slot 5 (outbound): fees accrued in this bridge, in the lane's token
+    uint128 ownerFees;
+    uint128 validatorFees;
+    // slot 6 (home outbound lane): the route's vault, released only by its own inbound lane
+    uint256 locked;
+    bytes32 routeId;
+    bytes32 reverseLane;
+    bytes32 validatorSetHash; // inbound: the set that must sign; outbound: the set attesting now
+    bytes32 sourceDomain; // inbound: EIP-712 domain of the source bridge
+    address feeCollector; // outbound
+}
+
+struct Route {
+    bytes32 outboundLane;
+    bytes32 inboundLane;
+    // Governance bounds on what the route owner may set (0 = unbounded): the most either
+    // token bucket may hold, and the highest large-transfer threshold (holds cannot be
+    // switched off while it is set).
+    uint128 capacityCap;
+    uint128 holdThresholdCap;
+    // Liveness of the inbound lane on this chain (docs/protocol.md, "Liveness"): a fallback
+    // set may deliver what has waited `fallbackDelay` seconds since it was sent; each such
+    // delivery (at most one per delay period) is a strike against the primary set, and
+    // `strikeLimit` strikes put the route into Emergency.
+    bytes32 fallbackSetHash;
+    uint32 fallbackDelay;
+    uint32 emergencyGrace; // Emergency: how long the fallback delivers without waiting
+    uint16 strikeLimit; // 0: strikes never trigger Emergency
+    uint16 strikes;
+    uint64 lastStrikeAt;
+    uint64 graceUntil; // set when the route enters Emergency
+}
+
+struct Hold {
+    bytes32 messageHash;
+    address sender;
+    address recipient;
+    uint64 releaseAt;
+    HoldStatus status;
+    uint256 amount;
+}
+
+/// @notice What governance sets for a route's liveness on this chain (see `Route`).
+struct LivenessPolicy {
+    uint32 defaultTimeout;
+    uint32 fallbackDelay;
+    uint32 emergencyGrace;
+    uint16 strikeLimit;
+}
+
 /// @notice The bridge's storage and the delivery machinery shared by ZeroBridge and the
 /// BridgeExtension it delegates its rarely used paths to. Both inherit exactly this layout, so
 /// the extension, running by delegatecall, reads and writes the bridge's own storage.
@@ -37,70 +111,6 @@ abstract contract BridgeBase is AccessManaged, ReentrancyGuardTransient, IZeroBr
     /// @notice The deadline of a transfer sent without one on a route without a default timeout,
     /// and of every system message: never times out.
     uint64 public constant NO_DEADLINE = type(uint64).max;
-
-    struct Lane {
-        // slot 0, written on every send and delivery
-        uint64 sequence; // outbound: last sent; inbound: last delivered
-        uint64 bucketUpdatedAt;
-        uint128 bucketLevel;
-        // slot 1
-        bytes32 accumulator;
-        // slot 2
-        address token; // the local token: canonical on the home chain, wrapped on the remote
-        LaneDirection direction;
-        RouteStatus status;
-        bool paused;
-        bool isHome; // home chain: lock and release; remote chain: burn and mint
-        uint16 feeBps; // outbound
-        bool allowlist; // both lanes of the route: only verified senders and recipients
-        uint32 defaultTimeout; // outbound: a send without a deadline gets now + this (0 = none)
-        // slot 3
-        uint128 capacity; // token bucket, outbound or inbound by direction
-        uint128 largeTransferThreshold; // inbound; 0 disables holds
-        // slot 4 (outbound)
-        uint128 minAmount;
-        uint128 maxAmount;
-        // slot 5 (outbound): fees accrued in this bridge, in the lane's token
-        uint128 ownerFees;
-        uint128 validatorFees;
-        // slot 6 (home outbound lane): the route's vault, released only by its own inbound lane
-        uint256 locked;
-        bytes32 routeId;
-        bytes32 reverseLane;
-        bytes32 validatorSetHash; // inbound: the set that must sign; outbound: the set attesting now
-        bytes32 sourceDomain; // inbound: EIP-712 domain of the source bridge
-        address feeCollector; // outbound
-    }
-
-    struct Route {
-        bytes32 outboundLane;
-        bytes32 inboundLane;
-        // Governance bounds on what the route owner may set (0 = unbounded): the most either
-        // token bucket may hold, and the highest large-transfer threshold (holds cannot be
-        // switched off while it is set).
-        uint128 capacityCap;
-        uint128 holdThresholdCap;
-        // Liveness of the inbound lane on this chain (docs/protocol.md, "Liveness"): a fallback
-        // set may deliver what has waited `fallbackDelay` seconds since it was sent; each such
-        // delivery (at most one per delay period) is a strike against the primary set, and
-        // `strikeLimit` strikes put the route into Emergency.
-        bytes32 fallbackSetHash;
-        uint32 fallbackDelay;
-        uint32 emergencyGrace; // Emergency: how long the fallback delivers without waiting
-        uint16 strikeLimit; // 0: strikes never trigger Emergency
-        uint16 strikes;
-        uint64 lastStrikeAt;
-        uint64 graceUntil; // set when the route enters Emergency
-    }
-
-    struct Hold {
-        bytes32 messageHash;
-        address sender;
-        address recipient;
-        uint64 releaseAt;
-        HoldStatus status;
-        uint256 amount;
-    }
 
     /// @dev Inbound execution state kept in memory for a whole batch.
     struct InboundContext {
@@ -121,13 +131,6 @@ abstract contract BridgeBase is AccessManaged, ReentrancyGuardTransient, IZeroBr
         uint64 approvedAt; // the hold delay of a large refund counts from here
     }
 
-    /// @notice What governance sets for a route's liveness on this chain (see `Route`).
-    struct LivenessPolicy {
-        uint32 defaultTimeout;
-        uint32 fallbackDelay;
-        uint32 emergencyGrace;
-        uint16 strikeLimit;
-    }
 
     /// @dev Compliance state of one account on this chain, packed in one slot so that each check
     /// costs one storage read per address: the regulator's freeze and the compliance issuer's

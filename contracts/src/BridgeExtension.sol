@@ -14,7 +14,7 @@ import {
     HoldStatus,
     RefundStatus
 } from "./interfaces/IZeroBridge.sol";
-import {BridgeBase} from "./BridgeBase.sol";
+import {BridgeBase, Lane, Route, Hold, LivenessPolicy} from "./BridgeBase.sol";
 import {LaneCodec} from "./libraries/LaneCodec.sol";
 import {TokenBucket} from "./libraries/TokenBucket.sol";
 import {ValidatorSetLib} from "./libraries/ValidatorSetLib.sol";

@@ -12,7 +12,7 @@ import {
     LaneDirection,
     RouteStatus
 } from "./interfaces/IZeroBridge.sol";
-import {BridgeBase} from "./BridgeBase.sol";
+import {BridgeBase, Lane, Route, Hold, LivenessPolicy} from "./BridgeBase.sol";
 import {BridgeExtension} from "./BridgeExtension.sol";
 import {LaneCodec} from "./libraries/LaneCodec.sol";
 import {TokenBucket} from "./libraries/TokenBucket.sol";

@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {AdversarialBase} from "./AdversarialBase.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Lane} from "../../src/BridgeBase.sol";
 import {RouteRegistry} from "../../src/RouteRegistry.sol";
 import {Message, Checkpoint, RouteParams, MessageKind, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
 import {FeeOnTransferToken, ReturnsFalseToken, ReentrantToken} from "../mocks/Tokens.sol";
@@ -32,7 +33,7 @@ contract TokensTest is AdversarialBase {
         uint256 received = AMOUNT - AMOUNT / 100; // the token keeps 1%
         uint256 net = received - _fee(received);
         assertEq(fot.balanceOf(address(home.bridge)), received, "bridge holds what arrived");
-        ZeroBridge.Lane memory lane = home.bridge.getLane(r.out);
+        Lane memory lane = home.bridge.getLane(r.out);
         assertEq(lane.locked, net, "locked is the net delta");
         assertEq(uint256(lane.ownerFees) + lane.validatorFees, _fee(received), "fee on the delta");
         assertEq(sentMessage(r.out, seq).amount, net, "message carries the net delta");

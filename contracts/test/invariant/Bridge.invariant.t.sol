@@ -6,6 +6,7 @@ import {console2} from "forge-std/console2.sol";
 import {BridgeFixture} from "../utils/BridgeFixture.sol";
 import {BridgeHandler} from "./BridgeHandler.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Lane} from "../../src/BridgeBase.sol";
 import {Message, MessageKind, RouteParams, HoldStatus, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
 
 /// @notice Stateful invariants of one route (DESIGN.md section 8), driven by BridgeHandler.
@@ -152,13 +153,13 @@ contract BridgeInvariantTest is BridgeFixture {
         );
 
         // the vault holds the route's locked amount and the unclaimed fees next to it
-        ZeroBridge.Lane memory homeOut = home.bridge.getLane(toRemote);
+        Lane memory homeOut = home.bridge.getLane(toRemote);
         assertGe(
             token.balanceOf(address(home.bridge)),
             locked + homeOut.ownerFees + homeOut.validatorFees,
             "home bridge balance < locked + fees"
         );
-        ZeroBridge.Lane memory remoteOut = remote.bridge.getLane(toHome);
+        Lane memory remoteOut = remote.bridge.getLane(toHome);
         assertGe(
             wrapped.balanceOf(address(remote.bridge)),
             uint256(remoteOut.ownerFees) + remoteOut.validatorFees,
@@ -183,8 +184,8 @@ contract BridgeInvariantTest is BridgeFixture {
     function _checkLane(bytes32 lane) internal view {
         ZeroBridge src = lane == toRemote ? home.bridge : remote.bridge;
         ZeroBridge dst = lane == toRemote ? remote.bridge : home.bridge;
-        ZeroBridge.Lane memory out = src.getLane(lane);
-        ZeroBridge.Lane memory inb = dst.getLane(lane);
+        Lane memory out = src.getLane(lane);
+        Lane memory inb = dst.getLane(lane);
         uint64 head = handler.sentCount(lane);
 
         // the relayer's record is the source's history

@@ -7,6 +7,7 @@ import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
 
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Lane} from "../../src/BridgeBase.sol";
 import {WrappedToken} from "../../src/WrappedToken.sol";
 import {
     Message,
@@ -219,7 +220,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         _enter(HOME);
         address from = actors[actorSeed % NUM_ACTORS];
         address to = actors[recipientSeed % NUM_ACTORS];
-        ZeroBridge.Lane memory lane = home.getLane(toRemote);
+        Lane memory lane = home.getLane(toRemote);
         amount = bound(amount, lane.minAmount, lane.maxAmount);
         if (token.balanceOf(from) < amount) token.mint(from, amount);
 
@@ -240,7 +241,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         _enter(REMOTE);
         address from = actors[actorSeed % NUM_ACTORS];
         address to = actors[recipientSeed % NUM_ACTORS];
-        ZeroBridge.Lane memory lane = remote.getLane(toHome);
+        Lane memory lane = remote.getLane(toHome);
         uint256 balance = wrapped.balanceOf(from);
         if (balance < lane.minAmount || (actorSeed / NUM_ACTORS) % 2 == 1) {
             // half of the time, or when this actor has nothing to return: the richest actor sends

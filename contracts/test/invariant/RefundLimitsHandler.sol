@@ -6,6 +6,7 @@ import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Lane} from "../../src/BridgeBase.sol";
 import {WrappedToken} from "../../src/WrappedToken.sol";
 import {Message, MessageKind, Checkpoint, RouteParams, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
 import {OwnedToken, AnyRouteToken} from "../mocks/Tokens.sol";
@@ -97,7 +98,7 @@ contract RefundLimitsHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         count = bound(count, 1, 5);
         if (first + count > _sent.length) count = _sent.length - first;
         vm.chainId(HOME);
-        ZeroBridge.Lane memory lane = home.getLane(inbound);
+        Lane memory lane = home.getLane(inbound);
         Message[] memory ms = new Message[](count);
         bytes32 acc = lane.accumulator;
         for (uint256 i; i < count; ++i) {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {UnitBase} from "./UnitBase.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Hold} from "../../src/BridgeBase.sol";
 import {BridgeRoles} from "../../src/libraries/BridgeRoles.sol";
 import {Message, HoldStatus, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
 import {OwnedToken} from "../mocks/Tokens.sol";
@@ -259,7 +260,7 @@ contract ComplianceTest is UnitBase {
         uint64 seq = sendAs(alice, toRemote, bob, BIG);
         Message memory original = sentMessage(toRemote, seq);
         relay(toRemote);
-        ZeroBridge.Hold memory h = remote.bridge.getHold(toRemote, seq);
+        Hold memory h = remote.bridge.getHold(toRemote, seq);
         assertEq(uint8(h.status), uint8(HoldStatus.Held));
 
         freezeOn(REMOTE, bob);
@@ -501,7 +502,7 @@ contract ComplianceTest is UnitBase {
         _allowlistBothChains();
         uint64 seq = sendAs(alice, toRemote, bob, BIG);
         relay(toRemote);
-        ZeroBridge.Hold memory h = remote.bridge.getHold(toRemote, seq);
+        Hold memory h = remote.bridge.getHold(toRemote, seq);
         assertEq(uint8(h.status), uint8(HoldStatus.Held));
 
         vm.chainId(REMOTE);

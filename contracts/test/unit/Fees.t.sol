@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {UnitBase} from "./UnitBase.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Lane} from "../../src/BridgeBase.sol";
 import {RouteRegistry} from "../../src/RouteRegistry.sol";
 import {WrappedToken} from "../../src/WrappedToken.sol";
 import {Message, MessageKind} from "../../src/interfaces/IZeroBridge.sol";
@@ -26,7 +27,7 @@ contract FeesTest is UnitBase {
         assertEq(fee, 1 * UNIT);
         uint64 seq = sendAs(alice, toRemote, bob, amount);
 
-        ZeroBridge.Lane memory l = home.bridge.getLane(toRemote);
+        Lane memory l = home.bridge.getLane(toRemote);
         assertEq(l.validatorFees, vCut, "validator share");
         assertEq(l.ownerFees, fee - vCut, "owner share");
         assertEq(l.locked, amount - fee, "vault holds the net");
@@ -80,7 +81,7 @@ contract FeesTest is UnitBase {
         uint256 fee = _fee(back, 10);
         uint256 vCut = _validatorCut(fee, 2_000);
         sendAs(bob, toHome, alice, back);
-        ZeroBridge.Lane memory l = remote.bridge.getLane(toHome);
+        Lane memory l = remote.bridge.getLane(toHome);
         assertEq(l.ownerFees, fee - vCut);
         assertEq(l.validatorFees, vCut);
         assertEq(wrapped.balanceOf(address(remote.bridge)), fee, "fee kept as wrapped");
@@ -176,7 +177,7 @@ contract FeesTest is UnitBase {
         vm.prank(tokenOwner);
         home.registry.setFee(routeId, 0, address(0));
         sendAs(alice, toRemote, bob, 777 * UNIT);
-        ZeroBridge.Lane memory l = home.bridge.getLane(toRemote);
+        Lane memory l = home.bridge.getLane(toRemote);
         assertEq(l.ownerFees, 0);
         assertEq(l.validatorFees, 0);
         assertEq(l.locked, 777 * UNIT);
@@ -220,7 +221,7 @@ contract FeesTest is UnitBase {
         uint256 fee = _fee(amount, feeBps);
         uint256 vCut = _validatorCut(fee, shareBps);
         Message memory m = sentMessage(toRemote, seq);
-        ZeroBridge.Lane memory l = home.bridge.getLane(toRemote);
+        Lane memory l = home.bridge.getLane(toRemote);
         assertEq(m.amount + fee, amount, "net + fee == received");
         assertEq(l.locked, m.amount);
         assertEq(uint256(l.validatorFees) + l.ownerFees, fee, "shares add up");
@@ -242,7 +243,7 @@ contract FeesTest is UnitBase {
         uint64 seq = sendAs(alice, lane, bob, amount);
         uint256 received = amount - amount / 100;
         uint256 fee = _fee(received, 10);
-        ZeroBridge.Lane memory l = home.bridge.getLane(lane);
+        Lane memory l = home.bridge.getLane(lane);
         assertEq(sentMessage(lane, seq).amount + fee, received, "fee on the received amount");
         assertEq(l.locked + l.ownerFees + l.validatorFees, received);
         assertEq(fot.balanceOf(address(home.bridge)), received, "accounting equals the balance");

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {UnitBase} from "./UnitBase.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Hold} from "../../src/BridgeBase.sol";
 import {Message, MessageKind, HoldStatus, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
 
 contract HoldsTest is UnitBase {
@@ -31,7 +32,7 @@ contract HoldsTest is UnitBase {
         assertEq(wrapped.balanceOf(bob), 0, "nothing minted");
         assertEq(wrapped.totalSupply(), 0, "supply");
         assertEq(remote.bridge.getLane(toRemote).sequence, seq, "delivered");
-        ZeroBridge.Hold memory h = remote.bridge.getHold(toRemote, seq);
+        Hold memory h = remote.bridge.getHold(toRemote, seq);
         assertEq(uint8(h.status), uint8(HoldStatus.Held));
         assertEq(h.amount, net);
         assertEq(h.sender, alice);
@@ -270,7 +271,7 @@ contract HoldsTest is UnitBase {
         uint64 bseq = sendAs(bob, toHome, alice, back);
         assertEq(wrapped.balanceOf(bob), bobWrapped - back);
         relay(toHome);
-        ZeroBridge.Hold memory h = home.bridge.getHold(toHome, bseq);
+        Hold memory h = home.bridge.getHold(toHome, bseq);
         assertEq(uint8(h.status), uint8(HoldStatus.Held));
         assertEq(token.balanceOf(alice), ALICE_START - BIG, "held on home");
         assertEq(lockedOnHome(), bobWrapped);

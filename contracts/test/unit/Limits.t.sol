@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {UnitBase} from "./UnitBase.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Lane} from "../../src/BridgeBase.sol";
 import {Message, RouteParams, RefundStatus} from "../../src/interfaces/IZeroBridge.sol";
 
 contract LimitsTest is UnitBase {
@@ -38,7 +39,7 @@ contract LimitsTest is UnitBase {
     }
 
     function test_limitsStoredOnLane() public view {
-        ZeroBridge.Lane memory l = home.bridge.getLane(toRemote);
+        Lane memory l = home.bridge.getLane(toRemote);
         assertEq(l.minAmount, MIN);
         assertEq(l.maxAmount, MAX);
         assertEq(l.capacity, CAP);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {UnitBase} from "./UnitBase.sol";
 import {ZeroBridge} from "../../src/ZeroBridge.sol";
+import {Lane, Route} from "../../src/BridgeBase.sol";
 import {RouteRegistry} from "../../src/RouteRegistry.sol";
 import {WrappedToken} from "../../src/WrappedToken.sol";
 import {LaneDirection, RouteStatus, RouteParams} from "../../src/interfaces/IZeroBridge.sol";
@@ -63,17 +64,17 @@ contract RegistryTest is UnitBase {
         assertTrue(r.isHome);
         assertEq(r.remoteChainId, REMOTE);
 
-        ZeroBridge.Route memory route = home.bridge.getRoute(id);
+        Route memory route = home.bridge.getRoute(id);
         assertEq(route.outboundLane, sixOut);
         assertEq(route.inboundLane, sixIn);
-        ZeroBridge.Lane memory out = home.bridge.getLane(sixOut);
+        Lane memory out = home.bridge.getLane(sixOut);
         assertEq(uint8(out.status), uint8(RouteStatus.Pending));
         assertEq(uint8(out.direction), uint8(LaneDirection.Outbound));
         assertEq(out.token, address(six));
         assertTrue(out.isHome);
         assertEq(out.accumulator, initialAcc(sixOut));
         assertEq(out.reverseLane, sixIn);
-        ZeroBridge.Lane memory inn = home.bridge.getLane(sixIn);
+        Lane memory inn = home.bridge.getLane(sixIn);
         assertEq(uint8(inn.status), uint8(RouteStatus.Pending));
         assertEq(uint8(inn.direction), uint8(LaneDirection.Inbound));
         assertEq(inn.sourceDomain, domainOf(REMOTE, address(remote.bridge)));
@@ -183,10 +184,10 @@ contract RegistryTest is UnitBase {
         assertEq(w.totalSupply(), 0);
 
         // both chains agree on the lane ids
-        ZeroBridge.Route memory r = remote.bridge.getRoute(sixRoute);
+        Route memory r = remote.bridge.getRoute(sixRoute);
         assertEq(r.outboundLane, sixIn);
         assertEq(r.inboundLane, sixOut);
-        ZeroBridge.Lane memory l = remote.bridge.getLane(sixOut);
+        Lane memory l = remote.bridge.getLane(sixOut);
         assertEq(uint8(l.status), uint8(RouteStatus.Pending));
         assertEq(uint8(l.direction), uint8(LaneDirection.Inbound));
         assertEq(l.token, address(w));
