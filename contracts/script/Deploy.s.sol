@@ -5,6 +5,7 @@ import {Script} from "forge-std/Script.sol";
 
 import {BridgeRoles} from "../src/libraries/BridgeRoles.sol";
 import {RouteParams} from "../src/interfaces/IZeroBridge.sol";
+import {LivenessPolicy} from "../src/BridgeBase.sol";
 import {RouteRegistry} from "../src/RouteRegistry.sol";
 import {StakeManager} from "../src/StakeManager.sol";
 import {OwnedToken} from "../test/mocks/Tokens.sol";
@@ -24,6 +25,9 @@ import {ChainDeployer} from "./ChainDeployer.sol";
 /// (wei each operator bonds on each chain), HOLDERS (comma-separated, optional), MANIFEST (path
 /// under contracts/deployments/). Operator keys are derived from the validator index (devnet keys,
 /// written to the manifest). The deployer becomes admin and guardian: one key, so devnet only.
+/// Liveness (optional): FALLBACK_KEYS (signing keys of the fallback group, the "master
+/// validators", staked the same way; their sets become each route's fallback set), FALLBACK_DELAY,
+/// STRIKE_LIMIT, EMERGENCY_GRACE and DEFAULT_TIMEOUT (seconds; see `LivenessPolicy`).
 contract Deploy is Script, ChainDeployer {
     struct Side {
         uint256 fork;
@@ -39,7 +43,13 @@ contract Deploy is Script, ChainDeployer {
     address[] internal signers;
     uint256[] internal signerKeys;
     uint256[] internal operatorKeys;
+    uint256[] internal fallbackSignerKeys;
+    uint256[] internal fallbackOperatorKeys;
     uint256 internal stake;
+
+    /// @notice The route owner's registration bond on the devnet (slashed if the route enters
+    /// Emergency).
+    uint256 public constant REGISTRATION_BOND = 1 ether;
 
     /// @notice Devnet staking parameters (docs/security-model.md): short periods so that a whole
     /// unbonding fits a demo; the ratios are the ones a production deployment starts from.
@@ -75,12 +85,18 @@ contract Deploy is Script, ChainDeployer {
         for (uint256 i; i < signers.length; ++i) {
             operatorKeys.push(operatorKey(i));
         }
+        fallbackSignerKeys = vm.envOr("FALLBACK_KEYS", ",", new uint256[](0));
+        for (uint256 i; i < fallbackSignerKeys.length; ++i) {
+            fallbackOperatorKeys.push(fallbackOperatorKey(i));
+        }
         _deploy(home);
         _deploy(remote);
         _peer(home, remote);
         _peer(remote, home);
-        _stakeOperators(home);
-        _stakeOperators(remote);
+        _stakeOperators(home, signerKeys, operatorKeys);
+        _stakeOperators(remote, signerKeys, operatorKeys);
+        _stakeOperators(home, fallbackSignerKeys, fallbackOperatorKeys);
+        _stakeOperators(remote, fallbackSignerKeys, fallbackOperatorKeys);
         RouteParams memory params = RouteParams({
             feeBps: 10,
             feeCollector: deployer,
@@ -94,7 +110,9 @@ contract Deploy is Script, ChainDeployer {
         vm.selectFork(home.fork);
         vm.startBroadcast(deployerKey);
         OwnedToken token = new OwnedToken("Demo Token", "DEMO", 18, deployer);
-        bytes32 routeId = home.c.registry.registerRoute(address(token), remote.chainId, "Wrapped Demo", "wDEMO", params);
+        bytes32 routeId = home.c.registry.registerRoute{value: REGISTRATION_BOND}(
+            address(token), remote.chainId, "Wrapped Demo", "wDEMO", params
+        );
         address[] memory holders = vm.envOr("HOLDERS", ",", new address[](0));
         token.mint(deployer, 1_000_000_000 ether);
         for (uint256 i; i < holders.length; ++i) {
@@ -121,12 +139,15 @@ contract Deploy is Script, ChainDeployer {
         vm.serializeAddress(route, "wrappedToken", wrapped);
         // Filled in by `activate` from the committed snapshots.
         vm.serializeBytes(route, "validatorSetToHome", "");
+        vm.serializeBytes(route, "fallbackSet", "");
+        vm.serializeBytes(route, "fallbackSetToHome", "");
         string memory routeJson = vm.serializeBytes(route, "validatorSet", "");
 
         string memory root = "manifest";
         vm.serializeString(root, "home", _sideJson("home", home));
         vm.serializeString(root, "remote", _sideJson("remote", remote));
         vm.serializeUint(root, "operatorKeys", operatorKeys);
+        vm.serializeUint(root, "fallbackOperatorKeys", fallbackOperatorKeys);
         vm.serializeUint(root, "stake", stake);
         string memory json = vm.serializeString(root, "route", routeJson);
         vm.writeJson(json, vm.envString("MANIFEST"));
@@ -153,6 +174,24 @@ contract Deploy is Script, ChainDeployer {
         _activate(remote, routeId, vm.parseJsonBytes32(json, ".route.laneToRemote"), setToRemote, validators);
         vm.writeJson(string.concat('"', vm.toString(setToRemote), '"'), path, ".route.validatorSet");
         vm.writeJson(string.concat('"', vm.toString(setToHome), '"'), path, ".route.validatorSetToHome");
+
+        LivenessPolicy memory policy = LivenessPolicy({
+            defaultTimeout: uint32(vm.envOr("DEFAULT_TIMEOUT", uint256(1 days))),
+            fallbackDelay: uint32(vm.envOr("FALLBACK_DELAY", uint256(120))),
+            emergencyGrace: uint32(vm.envOr("EMERGENCY_GRACE", uint256(1 days))),
+            strikeLimit: uint16(vm.envOr("STRIKE_LIMIT", uint256(3)))
+        });
+        _setLiveness(home, routeId, policy);
+        _setLiveness(remote, routeId, policy);
+        if (vm.envOr("FALLBACK_KEYS", ",", new uint256[](0)).length != 0) {
+            bytes memory fallbackToRemote =
+                _fallbackSet(home, vm.parseJsonBytes32(json, ".route.laneToRemote"));
+            bytes memory fallbackToHome = _fallbackSet(remote, vm.parseJsonBytes32(json, ".route.laneToHome"));
+            _installFallback(remote, routeId, fallbackToRemote);
+            _installFallback(home, routeId, fallbackToHome);
+            vm.writeJson(string.concat('"', vm.toString(fallbackToRemote), '"'), path, ".route.fallbackSet");
+            vm.writeJson(string.concat('"', vm.toString(fallbackToHome), '"'), path, ".route.fallbackSetToHome");
+        }
     }
 
     /// @notice Devnet operator key of validator `i` (funded by the deployer).
@@ -160,16 +199,21 @@ contract Deploy is Script, ChainDeployer {
         return uint256(keccak256(abi.encode("zerobridge.devnet.operator", i))) % (SECP256K1_ORDER - 1) + 1;
     }
 
-    function _stakeOperators(Side storage side) internal {
+    /// @notice Devnet operator key of fallback validator `i` (funded by the deployer).
+    function fallbackOperatorKey(uint256 i) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode("zerobridge.devnet.fallback-operator", i))) % (SECP256K1_ORDER - 1) + 1;
+    }
+
+    function _stakeOperators(Side storage side, uint256[] storage signingKeys, uint256[] storage opKeys) internal {
         vm.selectFork(side.fork);
-        for (uint256 i; i < signers.length; ++i) {
-            address operator = vm.addr(operatorKeys[i]);
+        for (uint256 i; i < signingKeys.length; ++i) {
+            address operator = vm.addr(opKeys[i]);
             vm.broadcast(deployerKey);
             payable(operator).transfer(stake + 10 ether);
             (uint8 v, bytes32 r, bytes32 s) =
-                vm.sign(signerKeys[i], side.c.stakeManager.signerRegistrationDigest(operator));
-            vm.startBroadcast(operatorKeys[i]);
-            side.c.stakeManager.registerOperator(signers[i], abi.encodePacked(r, s, v));
+                vm.sign(signingKeys[i], side.c.stakeManager.signerRegistrationDigest(operator));
+            vm.startBroadcast(opKeys[i]);
+            side.c.stakeManager.registerOperator(vm.addr(signingKeys[i]), abi.encodePacked(r, s, v));
             side.c.stakeManager.deposit{value: stake}(stake);
             vm.stopBroadcast();
         }
@@ -185,9 +229,36 @@ contract Deploy is Script, ChainDeployer {
         }
         vm.broadcast(deployerKey);
         side.c.stakeManager.commitEpoch(lane);
+        if (fallbackOperatorKeys.length == 0) return;
+        for (uint256 i; i < fallbackOperatorKeys.length; ++i) {
+            vm.broadcast(fallbackOperatorKeys[i]);
+            side.c.stakeManager.optInFallback(lane, stake);
+        }
+        vm.broadcast(deployerKey);
+        side.c.stakeManager.commitFallbackSet(lane);
     }
 
-    /// @dev The set `lane`'s committed snapshot on `side` encodes, as its bridge stores it.
+    /// @dev The fallback set of `lane` (sourced on `side`), from its fallback snapshot.
+    function _fallbackSet(Side storage side, bytes32 lane) internal returns (bytes memory) {
+        vm.selectFork(side.fork);
+        return _snapshotSet(side, side.c.stakeManager.fallbackKey(lane));
+    }
+
+    /// @dev Governance names the fallback set of the route's inbound lane on `side`.
+    function _installFallback(Side storage side, bytes32 routeId, bytes memory set) internal {
+        vm.selectFork(side.fork);
+        vm.broadcast(deployerKey);
+        side.c.stakeManager.installFallbackSet(routeId, set);
+    }
+
+    function _setLiveness(Side storage side, bytes32 routeId, LivenessPolicy memory policy) internal {
+        vm.selectFork(side.fork);
+        vm.broadcast(deployerKey);
+        side.c.bridge.setLivenessPolicy(routeId, policy);
+    }
+
+    /// @dev The set `lane`'s (or a fallback key's) committed snapshot on `side` encodes, as its
+    /// bridge stores it.
     function _snapshotSet(Side storage side, bytes32 lane) internal returns (bytes memory set) {
         vm.selectFork(side.fork);
         StakeManager.Snapshot memory snap = side.c.stakeManager.getSnapshot(lane);
@@ -225,7 +296,7 @@ contract Deploy is Script, ChainDeployer {
         side.chainId = uint64(block.chainid);
         side.startBlock = block.number;
         vm.startBroadcast(deployerKey);
-        side.c = deployStakedChain(deployer, 0, devnetStakeConfig());
+        side.c = deployStakedChain(deployer, REGISTRATION_BOND, devnetStakeConfig());
         side.c.manager.grantRole(BridgeRoles.GUARDIAN, deployer, 0);
         vm.stopBroadcast();
     }

@@ -1054,6 +1054,8 @@ mod tests {
                 recipient,
                 amount: U256::from(99u64),
                 data: B256::ZERO,
+                sentAt: 1_700_000_000,
+                deadline: u64::MAX,
             },
             accumulator: lane,
         };

@@ -39,6 +39,9 @@ pub struct Deployment {
     pub route: DeployedRoute,
     /// Devnet operator keys, one per validator, in the order of `DeployRequest::validator_keys`.
     pub operator_keys: Vec<U256>,
+    /// The same for the fallback validators (`DeployRequest::fallback_keys`).
+    #[serde(default)]
+    pub fallback_operator_keys: Vec<U256>,
     /// Wei each operator bonded on each chain.
     pub stake: U256,
 }
@@ -66,6 +69,30 @@ pub struct DeployedRoute {
     pub validator_set: Bytes,
     /// The remote -> home lane's set, from the remote chain's stake snapshot.
     pub validator_set_to_home: Bytes,
+    /// The fallback sets of the two lanes (empty without fallback validators).
+    #[serde(default)]
+    pub fallback_set: Bytes,
+    #[serde(default)]
+    pub fallback_set_to_home: Bytes,
+}
+
+/// The route's liveness policy on both chains (`LivenessPolicy` in contracts/src/BridgeBase.sol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    /// Seconds a message waits before the fallback set may deliver it.
+    pub fallback_delay: u64,
+    /// Fallback deliveries (one per delay period) that put the route into Emergency.
+    pub strike_limit: u16,
+    /// How long, in Emergency, the fallback delivers without waiting.
+    pub emergency_grace: u64,
+    /// Deadline of a transfer sent without one: this many seconds after it was sent.
+    pub default_timeout: u64,
+}
+
+impl Liveness {
+    /// The devnet's: two minutes of delay, three strikes, a day of grace and of timeout.
+    pub const DEVNET: Liveness =
+        Liveness { fallback_delay: 120, strike_limit: 3, emergency_grace: 86_400, default_timeout: 86_400 };
 }
 
 /// What to deploy, and where.
@@ -82,6 +109,10 @@ pub struct DeployRequest<'a> {
     pub validator_keys: &'a [B256],
     /// How many of them must sign (checked against the stake-weighted threshold).
     pub threshold: u64,
+    /// The fallback validators' signing keys ("master validators", staked the same way), empty
+    /// for none.
+    pub fallback_keys: &'a [B256],
+    pub liveness: Liveness,
     /// Accounts funded with demo tokens.
     pub holders: &'a [Address],
     /// Where forge keeps its transaction log.
@@ -118,7 +149,14 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
     let deployment: Deployment =
         serde_json::from_str(&text).wrap_err_with(|| format!("Deploy.s.sol wrote an unexpected manifest:\n{text}"))?;
     for set in [&deployment.route.validator_set, &deployment.route.validator_set_to_home] {
-        check_staked_set(set, request)?;
+        check_staked_set(set, request.validator_keys, request.threshold)?;
+    }
+    if !request.fallback_keys.is_empty() {
+        // Two thirds of equal stakes, rounded up.
+        let threshold = (request.fallback_keys.len() as u64 * 2).div_ceil(3);
+        for set in [&deployment.route.fallback_set, &deployment.route.fallback_set_to_home] {
+            check_staked_set(set, request.fallback_keys, threshold)?;
+        }
     }
     Ok(deployment)
 }
@@ -128,7 +166,8 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
 async fn forge_script(request: &DeployRequest<'_>, manifest: &str, log: File, sig: Option<&str>) -> Result<()> {
     let log_err = log.try_clone()?;
     let join = |addresses: &[Address]| addresses.iter().map(Address::to_string).collect::<Vec<_>>().join(",");
-    let keys = request.validator_keys.iter().map(B256::to_string).collect::<Vec<_>>().join(",");
+    let keys = |keys: &[B256]| keys.iter().map(B256::to_string).collect::<Vec<_>>().join(",");
+    let liveness = request.liveness;
     let mut command = tokio::process::Command::new(request.forge);
     command.current_dir(request.contracts).args(["script", "script/Deploy.s.sol:Deploy"]);
     if let Some(sig) = sig {
@@ -139,7 +178,12 @@ async fn forge_script(request: &DeployRequest<'_>, manifest: &str, log: File, si
         .env("DEPLOYER_KEY", dev_keys::DEPLOYER)
         .env("HOME_RPC", request.home_rpc)
         .env("REMOTE_RPC", request.remote_rpc)
-        .env("VALIDATOR_KEYS", keys)
+        .env("VALIDATOR_KEYS", keys(request.validator_keys))
+        .env("FALLBACK_KEYS", keys(request.fallback_keys))
+        .env("FALLBACK_DELAY", liveness.fallback_delay.to_string())
+        .env("STRIKE_LIMIT", liveness.strike_limit.to_string())
+        .env("EMERGENCY_GRACE", liveness.emergency_grace.to_string())
+        .env("DEFAULT_TIMEOUT", liveness.default_timeout.to_string())
         .env("STAKE", DEVNET_STAKE_WEI.to_string())
         .env("HOLDERS", join(request.holders))
         .env("MANIFEST", manifest)
@@ -166,12 +210,11 @@ async fn forge_script(request: &DeployRequest<'_>, manifest: &str, log: File, si
     Ok(())
 }
 
-/// The deployed set must be every validator at equal stake weight, with a threshold that exactly
-/// `request.threshold` of them reach.
-fn check_staked_set(encoded: &Bytes, request: &DeployRequest<'_>) -> Result<()> {
+/// The deployed set must be every key's signer at equal stake weight, with a threshold that
+/// exactly `threshold` of them reach.
+fn check_staked_set(encoded: &Bytes, keys: &[B256], threshold: u64) -> Result<()> {
     let set = ValidatorSet::decode(encoded).map_err(|e| eyre!("the deployed validator set does not decode: {e}"))?;
-    let mut expected = request
-        .validator_keys
+    let mut expected = keys
         .iter()
         .map(|key| PrivateKeySigner::from_bytes(key).map(|s| s.address()))
         .collect::<Result<Vec<Address>, _>>()
@@ -182,11 +225,10 @@ fn check_staked_set(encoded: &Bytes, request: &DeployRequest<'_>) -> Result<()> 
         bail!("the deployed validator set is {:?}, expected {expected:?} at {DEVNET_STAKE_WEI} wei each", set.members);
     }
     let needed = set.threshold.div_ceil(DEVNET_STAKE_WEI);
-    if needed != u128::from(request.threshold) {
+    if needed != u128::from(threshold) {
         bail!(
-            "with equal stakes {needed} of {} validators reach the stake threshold, not the {} asked for",
-            members.len(),
-            request.threshold
+            "with equal stakes {needed} of {} validators reach the stake threshold, not the {threshold} asked for",
+            members.len()
         );
     }
     Ok(())

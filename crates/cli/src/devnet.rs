@@ -749,6 +749,8 @@ async fn start(
         remote_rpc: &remote_rpc,
         validator_keys: &signing_keys,
         threshold: THRESHOLD,
+        fallback_keys: &[],
+        liveness: crate::deploy::Liveness::DEVNET,
         holders: &[holder],
         broadcast_dir: &layout.broadcast(),
         log: &layout.logs().join("deploy.log"),

@@ -271,6 +271,8 @@ fn to_stake_message(m: &Message) -> StakeManager::Message {
         recipient: m.recipient,
         amount: m.amount,
         data: m.data,
+        sentAt: m.sentAt,
+        deadline: m.deadline,
     }
 }
 

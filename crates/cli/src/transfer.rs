@@ -100,6 +100,10 @@ pub struct SendArgs {
     /// Seconds to wait for delivery before giving up the display (the transfer goes on).
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// Seconds from now after which the destination refunds the transfer instead of executing
+    /// it (default: the route's timeout, if it has one).
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<u64>,
     /// Network file for real chains (default: the devnet manifest, devnet/manifest.json or
     /// $ZB_DEVNET_DIR/manifest.json).
     #[arg(long, value_name = "FILE")]
@@ -329,6 +333,11 @@ pub fn seconds_until_available(capacity: U256, available: U256, amount: U256) ->
 }
 
 /// "45 s", "12 min", "2 h 5 min".
+/// Seconds since the Unix epoch on this machine (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 pub fn format_wait(seconds: u64) -> String {
     if seconds < 60 {
         return format!("{seconds} s");
@@ -1369,8 +1378,13 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         }
     }
 
+    // 0 asks the bridge for the route's default timeout.
+    let deadline = match args.deadline {
+        Some(seconds) => unix_now().saturating_add(seconds.max(1)),
+        None => 0,
+    };
     // Simulate first: a refusal is explained before anything is spent.
-    let call = bridge.send(leg.lane, recipient, amount).from(sender);
+    let call = bridge.send(leg.lane, recipient, amount, deadline).from(sender);
     call.call().await.map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
     let gas = match call.estimate_gas().await {
         Ok(estimate) => estimate.saturating_mul(GAS_HEADROOM_PERCENT) / 100,
@@ -1396,7 +1410,7 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     step.clear();
     if !receipt.status() {
         let block = receipt.block_number.unwrap_or_default();
-        let reason = match bridge.send(leg.lane, recipient, amount).from(sender).block(block.saturating_sub(1).into()).call().await {
+        let reason = match bridge.send(leg.lane, recipient, amount, deadline).from(sender).block(block.saturating_sub(1).into()).call().await {
             Err(e) => format!(": {}", explain_contract_error(&e, &revert_ctx)),
             Ok(_) => String::new(),
         };
@@ -1843,6 +1857,7 @@ mod tests {
             amount: amount.into(),
             recipient: None,
             timeout: 300,
+            deadline: None,
             network: None,
             key: KeyArgs::default(),
         }

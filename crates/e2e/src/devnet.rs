@@ -373,6 +373,8 @@ async fn deploy(
         remote_rpc: &remote.http(),
         validator_keys,
         threshold,
+        fallback_keys: &[],
+        liveness: zb_cli::deploy::Liveness::DEVNET,
         holders: &[holder],
         broadcast_dir: &root.join("broadcast"),
         log: &root.join("deploy.log"),
@@ -1004,7 +1006,7 @@ impl Devnet {
             .pending()
             .await?;
         let pending = bridge
-            .send(self.lane(direction), recipient, amount)
+            .send(self.lane(direction), recipient, amount, 0)
             .nonce(nonce)
             .gas(SEND_GAS)
             .send()

@@ -116,9 +116,9 @@ impl RpcProxy {
                 let Some(data) = log.get("data").and_then(Value::as_str) else {
                     continue;
                 };
-                // data = abi.encode(Message, accumulator): 7 words; the amount is word 4.
+                // data = abi.encode(Message, accumulator): 9 words; the amount is word 4.
                 let hex = data.trim_start_matches("0x");
-                if !is_sent || hex.len() != 7 * 64 {
+                if !is_sent || hex.len() != 9 * 64 {
                     continue;
                 }
                 let (start, end) = (4 * 64, 5 * 64);

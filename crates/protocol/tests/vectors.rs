@@ -49,6 +49,8 @@ fn hashes_match_the_contracts() {
         recipient: v.address("/message/recipient"),
         amount: U256::from_str_radix(v.str("/message/amount"), 10).expect("amount"),
         data: v.b256("/message/data"),
+        sentAt: v.u64("/message/sentAt"),
+        deadline: v.u64("/message/deadline"),
     };
     assert_eq!(message_hash(&message), v.b256("/messageHash"));
     let mut acc = Accumulator::new(lane);
@@ -70,6 +72,8 @@ fn accumulator_refuses_gaps_and_replays() {
         recipient: Address::repeat_byte(3),
         amount: U256::from(1),
         data: B256::ZERO,
+        sentAt: 1,
+        deadline: u64::MAX,
     };
     assert!(acc.push(&m).is_err(), "gap");
     m.sequence = 1;

@@ -213,7 +213,7 @@ impl Bridge {
     pub async fn send(&self, amount: u64) -> Sent {
         let bridge = ZeroBridge::new(self.address, self.provider.clone());
         let receipt = bridge
-            .send(self.lane, Address::repeat_byte(0x42), U256::from(amount))
+            .send(self.lane, Address::repeat_byte(0x42), U256::from(amount), 0)
             // Measured: `send` costs ~300 gas more once a second has passed since the bucket's
             // last update, and anvil's estimate (taken in the same second) then runs out of gas.
             .gas(500_000)

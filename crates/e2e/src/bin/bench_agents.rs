@@ -186,7 +186,7 @@ async fn main() -> Result<()> {
     let first_sequence = devnet.sent_sequence(lane).await? + 1;
     let mut nonce = home_http.get_transaction_count(holder.address()).pending().await?;
     let amount = U256::from(10u64).pow(U256::from(15u64));
-    let call = ZeroBridge::new(home_bridge, home_http.clone()).send(lane, recipient, amount).into_transaction_request();
+    let call = ZeroBridge::new(home_bridge, home_http.clone()).send(lane, recipient, amount, 0).into_transaction_request();
     let total = args.rate * args.seconds;
     let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
     let mut memory: BTreeMap<String, f64> = BTreeMap::new();

@@ -59,6 +59,8 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         recipient: attacker,
         amount: tokens(5_000),
         data: B256::ZERO,
+        sentAt: sent.message.sentAt,
+        deadline: u64::MAX,
     };
     let mut accumulator = Accumulator::new(lane);
     for event in devnet.sent_events(lane).await? {
@@ -358,6 +360,8 @@ pub async fn assert_not_slashable(devnet: &Devnet, served: &CheckpointResponse) 
                 recipient: m.recipient,
                 amount: m.amount,
                 data: m.data,
+                sentAt: m.sentAt,
+                deadline: m.deadline,
             })
             .collect()
     };
