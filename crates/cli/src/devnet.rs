@@ -1,15 +1,15 @@
 //! `zerobridge devnet up | down | status`: two local anvil chains with zerobridge deployed, a
-//! demo route, 4 validators and a relayer, all running in the background, described by a
-//! machine-readable manifest (docs/devnet.md).
+//! demo route, 4 validators, 2 fallback validators and a relayer, all running in the background,
+//! described by a machine-readable manifest (docs/devnet.md).
 //!
 //! Everything lives in one directory (default `./devnet`, or `--dir` / `ZB_DEVNET_DIR`):
 //!
 //! ```text
 //! devnet/manifest.json    what runs where (crate::network::DevnetManifest)
 //! devnet/processes.json   every process started so far (lets `down` clean up a failed `up`)
-//! devnet/logs/            anvil-<chain>.log, deploy.log, validator-N.log, relayer.log
+//! devnet/logs/            anvil-<chain>.log, deploy.log, validator-N.log, fallback-N.log, relayer.log
 //! devnet/keys/            keystores of the validators and the relayer, and `password`
-//! devnet/configs/         validator-N.toml, relayer.toml
+//! devnet/configs/         validator-N.toml, fallback-N.toml, relayer.toml
 //! devnet/data/            the agents' stores
 //! devnet/broadcast/       forge's transaction log of the deployment
 //! ```
@@ -34,7 +34,7 @@ use tokio::time::Instant;
 use zb_chain::{ChainConfig, Finality};
 use zb_protocol::bindings::bridge::ZeroBridge;
 
-use crate::deploy::{DeployRequest, DeployedSide, deploy, dev_keys, tail};
+use crate::deploy::{DeployRequest, DeployedSide, Liveness, deploy, dev_keys, tail};
 use crate::network::{
     ChainInfo, DEVNET_DIR_ENV, DevnetManifest, ManifestAccount, ManifestAgent, ManifestChain, ManifestLane, RouteInfo,
 };
@@ -47,6 +47,8 @@ pub const KEYSTORE_PASSWORD: &str = "devnet";
 pub const VALIDATORS: usize = 4;
 /// The set's threshold: 3 of 4.
 pub const THRESHOLD: u64 = 3;
+/// The route's fallback group ("master validators"), staked separately: 2 of 2 must sign.
+pub const FALLBACK_VALIDATORS: usize = 2;
 /// Blocks after which the agents treat a block as final.
 pub const FINALITY_DEPTH: u64 = 2;
 /// Seconds between blocks once deployed.
@@ -75,6 +77,11 @@ pub fn validator_key(i: usize) -> B256 {
     keccak256(format!("zerobridge.devnet.validator.{i}"))
 }
 
+/// The deterministic private key of devnet fallback validator `i`.
+pub fn fallback_validator_key(i: usize) -> B256 {
+    keccak256(format!("zerobridge.devnet.fallback.{i}"))
+}
+
 // ------------------------------------------------------------------------------------ CLI
 
 /// `zerobridge devnet ...`
@@ -90,10 +97,12 @@ pub struct DevnetArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum DevnetCommand {
     /// Start two anvil chains (ethereum, chain id 1, and bsc, chain id 56), deploy zerobridge,
-    /// open the DEMO route and start 4 validators and a relayer in the background.
+    /// open the DEMO route and start 4 validators, 2 fallback validators and a relayer in the
+    /// background.
     Up {
-        /// Use 7 consecutive ports from this one (ethereum, bsc, validators 0-3, relayer)
-        /// instead of the fixed ones (8545, 8546, 7101-7104, 7200).
+        /// Use 9 consecutive ports from this one (ethereum, bsc, validators 0-3, relayer,
+        /// fallback validators 0-1) instead of the fixed ones (8545, 8546, 7101-7104, 7200,
+        /// 7111-7112).
         #[arg(long, env = "ZB_DEVNET_PORT_BASE")]
         port_base: Option<u16>,
         /// The zerobridge repository (contracts/ and node_modules/); found from the working
@@ -131,22 +140,31 @@ pub struct Ports {
     pub remote: u16,
     pub validators: [u16; VALIDATORS],
     pub relayer: u16,
+    pub fallback: [u16; FALLBACK_VALIDATORS],
 }
 
 impl Ports {
     /// The documented defaults the README's tour relies on.
-    pub const FIXED: Ports = Ports { home: 8545, remote: 8546, validators: [7101, 7102, 7103, 7104], relayer: 7200 };
+    pub const FIXED: Ports = Ports {
+        home: 8545,
+        remote: 8546,
+        validators: [7101, 7102, 7103, 7104],
+        relayer: 7200,
+        fallback: [7111, 7112],
+    };
 
-    /// `base` (ethereum), `base+1` (bsc), `base+2..=base+5` (validators), `base+6` (relayer).
+    /// `base` (ethereum), `base+1` (bsc), `base+2..=base+5` (validators), `base+6` (relayer),
+    /// `base+7..=base+8` (fallback validators).
     pub fn from_base(base: u16) -> Result<Ports> {
-        if !(1024..=u16::MAX - 6).contains(&base) {
-            bail!("--port-base {base} is out of range: pick one between 1024 and {}", u16::MAX - 6);
+        if !(1024..=u16::MAX - 8).contains(&base) {
+            bail!("--port-base {base} is out of range: pick one between 1024 and {}", u16::MAX - 8);
         }
         Ok(Ports {
             home: base,
             remote: base + 1,
             validators: [base + 2, base + 3, base + 4, base + 5],
             relayer: base + 6,
+            fallback: [base + 7, base + 8],
         })
     }
 
@@ -157,6 +175,9 @@ impl Ports {
             out.push((*port, format!("validator-{i}")));
         }
         out.push((self.relayer, "relayer".to_string()));
+        for (i, port) in self.fallback.iter().enumerate() {
+            out.push((*port, format!("fallback-{i}")));
+        }
         out
     }
 
@@ -428,7 +449,7 @@ fn manifest_records(manifest: &DevnetManifest) -> Vec<ProcessRecord> {
         pid: manifest.relayer.pid,
         program: "zerobridge".into(),
     }];
-    out.extend(manifest.validators.iter().map(|v| ProcessRecord {
+    out.extend(manifest.validators.iter().chain(&manifest.fallback_validators).map(|v| ProcessRecord {
         name: v.name.clone(),
         pid: v.pid,
         program: "zerobridge".into(),
@@ -473,7 +494,14 @@ struct ValidatorToml {
     data_dir: PathBuf,
     listen: SocketAddr,
     public_url: String,
+    /// Fallback validators: `fallback`, with the delay and the lanes they watch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback_delay_secs: Option<u64>,
     chains: Vec<ChainConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lanes: Vec<LaneToml>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -490,6 +518,7 @@ struct RelayerToml {
     data_dir: PathBuf,
     listen: SocketAddr,
     validators: Vec<String>,
+    fallback_validators: Vec<String>,
     key: RelayerKeyToml,
     chains: Vec<ChainConfig>,
     lanes: Vec<LaneToml>,
@@ -499,6 +528,29 @@ struct RelayerToml {
 struct RelayerKeyToml {
     keystore: PathBuf,
     password_file: PathBuf,
+}
+
+/// Writes a validator's config, checks it with the validator's own loader, and describes the
+/// agent for the manifest (pid filled in when it starts).
+fn validator_agent(
+    config_path: &Path,
+    config: &ValidatorToml,
+    name: String,
+    address: alloy::primitives::Address,
+    logs: &Path,
+) -> Result<ManifestAgent> {
+    write_toml(config_path, config)?;
+    zb_validator::ValidatorConfig::load(config_path).map_err(|e| {
+        eyre!("the validator rejects the config devnet wrote ({e}); this is a bug: report it with {}", config_path.display())
+    })?;
+    Ok(ManifestAgent {
+        log: logs.join(format!("{name}.log")),
+        name,
+        url: config.public_url.clone(),
+        address,
+        pid: 0,
+        config: config_path.to_path_buf(),
+    })
 }
 
 fn write_toml<T: Serialize>(path: &Path, value: &T) -> Result<()> {
@@ -718,19 +770,22 @@ async fn start(
     let relayer_key: B256 = dev_keys::RELAYER.parse().map_err(|e| eyre!("bad relayer key: {e}"))?;
     let imported = tokio::task::spawn_blocking(move || -> Result<Vec<zb_keys::KeyInfo>> {
         let mut keys = Vec::new();
-        for key in (0..VALIDATORS).map(validator_key).chain([relayer_key]) {
+        let fallback = (0..FALLBACK_VALIDATORS).map(fallback_validator_key);
+        for key in (0..VALIDATORS).map(validator_key).chain(fallback).chain([relayer_key]) {
             keys.push(zb_keys::import_key(&keys_dir, key, KEYSTORE_PASSWORD)?);
         }
         Ok(keys)
     })
     .await
     .wrap_err("importing keys")??;
-    let (validator_keys, relayer_keystore) = match imported.split_last() {
-        Some((relayer, validators)) => (validators.to_vec(), relayer.clone()),
-        None => bail!("no keys imported"),
+    let (validator_keys, fallback_keystores, relayer_keystore) = match imported.split_last() {
+        Some((relayer, all)) if all.len() == VALIDATORS + FALLBACK_VALIDATORS => {
+            (all[..VALIDATORS].to_vec(), all[VALIDATORS..].to_vec(), relayer.clone())
+        }
+        _ => bail!("imported {} keys, expected {}", imported.len(), VALIDATORS + FALLBACK_VALIDATORS + 1),
     };
     println!(
-        "keys: {VALIDATORS} validators and the relayer in {} (password \"{KEYSTORE_PASSWORD}\")",
+        "keys: {VALIDATORS} validators, {FALLBACK_VALIDATORS} fallback validators and the relayer in {} (password \"{KEYSTORE_PASSWORD}\")",
         layout.keys().display()
     );
 
@@ -741,6 +796,7 @@ async fn start(
     // The validators' signing keys are devnet keys: Deploy.s.sol signs each operator's proof of
     // possession with them (in the order of the keystores above).
     let signing_keys: Vec<B256> = (0..VALIDATORS).map(validator_key).collect();
+    let fallback_keys: Vec<B256> = (0..FALLBACK_VALIDATORS).map(fallback_validator_key).collect();
     println!("deploying zerobridge to both chains (forge script Deploy.s.sol)...");
     let deployed = deploy(&DeployRequest {
         contracts: &root.join("contracts"),
@@ -749,8 +805,8 @@ async fn start(
         remote_rpc: &remote_rpc,
         validator_keys: &signing_keys,
         threshold: THRESHOLD,
-        fallback_keys: &[],
-        liveness: crate::deploy::Liveness::DEVNET,
+        fallback_keys: &fallback_keys,
+        liveness: Liveness::DEVNET,
         holders: &[holder],
         broadcast_dir: &layout.broadcast(),
         log: &layout.logs().join("deploy.log"),
@@ -813,29 +869,41 @@ async fn start(
             data_dir: layout.data().join(&name),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
             public_url: validator_urls[i].clone(),
+            role: None,
+            fallback_delay_secs: None,
             chains: chain_configs.clone(),
+            lanes: Vec::new(),
         };
-        write_toml(&config_path, &config)?;
-        zb_validator::ValidatorConfig::load(&config_path).map_err(|e| {
-            eyre!(
-                "the validator rejects the config devnet wrote ({e}); this is a bug: report it with {}",
-                config_path.display()
-            )
-        })?;
-        validator_agents.push(ManifestAgent {
-            name,
-            url: validator_urls[i].clone(),
-            address: key.address,
-            pid: 0,
-            config: config_path,
-            log: logs.join(format!("validator-{i}.log")),
-        });
+        validator_agents.push(validator_agent(&config_path, &config, name, key.address, &logs)?);
+    }
+    // The fallback group watches both lanes and signs only what waited out the route's delay.
+    let fallback_urls: Vec<String> = ports.fallback.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    let mut fallback_agents = Vec::new();
+    for (i, key) in fallback_keystores.iter().enumerate() {
+        let name = format!("fallback-{i}");
+        let config_path = layout.configs().join(format!("{name}.toml"));
+        let config = ValidatorToml {
+            keystore: key.path.clone(),
+            password_file: password_file.clone(),
+            data_dir: layout.data().join(&name),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, ports.fallback[i])),
+            public_url: fallback_urls[i].clone(),
+            role: Some("fallback"),
+            fallback_delay_secs: Some(Liveness::DEVNET.fallback_delay),
+            chains: chain_configs.clone(),
+            lanes: lanes
+                .iter()
+                .map(|(lane, source, _)| LaneToml { lane: *lane, source: source.to_string(), destination: None })
+                .collect(),
+        };
+        fallback_agents.push(validator_agent(&config_path, &config, name, key.address, &logs)?);
     }
     let relayer_config_path = layout.configs().join("relayer.toml");
     let relayer_config = RelayerToml {
         data_dir: layout.data().join("relayer"),
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, ports.relayer)),
         validators: validator_urls.clone(),
+        fallback_validators: fallback_urls,
         key: RelayerKeyToml { keystore: relayer_keystore.path.clone(), password_file: password_file.clone() },
         chains: chain_configs,
         lanes: lanes
@@ -864,11 +932,11 @@ async fn start(
     };
 
     // 6. Agents: validators first (the relayer asks them who they are), then the relayer.
-    for agent in &mut validator_agents {
+    for agent in validator_agents.iter_mut().chain(&mut fallback_agents) {
         let command = agent_command(exe, &["validator", "run"], &agent.config);
         agent.pid = launch.spawn(&agent.name, command, &agent.log)?;
     }
-    for agent in &validator_agents {
+    for agent in validator_agents.iter().chain(&fallback_agents) {
         wait_healthy(&http, &agent.name, &agent.url, launch, &agent.log).await?;
         println!("{}: {} (signer {})", agent.name, agent.url, agent.address);
     }
@@ -912,11 +980,26 @@ async fn start(
             private_key: validator_key(i),
         });
     }
+    for (i, key) in fallback_keystores.iter().enumerate() {
+        accounts.push(ManifestAccount {
+            role: format!("fallback-{i}"),
+            address: key.address,
+            private_key: fallback_validator_key(i),
+        });
+    }
     // Each validator's operator key: it bonded the stake and opted in; `zerobridge stake` uses it.
     for (i, key) in deployed.operator_keys.iter().enumerate() {
         let private_key = B256::from(*key);
         accounts.push(ManifestAccount {
             role: format!("operator-{i}"),
+            address: PrivateKeySigner::from_bytes(&private_key)?.address(),
+            private_key,
+        });
+    }
+    for (i, key) in deployed.fallback_operator_keys.iter().enumerate() {
+        let private_key = B256::from(*key);
+        accounts.push(ManifestAccount {
+            role: format!("fallback-operator-{i}"),
             address: PrivateKeySigner::from_bytes(&private_key)?.address(),
             private_key,
         });
@@ -937,6 +1020,7 @@ async fn start(
         }],
         accounts,
         validators: validator_agents,
+        fallback_validators: fallback_agents,
         relayer: relayer_agent,
         threshold: THRESHOLD,
         lanes: lanes
@@ -1049,6 +1133,26 @@ pub async fn down(dir: &Path) -> Result<()> {
 // ------------------------------------------------------------------------------------ status
 
 /// Prints the state of every part of the devnet in `dir`; fails if any part is down.
+/// The route's status and liveness on one chain, in one line.
+async fn route_state(provider: DynProvider, bridge: alloy::primitives::Address, route_id: B256) -> Result<String> {
+    let bridge = ZeroBridge::new(bridge, provider);
+    let route = bridge.getRoute(route_id).call().await?;
+    let lane = bridge.getLane(route.outboundLane).call().await?;
+    let mut line = crate::route::status_name(lane.status).to_string();
+    if route.fallbackSetHash.is_zero() {
+        line.push_str("  no fallback set");
+    } else {
+        line.push_str(&format!(
+            "  fallback after {} s  strikes {} of {}",
+            route.fallbackDelay, route.strikes, route.strikeLimit
+        ));
+    }
+    if route.graceUntil != 0 {
+        line.push_str(&format!("  Emergency grace until {}", crate::transfer::format_utc(route.graceUntil)));
+    }
+    Ok(line)
+}
+
 pub async fn status(dir: &Path) -> Result<()> {
     let layout = Layout::new(dir);
     if !layout.manifest().exists() {
@@ -1113,7 +1217,7 @@ pub async fn status(dir: &Path) -> Result<()> {
     }
 
     println!("agents:");
-    for agent in manifest.validators.iter().chain(std::iter::once(&manifest.relayer)) {
+    for agent in manifest.validators.iter().chain(&manifest.fallback_validators).chain(std::iter::once(&manifest.relayer)) {
         let running = alive(agent.pid, "zerobridge");
         let health = match http.get(format!("{}/v1/health", agent.url)).send().await {
             Ok(response) => {
@@ -1194,6 +1298,15 @@ pub async fn status(dir: &Path) -> Result<()> {
                     );
                     problems.push(format!("route {} {from} -> {to}: cannot read the lane", route.symbol));
                 }
+            }
+        }
+        for chain in &manifest.chains {
+            let Some((_, provider)) = providers.iter().find(|(n, _)| *n == chain.chain.name) else { continue };
+            match tokio::time::timeout(PROBE_TIMEOUT, route_state(provider.clone(), chain.chain.bridge, route.route_id))
+                .await
+            {
+                Ok(Ok(state)) => println!("  {} on {}: {state}", route.symbol, chain.chain.name),
+                _ => problems.push(format!("route {} on {}: cannot read its state", route.symbol, chain.chain.name)),
             }
         }
     }

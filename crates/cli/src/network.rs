@@ -29,6 +29,10 @@ pub struct DevnetManifest {
     pub routes: Vec<RouteInfo>,
     pub accounts: Vec<ManifestAccount>,
     pub validators: Vec<ManifestAgent>,
+    /// The routes' fallback group ("master validators"): signs only what waited out the
+    /// route's fallback delay.
+    #[serde(default)]
+    pub fallback_validators: Vec<ManifestAgent>,
     pub relayer: ManifestAgent,
     /// How many of the (equally staked) validators must sign: progress display only; the
     /// on-chain threshold is a stake weight.

@@ -1371,6 +1371,7 @@ pub(crate) fn status_name(status: u8) -> &'static str {
         1 => "Pending",
         2 => "Active",
         3 => "ExitOnly",
+        4 => "Emergency",
         _ => "Unknown",
     }
 }

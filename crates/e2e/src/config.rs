@@ -18,6 +18,10 @@ pub struct ValidatorToml {
     pub listen: SocketAddr,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_delay_secs: Option<u64>,
     pub chains: Vec<ChainConfig>,
     /// Optional when a chain has a `stake_manager`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -44,6 +48,8 @@ pub struct RelayerToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmation_timeout_secs: Option<u64>,
     pub validators: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallback_validators: Vec<String>,
     pub key: RelayerKeyToml,
     pub chains: Vec<ChainConfig>,
     pub lanes: Vec<RelayerLaneToml>,

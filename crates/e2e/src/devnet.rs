@@ -34,6 +34,7 @@ use crate::logs;
 use crate::paths::{contracts_dir, forge_bin, free_port, zerobridge_bin};
 use crate::process::{Agent, mark, tail};
 use crate::{KEYSTORE_PASSWORD, dev_keys};
+pub use zb_cli::deploy::Liveness;
 
 /// `[[chains]] name` of the home chain (chain id 1) in the agents' configs.
 pub const HOME_NAME: &str = "ethereum";
@@ -84,6 +85,12 @@ pub struct DevnetOptions {
     pub lanes_from_stake: bool,
     /// The validators' `stake_refresh_secs` (their default if None).
     pub stake_refresh_secs: Option<u64>,
+    /// Fallback validators ("master validators"): staked separately, their sets become the
+    /// route's fallback sets, and they run with `role = "fallback"` (validator indices
+    /// `validators..validators + fallback_validators`). The relayer lists them.
+    pub fallback_validators: usize,
+    /// The route's liveness policy on both chains.
+    pub liveness: Liveness,
 }
 
 impl Default for DevnetOptions {
@@ -100,6 +107,8 @@ impl Default for DevnetOptions {
             confirmation_timeout_secs: None,
             lanes_from_stake: false,
             stake_refresh_secs: None,
+            fallback_validators: 0,
+            liveness: Liveness::DEVNET,
         }
     }
 }
@@ -322,6 +331,11 @@ pub fn validator_key(i: usize) -> B256 {
     keccak256(format!("zerobridge.e2e.validator.{i}"))
 }
 
+/// The deterministic private key of fallback validator `i`.
+pub fn fallback_validator_key(i: usize) -> B256 {
+    keccak256(format!("zerobridge.e2e.fallback.{i}"))
+}
+
 async fn import_key(bin: &Path, dir: &Path, key: B256) -> Result<(Address, PathBuf)> {
     let output = tokio::process::Command::new(bin)
         .args(["keys", "import", "--dir"])
@@ -360,21 +374,22 @@ async fn import_key(bin: &Path, dir: &Path, key: B256) -> Result<(Address, PathB
 async fn deploy(
     home: &Anvil,
     remote: &Anvil,
-    validator_keys: &[B256],
-    threshold: u64,
+    options: &DevnetOptions,
     holder: Address,
     root: &Path,
 ) -> Result<Manifest> {
+    let validator_keys: Vec<B256> = (0..options.validators).map(validator_key).collect();
+    let fallback_keys: Vec<B256> = (0..options.fallback_validators).map(fallback_validator_key).collect();
     let forge = forge_bin()?;
     let manifest = zb_cli::deploy::deploy(&zb_cli::deploy::DeployRequest {
         contracts: &contracts_dir(),
         forge: &forge,
         home_rpc: &home.http(),
         remote_rpc: &remote.http(),
-        validator_keys,
-        threshold,
-        fallback_keys: &[],
-        liveness: zb_cli::deploy::Liveness::DEVNET,
+        validator_keys: &validator_keys,
+        threshold: options.threshold,
+        fallback_keys: &fallback_keys,
+        liveness: options.liveness,
         holders: &[holder],
         broadcast_dir: &root.join("broadcast"),
         log: &root.join("deploy.log"),
@@ -442,17 +457,18 @@ impl Devnet {
         )?;
 
         let keys_dir = root.join("keys");
-        let imports =
-            (0..options.validators).map(|i| import_key(&bin, &keys_dir, validator_key(i)));
+        let imports = (0..options.validators)
+            .map(validator_key)
+            .chain((0..options.fallback_validators).map(fallback_validator_key))
+            .map(|key| import_key(&bin, &keys_dir, key));
         let keys: Vec<(Address, PathBuf)> = futures_join_all(imports).await?;
 
         let (home_wallet, holder) = wallet_provider(&home.http(), dev_keys::HOLDER)?;
         let (remote_wallet, _) = wallet_provider(&remote.http(), dev_keys::HOLDER)?;
         let relayer_address: Address = dev_keys::RELAYER.parse::<PrivateKeySigner>()?.address();
         // The validators' signing keys are dev keys: Deploy.s.sol signs each operator's proof of
-        // possession with them (in the order of the keystores above).
-        let signing_keys: Vec<B256> = (0..options.validators).map(validator_key).collect();
-        let manifest = deploy(&home, &remote, &signing_keys, options.threshold, holder, &root).await?;
+        // possession with them.
+        let manifest = deploy(&home, &remote, &options, holder, &root).await?;
 
         // Still automining: the approval is mined at once.
         let token = IERC20::new(manifest.route.home_token, home_wallet.clone());
@@ -479,17 +495,20 @@ impl Devnet {
             ..chain.clone()
         };
         let validator_chains = vec![staked(&home_chain, &manifest.home), staked(&remote_chain, &manifest.remote)];
-        let mut validators = Vec::with_capacity(options.validators);
+        let mut validators = Vec::with_capacity(keys.len());
         for (i, (signer, keystore)) in keys.into_iter().enumerate() {
             let port = free_port()?;
             let data_dir = root.join(format!("data/validator-{i}"));
+            let fallback = i >= options.validators;
             let config = ValidatorToml {
                 keystore,
                 data_dir: data_dir.clone(),
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
                 public_url: Some(format!("http://127.0.0.1:{port}")),
+                role: fallback.then_some("fallback"),
+                fallback_delay_secs: fallback.then_some(options.liveness.fallback_delay),
                 chains: validator_chains.clone(),
-                lanes: if options.lanes_from_stake {
+                lanes: if options.lanes_from_stake && !fallback {
                     Vec::new()
                 } else {
                     vec![
@@ -524,7 +543,11 @@ impl Devnet {
             max_batch_gas: None,
             max_batch_messages: options.max_batch_messages,
             confirmation_timeout_secs: options.confirmation_timeout_secs,
-            validators: validators
+            validators: validators[..options.validators]
+                .iter()
+                .map(|v| format!("http://127.0.0.1:{}", v.port))
+                .collect(),
+            fallback_validators: validators[options.validators..]
                 .iter()
                 .map(|v| format!("http://127.0.0.1:{}", v.port))
                 .collect(),
@@ -643,8 +666,14 @@ impl Devnet {
         self.relayer_address
     }
 
+    /// Primary validators; fallback validators follow them (see [`Devnet::fallback_index`]).
     pub fn validator_count(&self) -> usize {
-        self.validators.len()
+        self.options.validators
+    }
+
+    /// The validator index of fallback validator `j`.
+    pub fn fallback_index(&self, j: usize) -> usize {
+        self.options.validators + j
     }
 
     fn slot(&self, i: usize) -> Result<&ValidatorSlot> {
@@ -783,9 +812,15 @@ impl Devnet {
         Ok(())
     }
 
-    /// Starts every validator.
+    /// Starts every primary validator.
     pub async fn start_all_validators(&self) -> Result<()> {
-        let all: Vec<usize> = (0..self.validators.len()).collect();
+        let all: Vec<usize> = (0..self.options.validators).collect();
+        self.start_validators(&all).await
+    }
+
+    /// Starts every fallback validator.
+    pub async fn start_fallback_validators(&self) -> Result<()> {
+        let all: Vec<usize> = (self.options.validators..self.validators.len()).collect();
         self.start_validators(&all).await
     }
 
@@ -849,7 +884,7 @@ impl Devnet {
     /// Writes `<dir>/devnet/manifest.json` shaped as `zerobridge devnet up` writes it, so the CLI's
         /// commands can run against this devnet (from `dir`, or with ZB_DEVNET_DIR).
     pub fn write_cli_manifest(&self, dir: &Path) -> Result<PathBuf> {
-            let devnet = self;
+        let devnet = self;
         let m = devnet.manifest();
         let chain = |anvil: &Anvil, side: &SideManifest, name: &str| {
             json!({
@@ -868,15 +903,19 @@ impl Devnet {
         for (i, key) in m.operator_keys.iter().enumerate() {
             accounts.push(account(&format!("operator-{i}"), &B256::from(*key).to_string())?);
         }
-        let mut validators = Vec::new();
-        for i in 0..devnet.validator_count() {
-            validators.push(json!({
-                "name": format!("validator-{i}"), "url": devnet.validator_url(i)?,
+        let agent = |i: usize, name: String| -> Result<serde_json::Value> {
+            Ok(json!({
+                "name": name, "url": devnet.validator_url(i)?,
                 "address": devnet.validator_address(i)?, "pid": 0,
                 "config": devnet.dir().join(format!("validator-{i}.toml")),
                 "log": devnet.dir().join(format!("logs/validator-{i}.log")),
-            }));
-        }
+            }))
+        };
+        let validators =
+            (0..devnet.validator_count()).map(|i| agent(i, format!("validator-{i}"))).collect::<Result<Vec<_>>>()?;
+        let fallback_validators = (0..devnet.options().fallback_validators)
+            .map(|j| agent(devnet.fallback_index(j), format!("fallback-{j}")))
+            .collect::<Result<Vec<_>>>()?;
         let manifest = json!({
             "chains": [chain(devnet.home(), &m.home, "ethereum"), chain(devnet.remote(), &m.remote, "bsc")],
             "routes": [{
@@ -889,6 +928,7 @@ impl Devnet {
             ],
             "accounts": accounts,
             "validators": validators,
+            "fallbackValidators": fallback_validators,
             "relayer": {
                 "name": "relayer", "url": devnet.relayer_url(), "address": devnet.relayer_address(), "pid": 0,
                 "config": devnet.dir().join("relayer.toml"), "log": devnet.dir().join("logs/relayer.log"),
