@@ -8,6 +8,7 @@ import {RouteParams} from "../src/interfaces/IZeroBridge.sol";
 import {LivenessPolicy} from "../src/BridgeBase.sol";
 import {RouteRegistry} from "../src/RouteRegistry.sol";
 import {StakeManager} from "../src/StakeManager.sol";
+import {ZeroBridge} from "../src/ZeroBridge.sol";
 import {OwnedToken} from "../test/mocks/Tokens.sol";
 import {ChainDeployer} from "./ChainDeployer.sol";
 
@@ -288,6 +289,7 @@ contract Deploy is Script, ChainDeployer {
         side.chainId = uint64(vm.parseJsonUint(json, string.concat(key, ".chainId")));
         require(side.chainId == block.chainid, "the manifest names another chain");
         side.c.registry = RouteRegistry(vm.parseJsonAddress(json, string.concat(key, ".registry")));
+        side.c.bridge = ZeroBridge(vm.parseJsonAddress(json, string.concat(key, ".bridge")));
         side.c.stakeManager = StakeManager(payable(vm.parseJsonAddress(json, string.concat(key, ".stakeManager"))));
     }
 

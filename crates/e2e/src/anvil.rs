@@ -146,6 +146,12 @@ impl Anvil {
         Ok(())
     }
 
+    /// Moves the chain's clock forward: the next block is at least `seconds` later.
+    pub async fn increase_time(&self, seconds: u64) -> Result<()> {
+        let _: serde_json::Value = self.rpc("evm_increaseTime", (seconds,)).await?;
+        Ok(())
+    }
+
     /// Automining on or off. Off, with no interval, blocks are mined only by [`Anvil::mine`].
     pub async fn set_automine(&self, on: bool) -> Result<()> {
         let _: serde_json::Value = self.rpc("evm_setAutomine", (on,)).await?;

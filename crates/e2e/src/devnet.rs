@@ -1036,6 +1036,17 @@ impl Devnet {
         amount: U256,
         recipient: Address,
     ) -> Result<TxHash> {
+        self.submit_send_until(direction, amount, recipient, 0).await
+    }
+
+    /// Like [`Devnet::submit_send`] with a deadline (unix seconds; 0: the route's default).
+    pub async fn submit_send_until(
+        &self,
+        direction: Direction,
+        amount: U256,
+        recipient: Address,
+        deadline: u64,
+    ) -> Result<TxHash> {
         let source = direction.source();
         let provider = self.wallet(source).clone();
         let bridge = ZeroBridge::new(self.bridge_address(source), provider.clone());
@@ -1046,7 +1057,7 @@ impl Devnet {
             .pending()
             .await?;
         let pending = bridge
-            .send(self.lane(direction), recipient, amount, 0)
+            .send(self.lane(direction), recipient, amount, deadline)
             .nonce(nonce)
             .gas(SEND_GAS)
             .send()
@@ -1105,11 +1116,28 @@ impl Devnet {
         amount: U256,
         recipient: Address,
     ) -> Result<Sent> {
-        let tx = self.submit_send(direction, amount, recipient).await?;
+        self.send_until(direction, amount, recipient, 0).await
+    }
+
+    /// The holder sends with a deadline (unix seconds) and waits until it is mined.
+    pub async fn send_until(
+        &self,
+        direction: Direction,
+        amount: U256,
+        recipient: Address,
+        deadline: u64,
+    ) -> Result<Sent> {
+        let tx = self.submit_send_until(direction, amount, recipient, deadline).await?;
         if self.manual(direction.source()) {
             self.chain(direction.source()).mine(1).await?;
         }
         self.confirm_send(direction, tx, amount).await
+    }
+
+    /// Moves both chains' clocks forward by `seconds`.
+    pub async fn warp(&self, seconds: u64) -> Result<()> {
+        self.home.increase_time(seconds).await?;
+        self.remote.increase_time(seconds).await
     }
 
     /// Locks `amount` on the home chain for `recipient` on the remote chain.
@@ -1148,7 +1176,8 @@ impl Devnet {
 
     // ---------------------------------------------------------------- chain state
 
-    fn bridge(&self, chain: Chain) -> ZeroBridge::ZeroBridgeInstance<DynProvider> {
+    /// The bridge on `chain`, for reading.
+    pub fn bridge(&self, chain: Chain) -> ZeroBridge::ZeroBridgeInstance<DynProvider> {
         ZeroBridge::new(self.bridge_address(chain), self.chain(chain).reader())
     }
 
