@@ -81,13 +81,24 @@ abstract contract UnitBase is BridgeFixture {
 
     /// @notice Same, but signed by `set` instead of the stored one.
     function prepareWith(bytes32 lane, ValidatorSet memory set) internal returns (Delivery memory d) {
-        d = prepare(lane);
+        return prepareToWith(lane, uint64(sentCount(lane)), set);
+    }
+
+    /// @notice Pending messages up to `upTo`, signed by `set` (e.g. the route's fallback set).
+    function prepareToWith(bytes32 lane, uint64 upTo, ValidatorSet memory set) internal returns (Delivery memory d) {
+        d = prepareTo(lane, upTo);
         d.set = encodeSet(set);
         d.sigs = quorumSignatures(set, digestOf(sourceDomain(lane), d.cp));
     }
 
     function execute(Delivery memory d) internal {
         d.bridge.deliver(d.cp, d.set, d.sigs, d.msgs);
+        captureLogs();
+    }
+
+    /// @notice Delivers through the liveness path (`deliverByFallback`) instead of `deliver`.
+    function executeByFallback(Delivery memory d) internal {
+        d.bridge.deliverByFallback(d.cp, d.set, d.sigs, d.msgs);
         captureLogs();
     }
 
