@@ -354,7 +354,8 @@ contract BridgeExtension is BridgeBase {
         _verifyQuorum(route.fallbackSetHash, lane.sourceDomain, checkpoint, fallbackSet, signatures);
 
         uint16 strikes = route.strikes;
-        if (block.timestamp >= uint256(route.lastStrikeAt) + route.fallbackDelay) {
+        // Saturating: with no strike limit the count must never stop deliveries.
+        if (block.timestamp >= uint256(route.lastStrikeAt) + route.fallbackDelay && strikes < type(uint16).max) {
             strikes += 1;
             route.strikes = strikes;
             route.lastStrikeAt = uint64(block.timestamp);
@@ -378,7 +379,9 @@ contract BridgeExtension is BridgeBase {
     }
 
     /// @notice Governance: the route's default transfer timeout (outbound), fallback delay,
-    /// strike limit and Emergency grace on this chain. A fallback needs a delay.
+    /// strike limit and Emergency grace on this chain. A fallback needs a delay. A new policy
+    /// starts a new strike count (governance forgives a primary set that recovered); it cannot
+    /// take a route out of Emergency.
     function setLivenessPolicy(bytes32 routeId, LivenessPolicy calldata policy) external restricted {
         Route storage route = _routes[routeId];
         if (route.outboundLane == bytes32(0)) revert UnknownRoute(routeId);
@@ -387,6 +390,7 @@ contract BridgeExtension is BridgeBase {
         route.fallbackDelay = policy.fallbackDelay;
         route.strikeLimit = policy.strikeLimit;
         route.emergencyGrace = policy.emergencyGrace;
+        route.strikes = 0;
         emit LivenessPolicySet(
             routeId, policy.defaultTimeout, policy.fallbackDelay, policy.strikeLimit, policy.emergencyGrace
         );
@@ -397,6 +401,8 @@ contract BridgeExtension is BridgeBase {
         Route storage route = _routes[routeId];
         if (route.outboundLane == bytes32(0)) revert UnknownRoute(routeId);
         if (route.graceUntil != 0) revert RouteInEmergency();
+        // A Pending route holds nothing yet: close it by never activating it.
+        if (_lanes[route.outboundLane].status == RouteStatus.Pending) revert LaneNotActive(route.outboundLane);
         _enterEmergency(routeId, route);
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {OwnedToken} from "../mocks/Tokens.sol";
 import {LivenessBase} from "./LivenessBase.sol";
 import {RouteRegistry} from "../../src/RouteRegistry.sol";
 import {Message, RouteStatus} from "../../src/interfaces/IZeroBridge.sol";
@@ -146,6 +147,16 @@ contract EmergencyTest is LivenessBase {
         home.bridge.send(toRemote, bob, SMALL, 0);
         vm.stopPrank();
         assertEq(lockedOnHome(), wrapped.totalSupply(), "vault = wrapped supply");
+    }
+
+    function test_declareEmergencyOnAPendingRoute_reverts() public {
+        vm.chainId(HOME);
+        OwnedToken other = new OwnedToken("Other", "OTH", 18, tokenOwner);
+        (bytes32 pending,) = _openRoute(address(other), defaultParams());
+        bytes32 lane = home.bridge.getRoute(pending).outboundLane;
+        vm.expectRevert(abi.encodeWithSelector(LaneNotActive.selector, lane));
+        home.bridge.declareEmergency(pending);
+        assertEq(statusOf(HOME, lane), 1, "still Pending: it can still be activated");
     }
 
     function test_declareEmergency_onlyGovernance() public {

@@ -120,6 +120,17 @@ contract FallbackTest is LivenessBase {
         assertEq(statusOf(REMOTE, toRemote), 2, "below the strike limit: Active");
     }
 
+    function test_newPolicyStartsANewStrikeCount() public {
+        sendAs(alice, toRemote, bob, SMALL);
+        vm.warp(T0 + DELAY);
+        fallbackTo(toRemote, 1);
+        assertEq(strikesOn(REMOTE), 1);
+
+        setPolicy(REMOTE, policy(0));
+        assertEq(strikesOn(REMOTE), 0, "governance forgives a recovered primary");
+        assertEq(remote.bridge.getRoute(routeId).fallbackDelay, DELAY, "the policy itself is kept");
+    }
+
     function test_setsOtherThanTheInstalledFallback_refused() public {
         uint64 seq = sendAs(alice, toRemote, bob, SMALL);
         vm.warp(T0 + DELAY);
