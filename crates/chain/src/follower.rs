@@ -490,6 +490,31 @@ impl Follower {
         self.agree(&what, &blocks, |b| format!("hash {}", b.hash))
     }
 
+    /// The timestamp of block `at` (asked by hash), with the quorum rule. Chain time, not the
+    /// local clock: what contracts compare `block.timestamp` with (and what anvil warps).
+    pub async fn block_timestamp(&self, at: BlockRef) -> Result<u64, ChainError> {
+        #[derive(Debug, Deserialize)]
+        struct Timestamp {
+            timestamp: U64,
+        }
+        let answers = self
+            .ask(&self.all(), |_, e| async move {
+                let block: Option<Timestamp> = timed(
+                    "eth_getBlockByHash",
+                    &e.label,
+                    e.provider.raw_request(Cow::Borrowed("eth_getBlockByHash"), (at.hash, false)),
+                )
+                .await?;
+                block
+                    .map(|b| b.timestamp.to::<u64>())
+                    .ok_or_else(|| ChainError::Rpc(format!("{} does not have block {}", e.label, at.hash)))
+            })
+            .await;
+        let what = format!("timestamp of block {}", at.number);
+        let stamps = need_quorum(&what, self.config.rpc_quorum, answers, &self.endpoints)?;
+        self.agree(&what, &stamps, |t| t.to_string())
+    }
+
     /// `eth_call` of `input` on contract `to`, against the state of block `at` (named by its
     /// hash, EIP-1898, so every endpoint answers about the same block), with the quorum rule: at
     /// least `rpc_quorum` endpoints must answer and every answer must be identical. A revert is

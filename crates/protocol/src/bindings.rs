@@ -45,6 +45,8 @@ pub mod wrapped {
 
 /// The governance committee (weighted votes, timelock) that holds each manager's ADMIN role.
 pub mod committee {
+    // The generated code takes the fields of each call and event as arguments; some have 8.
+    #![allow(clippy::too_many_arguments)]
     alloy::sol!(
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use alloy::eips::BlockNumberOrTag;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
-use alloy::primitives::{Address, B256, Bytes, Signature};
+use alloy::primitives::{Address, B256, Bytes, Signature, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolEvent;
-use zb_chain::Follower;
+use zb_chain::{BlockRef, Follower};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::{
     Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest,
@@ -29,6 +30,7 @@ pub(crate) struct LaneRelayer {
     pub relayer: Address,
     pub http: reqwest::Client,
     pub validators: Vec<String>,
+    pub fallback_validators: Vec<String>,
     pub store: Arc<Store>,
     pub status: Arc<Status>,
     pub max_batch_gas: u64,
@@ -38,7 +40,47 @@ pub(crate) struct LaneRelayer {
     accumulator: Accumulator,
     accumulators: Vec<B256>,
     next_source_block: u64,
+    /// The source's final block at the last `follow_source`.
+    source_final: Option<BlockRef>,
+    /// Validator-set bytes (primary and fallback) by hash.
     sets: HashMap<B256, Bytes>,
+}
+
+/// A route's fallback configuration on the destination, with both chains' clocks, read at most
+/// once per tick and only when the primary set has no quorum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Liveness {
+    pub set_hash: B256,
+    pub delay: u64,
+    pub grace_until: u64,
+    /// The destination's latest block timestamp.
+    pub destination_time: u64,
+    /// The source's final block timestamp: fallback validators sign only what has waited out
+    /// the delay by this clock.
+    pub source_time: u64,
+}
+
+/// The highest sequence in (delivered, target] the fallback set can deliver now: due on the
+/// destination (`sentAt + delay <= destination time`, waived while an Emergency grace runs) and
+/// due for the fallback validators, which always wait the delay in source chain time.
+pub(crate) fn fallback_target(messages: &[Message], delivered: u64, target: u64, liveness: &Liveness) -> Option<u64> {
+    let now = if liveness.destination_time < liveness.grace_until {
+        liveness.source_time
+    } else {
+        liveness.destination_time.min(liveness.source_time)
+    };
+    (delivered + 1..=target).rev().find(|k| {
+        usize::try_from(k - 1)
+            .ok()
+            .and_then(|i| messages.get(i))
+            .is_some_and(|m| m.sentAt.saturating_add(liveness.delay) <= now)
+    })
+}
+
+/// Which set signed a batch.
+enum Via {
+    Primary,
+    Fallback(ValidatorSet),
 }
 
 /// What one tick did, for the caller's pacing.
@@ -58,6 +100,7 @@ impl LaneRelayer {
         wallet: EthereumWallet,
         relayer: Address,
         validators: Vec<String>,
+        fallback_validators: Vec<String>,
         store: Arc<Store>,
         status: Arc<Status>,
         max_batch_gas: u64,
@@ -86,6 +129,7 @@ impl LaneRelayer {
             relayer,
             http,
             validators,
+            fallback_validators,
             store,
             status,
             max_batch_gas,
@@ -95,6 +139,7 @@ impl LaneRelayer {
             accumulator: Accumulator::new(lane),
             accumulators: Vec::new(),
             next_source_block,
+            source_final: None,
             sets: HashMap::new(),
         })
     }
@@ -106,6 +151,7 @@ impl LaneRelayer {
     /// Reads newly final messages of the lane from the source bridge.
     async fn follow_source(&mut self) -> Result<(), RelayerError> {
         let finalized = self.source.finalized().await?;
+        self.source_final = Some(finalized);
         if finalized.number < self.next_source_block {
             return Ok(());
         }
@@ -155,39 +201,135 @@ impl LaneRelayer {
             target = update.sequence;
         }
         let set = self.validator_set(on_chain.validatorSetHash).await?;
+        let mut liveness = None;
         loop {
-            let Some(signatures) = self.gather_signatures(&set, target).await? else {
-                return Ok(Tick::Waiting);
+            let (via, signatures) = match self.gather_signatures(&self.validators, &set, target).await? {
+                Some(signatures) => (Via::Primary, signatures),
+                None => {
+                    let Some((due, fallback, signatures)) =
+                        self.fallback_quorum(on_chain.routeId, delivered, target, &mut liveness).await?
+                    else {
+                        return Ok(Tick::Waiting);
+                    };
+                    target = due;
+                    (Via::Fallback(fallback), signatures)
+                }
             };
             let checkpoint =
                 Checkpoint { lane: self.lane, sequence: target, accumulator: self.accumulators[(target - 1) as usize] };
             let batch = self.messages[delivered as usize..target as usize].to_vec();
+            let signatures = Bytes::from(PackedSignature::pack(&signatures));
             let bridge = self.bridge();
-            let call = bridge.deliver(
-                checkpoint,
-                Bytes::from(set.encode()),
-                Bytes::from(PackedSignature::pack(&signatures)),
-                batch,
-            );
             // Simulate first: a delivery that would revert is never sent.
-            let gas = match call.estimate_gas().await {
-                Ok(gas) => gas,
-                Err(e) => {
-                    let reason = e
-                        .as_decoded_interface_error::<ZeroBridge::ZeroBridgeErrors>()
-                        .map_or_else(|| e.to_string(), |d| format!("{d:?}"));
-                    metrics::counter!("zb_relayer_simulation_failures_total", "lane" => self.lane.to_string())
-                        .increment(1);
-                    return Err(RelayerError::Simulation { lane: self.lane, reason });
+            let (request, gas) = match &via {
+                Via::Primary => {
+                    let call = bridge.deliver(checkpoint, Bytes::from(set.encode()), signatures, batch);
+                    let gas = self.simulated(call.estimate_gas().await)?;
+                    (call.into_transaction_request(), gas)
+                }
+                Via::Fallback(fallback) => {
+                    let call = bridge.deliverByFallback(checkpoint, Bytes::from(fallback.encode()), signatures, batch);
+                    let gas = self.simulated(call.estimate_gas().await)?;
+                    (call.into_transaction_request(), gas)
                 }
             };
             if gas > self.max_batch_gas && target > delivered + 1 {
                 target = delivered + (target - delivered) / 2;
                 continue;
             }
-            self.submit(call.into_transaction_request(), gas, delivered, target, replacing).await?;
+            if matches!(via, Via::Fallback(_)) {
+                tracing::warn!(lane = %self.lane, from = delivered + 1, to = target,
+                    "primary set has no quorum; delivering through the fallback set");
+                metrics::counter!("zb_relayer_fallback_deliveries_total", "lane" => self.lane.to_string()).increment(1);
+            }
+            self.submit(request, gas, delivered, target, replacing).await?;
             return Ok(Tick::Submitted);
         }
+    }
+
+    fn simulated(&self, estimate: Result<u64, alloy::contract::Error>) -> Result<u64, RelayerError> {
+        estimate.map_err(|e| {
+            let reason = e
+                .as_decoded_interface_error::<ZeroBridge::ZeroBridgeErrors>()
+                .map_or_else(|| e.to_string(), |d| format!("{d:?}"));
+            metrics::counter!("zb_relayer_simulation_failures_total", "lane" => self.lane.to_string()).increment(1);
+            RelayerError::Simulation { lane: self.lane, reason }
+        })
+    }
+
+    /// With fallback validators configured and the route's fallback set in place: the highest
+    /// due sequence up to `target`, the fallback set, and a quorum of its signatures there. The
+    /// route is read once per tick (`cache`), and only from here: the happy path never pays for it.
+    async fn fallback_quorum(
+        &mut self,
+        route: B256,
+        delivered: u64,
+        target: u64,
+        cache: &mut Option<Option<Liveness>>,
+    ) -> Result<Option<(u64, ValidatorSet, Vec<PackedSignature>)>, RelayerError> {
+        if self.fallback_validators.is_empty() {
+            return Ok(None);
+        }
+        let liveness = match *cache {
+            Some(liveness) => liveness,
+            None => *cache.insert(self.liveness(route).await?),
+        };
+        let Some(liveness) = liveness else { return Ok(None) };
+        let Some(due) = fallback_target(&self.messages, delivered, target, &liveness) else {
+            tracing::debug!(lane = %self.lane, next = delivered + 1, delay = liveness.delay,
+                "no primary quorum; nothing due for the fallback set yet");
+            return Ok(None);
+        };
+        let set = self.fallback_set(route, liveness.set_hash).await?;
+        let signatures = self.gather_signatures(&self.fallback_validators, &set, due).await?;
+        Ok(signatures.map(|signatures| (due, set, signatures)))
+    }
+
+    /// The route's fallback fields and the two clocks; None when the route has no fallback set.
+    async fn liveness(&self, route: B256) -> Result<Option<Liveness>, RelayerError> {
+        let fields = self.bridge().getRoute(route).call().await.map_err(rpc)?;
+        if fields.fallbackSetHash == B256::ZERO {
+            return Ok(None);
+        }
+        let latest = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| RelayerError::Rpc("the destination has no latest block".into()))?;
+        let source_time = match self.source_final {
+            Some(block) => self.source.block_timestamp(block).await?,
+            None => 0,
+        };
+        Ok(Some(Liveness {
+            set_hash: fields.fallbackSetHash,
+            delay: u64::from(fields.fallbackDelay),
+            grace_until: fields.graceUntil,
+            destination_time: latest.header.timestamp,
+            source_time,
+        }))
+    }
+
+    /// The fallback set's bytes, from the destination's final `FallbackSetInstalled` events of
+    /// `route`, matched by hash.
+    async fn fallback_set(&mut self, route: B256, hash: B256) -> Result<ValidatorSet, RelayerError> {
+        if !self.sets.contains_key(&hash) {
+            let dst = &self.destination;
+            let latest = dst.finalized().await?.number;
+            for log in dst
+                .bridge_logs(ZeroBridge::FallbackSetInstalled::SIGNATURE_HASH, dst.config().start_block, latest)
+                .await?
+            {
+                if let Ok(event) = ZeroBridge::FallbackSetInstalled::decode_log(&log.inner)
+                    && event.routeId == route
+                    && keccak256(&event.validatorSet) == event.setHash
+                {
+                    self.sets.insert(event.setHash, event.data.validatorSet.clone());
+                }
+            }
+        }
+        let bytes = self.sets.get(&hash).ok_or(RelayerError::UnknownFallbackSet { route, hash })?;
+        ValidatorSet::decode(bytes).map_err(|e| RelayerError::Protocol(e.to_string()))
     }
 
     /// The full set bytes whose hash the destination stores, from the bridges' events.
@@ -200,10 +342,10 @@ impl LaneRelayer {
                 .bridge_logs(ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH, dst.config().start_block, latest)
                 .await?
             {
-                if let Ok(event) = ZeroBridge::ValidatorSetInstalled::decode_log(&log.inner) {
-                    if event.lane == self.lane {
-                        self.sets.insert(event.setHash, event.data.validatorSet.clone());
-                    }
+                if let Ok(event) = ZeroBridge::ValidatorSetInstalled::decode_log(&log.inner)
+                    && event.lane == self.lane
+                {
+                    self.sets.insert(event.setHash, event.data.validatorSet.clone());
                 }
             }
             let src = &self.source;
@@ -212,11 +354,11 @@ impl LaneRelayer {
                 .bridge_logs(ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH, src.config().start_block, latest)
                 .await?
             {
-                if let Ok(event) = ZeroBridge::ValidatorSetUpdateQueued::decode_log(&log.inner) {
-                    if event.lane == self.lane {
-                        let bytes = event.data.validatorSet.clone();
-                        self.sets.insert(alloy::primitives::keccak256(&bytes), bytes);
-                    }
+                if let Ok(event) = ZeroBridge::ValidatorSetUpdateQueued::decode_log(&log.inner)
+                    && event.lane == self.lane
+                {
+                    let bytes = event.data.validatorSet.clone();
+                    self.sets.insert(keccak256(&bytes), bytes);
                 }
             }
         }
@@ -224,17 +366,19 @@ impl LaneRelayer {
         ValidatorSet::decode(bytes).map_err(|e| RelayerError::Protocol(e.to_string()))
     }
 
-    /// Asks every validator for its signature on (lane, target), keeps only those that verify
-    /// locally against our own accumulator, and returns a quorum in ascending member order.
+    /// Asks every validator in `urls` for its signature on (lane, target), keeps only those of
+    /// `set`'s members that verify locally against our own accumulator, and returns a quorum in
+    /// ascending member order. The same for the primary and the fallback set.
     async fn gather_signatures(
         &self,
+        urls: &[String],
         set: &ValidatorSet,
         target: u64,
     ) -> Result<Option<Vec<PackedSignature>>, RelayerError> {
         let accumulator = self.accumulators[(target - 1) as usize];
         let checkpoint = Checkpoint { lane: self.lane, sequence: target, accumulator };
         let digest = checkpoint_digest(&checkpoint, self.source.config().chain_id, self.source.config().bridge);
-        let requests = self.validators.iter().map(|base| {
+        let requests = urls.iter().map(|base| {
             let url = format!("{}/v1/lanes/{:#x}/checkpoints/{target}", base.trim_end_matches('/'), self.lane);
             let http = self.http.clone();
             async move {
@@ -385,4 +529,59 @@ fn rpc(e: impl std::fmt::Display) -> RelayerError {
 
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::U256;
+
+    use super::*;
+
+    /// Messages 1..=4 sent at 1000, 1010, 1020, 1030.
+    fn messages() -> Vec<Message> {
+        (1..=4u64)
+            .map(|sequence| Message {
+                sequence,
+                kind: 1,
+                sender: Address::ZERO,
+                recipient: Address::repeat_byte(1),
+                amount: U256::from(1),
+                data: B256::ZERO,
+                sentAt: 990 + 10 * sequence,
+                deadline: u64::MAX,
+            })
+            .collect()
+    }
+
+    fn liveness(destination_time: u64, source_time: u64, grace_until: u64) -> Liveness {
+        Liveness { set_hash: B256::repeat_byte(0xfb), delay: 100, grace_until, destination_time, source_time }
+    }
+
+    #[test]
+    fn the_fallback_target_is_the_highest_due_sequence() {
+        let m = messages();
+        // Both clocks at 1115: 1 (due 1100) and 2 (due 1110) are due, 3 (due 1120) is not.
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1115, 1115, 0)), Some(2));
+        // The boundary counts as due, as on chain (`block.timestamp >= dueAt`).
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1120, 1120, 0)), Some(3));
+        // Nothing undelivered is due: the oldest one is younger than the delay.
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1099, 1099, 0)), None);
+        assert_eq!(fallback_target(&m, 2, 4, &liveness(1115, 1115, 0)), None);
+        // Never past the target, never at or below what is delivered.
+        assert_eq!(fallback_target(&m, 1, 2, &liveness(2000, 2000, 0)), Some(2));
+        assert_eq!(fallback_target(&m, 4, 4, &liveness(2000, 2000, 0)), None);
+        // The slower clock decides: the destination refuses early, so do the fallback validators.
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1130, 1110, 0)), Some(2));
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1110, 1130, 0)), Some(2));
+    }
+
+    #[test]
+    fn an_emergency_grace_waives_only_the_destination_delay() {
+        let m = messages();
+        // Destination time 1005 is inside the grace: the destination does not wait, but the
+        // fallback validators still do (source time 1120: up to 3).
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1005, 1120, 1006)), Some(3));
+        // The grace ended (exclusive, as on chain): the destination's clock counts again.
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1006, 1120, 1006)), None);
+    }
 }

@@ -39,6 +39,8 @@ pub enum RelayerError {
     Sign(String),
     #[error("lane {lane}: the destination expects validator set {hash}, which no bridge event carries")]
     UnknownValidatorSet { lane: B256, hash: B256 },
+    #[error("route {route}: the destination names fallback set {hash}, which no final FallbackSetInstalled event carries")]
+    UnknownFallbackSet { route: B256, hash: B256 },
     #[error("lane {lane}: delivery would revert ({reason}); not submitted")]
     Simulation { lane: B256, reason: String },
     #[error("cannot listen on {addr}: {source}")]
@@ -103,7 +105,8 @@ pub async fn run(
     let status = Arc::new(Status::default());
     let relayer = signer.address();
     let wallet = EthereumWallet::from(signer);
-    tracing::info!(%relayer, lanes = config.lanes.len(), validators = config.validators.len(), "relayer starting");
+    tracing::info!(%relayer, lanes = config.lanes.len(), validators = config.validators.len(),
+        fallback_validators = config.fallback_validators.len(), "relayer starting");
 
     let mut tasks = tokio::task::JoinSet::new();
     for lane in &config.lanes {
@@ -113,6 +116,7 @@ pub async fn run(
         let (source, destination) = (source.clone(), destination.clone());
         let (lane_id, store, status, wallet, validators) =
             (lane.lane, store.clone(), status.clone(), wallet.clone(), config.validators.clone());
+        let fallback_validators = config.fallback_validators.clone();
         let (max_gas, max_messages) = (config.max_batch_gas, config.max_batch_messages);
         let timeout = Duration::from_secs(config.confirmation_timeout_secs);
         tasks.spawn(async move {
@@ -132,7 +136,7 @@ pub async fn run(
             };
             let mut heads = source.new_heads();
             let mut relayer = LaneRelayer::new(
-                lane_id, source, destination, wallet, relayer, validators, store, status.clone(), max_gas,
+                lane_id, source, destination, wallet, relayer, validators, fallback_validators, store, status.clone(), max_gas,
                 max_messages, timeout,
             )?;
             let mut backoff = poll;

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::stake::LaneSecurity;
-use crate::{State, ValidatorError};
+use crate::{Role, State, ValidatorError};
 
 /// A signed checkpoint as served to relayers. `signature` is 65 bytes: r ‖ s ‖ v (27/28).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +29,11 @@ pub struct CheckpointResponse {
 pub struct InfoResponse {
     pub signer: Address,
     pub public_url: Option<String>,
+    /// `primary`, or `fallback`: signs only on request, once a message is `fallbackDelaySecs` old.
+    #[serde(default)]
+    pub role: Role,
+    #[serde(default)]
+    pub fallback_delay_secs: Option<u64>,
     /// Every lane secured now: configured, opted in to, or leaving.
     pub lanes: Vec<LaneStatus>,
     /// One entry per chain with a `stake_manager`.
@@ -118,16 +123,34 @@ struct ApiError(ValidatorError);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = match &self.0 {
-            ValidatorError::UnknownLane(_) => StatusCode::NOT_FOUND,
-            ValidatorError::NotObserved { .. } => StatusCode::NOT_FOUND,
-            ValidatorError::Halted { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ValidatorError::OptedOut { .. } => StatusCode::GONE,
-            ValidatorError::Store(zb_store::StoreError::Conflict { .. }) => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        (status, Json(serde_json::json!({ "error": self.0.to_string() }))).into_response()
+        let (status, body) = error_response(&self.0);
+        (status, Json(body)).into_response()
     }
+}
+
+/// The status and JSON body of a refusal. A fallback validator's "not due yet" names `dueAt`
+/// (source chain time, unix seconds) so that a relayer knows when to ask again.
+fn error_response(error: &ValidatorError) -> (StatusCode, serde_json::Value) {
+    let status = match error {
+        ValidatorError::UnknownLane(_) => StatusCode::NOT_FOUND,
+        ValidatorError::NotObserved { .. } => StatusCode::NOT_FOUND,
+        ValidatorError::NotDue { .. } => StatusCode::TOO_EARLY,
+        ValidatorError::Halted { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        ValidatorError::OptedOut { .. } => StatusCode::GONE,
+        ValidatorError::Store(zb_store::StoreError::Conflict { .. }) => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body = match error {
+        ValidatorError::NotDue { lane, sequence, due_at, chain_time } => serde_json::json!({
+            "error": error.to_string(),
+            "lane": lane,
+            "sequence": sequence,
+            "dueAt": due_at,
+            "chainTime": chain_time,
+        }),
+        other => serde_json::json!({ "error": other.to_string() }),
+    };
+    (status, body)
 }
 
 fn lane_statuses(state: &State) -> Vec<LaneStatus> {
@@ -169,6 +192,8 @@ async fn info(AxumState(state): AxumState<Arc<State>>) -> Json<InfoResponse> {
     Json(InfoResponse {
         signer: state.signer.address(),
         public_url: state.public_url.clone(),
+        role: if state.fallback_delay.is_some() { Role::Fallback } else { Role::Primary },
+        fallback_delay_secs: state.fallback_delay,
         lanes: lane_statuses(&state),
         stake: stake_statuses(&state),
     })
@@ -203,10 +228,7 @@ async fn latest(
     AxumState(state): AxumState<Arc<State>>,
     Path(lane): Path<B256>,
 ) -> Result<Json<CheckpointResponse>, ApiError> {
-    let head = {
-        let lanes = state.lanes.read().map_err(|_| ApiError(ValidatorError::Sign("lane table poisoned".into())))?;
-        lanes.get(&lane).map(|v| v.observed()).ok_or(ApiError(ValidatorError::UnknownLane(lane)))?
-    };
+    let head = state.latest(lane).map_err(ApiError)?;
     sign(state, lane, head).await
 }
 
@@ -233,4 +255,34 @@ async fn sign(state: Arc<State>, lane: B256, sequence: u64) -> Result<Json<Check
 
 async fn metrics(AxumState(state): AxumState<Arc<State>>) -> String {
     state.metrics.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sequence_not_due_is_refused_with_its_due_time() {
+        let lane = B256::repeat_byte(0x11);
+        let (status, body) =
+            error_response(&ValidatorError::NotDue { lane, sequence: 3, due_at: 1_700_000_600, chain_time: 1_700_000_000 });
+        assert_eq!(status, StatusCode::TOO_EARLY);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "error": format!(
+                    "lane {lane}: sequence 3 is not due for the fallback set before 1700000600 (its sentAt plus \
+                     fallback_delay_secs); the newest final source block is at 1700000000"
+                ),
+                "lane": format!("{lane:#x}"),
+                "sequence": 3,
+                "dueAt": 1_700_000_600u64,
+                "chainTime": 1_700_000_000u64,
+            })
+        );
+        // Other refusals keep their shape.
+        let (status, body) = error_response(&ValidatorError::UnknownLane(lane));
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body, serde_json::json!({ "error": format!("lane {lane} is not secured by this validator") }));
+    }
 }

@@ -37,6 +37,22 @@ pub struct ValidatorConfig {
     /// How often the stake managers are read again (opt-ins, snapshots), in seconds.
     #[serde(default = "default_stake_refresh_secs")]
     pub stake_refresh_secs: u64,
+    /// `primary` signs every new head; `fallback` signs only on request, once a message has
+    /// waited out `fallback_delay_secs` (DESIGN.md section 5).
+    #[serde(default)]
+    pub role: Role,
+    /// The route's fallback delay, in seconds: required for, and only allowed with, the
+    /// fallback role.
+    #[serde(default)]
+    pub fallback_delay_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Primary,
+    Fallback,
 }
 
 /// Default of `stake_refresh_secs`: an opt-in counts from the next epoch's snapshot, so a minute
@@ -64,6 +80,7 @@ impl ValidatorConfig {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_role()?;
         if self.lanes.is_empty() && !self.has_stake_manager() {
             return Err(ConfigError::Invalid(
                 "no [[lanes]]: a validator must secure at least one lane (list [[lanes]], or set `stake_manager` on a \
@@ -91,6 +108,40 @@ impl ValidatorConfig {
             return Err(ConfigError::Invalid("set password_env or password_file, not both".into()));
         }
         Ok(())
+    }
+
+    fn validate_role(&self) -> Result<(), ConfigError> {
+        match (self.role, self.fallback_delay_secs) {
+            (Role::Primary, None) => Ok(()),
+            (Role::Primary, Some(_)) => Err(ConfigError::Invalid(
+                "`fallback_delay_secs` is only used with `role = \"fallback\"`: remove it, or set the role".into(),
+            )),
+            (Role::Fallback, None | Some(0)) => Err(ConfigError::Invalid(
+                "`role = \"fallback\"` needs `fallback_delay_secs` > 0: the route's fallback delay on the \
+                 destination (getRoute(routeId).fallbackDelay), in seconds"
+                    .into(),
+            )),
+            (Role::Fallback, Some(_)) if self.lanes.is_empty() => Err(ConfigError::Invalid(
+                "`role = \"fallback\"` needs [[lanes]]: a fallback validator secures exactly the lanes listed there \
+                 (fallback opt-ins are stored under StakeManager.fallbackKey(lane), which this validator does not map \
+                 back to lanes)"
+                    .into(),
+            )),
+            (Role::Fallback, Some(_)) if self.has_stake_manager() => Err(ConfigError::Invalid(
+                "`role = \"fallback\"` with a `stake_manager`: a fallback validator secures exactly its [[lanes]]; \
+                 lanesOf(operator) would list fallback keys, not lanes. Remove `stake_manager` from [[chains]]"
+                    .into(),
+            )),
+            (Role::Fallback, Some(_)) => Ok(()),
+        }
+    }
+
+    /// The fallback delay, for the fallback role.
+    pub fn fallback_delay(&self) -> Option<u64> {
+        match self.role {
+            Role::Primary => None,
+            Role::Fallback => self.fallback_delay_secs,
+        }
     }
 
     /// Whether any chain names a stake manager (lanes then come from opt-ins too).
@@ -201,6 +252,35 @@ mod tests {
 
         let not_an_address = format!("{HEAD}{}", chain("ethereum", r#"stake_manager = "0x1234""#));
         assert!(parse(&not_an_address).is_err());
+    }
+
+    #[test]
+    fn the_fallback_role_needs_a_delay_and_lanes() {
+        let eth = chain("ethereum", "");
+        let primary = parse(&format!("{HEAD}{eth}{LANE}")).expect("default role");
+        assert_eq!((primary.role, primary.fallback_delay()), (Role::Primary, None));
+
+        let fallback = parse(&format!("role = \"fallback\"\nfallback_delay_secs = 3600\n{HEAD}{eth}{LANE}"))
+            .expect("fallback");
+        assert_eq!((fallback.role, fallback.fallback_delay()), (Role::Fallback, Some(3600)));
+
+        for (top, needle) in [
+            ("role = \"fallback\"", "needs `fallback_delay_secs` > 0"),
+            ("role = \"fallback\"\nfallback_delay_secs = 0", "needs `fallback_delay_secs` > 0"),
+            ("fallback_delay_secs = 60", "only used with `role = \"fallback\"`"),
+            ("role = \"primary\"\nfallback_delay_secs = 60", "only used with `role = \"fallback\"`"),
+        ] {
+            let error = parse(&format!("{top}\n{HEAD}{eth}{LANE}")).expect_err(top);
+            assert!(error.contains(needle), "{top}: {error}");
+        }
+        let role = "role = \"fallback\"\nfallback_delay_secs = 60";
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let no_lanes = parse(&format!("{role}\n{HEAD}{}", chain("ethereum", sm))).expect_err("no lanes");
+        assert!(no_lanes.contains("needs [[lanes]]") && no_lanes.contains("fallbackKey"), "{no_lanes}");
+        let staked = parse(&format!("{role}\n{HEAD}{}{LANE}", chain("ethereum", sm))).expect_err("stake manager");
+        assert!(staked.contains("Remove `stake_manager`"), "{staked}");
+        let error = parse(&format!("role = \"master\"\n{HEAD}{eth}{LANE}")).expect_err("unknown role");
+        assert!(error.contains("unknown variant `master`"), "{error}");
     }
 
     #[test]

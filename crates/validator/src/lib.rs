@@ -21,7 +21,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use zb_protocol::{Checkpoint, sign_checkpoint};
 use zb_store::{SignedCheckpoint, Store, StoreError};
 
-pub use config::{ConfigError, LaneConfig, ValidatorConfig};
+pub use config::{ConfigError, LaneConfig, Role, ValidatorConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidatorError {
@@ -35,6 +35,11 @@ pub enum ValidatorError {
     UnknownLane(B256),
     #[error("lane {lane}: sequence {sequence} is not final here yet (observed up to {observed})")]
     NotObserved { lane: B256, sequence: u64, observed: u64 },
+    #[error(
+        "lane {lane}: sequence {sequence} is not due for the fallback set before {due_at} (its sentAt plus \
+         fallback_delay_secs); the newest final source block is at {chain_time}"
+    )]
+    NotDue { lane: B256, sequence: u64, due_at: u64, chain_time: u64 },
     #[error("lane {lane} is halted and will not be signed: {reason}")]
     Halted { lane: B256, reason: String },
     #[error("signing failed: {0}")]
@@ -65,6 +70,8 @@ pub(crate) struct LaneView {
     pub source_bridge: Address,
     /// accumulators[i] is the accumulator after message i + 1, recomputed locally.
     pub accumulators: Vec<B256>,
+    /// sent_at[i] is message i + 1's `sentAt`: a fallback validator's due check.
+    pub sent_at: Vec<u64>,
     /// Validator-set updates (sequence, hash of the new set): the old set must sign exactly there.
     pub set_updates: Vec<(u64, B256)>,
     pub halted: Option<String>,
@@ -84,6 +91,7 @@ impl LaneView {
             source_chain_id: chain.chain_id,
             source_bridge: chain.bridge,
             accumulators: Vec::new(),
+            sent_at: Vec::new(),
             set_updates: Vec::new(),
             halted: None,
             configured,
@@ -98,6 +106,20 @@ impl LaneView {
 
     fn is_set_update(&self, sequence: u64) -> bool {
         self.set_updates.iter().any(|(s, _)| *s == sequence)
+    }
+
+    /// When the fallback set may deliver up to `sequence`: its `sentAt` plus `delay`.
+    fn due_at(&self, sequence: u64, delay: u64) -> Option<u64> {
+        let index = usize::try_from(sequence.checked_sub(1)?).ok()?;
+        self.sent_at.get(index).map(|sent| sent.saturating_add(delay))
+    }
+
+    /// The highest sequence due at `chain_time` (0: none).
+    fn due_head(&self, delay: u64, chain_time: u64) -> u64 {
+        (1..=self.sent_at.len() as u64)
+            .rev()
+            .find(|s| self.due_at(*s, delay).is_some_and(|due| due <= chain_time))
+            .unwrap_or(0)
     }
 }
 
@@ -126,6 +148,10 @@ pub(crate) struct State {
     pub stake: RwLock<BTreeMap<String, StakeView>>,
     /// Whether `[[lanes]]` lists any lane.
     pub has_configured_lanes: bool,
+    /// Set for the fallback role: sign only on request, once a message is this many seconds old.
+    pub fallback_delay: Option<u64>,
+    /// Keyed by chain name: the timestamp of the newest final block consumed (fallback role only).
+    pub chain_times: RwLock<HashMap<String, u64>>,
 }
 
 fn poisoned() -> ValidatorError {
@@ -164,6 +190,8 @@ impl State {
             security: RwLock::new(HashMap::new()),
             stake: RwLock::new(stake),
             has_configured_lanes: !config.lanes.is_empty(),
+            fallback_delay: config.fallback_delay(),
+            chain_times: RwLock::new(HashMap::new()),
         })
     }
 
@@ -196,6 +224,34 @@ impl State {
         Ok(())
     }
 
+    /// Fallback role: refuses a sequence whose message has not waited out the delay in source
+    /// chain time. The destination would refuse the delivery anyway; signing early would let the
+    /// fallback set stand in for the primary one without the delay.
+    fn check_due(&self, lane: B256, view: &LaneView, sequence: u64) -> Result<(), ValidatorError> {
+        let Some(delay) = self.fallback_delay else { return Ok(()) };
+        let observed = view.observed();
+        let due_at = view.due_at(sequence, delay).ok_or(ValidatorError::NotObserved { lane, sequence, observed })?;
+        let chain_time = self.chain_time(&view.source_name)?;
+        if chain_time < due_at {
+            return Err(ValidatorError::NotDue { lane, sequence, due_at, chain_time });
+        }
+        Ok(())
+    }
+
+    fn chain_time(&self, chain: &str) -> Result<u64, ValidatorError> {
+        Ok(self.chain_times.read().map_err(|_| poisoned())?.get(chain).copied().unwrap_or(0))
+    }
+
+    /// What `checkpoints/latest` signs: the head for a primary, the highest due sequence for a
+    /// fallback (the first sequence when none is due, so that the refusal names its `dueAt`).
+    pub(crate) fn latest(&self, lane: B256) -> Result<u64, ValidatorError> {
+        let lanes = self.lanes.read().map_err(|_| poisoned())?;
+        let view = lanes.get(&lane).ok_or(ValidatorError::UnknownLane(lane))?;
+        let Some(delay) = self.fallback_delay else { return Ok(view.observed()) };
+        let due = view.due_head(delay, self.chain_time(&view.source_name)?);
+        Ok(if due == 0 { view.observed().min(1) } else { due })
+    }
+
     /// Signs (lane, sequence) with the locally recomputed accumulator, after the slashing
     /// protection store agreed. Idempotent: the same checkpoint is signed at most once. A lane
     /// not secured (any more), or a sequence past an opt-out, is only served from the store.
@@ -216,7 +272,9 @@ impl State {
                         Some(since) if sequence > since && !view.is_set_update(sequence) => {
                             Err(ValidatorError::OptedOut { lane, sequence, since })
                         }
-                        _ => Ok((view.accumulators[(sequence - 1) as usize], view.source_chain_id, view.source_bridge)),
+                        _ => self.check_due(lane, view, sequence).map(|()| {
+                            (view.accumulators[(sequence - 1) as usize], view.source_chain_id, view.source_bridge)
+                        }),
                     }
                 }
             }
@@ -275,6 +333,8 @@ pub async fn run(
         configured_lanes = config.lanes.len(),
         stake_managers = %stake_managers.join(", "),
         stake_refresh_secs = config.stake_refresh_secs,
+        role = ?config.role,
+        fallback_delay_secs = ?config.fallback_delay(),
         "validator starting"
     );
 
@@ -337,6 +397,8 @@ pub(crate) mod tests {
             chains,
             lanes,
             stake_refresh_secs: 60,
+            role: Role::Primary,
+            fallback_delay_secs: None,
         }
     }
 
@@ -445,6 +507,76 @@ pub(crate) mod tests {
         let state = state_with(&dir, "c", config(chains, lanes));
         state.record_registration("ethereum", None).expect("configured lanes");
         state.record_registration("bsc", None).expect("configured lanes");
+    }
+
+    /// A lane of four messages sent at 1000, 1010, 1020, 1020, observed up to chain time `now`.
+    fn timed_lane(state: &State, lane: B256, now: u64) {
+        put_lane(state, lane, &[acc(1), acc(2), acc(3), acc(4)], &[]);
+        state.lanes.write().expect("lock").get_mut(&lane).expect("lane").sent_at = vec![1000, 1010, 1020, 1020];
+        state.chain_times.write().expect("lock").insert("ethereum".into(), now);
+    }
+
+    fn fallback_config(delay: u64) -> ValidatorConfig {
+        let lanes = vec![LaneConfig { lane: B256::repeat_byte(0x33), source: "ethereum".into() }];
+        ValidatorConfig {
+            role: Role::Fallback,
+            fallback_delay_secs: Some(delay),
+            ..config(vec![chain("ethereum", None)], lanes)
+        }
+    }
+
+    #[test]
+    fn a_fallback_signs_only_what_has_waited_out_the_delay() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = state(&dir.path().join("v.sqlite"), &fallback_config(100));
+        let lane = B256::repeat_byte(0x33);
+        // Chain time 1110: sequences 1 (due 1100) and 2 (due 1110, the boundary) are due.
+        timed_lane(&state, lane, 1110);
+        assert_eq!(state.sign(lane, 1).expect("due").accumulator, acc(1));
+        assert_eq!(state.sign(lane, 2).expect("due exactly now").accumulator, acc(2));
+        match state.sign(lane, 3) {
+            Err(ValidatorError::NotDue { sequence: 3, due_at: 1120, chain_time: 1110, .. }) => {}
+            other => panic!("sequence 3 is due at 1120, got {other:?}"),
+        }
+        // Refused before it was due: nothing was recorded for it.
+        assert_eq!(state.store.signed_at(lane, 3).expect("store"), None);
+        assert_eq!(state.latest(lane).expect("latest"), 2);
+
+        // One second later, 3 and 4 (same sentAt) are due.
+        state.chain_times.write().expect("lock").insert("ethereum".into(), 1120);
+        assert_eq!(state.latest(lane).expect("latest"), 4);
+        assert_eq!(state.sign(lane, 4).expect("due").accumulator, acc(4));
+        // Beyond what was observed: not observed, whatever the time.
+        assert!(matches!(state.sign(lane, 5), Err(ValidatorError::NotObserved { observed: 4, .. })));
+    }
+
+    #[test]
+    fn a_fallback_with_nothing_due_names_the_first_due_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = state(&dir.path().join("v.sqlite"), &fallback_config(100));
+        let lane = B256::repeat_byte(0x33);
+        timed_lane(&state, lane, 1099);
+        assert_eq!(state.latest(lane).expect("latest"), 1);
+        assert!(matches!(state.sign(lane, 1), Err(ValidatorError::NotDue { due_at: 1100, chain_time: 1099, .. })));
+        // No chain time yet (no final block consumed): nothing is due.
+        state.chain_times.write().expect("lock").clear();
+        assert!(matches!(state.sign(lane, 1), Err(ValidatorError::NotDue { chain_time: 0, .. })));
+        // An empty lane: not observed, as for a primary.
+        let empty = B256::repeat_byte(0x44);
+        put_lane(&state, empty, &[], &[]);
+        assert_eq!(state.latest(empty).expect("latest"), 0);
+        assert!(matches!(state.sign(empty, 0), Err(ValidatorError::NotObserved { .. })));
+    }
+
+    #[test]
+    fn a_primary_ignores_chain_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = state(&dir.path().join("v.sqlite"), &config(vec![chain("ethereum", None)], vec![]));
+        let lane = B256::repeat_byte(0x33);
+        timed_lane(&state, lane, 0);
+        assert_eq!(state.latest(lane).expect("latest"), 4);
+        assert_eq!(state.sign(lane, 4).expect("head").accumulator, acc(4));
+        assert_eq!(state.sign(lane, 1).expect("any observed sequence").accumulator, acc(1));
     }
 
     fn state_with(dir: &tempfile::TempDir, name: &str, cfg: ValidatorConfig) -> State {

@@ -300,10 +300,10 @@ pub(crate) async fn follow_chain(
     }
 }
 
-/// New accumulators and set updates per lane, from one range of logs.
+/// New accumulators (with each message's `sentAt`) and set updates per lane, from one range of logs.
 #[derive(Default)]
 struct Scanned {
-    accumulators: HashMap<B256, Vec<B256>>,
+    accumulators: HashMap<B256, Vec<(B256, u64)>>,
     set_updates: HashMap<B256, Vec<(u64, B256)>>,
 }
 
@@ -319,7 +319,7 @@ fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>
             tracing::error!(lane = %event.lane, sequence = event.message.sequence, emitted = %event.accumulator,
                 computed = %value, "bridge emitted an accumulator this validator does not recompute");
         }
-        scanned.accumulators.entry(event.lane).or_default().push(value);
+        scanned.accumulators.entry(event.lane).or_default().push((value, event.message.sentAt));
         if MessageKind::from_u8(event.message.kind) == Some(MessageKind::SetUpdate) {
             scanned.set_updates.entry(event.lane).or_default().push((event.message.sequence, event.message.data));
         }
@@ -328,20 +328,27 @@ fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>
 }
 
 /// Adds what was scanned to the lane table; returns what to sign: each lane's new head (unless
-/// it is leaving) and every new set update.
+/// it is leaving) and every new set update. A fallback validator signs nothing on its own: only
+/// what a relayer asks for once it is due.
 fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, ValidatorError> {
     let mut to_sign = BTreeSet::new();
+    let primary = state.fallback_delay.is_none();
     let mut lanes = state.lanes.write().map_err(|_| poisoned())?;
     for (lane, values) in scanned.accumulators {
         let Some(view) = lanes.get_mut(&lane) else { continue };
-        view.accumulators.extend(values);
+        for (accumulator, sent_at) in values {
+            view.accumulators.push(accumulator);
+            view.sent_at.push(sent_at);
+        }
         let head = view.observed();
-        if view.leaving_since.is_none() {
+        if primary && view.leaving_since.is_none() {
             to_sign.insert((lane, head));
         }
         for (sequence, set_hash) in scanned.set_updates.remove(&lane).unwrap_or_default() {
             view.set_updates.push((sequence, set_hash));
-            to_sign.insert((lane, sequence));
+            if primary {
+                to_sign.insert((lane, sequence));
+            }
         }
         metrics::gauge!("zb_validator_lane_height", "lane" => lane.to_string()).set(head as f64);
     }
@@ -399,6 +406,11 @@ async fn step(
         return Ok(());
     }
     let sent = follower.sent_messages(*next_block, finalized.number).await?;
+    // Only the fallback role needs chain time (its due check); a primary makes no extra call.
+    let chain_time = match state.fallback_delay {
+        Some(_) => Some(follower.block_timestamp(finalized).await?),
+        None => None,
+    };
 
     // Work on copies so a failure half-way leaves the lane state untouched.
     let mut updated = lanes.followed.clone();
@@ -407,6 +419,9 @@ async fn step(
     guard.record(finalized);
     *next_block = finalized.number + 1;
     let to_sign = apply(state, scanned)?;
+    if let Some(time) = chain_time {
+        state.chain_times.write().map_err(|_| poisoned())?.insert(follower.config().name.clone(), time);
+    }
     sign_all(state, to_sign).await
 }
 
@@ -453,6 +468,30 @@ mod tests {
             set_lifetime: 86_400,
             max_flow_in_set_lifetime: U256::from(100u64),
         })
+    }
+
+    #[test]
+    fn only_a_primary_signs_new_heads_and_set_updates_on_its_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lane = B256::repeat_byte(0x33);
+        let lanes = vec![LaneConfig { lane, source: "ethereum".into() }];
+        let primary = config(vec![chain("ethereum", None)], lanes.clone());
+        let fallback =
+            crate::ValidatorConfig { role: crate::Role::Fallback, fallback_delay_secs: Some(60), ..primary.clone() };
+        for (cfg, expected) in [(primary, set_of(&[(lane, 1), (lane, 2)])), (fallback, BTreeSet::new())] {
+            let state = state(&dir.path().join(format!("{:?}.sqlite", cfg.role)), &cfg);
+            state.lanes.write().expect("lock").insert(lane, LaneView::new(&cfg.chains[0], true, false));
+            let mut scanned = Scanned::default();
+            scanned.accumulators.insert(lane, vec![(B256::repeat_byte(1), 100), (B256::repeat_byte(2), 110)]);
+            scanned.set_updates.insert(lane, vec![(1, B256::repeat_byte(0x5e))]);
+            assert_eq!(apply(&state, scanned).expect("apply"), expected, "{:?}", cfg.role);
+            let view = state.lanes.read().expect("lock").get(&lane).cloned().expect("lane");
+            assert_eq!((view.observed(), view.sent_at), (2, vec![100, 110]));
+        }
+    }
+
+    fn set_of(items: &[(B256, u64)]) -> BTreeSet<(B256, u64)> {
+        items.iter().copied().collect()
     }
 
     #[test]
