@@ -890,7 +890,8 @@ async fn start(
             public_url: fallback_urls[i].clone(),
             role: Some("fallback"),
             fallback_delay_secs: Some(Liveness::DEVNET.fallback_delay),
-            chains: chain_configs.clone(),
+            // A fallback validator watches the lanes listed below, not its operator's opt-ins.
+            chains: chain_configs.iter().map(|c| ChainConfig { stake_manager: None, ..c.clone() }).collect(),
             lanes: lanes
                 .iter()
                 .map(|(lane, source, _)| LaneToml { lane: *lane, source: source.to_string(), destination: None })

@@ -507,7 +507,8 @@ impl Devnet {
                 public_url: Some(format!("http://127.0.0.1:{port}")),
                 role: fallback.then_some("fallback"),
                 fallback_delay_secs: fallback.then_some(options.liveness.fallback_delay),
-                chains: validator_chains.clone(),
+                // A fallback validator watches its [[lanes]], not its operator's opt-ins.
+                chains: if fallback { vec![home_chain.clone(), remote_chain.clone()] } else { validator_chains.clone() },
                 lanes: if options.lanes_from_stake && !fallback {
                     Vec::new()
                 } else {

@@ -61,14 +61,14 @@ pub(crate) struct Liveness {
 }
 
 /// The highest sequence in (delivered, target] the fallback set can deliver now: due on the
-/// destination (`sentAt + delay <= destination time`, waived while an Emergency grace runs) and
-/// due for the fallback validators, which always wait the delay in source chain time.
+/// destination (`sentAt + delay <= destination time`) and for the fallback validators, which wait
+/// the delay in source chain time. While the destination's Emergency grace runs neither waits
+/// (the fallback validators read the grace too): everything undelivered can go.
 pub(crate) fn fallback_target(messages: &[Message], delivered: u64, target: u64, liveness: &Liveness) -> Option<u64> {
-    let now = if liveness.destination_time < liveness.grace_until {
-        liveness.source_time
-    } else {
-        liveness.destination_time.min(liveness.source_time)
-    };
+    if liveness.destination_time < liveness.grace_until {
+        return (target > delivered).then_some(target);
+    }
+    let now = liveness.destination_time.min(liveness.source_time);
     (delivered + 1..=target).rev().find(|k| {
         usize::try_from(k - 1)
             .ok()
@@ -576,12 +576,12 @@ mod tests {
     }
 
     #[test]
-    fn an_emergency_grace_waives_only_the_destination_delay() {
+    fn an_emergency_grace_waives_the_delay() {
         let m = messages();
-        // Destination time 1005 is inside the grace: the destination does not wait, but the
-        // fallback validators still do (source time 1120: up to 3).
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1005, 1120, 1006)), Some(3));
-        // The grace ended (exclusive, as on chain): the destination's clock counts again.
+        // Destination time 1005 is inside the grace: nobody waits, the whole batch goes.
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1005, 1000, 1006)), Some(4));
+        assert_eq!(fallback_target(&m, 4, 4, &liveness(1005, 1000, 1006)), None, "nothing undelivered");
+        // The grace ended (exclusive, as on chain): the delay counts again.
         assert_eq!(fallback_target(&m, 0, 4, &liveness(1006, 1120, 1006)), None);
     }
 }

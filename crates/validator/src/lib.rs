@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod config;
+mod grace;
 mod observer;
 pub mod stake;
 
@@ -152,6 +153,8 @@ pub(crate) struct State {
     pub fallback_delay: Option<u64>,
     /// Keyed by chain name: the timestamp of the newest final block consumed (fallback role only).
     pub chain_times: RwLock<HashMap<String, u64>>,
+    /// Fallback role: lanes whose destination is in its Emergency grace (signed without the delay).
+    pub in_grace: RwLock<std::collections::HashSet<B256>>,
 }
 
 fn poisoned() -> ValidatorError {
@@ -192,6 +195,7 @@ impl State {
             has_configured_lanes: !config.lanes.is_empty(),
             fallback_delay: config.fallback_delay(),
             chain_times: RwLock::new(HashMap::new()),
+            in_grace: RwLock::new(std::collections::HashSet::new()),
         })
     }
 
@@ -229,6 +233,9 @@ impl State {
     /// fallback set stand in for the primary one without the delay.
     fn check_due(&self, lane: B256, view: &LaneView, sequence: u64) -> Result<(), ValidatorError> {
         let Some(delay) = self.fallback_delay else { return Ok(()) };
+        if self.is_in_grace(lane)? {
+            return Ok(());
+        }
         let observed = view.observed();
         let due_at = view.due_at(sequence, delay).ok_or(ValidatorError::NotObserved { lane, sequence, observed })?;
         let chain_time = self.chain_time(&view.source_name)?;
@@ -236,6 +243,10 @@ impl State {
             return Err(ValidatorError::NotDue { lane, sequence, due_at, chain_time });
         }
         Ok(())
+    }
+
+    fn is_in_grace(&self, lane: B256) -> Result<bool, ValidatorError> {
+        Ok(self.in_grace.read().map_err(|_| poisoned())?.contains(&lane))
     }
 
     fn chain_time(&self, chain: &str) -> Result<u64, ValidatorError> {
@@ -248,6 +259,9 @@ impl State {
         let lanes = self.lanes.read().map_err(|_| poisoned())?;
         let view = lanes.get(&lane).ok_or(ValidatorError::UnknownLane(lane))?;
         let Some(delay) = self.fallback_delay else { return Ok(view.observed()) };
+        if self.is_in_grace(lane)? {
+            return Ok(view.observed());
+        }
         let due = view.due_head(delay, self.chain_time(&view.source_name)?);
         Ok(if due == 0 { view.observed().min(1) } else { due })
     }
@@ -311,6 +325,9 @@ impl State {
     }
 }
 
+/// How often a fallback validator reads the destinations' Emergency grace.
+const GRACE_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs the validator until `shutdown` resolves or a fatal error occurs.
 pub async fn run(
     config: ValidatorConfig,
@@ -349,6 +366,10 @@ pub async fn run(
         if chain.stake_manager.is_some() || config.lanes.iter().any(|l| l.source == chain.name) {
             followers.spawn(observer::follow_chain(state.clone(), chain.clone(), configured, refresh));
         }
+    }
+    if config.fallback_delay().is_some() {
+        let lanes = config.lanes.iter().map(|l| l.lane).collect();
+        followers.spawn(grace::watch(state.clone(), config.chains.clone(), lanes, GRACE_REFRESH));
     }
     tokio::select! {
         served = server => served.map_err(|source| ValidatorError::Listen { addr: config.listen, source }),
