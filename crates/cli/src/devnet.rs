@@ -937,6 +937,8 @@ async fn start(
         }],
         accounts,
         validators: validator_agents,
+        // The lead wires the devnet's fallback validators in.
+        fallback_validators: Vec::new(),
         relayer: relayer_agent,
         threshold: THRESHOLD,
         lanes: lanes

@@ -4,6 +4,7 @@
 //! against a network file for real chains.
 
 pub mod audit;
+pub mod claim;
 pub mod deploy;
 pub mod devnet;
 pub mod governance;
