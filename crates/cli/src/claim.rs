@@ -642,7 +642,6 @@ fn signer_of(ctx: &Context, key: &KeyArgs, what: &str) -> Result<PrivateKeySigne
 pub async fn claim(args: &ClaimArgs) -> Result<()> {
     let ctx = Context::load(args.network.as_deref())?;
     let t = resolve(&ctx, &args.target).await?;
-    let signer = signer_of(&ctx, &args.key, "claim")?;
     let again = format!("run `zerobridge claim {}{}` again then", t.tx, ctx.network_flag());
     let inbound = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone())
         .getLane(t.leg.lane)
@@ -652,6 +651,7 @@ pub async fn claim(args: &ClaimArgs) -> Result<()> {
     if inbound.sequence >= t.message.sequence {
         println!("already delivered to {}: nothing to deliver", t.leg.destination.name);
     } else {
+        let signer = signer_of(&ctx, &args.key, "claim")?;
         let lane = Lane {
             ctx: &ctx,
             leg: &t.leg,
@@ -667,7 +667,7 @@ pub async fn claim(args: &ClaimArgs) -> Result<()> {
     watch(&t, &ctx, crate::transfer::Progress::new(t.block, None), Watch::Once).await?;
     let status = destination_status(&t).await?;
     match status.failed {
-        Some((at, _)) => claim_refund(&ctx, &t, at, &signer, &again).await,
+        Some((at, _)) => claim_refund(&ctx, &t, at, &signer_of(&ctx, &args.key, "claim")?, &again).await,
         None => Ok(()),
     }
 }

@@ -579,6 +579,7 @@ pub(crate) enum DestEvent {
     Unfrozen,
     Released,
     HoldRefunded,
+    HoldCancelled,
     Executed { recipient: Address, amount: U256 },
     Failed { reason: FixedBytes<4> },
 }
@@ -604,6 +605,8 @@ impl DestEvent {
             Some(DestEvent::Unfrozen)
         } else if topic == ZeroBridge::HoldRefunded::SIGNATURE_HASH {
             Some(DestEvent::HoldRefunded)
+        } else if topic == ZeroBridge::HoldCancelled::SIGNATURE_HASH {
+            Some(DestEvent::HoldCancelled)
         } else {
             None
         }
@@ -625,6 +628,7 @@ pub(crate) struct DestStatus {
     pub(crate) frozen: bool,
     pub(crate) released: Option<TxAt>,
     pub(crate) hold_refunded: bool,
+    pub(crate) hold_cancelled: bool,
     pub(crate) executed: Option<(TxAt, Address, U256)>,
     pub(crate) failed: Option<(TxAt, FixedBytes<4>)>,
 }
@@ -640,6 +644,7 @@ impl DestStatus {
             DestEvent::Unfrozen => self.frozen = false,
             DestEvent::Released => self.released = Some(at),
             DestEvent::HoldRefunded => self.hold_refunded = true,
+            DestEvent::HoldCancelled => self.hold_cancelled = true,
             DestEvent::Executed { recipient, amount } => {
                 self.delivered.get_or_insert(at);
                 self.executed = Some((at, recipient, amount));
@@ -979,6 +984,9 @@ impl Progress {
 
         let hold = match self.dest.held_until {
             None => StageView::Hidden,
+            Some(_) if self.dest.hold_cancelled => {
+                StageView::Failed("held        and cancelled by its sender: refunded on the source".to_string())
+            }
             Some(_) if self.dest.hold_refunded => {
                 StageView::Failed("held        and refunded by governance instead of released".to_string())
             }
