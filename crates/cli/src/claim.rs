@@ -1,6 +1,6 @@
 //! Self-service for holders when the agents do not deliver: `zerobridge claim` (fetch the
 //! validators' signatures and deliver the transfer yourself, paying the gas; or claim its refund
-//! on the source) and `zerobridge cancel` (the sender takes back a held transfer).
+//! on the source); `zerobridge cancel` (cancel.rs) builds on it.
 //!
 //! `claim` delivers every undelivered message of the lane up to the transfer (the checkpoint is
 //! the transfer's own sequence, or an earlier SET_UPDATE: the old set's authority ends there, so
@@ -63,18 +63,6 @@ pub struct ClaimArgs {
     pub target: TransferRef,
     /// Network file for real chains (default: the devnet manifest, devnet/manifest.json or
     /// $ZB_DEVNET_DIR/manifest.json).
-    #[arg(long, value_name = "FILE")]
-    pub network: Option<PathBuf>,
-    #[command(flatten)]
-    pub key: KeyArgs,
-}
-
-/// `zerobridge cancel`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CancelArgs {
-    #[command(flatten)]
-    pub target: TransferRef,
-    /// Network file for real chains (default: the devnet manifest).
     #[arg(long, value_name = "FILE")]
     pub network: Option<PathBuf>,
     #[command(flatten)]
@@ -152,7 +140,7 @@ pub fn stuck_hints(facts: &StuckFacts, tx: TxHash, network_flag: &str) -> Vec<St
 
 // ------------------------------------------------------------------------------------ chain reads
 
-fn read_err(chain: &ChainInfo, e: &dyn std::fmt::Display) -> eyre::Report {
+pub(crate) fn read_err(chain: &ChainInfo, e: &dyn std::fmt::Display) -> eyre::Report {
     eyre!("reading '{}': {}", chain.name, short_error(e))
 }
 
@@ -180,7 +168,7 @@ async fn find_send_tx(ctx: &Context, lane: B256, sequence: u64) -> Result<TxHash
     bail!("lane {lane:#x} is not a lane of any route in the network: check --lane (see `zerobridge route status`)")
 }
 
-async fn resolve(ctx: &Context, target: &TransferRef) -> Result<Transfer> {
+pub(crate) async fn resolve(ctx: &Context, target: &TransferRef) -> Result<Transfer> {
     let tx = match (&target.tx, &target.lane, target.sequence) {
         (Some(tx), _, _) => parse_tx_hash(tx)?,
         (None, Some(lane), Some(sequence)) => {
@@ -437,7 +425,7 @@ fn explain(e: &alloy::contract::Error, what: &str, chain: &ChainInfo, sender: Ad
 }
 
 /// Simulates, estimates, checks the gas money, sends and waits for a successful receipt.
-async fn submit<P: Provider, D: alloy::contract::CallDecoder>(
+pub(crate) async fn submit<P: Provider, D: alloy::contract::CallDecoder>(
     call: alloy::contract::CallBuilder<P, D>,
     what: &str,
     chain: &ChainInfo,
@@ -632,7 +620,7 @@ async fn destination_status(t: &Transfer) -> Result<DestStatus> {
     Ok(status)
 }
 
-fn signer_of(ctx: &Context, key: &KeyArgs, what: &str) -> Result<PrivateKeySigner> {
+pub(crate) fn signer_of(ctx: &Context, key: &KeyArgs, what: &str) -> Result<PrivateKeySigner> {
     ctx.signer(key)?.ok_or_else(|| {
         eyre!("{what} needs a key to pay the gas: pass --private-key-env VAR (a variable holding the hex key) or --keystore FILE")
     })
@@ -751,67 +739,6 @@ async fn claim_refund(ctx: &Context, t: &Transfer, failed: TxAt, signer: &Privat
     Ok(())
 }
 
-// ------------------------------------------------------------------------------------ cancel
-
-/// `zerobridge cancel`: the sender takes back a held transfer; it is refunded on the source.
-pub async fn cancel(args: &CancelArgs) -> Result<()> {
-    let ctx = Context::load(args.network.as_deref())?;
-    let t = resolve(&ctx, &args.target).await?;
-    let signer = signer_of(&ctx, &args.key, "cancel")?;
-    let dst = &t.leg.destination;
-    let bridge = ZeroBridge::new(dst.bridge, t.destination.clone());
-    let hold = bridge.getHold(t.leg.lane, t.message.sequence).call().await.map_err(|e| read_err(dst, &e))?;
-    let claim_hint = format!("zerobridge claim {}{}", t.tx, ctx.network_flag());
-    match hold.status {
-        1 => {}
-        0 => {
-            let delivered = bridge.getLane(t.leg.lane).call().await.map_err(|e| read_err(dst, &e))?.sequence;
-            if delivered < t.message.sequence {
-                bail!(
-                    "the transfer is not delivered to '{}' yet, so it is not held: only a held (large) transfer can be \
-                     cancelled; see `zerobridge track {}`",
-                    dst.name,
-                    t.tx
-                );
-            }
-            bail!("the transfer is not held on '{}' (it was below the large-transfer threshold): nothing to cancel", dst.name);
-        }
-        2 => bail!(
-            "the hold is frozen by the guardians of '{}': it cannot be cancelled; governance releases or refunds it",
-            dst.name
-        ),
-        3 => bail!("the hold was already released on '{}': the transfer was paid out", dst.name),
-        4 => bail!("governance already refunded this hold on '{}': `{claim_hint}` claims the refund", dst.name),
-        _ => bail!("the hold is already cancelled on '{}': `{claim_hint}` claims the refund", dst.name),
-    }
-    if hold.sender != signer.address() {
-        bail!(
-            "only the transfer's sender {} may cancel it, not {}: pass the sender's key (--private-key-env or --keystore)",
-            hold.sender,
-            signer.address()
-        );
-    }
-    let wallet = ctx.wallet_provider(dst, signer.clone())?;
-    let at = submit(
-        ZeroBridge::new(dst.bridge, &wallet).cancelHold(t.leg.lane, t.message.sequence),
-        "cancelling the hold",
-        dst,
-        &t.destination,
-        signer.address(),
-        &t.destination_token,
-    )
-    .await?;
-    println!("✓ cancelled   the hold on {} in tx {} (block {})", dst.name, at.hash, at.block);
-    println!(
-        "{} travels back to {} on {} as a refund (the fee is not refunded): the validators sign it and a relayer \
-         delivers it, then `{claim_hint}` pays it out; the same command also delivers it if no relayer does",
-        t.source_token.show(t.message.amount),
-        t.message.sender,
-        t.leg.source.name
-    );
-    Ok(())
-}
-
 /// The "you can claim / cancel it yourself" lines for `track`, reading the route's fallback
 /// delay on the destination.
 pub(crate) async fn hints_for(t: &Transfer, ctx: &Context, facts: StuckFacts) -> Vec<String> {
@@ -841,7 +768,7 @@ mod tests {
     #[derive(clap::Subcommand)]
     enum Sub {
         Claim(ClaimArgs),
-        Cancel(CancelArgs),
+        Cancel(crate::cancel::CancelArgs),
     }
 
     fn claim_args(args: &[&str]) -> Result<ClaimArgs, clap::Error> {
@@ -867,7 +794,7 @@ mod tests {
         assert!(claim_args(&["--sequence", "3"]).is_err(), "--sequence needs --lane");
         assert!(claim_args(&[&tx, "--lane", &lane, "--sequence", "1"]).is_err(), "not both");
         let parsed = Cli::try_parse_from(["zb", "cancel", &tx, "--network", "net.toml"]).map(|c| c.command);
-        assert!(matches!(parsed, Ok(Sub::Cancel(CancelArgs { network: Some(_), .. }))));
+        assert!(matches!(parsed, Ok(Sub::Cancel(crate::cancel::CancelArgs { network: Some(_), .. }))));
     }
 
     #[test]
