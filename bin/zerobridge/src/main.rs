@@ -64,6 +64,11 @@ enum Command {
     Track(zb_cli::transfer::TrackArgs),
     /// Native and route-token balances of an address on every chain.
     Balance(zb_cli::transfer::BalanceArgs),
+    /// Deliver a stuck transfer yourself (validator signatures, you pay the gas), or claim its
+    /// refund on the source.
+    Claim(zb_cli::claim::ClaimArgs),
+    /// The sender takes back a held (large) transfer: it is refunded on the source.
+    Cancel(zb_cli::cancel::CancelArgs),
     /// Regulator / auditor: export and verify the hash-chained log of every privileged action and
     /// transfer (read-only: RPC access only, no key).
     Audit {
@@ -251,6 +256,8 @@ async fn run() -> Result<()> {
         Command::Send(args) => zb_cli::transfer::send(&args).await,
         Command::Track(args) => zb_cli::transfer::track(&args).await,
         Command::Balance(args) => zb_cli::transfer::balance(&args).await,
+        Command::Claim(args) => zb_cli::claim::claim(&args).await,
+        Command::Cancel(args) => zb_cli::cancel::cancel(&args).await,
         Command::Audit { command } => zb_cli::audit::run(command).await,
         Command::Guardian { command } => zb_cli::governance::guardian_cli(command).await,
         Command::Regulator { command } => zb_cli::governance::regulator_cli(command).await,

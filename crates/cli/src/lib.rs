@@ -4,6 +4,8 @@
 //! against a network file for real chains.
 
 pub mod audit;
+pub mod cancel;
+pub mod claim;
 pub mod deploy;
 pub mod devnet;
 pub mod governance;

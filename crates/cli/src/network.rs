@@ -29,8 +29,8 @@ pub struct DevnetManifest {
     pub routes: Vec<RouteInfo>,
     pub accounts: Vec<ManifestAccount>,
     pub validators: Vec<ManifestAgent>,
-    /// The routes' fallback group ("master validators"): signs only what waited out the
-    /// route's fallback delay.
+    /// The routes' fallback validators ("master validators"): they serve the same checkpoint API
+    /// but sign only once a message is due for fallback delivery (`zerobridge claim`).
     #[serde(default)]
     pub fallback_validators: Vec<ManifestAgent>,
     pub relayer: ManifestAgent,
@@ -153,6 +153,10 @@ pub struct Network {
     /// Validator API base URLs, for progress ("signed k of N").
     #[serde(default)]
     pub validators: Vec<String>,
+    /// Fallback validator API base URLs (`zerobridge claim` asks them when the primary set has no
+    /// quorum and the batch is due for fallback delivery).
+    #[serde(default, rename = "fallbackValidators")]
+    pub fallback_validators: Vec<String>,
     /// The validator-set threshold, for progress display.
     #[serde(default)]
     pub threshold: Option<u64>,
@@ -281,6 +285,7 @@ impl DevnetManifest {
                 .collect(),
             routes: self.routes.clone(),
             validators: self.validators.iter().map(|v| v.url.clone()).collect(),
+            fallback_validators: self.fallback_validators.iter().map(|v| v.url.clone()).collect(),
             threshold: Some(self.threshold),
         }
     }

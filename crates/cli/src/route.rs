@@ -473,6 +473,24 @@ pub(crate) fn bridge_error(e: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
             e.lane,
             format_utc(e.releaseAt)
         ),
+        Z::RouteInEmergency(_) => "the route is in Emergency: its validators failed, so the home chain takes no new \
+                                   sends; for a grace period the fallback validators bring wrapped tokens home"
+            .to_string(),
+        Z::InvalidDeadline(e) => {
+            format!("the deadline {} has already passed: pick a deadline in the future", format_utc(e.deadline))
+        }
+        Z::TransferTimedOut(_) => "the transfer arrived after its deadline: it is refunded on the source".to_string(),
+        Z::NoFallbackSet(e) => format!("route {} has no fallback validators on this chain", e.routeId),
+        Z::FallbackNotDue(e) => {
+            let now = crate::transfer::unix_now();
+            format!(
+                "the fallback validators may deliver this batch only {}",
+                crate::claim::fallback_due_text(e.dueAt, now)
+            )
+        }
+        Z::NotHoldSender(e) => {
+            format!("only the transfer's sender {} may cancel its hold, not {}: use the sender's key", e.sender, e.caller)
+        }
         Z::NotRouteWrappedToken(e) => format!(
             "token {} is not a fresh wrapped token made for route {} by this bridge's registry (or another route \
              uses it already): a remote route mints only its own wrapped token",
@@ -1539,6 +1557,8 @@ struct RouteView {
 struct ChainView {
     outbound: ZeroBridge::Lane,
     inbound: ZeroBridge::Lane,
+    /// The route's liveness on this chain (of its inbound lane).
+    route: ZeroBridge::Route,
     record: RouteRegistry::RouteRecord,
     bridge_paused: bool,
 }
@@ -1633,7 +1653,7 @@ async fn chain_view(conn: &Conn, route_id: B256) -> Result<Option<ChainView>> {
     let inbound = bridge.getLane(lanes.inboundLane).call().await.map_err(|e| conn.read_err("the lane", e))?;
     let record = conn.registry().getRoute(route_id).call().await.map_err(|e| conn.read_err("the registry", e))?;
     let bridge_paused = bridge.paused().call().await.map_err(|e| conn.read_err("paused", e))?;
-    Ok(Some(ChainView { outbound, inbound, record, bridge_paused }))
+    Ok(Some(ChainView { outbound, inbound, route: lanes, record, bridge_paused }))
 }
 
 fn chain_status(view: Option<&ChainView>) -> String {
@@ -1882,6 +1902,10 @@ async fn status(args: StatusArgs) -> Result<()> {
                 format!("; {attesting} on {} (differs)", source.info.name)
             }
         );
+        let now = chain_now(destination).await.ok();
+        for line in liveness_lines(out, destination_view.as_ref().map(|v| &v.route), &destination.info.name, now) {
+            println!("  {line}");
+        }
         let (staking, token_symbol) = if source.info.chain_id == home.info.chain_id {
             (home_staking.as_ref(), &symbol)
         } else {
@@ -1891,6 +1915,49 @@ async fn status(args: StatusArgs) -> Result<()> {
         print_economic_security(&lane_view, decimals, token_symbol).await?;
     }
     Ok(())
+}
+
+/// The lane's liveness: the default timeout of its sends (outbound lane on the source), the
+/// fallback set, strikes and Emergency of the route on the destination (`now`: its clock).
+pub(crate) fn liveness_lines(
+    out: Option<&ZeroBridge::Lane>,
+    route: Option<&ZeroBridge::Route>,
+    destination: &str,
+    now: Option<u64>,
+) -> Vec<String> {
+    let wait = crate::transfer::format_wait;
+    let mut lines = Vec::new();
+    if let Some(out) = out {
+        lines.push(match out.defaultTimeout {
+            0 => "timeout        none by default (a send may set --deadline)".to_string(),
+            t => format!("timeout        {} by default: refunded if not delivered by then", wait(u64::from(t))),
+        });
+    }
+    let Some(route) = route else { return lines };
+    if route.fallbackSetHash == B256::ZERO {
+        lines.push(format!("fallback       none on {destination}: only the primary set delivers"));
+    } else {
+        lines.push(format!(
+            "fallback       set {} on {destination}: delivers what waited {}",
+            route.fallbackSetHash,
+            wait(u64::from(route.fallbackDelay))
+        ));
+    }
+    let limit = if route.strikeLimit == 0 { "no limit".to_string() } else { format!("limit {}", route.strikeLimit) };
+    let last = if route.lastStrikeAt == 0 { String::new() } else { format!(", last at {}", format_utc(route.lastStrikeAt)) };
+    lines.push(format!("strikes        {} ({limit}){last}", route.strikes));
+    if route.graceUntil != 0 {
+        let grace = match now {
+            Some(now) if now < route.graceUntil => {
+                format!("grace until {} ({} left): the fallback delivers without waiting", format_utc(route.graceUntil), wait(route.graceUntil - now))
+            }
+            _ => format!("grace ended {}", format_utc(route.graceUntil)),
+        };
+        lines.push(format!("EMERGENCY      on {destination}: no new sends from the home chain; {grace}"));
+    } else {
+        lines.push(format!("emergency      no (grace would last {})", wait(u64::from(route.emergencyGrace))));
+    }
+    lines
 }
 
 /// One lane of a route as `status` shows it.
@@ -2058,6 +2125,41 @@ mod tests {
         assert!(bridge_error(&Z::RouteIsExitOnly(ZeroBridge::RouteIsExitOnly {})).is_some_and(|t| t.contains("exit-only")));
         assert_eq!(bridge_error(&Z::ZeroAmount(ZeroBridge::ZeroAmount {})), None, "each command words the rest");
         assert_eq!(status_name(3), "ExitOnly");
+        assert_eq!(status_name(4), "Emergency");
+        let sender = Z::NotHoldSender(ZeroBridge::NotHoldSender { caller: Address::repeat_byte(1), sender: Address::repeat_byte(2) });
+        assert!(bridge_error(&sender).is_some_and(|t| t.contains("only the transfer's sender")));
+        assert!(bridge_error(&Z::TransferTimedOut(ZeroBridge::TransferTimedOut {})).is_some_and(|t| t.contains("deadline")));
+    }
+
+    #[test]
+    fn liveness_reads_plainly() {
+        let mut route = ZeroBridge::Route {
+            outboundLane: B256::ZERO,
+            inboundLane: B256::ZERO,
+            capacityCap: 0,
+            holdThresholdCap: 0,
+            fallbackSetHash: B256::ZERO,
+            fallbackDelay: 0,
+            emergencyGrace: 0,
+            strikeLimit: 0,
+            strikes: 0,
+            lastStrikeAt: 0,
+            graceUntil: 0,
+        };
+        let none = liveness_lines(None, Some(&route), "bsc", Some(0));
+        assert!(none[0].contains("fallback       none on bsc"), "{none:?}");
+        route.fallbackSetHash = B256::repeat_byte(9);
+        route.fallbackDelay = 120;
+        route.strikes = 1;
+        route.strikeLimit = 3;
+        route.emergencyGrace = 86_400;
+        let lines = liveness_lines(None, Some(&route), "bsc", Some(1_000));
+        assert!(lines.iter().any(|l| l.contains("delivers what waited 2 min")), "{lines:?}");
+        assert!(lines.iter().any(|l| l == "strikes        1 (limit 3)"), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("emergency      no (grace would last 24 h)")), "{lines:?}");
+        route.graceUntil = 1_700_000_000;
+        let lines = liveness_lines(None, Some(&route), "bsc", Some(1_700_000_000 - 3_600));
+        assert!(lines.iter().any(|l| l.starts_with("EMERGENCY") && l.contains("1 h left")), "{lines:?}");
     }
 
     #[test]
@@ -2109,7 +2211,7 @@ mod tests {
             bond: U256::ZERO,
         };
         let ctx = Context {
-            network: Network { chains: vec![home.clone(), remote.clone()], routes: vec![], validators: vec![], threshold: None },
+            network: Network { chains: vec![home.clone(), remote.clone()], routes: vec![], validators: vec![], fallback_validators: vec![], threshold: None },
             manifest: None,
         };
         let text = validator_toml(&ctx, &plan, &home, &remote, (100, 200), &members);

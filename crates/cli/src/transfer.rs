@@ -51,17 +51,17 @@ alloy::sol! {
 const BUCKET_REFILL_SECONDS: u64 = 86_400;
 /// Timeout of one RPC or validator HTTP request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-const VALIDATOR_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const VALIDATOR_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often progress is refreshed.
-const POLL: Duration = Duration::from_millis(1000);
+pub(crate) const POLL: Duration = Duration::from_millis(1000);
 /// Upper bound for a submitted transaction to be mined.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(180);
 /// `send` gas: the estimate plus 30 % (the token bucket refills between estimate and inclusion).
-const GAS_HEADROOM_PERCENT: u64 = 130;
+pub(crate) const GAS_HEADROOM_PERCENT: u64 = 130;
 /// Used when the node cannot estimate (the simulation passed, so this is a node quirk).
-const FALLBACK_SEND_GAS: u64 = 300_000;
+pub(crate) const FALLBACK_SEND_GAS: u64 = 300_000;
 /// When searching the destination for an old transfer's events: start this long before the send.
-const CLOCK_SKEW_MARGIN_SECS: u64 = 600;
+pub(crate) const CLOCK_SKEW_MARGIN_SECS: u64 = 600;
 
 // ------------------------------------------------------------------------------------ options
 
@@ -147,15 +147,15 @@ pub struct BalanceArgs {
 
 /// The network a holder command runs against, and the devnet manifest when there is no
 /// `--network` file.
-struct Context {
-    network: Network,
-    devnet: Option<DevnetManifest>,
-    network_file: Option<PathBuf>,
-    http: reqwest::Client,
+pub(crate) struct Context {
+    pub(crate) network: Network,
+    pub(crate) devnet: Option<DevnetManifest>,
+    pub(crate) network_file: Option<PathBuf>,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Context {
-    fn load(network_file: Option<&Path>) -> Result<Context> {
+    pub(crate) fn load(network_file: Option<&Path>) -> Result<Context> {
         let (network, devnet) = match network_file {
             Some(_) => (Network::load(network_file)?, None),
             None => {
@@ -171,7 +171,7 @@ impl Context {
     }
 
     /// What to add to "cannot reach the RPC" so the user knows where to look.
-    fn reach_hint(&self, chain: &ChainInfo) -> String {
+    pub(crate) fn reach_hint(&self, chain: &ChainInfo) -> String {
         match &self.network_file {
             Some(file) => format!("check `rpc` of chain '{}' in {}", chain.name, file.display()),
             None => "is the devnet running? start it with `zerobridge devnet up`".to_string(),
@@ -179,25 +179,25 @@ impl Context {
     }
 
     /// ` --network FILE` when one is in use, for hints that name another command.
-    fn network_flag(&self) -> String {
+    pub(crate) fn network_flag(&self) -> String {
         match &self.network_file {
             Some(file) => format!(" --network {}", file.display()),
             None => String::new(),
         }
     }
 
-    fn provider(&self, chain: &ChainInfo) -> Result<DynProvider> {
+    pub(crate) fn provider(&self, chain: &ChainInfo) -> Result<DynProvider> {
         let url = rpc_url(chain)?;
         Ok(ProviderBuilder::new().connect_reqwest(self.http.clone(), url).erased())
     }
 
-    fn wallet_provider(&self, chain: &ChainInfo, signer: PrivateKeySigner) -> Result<DynProvider> {
+    pub(crate) fn wallet_provider(&self, chain: &ChainInfo, signer: PrivateKeySigner) -> Result<DynProvider> {
         let url = rpc_url(chain)?;
         Ok(ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_reqwest(self.http.clone(), url).erased())
     }
 
     /// A reader for `chain`, after checking that its RPC answers with the configured chain id.
-    async fn connect(&self, chain: &ChainInfo) -> Result<DynProvider> {
+    pub(crate) async fn connect(&self, chain: &ChainInfo) -> Result<DynProvider> {
         let provider = self.provider(chain)?;
         let id = provider.get_chain_id().await.map_err(|e| {
             eyre!("cannot reach the RPC of chain '{}' at {} ({}): {}", chain.name, chain.rpc, short_error(&e), self.reach_hint(chain))
@@ -209,7 +209,7 @@ impl Context {
     }
 
     /// The signing key: `--private-key-env`, `--keystore`, or the devnet holder.
-    fn signer(&self, key: &KeyArgs) -> Result<Option<PrivateKeySigner>> {
+    pub(crate) fn signer(&self, key: &KeyArgs) -> Result<Option<PrivateKeySigner>> {
         if let Some(var) = &key.private_key_env {
             let Ok(raw) = std::env::var(var) else {
                 bail!("environment variable {var} is not set: put the sender's hex private key there");
@@ -266,17 +266,17 @@ fn chain_id_mismatch(chain: &ChainInfo, actual: u64) -> Option<String> {
 }
 
 /// An RPC error on one line, without alloy's nested prefixes repeated.
-fn short_error(error: &dyn std::fmt::Display) -> String {
+pub(crate) fn short_error(error: &dyn std::fmt::Display) -> String {
     error.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-fn parse_address(text: &str, what: &str) -> Result<Address> {
+pub(crate) fn parse_address(text: &str, what: &str) -> Result<Address> {
     text.trim()
         .parse()
         .map_err(|_| eyre!("{what} '{text}' is not an address: write it as 0x followed by 40 hex digits"))
 }
 
-fn parse_tx_hash(text: &str) -> Result<TxHash> {
+pub(crate) fn parse_tx_hash(text: &str) -> Result<TxHash> {
     text.trim()
         .parse()
         .map_err(|_| eyre!("'{text}' is not a transaction hash: write it as 0x followed by 64 hex digits"))
@@ -285,21 +285,21 @@ fn parse_tx_hash(text: &str) -> Result<TxHash> {
 // ------------------------------------------------------------------------------------ tokens
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct TokenMeta {
-    address: Address,
-    symbol: String,
-    decimals: u8,
+pub(crate) struct TokenMeta {
+    pub(crate) address: Address,
+    pub(crate) symbol: String,
+    pub(crate) decimals: u8,
 }
 
 impl TokenMeta {
-    fn show(&self, units: U256) -> String {
+    pub(crate) fn show(&self, units: U256) -> String {
         format!("{} {}", format_amount(units, self.decimals), self.symbol)
     }
 }
 
 /// Reads `decimals()` (required: an amount must never be read with guessed decimals) and
 /// `symbol()` (falls back to `fallback_symbol`).
-async fn token_meta(provider: &DynProvider, chain: &ChainInfo, address: Address, fallback_symbol: &str) -> Result<TokenMeta> {
+pub(crate) async fn token_meta(provider: &DynProvider, chain: &ChainInfo, address: Address, fallback_symbol: &str) -> Result<TokenMeta> {
     let token = IERC20Token::new(address, provider.clone());
     let decimals = token.decimals().call().await.map_err(|e| {
         eyre!(
@@ -313,7 +313,7 @@ async fn token_meta(provider: &DynProvider, chain: &ChainInfo, address: Address,
 }
 
 /// The symbol the network file implies for a token of a route on one side.
-fn configured_symbol(leg_symbol: &str, is_home: bool) -> String {
+pub(crate) fn configured_symbol(leg_symbol: &str, is_home: bool) -> String {
     if is_home { leg_symbol.to_string() } else { format!("w{leg_symbol}") }
 }
 
@@ -390,15 +390,15 @@ pub fn rate_limit_message(amount: U256, available: U256, seconds: Option<U256>, 
 }
 
 /// Everything a revert message needs to name.
-struct RevertContext<'a> {
-    source: &'a str,
-    destination: &'a str,
-    token: &'a TokenMeta,
-    sender: Address,
+pub(crate) struct RevertContext<'a> {
+    pub(crate) source: &'a str,
+    pub(crate) destination: &'a str,
+    pub(crate) token: &'a TokenMeta,
+    pub(crate) sender: Address,
 }
 
 /// One line for a revert of `send` (or of its approval), with the fix.
-fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
+pub(crate) fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
     use ZeroBridge::ZeroBridgeErrors as E;
     let amount = |units: U256| ctx.token.show(units);
     let route = format!("the {} route {} -> {}", ctx.token.symbol, ctx.source, ctx.destination);
@@ -456,6 +456,16 @@ fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 "{route} accepts only verified accounts and {} has no valid attestation on '{}': ask the compliance issuer to attest it",
                 e.account, ctx.source
             ),
+            E::RouteInEmergency(_) => format!(
+                "{route} is in Emergency on '{}': its validators failed, so it takes no new sends there; for a grace \
+                 period the fallback validators bring wrapped tokens home (see `zerobridge route status`)",
+                ctx.source
+            ),
+            E::InvalidDeadline(e) => format!(
+                "the deadline {} has already passed on '{}': pass a later --deadline (seconds from now)",
+                format_utc(e.deadline),
+                ctx.source
+            ),
             E::ReentrancyGuardReentrantCall(_) => {
                 "the token called back into the bridge (reentrancy): this token cannot be bridged".to_string()
             }
@@ -503,7 +513,7 @@ fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
 }
 
 /// One line for a failed `eth_call`, `eth_estimateGas` or `eth_sendRawTransaction`.
-fn explain_contract_error(error: &alloy::contract::Error, ctx: &RevertContext<'_>) -> String {
+pub(crate) fn explain_contract_error(error: &alloy::contract::Error, ctx: &RevertContext<'_>) -> String {
     if let Some(data) = error.as_revert_data() {
         return explain_revert(&data, ctx);
     }
@@ -548,6 +558,10 @@ pub fn failure_reason(reason: FixedBytes<4>) -> String {
         "the recipient is the zero address".to_string()
     } else if r == ZeroBridge::refundHoldCall::SELECTOR {
         "governance refunded the held transfer".to_string()
+    } else if r == ZeroBridge::cancelHoldCall::SELECTOR {
+        "the sender cancelled the held transfer".to_string()
+    } else if r == ZeroBridge::TransferTimedOut::SELECTOR {
+        "timed out: it arrived after its deadline".to_string()
     } else if r == [0u8; 4] {
         "the destination does not understand this message kind".to_string()
     } else {
@@ -559,18 +573,19 @@ pub fn failure_reason(reason: FixedBytes<4>) -> String {
 
 /// What happened on the destination to one (lane, sequence).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum DestEvent {
+pub(crate) enum DestEvent {
     Held { release_at: u64 },
     Frozen,
     Unfrozen,
     Released,
     HoldRefunded,
+    HoldCancelled,
     Executed { recipient: Address, amount: U256 },
     Failed { reason: FixedBytes<4> },
 }
 
 impl DestEvent {
-    fn decode(log: &Log) -> Option<DestEvent> {
+    pub(crate) fn decode(log: &Log) -> Option<DestEvent> {
         let topic = *log.topic0()?;
         let inner = &log.inner;
         if topic == ZeroBridge::MessageExecuted::SIGNATURE_HASH {
@@ -590,6 +605,8 @@ impl DestEvent {
             Some(DestEvent::Unfrozen)
         } else if topic == ZeroBridge::HoldRefunded::SIGNATURE_HASH {
             Some(DestEvent::HoldRefunded)
+        } else if topic == ZeroBridge::HoldCancelled::SIGNATURE_HASH {
+            Some(DestEvent::HoldCancelled)
         } else {
             None
         }
@@ -597,26 +614,27 @@ impl DestEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct TxAt {
-    hash: TxHash,
-    block: u64,
+pub(crate) struct TxAt {
+    pub(crate) hash: TxHash,
+    pub(crate) block: u64,
 }
 
 /// The destination side of one transfer, folded from its events in chain order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct DestStatus {
+pub(crate) struct DestStatus {
     /// The transaction that delivered it (executed, failed or held it).
-    delivered: Option<TxAt>,
-    held_until: Option<u64>,
-    frozen: bool,
-    released: Option<TxAt>,
-    hold_refunded: bool,
-    executed: Option<(TxAt, Address, U256)>,
-    failed: Option<(TxAt, FixedBytes<4>)>,
+    pub(crate) delivered: Option<TxAt>,
+    pub(crate) held_until: Option<u64>,
+    pub(crate) frozen: bool,
+    pub(crate) released: Option<TxAt>,
+    pub(crate) hold_refunded: bool,
+    pub(crate) hold_cancelled: bool,
+    pub(crate) executed: Option<(TxAt, Address, U256)>,
+    pub(crate) failed: Option<(TxAt, FixedBytes<4>)>,
 }
 
 impl DestStatus {
-    fn apply(&mut self, event: DestEvent, at: TxAt) {
+    pub(crate) fn apply(&mut self, event: DestEvent, at: TxAt) {
         match event {
             DestEvent::Held { release_at } => {
                 self.delivered.get_or_insert(at);
@@ -626,6 +644,7 @@ impl DestStatus {
             DestEvent::Unfrozen => self.frozen = false,
             DestEvent::Released => self.released = Some(at),
             DestEvent::HoldRefunded => self.hold_refunded = true,
+            DestEvent::HoldCancelled => self.hold_cancelled = true,
             DestEvent::Executed { recipient, amount } => {
                 self.delivered.get_or_insert(at);
                 self.executed = Some((at, recipient, amount));
@@ -643,7 +662,7 @@ impl DestStatus {
     }
 
     /// Held and not yet released or refunded.
-    fn waiting_on_hold(&self) -> bool {
+    pub(crate) fn waiting_on_hold(&self) -> bool {
         self.held_until.is_some() && !self.settled()
     }
 }
@@ -674,7 +693,7 @@ pub(crate) async fn scan_logs(provider: &DynProvider, filter: &Filter, from: u64
 }
 
 /// The first block whose timestamp is at or after `timestamp` (binary search over headers).
-async fn first_block_at(provider: &DynProvider, timestamp: u64) -> Result<u64> {
+pub(crate) async fn first_block_at(provider: &DynProvider, timestamp: u64) -> Result<u64> {
     let latest = provider.get_block_number().await?;
     let (mut lo, mut hi) = (0u64, latest);
     while lo < hi {
@@ -696,12 +715,12 @@ async fn first_block_at(provider: &DynProvider, timestamp: u64) -> Result<u64> {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CheckpointResponse {
-    lane: B256,
-    sequence: u64,
-    accumulator: B256,
-    signer: Address,
-    signature: alloy::primitives::Bytes,
+pub(crate) struct CheckpointResponse {
+    pub(crate) lane: B256,
+    pub(crate) sequence: u64,
+    pub(crate) accumulator: B256,
+    pub(crate) signer: Address,
+    pub(crate) signature: alloy::primitives::Bytes,
 }
 
 /// How many validators have signed a checkpoint that covers our sequence.
@@ -754,21 +773,21 @@ async fn count_signatures(
 // ------------------------------------------------------------------------------------ progress
 
 /// A transfer that has been mined on its source chain.
-struct Transfer {
-    leg: Leg,
-    source: DynProvider,
-    destination: DynProvider,
-    tx: TxHash,
-    block: u64,
-    message: Message,
+pub(crate) struct Transfer {
+    pub(crate) leg: Leg,
+    pub(crate) source: DynProvider,
+    pub(crate) destination: DynProvider,
+    pub(crate) tx: TxHash,
+    pub(crate) block: u64,
+    pub(crate) message: Message,
     /// What the sender asked to send (the message carries it net of the fee).
-    requested: Option<U256>,
-    source_token: TokenMeta,
-    destination_token: TokenMeta,
+    pub(crate) requested: Option<U256>,
+    pub(crate) source_token: TokenMeta,
+    pub(crate) destination_token: TokenMeta,
 }
 
 /// What is known of a transfer, refreshed by polling.
-struct Progress {
+pub(crate) struct Progress {
     source_head: u64,
     /// The source block of the send; None while it is out of the chain after a reorg.
     source_block: Option<u64>,
@@ -784,7 +803,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(block: u64, dest_scan_from: Option<u64>) -> Progress {
+    pub(crate) fn new(block: u64, dest_scan_from: Option<u64>) -> Progress {
         Progress {
             source_head: block,
             source_block: Some(block),
@@ -965,6 +984,9 @@ impl Progress {
 
         let hold = match self.dest.held_until {
             None => StageView::Hidden,
+            Some(_) if self.dest.hold_cancelled => {
+                StageView::Failed("held        and cancelled by its sender: refunded on the source".to_string())
+            }
             Some(_) if self.dest.hold_refunded => {
                 StageView::Failed("held        and refunded by governance instead of released".to_string())
             }
@@ -1024,7 +1046,7 @@ fn threshold_label(threshold: Option<u64>) -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum StageView {
+pub(crate) enum StageView {
     Hidden,
     Waiting(String),
     Done(String),
@@ -1034,7 +1056,7 @@ enum StageView {
 /// The stage lines. On a terminal, the stages still in progress are indicatif spinners below
 /// the finished ones, which are printed as permanent lines (in stage order); elsewhere only
 /// the permanent lines are printed.
-struct Ui {
+pub(crate) struct Ui {
     tty: bool,
     multi: MultiProgress,
     bars: Vec<Option<ProgressBar>>,
@@ -1047,7 +1069,7 @@ fn spinner_style() -> Option<ProgressStyle> {
 }
 
 impl Ui {
-    fn new() -> Ui {
+    pub(crate) fn new() -> Ui {
         let tty = std::io::stdout().is_terminal();
         let target = if tty { ProgressDrawTarget::stdout() } else { ProgressDrawTarget::hidden() };
         Ui { tty, multi: MultiProgress::with_draw_target(target), bars: vec![None; 5], finished: vec![false; 5] }
@@ -1131,7 +1153,7 @@ impl Ui {
     }
 
     /// A spinner for one step before the transfer (approval, mining); returns a finisher.
-    fn step(&self, message: String) -> Step {
+    pub(crate) fn step(&self, message: String) -> Step {
         if !self.tty {
             return Step { bar: None };
         }
@@ -1145,17 +1167,17 @@ impl Ui {
     }
 }
 
-struct Step {
+pub(crate) struct Step {
     bar: Option<ProgressBar>,
 }
 
 impl Step {
-    fn done(self, line: String) {
+    pub(crate) fn done(self, line: String) {
         self.clear();
         println!("{line}");
     }
 
-    fn clear(self) {
+    pub(crate) fn clear(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }
@@ -1164,7 +1186,7 @@ impl Step {
 
 /// How long to watch.
 #[derive(Debug, Clone, Copy)]
-enum Watch {
+pub(crate) enum Watch {
     /// One look (`track` without `--follow`).
     Once,
     /// Until delivered (and released, unless `stop_when_held`), or the timeout.
@@ -1172,7 +1194,7 @@ enum Watch {
 }
 
 /// Shows the stages until the transfer settles, or once.
-async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch) -> Result<()> {
+pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch) -> Result<()> {
     let mut ui = Ui::new();
     let started = Instant::now();
     let mut hold_deadline: Option<Instant> = None;
@@ -1198,7 +1220,7 @@ async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch
         }
         if let Some((_, reason)) = progress.dest.failed {
             ui.abandon(&views);
-            let line = refund_explanation(t, reason);
+            let line = refund_explanation(t, reason, &ctx.network_flag());
             return match watch {
                 Watch::Once => {
                     println!("{line}");
@@ -1213,6 +1235,7 @@ async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch
                 if progress.dest.waiting_on_hold() {
                     println!("{}", hold_explanation(t, &progress));
                 }
+                print_stuck_hints(t, ctx, &progress).await;
                 println!("in progress: `{track_hint}` watches it until it arrives");
                 return Ok(());
             }
@@ -1221,6 +1244,7 @@ async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch
                     if stop_when_held {
                         ui.abandon(&views);
                         println!("{}", hold_explanation(t, &progress));
+                        print_stuck_hints(t, ctx, &progress).await;
                         println!("`{track_hint}` watches it until it is released");
                         return Ok(());
                     }
@@ -1235,6 +1259,7 @@ async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch
                 let deadline = hold_deadline.unwrap_or(started + timeout);
                 if Instant::now() >= deadline {
                     ui.abandon(&views);
+                    print_stuck_hints(t, ctx, &progress).await;
                     let waited = format_wait(started.elapsed().as_secs());
                     let state = progress.summary(t, ctx);
                     let reason = refreshed.err().map(|e| format!("; last error: {}", short_error(&e))).unwrap_or_default();
@@ -1246,6 +1271,20 @@ async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch
             }
         }
         tokio::time::sleep(POLL).await;
+    }
+}
+
+/// "You can claim / cancel it yourself" when the transfer is stuck (claim.rs decides).
+async fn print_stuck_hints(t: &Transfer, ctx: &Context, progress: &Progress) {
+    let facts = crate::claim::StuckFacts {
+        delivered: progress.delivered(t),
+        quorum: progress.threshold_reached(ctx),
+        held: progress.dest.waiting_on_hold(),
+        frozen: progress.dest.frozen,
+        ..crate::claim::StuckFacts::default()
+    };
+    for hint in crate::claim::hints_for(t, ctx, facts).await {
+        println!("{hint}");
     }
 }
 
@@ -1262,17 +1301,24 @@ fn hold_explanation(t: &Transfer, progress: &Progress) -> String {
     )
 }
 
-fn refund_explanation(t: &Transfer, reason: FixedBytes<4>) -> String {
+pub(crate) fn refund_explanation(t: &Transfer, reason: FixedBytes<4>, network_flag: &str) -> String {
+    let timed_out = if reason.0 == ZeroBridge::TransferTimedOut::SELECTOR {
+        format!("timed out: refunded on {}: ", t.leg.source.name)
+    } else {
+        String::new()
+    };
     format!(
-        "the transfer was refused on {} ({}): it is not lost, {} travels back as a refund to {} on {} \
+        "{timed_out}the transfer was refused on {} ({}): it is not lost, {} travels back as a refund to {} on {} \
          (the fee is not refunded); once it is delivered there, anyone may claim it with claimRefund on the {} bridge \
-         (within that lane's inbound limit; a large refund waits the hold delay, and none is paid while a lane is paused)",
+         (within that lane's inbound limit; a large refund waits the hold delay, and none is paid while a lane is paused): \
+         `zerobridge claim {}{network_flag}` delivers the refund if needed and claims it",
         t.leg.destination.name,
         failure_reason(reason),
         t.source_token.show(t.message.amount),
         t.message.sender,
         t.leg.source.name,
-        t.leg.source.name
+        t.leg.source.name,
+        t.tx
     )
 }
 
@@ -1472,11 +1518,16 @@ async fn preflight(
     // chain still burns toward home.
     match outbound.status {
         2 => {}
-        3 if !outbound.isHome => {}
+        3 | 4 if !outbound.isHome => {}
         1 => bail!("{route} is not active yet (registered, waiting for activation): try again once it is activated"),
         3 => bail!(
             "{route} is exit-only on '{src}': it takes no new sends there; only the way home stays open (holders of \
              wrapped {} on '{dst}' can still send them back)",
+            leg.route.symbol
+        ),
+        4 => bail!(
+            "{route} is in Emergency on '{src}': its validators failed, so it takes no new sends there; holders of \
+             wrapped {} on '{dst}' can still send them back (see `zerobridge route status`)",
             leg.route.symbol
         ),
         other => bail!("{route} has an unknown status {other} on '{src}'"),
@@ -1549,7 +1600,7 @@ async fn preflight(
     Ok(())
 }
 
-async fn check_gas_funds(provider: &DynProvider, chain: &ChainInfo, sender: Address, gas: u64) -> Result<()> {
+pub(crate) async fn check_gas_funds(provider: &DynProvider, chain: &ChainInfo, sender: Address, gas: u64) -> Result<()> {
     let (Ok(price), Ok(native)) = (provider.get_gas_price().await, provider.get_balance(sender).await) else {
         return Ok(());
     };
@@ -1584,7 +1635,7 @@ async fn approve(
     Ok(hash)
 }
 
-async fn wait_receipt(provider: &DynProvider, hash: TxHash, chain: &str) -> Result<TransactionReceipt> {
+pub(crate) async fn wait_receipt(provider: &DynProvider, hash: TxHash, chain: &str) -> Result<TransactionReceipt> {
     let deadline = Instant::now() + RECEIPT_TIMEOUT;
     loop {
         match provider.get_transaction_receipt(hash).await {
@@ -1621,13 +1672,24 @@ fn message_sent(receipt: &TransactionReceipt, leg: &Leg) -> Result<Option<(u64, 
 pub async fn track(args: &TrackArgs) -> Result<()> {
     let ctx = Context::load(args.network.as_deref())?;
     let tx = parse_tx_hash(&args.tx)?;
+    let transfer = load_transfer(&ctx, tx).await?;
+    let mode = if args.follow {
+        Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: false }
+    } else {
+        Watch::Once
+    };
+    watch(&transfer, &ctx, Progress::new(transfer.block, None), mode).await
+}
+
+/// Finds the send `tx` among the configured chains, reads its `MessageSent`, the tokens on both
+/// sides and the amount asked for, and prints one line about it (`track`, `claim`, `cancel`).
+pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer> {
     if ctx.network.chains.is_empty() {
         bail!("the network has no chains: add [[chains]] to the network file");
     }
 
     // Look on every configured chain at once.
     let lookups = ctx.network.chains.iter().map(|chain| {
-        let ctx = &ctx;
         async move {
             let provider = ctx.connect(chain).await?;
             let receipt = provider
@@ -1711,27 +1773,14 @@ pub async fn track(args: &TrackArgs) -> Result<()> {
         leg.lane,
         message.sequence
     );
-    let transfer = Transfer {
-        leg,
-        source,
-        destination,
-        tx,
-        block,
-        message,
-        requested,
-        source_token,
-        destination_token,
-    };
-    let mode = if args.follow {
-        Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: false }
-    } else {
-        Watch::Once
-    };
-    watch(&transfer, &ctx, Progress::new(block, None), mode).await
+    if message.deadline != u64::MAX {
+        println!("deadline: {} (refunded instead if it arrives later)", format_utc(message.deadline));
+    }
+    Ok(Transfer { leg, source, destination, tx, block, message, requested, source_token, destination_token })
 }
 
 /// The leg whose source is `chain` and whose lane is `lane`.
-fn leg_for_lane(network: &Network, chain: &ChainInfo, lane: B256) -> Option<Leg> {
+pub(crate) fn leg_for_lane(network: &Network, chain: &ChainInfo, lane: B256) -> Option<Leg> {
     network.routes.iter().find_map(|route| {
         let other = if route.home == chain.name {
             &route.remote
@@ -1972,7 +2021,13 @@ mod tests {
         assert!(explain_revert(&text, &ctx).ends_with(": nope"));
         assert!(explain_revert(&[], &ctx).contains("without a reason"));
         assert!(explain_revert(&[1, 2, 3, 4], &ctx).contains("0x01020304"));
-        for data in [rate, below, above, paused, inactive, balance, exit_only, expired] {
+        let emergency = ZeroBridge::RouteInEmergency {}.abi_encode();
+        assert!(explain_revert(&emergency, &ctx).contains("is in Emergency on 'ethereum'"));
+        let late = ZeroBridge::InvalidDeadline { deadline: 1_700_000_000 }.abi_encode();
+        assert!(explain_revert(&late, &ctx).contains("2023-11-14 22:13:20 UTC has already passed"));
+        let not_due = ZeroBridge::FallbackNotDue { dueAt: 4_102_444_799 }.abi_encode();
+        assert!(explain_revert(&not_due, &ctx).contains("only from 2099-12-31 23:59:59 UTC"), "{}", explain_revert(&not_due, &ctx));
+        for data in [rate, below, above, paused, inactive, balance, exit_only, expired, emergency, late, not_due] {
             assert!(!explain_revert(&data, &ctx).contains('\n'));
         }
     }
@@ -1987,6 +2042,8 @@ mod tests {
         assert!(failure_reason(FixedBytes(ZeroBridge::FrozenAccount::SELECTOR)).contains("frozen"));
         assert!(failure_reason(FixedBytes(ZeroBridge::NotVerified::SELECTOR)).contains("attestation"));
         assert!(failure_reason(FixedBytes([9, 9, 9, 9])).contains("0x09090909"));
+        assert!(failure_reason(FixedBytes(ZeroBridge::TransferTimedOut::SELECTOR)).starts_with("timed out"));
+        assert!(failure_reason(FixedBytes(ZeroBridge::cancelHoldCall::SELECTOR)).contains("sender cancelled"));
     }
 
     #[test]

@@ -1,0 +1,83 @@
+//! `zerobridge cancel`: the sender of a held (large) transfer takes it back on the destination
+//! (`cancelHold`); it is refunded on the source through the reverse lane, and `zerobridge claim`
+//! delivers and claims that refund if no relayer does.
+
+use std::path::PathBuf;
+
+use eyre::{Result, bail};
+use zb_protocol::bindings::bridge::ZeroBridge;
+
+use crate::claim::{TransferRef, read_err, resolve, signer_of, submit};
+use crate::transfer::{Context, KeyArgs};
+
+/// `zerobridge cancel`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    pub target: TransferRef,
+    /// Network file for real chains (default: the devnet manifest).
+    #[arg(long, value_name = "FILE")]
+    pub network: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+/// `zerobridge cancel`: the sender takes back a held transfer; it is refunded on the source.
+pub async fn cancel(args: &CancelArgs) -> Result<()> {
+    let ctx = Context::load(args.network.as_deref())?;
+    let t = resolve(&ctx, &args.target).await?;
+    let signer = signer_of(&ctx, &args.key, "cancel")?;
+    let dst = &t.leg.destination;
+    let bridge = ZeroBridge::new(dst.bridge, t.destination.clone());
+    let hold = bridge.getHold(t.leg.lane, t.message.sequence).call().await.map_err(|e| read_err(dst, &e))?;
+    let claim_hint = format!("zerobridge claim {}{}", t.tx, ctx.network_flag());
+    match hold.status {
+        1 => {}
+        0 => {
+            let delivered = bridge.getLane(t.leg.lane).call().await.map_err(|e| read_err(dst, &e))?.sequence;
+            if delivered < t.message.sequence {
+                bail!(
+                    "the transfer is not delivered to '{}' yet, so it is not held: only a held (large) transfer can be \
+                     cancelled; see `zerobridge track {}`",
+                    dst.name,
+                    t.tx
+                );
+            }
+            bail!("the transfer is not held on '{}' (it was below the large-transfer threshold): nothing to cancel", dst.name);
+        }
+        2 => bail!(
+            "the hold is frozen by the guardians of '{}': it cannot be cancelled; governance releases or refunds it",
+            dst.name
+        ),
+        3 => bail!("the hold was already released on '{}': the transfer was paid out", dst.name),
+        4 => bail!("governance already refunded this hold on '{}': `{claim_hint}` claims the refund", dst.name),
+        _ => bail!("the hold is already cancelled on '{}': `{claim_hint}` claims the refund", dst.name),
+    }
+    if hold.sender != signer.address() {
+        bail!(
+            "only the transfer's sender {} may cancel it, not {}: pass the sender's key (--private-key-env or --keystore)",
+            hold.sender,
+            signer.address()
+        );
+    }
+    let wallet = ctx.wallet_provider(dst, signer.clone())?;
+    let at = submit(
+        ZeroBridge::new(dst.bridge, &wallet).cancelHold(t.leg.lane, t.message.sequence),
+        "cancelling the hold",
+        dst,
+        &t.destination,
+        signer.address(),
+        &t.destination_token,
+    )
+    .await?;
+    println!("✓ cancelled   the hold on {} in tx {} (block {})", dst.name, at.hash, at.block);
+    println!(
+        "{} travels back to {} on {} as a refund (the fee is not refunded): the validators sign it and a relayer \
+         delivers it, then `{claim_hint}` pays it out; the same command also delivers it if no relayer does",
+        t.source_token.show(t.message.amount),
+        t.message.sender,
+        t.leg.source.name
+    );
+    Ok(())
+}
+

@@ -1,0 +1,110 @@
+//! `zerobridge claim` as a holder runs it when no relayer delivers: with the relayer stopped the
+//! holder delivers the transfer with the validators' signatures, paying the gas (exactly once;
+//! a second claim delivers nothing); with only 1 of 4 validators up it says how many signed and
+//! of how much weight, and exits non-zero.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use alloy::primitives::B256;
+use eyre::{Result, WrapErr, ensure, eyre};
+use zb_e2e::devnet::wait_until;
+use zb_e2e::{Devnet, DevnetOptions, Direction, tokens};
+
+use crate::DELIVERY;
+
+/// Runs the CLI from `dir`, where `Devnet::write_cli_manifest` put `devnet/manifest.json` (the
+/// devnet holder's key signs).
+async fn zerobridge(dir: &Path, args: &[&str]) -> Result<Output> {
+    let mut command = tokio::process::Command::new(zb_e2e::paths::zerobridge_bin()?);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("ZB_DEVNET_DIR")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    tokio::time::timeout(Duration::from_secs(300), command.output())
+        .await
+        .map_err(|_| eyre!("zerobridge {args:?} did not finish in 5 min"))?
+        .wrap_err("running zerobridge")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Until validator `i` has observed (as final) `sequence` of `lane`: it signs only that.
+async fn observed(devnet: &Devnet, which: &[usize], lane: B256, sequence: u64) -> Result<()> {
+    for &i in which {
+        wait_until(&format!("validator {i} to observe sequence {sequence}"), DELIVERY, || async move {
+            Ok((devnet.validator_observed(i, lane).await? >= sequence).then_some(()))
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_claims_a_transfer_no_relayer_delivers() -> Result<()> {
+    let devnet = Devnet::start(DevnetOptions::default()).await?;
+    let lane = devnet.lane(Direction::ToRemote);
+    let holder = devnet.holder();
+    let work = tempfile::tempdir()?;
+    devnet.write_cli_manifest(work.path())?;
+
+    // One transfer the relayer delivers, then the relayer stops.
+    devnet.start_all_validators().await?;
+    devnet.start_relayer().await?;
+    let first = devnet.send_to_remote(tokens(5), holder).await?;
+    devnet.wait_delivered(lane, first.sequence, DELIVERY).await?;
+    devnet.kill_relayer()?;
+
+    let second = devnet.send_to_remote(tokens(7), holder).await?;
+    observed(&devnet, &[0, 1, 2, 3], lane, second.sequence).await?;
+    let before = devnet.wrapped_balance(holder).await?;
+    ensure!(devnet.delivered_sequence(lane).await? == first.sequence, "nobody delivered the second transfer");
+
+    let tx = second.tx_hash.to_string();
+    let output = zerobridge(work.path(), &["claim", &tx]).await?;
+    let (stdout, stderr) = text(&output);
+    println!("$ zerobridge claim {tx}\n{stdout}{stderr}");
+    ensure!(output.status.success(), "claim failed:\n{stdout}\n{stderr}");
+    ensure!(stdout.contains("signed") && stdout.contains("4. delivered"), "stages:\n{stdout}");
+    ensure!(devnet.wrapped_balance(holder).await? == before + second.net, "the holder received the net amount");
+    devnet.check_exactly_once(lane, second.sequence).await?;
+
+    // Again: already delivered, nothing paid twice.
+    let output = zerobridge(work.path(), &["claim", &tx]).await?;
+    let (stdout, stderr) = text(&output);
+    ensure!(output.status.success(), "second claim failed:\n{stdout}\n{stderr}");
+    ensure!(stdout.contains("already delivered"), "second claim:\n{stdout}");
+    ensure!(devnet.wrapped_balance(holder).await? == before + second.net, "delivered exactly once");
+    devnet.check_exactly_once(lane, second.sequence).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_without_a_quorum_says_how_many_signed() -> Result<()> {
+    let devnet = Devnet::start(DevnetOptions::default()).await?;
+    let lane = devnet.lane(Direction::ToRemote);
+    let work = tempfile::tempdir()?;
+    devnet.write_cli_manifest(work.path())?;
+
+    // 1 of 4 validators (weight 1 each, threshold 3), no relayer.
+    devnet.start_validators(&[0]).await?;
+    let sent = devnet.send_to_remote(tokens(3), devnet.holder()).await?;
+    observed(&devnet, &[0], lane, sent.sequence).await?;
+
+    let tx = sent.tx_hash.to_string();
+    let output = zerobridge(work.path(), &["claim", &tx]).await?;
+    let (stdout, stderr) = text(&output);
+    println!("$ zerobridge claim {tx}\n{stdout}{stderr}");
+    ensure!(!output.status.success(), "claim without a quorum must fail:\n{stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    ensure!(lines.len() == 1 && stderr.starts_with("error: "), "one error line:\n{stderr}");
+    ensure!(stderr.contains("1 of 4 validators signed (weight 1 of 3 needed)"), "the count:\n{stderr}");
+    ensure!(devnet.delivered_sequence(lane).await? == 0, "nothing was delivered");
+    Ok(())
+}
