@@ -71,9 +71,23 @@ pub struct ClaimArgs {
 
 // ------------------------------------------------------------------------------------ pure rules
 
-/// "2 of 4 validators signed (weight 2000 of 2667 needed)".
-pub fn signature_count_message(signed: usize, members: usize, weight: u128, threshold: u128) -> String {
-    format!("{signed} of {members} validators signed (weight {weight} of {threshold} needed)")
+/// "2 of 4 validators signed (50% of the set's weight, 66.7% needed)": weights are stake in
+/// wei on a staked route, so shares of the set's total read better than raw numbers.
+pub fn signature_count_message(signed: usize, members: usize, weight: u128, threshold: u128, total: u128) -> String {
+    format!(
+        "{signed} of {members} validators signed ({} of the set's weight, {} needed)",
+        percent(weight, total),
+        percent(threshold, total)
+    )
+}
+
+/// `part / total` as a percentage with at most one decimal ("66.7%", "25%").
+fn percent(part: u128, total: u128) -> String {
+    if total == 0 {
+        return "0%".to_string();
+    }
+    let tenths = part.saturating_mul(1000) / total;
+    if tenths % 10 == 0 { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
 }
 
 /// When the fallback may deliver: "from 2026-01-31 12:00:00 UTC (in 5 min)", or "now".
@@ -281,6 +295,8 @@ struct Gathered {
     members: usize,
     weight: u128,
     threshold: u128,
+    /// The set's total weight.
+    total: u128,
     asked: usize,
     answered: usize,
     quorum: bool,
@@ -288,7 +304,7 @@ struct Gathered {
 
 impl Gathered {
     fn summary(&self) -> String {
-        let mut text = signature_count_message(self.signed, self.members, self.weight, self.threshold);
+        let mut text = signature_count_message(self.signed, self.members, self.weight, self.threshold, self.total);
         if self.answered < self.asked {
             text.push_str(&format!(", {} of {} endpoints did not answer", self.asked - self.answered, self.asked));
         }
@@ -360,6 +376,7 @@ async fn gather(
         members: set.members.len(),
         weight,
         threshold: set.threshold,
+        total: set.members.iter().map(|m| m.weight).sum(),
         asked: urls.len(),
         answered,
         quorum,
@@ -500,7 +517,12 @@ impl Lane<'_> {
             let ui = Ui::new();
             let step = ui.step(format!("asking {} validators to sign sequence {end}", self.ctx.network.validators.len()));
             let primary = if set.expired_at(now) {
-                Gathered { members: set.members.len(), threshold: set.threshold, ..Gathered::default() }
+                Gathered {
+                    members: set.members.len(),
+                    threshold: set.threshold,
+                    total: set.members.iter().map(|m| m.weight).sum(),
+                    ..Gathered::default()
+                }
             } else {
                 gather(&self.ctx.http, &self.ctx.network.validators, &set, &checkpoint, &leg.source).await
             };
@@ -799,9 +821,16 @@ mod tests {
 
     #[test]
     fn signature_counts_read_plainly() {
-        assert_eq!(signature_count_message(2, 4, 2000, 2667), "2 of 4 validators signed (weight 2000 of 2667 needed)");
-        let gathered = Gathered { signed: 1, members: 4, weight: 1, threshold: 3, asked: 4, answered: 1, ..Gathered::default() };
-        assert_eq!(gathered.summary(), "1 of 4 validators signed (weight 1 of 3 needed), 3 of 4 endpoints did not answer");
+        assert_eq!(
+            signature_count_message(2, 4, 2000, 2667, 4000),
+            "2 of 4 validators signed (50% of the set's weight, 66.6% needed)"
+        );
+        let gathered =
+            Gathered { signed: 1, members: 4, weight: 1, threshold: 3, total: 4, asked: 4, answered: 1, ..Gathered::default() };
+        assert_eq!(
+            gathered.summary(),
+            "1 of 4 validators signed (25% of the set's weight, 75% needed), 3 of 4 endpoints did not answer"
+        );
     }
 
     #[test]

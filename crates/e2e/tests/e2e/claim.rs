@@ -92,7 +92,7 @@ async fn a_claim_without_a_quorum_says_how_many_signed() -> Result<()> {
     let work = tempfile::tempdir()?;
     devnet.write_cli_manifest(work.path())?;
 
-    // 1 of 4 validators (weight 1 each, threshold 3), no relayer.
+    // 1 of 4 validators (equal stakes, threshold two thirds), no relayer.
     devnet.start_validators(&[0]).await?;
     let sent = devnet.send_to_remote(tokens(3), devnet.holder()).await?;
     observed(&devnet, &[0], lane, sent.sequence).await?;
@@ -104,7 +104,7 @@ async fn a_claim_without_a_quorum_says_how_many_signed() -> Result<()> {
     ensure!(!output.status.success(), "claim without a quorum must fail:\n{stdout}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     ensure!(lines.len() == 1 && stderr.starts_with("error: "), "one error line:\n{stderr}");
-    ensure!(stderr.contains("1 of 4 validators signed (weight 1 of 3 needed)"), "the count:\n{stderr}");
+    ensure!(stderr.contains("1 of 4 validators signed (25% of the set's weight, 66.6% needed)"), "the count:\n{stderr}");
     ensure!(devnet.delivered_sequence(lane).await? == 0, "nothing was delivered");
     Ok(())
 }
