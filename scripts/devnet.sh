@@ -7,7 +7,8 @@
 #   scripts/devnet.sh status         show chains, agents and the demo route (non-zero if degraded)
 #   scripts/devnet.sh down           stop it (logs stay in devnet/logs)
 #
-# Ports: ethereum (chain id 1) 8545, bsc (chain id 56) 8546, validators 7101-7104, relayer 7200.
+# Ports: ethereum (chain id 1) 8545, bsc (chain id 56) 8546, validators 7101-7104, relayer 7200,
+# fallback validators 7111-7112.
 # Everything it writes is under ./devnet (docs/devnet.md).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +28,7 @@ case "${1:-}" in
     exec "$bin" devnet "$command" "$@"
     ;;
   -h|--help|help)
-    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 esac
