@@ -1,7 +1,8 @@
 //! `zerobridge claim` as a holder runs it when no relayer delivers: with the relayer stopped the
 //! holder delivers the transfer with the validators' signatures, paying the gas (exactly once;
 //! a second claim delivers nothing); with only 1 of 4 validators up it says how many signed and
-//! of how much weight, and exits non-zero.
+//! of how much weight, and exits non-zero. `zerobridge cancel`: the sender of a held transfer
+//! takes it back, once, and `claim` collects the refund on the source.
 
 use std::path::Path;
 use std::process::Output;
@@ -17,9 +18,14 @@ use crate::DELIVERY;
 /// Runs the CLI from `dir`, where `Devnet::write_cli_manifest` put `devnet/manifest.json` (the
 /// devnet holder's key signs).
 async fn zerobridge(dir: &Path, args: &[&str]) -> Result<Output> {
+    zerobridge_with(dir, args, &[]).await
+}
+
+async fn zerobridge_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
     let mut command = tokio::process::Command::new(zb_e2e::paths::zerobridge_bin()?);
     command
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("ZB_DEVNET_DIR")
@@ -106,5 +112,59 @@ async fn a_claim_without_a_quorum_says_how_many_signed() -> Result<()> {
     ensure!(lines.len() == 1 && stderr.starts_with("error: "), "one error line:\n{stderr}");
     ensure!(stderr.contains("1 of 4 validators signed (25% of the set's weight, 66.6% needed)"), "the count:\n{stderr}");
     ensure!(devnet.delivered_sequence(lane).await? == 0, "nothing was delivered");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_cancels_a_held_transfer_once_and_claims_the_refund() -> Result<()> {
+    let devnet = Devnet::start(DevnetOptions::default()).await?;
+    let lane = devnet.lane(Direction::ToRemote);
+    let back = devnet.lane(Direction::ToHome);
+    let holder = devnet.holder();
+    let work = tempfile::tempdir()?;
+    devnet.write_cli_manifest(work.path())?;
+    devnet.start_all_validators().await?;
+    devnet.start_relayer().await?;
+
+    // Above the devnet's 500,000 DEMO threshold: held on bsc for the hold delay.
+    let big = devnet.send_to_remote(tokens(600_000), holder).await?;
+    devnet.wait_delivered(lane, big.sequence, DELIVERY).await?;
+    let remote = devnet.bridge(zb_e2e::Chain::Remote);
+    ensure!(remote.getHold(lane, big.sequence).call().await?.status == 1, "the transfer is held");
+    let tx = big.tx_hash.to_string();
+
+    // Someone else (the deployer's key) cannot cancel it.
+    let other = [("OTHER_KEY", zb_e2e::dev_keys::DEPLOYER)];
+    let output = zerobridge_with(work.path(), &["cancel", &tx, "--private-key-env", "OTHER_KEY"], &other).await?;
+    let (stdout, stderr) = text(&output);
+    ensure!(!output.status.success(), "a stranger's cancel must fail:\n{stdout}{stderr}");
+    ensure!(remote.getHold(lane, big.sequence).call().await?.status == 1, "still held");
+
+    // The sender cancels: once.
+    let output = zerobridge(work.path(), &["cancel", &tx]).await?;
+    let (stdout, stderr) = text(&output);
+    println!("$ zerobridge cancel {tx}\n{stdout}{stderr}");
+    ensure!(output.status.success(), "cancel failed:\n{stdout}{stderr}");
+    ensure!(remote.getHold(lane, big.sequence).call().await?.status == 5, "cancelled");
+    let output = zerobridge(work.path(), &["cancel", &tx]).await?;
+    ensure!(!output.status.success(), "a second cancel must fail:\n{}", text(&output).0);
+    devnet.warp(3_601).await?;
+    ensure!(remote.releaseHold(lane, big.sequence).call().await.is_err(), "a cancelled hold cannot be released");
+    ensure!(devnet.wrapped_balance(holder).await? == alloy::primitives::U256::ZERO, "nothing was minted");
+
+    // The refund comes home on the reverse lane; as large as the transfer, it waits the hold
+    // delay from its approval too; then claim pays it once.
+    devnet.wait_delivered(back, 1, DELIVERY).await?;
+    devnet.warp(3_601).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = devnet.home_balance(holder).await?;
+    let output = zerobridge(work.path(), &["claim", &tx]).await?;
+    let (stdout, stderr) = text(&output);
+    println!("$ zerobridge claim {tx}\n{stdout}{stderr}");
+    ensure!(output.status.success(), "claiming the refund failed:\n{stdout}{stderr}");
+    ensure!(devnet.home_balance(holder).await? == before + big.net, "the refund paid the net amount");
+    let _ = zerobridge(work.path(), &["claim", &tx]).await?;
+    ensure!(devnet.home_balance(holder).await? == before + big.net, "the refund is paid once");
+    ensure!(devnet.wrapped_supply().await? == devnet.vault_locked().await?, "conservation holds");
     Ok(())
 }
