@@ -76,24 +76,7 @@ pub struct DeployedRoute {
     pub fallback_set_to_home: Bytes,
 }
 
-/// The route's liveness policy on both chains (`LivenessPolicy` in contracts/src/BridgeBase.sol).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Liveness {
-    /// Seconds a message waits before the fallback set may deliver it.
-    pub fallback_delay: u64,
-    /// Fallback deliveries (one per delay period) that put the route into Emergency.
-    pub strike_limit: u16,
-    /// How long, in Emergency, the fallback delivers without waiting.
-    pub emergency_grace: u64,
-    /// Deadline of a transfer sent without one: this many seconds after it was sent.
-    pub default_timeout: u64,
-}
-
-impl Liveness {
-    /// The devnet's: two minutes of delay, three strikes, a day of grace and of timeout.
-    pub const DEVNET: Liveness =
-        Liveness { fallback_delay: 120, strike_limit: 3, emergency_grace: 86_400, default_timeout: 86_400 };
-}
+pub use crate::network::Liveness;
 
 /// What to deploy, and where.
 #[derive(Debug, Clone)]

@@ -1018,6 +1018,7 @@ async fn start(
             remote: REMOTE.name.into(),
             home_token: deployed.route.home_token,
             wrapped_token: deployed.route.wrapped_token,
+            liveness: Some(Liveness::DEVNET),
         }],
         accounts,
         validators: validator_agents,

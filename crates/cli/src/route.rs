@@ -844,6 +844,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
         remote: remote_info.name.clone(),
         home_token: token,
         wrapped_token: wrapped,
+        liveness: None,
     };
     println!("\nRoute {} ({}) is Active on {} and {}.", plan.token_symbol, route_id, home_info.name, remote_info.name);
     if ctx.manifest.is_some() {
@@ -2243,6 +2244,7 @@ mod tests {
             remote: "bsc".into(),
             home_token: token,
             wrapped_token: Address::repeat_byte(0x22),
+            liveness: None,
         };
         let entry = network_route_toml(&route).expect("render");
         let network_text = format!(
@@ -2267,6 +2269,7 @@ mod tests {
             remote: "bsc".into(),
             home_token: Address::repeat_byte(2),
             wrapped_token: Address::repeat_byte(3),
+            liveness: None,
         };
         let lanes = [ManifestLane {
             lane: B256::repeat_byte(4),
