@@ -79,15 +79,7 @@ contract BridgeExtension is BridgeBase {
         if (msg.sender != hold.sender) revert NotHoldSender(msg.sender, hold.sender);
         hold.status = HoldStatus.Cancelled;
         emit HoldCancelled(laneId, sequence);
-        _fail(
-            _inboundContext(laneId),
-            sequence,
-            hold.sender,
-            hold.recipient,
-            hold.amount,
-            hold.messageHash,
-            this.cancelHold.selector
-        );
+        _refundHeld(laneId, sequence, hold, this.cancelHold.selector);
     }
 
     /// @notice Governance: refuse a held transfer and refund it to its sender on the source.
@@ -96,14 +88,13 @@ contract BridgeExtension is BridgeBase {
         if (hold.status != HoldStatus.Held && hold.status != HoldStatus.Frozen) revert HoldNotFound(laneId, sequence);
         hold.status = HoldStatus.Refunded;
         emit HoldRefunded(laneId, sequence);
+        _refundHeld(laneId, sequence, hold, this.refundHold.selector);
+    }
+
+    /// @dev A held transfer that will not be paid goes back to its sender on the source.
+    function _refundHeld(bytes32 laneId, uint64 sequence, Hold storage hold, bytes4 reason) internal {
         _fail(
-            _inboundContext(laneId),
-            sequence,
-            hold.sender,
-            hold.recipient,
-            hold.amount,
-            hold.messageHash,
-            this.refundHold.selector
+            _inboundContext(laneId), sequence, hold.sender, hold.recipient, hold.amount, hold.messageHash, reason
         );
     }
 

@@ -87,7 +87,7 @@ fn percent(part: u128, total: u128) -> String {
         return "0%".to_string();
     }
     let tenths = part.saturating_mul(1000) / total;
-    if tenths % 10 == 0 { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
+    if tenths.is_multiple_of(10) { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
 }
 
 /// When the fallback may deliver: "from 2026-01-31 12:00:00 UTC (in 5 min)", or "now".
@@ -529,24 +529,15 @@ impl Lane<'_> {
             let range = if end > delivered + 1 { format!("sequences {}-{end}", delivered + 1) } else { format!("sequence {end}") };
             if primary.quorum {
                 step.done(format!("✓ signed      {}", primary.summary()));
-                let what = format!("delivering {range}");
                 let wallet = self.wallet()?;
-                let at = submit(
-                    ZeroBridge::new(leg.destination.bridge, &wallet).deliver(
-                        checkpoint,
-                        set_bytes,
-                        Bytes::from(PackedSignature::pack(&primary.signatures)),
-                        batch,
-                    ),
-                    &what,
-                    &leg.destination,
-                    self.destination,
-                    self.signer.address(),
-                    self.token,
-                )
-                .await?;
-                println!("✓ delivered   {range} on {dst} in tx {} (block {}), gas paid by {}", at.hash, at.block, self.signer.address());
-                done.push(at);
+                let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
+                let call = bridge.deliver(
+                    checkpoint,
+                    set_bytes,
+                    Bytes::from(PackedSignature::pack(&primary.signatures)),
+                    batch,
+                );
+                done.push(self.submit_delivery(call, &range, "").await?);
                 continue;
             }
             step.clear();
@@ -589,29 +580,34 @@ impl Lane<'_> {
             }
             step.done(format!("✓ signed      by the fallback validators: {} (primary: {primary_text})", fallback.summary()));
             let wallet = self.wallet()?;
-            let what = format!("delivering {range} by the fallback validators");
-            let at = submit(
-                ZeroBridge::new(leg.destination.bridge, &wallet).deliverByFallback(
-                    checkpoint,
-                    fallback_bytes,
-                    Bytes::from(PackedSignature::pack(&fallback.signatures)),
-                    batch,
-                ),
-                &what,
-                &leg.destination,
-                self.destination,
-                self.signer.address(),
-                self.token,
-            )
-            .await?;
-            println!(
-                "✓ delivered   {range} on {dst} by the fallback in tx {} (block {}), gas paid by {}",
-                at.hash,
-                at.block,
-                self.signer.address()
+            let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
+            let call = bridge.deliverByFallback(
+                checkpoint,
+                fallback_bytes,
+                Bytes::from(PackedSignature::pack(&fallback.signatures)),
+                batch,
             );
-            done.push(at);
+            done.push(self.submit_delivery(call, &range, " by the fallback validators").await?);
         }
+    }
+
+    /// Submits a delivery of `range` from the holder's key (`by`: who signed, for the messages)
+    /// and says where it landed.
+    async fn submit_delivery<P: Provider, D: alloy::contract::CallDecoder>(
+        &self,
+        call: alloy::contract::CallBuilder<P, D>,
+        range: &str,
+        by: &str,
+    ) -> Result<TxAt> {
+        let what = format!("delivering {range}{by}");
+        let sender = self.signer.address();
+        let destination = &self.leg.destination;
+        let at = submit(call, &what, destination, self.destination, sender, self.token).await?;
+        println!(
+            "✓ delivered   {range} on {}{by} in tx {} (block {}), gas paid by {sender}",
+            destination.name, at.hash, at.block
+        );
+        Ok(at)
     }
 
     fn wallet(&self) -> Result<DynProvider> {
