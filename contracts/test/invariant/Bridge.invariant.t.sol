@@ -45,7 +45,7 @@ contract BridgeInvariantTest is BridgeFixture {
             home.bridge, remote.bridge, token, wrapped, toRemote, toHome, set.keys, set.members, set.weights, set.threshold
         );
 
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](11);
         selectors[0] = BridgeHandler.sendHomeToRemote.selector;
         selectors[1] = BridgeHandler.sendRemoteToHome.selector;
         selectors[2] = BridgeHandler.relayToRemote.selector;
@@ -56,6 +56,7 @@ contract BridgeInvariantTest is BridgeFixture {
         selectors[7] = BridgeHandler.deliverForged.selector;
         selectors[8] = BridgeHandler.claimFees.selector;
         selectors[9] = BridgeHandler.refundForgedMessage.selector;
+        selectors[10] = BridgeHandler.cancelHolds.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -174,6 +175,7 @@ contract BridgeInvariantTest is BridgeFixture {
     function invariant_exactlyOnce() public view {
         assertEq(handler.duplicateOutcomes(), 0, "a message executed, failed, held or released twice");
         assertEq(handler.doubleRefundClaims(), 0, "a refund was claimed twice");
+        assertEq(handler.lateExecutions(), 0, "a transfer was executed after its deadline");
         assertEq(handler.claimsWithoutFailure(), 0, "a refund was paid for a transfer that did not fail");
         assertEq(handler.approvalsWithoutFailure(), 0, "a refund was approved for a transfer that did not fail");
         assertEq(handler.logMismatches(), 0, "events disagree with the relayer's record");
@@ -218,7 +220,10 @@ contract BridgeInvariantTest is BridgeFixture {
                 assertEq(uint8(hs), uint8(HoldStatus.Held), "hold status");
             } else {
                 assertEq(finals, 1, "delivered transfer not settled exactly once");
-                if (st.held) assertEq(uint8(hs), uint8(HoldStatus.Released), "released hold status");
+                if (st.held) {
+                    HoldStatus ended = st.cancelled ? HoldStatus.Cancelled : HoldStatus.Released;
+                    assertEq(uint8(hs), uint8(ended), "ended hold status");
+                }
             }
             (RefundStatus rs,) = src.refunds(lane, keccak256(abi.encode(m)));
             if (st.refundClaimed) {
@@ -240,6 +245,8 @@ contract BridgeInvariantTest is BridgeFixture {
         assertEq(handler.forgedSuccesses(), 0, "a forged delivery succeeded");
         assertEq(handler.forgedClaimSuccesses(), 0, "a forged or repeated refund claim succeeded");
         assertEq(handler.earlyReleaseSuccesses(), 0, "a hold was released before its delay");
+        assertEq(handler.foreignCancelSuccesses(), 0, "someone other than the sender cancelled a hold");
+        assertEq(handler.repeatCancelSuccesses(), 0, "a hold was cancelled twice");
         assertEq(handler.compromisedRefundSuccesses(), 0, "a refund paid for a transfer the source never sent");
     }
 
@@ -275,6 +282,7 @@ contract BridgeInvariantTest is BridgeFixture {
         assertEq(handler.legitDeliverReverts(), 0, "a correctly signed batch was refused");
         assertEq(handler.legitClaimReverts(), 0, "an approved refund with a valid proof was refused");
         assertEq(handler.legitReleaseReverts(), 0, "a due hold could not be released");
+        assertEq(handler.legitCancelReverts(), 0, "a held transfer's sender could not cancel it");
         assertEq(handler.unexpectedSendReverts(), 0, "a send or fee claim reverted for an unexpected reason");
     }
 
@@ -294,10 +302,12 @@ contract BridgeInvariantTest is BridgeFixture {
         console2.log("toRemote deliveries/partial", a.deliveries, a.partialBatches);
         console2.log("toRemote executed/failed/held", a.executed, a.failed, a.held);
         console2.log("toRemote released/refundsApproved/claimed", a.released, a.refundsApproved, a.refundsClaimed);
+        console2.log("toRemote timed out/cancelled", a.timedOut, a.cancelled);
         console2.log("toHome sends/rateLimited", b.sends, b.sendsRateLimited);
         console2.log("toHome deliveries/partial", b.deliveries, b.partialBatches);
         console2.log("toHome executed/failed/held", b.executed, b.failed, b.held);
         console2.log("toHome released/refundsApproved/claimed", b.released, b.refundsApproved, b.refundsClaimed);
+        console2.log("toHome timed out/cancelled", b.timedOut, b.cancelled);
         console2.log("forged attempts/claims/early releases", handler.forgedAttempts(), handler.forgedClaimAttempts(), handler.earlyReleaseAttempts());
         console2.log("refunds of never-sent transfers attempted", handler.compromisedRefundAttempts());
     }

@@ -88,7 +88,8 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         bool executed; // MessageExecuted (at delivery or at hold release)
         bool failed; // MessageFailed: a REFUND went back on the reverse lane
         bool held; // TransferHeld
-        bool released; // HoldReleased
+        bool released; // HoldReleased, or HoldCancelled: the hold ended
+        bool cancelled; // HoldCancelled by the sender
         bool refundApproved; // RefundApproved on the source
         bool refundClaimed; // RefundClaimed on the source
         bytes4 failReason;
@@ -140,6 +141,8 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         uint256 failedRateLimited;
         uint256 held;
         uint256 released;
+        uint256 cancelled; // held transfers taken back by their sender
+        uint256 timedOut; // failed with TransferTimedOut: arrived after the deadline
         uint256 refundMessages; // REFUND messages appended to this lane
         uint256 refundsApproved; // refunds of this lane's transfers approved on its source
         uint256 refundsClaimed;
@@ -161,6 +164,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     uint256 public legitDeliverReverts; // a correctly signed, correctly ordered batch was refused
     uint256 public legitClaimReverts; // an approved refund with a valid proof was refused
     uint256 public legitReleaseReverts; // a due hold could not be released
+    uint256 public legitCancelReverts; // a held transfer's sender could not cancel it
     uint256 public unexpectedSendReverts; // a send reverted for a reason other than the rate limit
     bytes public lastUnexpectedRevert;
 
@@ -174,6 +178,10 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     uint256 public compromisedRefundSuccesses; // must stay 0: the source's own record still refuses to pay
     uint256 public earlyReleaseAttempts;
     uint256 public earlyReleaseSuccesses; // must stay 0
+    uint256 public foreignCancelAttempts;
+    uint256 public foreignCancelSuccesses; // must stay 0: only the sender cancels a hold
+    uint256 public repeatCancelSuccesses; // must stay 0: a cancelled hold cannot be cancelled again
+    uint256 public lateExecutions; // must stay 0: a transfer executed after its deadline
     uint256 public feeClaims;
 
     constructor(
@@ -227,7 +235,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         vm.startPrank(from);
         token.approve(address(home), amount);
         bool ok;
-        try home.send(toRemote, to, amount, 0) {
+        try home.send(toRemote, to, amount, _deadline(actorSeed)) {
             ok = true;
         } catch (bytes memory err) {
             _sendReverted(toRemote, err);
@@ -257,11 +265,18 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         amount = bound(amount, lane.minAmount, max);
 
         vm.prank(from);
-        try remote.send(toHome, to, amount, 0) {
+        try remote.send(toHome, to, amount, _deadline(recipientSeed)) {
             _afterSend(toHome, amount);
         } catch (bytes memory err) {
             _sendReverted(toHome, err);
         }
+    }
+
+    /// @dev A third of the sends carry a deadline between 1 minute and 6 hours away (warps of up
+    /// to 36 hours make some arrive late); the others none (the route has no default timeout).
+    function _deadline(uint256 seed) internal view returns (uint64) {
+        if ((seed / 11) % 3 != 0) return 0;
+        return uint64(time + 1 minutes + (seed / 33) % 6 hours);
     }
 
     function _afterSend(bytes32 lane, uint256 gross) internal {
@@ -319,13 +334,18 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
     }
 
     /// @dev What the destination bucket took: every transfer of the batch except those refused by
-    /// the rate limit itself (held transfers take their capacity at delivery).
+    /// the rate limit itself or arriving after their deadline (held transfers take their capacity
+    /// at delivery).
     function _recordInbound(bytes32 lane, Message[] memory batch) internal {
         uint256 taken;
         for (uint256 i; i < batch.length; ++i) {
             if (batch[i].kind != MessageKind.TRANSFER) continue;
             MsgState storage s = _state[lane][batch[i].sequence];
-            if (s.failed && s.failReason == IZeroBridgeErrors.RateLimited.selector) continue;
+            if (
+                s.failed
+                    && (s.failReason == IZeroBridgeErrors.RateLimited.selector
+                        || s.failReason == IZeroBridgeErrors.TransferTimedOut.selector)
+            ) continue;
             taken += batch[i].amount;
         }
         if (taken != 0) _inFlow[lane].push(Flow(uint64(time), taken));
@@ -367,6 +387,37 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
                     earlyReleaseSuccesses++;
                 } catch {}
             }
+        }
+    }
+
+    /// @notice The sender of the first open hold takes it back; before that a stranger tries
+    /// (must fail), and after it the sender tries again (must fail).
+    function cancelHolds(uint256 seed) external {
+        ++calls;
+        for (uint256 i; i < _holds.length; ++i) {
+            HoldRef memory h = _holds[i];
+            if (h.done) continue;
+            ZeroBridge dst = _dst(h.lane);
+            _enterNoCount(_dstChain(h.lane));
+            address sender = dst.getHold(h.lane, h.sequence).sender;
+            address stranger = actors[seed % NUM_ACTORS] == sender ? attacker : actors[seed % NUM_ACTORS];
+            foreignCancelAttempts++;
+            vm.prank(stranger);
+            try dst.cancelHold(h.lane, h.sequence) {
+                foreignCancelSuccesses++;
+            } catch {}
+            vm.prank(sender);
+            try dst.cancelHold(h.lane, h.sequence) {
+                _ingest(vm.getRecordedLogs());
+            } catch (bytes memory err) {
+                legitCancelReverts++;
+                lastUnexpectedRevert = err;
+            }
+            vm.prank(sender);
+            try dst.cancelHold(h.lane, h.sequence) {
+                repeatCancelSuccesses++;
+            } catch {}
+            return;
         }
     }
 
@@ -736,12 +787,22 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
                     continue;
                 }
                 _onHeld(lane, uint64(uint256(log.topics[2])), abi.decode(log.data, (uint64)));
+            } else if (sig == IZeroBridgeEvents.HoldCancelled.selector) {
+                if (!known || log.emitter != address(_dst(lane))) {
+                    logMismatches++;
+                    continue;
+                }
+                uint64 seq = uint64(uint256(log.topics[2]));
+                _onHoldEnded(lane, seq);
+                _state[lane][seq].cancelled = true;
+                _c[lane].cancelled++;
             } else if (sig == IZeroBridgeEvents.HoldReleased.selector) {
                 if (!known || log.emitter != address(_dst(lane))) {
                     logMismatches++;
                     continue;
                 }
-                _onReleased(lane, uint64(uint256(log.topics[2])));
+                _onHoldEnded(lane, uint64(uint256(log.topics[2])));
+                _c[lane].released++;
             } else if (sig == IZeroBridgeEvents.RefundApproved.selector) {
                 // emitted on the source of the refunded lane (home for toRemote)
                 if (!known || log.emitter != address(_src(lane))) {
@@ -791,6 +852,8 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         if (s.executed || s.failed || (s.held && !s.released)) duplicateOutcomes++;
         Message memory m = _sent[lane][seq - 1];
         if (m.kind != MessageKind.TRANSFER || m.recipient != recipient || m.amount != amount) logMismatches++;
+        // Executed at delivery after the deadline (a hold released later was on time on arrival).
+        if (!s.held && time > m.deadline) lateExecutions++;
         s.executed = true;
         executedNet[lane] += amount;
         _c[lane].executed++;
@@ -807,6 +870,7 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         s.failReason = reason;
         _c[lane].failed++;
         if (reason == IZeroBridgeErrors.RateLimited.selector) _c[lane].failedRateLimited++;
+        if (reason == IZeroBridgeErrors.TransferTimedOut.selector) _c[lane].timedOut++;
     }
 
     function _onHeld(bytes32 lane, uint64 seq, uint64 releaseAt) internal {
@@ -822,13 +886,13 @@ contract BridgeHandler is CommonBase, StdCheats, StdUtils, ValidatorKit {
         _c[lane].held++;
     }
 
-    function _onReleased(bytes32 lane, uint64 seq) internal {
+    /// @dev A hold ends once, released (then paid or refused) or cancelled by its sender.
+    function _onHoldEnded(bytes32 lane, uint64 seq) internal {
         MsgState storage s = _state[lane][seq];
         if (!s.held || s.released) duplicateOutcomes++;
         s.released = true;
         uint256 idx = _holdIndex[lane][seq];
         if (idx != 0) _holds[idx - 1].done = true;
-        _c[lane].released++;
     }
 
     function _onRefundApproved(bytes32 lane, bytes32 msgHash) internal {
