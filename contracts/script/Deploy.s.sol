@@ -28,7 +28,8 @@ import {ChainDeployer} from "./ChainDeployer.sol";
 /// written to the manifest). The deployer becomes admin and guardian: one key, so devnet only.
 /// Liveness (optional): FALLBACK_KEYS (signing keys of the fallback group, the "master
 /// validators", staked the same way; their sets become each route's fallback set), FALLBACK_DELAY,
-/// STRIKE_LIMIT, EMERGENCY_GRACE and DEFAULT_TIMEOUT (seconds; see `LivenessPolicy`).
+/// STRIKE_LIMIT, EMERGENCY_GRACE and DEFAULT_TIMEOUT (seconds; see `LivenessPolicy`). WATCHTOWER
+/// (optional): an address that gets the GUARDIAN role on both chains.
 contract Deploy is Script, ChainDeployer {
     struct Side {
         uint256 fork;
@@ -300,6 +301,9 @@ contract Deploy is Script, ChainDeployer {
         vm.startBroadcast(deployerKey);
         side.c = deployStakedChain(deployer, REGISTRATION_BOND, devnetStakeConfig());
         side.c.manager.grantRole(BridgeRoles.GUARDIAN, deployer, 0);
+        // The watchtower's own key: GUARDIAN only (pause, pauseLane, freezeHold).
+        address watchtower = vm.envOr("WATCHTOWER", address(0));
+        if (watchtower != address(0)) side.c.manager.grantRole(BridgeRoles.GUARDIAN, watchtower, 0);
         vm.stopBroadcast();
     }
 

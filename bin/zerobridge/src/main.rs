@@ -36,6 +36,12 @@ enum Command {
         #[command(subcommand)]
         command: RelayerCommand,
     },
+    /// The watchtower: checks every delivery and the vaults, pauses and slashes on fraud.
+    Watchtower {
+        /// Its TOML configuration (config/watchtower.example.toml).
+        #[arg(long, env = "ZB_WATCHTOWER_CONFIG")]
+        config: PathBuf,
+    },
     /// Encrypted signing keys (Web3 Secret Storage).
     Keys {
         #[command(subcommand)]
@@ -247,6 +253,12 @@ async fn run() -> Result<()> {
             let signer = zb_relayer::load_signer(&config.key)?;
             let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
             Ok(zb_relayer::run(config, signer, metrics, shutdown_signal()).await?)
+        }
+        Command::Watchtower { config } => {
+            let config = zb_watchtower::WatchtowerConfig::load(&config)?;
+            let signer = zb_watchtower::load_signer(&config.key)?;
+            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
+            Ok(zb_watchtower::run(config, signer, metrics, shutdown_signal()).await?)
         }
         Command::Keys { command } => keys(command),
         Command::Devnet(args) => zb_cli::devnet::run(args).await,

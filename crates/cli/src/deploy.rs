@@ -13,7 +13,7 @@ use eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
 use zb_protocol::ValidatorSet;
 
-/// Anvil's well-known development mnemonic ("test test ... junk"), accounts 0, 1 and 2. Public
+/// Anvil's well-known development mnemonic ("test test ... junk"), accounts 0 to 3. Public
 /// knowledge: devnet only.
 pub mod dev_keys {
     /// Account 0: deploys everything; admin and guardian of the devnet (validator sets come from
@@ -23,6 +23,8 @@ pub mod dev_keys {
     pub const HOLDER: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
     /// Account 2: pays for the relayer's deliveries.
     pub const RELAYER: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+    /// Account 3: the watchtower (GUARDIAN only).
+    pub const WATCHTOWER: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 }
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(600);
@@ -96,6 +98,8 @@ pub struct DeployRequest<'a> {
     /// for none.
     pub fallback_keys: &'a [B256],
     pub liveness: Liveness,
+    /// The watchtower's key gets the GUARDIAN role on both chains.
+    pub watchtower: Option<Address>,
     /// Accounts funded with demo tokens.
     pub holders: &'a [Address],
     /// Where forge keeps its transaction log.
@@ -155,6 +159,9 @@ async fn forge_script(request: &DeployRequest<'_>, manifest: &str, log: File, si
     command.current_dir(request.contracts).args(["script", "script/Deploy.s.sol:Deploy"]);
     if let Some(sig) = sig {
         command.args(["--sig", sig]);
+    }
+    if let Some(watchtower) = request.watchtower {
+        command.env("WATCHTOWER", watchtower.to_string());
     }
     let mut child = command
         .args(["--offline", "--broadcast", "--slow"])

@@ -807,6 +807,7 @@ async fn start(
         threshold: THRESHOLD,
         fallback_keys: &fallback_keys,
         liveness: Liveness::DEVNET,
+        watchtower: None,
         holders: &[holder],
         broadcast_dir: &layout.broadcast(),
         log: &layout.logs().join("deploy.log"),

@@ -390,6 +390,7 @@ async fn deploy(
         threshold: options.threshold,
         fallback_keys: &fallback_keys,
         liveness: options.liveness,
+        watchtower: None,
         holders: &[holder],
         broadcast_dir: &root.join("broadcast"),
         log: &root.join("deploy.log"),
