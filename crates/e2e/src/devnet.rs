@@ -390,7 +390,8 @@ async fn deploy(
         threshold: options.threshold,
         fallback_keys: &fallback_keys,
         liveness: options.liveness,
-        watchtower: None,
+        // Harmless when no watchtower runs: the key only gets GUARDIAN.
+        watchtower: Some(dev_keys::WATCHTOWER.parse::<PrivateKeySigner>()?.address()),
         holders: &[holder],
         broadcast_dir: &root.join("broadcast"),
         log: &root.join("deploy.log"),

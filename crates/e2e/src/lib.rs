@@ -27,10 +27,12 @@
 pub mod anvil;
 pub mod config;
 pub mod devnet;
+pub mod forge;
 pub mod logs;
 pub mod paths;
 pub mod process;
 pub mod proxy;
+pub mod watchtower;
 
 pub use anvil::Anvil;
 pub use config::{RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml};

@@ -102,3 +102,66 @@ async fn post_with_retry(http: &reqwest::Client, url: &str, body: String) {
     metrics::counter!("zb_watchtower_webhook_failures_total").increment(1);
     tracing::error!(%url, "alert not delivered to the webhook after {WEBHOOK_ATTEMPTS} attempts");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::StatusCode;
+    use axum::routing::post;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn alerts_are_json_lines_and_webhooks_are_retried_until_accepted() {
+        // A receiver that refuses the first POST and accepts the second.
+        let seen = Arc::new(AtomicUsize::new(0));
+        let bodies = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (count, store) = (seen.clone(), bodies.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |body: String| {
+                let (count, store) = (count.clone(), store.clone());
+                async move {
+                    let n = count.fetch_add(1, Ordering::SeqCst);
+                    store.lock().expect("lock").push(body);
+                    if n == 0 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("alerts.jsonl");
+        let alerts =
+            Alerts::open(&AlertsConfig { file: Some(file.clone()), webhooks: vec![url] }).expect("open alerts");
+        alerts.raise(Alert {
+            kind: "fraud",
+            severity: Severity::Critical,
+            at: 1_700_000_000,
+            message: "lane 0x01: forged".into(),
+            details: serde_json::json!({"lane": "0x01", "sequence": 7}),
+        });
+
+        let text = std::fs::read_to_string(&file).expect("alerts file");
+        let line: Value = serde_json::from_str(text.trim()).expect("one JSON line");
+        assert_eq!(line["kind"], "fraud");
+        assert_eq!(line["severity"], "critical");
+        assert_eq!(line["at"], 1_700_000_000);
+        assert_eq!(line["details"]["sequence"], 7);
+
+        for _ in 0..50 {
+            if seen.load(Ordering::SeqCst) >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen.load(Ordering::SeqCst), 2, "refused once, retried, accepted");
+        let bodies = bodies.lock().expect("lock");
+        assert_eq!(bodies[0], bodies[1], "the retry posts the same alert");
+        assert_eq!(serde_json::from_str::<Value>(&bodies[1]).expect("json")["kind"], "fraud");
+    }
+}

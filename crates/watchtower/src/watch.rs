@@ -466,7 +466,7 @@ impl Watcher {
         let at = source.follower.finalized().await.map_err(|e| e.to_string())?;
         let cp = &item.checkpoint;
         let (_, _, sent, _, _) = lane_summary(source, cp.lane, at).await.map_err(|e| e.to_string())?;
-        if cp.sequence > sent || cp.sequence % RECORD_INTERVAL == 0 || cp.sequence == sent {
+        if cp.sequence > sent || cp.sequence.is_multiple_of(RECORD_INTERVAL) || cp.sequence == sent {
             return Ok(Some(Vec::new()));
         }
         let start = cp.sequence - cp.sequence % RECORD_INTERVAL;
@@ -707,8 +707,9 @@ async fn send(chain: &Chain, input: Bytes) -> Result<(B256, u64), WatchtowerErro
     send_request(chain, request).await
 }
 
-/// Simulates, sends with 30% gas headroom (calls forwarded to the bridge's extension are
-/// estimated short) and waits for the receipt.
+/// Simulates, sends with 30% gas headroom (the estimate runs against the pending block, and the
+/// bridge's timestamp-dependent writes can cost more in the block that includes the transaction)
+/// and waits for the receipt.
 async fn send_request(chain: &Chain, request: TransactionRequest) -> Result<(B256, u64), WatchtowerError> {
     let rpc = |e: &dyn std::fmt::Display| WatchtowerError::Rpc(format!("{}: {e}", chain.name));
     let gas = chain.wallet.estimate_gas(request.clone()).await.map_err(|e| rpc(&e))?;

@@ -14,6 +14,7 @@ mod slashing;
 mod transfer;
 mod validator_crash;
 mod validator_down;
+mod watchtower;
 
 use std::time::Duration;
 

@@ -14,16 +14,13 @@ use zb_validator::api::CheckpointResponse;
 use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, tokens};
 use zb_protocol::bindings::bridge::ZeroBridge;
 use zb_protocol::bindings::stake::StakeManager;
-use zb_protocol::{
-    Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, sign_checkpoint,
-};
+use zb_e2e::forge::forge_delivery;
+use zb_protocol::{Message, PackedSignature};
 
 use crate::DELIVERY;
 
 /// Anvil's account 3: the honest reporter (a watchtower operator).
 const REPORTER_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
-/// Anvil's account 4: the attacker who relays the forgery.
-const ATTACKER_KEY: &str = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
 const ETHER: u128 = 1_000_000_000_000_000_000;
 
 fn wallet(url: &str, key: &str) -> eyre::Result<(DynProvider, Address)> {
@@ -51,64 +48,8 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
 
     // Validators 0, 1 and 2 (3 of 4 equal stakes: a quorum) are compromised. They sign a
     // checkpoint for a sequence the home chain never sent: 5,000 DEMO to the attacker.
-    let (attacker_remote, attacker) = wallet(&devnet.remote().http(), ATTACKER_KEY)?;
-    let forged = Message {
-        sequence: sent.sequence + 1,
-        kind: MessageKind::Transfer as u8,
-        sender: attacker,
-        recipient: attacker,
-        amount: tokens(5_000),
-        data: B256::ZERO,
-        sentAt: sent.message.sentAt,
-        deadline: u64::MAX,
-    };
-    let mut accumulator = Accumulator::new(lane);
-    for event in devnet.sent_events(lane).await? {
-        accumulator.push(&event.message)?;
-    }
-    let forged_accumulator = accumulator.push(&forged)?;
-    let checkpoint = Checkpoint {
-        lane,
-        sequence: forged.sequence,
-        accumulator: forged_accumulator,
-    };
-    let set = ValidatorSet::decode(&manifest.route.validator_set)?;
-    let mut signatures = Vec::new();
-    for i in 0..3 {
-        let key = PrivateKeySigner::from_bytes(&validator_key(i))?;
-        let index = set
-            .members
-            .iter()
-            .position(|m| m.signer == key.address())
-            .ok_or_else(|| eyre!("validator {i} is not in the set"))?;
-        let signature = sign_checkpoint(
-            &key,
-            &checkpoint,
-            manifest.home.chain_id,
-            manifest.home.bridge,
-        )?;
-        signatures.push(PackedSignature {
-            member_index: u8::try_from(index)?,
-            signature,
-        });
-    }
-    signatures.sort_by_key(|s| s.member_index);
-    let remote_bridge = ZeroBridge::new(manifest.remote.bridge, attacker_remote);
-    // A fixed gas limit: the estimate is made against the pending block, and timestamp-dependent
-    // writes (the token bucket) can cost more in the block that includes the transaction.
-    let forged_delivery = remote_bridge
-        .deliver(
-            checkpoint.clone(),
-            manifest.route.validator_set.clone(),
-            PackedSignature::pack(&signatures).into(),
-            vec![forged.clone()],
-        )
-        .gas(1_000_000);
-    if let Err(e) = forged_delivery.call().await {
-        bail!("the forged delivery does not simulate: {e}");
-    }
-    let receipt = forged_delivery.send().await?.get_receipt().await?;
-    ensure!(receipt.status(), "the forged delivery reverted on chain: {receipt:?}");
+    let forgery = forge_delivery(&devnet, Direction::ToRemote, &[0, 1, 2], tokens(5_000)).await?;
+    let (forged, attacker, receipt) = (forgery.message, forgery.attacker, forgery.receipt);
     let executed = receipt
         .decoded_log::<ZeroBridge::MessageExecuted>()
         .ok_or_else(|| eyre!("the forged delivery executed nothing: {receipt:?}"))?;
