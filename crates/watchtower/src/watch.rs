@@ -466,7 +466,7 @@ impl Watcher {
         let at = source.follower.finalized().await.map_err(|e| e.to_string())?;
         let cp = &item.checkpoint;
         let (_, _, sent, _, _) = lane_summary(source, cp.lane, at).await.map_err(|e| e.to_string())?;
-        if cp.sequence > sent || cp.sequence % RECORD_INTERVAL == 0 || cp.sequence == sent {
+        if cp.sequence > sent || cp.sequence.is_multiple_of(RECORD_INTERVAL) || cp.sequence == sent {
             return Ok(Some(Vec::new()));
         }
         let start = cp.sequence - cp.sequence % RECORD_INTERVAL;
