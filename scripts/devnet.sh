@@ -8,7 +8,7 @@
 #   scripts/devnet.sh down           stop it (logs stay in devnet/logs)
 #
 # Ports: ethereum (chain id 1) 8545, bsc (chain id 56) 8546, validators 7101-7104, relayer 7200,
-# fallback validators 7111-7112.
+# fallback validators 7111-7112, watchtower 7300.
 # Everything it writes is under ./devnet (docs/devnet.md).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

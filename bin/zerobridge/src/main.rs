@@ -47,7 +47,8 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// The local devnet: two anvil chains, the contracts, a demo route, validators and a relayer.
+    /// The local devnet: two anvil chains, the contracts, a demo route, validators, a relayer and a
+    /// watchtower.
     Devnet(zb_cli::devnet::DevnetArgs),
     /// Token-team commands: register a bridge for your ERC-20, route status, list routes.
     Route {

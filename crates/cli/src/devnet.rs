@@ -1,15 +1,16 @@
 //! `zerobridge devnet up | down | status`: two local anvil chains with zerobridge deployed, a
-//! demo route, 4 validators, 2 fallback validators and a relayer, all running in the background,
-//! described by a machine-readable manifest (docs/devnet.md).
+//! demo route, 4 validators, 2 fallback validators, a relayer and a watchtower, all running in the
+//! background, described by a machine-readable manifest (docs/devnet.md).
 //!
 //! Everything lives in one directory (default `./devnet`, or `--dir` / `ZB_DEVNET_DIR`):
 //!
 //! ```text
 //! devnet/manifest.json    what runs where (crate::network::DevnetManifest)
 //! devnet/processes.json   every process started so far (lets `down` clean up a failed `up`)
-//! devnet/logs/            anvil-<chain>.log, deploy.log, validator-N.log, fallback-N.log, relayer.log
+//! devnet/logs/            anvil-<chain>.log, deploy.log, validator-N.log, fallback-N.log, relayer.log,
+//!                         watchtower.log, alerts.jsonl (the watchtower's alerts)
 //! devnet/keys/            keystores of the validators and the relayer, and `password`
-//! devnet/configs/         validator-N.toml, fallback-N.toml, relayer.toml
+//! devnet/configs/         validator-N.toml, fallback-N.toml, relayer.toml, watchtower.toml
 //! devnet/data/            the agents' stores
 //! devnet/broadcast/       forge's transaction log of the deployment
 //! ```
@@ -38,6 +39,8 @@ use crate::deploy::{DeployRequest, DeployedSide, Liveness, deploy, dev_keys, tai
 use crate::network::{
     ChainInfo, DEVNET_DIR_ENV, DevnetManifest, ManifestAccount, ManifestAgent, ManifestChain, ManifestLane, RouteInfo,
 };
+
+mod watchtower;
 
 /// Default devnet directory, relative to the working directory.
 pub const DEFAULT_DIR: &str = "devnet";
@@ -97,12 +100,12 @@ pub struct DevnetArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum DevnetCommand {
     /// Start two anvil chains (ethereum, chain id 1, and bsc, chain id 56), deploy zerobridge,
-    /// open the DEMO route and start 4 validators, 2 fallback validators and a relayer in the
-    /// background.
+    /// open the DEMO route and start 4 validators, 2 fallback validators, a relayer and a
+    /// watchtower in the background.
     Up {
-        /// Use 9 consecutive ports from this one (ethereum, bsc, validators 0-3, relayer,
-        /// fallback validators 0-1) instead of the fixed ones (8545, 8546, 7101-7104, 7200,
-        /// 7111-7112).
+        /// Use 10 consecutive ports from this one (ethereum, bsc, validators 0-3, relayer,
+        /// fallback validators 0-1, watchtower) instead of the fixed ones (8545, 8546, 7101-7104,
+        /// 7200, 7111-7112, 7300).
         #[arg(long, env = "ZB_DEVNET_PORT_BASE")]
         port_base: Option<u16>,
         /// The zerobridge repository (contracts/ and node_modules/); found from the working
@@ -141,6 +144,7 @@ pub struct Ports {
     pub validators: [u16; VALIDATORS],
     pub relayer: u16,
     pub fallback: [u16; FALLBACK_VALIDATORS],
+    pub watchtower: u16,
 }
 
 impl Ports {
@@ -151,13 +155,14 @@ impl Ports {
         validators: [7101, 7102, 7103, 7104],
         relayer: 7200,
         fallback: [7111, 7112],
+        watchtower: 7300,
     };
 
     /// `base` (ethereum), `base+1` (bsc), `base+2..=base+5` (validators), `base+6` (relayer),
-    /// `base+7..=base+8` (fallback validators).
+    /// `base+7..=base+8` (fallback validators), `base+9` (watchtower).
     pub fn from_base(base: u16) -> Result<Ports> {
-        if !(1024..=u16::MAX - 8).contains(&base) {
-            bail!("--port-base {base} is out of range: pick one between 1024 and {}", u16::MAX - 8);
+        if !(1024..=u16::MAX - 9).contains(&base) {
+            bail!("--port-base {base} is out of range: pick one between 1024 and {}", u16::MAX - 9);
         }
         Ok(Ports {
             home: base,
@@ -165,6 +170,7 @@ impl Ports {
             validators: [base + 2, base + 3, base + 4, base + 5],
             relayer: base + 6,
             fallback: [base + 7, base + 8],
+            watchtower: base + 9,
         })
     }
 
@@ -178,6 +184,7 @@ impl Ports {
         for (i, port) in self.fallback.iter().enumerate() {
             out.push((*port, format!("fallback-{i}")));
         }
+        out.push((self.watchtower, "watchtower".to_string()));
         out
     }
 
@@ -443,12 +450,14 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 fn manifest_records(manifest: &DevnetManifest) -> Vec<ProcessRecord> {
-    // Stop order: relayer, validators, then the chains.
-    let mut out = vec![ProcessRecord {
-        name: manifest.relayer.name.clone(),
-        pid: manifest.relayer.pid,
-        program: "zerobridge".into(),
-    }];
+    // Stop order: watchtower (it would alert on agents going away), relayer, validators, then the
+    // chains.
+    let mut out: Vec<ProcessRecord> = manifest
+        .watchtower
+        .iter()
+        .chain(std::iter::once(&manifest.relayer))
+        .map(|a| ProcessRecord { name: a.name.clone(), pid: a.pid, program: "zerobridge".into() })
+        .collect();
     out.extend(manifest.validators.iter().chain(&manifest.fallback_validators).map(|v| ProcessRecord {
         name: v.name.clone(),
         pid: v.pid,
@@ -793,6 +802,7 @@ async fn start(
     let deployer = signer(dev_keys::DEPLOYER)?.address();
     let holder = signer(dev_keys::HOLDER)?.address();
     let relayer = signer(dev_keys::RELAYER)?.address();
+    let watchtower_address = signer(dev_keys::WATCHTOWER)?.address();
     // The validators' signing keys are devnet keys: Deploy.s.sol signs each operator's proof of
     // possession with them (in the order of the keystores above).
     let signing_keys: Vec<B256> = (0..VALIDATORS).map(validator_key).collect();
@@ -807,7 +817,7 @@ async fn start(
         threshold: THRESHOLD,
         fallback_keys: &fallback_keys,
         liveness: Liveness::DEVNET,
-        watchtower: None,
+        watchtower: Some(watchtower_address),
         holders: &[holder],
         broadcast_dir: &layout.broadcast(),
         log: &layout.logs().join("deploy.log"),
@@ -907,7 +917,7 @@ async fn start(
         validators: validator_urls.clone(),
         fallback_validators: fallback_urls,
         key: RelayerKeyToml { keystore: relayer_keystore.path.clone(), password_file: password_file.clone() },
-        chains: chain_configs,
+        chains: chain_configs.clone(),
         lanes: lanes
             .iter()
             .map(|(lane, source, destination)| LaneToml {
@@ -932,6 +942,13 @@ async fn start(
         config: relayer_config_path,
         log: logs.join("relayer.log"),
     };
+    let demo_route = zb_watchtower::config::WatchedRoute {
+        route_id: deployed.route.route_id,
+        home: HOME.name.into(),
+        remote: REMOTE.name.into(),
+    };
+    let mut watchtower_agent =
+        watchtower::agent(layout, ports.watchtower, &chain_configs, vec![demo_route], watchtower_address)?;
 
     // 6. Agents: validators first (the relayer asks them who they are), then the relayer.
     for agent in validator_agents.iter_mut().chain(&mut fallback_agents) {
@@ -946,6 +963,10 @@ async fn start(
     relayer_agent.pid = launch.spawn(&relayer_agent.name, command, &relayer_agent.log)?;
     wait_healthy(&http, &relayer_agent.name, &relayer_agent.url, launch, &relayer_agent.log).await?;
     println!("relayer: {} (pays from {})", relayer_agent.url, relayer_agent.address);
+    let command = watchtower::command(exe, &watchtower_agent.config, dev_keys::WATCHTOWER);
+    watchtower_agent.pid = launch.spawn(&watchtower_agent.name, command, &watchtower_agent.log)?;
+    wait_healthy(&http, &watchtower_agent.name, &watchtower_agent.url, launch, &watchtower_agent.log).await?;
+    println!("watchtower: {} (GUARDIAN {})", watchtower_agent.url, watchtower_agent.address);
 
     // 7. Both chains produce blocks.
     for (provider, spec) in [(&home_provider, HOME), (&remote_provider, REMOTE)] {
@@ -974,6 +995,11 @@ async fn start(
         ManifestAccount { role: "deployer".into(), address: deployer, private_key: dev_keys::DEPLOYER.parse()? },
         ManifestAccount { role: "holder".into(), address: holder, private_key: dev_keys::HOLDER.parse()? },
         ManifestAccount { role: "relayer".into(), address: relayer, private_key: relayer_key },
+        ManifestAccount {
+            role: "watchtower".into(),
+            address: watchtower_address,
+            private_key: dev_keys::WATCHTOWER.parse()?,
+        },
     ];
     for (i, key) in validator_keys.iter().enumerate() {
         accounts.push(ManifestAccount {
@@ -1025,6 +1051,7 @@ async fn start(
         validators: validator_agents,
         fallback_validators: fallback_agents,
         relayer: relayer_agent,
+        watchtower: Some(watchtower_agent),
         threshold: THRESHOLD,
         lanes: lanes
             .iter()
@@ -1059,6 +1086,13 @@ fn print_ready(manifest: &DevnetManifest, layout: &Layout, dir_arg: &Path) {
         manifest.threshold,
         manifest.validators.len()
     );
+    if let Some(tower) = &manifest.watchtower {
+        println!(
+            "  watchtower {} (GUARDIAN on both chains); alerts in {}",
+            tower.url,
+            layout.logs().join("alerts.jsonl").display()
+        );
+    }
     if let Some(holder) = manifest.account("holder") {
         println!("  holder {} has 1000000 DEMO on {} (test key in the manifest)", holder.address, HOME.name);
     }
@@ -1220,7 +1254,8 @@ pub async fn status(dir: &Path) -> Result<()> {
     }
 
     println!("agents:");
-    for agent in manifest.validators.iter().chain(&manifest.fallback_validators).chain(std::iter::once(&manifest.relayer)) {
+    let agents = manifest.validators.iter().chain(&manifest.fallback_validators);
+    for agent in agents.chain(std::iter::once(&manifest.relayer)).chain(&manifest.watchtower) {
         let running = alive(agent.pid, "zerobridge");
         let health = match http.get(format!("{}/v1/health", agent.url)).send().await {
             Ok(response) => {
@@ -1243,6 +1278,14 @@ pub async fn status(dir: &Path) -> Result<()> {
         }
         if let Err(e) = health {
             problems.push(format!("{} health: {e} (log: {})", agent.name, agent.log.display()));
+        }
+    }
+    if let Some(tower) = &manifest.watchtower {
+        // Not ready is shown, not a problem: it catches up after a start and retries failed polls.
+        println!("  {:<12} {}", "", watchtower::readiness(&http, &tower.url).await);
+        match watchtower::kpis(&http, &tower.url).await {
+            Ok(line) => println!("  {:<12} {line}", ""),
+            Err(e) => problems.push(format!("watchtower KPIs: {e} (log: {})", tower.log.display())),
         }
     }
 
@@ -1342,8 +1385,15 @@ mod tests {
         assert_eq!(ports.remote, 20_001);
         assert_eq!(ports.validators, [20_002, 20_003, 20_004, 20_005]);
         assert_eq!(ports.relayer, 20_006);
+        assert_eq!(ports.fallback, [20_007, 20_008]);
+        assert_eq!(ports.watchtower, 20_009);
         assert!(Ports::from_base(80).is_err());
-        assert!(Ports::from_base(u16::MAX).is_err());
+        assert!(Ports::from_base(u16::MAX - 9).is_ok());
+        assert!(Ports::from_base(u16::MAX - 8).is_err());
+        let mut taken: Vec<u16> = ports.labelled().into_iter().map(|(port, _)| port).collect();
+        taken.sort_unstable();
+        taken.dedup();
+        assert_eq!(taken, (20_000..20_010).collect::<Vec<_>>());
     }
 
     #[test]
@@ -1361,6 +1411,11 @@ mod tests {
         let err = ports.check_free().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains(&format!("port {port} (for relayer)")), "{err}");
         assert!(err.contains("zerobridge devnet down"), "{err}");
+
+        let mut ports = Ports::from_base(20_000).expect("in range");
+        ports.watchtower = port;
+        let err = ports.check_free().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&format!("port {port} (for watchtower)")), "{err}");
     }
 
     #[test]

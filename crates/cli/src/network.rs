@@ -34,6 +34,10 @@ pub struct DevnetManifest {
     #[serde(default)]
     pub fallback_validators: Vec<ManifestAgent>,
     pub relayer: ManifestAgent,
+    /// The watchtower (`zerobridge watchtower`, GUARDIAN on both chains); absent in manifests
+    /// written before it joined the devnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchtower: Option<ManifestAgent>,
     /// How many of the (equally staked) validators must sign: progress display only; the
     /// on-chain threshold is a stake weight.
     pub threshold: u64,
@@ -78,7 +82,8 @@ pub struct ManifestChain {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestAccount {
-    /// "deployer", "holder", "relayer" or "validator-N".
+    /// "deployer", "holder", "relayer", "watchtower", "validator-N", "operator-N", "fallback-N" or
+    /// "fallback-operator-N".
     pub role: String,
     pub address: Address,
     /// Devnet test key: public knowledge, never use it on a real chain.
@@ -89,9 +94,9 @@ pub struct ManifestAccount {
 #[serde(rename_all = "camelCase")]
 pub struct ManifestAgent {
     pub name: String,
-    /// Base URL of its HTTP API (health, metrics, and /v1 for validators).
+    /// Base URL of its HTTP API (health, metrics, and /v1 for validators and the watchtower).
     pub url: String,
-    /// Signing address (validators) or paying address (relayer).
+    /// Signing address (validators), paying address (relayer) or guardian (watchtower).
     pub address: Address,
     pub pid: u32,
     pub config: PathBuf,
