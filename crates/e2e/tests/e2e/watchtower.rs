@@ -1,5 +1,6 @@
 //! The watchtower against real agents and real forgeries: a compromised quorum's delivery is
-//! paused within two blocks and every signer reported on the source chain; a conservation break
+//! paused within two blocks, the hold it opened frozen and every signer reported on the source
+//! chain; a conservation break
 //! is paused; a lying endpoint and honest load raise nothing; a watchtower killed with SIGKILL
 //! resumes from its cursor and still catches what happened while it was down.
 
@@ -92,11 +93,20 @@ async fn a_forged_delivery_is_paused_within_two_blocks_and_every_signer_slashed(
     let devnet = devnet_with_one_delivery().await?;
     let watchtower = Watchtower::new(&devnet)?;
     watchtower.start().await?;
-    let forged = forge_delivery(&devnet, Direction::ToRemote, &FORGERS, tokens(5_000)).await?;
+    // Above the devnet's 500,000 DEMO hold threshold: the forged transfer is held on arrival.
+    let forged = forge_delivery(&devnet, Direction::ToRemote, &FORGERS, tokens(600_000)).await?;
     let forged_in = forged.receipt.block_number.ok_or_else(|| eyre!("no block"))?;
 
     let paused = expect_caught(&devnet, &watchtower, &forged).await?;
     ensure!(paused <= forged_in + 2, "paused in block {paused}, forged in {forged_in}: more than 2 blocks later");
+    let remote = devnet.bridge(Chain::Remote);
+    let lane = forged.checkpoint.lane;
+    wait_until("the forged transfer's hold to be frozen", DELIVERY, || async {
+        Ok((remote.getHold(lane, forged.message.sequence).call().await?.status == 2).then_some(()))
+    })
+    .await?;
+    ensure!(!alerts_of(&watchtower, "hold_frozen")?.is_empty(), "a hold_frozen alert");
+    ensure!(devnet.wrapped_balance(forged.attacker).await? == U256::ZERO, "the forged transfer paid nothing");
 
     let kpis = watchtower.kpis().await?;
     ensure!(kpis["kpis"]["frauds"] == 1, "{kpis}");
