@@ -1,7 +1,6 @@
 //! The watchtower against real agents and real forgeries: a compromised quorum's delivery is
 //! paused within two blocks, the hold it opened frozen and every signer reported on the source
-//! chain; a conservation break
-//! is paused; a lying endpoint and honest load raise nothing; a watchtower killed with SIGKILL
+//! chain; a conservation break is paused; a lying endpoint and honest load raise nothing; a watchtower killed with SIGKILL
 //! resumes from its cursor and still catches what happened while it was down.
 
 use std::time::Duration;
