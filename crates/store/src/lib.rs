@@ -8,12 +8,14 @@
 //!   returns, so a crash right after it cannot forget it.
 //! - **Signed checkpoints** (validator): what the validator serves over its API.
 //! - **Submissions** (relayer): its queue of `deliver` transactions with nonce, fees and status.
+//! - **Halts** (validator): lanes and chains it stopped signing, kept until an operator removes
+//!   them ([`Store::halt_lane`], [`Store::halt_chain`], [`Store::unhalt_lane`]).
 //!
 //! The file uses the WAL journal, `synchronous=FULL` and a busy timeout of [`BUSY_TIMEOUT`].
 //! Hashes, addresses and signatures are stored as BLOBs of exactly 32, 20 and 65 bytes (r ‖ s ‖ v,
 //! v = 27 or 28), `u64` values as INTEGER (so they must not exceed `i64::MAX`), `u128` fees as
 //! decimal TEXT, submission status as its snake_case name. The table `schema_version` holds the
-//! schema version (1); a file of a newer version is refused.
+//! schema version (2); a version-1 file is upgraded on open, a file of a newer version is refused.
 //!
 //! # Slashing-protection interchange format
 //!
@@ -56,6 +58,7 @@
 mod checkpoints;
 mod codec;
 mod error;
+mod halts;
 mod schema;
 mod slashing;
 mod store;
@@ -65,6 +68,6 @@ mod types;
 pub use error::StoreError;
 pub use store::{BUSY_TIMEOUT, Store};
 pub use types::{
-    HISTORY_FORMAT, HISTORY_VERSION, ImportReport, SignDecision, SignedCheckpoint, SignedEntry, SigningHistory,
-    Submission, SubmissionStatus,
+    ChainHalt, HISTORY_FORMAT, HISTORY_VERSION, ImportReport, LaneHalt, SignDecision, SignedCheckpoint, SignedEntry,
+    SigningHistory, Submission, SubmissionStatus,
 };

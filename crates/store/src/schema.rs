@@ -1,11 +1,12 @@
 //! Tables and their versioning. The `schema_version` table holds one row; `open` creates the
-//! tables of version 1 in an empty file and refuses a file of a newer version.
+//! tables of the current version in an empty file, upgrades an older file in place (each
+//! version's DDL only adds tables) and refuses a file of a newer version.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::StoreError;
 
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 const VERSION_TABLE: &str = "
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -48,6 +49,25 @@ CREATE TABLE submissions (
 CREATE INDEX submissions_by_lane_status ON submissions (lane, status, nonce);
 ";
 
+/// Version 2: the validator's halts, kept until `zerobridge validator unhalt` removes them. Lane
+/// halts (emitted-vs-recomputed mismatch) are keyed by lane; chain halts (a reorg deeper than
+/// finality) by the chain's configured name, because every lane of that chain, including lanes
+/// opted in to later, is affected.
+const V2: &str = "
+CREATE TABLE lane_halts (
+    lane      BLOB    NOT NULL PRIMARY KEY CHECK (length(lane) = 32),
+    sequence  INTEGER NOT NULL CHECK (sequence >= 1),
+    reason    TEXT    NOT NULL,
+    halted_at INTEGER NOT NULL CHECK (halted_at >= 0)
+) WITHOUT ROWID;
+
+CREATE TABLE chain_halts (
+    chain     TEXT    NOT NULL PRIMARY KEY,
+    reason    TEXT    NOT NULL,
+    halted_at INTEGER NOT NULL CHECK (halted_at >= 0)
+) WITHOUT ROWID;
+";
+
 /// Brings the file to [`SCHEMA_VERSION`] inside one exclusive transaction, so two processes
 /// opening a new file at once cannot both create it.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -58,7 +78,12 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     match version {
         None => {
             tx.execute_batch(V1)?;
+            tx.execute_batch(V2)?;
             tx.execute("INSERT INTO schema_version (id, version) VALUES (1, ?1)", [SCHEMA_VERSION])?;
+        }
+        Some(1) => {
+            tx.execute_batch(V2)?;
+            tx.execute("UPDATE schema_version SET version = ?1 WHERE id = 1", [SCHEMA_VERSION])?;
         }
         Some(SCHEMA_VERSION) => {}
         Some(v) if v > SCHEMA_VERSION => {

@@ -25,6 +25,27 @@ pub struct SignedCheckpoint {
     pub signature: Signature,
 }
 
+/// A lane the validator signs nothing of from `sequence` on, until an operator removes the halt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaneHalt {
+    pub lane: B256,
+    /// The first sequence refused (the one whose accumulator was in doubt).
+    pub sequence: u64,
+    pub reason: String,
+    /// Unix seconds.
+    pub halted_at: u64,
+}
+
+/// A source chain (by its configured name) on which the validator signs nothing, until an
+/// operator removes the halt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHalt {
+    pub chain: String,
+    pub reason: String,
+    /// Unix seconds.
+    pub halted_at: u64,
+}
+
 /// One `deliver` transaction the relayer sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submission {

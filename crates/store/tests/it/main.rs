@@ -3,6 +3,7 @@
 mod checkpoints;
 mod concurrency;
 mod crash;
+mod halts;
 mod history;
 mod open;
 mod signing;
