@@ -128,6 +128,18 @@ enum ValidatorCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Remove a persisted halt (docs/operations.md, "Halts"). Run it with the validator stopped.
+    #[command(group = clap::ArgGroup::new("halt").required(true).multiple(true).args(["lane", "chain"]))]
+    Unhalt {
+        #[arg(long)]
+        config: PathBuf,
+        /// The lane halted on an accumulator mismatch.
+        #[arg(long)]
+        lane: Option<B256>,
+        /// The chain (its name in the config) halted on a reorg deeper than finality.
+        #[arg(long)]
+        chain: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -309,6 +321,23 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
             let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
             let report = store.import_history(&history)?;
             println!("imported {} entries, {} already present", report.imported, report.skipped);
+            Ok(())
+        }
+        ValidatorCommand::Unhalt { config, lane, chain } => {
+            let config = zb_validator::ValidatorConfig::load(&config)?;
+            let removed = zb_validator::unhalt(&config, lane, chain.as_deref())?;
+            match (lane, removed.lane) {
+                (Some(_), Some(h)) => {
+                    println!("removed halt of lane {} from sequence {}: {}", h.lane, h.sequence, h.reason)
+                }
+                (Some(l), None) => println!("lane {l} was not halted"),
+                (None, _) => {}
+            }
+            match (chain, removed.chain) {
+                (Some(_), Some(h)) => println!("removed halt of chain {}: {}", h.chain, h.reason),
+                (Some(c), None) => println!("chain {c} was not halted"),
+                (None, _) => {}
+            }
             Ok(())
         }
     }

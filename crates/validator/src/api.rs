@@ -1,4 +1,5 @@
-//! HTTP API: signed checkpoints under /v1, health, and Prometheus metrics.
+//! HTTP API: signed checkpoints under /v1, liveness (/v1/health), readiness (/v1/ready), and
+//! Prometheus metrics.
 
 use std::sync::Arc;
 
@@ -47,6 +48,7 @@ pub struct LaneStatus {
     pub lane: B256,
     pub source: String,
     pub observed: u64,
+    /// Why the lane (from some sequence on) or its source chain is halted.
     pub halted: Option<String>,
     /// `active`, or `leaving`: opted out, only the hand-over set update is still signed.
     #[serde(default)]
@@ -112,6 +114,7 @@ pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/v1/info", get(info))
         .route("/v1/health", get(health))
+        .route("/v1/ready", get(ready))
         .route("/v1/lanes", get(lanes))
         .route("/v1/lanes/{lane}/checkpoints/latest", get(latest))
         .route("/v1/lanes/{lane}/checkpoints/{sequence}", get(at_sequence))
@@ -155,13 +158,14 @@ fn error_response(error: &ValidatorError) -> (StatusCode, serde_json::Value) {
 
 fn lane_statuses(state: &State) -> Vec<LaneStatus> {
     let Ok(lanes) = state.lanes.read() else { return Vec::new() };
+    let halts = state.halts.read().map(|h| h.clone()).unwrap_or_default();
     let mut out: Vec<LaneStatus> = lanes
         .iter()
         .map(|(lane, view)| LaneStatus {
             lane: *lane,
             source: view.source_name.clone(),
             observed: view.observed(),
-            halted: view.halted.clone(),
+            halted: halts.reason(*lane, &view.source_name),
             status: if view.leaving_since.is_some() { LaneState::Leaving } else { LaneState::Active },
             configured: view.configured,
             opted_in: view.opted_in,
@@ -216,12 +220,53 @@ async fn lanes(AxumState(state): AxumState<Arc<State>>) -> Json<LanesResponse> {
     Json(LanesResponse { signer: state.signer.address(), lanes })
 }
 
-async fn health(AxumState(state): AxumState<Arc<State>>) -> Response {
-    let lanes = lane_statuses(&state);
-    let halted = lanes.iter().any(|l| l.halted.is_some());
-    let status = if halted { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-    let body = serde_json::json!({ "status": if halted { "halted" } else { "ok" }, "lanes": lanes });
-    (status, Json(body)).into_response()
+/// Every persisted halt (also of lanes no longer secured) as JSON.
+fn halts_json(state: &State) -> Result<serde_json::Value, ValidatorError> {
+    let halts = state.halts.read().map_err(|_| crate::poisoned())?;
+    let lanes: Vec<_> = halts
+        .lanes
+        .values()
+        .map(|h| {
+            serde_json::json!({ "lane": h.lane, "sequence": h.sequence, "reason": h.reason, "haltedAt": h.halted_at })
+        })
+        .collect();
+    let chains: Vec<_> = halts
+        .chains
+        .values()
+        .map(|h| serde_json::json!({ "chain": h.chain, "reason": h.reason, "haltedAt": h.halted_at }))
+        .collect();
+    Ok(serde_json::json!({ "lanes": lanes, "chains": chains }))
+}
+
+/// Liveness: 200 whenever the process serves, halted or not, so that a supervisor does not
+/// restart a halted validator (a restart does not lift a halt anyway). The body says "halted"
+/// and lists the halts.
+async fn health(AxumState(state): AxumState<Arc<State>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let halts = halts_json(&state).map_err(ApiError)?;
+    let none = state.halts.read().map_err(|_| ApiError(crate::poisoned()))?.is_empty();
+    let status = if none { "ok" } else { "halted" };
+    Ok(Json(serde_json::json!({ "status": status, "lanes": lane_statuses(&state), "halts": halts })))
+}
+
+/// Readiness: 503 while any lane or chain is halted or a chain's first step is not done yet.
+async fn ready(AxumState(state): AxumState<Arc<State>>) -> Result<Response, ApiError> {
+    let halts = halts_json(&state).map_err(ApiError)?;
+    let not_halted = state.halts.read().map_err(|_| ApiError(crate::poisoned()))?.is_empty();
+    let not_following: Vec<String> = state
+        .following
+        .read()
+        .map_err(|_| ApiError(crate::poisoned()))?
+        .iter()
+        .filter(|(_, done)| !**done)
+        .map(|(chain, _)| chain.clone())
+        .collect();
+    let (code, status) = match (not_halted, not_following.is_empty()) {
+        (true, true) => (StatusCode::OK, "ready"),
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "halted"),
+        (true, false) => (StatusCode::SERVICE_UNAVAILABLE, "catching_up"),
+    };
+    let body = serde_json::json!({ "status": status, "halts": halts, "notFollowedYet": not_following });
+    Ok((code, Json(body)).into_response())
 }
 
 async fn latest(
@@ -260,6 +305,54 @@ async fn metrics(AxumState(state): AxumState<Arc<State>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::{chain, config, state};
+
+    async fn body(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[tokio::test]
+    async fn health_stays_200_while_ready_says_503_for_a_halt_or_a_chain_not_followed_yet() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lane = B256::repeat_byte(0x11);
+        let cfg = config(vec![chain("ethereum", None)], vec![crate::LaneConfig { lane, source: "ethereum".into() }]);
+        let state = Arc::new(state(&dir.path().join("v.sqlite"), &cfg));
+        state.following.write().expect("lock").insert("ethereum".into(), false);
+        let health_of = |state: &Arc<State>| {
+            let state = state.clone();
+            async move { health(AxumState(state)).await.map_err(|e| e.0).expect("health").0 }
+        };
+        let ready_of = |state: &Arc<State>| {
+            let state = state.clone();
+            async move { ready(AxumState(state)).await.map_err(|e| e.0).expect("ready") }
+        };
+
+        let response = ready_of(&state).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body(response).await["notFollowedYet"], serde_json::json!(["ethereum"]));
+        assert_eq!(health_of(&state).await["status"], "ok");
+
+        state.following.write().expect("lock").insert("ethereum".into(), true);
+        let response = ready_of(&state).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(body(response).await["status"], "ready");
+
+        state.halt_lane(lane, 3, B256::repeat_byte(1), B256::repeat_byte(2)).expect("halt");
+        let response = ready_of(&state).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let ready_body = body(response).await;
+        assert_eq!(ready_body["status"], "halted");
+        assert_eq!(ready_body["halts"]["lanes"][0]["sequence"], 3);
+        // Liveness is not affected: a supervisor must not restart a halted validator.
+        let health_body = health_of(&state).await;
+        assert_eq!(health_body["status"], "halted");
+        assert!(health_body["lanes"][0]["halted"].as_str().is_some_and(|r| r.contains("sequence 3")), "{health_body}");
+        assert_eq!(health_body["halts"]["lanes"][0]["lane"], serde_json::json!(lane));
+        // A halted sequence is refused with 503.
+        let refused = ValidatorError::Halted { lane, reason: "r".into() };
+        assert_eq!(error_response(&refused).0, StatusCode::SERVICE_UNAVAILABLE);
+    }
 
     #[test]
     fn a_sequence_not_due_is_refused_with_its_due_time() {

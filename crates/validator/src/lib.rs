@@ -10,6 +10,7 @@
 pub mod api;
 pub mod config;
 mod grace;
+mod halt;
 mod observer;
 pub mod stake;
 
@@ -23,6 +24,7 @@ use zb_protocol::{Checkpoint, sign_checkpoint};
 use zb_store::{SignedCheckpoint, Store, StoreError};
 
 pub use config::{ConfigError, LaneConfig, Role, ValidatorConfig};
+pub use halt::{Unhalted, unhalt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidatorError {
@@ -45,6 +47,13 @@ pub enum ValidatorError {
     Halted { lane: B256, reason: String },
     #[error("signing failed: {0}")]
     Sign(String),
+    #[error(
+        "a validator process is running on this data_dir (it holds {lock}); stop it first: a running validator \
+         keeps its halts in memory"
+    )]
+    Running { lock: std::path::PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error(
@@ -75,7 +84,6 @@ pub(crate) struct LaneView {
     pub sent_at: Vec<u64>,
     /// Validator-set updates (sequence, hash of the new set): the old set must sign exactly there.
     pub set_updates: Vec<(u64, B256)>,
-    pub halted: Option<String>,
     /// Listed in `[[lanes]]`.
     pub configured: bool,
     /// In the operator's opt-ins at the last stake-manager read.
@@ -94,7 +102,6 @@ impl LaneView {
             accumulators: Vec::new(),
             sent_at: Vec::new(),
             set_updates: Vec::new(),
-            halted: None,
             configured,
             opted_in,
             leaving_since: None,
@@ -155,6 +162,10 @@ pub(crate) struct State {
     pub chain_times: RwLock<HashMap<String, u64>>,
     /// Fallback role: lanes whose destination is in its Emergency grace (signed without the delay).
     pub in_grace: RwLock<std::collections::HashSet<B256>>,
+    /// Persisted halts, loaded at start. Lock order: `lanes` before `halts`.
+    pub halts: RwLock<halt::Halts>,
+    /// Keyed by chain name: every chain followed, and whether its first step is done (readiness).
+    pub following: RwLock<BTreeMap<String, bool>>,
 }
 
 fn poisoned() -> ValidatorError {
@@ -184,6 +195,7 @@ impl State {
                 c.stake_manager.map(|sm| (c.name.clone(), StakeView { stake_manager: sm, ..StakeView::default() }))
             })
             .collect();
+        let halts = halt::load(&store)?;
         Ok(State {
             signer,
             store,
@@ -196,6 +208,8 @@ impl State {
             fallback_delay: config.fallback_delay(),
             chain_times: RwLock::new(HashMap::new()),
             in_grace: RwLock::new(std::collections::HashSet::new()),
+            halts: RwLock::new(halts),
+            following: RwLock::new(BTreeMap::new()),
         })
     }
 
@@ -268,16 +282,18 @@ impl State {
 
     /// Signs (lane, sequence) with the locally recomputed accumulator, after the slashing
     /// protection store agreed. Idempotent: the same checkpoint is signed at most once. A lane
-    /// not secured (any more), or a sequence past an opt-out, is only served from the store.
+    /// not secured (any more), or a sequence past an opt-out, is only served from the store. A
+    /// halted sequence is neither signed nor served.
     pub(crate) fn sign(&self, lane: B256, sequence: u64) -> Result<SignedCheckpoint, ValidatorError> {
         let plan = {
             let lanes = self.lanes.read().map_err(|_| poisoned())?;
+            let source = lanes.get(&lane).map(|v| v.source_name.as_str());
+            if let Some(reason) = self.halts.read().map_err(|_| poisoned())?.refusal(lane, source, sequence) {
+                return Err(ValidatorError::Halted { lane, reason: reason.to_string() });
+            }
             match lanes.get(&lane) {
                 None => Err(ValidatorError::UnknownLane(lane)),
                 Some(view) => {
-                    if let Some(reason) = &view.halted {
-                        return Err(ValidatorError::Halted { lane, reason: reason.clone() });
-                    }
                     let observed = view.observed();
                     if sequence == 0 || sequence > observed {
                         return Err(ValidatorError::NotObserved { lane, sequence, observed });
@@ -338,6 +354,8 @@ pub async fn run(
     config.validate()?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ValidatorError::Sign(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
+    // Held until run returns: `validator unhalt` refuses to edit the store under a running validator.
+    let _lock = halt::lock_data_dir(&config.data_dir)?;
     let store = Store::open(&config.data_dir.join("validator.sqlite"))?;
     let state = Arc::new(State::new(signer, store, metrics, &config)?);
     let stake_managers: Vec<String> = config
@@ -364,6 +382,7 @@ pub async fn run(
     for chain in &config.chains {
         let configured = config.lanes.iter().filter(|l| l.source == chain.name).map(|l| l.lane).collect();
         if chain.stake_manager.is_some() || config.lanes.iter().any(|l| l.source == chain.name) {
+            state.following.write().map_err(|_| poisoned())?.insert(chain.name.clone(), false);
             followers.spawn(observer::follow_chain(state.clone(), chain.clone(), configured, refresh));
         }
     }

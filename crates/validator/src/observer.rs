@@ -240,6 +240,11 @@ pub(crate) async fn follow_chain(
     refresh: Duration,
 ) -> Result<(), ValidatorError> {
     let chain = config.name.clone();
+    if state.chain_halted(&chain)? {
+        // Persisted by an earlier run: nothing of this chain is followed or signed until
+        // `validator unhalt --chain`. The API keeps serving and reporting the halt.
+        std::future::pending::<()>().await;
+    }
     let poll = Duration::from_millis(config.poll_interval_ms.max(100));
     let mut next_block = config.start_block;
     let follower = loop {
@@ -270,18 +275,19 @@ pub(crate) async fn follow_chain(
         }
         if !lanes.is_empty() {
             match step(&state, &follower, &mut guard, &mut lanes, &mut next_block).await {
-                Ok(()) => backoff = poll,
+                Ok(()) => {
+                    backoff = poll;
+                    mark_following(&state, &chain)?;
+                }
                 Err(ValidatorError::Chain(ChainError::DeepReorg { number, expected, found })) => {
                     let reason = format!(
                         "reorg deeper than finality on {chain}: block {number} changed from {expected} to {found}; \
-                         signing stopped, investigate the chain and raise the finality setting before restarting"
+                         signing stopped: investigate the chain, raise the finality setting, then run \
+                         `zerobridge validator unhalt --chain {chain}` with the validator stopped"
                     );
-                    tracing::error!(%chain, number, %expected, %found, "{reason}");
-                    metrics::gauge!("zb_validator_halted", "chain" => chain.clone()).set(1.0);
-                    halt(&state, &chain, &reason);
-                    // Stay up: the API keeps serving what was signed and reports the halt (health
-                    // 503, the gauge) until an operator investigates and restarts the validator.
-                    // Opt-ins of this chain are not read any more either.
+                    state.halt_chain(&chain, &reason)?;
+                    // Stay up: the API reports the halt (health body, ready 503, the gauge) until an
+                    // operator investigates. Opt-ins of this chain are not read any more either.
                     std::future::pending::<()>().await;
                 }
                 Err(e) => {
@@ -293,6 +299,10 @@ pub(crate) async fn follow_chain(
                 }
             }
         }
+        if lanes.is_empty() && stake_read(&state, &chain)? {
+            // Nothing to follow: the stake manager was read and no lane is secured here.
+            mark_following(&state, &chain)?;
+        }
         tokio::select! {
             _ = heads.changed() => {}
             _ = tokio::time::sleep(poll) => {}
@@ -300,24 +310,55 @@ pub(crate) async fn follow_chain(
     }
 }
 
-/// New accumulators (with each message's `sentAt`) and set updates per lane, from one range of logs.
+fn mark_following(state: &State, chain: &str) -> Result<(), ValidatorError> {
+    if let Some(done) = state.following.write().map_err(|_| poisoned())?.get_mut(chain) {
+        *done = true;
+    }
+    Ok(())
+}
+
+/// Whether `chain`'s stake manager (if any) answered at least once.
+fn stake_read(state: &State, chain: &str) -> Result<bool, ValidatorError> {
+    Ok(state.stake.read().map_err(|_| poisoned())?.get(chain).is_none_or(|v| v.block.is_some()))
+}
+
+/// A sequence whose emitted accumulator differs from the recomputed one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mismatch {
+    lane: B256,
+    sequence: u64,
+    emitted: B256,
+    computed: B256,
+}
+
+/// New accumulators (with each message's `sentAt`) and set updates per lane, from one range of
+/// logs, and the mismatches that stopped a lane.
 #[derive(Default)]
 struct Scanned {
     accumulators: HashMap<B256, Vec<(B256, u64)>>,
     set_updates: HashMap<B256, Vec<(u64, B256)>>,
+    mismatches: Vec<Mismatch>,
 }
 
-/// Recomputes the accumulators of the lanes in `accumulators` over `sent`; others are skipped.
+/// Recomputes the accumulators of the lanes in `accumulators` over `sent`; others are skipped. A
+/// lane whose emitted accumulator differs from the recomputed one is taken out of `accumulators`
+/// at that sequence (it is not followed any more) and reported in `mismatches`; its earlier
+/// sequences are kept.
 fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>) -> Result<Scanned, ValidatorError> {
     let mut scanned = Scanned::default();
     for event in sent {
         let Some(acc) = accumulators.get_mut(&event.lane) else { continue };
         let value = acc.push(&event.message).map_err(|e| ValidatorError::Sign(e.to_string()))?;
         if value != event.accumulator {
-            // Our own recomputation is what we sign; a differing event means the bridge and this
-            // agent disagree on the protocol. Say so loudly.
-            tracing::error!(lane = %event.lane, sequence = event.message.sequence, emitted = %event.accumulator,
-                computed = %value, "bridge emitted an accumulator this validator does not recompute");
+            // Either side may be wrong; signing a value the bridge never had is slashable.
+            accumulators.remove(&event.lane);
+            scanned.mismatches.push(Mismatch {
+                lane: event.lane,
+                sequence: event.message.sequence,
+                emitted: event.accumulator,
+                computed: value,
+            });
+            continue;
         }
         scanned.accumulators.entry(event.lane).or_default().push((value, event.message.sentAt));
         if MessageKind::from_u8(event.message.kind) == Some(MessageKind::SetUpdate) {
@@ -334,6 +375,7 @@ fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, V
     let mut to_sign = BTreeSet::new();
     let primary = state.fallback_delay.is_none();
     let mut lanes = state.lanes.write().map_err(|_| poisoned())?;
+    let halts = state.halts.read().map_err(|_| poisoned())?;
     for (lane, values) in scanned.accumulators {
         let Some(view) = lanes.get_mut(&lane) else { continue };
         for (accumulator, sent_at) in values {
@@ -341,18 +383,31 @@ fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, V
             view.sent_at.push(sent_at);
         }
         let head = view.observed();
-        if primary && view.leaving_since.is_none() {
+        let signable = |sequence| primary && halts.refusal(lane, Some(&view.source_name), sequence).is_none();
+        if view.leaving_since.is_none() && signable(head) {
             to_sign.insert((lane, head));
         }
         for (sequence, set_hash) in scanned.set_updates.remove(&lane).unwrap_or_default() {
-            view.set_updates.push((sequence, set_hash));
-            if primary {
+            if signable(sequence) {
                 to_sign.insert((lane, sequence));
             }
+            view.set_updates.push((sequence, set_hash));
         }
         metrics::gauge!("zb_validator_lane_height", "lane" => lane.to_string()).set(head as f64);
     }
     Ok(to_sign)
+}
+
+/// Persists and raises a halt for every mismatch, before anything of the scan is applied (a
+/// failure leaves the lane state as it was, so the next step scans and halts again).
+async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<(), ValidatorError> {
+    for &Mismatch { lane, sequence, emitted, computed } in mismatches {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.halt_lane(lane, sequence, emitted, computed))
+            .await
+            .map_err(|e| ValidatorError::Sign(e.to_string()))??;
+    }
+    Ok(())
 }
 
 async fn sign_all(state: &Arc<State>, to_sign: BTreeSet<(B256, u64)>) -> Result<(), ValidatorError> {
@@ -385,6 +440,7 @@ async fn step(
         } else {
             Scanned::default()
         };
+        halt_mismatches(state, &scanned.mismatches).await?;
         let to_sign = apply(state, scanned)?;
         lanes.followed.extend(fresh);
         let caught_up = std::mem::take(&mut lanes.pending);
@@ -415,6 +471,7 @@ async fn step(
     // Work on copies so a failure half-way leaves the lane state untouched.
     let mut updated = lanes.followed.clone();
     let scanned = recompute(&sent, &mut updated)?;
+    halt_mismatches(state, &scanned.mismatches).await?;
     lanes.followed = updated;
     guard.record(finalized);
     *next_block = finalized.number + 1;
@@ -423,14 +480,6 @@ async fn step(
         state.chain_times.write().map_err(|_| poisoned())?.insert(follower.config().name.clone(), time);
     }
     sign_all(state, to_sign).await
-}
-
-fn halt(state: &State, chain: &str, reason: &str) {
-    if let Ok(mut table) = state.lanes.write() {
-        for view in table.values_mut().filter(|v| v.source_name == chain) {
-            view.halted = Some(reason.to_string());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -488,6 +537,94 @@ mod tests {
             let view = state.lanes.read().expect("lock").get(&lane).cloned().expect("lane");
             assert_eq!((view.observed(), view.sent_at), (2, vec![100, 110]));
         }
+    }
+
+    /// Messages 1..=n of `lane` as the bridge emits them, with their true accumulators.
+    fn sent(lane: B256, n: u64) -> Vec<SentMessage> {
+        let mut acc = Accumulator::new(lane);
+        (1..=n)
+            .map(|sequence| {
+                let message = zb_protocol::Message {
+                    sequence,
+                    kind: MessageKind::Transfer as u8,
+                    sender: Address::repeat_byte(1),
+                    recipient: Address::repeat_byte(2),
+                    amount: U256::from(sequence),
+                    data: B256::ZERO,
+                    sentAt: 1000 + sequence,
+                    deadline: u64::MAX,
+                };
+                let accumulator = acc.push(&message).expect("in order");
+                SentMessage {
+                    lane,
+                    message,
+                    accumulator,
+                    block_number: sequence,
+                    block_hash: B256::ZERO,
+                    tx_hash: B256::ZERO,
+                    log_index: 0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_mismatch_halts_the_lane_from_that_sequence_on_and_survives_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("v.sqlite");
+        let lane = B256::repeat_byte(0x33);
+        let cfg = config(vec![chain("ethereum", None)], vec![LaneConfig { lane, source: "ethereum".into() }]);
+        let honest = sent(lane, 4);
+        let mut lying = honest.clone();
+        lying[2].accumulator = B256::repeat_byte(0xee);
+        let (emitted, computed) = (lying[2].accumulator, honest[2].accumulator);
+
+        let two = {
+            let state = state(&db, &cfg);
+            let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
+            let scanned = recompute(&lying, &mut followed).expect("recompute");
+            assert_eq!(scanned.mismatches, vec![Mismatch { lane, sequence: 3, emitted, computed }]);
+            assert!(!followed.contains_key(&lane), "a halted lane is not followed any more");
+            let Mismatch { lane, sequence, emitted, computed } = scanned.mismatches[0];
+            state.halt_lane(lane, sequence, emitted, computed).expect("halt");
+            // Only what agreed with the bridge is applied; the head signed is the last of it.
+            assert_eq!(apply(&state, scanned).expect("apply"), set_of(&[(lane, 2)]));
+            let two = state.sign(lane, 2).expect("before the mismatch");
+            assert_eq!(two.accumulator, honest[1].accumulator);
+            for sequence in [3, 4] {
+                match state.sign(lane, sequence) {
+                    Err(ValidatorError::Halted { reason, .. }) => {
+                        assert!(reason.contains("sequence 3") && reason.contains(&emitted.to_string()), "{reason}");
+                        assert!(reason.contains(&computed.to_string()), "{reason}");
+                    }
+                    other => panic!("sequence {sequence} must be refused, got {other:?}"),
+                }
+            }
+            two
+        };
+
+        // Restarted over an honest provider: the halt holds, earlier checkpoints are served.
+        {
+            let restarted = state(&db, &cfg);
+            let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
+            let scanned = recompute(&honest, &mut followed).expect("recompute");
+            assert!(scanned.mismatches.is_empty());
+            assert_eq!(apply(&restarted, scanned).expect("apply"), BTreeSet::new(), "the halted head is not signed");
+            assert_eq!(restarted.sign(lane, 2).expect("served"), two);
+            assert_eq!(restarted.sign(lane, 1).expect("before the mismatch").accumulator, honest[0].accumulator);
+            assert!(matches!(restarted.sign(lane, 3), Err(ValidatorError::Halted { .. })));
+            assert!(matches!(restarted.sign(lane, 4), Err(ValidatorError::Halted { .. })));
+            let history = restarted.store.export_history(Address::ZERO).expect("history");
+            assert!(history.entries.iter().all(|e| e.sequence < 3), "{:?}", history.entries);
+            // What `validator unhalt` does, with the validator stopped.
+            restarted.store.unhalt_lane(lane).expect("unhalt").expect("was halted");
+        }
+
+        // Unhalted and restarted: signed again.
+        let unhalted = state(&db, &cfg);
+        unhalted.lanes.write().expect("lock").get_mut(&lane).expect("lane").accumulators =
+            honest.iter().map(|e| e.accumulator).collect();
+        assert_eq!(unhalted.sign(lane, 4).expect("unhalted").accumulator, honest[3].accumulator);
     }
 
     fn set_of(items: &[(B256, u64)]) -> BTreeSet<(B256, u64)> {

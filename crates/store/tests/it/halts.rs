@@ -14,7 +14,8 @@ fn a_lane_halt_survives_reopen_until_unhalted() {
     let store = Store::open(&path).expect("reopen");
     let halts = store.lane_halts().expect("halts");
     assert_eq!(halts.len(), 1);
-    assert_eq!((halts[0].lane, halts[0].sequence, halts[0].reason.as_str()), (lane(1), 7, "sequence 7: emitted a, recomputed b"));
+    let got = (halts[0].lane, halts[0].sequence, halts[0].reason.as_str());
+    assert_eq!(got, (lane(1), 7, "sequence 7: emitted a, recomputed b"));
 
     assert_eq!(store.unhalt_lane(lane(2)).expect("unhalt other"), None);
     assert_eq!(store.unhalt_lane(lane(1)).expect("unhalt"), Some(halts[0].clone()));
