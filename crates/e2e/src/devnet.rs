@@ -1585,6 +1585,41 @@ impl Devnet {
         }
     }
 
+    /// The lane halts persisted in validator `i`'s store.
+    pub fn validator_lane_halts(&self, i: usize) -> Result<Vec<zb_store::LaneHalt>> {
+        match self.validator_store(i)? {
+            Some(store) => Ok(store.lane_halts()?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// `GET {path}` on validator `i`: the status code and the JSON body.
+    pub async fn validator_get(&self, i: usize, path: &str) -> Result<(u16, Value)> {
+        let url = format!("{}{path}", self.validator_url(i)?);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .wrap_err_with(|| format!("GET {url}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .json()
+            .await
+            .wrap_err_with(|| format!("GET {url}: body"))?;
+        Ok((status, body))
+    }
+
+    /// Runs `zerobridge validator <args> --config <validator i's config>` to completion.
+    pub async fn validator_cli(&self, i: usize, args: &[&str]) -> Result<std::process::Output> {
+        let slot = self.slot(i)?;
+        lock(&slot.config).write(&slot.config_path)?;
+        let mut command = self.agent_command(&[&["validator"], args].concat(), &slot.config_path);
+        tokio::task::spawn_blocking(move || command.output())
+            .await?
+            .wrap_err("running zerobridge validator")
+    }
+
     /// The signed checkpoint validator `i` stored for (lane, sequence), if any.
     pub fn validator_signed(
         &self,

@@ -101,26 +101,13 @@ impl RpcProxy {
     /// A lie about transfers: in every `eth_getLogs` answer, each `MessageSent` log's message
     /// amount is multiplied by 1000 (the rest of the log, accumulator included, is untouched).
     pub fn inflate_sent_amounts() -> Rewrite {
-        let topic = format!("{:#x}", ZeroBridge::MessageSent::SIGNATURE_HASH);
         Arc::new(move |method, result| {
             if method != "eth_getLogs" {
                 return false;
             }
             let mut changed = false;
-            for log in result.as_array_mut().into_iter().flatten() {
-                let is_sent = log
-                    .get("topics")
-                    .and_then(|t| t.get(0))
-                    .and_then(Value::as_str)
-                    .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
-                let Some(data) = log.get("data").and_then(Value::as_str) else {
-                    continue;
-                };
+            for (log, hex) in sent_logs(result) {
                 // data = abi.encode(Message, accumulator): 9 words; the amount is word 4.
-                let hex = data.trim_start_matches("0x");
-                if !is_sent || hex.len() != 9 * 64 {
-                    continue;
-                }
                 let (start, end) = (4 * 64, 5 * 64);
                 let Ok(amount) = U256::from_str_radix(&hex[start..end], 16) else {
                     continue;
@@ -128,6 +115,45 @@ impl RpcProxy {
                 let forged = amount.saturating_mul(U256::from(1000u64));
                 let forged = format!("{forged:064x}");
                 log["data"] = Value::String(format!("0x{}{forged}{}", &hex[..start], &hex[end..]));
+                changed = true;
+            }
+            changed
+        })
+    }
+}
+
+/// `MessageSent` logs of an `eth_getLogs` result: their 9-word data as hex (no 0x), mutable.
+fn sent_logs(result: &mut Value) -> impl Iterator<Item = (&mut Value, String)> {
+    let topic = format!("{:#x}", ZeroBridge::MessageSent::SIGNATURE_HASH);
+    result.as_array_mut().into_iter().flatten().filter_map(move |log| {
+        let is_sent = log
+            .get("topics")
+            .and_then(|t| t.get(0))
+            .and_then(Value::as_str)
+            .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
+        let hex = log.get("data")?.as_str()?.trim_start_matches("0x").to_string();
+        (is_sent && hex.len() == 9 * 64).then_some((log, hex))
+    })
+}
+
+impl RpcProxy {
+    /// A lie about the bridge's accumulator only: in every `eth_getLogs` answer, each
+    /// `MessageSent` log's emitted accumulator (its last data word) is replaced by its keccak
+    /// hash. The message is untouched, so a validator recomputes the true accumulator and sees
+    /// the emitted one differ.
+    pub fn forge_sent_accumulators() -> Rewrite {
+        Arc::new(|method, result| {
+            if method != "eth_getLogs" {
+                return false;
+            }
+            let mut changed = false;
+            for (log, hex) in sent_logs(result) {
+                let start = 8 * 64;
+                let Ok(word) = alloy::hex::decode(&hex[start..]) else {
+                    continue;
+                };
+                let forged = alloy::primitives::keccak256(word);
+                log["data"] = Value::String(format!("0x{}{}", &hex[..start], alloy::hex::encode(forged)));
                 changed = true;
             }
             changed

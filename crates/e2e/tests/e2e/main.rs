@@ -4,6 +4,7 @@
 //!
 //! Needs `cargo build --bin zerobridge` first (scripts/test.sh does it).
 
+mod accumulator_mismatch;
 mod claim;
 mod liveness;
 mod lying_rpc;
