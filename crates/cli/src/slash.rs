@@ -263,19 +263,6 @@ pub(crate) async fn judge(conn: &Conn, from_block: u64, checkpoint: &Checkpoint)
     Ok(if truth == checkpoint.accumulator { Verdict::Honest } else { Verdict::WrongAccumulator { truth, proof } })
 }
 
-fn to_stake_message(m: &Message) -> StakeManager::Message {
-    StakeManager::Message {
-        sequence: m.sequence,
-        kind: m.kind,
-        sender: m.sender,
-        recipient: m.recipient,
-        amount: m.amount,
-        data: m.data,
-        sentAt: m.sentAt,
-        deadline: m.deadline,
-    }
-}
-
 // ------------------------------------------------------------------------------------------
 // submit, collect
 // ------------------------------------------------------------------------------------------
@@ -396,7 +383,7 @@ async fn submit(args: SubmitArgs) -> Result<()> {
         sequence: checkpoint.sequence,
         accumulator: checkpoint.accumulator,
     };
-    let proof: Vec<StakeManager::Message> = proof.iter().map(to_stake_message).collect();
+    let proof: Vec<StakeManager::Message> = proof.iter().map(StakeManager::Message::from).collect();
     let receipt = transact(sm_tx.slash(cp, r, vs, proof), "slash", &info).await?;
 
     let mut slashed = U256::ZERO;

@@ -47,6 +47,49 @@ impl PasswordSource {
     }
 }
 
+/// An agent's `[key]` table: a keystore with its password from the environment or a file, or
+/// (devnets only) an environment variable holding the raw private key. Exactly one of the two.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Web3 Secret Storage file, with its password in `password_env` (default
+    /// ZB_KEYSTORE_PASSWORD) or `password_file`...
+    #[serde(default)]
+    pub keystore: Option<PathBuf>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// ...or, for devnets only, an environment variable holding a raw private key.
+    #[serde(default)]
+    pub private_key_env: Option<String>,
+}
+
+impl KeyConfig {
+    /// Refuses a table that names both kinds of key, or neither.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.keystore.is_some() == self.private_key_env.is_some() {
+            return Err("[key]: set exactly one of keystore or private_key_env".into());
+        }
+        Ok(())
+    }
+
+    /// The signer the table names.
+    pub fn load(&self) -> Result<PrivateKeySigner, KeyError> {
+        if let Some(var) = &self.private_key_env {
+            let raw = std::env::var(var).map_err(|_| KeyError::Password(format!("environment variable {var} is not set")))?;
+            return raw.trim().parse().map_err(|e| KeyError::Password(format!("{var}: not a private key: {e}")));
+        }
+        let path = self.keystore.as_ref().ok_or_else(|| KeyError::Password("[key] keystore missing".into()))?;
+        let source = match (&self.password_file, &self.password_env) {
+            (Some(file), _) => PasswordSource::File(file.clone()),
+            (None, Some(var)) => PasswordSource::Env(var.clone()),
+            (None, None) => PasswordSource::Env("ZB_KEYSTORE_PASSWORD".into()),
+        };
+        load_key(path, &source.read()?)
+    }
+}
+
 /// Creates a fresh random key, encrypted with `password`.
 pub fn new_key(dir: &Path, password: &str) -> Result<KeyInfo, KeyError> {
     let signer = PrivateKeySigner::random();

@@ -66,3 +66,19 @@ pub mod stake {
         "../../contracts/out/StakeManager.sol/StakeManager.json"
     );
 }
+
+/// The bridge's `Message` as the stake manager's ABI names the same struct (slashing proofs).
+impl From<&bridge::ZeroBridge::Message> for stake::StakeManager::Message {
+    fn from(m: &bridge::ZeroBridge::Message) -> Self {
+        stake::StakeManager::Message {
+            sequence: m.sequence,
+            kind: m.kind,
+            sender: m.sender,
+            recipient: m.recipient,
+            amount: m.amount,
+            data: m.data,
+            sentAt: m.sentAt,
+            deadline: m.deadline,
+        }
+    }
+}

@@ -7,6 +7,7 @@ use alloy::primitives::B256;
 use serde::Deserialize;
 pub use zb_chain::ConfigError;
 use zb_chain::ChainConfig;
+pub use zb_keys::KeyConfig;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,21 +36,6 @@ pub struct RelayerConfig {
     pub confirmation_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyConfig {
-    /// Web3 Secret Storage file, with its password in `password_env` (default
-    /// ZB_KEYSTORE_PASSWORD) or `password_file`...
-    #[serde(default)]
-    pub keystore: Option<PathBuf>,
-    #[serde(default)]
-    pub password_env: Option<String>,
-    #[serde(default)]
-    pub password_file: Option<PathBuf>,
-    /// ...or, for devnets only, an environment variable holding a raw private key.
-    #[serde(default)]
-    pub private_key_env: Option<String>,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,10 +93,7 @@ impl RelayerConfig {
         for chain in &self.chains {
             chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
-        let key = &self.key;
-        if key.keystore.is_some() == key.private_key_env.is_some() {
-            return Err(ConfigError::Invalid("[key]: set exactly one of keystore or private_key_env".into()));
-        }
+        self.key.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

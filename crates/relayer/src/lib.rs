@@ -206,16 +206,5 @@ async fn render_metrics(AxumState(state): AxumState<HttpState>) -> String {
 
 /// Loads the relayer's paying key as configured.
 pub fn load_signer(key: &KeyConfig) -> Result<PrivateKeySigner, RelayerError> {
-    if let Some(var) = &key.private_key_env {
-        let raw = std::env::var(var).map_err(|_| RelayerError::Config(format!("environment variable {var} is not set")))?;
-        return raw.trim().parse().map_err(|e| RelayerError::Config(format!("{var}: not a private key: {e}")));
-    }
-    let path = key.keystore.as_ref().ok_or_else(|| RelayerError::Config("[key] keystore missing".into()))?;
-    let source = match (&key.password_file, &key.password_env) {
-        (Some(file), _) => zb_keys::PasswordSource::File(file.clone()),
-        (None, Some(var)) => zb_keys::PasswordSource::Env(var.clone()),
-        (None, None) => zb_keys::PasswordSource::Env("ZB_KEYSTORE_PASSWORD".into()),
-    };
-    let password = source.read().map_err(|e| RelayerError::Config(e.to_string()))?;
-    zb_keys::load_key(path, &password).map_err(|e| RelayerError::Config(e.to_string()))
+    key.load().map_err(|e| RelayerError::Config(e.to_string()))
 }

@@ -85,18 +85,7 @@ fn unix_now() -> u64 {
 
 /// The guardian key from `[key]`.
 pub fn load_signer(key: &KeyConfig) -> Result<PrivateKeySigner, WatchtowerError> {
-    if let Some(var) = &key.private_key_env {
-        let raw = std::env::var(var).map_err(|_| WatchtowerError::Config(format!("environment variable {var} is not set")))?;
-        return raw.trim().parse().map_err(|e| WatchtowerError::Config(format!("{var}: not a private key: {e}")));
-    }
-    let path = key.keystore.as_ref().ok_or_else(|| WatchtowerError::Config("[key] keystore missing".into()))?;
-    let source = match (&key.password_file, &key.password_env) {
-        (Some(file), _) => zb_keys::PasswordSource::File(file.clone()),
-        (None, Some(var)) => zb_keys::PasswordSource::Env(var.clone()),
-        (None, None) => zb_keys::PasswordSource::Env("ZB_KEYSTORE_PASSWORD".into()),
-    };
-    let password = source.read().map_err(|e| WatchtowerError::Config(e.to_string()))?;
-    zb_keys::load_key(path, &password).map_err(|e| WatchtowerError::Config(e.to_string()))
+    key.load().map_err(|e| WatchtowerError::Config(e.to_string()))
 }
 
 /// Runs the watchtower until `shutdown` resolves or a fatal error occurs. A failed poll (an

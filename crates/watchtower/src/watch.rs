@@ -475,7 +475,7 @@ impl Watcher {
         if (lane.messages.len() as u64) < end {
             return Ok(None);
         }
-        Ok(Some(lane.messages[start as usize..end as usize].iter().map(stake_message).collect()))
+        Ok(Some(lane.messages[start as usize..end as usize].iter().map(StakeManager::Message::from).collect()))
     }
 
     // ----------------------------------------------------------------------------- conservation
@@ -686,19 +686,6 @@ async fn lane_summary(
 ) -> Result<(u8, u8, u64, Address, B256), WatchtowerError> {
     let s = chain.follower.call_sol(chain.bridge, &ZeroBridge::laneSummaryCall { laneId: lane }, at).await?;
     Ok((s.direction, s.status, s.sequence, s.token, s.validatorSetHash))
-}
-
-fn stake_message(m: &Message) -> StakeManager::Message {
-    StakeManager::Message {
-        sequence: m.sequence,
-        kind: m.kind,
-        sender: m.sender,
-        recipient: m.recipient,
-        amount: m.amount,
-        data: m.data,
-        sentAt: m.sentAt,
-        deadline: m.deadline,
-    }
 }
 
 /// Sends a call to the chain's bridge from the guardian key; returns the tx and its block time.

@@ -294,16 +294,7 @@ pub async fn assert_not_slashable(devnet: &Devnet, served: &CheckpointResponse) 
         let end = (start + 16).min(head);
         messages[usize::try_from(start)?..usize::try_from(end)?]
             .iter()
-            .map(|m| StakeManager::Message {
-                sequence: m.sequence,
-                kind: m.kind,
-                sender: m.sender,
-                recipient: m.recipient,
-                amount: m.amount,
-                data: m.data,
-                sentAt: m.sentAt,
-                deadline: m.deadline,
-            })
+            .map(StakeManager::Message::from)
             .collect()
     };
     let compact = alloy::primitives::Signature::try_from(served.signature.as_ref())?.as_erc2098();
