@@ -247,7 +247,7 @@ impl Watcher {
                     self.count_signers(destination, event.lane, &log).await;
                 }
                 Verdict::Fraud { truth } => {
-                    self.state.record_check(finalized.number.saturating_sub(block) <= self.enforcement_blocks);
+                    let enforced = finalized.number.saturating_sub(block) <= self.enforcement_blocks;
                     let tx = log.transaction_hash.unwrap_or_default();
                     let block_time = self.chains[destination].follower.block_timestamp(finalized).await.ok();
                     let fraud_time = log.block_timestamp.or(block_time).unwrap_or_default();
@@ -259,7 +259,12 @@ impl Watcher {
                         block,
                         block_time: fraud_time,
                     };
-                    self.on_fraud(&watched, fraud, truth, finalized).await?;
+                    if !self.on_fraud(&watched, fraud, truth, finalized, enforced).await? {
+                        // Reports still waiting for the source: the cursor stays before this
+                        // delivery, so that a restart finds the fraud again and retries them.
+                        checked_up_to = block.saturating_sub(1);
+                        break;
+                    }
                 }
             }
         }
@@ -297,18 +302,44 @@ impl Watcher {
 
     // ----------------------------------------------------------------------------- fraud
 
+    /// Alerts, pauses, freezes and reports; each at most once (the store remembers across
+    /// restarts). Returns whether every report of this fraud is settled.
     async fn on_fraud(
         &mut self,
         watched: &WatchedLane,
         fraud: Fraud,
         truth: Option<B256>,
         finalized: BlockRef,
-    ) -> Result<(), WatchtowerError> {
+        enforced: bool,
+    ) -> Result<bool, WatchtowerError> {
         let destination = &self.chains[fraud.destination];
         let detected_at = destination.follower.block_timestamp(finalized).await.unwrap_or(fraud.block_time);
         let delivery = delivery_of(destination, fraud.tx).await;
         let signers: Vec<Address> = delivery.as_ref().map(|d| d.signers.iter().map(|s| s.0).collect()).unwrap_or_default();
+        let key = format!("fraud:{}:{}:{}", destination.name, fraud.lane, fraud.checkpoint.sequence);
+        // Alert first: a crash in between repeats the alert rather than losing it.
+        if !self.store.done(&key)? {
+            self.report_fraud(&fraud, truth, &signers, detected_at, enforced);
+            self.store.record(&key, fraud.tx, unix_now())?;
+        }
+        self.pause(fraud.destination, fraud.lane, "fraud", detected_at).await;
+        self.freeze_holds(fraud.destination, fraud.lane, fraud.tx).await;
+        for (signer, r, vs) in delivery.map(|d| d.signers).unwrap_or_default() {
+            let queued = self.pending_slashes.iter().any(|p| p.checkpoint == fraud.checkpoint && p.signer == signer);
+            if !queued {
+                let checkpoint = fraud.checkpoint.clone();
+                self.pending_slashes.push(PendingSlash { source: watched.source, checkpoint, signer, r, vs });
+            }
+        }
+        self.retry_slashes().await;
+        Ok(!self.pending_slashes.iter().any(|p| p.checkpoint == fraud.checkpoint))
+    }
+
+    /// The fraud alert and its KPIs.
+    fn report_fraud(&self, fraud: &Fraud, truth: Option<B256>, signers: &[Address], detected_at: u64, enforced: bool) {
+        let destination = &self.chains[fraud.destination];
         let mttd = detected_at.saturating_sub(fraud.block_time);
+        self.state.record_check(enforced);
         self.state.kpis_mut(|k| {
             k.frauds += 1;
             k.last_mttd_secs = Some(mttd);
@@ -333,21 +364,6 @@ impl Watcher {
                 "mttdSecs": mttd,
             }),
         );
-        self.pause(fraud.destination, fraud.lane, "fraud", detected_at).await;
-        self.freeze_holds(fraud.destination, fraud.lane, fraud.tx).await;
-        if let Some(delivery) = delivery {
-            for (signer, r, vs) in delivery.signers {
-                self.pending_slashes.push(PendingSlash {
-                    source: watched.source,
-                    checkpoint: fraud.checkpoint.clone(),
-                    signer,
-                    r,
-                    vs,
-                });
-            }
-        }
-        self.retry_slashes().await;
-        Ok(())
     }
 
     /// Pauses `lane` on `chain` with the guardian key, once (remembered across restarts).
@@ -392,14 +408,21 @@ impl Watcher {
             if log.inner.address != target.bridge || held.lane != lane {
                 continue;
             }
+            let key = format!("freeze:{}:{lane}:{}", target.name, held.sequence);
+            if self.store.done(&key).unwrap_or(false) {
+                continue;
+            }
             let call = ZeroBridge::freezeHoldCall { laneId: lane, sequence: held.sequence }.abi_encode();
             match send(target, call.into()).await {
-                Ok((freeze_tx, _)) => self.alert(
-                    "hold_frozen",
-                    Severity::Critical,
-                    format!("froze hold {} of lane {lane} on {}", held.sequence, target.name),
-                    json!({"chain": target.name, "lane": lane, "sequence": held.sequence, "tx": freeze_tx}),
-                ),
+                Ok((freeze_tx, _)) => {
+                    let _ = self.store.record(&key, freeze_tx, unix_now());
+                    self.alert(
+                        "hold_frozen",
+                        Severity::Critical,
+                        format!("froze hold {} of lane {lane} on {}", held.sequence, target.name),
+                        json!({"chain": target.name, "lane": lane, "sequence": held.sequence, "tx": freeze_tx}),
+                    );
+                }
                 Err(e) => self.alert(
                     "action_failed",
                     Severity::Critical,
