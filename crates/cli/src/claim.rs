@@ -341,40 +341,23 @@ async fn gather(
     });
     let answers = futures::future::join_all(requests).await;
     let answered = answers.iter().filter(|a| a.is_some()).count();
-    let mut valid: Vec<PackedSignature> = Vec::new();
-    for answer in answers.into_iter().flatten().flatten() {
-        if answer.lane != checkpoint.lane
-            || answer.sequence != checkpoint.sequence
-            || answer.accumulator != checkpoint.accumulator
-        {
-            continue;
-        }
-        let Ok(signature) = Signature::try_from(answer.signature.as_ref()) else { continue };
-        let Some(index) = set.index_of(answer.signer) else { continue };
-        if signature.recover_address_from_prehash(&digest).ok() != Some(answer.signer) {
-            continue;
-        }
-        valid.push(PackedSignature { member_index: index, signature });
-    }
-    valid.sort_by_key(|s| s.member_index);
-    valid.dedup_by_key(|s| s.member_index);
-    let weight_of = |s: &PackedSignature| set.members.get(usize::from(s.member_index)).map_or(0, |m| m.weight);
-    let weight: u128 = valid.iter().map(weight_of).sum();
-    let mut chosen = Vec::new();
-    let mut chosen_weight = 0u128;
-    for signature in &valid {
-        if chosen_weight >= set.threshold {
-            break;
-        }
-        chosen_weight += weight_of(signature);
-        chosen.push(*signature);
-    }
-    let quorum = set.verify_quorum(&digest, &chosen).is_ok();
+    let signed = answers
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|answer| {
+            answer.lane == checkpoint.lane
+                && answer.sequence == checkpoint.sequence
+                && answer.accumulator == checkpoint.accumulator
+        })
+        .filter_map(|answer| Some((answer.signer, Signature::try_from(answer.signature.as_ref()).ok()?)));
+    let selection = set.select_quorum(&digest, signed);
+    let quorum = selection.quorum.is_some();
     Gathered {
-        signed: valid.len(),
-        signatures: if quorum { chosen } else { valid },
+        signed: selection.valid.len(),
+        signatures: selection.quorum.unwrap_or(selection.valid),
         members: set.members.len(),
-        weight,
+        weight: selection.weight,
         threshold: set.threshold,
         total: set.members.iter().map(|m| m.weight).sum(),
         asked: urls.len(),

@@ -10,4 +10,4 @@ pub mod validator_set;
 pub use bindings::bridge::ZeroBridge::{Checkpoint, Message};
 pub use checkpoint::{PackedSignature, checkpoint_digest, domain_separator, sign_checkpoint};
 pub use lane::{Accumulator, MessageKind, initial_accumulator, lane_id, message_hash, route_id};
-pub use validator_set::{QuorumError, ValidatorSet, ValidatorSetError};
+pub use validator_set::{QuorumError, Selection, ValidatorSet, ValidatorSetError};

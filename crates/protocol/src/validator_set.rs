@@ -1,7 +1,7 @@
 //! Validator sets: the packed encoding stored as a hash on chain, and the quorum rules that
 //! `deliver` enforces, so a relayer can check signatures before it pays for a transaction.
 
-use alloy::primitives::{Address, B256, keccak256};
+use alloy::primitives::{Address, B256, Signature, keccak256};
 
 use crate::checkpoint::PackedSignature;
 
@@ -19,6 +19,15 @@ pub struct Member {
     pub signer: Address,
     /// uint96 on chain.
     pub weight: u128,
+}
+
+/// What [`ValidatorSet::select_quorum`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub valid: Vec<PackedSignature>,
+    /// The weight of every valid signature.
+    pub weight: u128,
+    pub quorum: Option<Vec<PackedSignature>>,
 }
 
 /// threshold (uint96) ‖ validUntil (uint64) ‖ members (address ‖ uint96 weight), strictly
@@ -134,6 +143,33 @@ impl ValidatorSet {
 
     pub fn index_of(&self, signer: Address) -> Option<u8> {
         self.members.iter().position(|m| m.signer == signer).and_then(|i| u8::try_from(i).ok())
+    }
+
+    /// From `(signer, signature)` answers over `digest`: the valid signatures of members (each
+    /// member once, in ascending member order), their total weight, and the smallest prefix of
+    /// them that passes [`ValidatorSet::verify_quorum`], if any. What a relayer or a holder
+    /// submits, checked with the contract's own rules first.
+    pub fn select_quorum(&self, digest: &B256, answers: impl IntoIterator<Item = (Address, Signature)>) -> Selection {
+        let mut valid: Vec<PackedSignature> = answers
+            .into_iter()
+            .filter(|(signer, signature)| signature.recover_address_from_prehash(digest).ok() == Some(*signer))
+            .filter_map(|(signer, signature)| Some(PackedSignature { member_index: self.index_of(signer)?, signature }))
+            .collect();
+        valid.sort_by_key(|s| s.member_index);
+        valid.dedup_by_key(|s| s.member_index);
+        let weight_of = |s: &PackedSignature| self.members.get(usize::from(s.member_index)).map_or(0, |m| m.weight);
+        let weight = valid.iter().map(weight_of).sum();
+        let mut chosen = Vec::new();
+        let mut chosen_weight = 0u128;
+        for signature in &valid {
+            if chosen_weight >= self.threshold {
+                break;
+            }
+            chosen_weight += weight_of(signature);
+            chosen.push(*signature);
+        }
+        let quorum = self.verify_quorum(digest, &chosen).is_ok().then_some(chosen);
+        Selection { valid, weight, quorum }
     }
 
     /// The same checks, in the same order, as `ValidatorSetLib.verifyQuorum` on chain.

@@ -158,3 +158,37 @@ fn quorum_check_mirrors_the_contract() {
     let first: [u8; 65] = packed[..65].try_into().expect("65 bytes");
     assert_eq!(PackedSignature::from_bytes(&first), quorum[0]);
 }
+
+#[test]
+fn quorum_selection_keeps_valid_member_signatures_once_and_stops_at_the_threshold() {
+    let keys = signers(4);
+    let set = equal_set(&keys, 3);
+    let (chain, bridge) = (1, Address::repeat_byte(0xaa));
+    let checkpoint = Checkpoint { lane: B256::repeat_byte(1), sequence: 5, accumulator: B256::repeat_byte(2) };
+    let digest = checkpoint_digest(&checkpoint, chain, bridge);
+    let sign = |key: &PrivateKeySigner, cp: &Checkpoint| (key.address(), sign_checkpoint(key, cp, chain, bridge).expect("sign"));
+    let other = Checkpoint { sequence: 6, ..checkpoint.clone() };
+    let outsider = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x77)).expect("key");
+    let answers = vec![
+        sign(&keys[3], &checkpoint),
+        sign(&keys[0], &checkpoint),
+        sign(&keys[0], &checkpoint),      // the same member twice counts once
+        (keys[1].address(), sign(&keys[2], &checkpoint).1), // claims another signer
+        sign(&keys[1], &other),           // another checkpoint
+        sign(&outsider, &checkpoint),     // not a member
+    ];
+    let two = set.select_quorum(&digest, answers.clone());
+    assert_eq!(two.valid.len(), 2);
+    assert_eq!(two.weight, 2);
+    assert_eq!(two.quorum, None, "2 of threshold 3");
+    assert!(two.valid.windows(2).all(|w| w[0].member_index < w[1].member_index), "ascending member order");
+
+    let mut all = answers;
+    all.push(sign(&keys[1], &checkpoint));
+    all.push(sign(&keys[2], &checkpoint));
+    let four = set.select_quorum(&digest, all);
+    assert_eq!((four.valid.len(), four.weight), (4, 4));
+    let quorum = four.quorum.expect("a quorum");
+    assert_eq!(quorum.len(), 3, "no more than the threshold needs");
+    assert_eq!(set.verify_quorum(&digest, &quorum), Ok(3));
+}

@@ -390,39 +390,21 @@ impl LaneRelayer {
             }
         });
         let answers = futures::future::join_all(requests).await;
-        let mut valid: Vec<PackedSignature> = Vec::new();
+        let mut signed = Vec::new();
         for answer in answers.into_iter().flatten() {
             if answer.lane != self.lane || answer.sequence != target || answer.accumulator != accumulator {
                 tracing::warn!(lane = %self.lane, signer = %answer.signer, "validator signed a different checkpoint");
                 continue;
             }
             let Ok(signature) = Signature::try_from(answer.signature.as_ref()) else { continue };
-            let Some(index) = set.index_of(answer.signer) else { continue };
-            if signature.recover_address_from_prehash(&digest).ok() != Some(answer.signer) {
-                tracing::warn!(lane = %self.lane, signer = %answer.signer, "signature does not verify; ignored");
-                continue;
-            }
-            valid.push(PackedSignature { member_index: index, signature });
-        }
-        valid.sort_by_key(|s| s.member_index);
-        valid.dedup_by_key(|s| s.member_index);
-        let mut chosen = Vec::new();
-        let mut weight = 0u128;
-        for signature in valid {
-            if weight >= set.threshold {
-                break;
-            }
-            weight += set.members[usize::from(signature.member_index)].weight;
-            chosen.push(signature);
+            signed.push((answer.signer, signature));
         }
         // The same rules as the contract: never pay for a delivery that would fail.
-        match set.verify_quorum(&digest, &chosen) {
-            Ok(_) => Ok(Some(chosen)),
-            Err(e) => {
-                tracing::debug!(lane = %self.lane, target, reason = %e, "no quorum yet");
-                Ok(None)
-            }
+        let selection = set.select_quorum(&digest, signed);
+        if selection.quorum.is_none() {
+            tracing::debug!(lane = %self.lane, target, valid = selection.valid.len(), "no quorum yet");
         }
+        Ok(selection.quorum)
     }
 
     async fn resolve_pending(&self, delivered: u64) -> Result<Pending, RelayerError> {
