@@ -9,7 +9,11 @@ use metrics_exporter_prometheus::PrometheusBuilder;
 use zb_keys::PasswordSource;
 
 #[derive(Parser)]
-#[command(name = "zerobridge", version, about = "Zero-trust ERC-20 bridge between EVM chains")]
+#[command(
+    name = "zerobridge",
+    version,
+    about = "Zero-trust ERC-20 bridge between EVM chains"
+)]
 struct Cli {
     /// Log format: human-readable text or JSON lines.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "ZB_LOG_FORMAT")]
@@ -49,61 +53,61 @@ enum Command {
     },
     /// The local devnet: two anvil chains, the contracts, a demo route, validators, a relayer and a
     /// watchtower.
-    Devnet(zb_cli::devnet::DevnetArgs),
+    Devnet(zb_ops::devnet::DevnetArgs),
     /// Token-team commands: register a bridge for your ERC-20, route status, list routes.
     Route {
         #[command(subcommand)]
-        command: zb_cli::route::RouteCommand,
+        command: zb_ops::route::RouteCommand,
     },
     /// Validator operators: bond stake, allocate it to lanes, unbond, withdraw, rewards, snapshots.
     Stake {
         #[command(subcommand)]
-        command: zb_cli::stake::StakeCommand,
+        command: zb_ops::stake::StakeCommand,
     },
     /// Anyone: prove a fraudulent checkpoint signature and slash the signer's stake.
     Slash {
         #[command(subcommand)]
-        command: zb_cli::slash::SlashCommand,
+        command: zb_ops::slash::SlashCommand,
     },
     /// Send tokens to another chain, with checks and live progress until they arrive.
-    Send(zb_cli::transfer::SendArgs),
+    Send(zb_ops::transfer::SendArgs),
     /// Show how far an earlier send has got (by its source transaction hash).
-    Track(zb_cli::transfer::TrackArgs),
+    Track(zb_ops::transfer::TrackArgs),
     /// Native and route-token balances of an address on every chain.
-    Balance(zb_cli::transfer::BalanceArgs),
+    Balance(zb_ops::transfer::BalanceArgs),
     /// Deliver a stuck transfer yourself (validator signatures, you pay the gas), or claim its
     /// refund on the source.
-    Claim(zb_cli::claim::ClaimArgs),
+    Claim(zb_ops::claim::ClaimArgs),
     /// The sender takes back a held (large) transfer: it is refunded on the source.
-    Cancel(zb_cli::cancel::CancelArgs),
+    Cancel(zb_ops::cancel::CancelArgs),
     /// Regulator / auditor: export and verify the hash-chained log of every privileged action and
     /// transfer (read-only: RPC access only, no key).
     Audit {
         #[command(subcommand)]
-        command: zb_cli::audit::AuditCommand,
+        command: zb_ops::audit::AuditCommand,
     },
     /// Guardians: pause the bridge or a lane at once; paused flags.
     Guardian {
         #[command(subcommand)]
-        command: zb_cli::governance::GuardianCommand,
+        command: zb_ops::governance::GuardianCommand,
     },
     /// Regulator: freeze and unfreeze accounts; list frozen accounts.
     Regulator {
         #[command(subcommand)]
-        command: zb_cli::governance::RegulatorCommand,
+        command: zb_ops::governance::RegulatorCommand,
     },
     /// Compliance issuer: attest and revoke accounts for allowlist routes.
     Compliance {
         #[command(subcommand)]
-        command: zb_cli::governance::ComplianceCommand,
+        command: zb_ops::governance::ComplianceCommand,
     },
     /// Committee governance: propose, vote, queue, execute, cancel, status.
     Gov {
         #[command(subcommand)]
-        command: zb_cli::governance::GovCommand,
+        command: zb_ops::governance::GovCommand,
     },
     /// Check the network: chains reachable, who holds ADMIN, single-key warnings.
-    Doctor(zb_cli::governance::DoctorArgs),
+    Doctor(zb_ops::governance::DoctorArgs),
 }
 
 #[derive(Subcommand)]
@@ -200,7 +204,9 @@ impl PasswordArgs {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -211,13 +217,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -244,7 +251,11 @@ async fn main() -> std::process::ExitCode {
 fn one_line(error: &eyre::Report) -> String {
     let mut line = String::new();
     for cause in error.chain() {
-        let text = cause.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = cause
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if text.is_empty() || line.contains(&text) {
             continue;
         }
@@ -261,34 +272,40 @@ async fn run() -> Result<()> {
     init_logging(cli.log_format);
     match cli.command {
         Command::Validator { command } => validator(command).await,
-        Command::Relayer { command: RelayerCommand::Run { config } } => {
+        Command::Relayer {
+            command: RelayerCommand::Run { config },
+        } => {
             let config = zb_relayer::RelayerConfig::load(&config)?;
             let signer = zb_relayer::load_signer(&config.key)?;
-            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
+            let metrics = PrometheusBuilder::new()
+                .install_recorder()
+                .wrap_err("installing metrics recorder")?;
             Ok(zb_relayer::run(config, signer, metrics, shutdown_signal()).await?)
         }
         Command::Watchtower { config } => {
             let config = zb_watchtower::WatchtowerConfig::load(&config)?;
             let signer = zb_watchtower::load_signer(&config.key)?;
-            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
+            let metrics = PrometheusBuilder::new()
+                .install_recorder()
+                .wrap_err("installing metrics recorder")?;
             Ok(zb_watchtower::run(config, signer, metrics, shutdown_signal()).await?)
         }
         Command::Keys { command } => keys(command),
-        Command::Devnet(args) => zb_cli::devnet::run(args).await,
-        Command::Route { command } => zb_cli::route::run(command).await,
-        Command::Stake { command } => zb_cli::stake::run(command).await,
-        Command::Slash { command } => zb_cli::slash::run(command).await,
-        Command::Send(args) => zb_cli::transfer::send(&args).await,
-        Command::Track(args) => zb_cli::transfer::track(&args).await,
-        Command::Balance(args) => zb_cli::transfer::balance(&args).await,
-        Command::Claim(args) => zb_cli::claim::claim(&args).await,
-        Command::Cancel(args) => zb_cli::cancel::cancel(&args).await,
-        Command::Audit { command } => zb_cli::audit::run(command).await,
-        Command::Guardian { command } => zb_cli::governance::guardian_cli(command).await,
-        Command::Regulator { command } => zb_cli::governance::regulator_cli(command).await,
-        Command::Compliance { command } => zb_cli::governance::compliance_cli(command).await,
-        Command::Gov { command } => zb_cli::governance::gov_cli(command).await,
-        Command::Doctor(args) => zb_cli::governance::doctor_cli(args).await,
+        Command::Devnet(args) => zb_ops::devnet::run(args).await,
+        Command::Route { command } => zb_ops::route::run(command).await,
+        Command::Stake { command } => zb_ops::stake::run(command).await,
+        Command::Slash { command } => zb_ops::slash::run(command).await,
+        Command::Send(args) => zb_ops::transfer::send(&args).await,
+        Command::Track(args) => zb_ops::transfer::track(&args).await,
+        Command::Balance(args) => zb_ops::transfer::balance(&args).await,
+        Command::Claim(args) => zb_ops::claim::claim(&args).await,
+        Command::Cancel(args) => zb_ops::cancel::cancel(&args).await,
+        Command::Audit { command } => zb_ops::audit::run(command).await,
+        Command::Guardian { command } => zb_ops::governance::guardian_cli(command).await,
+        Command::Regulator { command } => zb_ops::governance::regulator_cli(command).await,
+        Command::Compliance { command } => zb_ops::governance::compliance_cli(command).await,
+        Command::Gov { command } => zb_ops::governance::gov_cli(command).await,
+        Command::Doctor(args) => zb_ops::governance::doctor_cli(args).await,
     }
 }
 
@@ -298,7 +315,9 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
             let config = zb_validator::ValidatorConfig::load(&config)?;
             let password = config.password_source().read()?;
             let signer = zb_keys::load_key(&config.keystore, &password)?;
-            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
+            let metrics = PrometheusBuilder::new()
+                .install_recorder()
+                .wrap_err("installing metrics recorder")?;
             Ok(zb_validator::run(config, signer, metrics, shutdown_signal()).await?)
         }
         ValidatorCommand::ExportHistory { config, out } => {
@@ -308,27 +327,40 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
             let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
             let history = serde_json::to_string_pretty(&store.export_history(signer.address())?)?;
             match out {
-                Some(path) => std::fs::write(&path, history).wrap_err_with(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(&path, history)
+                    .wrap_err_with(|| format!("writing {}", path.display()))?,
                 None => println!("{history}"),
             }
             Ok(())
         }
         ValidatorCommand::ImportHistory { config, file } => {
             let config = zb_validator::ValidatorConfig::load(&config)?;
-            let text = std::fs::read_to_string(&file).wrap_err_with(|| format!("reading {}", file.display()))?;
-            let history = serde_json::from_str(&text).wrap_err("not a zerobridge slashing-protection history")?;
+            let text = std::fs::read_to_string(&file)
+                .wrap_err_with(|| format!("reading {}", file.display()))?;
+            let history = serde_json::from_str(&text)
+                .wrap_err("not a zerobridge slashing-protection history")?;
             std::fs::create_dir_all(&config.data_dir)?;
             let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
             let report = store.import_history(&history)?;
-            println!("imported {} entries, {} already present", report.imported, report.skipped);
+            println!(
+                "imported {} entries, {} already present",
+                report.imported, report.skipped
+            );
             Ok(())
         }
-        ValidatorCommand::Unhalt { config, lane, chain } => {
+        ValidatorCommand::Unhalt {
+            config,
+            lane,
+            chain,
+        } => {
             let config = zb_validator::ValidatorConfig::load(&config)?;
             let removed = zb_validator::unhalt(&config, lane, chain.as_deref())?;
             match (lane, removed.lane) {
                 (Some(_), Some(h)) => {
-                    println!("removed halt of lane {} from sequence {}: {}", h.lane, h.sequence, h.reason)
+                    println!(
+                        "removed halt of lane {} from sequence {}: {}",
+                        h.lane, h.sequence, h.reason
+                    )
                 }
                 (Some(l), None) => println!("lane {l} was not halted"),
                 (None, _) => {}
@@ -349,11 +381,20 @@ fn keys(command: KeysCommand) -> Result<()> {
             let info = zb_keys::new_key(&dir, &password.read()?)?;
             println!("{} {}", info.address, info.path.display());
         }
-        KeysCommand::Import { dir, private_key_env, password } => {
+        KeysCommand::Import {
+            dir,
+            private_key_env,
+            password,
+        } => {
             let Ok(raw) = std::env::var(&private_key_env) else {
-                bail!("environment variable {private_key_env} is not set: put the hex private key there");
+                bail!(
+                    "environment variable {private_key_env} is not set: put the hex private key there"
+                );
             };
-            let key: B256 = raw.trim().parse().wrap_err_with(|| format!("{private_key_env} is not a 32-byte hex key"))?;
+            let key: B256 = raw
+                .trim()
+                .parse()
+                .wrap_err_with(|| format!("{private_key_env} is not a 32-byte hex key"))?;
             let info = zb_keys::import_key(&dir, key, &password.read()?)?;
             println!("{} {}", info.address, info.path.display());
         }

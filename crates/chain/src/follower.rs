@@ -11,8 +11,8 @@ use alloy::sol_types::{SolCall, SolEvent};
 use alloy::transports::http::reqwest::Url;
 use futures::future::join_all;
 use serde::Deserialize;
+use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::Message;
-use zb_protocol::bindings::bridge::ZeroBridge;
 
 use crate::config::{ChainConfig, Finality};
 use crate::error::ChainError;
@@ -502,12 +502,13 @@ impl Follower {
                 let block: Option<Timestamp> = timed(
                     "eth_getBlockByHash",
                     &e.label,
-                    e.provider.raw_request(Cow::Borrowed("eth_getBlockByHash"), (at.hash, false)),
+                    e.provider
+                        .raw_request(Cow::Borrowed("eth_getBlockByHash"), (at.hash, false)),
                 )
                 .await?;
-                block
-                    .map(|b| b.timestamp.to::<u64>())
-                    .ok_or_else(|| ChainError::Rpc(format!("{} does not have block {}", e.label, at.hash)))
+                block.map(|b| b.timestamp.to::<u64>()).ok_or_else(|| {
+                    ChainError::Rpc(format!("{} does not have block {}", e.label, at.hash))
+                })
             })
             .await;
         let what = format!("timestamp of block {}", at.number);
@@ -522,28 +523,44 @@ impl Follower {
     pub async fn call(&self, to: Address, input: Bytes, at: BlockRef) -> Result<Bytes, ChainError> {
         let answers = self
             .ask(&self.all(), |_, e| {
-                let request = TransactionRequest::default().to(to).input(input.clone().into());
+                let request = TransactionRequest::default()
+                    .to(to)
+                    .input(input.clone().into());
                 async move {
                     timed(
                         "eth_call",
                         &e.label,
-                        e.provider.call(request).block(BlockId::hash(at.hash)).into_future(),
+                        e.provider
+                            .call(request)
+                            .block(BlockId::hash(at.hash))
+                            .into_future(),
                     )
                     .await
                 }
             })
             .await;
-        let selector = input.get(..4).map_or_else(|| "0x".to_string(), |s| format!("0x{}", hex_str(s)));
+        let selector = input
+            .get(..4)
+            .map_or_else(|| "0x".to_string(), |s| format!("0x{}", hex_str(s)));
         let what = format!("eth_call {selector} to {to} at block {}", at.number);
         let answers = need_quorum(&what, self.config.rpc_quorum, answers, &self.endpoints)?;
         self.agree(&what, &answers, |b| format!("{} bytes {b}", b.len()))
     }
 
     /// [`Follower::call`] of a typed contract call, decoded.
-    pub async fn call_sol<C: SolCall>(&self, to: Address, call: &C, at: BlockRef) -> Result<C::Return, ChainError> {
+    pub async fn call_sol<C: SolCall>(
+        &self,
+        to: Address,
+        call: &C,
+        at: BlockRef,
+    ) -> Result<C::Return, ChainError> {
         let output = self.call(to, call.abi_encode().into(), at).await?;
         C::abi_decode_returns(&output).map_err(|e| {
-            ChainError::Decode(format!("{} returned by {to} at block {}: {e}", C::SIGNATURE, at.number))
+            ChainError::Decode(format!(
+                "{} returned by {to} at block {}: {e}",
+                C::SIGNATURE,
+                at.number
+            ))
         })
     }
 
@@ -568,7 +585,8 @@ impl Follower {
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
-        self.contract_logs(self.config.bridge, event, None, from, to).await
+        self.contract_logs(self.config.bridge, event, None, from, to)
+            .await
     }
 
     /// Raw logs of any contract `address` with `topic0 == event` (and `topic1 == topic1` when
@@ -601,7 +619,10 @@ impl Follower {
         let mut start = from;
         loop {
             let end = to.min(start.saturating_add(MAX_LOG_RANGE - 1));
-            out.extend(self.logs_chunk(&eligible, address, event, topic1, start, end).await?);
+            out.extend(
+                self.logs_chunk(&eligible, address, event, topic1, start, end)
+                    .await?,
+            );
             if end >= to {
                 break;
             }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::time::Instant;
 use zb_chain::{ChainConfig, Finality};
-use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Accumulator, Checkpoint, Message, checkpoint_digest};
 use zb_store::{SignedCheckpoint, SigningHistory, Store};
 use zb_validator::api::{CheckpointResponse, InfoResponse};
@@ -34,7 +34,7 @@ use crate::logs;
 use crate::paths::{contracts_dir, forge_bin, free_port, zerobridge_bin};
 use crate::process::{Agent, mark, tail};
 use crate::{KEYSTORE_PASSWORD, dev_keys};
-pub use zb_cli::deploy::Liveness;
+pub use zb_ops::deploy::Liveness;
 
 /// `[[chains]] name` of the home chain (chain id 1) in the agents' configs.
 pub const HOME_NAME: &str = "ethereum";
@@ -163,7 +163,9 @@ pub enum AgentId {
 }
 
 /// The JSON manifest Deploy.s.sol writes.
-pub use zb_cli::deploy::{DeployedRoute as RouteManifest, DeployedSide as SideManifest, Deployment as Manifest};
+pub use zb_ops::deploy::{
+    DeployedRoute as RouteManifest, DeployedSide as SideManifest, Deployment as Manifest,
+};
 
 /// A confirmed `send`.
 #[derive(Debug, Clone)]
@@ -379,9 +381,11 @@ async fn deploy(
     root: &Path,
 ) -> Result<Manifest> {
     let validator_keys: Vec<B256> = (0..options.validators).map(validator_key).collect();
-    let fallback_keys: Vec<B256> = (0..options.fallback_validators).map(fallback_validator_key).collect();
+    let fallback_keys: Vec<B256> = (0..options.fallback_validators)
+        .map(fallback_validator_key)
+        .collect();
     let forge = forge_bin()?;
-    let manifest = zb_cli::deploy::deploy(&zb_cli::deploy::DeployRequest {
+    let manifest = zb_ops::deploy::deploy(&zb_ops::deploy::DeployRequest {
         contracts: &contracts_dir(),
         forge: &forge,
         home_rpc: &home.http(),
@@ -398,7 +402,11 @@ async fn deploy(
     })
     .await?;
     if manifest.home.chain_id != home.chain_id() || manifest.remote.chain_id != remote.chain_id() {
-        bail!("the manifest names chains {} and {}", manifest.home.chain_id, manifest.remote.chain_id);
+        bail!(
+            "the manifest names chains {} and {}",
+            manifest.home.chain_id,
+            manifest.remote.chain_id
+        );
     }
     Ok(manifest)
 }
@@ -496,7 +504,10 @@ impl Devnet {
             stake_manager: options.lanes_from_stake.then_some(side.stake_manager),
             ..chain.clone()
         };
-        let validator_chains = vec![staked(&home_chain, &manifest.home), staked(&remote_chain, &manifest.remote)];
+        let validator_chains = vec![
+            staked(&home_chain, &manifest.home),
+            staked(&remote_chain, &manifest.remote),
+        ];
         let mut validators = Vec::with_capacity(keys.len());
         for (i, (signer, keystore)) in keys.into_iter().enumerate() {
             let port = free_port()?;
@@ -510,7 +521,11 @@ impl Devnet {
                 role: fallback.then_some("fallback"),
                 fallback_delay_secs: fallback.then_some(options.liveness.fallback_delay),
                 // A fallback validator watches its [[lanes]], not its operator's opt-ins.
-                chains: if fallback { vec![home_chain.clone(), remote_chain.clone()] } else { validator_chains.clone() },
+                chains: if fallback {
+                    vec![home_chain.clone(), remote_chain.clone()]
+                } else {
+                    validator_chains.clone()
+                },
                 lanes: if options.lanes_from_stake && !fallback {
                     Vec::new()
                 } else {
@@ -885,7 +900,7 @@ impl Devnet {
     }
 
     /// Writes `<dir>/devnet/manifest.json` shaped as `zerobridge devnet up` writes it, so the CLI's
-        /// commands can run against this devnet (from `dir`, or with ZB_DEVNET_DIR).
+    /// commands can run against this devnet (from `dir`, or with ZB_DEVNET_DIR).
     pub fn write_cli_manifest(&self, dir: &Path) -> Result<PathBuf> {
         let devnet = self;
         let m = devnet.manifest();
@@ -902,9 +917,15 @@ impl Devnet {
             Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
         };
         // The staked devnet's operators (`zerobridge stake --operator N`, `route register` opt-ins).
-        let mut accounts = vec![account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?];
+        let mut accounts = vec![
+            account("deployer", dev_keys::DEPLOYER)?,
+            account("holder", dev_keys::HOLDER)?,
+        ];
         for (i, key) in m.operator_keys.iter().enumerate() {
-            accounts.push(account(&format!("operator-{i}"), &B256::from(*key).to_string())?);
+            accounts.push(account(
+                &format!("operator-{i}"),
+                &B256::from(*key).to_string(),
+            )?);
         }
         let agent = |i: usize, name: String| -> Result<serde_json::Value> {
             Ok(json!({
@@ -914,8 +935,9 @@ impl Devnet {
                 "log": devnet.dir().join(format!("logs/validator-{i}.log")),
             }))
         };
-        let validators =
-            (0..devnet.validator_count()).map(|i| agent(i, format!("validator-{i}"))).collect::<Result<Vec<_>>>()?;
+        let validators = (0..devnet.validator_count())
+            .map(|i| agent(i, format!("validator-{i}")))
+            .collect::<Result<Vec<_>>>()?;
         let fallback_validators = (0..devnet.options().fallback_validators)
             .map(|j| agent(devnet.fallback_index(j), format!("fallback-{j}")))
             .collect::<Result<Vec<_>>>()?;
@@ -947,7 +969,10 @@ impl Devnet {
     /// The process id of a running agent (for resource measurements).
     pub fn agent_pid(&self, agent: AgentId) -> Option<u32> {
         match agent {
-            AgentId::Validator(i) => self.slot(i).ok().and_then(|s| lock(&s.process).as_ref().map(Agent::pid)),
+            AgentId::Validator(i) => self
+                .slot(i)
+                .ok()
+                .and_then(|s| lock(&s.process).as_ref().map(Agent::pid)),
             AgentId::Relayer => lock(&self.relayer).as_ref().map(Agent::pid),
         }
     }
@@ -1039,7 +1064,8 @@ impl Devnet {
         amount: U256,
         recipient: Address,
     ) -> Result<TxHash> {
-        self.submit_send_until(direction, amount, recipient, 0).await
+        self.submit_send_until(direction, amount, recipient, 0)
+            .await
     }
 
     /// Like [`Devnet::submit_send`] with a deadline (unix seconds; 0: the route's default).
@@ -1130,7 +1156,9 @@ impl Devnet {
         recipient: Address,
         deadline: u64,
     ) -> Result<Sent> {
-        let tx = self.submit_send_until(direction, amount, recipient, deadline).await?;
+        let tx = self
+            .submit_send_until(direction, amount, recipient, deadline)
+            .await?;
         if self.manual(direction.source()) {
             self.chain(direction.source()).mine(1).await?;
         }

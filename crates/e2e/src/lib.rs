@@ -43,7 +43,7 @@ pub use devnet::{
 pub use proxy::{Rewrite, RpcProxy};
 
 /// Anvil's well-known development mnemonic ("test test ... junk"): accounts 0, 1 and 2.
-pub use zb_cli::deploy::dev_keys;
+pub use zb_ops::deploy::dev_keys;
 
 /// The keystore password of the devnet's validator keys.
 pub const KEYSTORE_PASSWORD: &str = "devnet";

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use eyre::{Result, WrapErr};
 use serde_json::{Value, json};
-use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_contracts::bridge::ZeroBridge;
 
 /// Changes the `result` of one call to `method`; returns true when it changed something.
 pub type Rewrite = Arc<dyn Fn(&str, &mut Value) -> bool + Send + Sync>;
@@ -125,15 +125,23 @@ impl RpcProxy {
 /// `MessageSent` logs of an `eth_getLogs` result: their 9-word data as hex (no 0x), mutable.
 fn sent_logs(result: &mut Value) -> impl Iterator<Item = (&mut Value, String)> {
     let topic = format!("{:#x}", ZeroBridge::MessageSent::SIGNATURE_HASH);
-    result.as_array_mut().into_iter().flatten().filter_map(move |log| {
-        let is_sent = log
-            .get("topics")
-            .and_then(|t| t.get(0))
-            .and_then(Value::as_str)
-            .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
-        let hex = log.get("data")?.as_str()?.trim_start_matches("0x").to_string();
-        (is_sent && hex.len() == 9 * 64).then_some((log, hex))
-    })
+    result
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .filter_map(move |log| {
+            let is_sent = log
+                .get("topics")
+                .and_then(|t| t.get(0))
+                .and_then(Value::as_str)
+                .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
+            let hex = log
+                .get("data")?
+                .as_str()?
+                .trim_start_matches("0x")
+                .to_string();
+            (is_sent && hex.len() == 9 * 64).then_some((log, hex))
+        })
 }
 
 impl RpcProxy {
@@ -153,7 +161,8 @@ impl RpcProxy {
                     continue;
                 };
                 let forged = alloy::primitives::keccak256(word);
-                log["data"] = Value::String(format!("0x{}{}", &hex[..start], alloy::hex::encode(forged)));
+                log["data"] =
+                    Value::String(format!("0x{}{}", &hex[..start], alloy::hex::encode(forged)));
                 changed = true;
             }
             changed

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use alloy::primitives::B256;
 use zb_chain::{ChainConfig, ChainError, Follower};
-use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_contracts::bridge::ZeroBridge;
 
 use crate::{State, ValidatorError};
 
@@ -31,7 +31,9 @@ pub(crate) async fn watch(
     for chain in chains {
         match Follower::connect(chain.clone()).await {
             Ok(follower) => followers.push(follower),
-            Err(e) => tracing::warn!(chain = %chain.name, error = %e, "cannot watch this chain for Emergency grace"),
+            Err(e) => {
+                tracing::warn!(chain = %chain.name, error = %e, "cannot watch this chain for Emergency grace")
+            }
         }
     }
     loop {
@@ -44,7 +46,9 @@ pub(crate) async fn watch(
                     *current = found;
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "reading the destinations' Emergency grace failed; retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the destinations' Emergency grace failed; retrying")
+            }
         }
         tokio::time::sleep(every).await;
     }
@@ -57,11 +61,21 @@ async fn in_grace(followers: &[Follower], lanes: &[B256]) -> Result<HashSet<B256
         let bridge = follower.config().bridge;
         let mut now = None;
         for &lane in lanes {
-            let view = follower.call_sol(bridge, &ZeroBridge::getLaneCall { laneId: lane }, at).await?;
+            let view = follower
+                .call_sol(bridge, &ZeroBridge::getLaneCall { laneId: lane }, at)
+                .await?;
             if view.direction != INBOUND {
                 continue;
             }
-            let route = follower.call_sol(bridge, &ZeroBridge::getRouteCall { routeId: view.routeId }, at).await?;
+            let route = follower
+                .call_sol(
+                    bridge,
+                    &ZeroBridge::getRouteCall {
+                        routeId: view.routeId,
+                    },
+                    at,
+                )
+                .await?;
             if route.graceUntil == 0 {
                 continue;
             }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::B256;
 use serde::{Deserialize, Serialize};
-pub use zb_chain::ConfigError;
 use zb_chain::ChainConfig;
+pub use zb_chain::ConfigError;
 pub use zb_keys::KeyConfig;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -34,7 +34,6 @@ pub struct WatchtowerConfig {
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
 }
-
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,25 +125,45 @@ impl WatchtowerConfig {
         for route in &self.routes {
             for name in [&route.home, &route.remote] {
                 if self.chain(name).is_none() {
-                    return invalid(format!("route {} names chain '{name}', which has no [[chains]] entry", route.route_id));
+                    return invalid(format!(
+                        "route {} names chain '{name}', which has no [[chains]] entry",
+                        route.route_id
+                    ));
                 }
             }
             if route.home == route.remote {
-                return invalid(format!("route {}: home and remote are the same chain", route.route_id));
+                return invalid(format!(
+                    "route {}: home and remote are the same chain",
+                    route.route_id
+                ));
             }
         }
         for chain in &self.chains {
-            chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            chain
+                .validate()
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         self.key.validate().map_err(ConfigError::Invalid)?;
         if self.poll_interval_ms == 0 {
             return invalid("poll_interval_ms must be at least 1".into());
         }
-        if self.anomalies.window_secs == 0 || self.anomalies.spike_factor == 0 || self.anomalies.burst_count == 0 {
-            return invalid("[anomalies]: window_secs, spike_factor and burst_count must be at least 1".into());
+        if self.anomalies.window_secs == 0
+            || self.anomalies.spike_factor == 0
+            || self.anomalies.burst_count == 0
+        {
+            return invalid(
+                "[anomalies]: window_secs, spike_factor and burst_count must be at least 1".into(),
+            );
         }
-        if self.anomalies.min_spike_volume.parse::<alloy::primitives::U256>().is_err() {
-            return invalid("[anomalies] min_spike_volume: a decimal integer (token base units)".into());
+        if self
+            .anomalies
+            .min_spike_volume
+            .parse::<alloy::primitives::U256>()
+            .is_err()
+        {
+            return invalid(
+                "[anomalies] min_spike_volume: a decimal integer (token base units)".into(),
+            );
         }
         for url in &self.alerts.webhooks {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -164,8 +183,11 @@ mod tests {
     use super::*;
 
     fn example() -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/watchtower.example.toml"))
-            .expect("example config")
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/watchtower.example.toml"
+        ))
+        .expect("example config")
     }
 
     #[test]
@@ -184,12 +206,27 @@ mod tests {
         let error = config.validate().expect_err("unknown chain").to_string();
         assert!(error.contains("polygon"), "{error}");
 
-        let text = example().replace("password_file =", "private_key_env = \"K\"\npassword_file =");
+        let text = example().replace(
+            "password_file =",
+            "private_key_env = \"K\"\npassword_file =",
+        );
         let config: WatchtowerConfig = toml::from_str(&text).expect("parses");
-        assert!(config.validate().expect_err("two keys").to_string().contains("exactly one"));
+        assert!(
+            config
+                .validate()
+                .expect_err("two keys")
+                .to_string()
+                .contains("exactly one")
+        );
 
         let text = example().replace("https://alerts.example/zerobridge", "alerts.example");
         let config: WatchtowerConfig = toml::from_str(&text).expect("parses");
-        assert!(config.validate().expect_err("bad webhook").to_string().contains("webhook"));
+        assert!(
+            config
+                .validate()
+                .expect_err("bad webhook")
+                .to_string()
+                .contains("webhook")
+        );
     }
 }

@@ -4,8 +4,8 @@
 use alloy::primitives::{Address, B256, FixedBytes, TxHash, U256};
 use alloy::providers::DynProvider;
 use alloy::sol_types::SolCall;
-use zb_protocol::bindings::bridge::ZeroBridge;
-use zb_protocol::bindings::registry::RouteRegistry;
+use zb_contracts::bridge::ZeroBridge;
+use zb_contracts::registry::RouteRegistry;
 use zb_protocol::route_id;
 use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet};
 

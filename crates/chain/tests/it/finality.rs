@@ -2,8 +2,8 @@ use alloy::eips::BlockNumberOrTag;
 use alloy::providers::Provider;
 use alloy::sol_types::SolEvent;
 use zb_chain::{ChainError, Finality, Follower};
+use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::Accumulator;
-use zb_protocol::bindings::bridge::ZeroBridge;
 
 const MESSAGE_SENT: alloy::primitives::B256 = ZeroBridge::MessageSent::SIGNATURE_HASH;
 

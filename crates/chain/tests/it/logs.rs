@@ -1,7 +1,7 @@
 use alloy::primitives::Address;
 use alloy::sol_types::SolEvent;
 use zb_chain::{Finality, Follower};
-use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_contracts::bridge::ZeroBridge;
 
 use crate::anvil::Anvil;
 use crate::bridge::Bridge;

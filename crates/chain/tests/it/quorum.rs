@@ -1,6 +1,6 @@
 use alloy::sol_types::SolEvent;
 use zb_chain::{ChainError, Finality, Follower};
-use zb_protocol::bindings::bridge::ZeroBridge;
+use zb_contracts::bridge::ZeroBridge;
 
 use crate::anvil::Anvil;
 use crate::bridge::Bridge;

@@ -9,13 +9,13 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::{Context, bail, ensure, eyre};
+use zb_contracts::bridge::ZeroBridge;
+use zb_contracts::stake::StakeManager;
 use zb_e2e::devnet::validator_key;
-use zb_validator::api::CheckpointResponse;
-use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, tokens};
-use zb_protocol::bindings::bridge::ZeroBridge;
-use zb_protocol::bindings::stake::StakeManager;
 use zb_e2e::forge::forge_delivery;
+use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, tokens};
 use zb_protocol::{Message, PackedSignature};
+use zb_validator::api::CheckpointResponse;
 
 use crate::DELIVERY;
 
@@ -53,7 +53,11 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
     let executed = receipt
         .decoded_log::<ZeroBridge::MessageExecuted>()
         .ok_or_else(|| eyre!("the forged delivery executed nothing: {receipt:?}"))?;
-    ensure!(executed.recipient == attacker, "minted to {}", executed.recipient);
+    ensure!(
+        executed.recipient == attacker,
+        "minted to {}",
+        executed.recipient
+    );
     ensure!(
         devnet.wrapped_balance(attacker).await? == forged.amount,
         "the forged delivery should have minted on the destination (the quorum is valid there)"
@@ -149,9 +153,15 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
     // The share waits one detection window after the proof (a forger reporting itself would be
     // found out meanwhile).
     let early = stake.claimReporterPayout(evidence_ids[0]).call().await;
-    let refusal = format!("{:?}", early.err().ok_or_else(|| eyre!("the reporter was paid before the detection window"))?);
+    let refusal = format!(
+        "{:?}",
+        early
+            .err()
+            .ok_or_else(|| eyre!("the reporter was paid before the detection window"))?
+    );
     ensure!(
-        refusal.contains("ReporterPayoutLocked") || refusal.contains(&hex_selector("ReporterPayoutLocked(uint64)")),
+        refusal.contains("ReporterPayoutLocked")
+            || refusal.contains(&hex_selector("ReporterPayoutLocked(uint64)")),
         "{refusal}"
     );
     assert_eq!(
@@ -246,7 +256,9 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         ensure!(receipt.status(), "claimReporterPayout({id}) reverted");
     }
     ensure!(
-        reporter_owed(&stake, &evidence_ids, reporter).await?.is_zero(),
+        reporter_owed(&stake, &evidence_ids, reporter)
+            .await?
+            .is_zero(),
         "every share was paid"
     );
     let gained = reporter_home.get_balance(reporter).await? - before;
@@ -266,7 +278,11 @@ async fn reporter_owed(
     let mut owed = U256::ZERO;
     for id in evidence_ids {
         let record = stake.evidence(*id).call().await?;
-        ensure!(record.reporter == reporter, "evidence {id} names {} as reporter", record.reporter);
+        ensure!(
+            record.reporter == reporter,
+            "evidence {id} names {} as reporter",
+            record.reporter
+        );
         owed += record.reporterOwed;
     }
     Ok(owed)
@@ -275,14 +291,22 @@ async fn reporter_owed(
 /// Submits validator `served`'s checkpoint as slashing evidence on the lane's source chain (as a
 /// call: nothing is sent) with the proof segment the stake manager needs, and checks that it is
 /// refused as `NotFraud`: an honest signature is never slashable.
-pub async fn assert_not_slashable(devnet: &Devnet, served: &CheckpointResponse) -> eyre::Result<()> {
+pub async fn assert_not_slashable(
+    devnet: &Devnet,
+    served: &CheckpointResponse,
+) -> eyre::Result<()> {
     let source = devnet.direction(served.lane)?.source();
     let side = match source {
         Chain::Home => &devnet.manifest().home,
         Chain::Remote => &devnet.manifest().remote,
     };
     let stake = StakeManager::new(side.stake_manager, devnet.chain(source).reader());
-    let messages: Vec<Message> = devnet.sent_events(served.lane).await?.into_iter().map(|e| e.message).collect();
+    let messages: Vec<Message> = devnet
+        .sent_events(served.lane)
+        .await?
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
     let head = u64::try_from(messages.len())?;
     let sequence = served.sequence;
     // The bridge records every 16th accumulator and the head; in between, the segment from the
@@ -300,14 +324,23 @@ pub async fn assert_not_slashable(devnet: &Devnet, served: &CheckpointResponse) 
     let compact = alloy::primitives::Signature::try_from(served.signature.as_ref())?.as_erc2098();
     let attempt = stake
         .slash(
-            StakeManager::Checkpoint { lane: served.lane, sequence, accumulator: served.accumulator },
+            StakeManager::Checkpoint {
+                lane: served.lane,
+                sequence,
+                accumulator: served.accumulator,
+            },
             B256::from_slice(&compact[..32]),
             B256::from_slice(&compact[32..]),
             proof,
         )
         .call()
         .await;
-    let refusal = format!("{:?}", attempt.err().ok_or_else(|| eyre!("honest checkpoint {sequence} was slashable"))?);
+    let refusal = format!(
+        "{:?}",
+        attempt
+            .err()
+            .ok_or_else(|| eyre!("honest checkpoint {sequence} was slashable"))?
+    );
     ensure!(
         refusal.contains("NotFraud") || refusal.contains(&hex_selector("NotFraud(bytes32,uint64)")),
         "honest checkpoint {sequence} was refused for another reason: {refusal}"

@@ -28,8 +28,8 @@ use eyre::{Result, bail, eyre};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
 use tokio::time::Instant;
-use zb_protocol::bindings::bridge::ZeroBridge;
-use zb_protocol::bindings::wrapped::WrappedToken;
+use zb_contracts::bridge::ZeroBridge;
+use zb_contracts::wrapped::WrappedToken;
 use zb_protocol::{Checkpoint, Message, checkpoint_digest};
 
 use crate::network::{
@@ -167,13 +167,22 @@ impl Context {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| eyre!("cannot build an HTTP client: {e}"))?;
-        Ok(Context { network, devnet, network_file: network_file.map(Path::to_path_buf), http })
+        Ok(Context {
+            network,
+            devnet,
+            network_file: network_file.map(Path::to_path_buf),
+            http,
+        })
     }
 
     /// What to add to "cannot reach the RPC" so the user knows where to look.
     pub(crate) fn reach_hint(&self, chain: &ChainInfo) -> String {
         match &self.network_file {
-            Some(file) => format!("check `rpc` of chain '{}' in {}", chain.name, file.display()),
+            Some(file) => format!(
+                "check `rpc` of chain '{}' in {}",
+                chain.name,
+                file.display()
+            ),
             None => "is the devnet running? start it with `zerobridge devnet up`".to_string(),
         }
     }
@@ -188,19 +197,34 @@ impl Context {
 
     pub(crate) fn provider(&self, chain: &ChainInfo) -> Result<DynProvider> {
         let url = rpc_url(chain)?;
-        Ok(ProviderBuilder::new().connect_reqwest(self.http.clone(), url).erased())
+        Ok(ProviderBuilder::new()
+            .connect_reqwest(self.http.clone(), url)
+            .erased())
     }
 
-    pub(crate) fn wallet_provider(&self, chain: &ChainInfo, signer: PrivateKeySigner) -> Result<DynProvider> {
+    pub(crate) fn wallet_provider(
+        &self,
+        chain: &ChainInfo,
+        signer: PrivateKeySigner,
+    ) -> Result<DynProvider> {
         let url = rpc_url(chain)?;
-        Ok(ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_reqwest(self.http.clone(), url).erased())
+        Ok(ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_reqwest(self.http.clone(), url)
+            .erased())
     }
 
     /// A reader for `chain`, after checking that its RPC answers with the configured chain id.
     pub(crate) async fn connect(&self, chain: &ChainInfo) -> Result<DynProvider> {
         let provider = self.provider(chain)?;
         let id = provider.get_chain_id().await.map_err(|e| {
-            eyre!("cannot reach the RPC of chain '{}' at {} ({}): {}", chain.name, chain.rpc, short_error(&e), self.reach_hint(chain))
+            eyre!(
+                "cannot reach the RPC of chain '{}' at {} ({}): {}",
+                chain.name,
+                chain.rpc,
+                short_error(&e),
+                self.reach_hint(chain)
+            )
         })?;
         if let Some(message) = chain_id_mismatch(chain, id) {
             bail!(message);
@@ -212,19 +236,25 @@ impl Context {
     pub(crate) fn signer(&self, key: &KeyArgs) -> Result<Option<PrivateKeySigner>> {
         if let Some(var) = &key.private_key_env {
             let Ok(raw) = std::env::var(var) else {
-                bail!("environment variable {var} is not set: put the sender's hex private key there");
+                bail!(
+                    "environment variable {var} is not set: put the sender's hex private key there"
+                );
             };
-            let bytes: B256 = raw
-                .trim()
-                .parse()
-                .map_err(|_| eyre!("{var} does not hold a 32-byte hex private key (0x followed by 64 hex digits)"))?;
-            let signer =
-                PrivateKeySigner::from_bytes(&bytes).map_err(|e| eyre!("{var} does not hold a valid private key: {e}"))?;
+            let bytes: B256 = raw.trim().parse().map_err(|_| {
+                eyre!(
+                    "{var} does not hold a 32-byte hex private key (0x followed by 64 hex digits)"
+                )
+            })?;
+            let signer = PrivateKeySigner::from_bytes(&bytes)
+                .map_err(|e| eyre!("{var} does not hold a valid private key: {e}"))?;
             return Ok(Some(signer));
         }
         if let Some(path) = &key.keystore {
             if !path.is_file() {
-                bail!("keystore {} does not exist: pass the key's JSON file (see `zerobridge keys list`)", path.display());
+                bail!(
+                    "keystore {} does not exist: pass the key's JSON file (see `zerobridge keys list`)",
+                    path.display()
+                );
             }
             let source = match &key.password_file {
                 Some(file) => zb_keys::PasswordSource::File(file.clone()),
@@ -248,10 +278,13 @@ impl Context {
 }
 
 fn rpc_url(chain: &ChainInfo) -> Result<reqwest::Url> {
-    chain
-        .rpc
-        .parse()
-        .map_err(|e| eyre!("chain '{}': rpc '{}' is not a URL ({e}): write it like http://host:8545", chain.name, chain.rpc))
+    chain.rpc.parse().map_err(|e| {
+        eyre!(
+            "chain '{}': rpc '{}' is not a URL ({e}): write it like http://host:8545",
+            chain.name,
+            chain.rpc
+        )
+    })
 }
 
 /// The message for an RPC that serves another chain than configured, if it does.
@@ -267,19 +300,25 @@ fn chain_id_mismatch(chain: &ChainInfo, actual: u64) -> Option<String> {
 
 /// An RPC error on one line, without alloy's nested prefixes repeated.
 pub(crate) fn short_error(error: &dyn std::fmt::Display) -> String {
-    error.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    error
+        .to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub(crate) fn parse_address(text: &str, what: &str) -> Result<Address> {
-    text.trim()
-        .parse()
-        .map_err(|_| eyre!("{what} '{text}' is not an address: write it as 0x followed by 40 hex digits"))
+    text.trim().parse().map_err(|_| {
+        eyre!("{what} '{text}' is not an address: write it as 0x followed by 40 hex digits")
+    })
 }
 
 pub(crate) fn parse_tx_hash(text: &str) -> Result<TxHash> {
-    text.trim()
-        .parse()
-        .map_err(|_| eyre!("'{text}' is not a transaction hash: write it as 0x followed by 64 hex digits"))
+    text.trim().parse().map_err(|_| {
+        eyre!("'{text}' is not a transaction hash: write it as 0x followed by 64 hex digits")
+    })
 }
 
 // ------------------------------------------------------------------------------------ tokens
@@ -299,7 +338,12 @@ impl TokenMeta {
 
 /// Reads `decimals()` (required: an amount must never be read with guessed decimals) and
 /// `symbol()` (falls back to `fallback_symbol`).
-pub(crate) async fn token_meta(provider: &DynProvider, chain: &ChainInfo, address: Address, fallback_symbol: &str) -> Result<TokenMeta> {
+pub(crate) async fn token_meta(
+    provider: &DynProvider,
+    chain: &ChainInfo,
+    address: Address,
+    fallback_symbol: &str,
+) -> Result<TokenMeta> {
     let token = IERC20Token::new(address, provider.clone());
     let decimals = token.decimals().call().await.map_err(|e| {
         eyre!(
@@ -308,13 +352,27 @@ pub(crate) async fn token_meta(provider: &DynProvider, chain: &ChainInfo, addres
             short_error(&e)
         )
     })?;
-    let symbol = token.symbol().call().await.ok().filter(|s| !s.is_empty()).unwrap_or_else(|| fallback_symbol.to_string());
-    Ok(TokenMeta { address, symbol, decimals })
+    let symbol = token
+        .symbol()
+        .call()
+        .await
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| fallback_symbol.to_string());
+    Ok(TokenMeta {
+        address,
+        symbol,
+        decimals,
+    })
 }
 
 /// The symbol the network file implies for a token of a route on one side.
 pub(crate) fn configured_symbol(leg_symbol: &str, is_home: bool) -> String {
-    if is_home { leg_symbol.to_string() } else { format!("w{leg_symbol}") }
+    if is_home {
+        leg_symbol.to_string()
+    } else {
+        format!("w{leg_symbol}")
+    }
 }
 
 // ------------------------------------------------------------------------------------ pure rules
@@ -335,7 +393,9 @@ pub fn seconds_until_available(capacity: U256, available: U256, amount: U256) ->
 /// "45 s", "12 min", "2 h 5 min".
 /// Seconds since the Unix epoch on this machine (0 if the clock is before 1970).
 pub fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 pub fn format_wait(seconds: u64) -> String {
@@ -347,7 +407,11 @@ pub fn format_wait(seconds: u64) -> String {
         return format!("{minutes} min");
     }
     let (hours, rest) = (minutes / 60, minutes % 60);
-    if rest == 0 { format!("{hours} h") } else { format!("{hours} h {rest} min") }
+    if rest == 0 {
+        format!("{hours} h")
+    } else {
+        format!("{hours} h {rest} min")
+    }
 }
 
 /// A unix timestamp as "2026-01-31 23:59:59 UTC".
@@ -373,10 +437,19 @@ pub fn format_utc(timestamp: u64) -> String {
 }
 
 /// The rate-limit refusal, from the bridge's `RateLimited(amount, available, secondsUntil)`.
-pub fn rate_limit_message(amount: U256, available: U256, seconds: Option<U256>, decimals: u8, symbol: &str) -> String {
+pub fn rate_limit_message(
+    amount: U256,
+    available: U256,
+    seconds: Option<U256>,
+    decimals: u8,
+    symbol: &str,
+) -> String {
     let now = format_amount(available, decimals);
     let missing = format_amount(amount.saturating_sub(available), decimals);
-    match seconds.and_then(|s| u64::try_from(s).ok()).filter(|s| *s < u64::MAX / 2) {
+    match seconds
+        .and_then(|s| u64::try_from(s).ok())
+        .filter(|s| *s < u64::MAX / 2)
+    {
         Some(seconds) => format!(
             "rate limit: {now} {symbol} available now, {missing} {symbol} more in {}: send at most {now} {symbol} now, or wait",
             format_wait(seconds)
@@ -401,21 +474,29 @@ pub(crate) struct RevertContext<'a> {
 pub(crate) fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
     use ZeroBridge::ZeroBridgeErrors as E;
     let amount = |units: U256| ctx.token.show(units);
-    let route = format!("the {} route {} -> {}", ctx.token.symbol, ctx.source, ctx.destination);
+    let route = format!(
+        "the {} route {} -> {}",
+        ctx.token.symbol, ctx.source, ctx.destination
+    );
     if let Ok(error) = E::abi_decode(data) {
         return match error {
             E::LaneNotActive(_) => format!(
                 "{route} is not active (not yet activated, or paused by its guardians): try again once it is active"
             ),
             E::BridgePaused(_) => {
-                format!("the bridge on '{}' is paused by its guardians: try again once it is unpaused", ctx.source)
+                format!(
+                    "the bridge on '{}' is paused by its guardians: try again once it is unpaused",
+                    ctx.source
+                )
             }
             E::UnknownLane(_) | E::WrongDirection(_) => format!(
                 "the bridge on '{}' does not know {route}: check the bridge addresses and routes in the network file",
                 ctx.source
             ),
             E::ZeroAmount(_) => "the amount is zero: send a positive amount".to_string(),
-            E::ZeroRecipient(_) => "the recipient is the zero address: pass --recipient <address>".to_string(),
+            E::ZeroRecipient(_) => {
+                "the recipient is the zero address: pass --recipient <address>".to_string()
+            }
             E::AmountBelowMinimum(e) => format!(
                 "amount {} is below the route's minimum of {}: send at least {}",
                 amount(e.amount),
@@ -467,11 +548,18 @@ pub(crate) fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 ctx.source
             ),
             E::ReentrancyGuardReentrantCall(_) => {
-                "the token called back into the bridge (reentrancy): this token cannot be bridged".to_string()
+                "the token called back into the bridge (reentrancy): this token cannot be bridged"
+                    .to_string()
             }
             other => match crate::route::bridge_error(&other) {
-                Some(text) => format!("the bridge on '{}' refused the transfer: {text}", ctx.source),
-                None => format!("the bridge on '{}' refused the transfer: {other:?}", ctx.source),
+                Some(text) => format!(
+                    "the bridge on '{}' refused the transfer: {text}",
+                    ctx.source
+                ),
+                None => format!(
+                    "the bridge on '{}' refused the transfer: {other:?}",
+                    ctx.source
+                ),
             },
         };
     }
@@ -497,11 +585,17 @@ pub(crate) fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 "the wrapped token on '{}' is not controlled by this bridge: check the route in the network file",
                 ctx.source
             ),
-            other => format!("the token refused the transfer (error {})", FixedBytes::<4>(other.selector())),
+            other => format!(
+                "the token refused the transfer (error {})",
+                FixedBytes::<4>(other.selector())
+            ),
         };
     }
     if let Ok(reason) = alloy::sol_types::Revert::abi_decode(data) {
-        return format!("the transfer reverted on '{}': {}", ctx.source, reason.reason);
+        return format!(
+            "the transfer reverted on '{}': {}",
+            ctx.source, reason.reason
+        );
     }
     if data.is_empty() {
         return format!(
@@ -509,11 +603,18 @@ pub(crate) fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
             ctx.source
         );
     }
-    format!("the transfer reverted on '{}' (revert data {})", ctx.source, alloy::primitives::hex::encode_prefixed(data))
+    format!(
+        "the transfer reverted on '{}' (revert data {})",
+        ctx.source,
+        alloy::primitives::hex::encode_prefixed(data)
+    )
 }
 
 /// One line for a failed `eth_call`, `eth_estimateGas` or `eth_sendRawTransaction`.
-pub(crate) fn explain_contract_error(error: &alloy::contract::Error, ctx: &RevertContext<'_>) -> String {
+pub(crate) fn explain_contract_error(
+    error: &alloy::contract::Error,
+    ctx: &RevertContext<'_>,
+) -> String {
     if let Some(data) = error.as_revert_data() {
         return explain_revert(&data, ctx);
     }
@@ -525,7 +626,10 @@ pub(crate) fn explain_contract_error(error: &alloy::contract::Error, ctx: &Rever
             ctx.sender, ctx.source
         );
     }
-    if lower.contains("nonce too low") || lower.contains("already known") || lower.contains("replacement transaction") {
+    if lower.contains("nonce too low")
+        || lower.contains("already known")
+        || lower.contains("replacement transaction")
+    {
         return format!(
             "{} has another transaction pending on '{}' ({text}): wait for it to be mined and try again",
             ctx.sender, ctx.source
@@ -534,7 +638,10 @@ pub(crate) fn explain_contract_error(error: &alloy::contract::Error, ctx: &Rever
     if lower.contains("execution reverted") {
         return format!("the transfer reverted on '{}': {text}", ctx.source);
     }
-    format!("the RPC of '{}' refused the transaction: {text}", ctx.source)
+    format!(
+        "the RPC of '{}' refused the transaction: {text}",
+        ctx.source
+    )
 }
 
 /// The name and meaning of a `MessageFailed` reason.
@@ -553,7 +660,8 @@ pub fn failure_reason(reason: FixedBytes<4>) -> String {
     } else if r == ZeroBridge::FrozenAccount::SELECTOR {
         "the recipient is frozen by the regulator on the destination".to_string()
     } else if r == ZeroBridge::NotVerified::SELECTOR {
-        "the sender or the recipient has no valid attestation on the destination (allowlist route)".to_string()
+        "the sender or the recipient has no valid attestation on the destination (allowlist route)"
+            .to_string()
     } else if r == ZeroBridge::ZeroRecipient::SELECTOR {
         "the recipient is the zero address".to_string()
     } else if r == ZeroBridge::refundHoldCall::SELECTOR {
@@ -590,13 +698,18 @@ impl DestEvent {
         let inner = &log.inner;
         if topic == ZeroBridge::MessageExecuted::SIGNATURE_HASH {
             let e = ZeroBridge::MessageExecuted::decode_log(inner).ok()?.data;
-            Some(DestEvent::Executed { recipient: e.recipient, amount: e.amount })
+            Some(DestEvent::Executed {
+                recipient: e.recipient,
+                amount: e.amount,
+            })
         } else if topic == ZeroBridge::MessageFailed::SIGNATURE_HASH {
             let e = ZeroBridge::MessageFailed::decode_log(inner).ok()?.data;
             Some(DestEvent::Failed { reason: e.reason })
         } else if topic == ZeroBridge::TransferHeld::SIGNATURE_HASH {
             let e = ZeroBridge::TransferHeld::decode_log(inner).ok()?.data;
-            Some(DestEvent::Held { release_at: e.releaseAt })
+            Some(DestEvent::Held {
+                release_at: e.releaseAt,
+            })
         } else if topic == ZeroBridge::HoldReleased::SIGNATURE_HASH {
             Some(DestEvent::Released)
         } else if topic == ZeroBridge::HoldFrozen::SIGNATURE_HASH {
@@ -669,14 +782,22 @@ impl DestStatus {
 
 /// `eth_getLogs` over `[from, to]`, halving the range whenever the RPC refuses it (providers cap
 /// the block range or the result size).
-pub(crate) async fn scan_logs(provider: &DynProvider, filter: &Filter, from: u64, to: u64) -> Result<Vec<Log>> {
+pub(crate) async fn scan_logs(
+    provider: &DynProvider,
+    filter: &Filter,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Log>> {
     let mut out = Vec::new();
     let mut pending = vec![(from, to)];
     while let Some((a, b)) = pending.pop() {
         if a > b {
             continue;
         }
-        match provider.get_logs(&filter.clone().from_block(a).to_block(b)).await {
+        match provider
+            .get_logs(&filter.clone().from_block(a).to_block(b))
+            .await
+        {
             Ok(mut logs) => out.append(&mut logs),
             Err(e) if b > a => {
                 let mid = a + (b - a) / 2;
@@ -741,10 +862,18 @@ async fn count_signatures(
     source: &ChainInfo,
 ) -> SignCount {
     let requests = validators.iter().map(|base| {
-        let url = format!("{}/v1/lanes/{lane:#x}/checkpoints/latest", base.trim_end_matches('/'));
+        let url = format!(
+            "{}/v1/lanes/{lane:#x}/checkpoints/latest",
+            base.trim_end_matches('/')
+        );
         let http = http.clone();
         async move {
-            let response = http.get(&url).timeout(VALIDATOR_TIMEOUT).send().await.ok()?;
+            let response = http
+                .get(&url)
+                .timeout(VALIDATOR_TIMEOUT)
+                .send()
+                .await
+                .ok()?;
             if !response.status().is_success() {
                 return None;
             }
@@ -759,15 +888,26 @@ async fn count_signatures(
         if answer.lane != lane || answer.sequence < sequence {
             continue;
         }
-        let checkpoint = Checkpoint { lane, sequence: answer.sequence, accumulator: answer.accumulator };
+        let checkpoint = Checkpoint {
+            lane,
+            sequence: answer.sequence,
+            accumulator: answer.accumulator,
+        };
         let digest = checkpoint_digest(&checkpoint, source.chain_id, source.bridge);
-        let Ok(signature) = Signature::try_from(answer.signature.as_ref()) else { continue };
-        if signature.recover_address_from_prehash(&digest).ok() == Some(answer.signer) && !signers.contains(&answer.signer)
+        let Ok(signature) = Signature::try_from(answer.signature.as_ref()) else {
+            continue;
+        };
+        if signature.recover_address_from_prehash(&digest).ok() == Some(answer.signer)
+            && !signers.contains(&answer.signer)
         {
             signers.push(answer.signer);
         }
     }
-    SignCount { signed: signers.len(), answered, total: validators.len() }
+    SignCount {
+        signed: signers.len(),
+        answered,
+        total: validators.len(),
+    }
 }
 
 // ------------------------------------------------------------------------------------ progress
@@ -836,8 +976,9 @@ impl Progress {
                 .await
                 .map_err(|e| eyre!("reading '{source_name}': {}", short_error(&e)))?;
             self.source_block = receipt.and_then(|r| r.block_number);
-            self.is_final =
-                self.source_block.is_some_and(|b| self.source_head >= b.saturating_add(t.leg.source.finality_depth));
+            self.is_final = self
+                .source_block
+                .is_some_and(|b| self.source_head >= b.saturating_add(t.leg.source.finality_depth));
         }
         let dest_bridge = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone());
         let lane = dest_bridge
@@ -858,7 +999,14 @@ impl Progress {
             }
         } else if self.is_final && !ctx.network.validators.is_empty() {
             self.signed = Some(
-                count_signatures(&ctx.http, &ctx.network.validators, t.leg.lane, t.message.sequence, &t.leg.source).await,
+                count_signatures(
+                    &ctx.http,
+                    &ctx.network.validators,
+                    t.leg.lane,
+                    t.message.sequence,
+                    &t.leg.source,
+                )
+                .await,
             );
         }
         Ok(())
@@ -882,9 +1030,17 @@ impl Progress {
                     .await?
                     .map(|b| b.header.timestamp)
                     .unwrap_or(0);
-                let from = first_block_at(&t.destination, sent_at.saturating_sub(CLOCK_SKEW_MARGIN_SECS))
-                    .await
-                    .map_err(|e| eyre!("searching '{destination_name}' for the delivery: {}", short_error(&e)))?;
+                let from = first_block_at(
+                    &t.destination,
+                    sent_at.saturating_sub(CLOCK_SKEW_MARGIN_SECS),
+                )
+                .await
+                .map_err(|e| {
+                    eyre!(
+                        "searching '{destination_name}' for the delivery: {}",
+                        short_error(&e)
+                    )
+                })?;
                 self.dest_scan_from = Some(from);
                 from
             }
@@ -900,7 +1056,9 @@ impl Progress {
             .await
             .map_err(|e| eyre!("searching '{destination_name}' for the delivery: {e}"))?;
         for log in logs {
-            let (Some(hash), Some(block)) = (log.transaction_hash, log.block_number) else { continue };
+            let (Some(hash), Some(block)) = (log.transaction_hash, log.block_number) else {
+                continue;
+            };
             if let Some(event) = DestEvent::decode(&log) {
                 self.dest.apply(event, TxAt { hash, block });
             }
@@ -911,7 +1069,9 @@ impl Progress {
 
     fn threshold_reached(&self, ctx: &Context) -> bool {
         match (self.signed, ctx.network.threshold) {
-            (Some(count), Some(threshold)) => u64::try_from(count.signed).unwrap_or(u64::MAX) >= threshold,
+            (Some(count), Some(threshold)) => {
+                u64::try_from(count.signed).unwrap_or(u64::MAX) >= threshold
+            }
             _ => false,
         }
     }
@@ -941,18 +1101,28 @@ impl Progress {
         let signatures = match self.signed {
             // Delivered: a quorum signed, whatever our last count was.
             _ if delivered => StageView::Done(match (self.signed, ctx.network.threshold) {
-                (Some(count), Some(threshold)) if u64::try_from(count.signed).is_ok_and(|n| n >= threshold) => {
-                    format!("signed      {} of {} validators{threshold_text}", count.signed, count.total, threshold_text = threshold_label(Some(threshold)))
+                (Some(count), Some(threshold))
+                    if u64::try_from(count.signed).is_ok_and(|n| n >= threshold) =>
+                {
+                    format!(
+                        "signed      {} of {} validators{threshold_text}",
+                        count.signed,
+                        count.total,
+                        threshold_text = threshold_label(Some(threshold))
+                    )
                 }
                 (_, Some(threshold)) => format!(
                     "signed      quorum reached ({threshold} of {} validators needed; the checkpoint was delivered)",
                     ctx.network.validators.len()
                 ),
-                (_, None) => "signed      quorum reached (the checkpoint was delivered)".to_string(),
+                (_, None) => {
+                    "signed      quorum reached (the checkpoint was delivered)".to_string()
+                }
             }),
-            Some(count) if self.threshold_reached(ctx) => {
-                StageView::Done(format!("signed      {} of {} validators{threshold}", count.signed, count.total))
-            }
+            Some(count) if self.threshold_reached(ctx) => StageView::Done(format!(
+                "signed      {} of {} validators{threshold}",
+                count.signed, count.total
+            )),
             Some(count) => StageView::Waiting(format!(
                 "signatures  {} of {} validators{threshold}{}",
                 count.signed,
@@ -963,33 +1133,48 @@ impl Progress {
                     String::new()
                 }
             )),
-            None if !self.is_final => StageView::Waiting("signatures  validators sign once the send is final".to_string()),
+            None if !self.is_final => {
+                StageView::Waiting("signatures  validators sign once the send is final".to_string())
+            }
             None if ctx.network.validators.is_empty() => StageView::Waiting(
                 "signatures  no validator endpoints configured: waiting for delivery".to_string(),
             ),
             None => StageView::Waiting("signatures  asking the validators".to_string()),
         };
 
-        let delivery = if let Some((at, reason)) = self.dest.failed.filter(|_| self.dest.held_until.is_none()) {
-            StageView::Failed(format!("refused     on {dst} in tx {} ({})", at.hash, failure_reason(reason)))
+        let delivery = if let Some((at, reason)) =
+            self.dest.failed.filter(|_| self.dest.held_until.is_none())
+        {
+            StageView::Failed(format!(
+                "refused     on {dst} in tx {} ({})",
+                at.hash,
+                failure_reason(reason)
+            ))
         } else if let Some(at) = self.dest.delivered {
-            StageView::Done(format!("delivered   on {dst} in tx {} (block {})", at.hash, at.block))
+            StageView::Done(format!(
+                "delivered   on {dst} in tx {} (block {})",
+                at.hash, at.block
+            ))
         } else if delivered {
-            StageView::Waiting(format!("delivery    delivered on {dst}: looking for the transaction"))
+            StageView::Waiting(format!(
+                "delivery    delivered on {dst}: looking for the transaction"
+            ))
         } else if self.threshold_reached(ctx) {
-            StageView::Waiting(format!("delivery    waiting for a relayer to deliver to {dst}"))
+            StageView::Waiting(format!(
+                "delivery    waiting for a relayer to deliver to {dst}"
+            ))
         } else {
             StageView::Waiting(format!("delivery    to {dst}, after the signatures"))
         };
 
         let hold = match self.dest.held_until {
             None => StageView::Hidden,
-            Some(_) if self.dest.hold_cancelled => {
-                StageView::Failed("held        and cancelled by its sender: refunded on the source".to_string())
-            }
-            Some(_) if self.dest.hold_refunded => {
-                StageView::Failed("held        and refunded by governance instead of released".to_string())
-            }
+            Some(_) if self.dest.hold_cancelled => StageView::Failed(
+                "held        and cancelled by its sender: refunded on the source".to_string(),
+            ),
+            Some(_) if self.dest.hold_refunded => StageView::Failed(
+                "held        and refunded by governance instead of released".to_string(),
+            ),
             Some(_) if self.dest.released.is_some() => StageView::Done(format!(
                 "released    on {dst} in tx {}",
                 self.dest.released.map(|r| r.hash).unwrap_or_default()
@@ -1011,7 +1196,10 @@ impl Progress {
                         format_utc(release_at),
                         format_wait(left)
                     ),
-                    None => format!("held        large transfer, until {}", format_utc(release_at)),
+                    None => format!(
+                        "held        large transfer, until {}",
+                        format_utc(release_at)
+                    ),
                 })
             }
         };
@@ -1034,7 +1222,10 @@ impl Progress {
                 "signed by {} of {} validators{}",
                 count.signed,
                 count.total,
-                ctx.network.threshold.map(|t| format!(", threshold {t}")).unwrap_or_default()
+                ctx.network
+                    .threshold
+                    .map(|t| format!(", threshold {t}"))
+                    .unwrap_or_default()
             ),
             None => "waiting for signatures".to_string(),
         }
@@ -1042,7 +1233,9 @@ impl Progress {
 }
 
 fn threshold_label(threshold: Option<u64>) -> String {
-    threshold.map(|t| format!(", threshold {t}")).unwrap_or_default()
+    threshold
+        .map(|t| format!(", threshold {t}"))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1071,15 +1264,26 @@ fn spinner_style() -> Option<ProgressStyle> {
 impl Ui {
     pub(crate) fn new() -> Ui {
         let tty = std::io::stdout().is_terminal();
-        let target = if tty { ProgressDrawTarget::stdout() } else { ProgressDrawTarget::hidden() };
-        Ui { tty, multi: MultiProgress::with_draw_target(target), bars: vec![None; 5], finished: vec![false; 5] }
+        let target = if tty {
+            ProgressDrawTarget::stdout()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Ui {
+            tty,
+            multi: MultiProgress::with_draw_target(target),
+            bars: vec![None; 5],
+            finished: vec![false; 5],
+        }
     }
 
     fn spin(&mut self, index: usize, message: String) {
         if !self.tty {
             return;
         }
-        let Some(slot) = self.bars.get_mut(index) else { return };
+        let Some(slot) = self.bars.get_mut(index) else {
+            return;
+        };
         let bar = slot.get_or_insert_with(|| {
             let bar = self.multi.add(ProgressBar::new_spinner());
             if let Some(style) = spinner_style() {
@@ -1124,7 +1328,11 @@ impl Ui {
                     self.spin(index, format!("{number}. {message}"));
                 }
                 StageView::Done(message) | StageView::Failed(message) => {
-                    let mark = if matches!(view, StageView::Done(_)) { "✓" } else { "✗" };
+                    let mark = if matches!(view, StageView::Done(_)) {
+                        "✓"
+                    } else {
+                        "✗"
+                    };
                     let line = format!("{mark} {number}. {message}");
                     if blocked {
                         self.spin(index, line);
@@ -1190,11 +1398,19 @@ pub(crate) enum Watch {
     /// One look (`track` without `--follow`).
     Once,
     /// Until delivered (and released, unless `stop_when_held`), or the timeout.
-    Follow { timeout: Duration, stop_when_held: bool },
+    Follow {
+        timeout: Duration,
+        stop_when_held: bool,
+    },
 }
 
 /// Shows the stages until the transfer settles, or once.
-pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch) -> Result<()> {
+pub(crate) async fn watch(
+    t: &Transfer,
+    ctx: &Context,
+    mut progress: Progress,
+    watch: Watch,
+) -> Result<()> {
     let mut ui = Ui::new();
     let started = Instant::now();
     let mut hold_deadline: Option<Instant> = None;
@@ -1239,7 +1455,10 @@ pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, w
                 println!("in progress: `{track_hint}` watches it until it arrives");
                 return Ok(());
             }
-            Watch::Follow { timeout, stop_when_held } => {
+            Watch::Follow {
+                timeout,
+                stop_when_held,
+            } => {
                 if progress.dest.waiting_on_hold() {
                     if stop_when_held {
                         ui.abandon(&views);
@@ -1262,7 +1481,10 @@ pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, w
                     print_stuck_hints(t, ctx, &progress).await;
                     let waited = format_wait(started.elapsed().as_secs());
                     let state = progress.summary(t, ctx);
-                    let reason = refreshed.err().map(|e| format!("; last error: {}", short_error(&e))).unwrap_or_default();
+                    let reason = refreshed
+                        .err()
+                        .map(|e| format!("; last error: {}", short_error(&e)))
+                        .unwrap_or_default();
                     bail!(
                         "not delivered after {waited} ({state}{reason}): the transfer is not lost, \
                          follow it with `{track_hint}`"
@@ -1290,7 +1512,9 @@ async fn print_stuck_hints(t: &Transfer, ctx: &Context, progress: &Progress) {
 
 fn hold_explanation(t: &Transfer, progress: &Progress) -> String {
     let when = match (progress.dest.held_until, progress.dest_now) {
-        (Some(release_at), Some(now)) if release_at > now => format!("in {}", format_wait(release_at - now)),
+        (Some(release_at), Some(now)) if release_at > now => {
+            format!("in {}", format_wait(release_at - now))
+        }
         (Some(_), Some(_)) => "now".to_string(),
         _ => "after the hold delay".to_string(),
     };
@@ -1301,7 +1525,11 @@ fn hold_explanation(t: &Transfer, progress: &Progress) -> String {
     )
 }
 
-pub(crate) fn refund_explanation(t: &Transfer, reason: FixedBytes<4>, network_flag: &str) -> String {
+pub(crate) fn refund_explanation(
+    t: &Transfer,
+    reason: FixedBytes<4>,
+    network_flag: &str,
+) -> String {
     let timed_out = if reason.0 == ZeroBridge::TransferTimedOut::SELECTOR {
         format!("timed out: refunded on {}: ", t.leg.source.name)
     } else {
@@ -1323,14 +1551,25 @@ pub(crate) fn refund_explanation(t: &Transfer, reason: FixedBytes<4>, network_fl
 }
 
 fn print_summary(t: &Transfer, progress: &Progress, at: TxAt, recipient: Address, amount: U256) {
-    println!("source tx:        {} ({}, block {})", t.tx, t.leg.source.name, progress.source_block.unwrap_or(t.block));
-    println!("destination tx:   {} ({}, block {})", at.hash, t.leg.destination.name, at.block);
+    println!(
+        "source tx:        {} ({}, block {})",
+        t.tx,
+        t.leg.source.name,
+        progress.source_block.unwrap_or(t.block)
+    );
+    println!(
+        "destination tx:   {} ({}, block {})",
+        at.hash, t.leg.destination.name, at.block
+    );
     let fee = t
         .requested
         .filter(|requested| *requested >= amount)
         .map(|requested| format!(" (fee {})", t.source_token.show(requested - amount)))
         .unwrap_or_default();
-    println!("received:         {} by {recipient}{fee}", t.destination_token.show(amount));
+    println!(
+        "received:         {} by {recipient}{fee}",
+        t.destination_token.show(amount)
+    );
 }
 
 // ------------------------------------------------------------------------------------ send
@@ -1344,7 +1583,9 @@ fn offline_checks(network: &Network, args: &SendArgs) -> Result<Leg> {
     if let Some(recipient) = &args.recipient {
         let address = parse_address(recipient, "--recipient")?;
         if address.is_zero() {
-            bail!("--recipient is the zero address: tokens sent there are lost; pass the real recipient");
+            bail!(
+                "--recipient is the zero address: tokens sent there are lost; pass the real recipient"
+            );
         }
     }
     Ok(leg)
@@ -1355,7 +1596,9 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     let ctx = Context::load(args.network.as_deref())?;
     let leg = offline_checks(&ctx.network, args)?;
     let Some(signer) = ctx.signer(&args.key)? else {
-        bail!("no sending key: pass --private-key-env VAR (a variable holding the hex key) or --keystore FILE");
+        bail!(
+            "no sending key: pass --private-key-env VAR (a variable holding the hex key) or --keystore FILE"
+        );
     };
     let sender = signer.address();
     let recipient = match &args.recipient {
@@ -1367,8 +1610,13 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     let source = ctx.connect(&leg.source).await?;
     let destination = ctx.connect(&leg.destination).await?;
     let is_home = leg.route.home == leg.source.name;
-    let source_token =
-        token_meta(&source, &leg.source, leg.source_token, &configured_symbol(&leg.route.symbol, is_home)).await?;
+    let source_token = token_meta(
+        &source,
+        &leg.source,
+        leg.source_token,
+        &configured_symbol(&leg.route.symbol, is_home),
+    )
+    .await?;
     let destination_token = token_meta(
         &destination,
         &leg.destination,
@@ -1379,12 +1627,20 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     if source_token.decimals != leg.route.decimals {
         println!(
             "note: the network file says {} has {} decimals, the token on {} has {}: using {}",
-            leg.route.symbol, leg.route.decimals, leg.source.name, source_token.decimals, source_token.decimals
+            leg.route.symbol,
+            leg.route.decimals,
+            leg.source.name,
+            source_token.decimals,
+            source_token.decimals
         );
     }
     let amount = parse_amount(&args.amount, source_token.decimals)?;
-    let revert_ctx =
-        RevertContext { source: &leg.source.name, destination: &leg.destination.name, token: &source_token, sender };
+    let revert_ctx = RevertContext {
+        source: &leg.source.name,
+        destination: &leg.destination.name,
+        token: &source_token,
+        sender,
+    };
 
     preflight(&leg, &source, &destination, &source_token, sender, amount).await?;
 
@@ -1407,9 +1663,19 @@ pub async fn send(args: &SendArgs) -> Result<()> {
             .allowance(sender, leg.source.bridge)
             .call()
             .await
-            .map_err(|e| eyre!("cannot read the allowance on '{}': {}", leg.source.name, short_error(&e)))?;
+            .map_err(|e| {
+                eyre!(
+                    "cannot read the allowance on '{}': {}",
+                    leg.source.name,
+                    short_error(&e)
+                )
+            })?;
         if allowance < amount {
-            let step = ui.step(format!("approving the bridge on {} to take {}", leg.source.name, source_token.show(amount)));
+            let step = ui.step(format!(
+                "approving the bridge on {} to take {}",
+                leg.source.name,
+                source_token.show(amount)
+            ));
             match approve(&wallet, &token, leg.source.bridge, amount, &revert_ctx).await {
                 Ok(hash) => step.done(format!(
                     "✓ approved the bridge on {} for {} (tx {hash})",
@@ -1430,8 +1696,12 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         None => 0,
     };
     // Simulate first: a refusal is explained before anything is spent.
-    let call = bridge.send(leg.lane, recipient, amount, deadline).from(sender);
-    call.call().await.map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
+    let call = bridge
+        .send(leg.lane, recipient, amount, deadline)
+        .from(sender);
+    call.call()
+        .await
+        .map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
     let gas = match call.estimate_gas().await {
         Ok(estimate) => estimate.saturating_mul(GAS_HEADROOM_PERCENT) / 100,
         Err(e) if e.as_revert_data().is_some() => bail!(explain_contract_error(&e, &revert_ctx)),
@@ -1443,9 +1713,16 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         .get_block_number()
         .await
         .map_err(|e| eyre!("reading '{}': {}", leg.destination.name, short_error(&e)))?;
-    let pending = call.gas(gas).send().await.map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
+    let pending = call
+        .gas(gas)
+        .send()
+        .await
+        .map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
     let tx = *pending.tx_hash();
-    let step = ui.step(format!("submitted {tx} on {}: waiting for it to be mined", leg.source.name));
+    let step = ui.step(format!(
+        "submitted {tx} on {}: waiting for it to be mined",
+        leg.source.name
+    ));
     let receipt = match wait_receipt(&source, tx, &leg.source.name).await {
         Ok(receipt) => receipt,
         Err(e) => {
@@ -1456,14 +1733,27 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     step.clear();
     if !receipt.status() {
         let block = receipt.block_number.unwrap_or_default();
-        let reason = match bridge.send(leg.lane, recipient, amount, deadline).from(sender).block(block.saturating_sub(1).into()).call().await {
+        let reason = match bridge
+            .send(leg.lane, recipient, amount, deadline)
+            .from(sender)
+            .block(block.saturating_sub(1).into())
+            .call()
+            .await
+        {
             Err(e) => format!(": {}", explain_contract_error(&e, &revert_ctx)),
             Ok(_) => String::new(),
         };
-        bail!("the send transaction {tx} reverted on '{}' in block {block}; nothing was sent{reason}", leg.source.name);
+        bail!(
+            "the send transaction {tx} reverted on '{}' in block {block}; nothing was sent{reason}",
+            leg.source.name
+        );
     }
-    let (block, message) = message_sent(&receipt, &leg)?
-        .ok_or_else(|| eyre!("the send transaction {tx} on '{}' emitted no MessageSent for this lane", leg.source.name))?;
+    let (block, message) = message_sent(&receipt, &leg)?.ok_or_else(|| {
+        eyre!(
+            "the send transaction {tx} on '{}' emitted no MessageSent for this lane",
+            leg.source.name
+        )
+    })?;
     let transfer = Transfer {
         leg,
         source,
@@ -1480,7 +1770,10 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         &transfer,
         &ctx,
         progress,
-        Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: true },
+        Watch::Follow {
+            timeout: Duration::from_secs(args.timeout),
+            stop_when_held: true,
+        },
     )
     .await
 }
@@ -1506,7 +1799,11 @@ async fn preflight(
         )
     };
 
-    let outbound = source_bridge.getLane(leg.lane).call().await.map_err(|e| read(src, &e))?;
+    let outbound = source_bridge
+        .getLane(leg.lane)
+        .call()
+        .await
+        .map_err(|e| read(src, &e))?;
     if outbound.direction != 1 {
         bail!(
             "the bridge on '{src}' ({}) does not send on {route}: the route is not registered there, \
@@ -1519,7 +1816,9 @@ async fn preflight(
     match outbound.status {
         2 => {}
         3 | 4 if !outbound.isHome => {}
-        1 => bail!("{route} is not active yet (registered, waiting for activation): try again once it is activated"),
+        1 => bail!(
+            "{route} is not active yet (registered, waiting for activation): try again once it is activated"
+        ),
         3 => bail!(
             "{route} is exit-only on '{src}': it takes no new sends there; only the way home stays open (holders of \
              wrapped {} on '{dst}' can still send them back)",
@@ -1532,13 +1831,24 @@ async fn preflight(
         ),
         other => bail!("{route} has an unknown status {other} on '{src}'"),
     }
-    if source_bridge.paused().call().await.map_err(|e| read(src, &e))? {
-        bail!("the bridge on '{src}' is paused by its guardians (every route): try again once it is unpaused");
+    if source_bridge
+        .paused()
+        .call()
+        .await
+        .map_err(|e| read(src, &e))?
+    {
+        bail!(
+            "the bridge on '{src}' is paused by its guardians (every route): try again once it is unpaused"
+        );
     }
     if outbound.paused {
         bail!("{route} is paused by its guardians: try again once it is unpaused");
     }
-    let inbound = dest_bridge.getLane(leg.lane).call().await.map_err(|e| read(dst, &e))?;
+    let inbound = dest_bridge
+        .getLane(leg.lane)
+        .call()
+        .await
+        .map_err(|e| read(dst, &e))?;
     if inbound.direction != 2 {
         bail!(
             "the bridge on '{dst}' ({}) does not receive on {route}: the route is not registered there, \
@@ -1547,10 +1857,20 @@ async fn preflight(
         );
     }
     if inbound.status == 1 {
-        bail!("{route} is not active on '{dst}' yet: a transfer would wait there until it is; try again later");
+        bail!(
+            "{route} is not active on '{dst}' yet: a transfer would wait there until it is; try again later"
+        );
     }
-    if dest_bridge.paused().call().await.map_err(|e| read(dst, &e))? || inbound.paused {
-        bail!("delivery to '{dst}' is paused by its guardians: a transfer would wait until it is unpaused; try again later");
+    if dest_bridge
+        .paused()
+        .call()
+        .await
+        .map_err(|e| read(dst, &e))?
+        || inbound.paused
+    {
+        bail!(
+            "delivery to '{dst}' is paused by its guardians: a transfer would wait until it is unpaused; try again later"
+        );
     }
 
     let maximum = U256::from(outbound.maxAmount);
@@ -1571,17 +1891,33 @@ async fn preflight(
             token.show(minimum)
         );
     }
-    let available = source_bridge.availableCapacity(leg.lane).call().await.map_err(|e| read(src, &e))?;
+    let available = source_bridge
+        .availableCapacity(leg.lane)
+        .call()
+        .await
+        .map_err(|e| read(src, &e))?;
     if amount > available {
         let seconds = seconds_until_available(U256::from(outbound.capacity), available, amount);
-        bail!(rate_limit_message(amount, available, seconds, token.decimals, &token.symbol));
+        bail!(rate_limit_message(
+            amount,
+            available,
+            seconds,
+            token.decimals,
+            &token.symbol
+        ));
     }
 
     let balance = IERC20Token::new(token.address, source.clone())
         .balanceOf(sender)
         .call()
         .await
-        .map_err(|e| eyre!("cannot read the {} balance on '{src}': {}", token.symbol, short_error(&e)))?;
+        .map_err(|e| {
+            eyre!(
+                "cannot read the {} balance on '{src}': {}",
+                token.symbol,
+                short_error(&e)
+            )
+        })?;
     if balance < amount {
         bail!(
             "insufficient {} on '{src}': {sender} has {} available, the transfer needs {}",
@@ -1590,18 +1926,28 @@ async fn preflight(
             token.show(amount)
         );
     }
-    let native = source
-        .get_balance(sender)
-        .await
-        .map_err(|e| eyre!("cannot read the native balance on '{src}': {}", short_error(&e)))?;
+    let native = source.get_balance(sender).await.map_err(|e| {
+        eyre!(
+            "cannot read the native balance on '{src}': {}",
+            short_error(&e)
+        )
+    })?;
     if native.is_zero() {
         bail!("{sender} has no native currency on '{src}' to pay the gas: fund it first");
     }
     Ok(())
 }
 
-pub(crate) async fn check_gas_funds(provider: &DynProvider, chain: &ChainInfo, sender: Address, gas: u64) -> Result<()> {
-    let (Ok(price), Ok(native)) = (provider.get_gas_price().await, provider.get_balance(sender).await) else {
+pub(crate) async fn check_gas_funds(
+    provider: &DynProvider,
+    chain: &ChainInfo,
+    sender: Address,
+    gas: u64,
+) -> Result<()> {
+    let (Ok(price), Ok(native)) = (
+        provider.get_gas_price().await,
+        provider.get_balance(sender).await,
+    ) else {
         return Ok(());
     };
     let cost = U256::from(price) * U256::from(gas);
@@ -1624,18 +1970,35 @@ async fn approve(
     ctx: &RevertContext<'_>,
 ) -> Result<TxHash> {
     let call = token.approve(spender, amount).from(ctx.sender);
-    call.call().await.map_err(|e| eyre!("approving the bridge failed: {}", explain_contract_error(&e, ctx)))?;
-    let pending =
-        call.send().await.map_err(|e| eyre!("approving the bridge failed: {}", explain_contract_error(&e, ctx)))?;
+    call.call().await.map_err(|e| {
+        eyre!(
+            "approving the bridge failed: {}",
+            explain_contract_error(&e, ctx)
+        )
+    })?;
+    let pending = call.send().await.map_err(|e| {
+        eyre!(
+            "approving the bridge failed: {}",
+            explain_contract_error(&e, ctx)
+        )
+    })?;
     let hash = *pending.tx_hash();
     let receipt = wait_receipt(wallet, hash, ctx.source).await?;
     if !receipt.status() {
-        bail!("the approval {hash} reverted on '{}': the token refuses approvals from {}", ctx.source, ctx.sender);
+        bail!(
+            "the approval {hash} reverted on '{}': the token refuses approvals from {}",
+            ctx.source,
+            ctx.sender
+        );
     }
     Ok(hash)
 }
 
-pub(crate) async fn wait_receipt(provider: &DynProvider, hash: TxHash, chain: &str) -> Result<TransactionReceipt> {
+pub(crate) async fn wait_receipt(
+    provider: &DynProvider,
+    hash: TxHash,
+    chain: &str,
+) -> Result<TransactionReceipt> {
     let deadline = Instant::now() + RECEIPT_TIMEOUT;
     loop {
         match provider.get_transaction_receipt(hash).await {
@@ -1656,7 +2019,9 @@ pub(crate) async fn wait_receipt(provider: &DynProvider, hash: TxHash, chain: &s
 
 /// The `MessageSent` of `leg`'s lane in a receipt, with the block.
 fn message_sent(receipt: &TransactionReceipt, leg: &Leg) -> Result<Option<(u64, Message)>> {
-    let block = receipt.block_number.ok_or_else(|| eyre!("the receipt has no block number"))?;
+    let block = receipt
+        .block_number
+        .ok_or_else(|| eyre!("the receipt has no block number"))?;
     Ok(receipt
         .logs()
         .iter()
@@ -1674,7 +2039,10 @@ pub async fn track(args: &TrackArgs) -> Result<()> {
     let tx = parse_tx_hash(&args.tx)?;
     let transfer = load_transfer(&ctx, tx).await?;
     let mode = if args.follow {
-        Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: false }
+        Watch::Follow {
+            timeout: Duration::from_secs(args.timeout),
+            stop_when_held: false,
+        }
     } else {
         Watch::Once
     };
@@ -1689,19 +2057,22 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
     }
 
     // Look on every configured chain at once.
-    let lookups = ctx.network.chains.iter().map(|chain| {
-        async move {
-            let provider = ctx.connect(chain).await?;
-            let receipt = provider
-                .get_transaction_receipt(tx)
+    let lookups = ctx.network.chains.iter().map(|chain| async move {
+        let provider = ctx.connect(chain).await?;
+        let receipt = provider
+            .get_transaction_receipt(tx)
+            .await
+            .map_err(|e| eyre!("reading '{}': {}", chain.name, short_error(&e)))?;
+        let pending = match receipt {
+            Some(_) => false,
+            None => provider
+                .get_transaction_by_hash(tx)
                 .await
-                .map_err(|e| eyre!("reading '{}': {}", chain.name, short_error(&e)))?;
-            let pending = match receipt {
-                Some(_) => false,
-                None => provider.get_transaction_by_hash(tx).await.ok().flatten().is_some(),
-            };
-            Ok::<_, eyre::Report>((chain.clone(), provider, receipt, pending))
-        }
+                .ok()
+                .flatten()
+                .is_some(),
+        };
+        Ok::<_, eyre::Report>((chain.clone(), provider, receipt, pending))
     });
     let results = futures::future::join_all(lookups).await;
     let mut unreachable = Vec::new();
@@ -1710,7 +2081,10 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         match result {
             Ok((chain, provider, Some(receipt), _)) => found = Some((chain, provider, receipt)),
             Ok((chain, _, None, true)) => {
-                bail!("transaction {tx} is still pending on '{}': run this again once it is mined", chain.name)
+                bail!(
+                    "transaction {tx} is still pending on '{}': run this again once it is mined",
+                    chain.name
+                )
             }
             Ok(_) => {}
             Err(e) => unreachable.push(short_error(&e)),
@@ -1719,12 +2093,22 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
     let Some((chain, source, receipt)) = found else {
         let names: Vec<_> = ctx.network.chains.iter().map(|c| c.name.clone()).collect();
         if !unreachable.is_empty() {
-            bail!("transaction {tx} is not on any reachable chain ({}), and {}", names.join(", "), unreachable.join("; "));
+            bail!(
+                "transaction {tx} is not on any reachable chain ({}), and {}",
+                names.join(", "),
+                unreachable.join("; ")
+            );
         }
-        bail!("transaction {tx} is on none of the configured chains ({}): check the hash and --network", names.join(", "));
+        bail!(
+            "transaction {tx} is on none of the configured chains ({}): check the hash and --network",
+            names.join(", ")
+        );
     };
     if receipt.logs().is_empty() && !receipt.status() {
-        bail!("transaction {tx} reverted on '{}': nothing was sent", chain.name);
+        bail!(
+            "transaction {tx} reverted on '{}': nothing was sent",
+            chain.name
+        );
     }
 
     let sent: Vec<_> = receipt
@@ -1734,7 +2118,11 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         .filter_map(|l| ZeroBridge::MessageSent::decode_log(&l.inner).ok())
         .collect();
     let Some(event) = sent.first() else {
-        bail!("transaction {tx} on '{}' is not a zerobridge send: it emitted no MessageSent from the bridge {}", chain.name, chain.bridge);
+        bail!(
+            "transaction {tx} on '{}' is not a zerobridge send: it emitted no MessageSent from the bridge {}",
+            chain.name,
+            chain.bridge
+        );
     };
     let leg = leg_for_lane(&ctx.network, &chain, event.data.lane).ok_or_else(|| {
         eyre!(
@@ -1744,8 +2132,13 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
     })?;
     let destination = ctx.connect(&leg.destination).await?;
     let is_home = leg.route.home == leg.source.name;
-    let source_token =
-        token_meta(&source, &leg.source, leg.source_token, &configured_symbol(&leg.route.symbol, is_home)).await?;
+    let source_token = token_meta(
+        &source,
+        &leg.source,
+        leg.source_token,
+        &configured_symbol(&leg.route.symbol, is_home),
+    )
+    .await?;
     let destination_token = token_meta(
         &destination,
         &leg.destination,
@@ -1762,7 +2155,9 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         .and_then(|t| ZeroBridge::sendCall::abi_decode(t.input()).ok())
         .filter(|call| call.laneId == leg.lane)
         .map(|call| call.amount);
-    let block = receipt.block_number.ok_or_else(|| eyre!("the receipt of {tx} has no block number"))?;
+    let block = receipt
+        .block_number
+        .ok_or_else(|| eyre!("the receipt of {tx} has no block number"))?;
     let message = event.data.message.clone();
     println!(
         "{} from {} to {} for {} (lane {:#x}, sequence {})",
@@ -1774,9 +2169,22 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         message.sequence
     );
     if message.deadline != u64::MAX {
-        println!("deadline: {} (refunded instead if it arrives later)", format_utc(message.deadline));
+        println!(
+            "deadline: {} (refunded instead if it arrives later)",
+            format_utc(message.deadline)
+        );
     }
-    Ok(Transfer { leg, source, destination, tx, block, message, requested, source_token, destination_token })
+    Ok(Transfer {
+        leg,
+        source,
+        destination,
+        tx,
+        block,
+        message,
+        requested,
+        source_token,
+        destination_token,
+    })
 }
 
 /// The leg whose source is `chain` and whose lane is `lane`.
@@ -1805,11 +2213,17 @@ pub async fn balance(args: &BalanceArgs) -> Result<()> {
         Some(text) => parse_address(text, "--address")?,
         None => match ctx.signer(&args.key)? {
             Some(signer) => signer.address(),
-            None => bail!("whose balance? pass --address <address>, or a key with --private-key-env / --keystore"),
+            None => bail!(
+                "whose balance? pass --address <address>, or a key with --private-key-env / --keystore"
+            ),
         },
     };
     println!("{address}");
-    let reads = ctx.network.chains.iter().map(|chain| chain_balances(&ctx, chain, address));
+    let reads = ctx
+        .network
+        .chains
+        .iter()
+        .map(|chain| chain_balances(&ctx, chain, address));
     let results = futures::future::join_all(reads).await;
     let mut failed = Vec::new();
     for (chain, result) in ctx.network.chains.iter().zip(results) {
@@ -1830,13 +2244,20 @@ pub async fn balance(args: &BalanceArgs) -> Result<()> {
         }
     }
     if !failed.is_empty() {
-        bail!("could not read the balances on {}: see above", failed.join(", "));
+        bail!(
+            "could not read the balances on {}: see above",
+            failed.join(", ")
+        );
     }
     Ok(())
 }
 
 /// (label, formatted amount, token address) for the native currency and every route token.
-async fn chain_balances(ctx: &Context, chain: &ChainInfo, who: Address) -> Result<Vec<(String, String, Option<Address>)>> {
+async fn chain_balances(
+    ctx: &Context,
+    chain: &ChainInfo,
+    who: Address,
+) -> Result<Vec<(String, String, Option<Address>)>> {
     let provider = ctx.connect(chain).await?;
     let native = provider
         .get_balance(who)
@@ -1851,13 +2272,30 @@ async fn chain_balances(ctx: &Context, chain: &ChainInfo, who: Address) -> Resul
         } else {
             continue;
         };
-        let token = token_meta(&provider, chain, address, &configured_symbol(&route.symbol, is_home)).await?;
+        let token = token_meta(
+            &provider,
+            chain,
+            address,
+            &configured_symbol(&route.symbol, is_home),
+        )
+        .await?;
         let units = IERC20Token::new(address, provider.clone())
             .balanceOf(who)
             .call()
             .await
-            .map_err(|e| eyre!("reading the {} balance on '{}': {}", token.symbol, chain.name, short_error(&e)))?;
-        lines.push((token.symbol.clone(), format_amount(units, token.decimals), Some(address)));
+            .map_err(|e| {
+                eyre!(
+                    "reading the {} balance on '{}': {}",
+                    token.symbol,
+                    chain.name,
+                    short_error(&e)
+                )
+            })?;
+        lines.push((
+            token.symbol.clone(),
+            format_amount(units, token.decimals),
+            Some(address),
+        ));
     }
     Ok(lines)
 }
@@ -1942,12 +2380,27 @@ mod tests {
     fn bucket_wait_matches_the_contract() {
         let capacity = units(86_400);
         // 1 token per second refills; 10 missing -> 10 s.
-        assert_eq!(seconds_until_available(capacity, units(5), units(15)), Some(U256::from(10u64)));
-        assert_eq!(seconds_until_available(capacity, units(20), units(15)), Some(U256::ZERO));
-        assert_eq!(seconds_until_available(capacity, units(0), capacity + U256::from(1u64)), None);
-        assert_eq!(seconds_until_available(U256::ZERO, U256::ZERO, U256::from(1u64)), None);
+        assert_eq!(
+            seconds_until_available(capacity, units(5), units(15)),
+            Some(U256::from(10u64))
+        );
+        assert_eq!(
+            seconds_until_available(capacity, units(20), units(15)),
+            Some(U256::ZERO)
+        );
+        assert_eq!(
+            seconds_until_available(capacity, units(0), capacity + U256::from(1u64)),
+            None
+        );
+        assert_eq!(
+            seconds_until_available(U256::ZERO, U256::ZERO, U256::from(1u64)),
+            None
+        );
         // Rounds up like TokenBucket.secondsUntil.
-        assert_eq!(seconds_until_available(U256::from(86_400u64 * 2), U256::ZERO, U256::from(1u64)), Some(U256::from(1u64)));
+        assert_eq!(
+            seconds_until_available(U256::from(86_400u64 * 2), U256::ZERO, U256::from(1u64)),
+            Some(U256::from(1u64))
+        );
     }
 
     #[test]
@@ -1972,20 +2425,32 @@ mod tests {
     #[test]
     fn rate_limit_names_what_is_available_and_when() {
         let line = rate_limit_message(units(15), units(5), Some(U256::from(600u64)), 18, "DEMO");
-        assert_eq!(line, "rate limit: 5 DEMO available now, 10 DEMO more in 10 min: send at most 5 DEMO now, or wait");
+        assert_eq!(
+            line,
+            "rate limit: 5 DEMO available now, 10 DEMO more in 10 min: send at most 5 DEMO now, or wait"
+        );
         let never = rate_limit_message(units(15), units(5), None, 18, "DEMO");
         assert!(never.contains("daily capacity"), "{never}");
         assert!(!never.contains('\n'));
     }
 
     fn token() -> TokenMeta {
-        TokenMeta { address: Address::repeat_byte(0x55), symbol: "DEMO".into(), decimals: 18 }
+        TokenMeta {
+            address: Address::repeat_byte(0x55),
+            symbol: "DEMO".into(),
+            decimals: 18,
+        }
     }
 
     #[test]
     fn reverts_become_one_line_with_the_fix() {
         let token = token();
-        let ctx = RevertContext { source: "ethereum", destination: "bsc", token: &token, sender: Address::repeat_byte(1) };
+        let ctx = RevertContext {
+            source: "ethereum",
+            destination: "bsc",
+            token: &token,
+            sender: Address::repeat_byte(1),
+        };
         let rate = ZeroBridge::RateLimited {
             amount: units(15),
             available: units(5),
@@ -1996,20 +2461,38 @@ mod tests {
             explain_revert(&rate, &ctx),
             "rate limit: 5 DEMO available now, 10 DEMO more in 2 min: send at most 5 DEMO now, or wait"
         );
-        let below = ZeroBridge::AmountBelowMinimum { amount: U256::from(1u64), minimum: units(1) }.abi_encode();
+        let below = ZeroBridge::AmountBelowMinimum {
+            amount: U256::from(1u64),
+            minimum: units(1),
+        }
+        .abi_encode();
         assert!(explain_revert(&below, &ctx).contains("below the route's minimum of 1 DEMO"));
-        let above = ZeroBridge::AmountAboveMaximum { amount: units(2), maximum: units(1) }.abi_encode();
+        let above = ZeroBridge::AmountAboveMaximum {
+            amount: units(2),
+            maximum: units(1),
+        }
+        .abi_encode();
         assert!(explain_revert(&above, &ctx).contains("send at most 1 DEMO"));
         let paused = ZeroBridge::BridgePaused {}.abi_encode();
         assert!(explain_revert(&paused, &ctx).contains("paused"));
         let inactive = ZeroBridge::LaneNotActive { lane: B256::ZERO }.abi_encode();
         assert!(explain_revert(&inactive, &ctx).contains("not active"));
         let exit_only = ZeroBridge::RouteIsExitOnly {}.abi_encode();
-        assert!(explain_revert(&exit_only, &ctx).contains("is exit-only: 'ethereum' takes no new sends"));
+        assert!(
+            explain_revert(&exit_only, &ctx)
+                .contains("is exit-only: 'ethereum' takes no new sends")
+        );
         // Bridge errors every command shares are worded once (route::bridge_error).
-        let expired = ZeroBridge::ValidatorSetExpired { validUntil: U256::from(1_700_000_000u64) }.abi_encode();
+        let expired = ZeroBridge::ValidatorSetExpired {
+            validUntil: U256::from(1_700_000_000u64),
+        }
+        .abi_encode();
         let text = explain_revert(&expired, &ctx);
-        assert!(text.contains("expired at 2023-11-14 22:13:20 UTC") && text.contains("replaceExpiredSet"), "{text}");
+        assert!(
+            text.contains("expired at 2023-11-14 22:13:20 UTC")
+                && text.contains("replaceExpiredSet"),
+            "{text}"
+        );
         let balance = WrappedToken::ERC20InsufficientBalance {
             sender: Address::repeat_byte(1),
             balance: units(1),
@@ -2023,11 +2506,24 @@ mod tests {
         assert!(explain_revert(&[1, 2, 3, 4], &ctx).contains("0x01020304"));
         let emergency = ZeroBridge::RouteInEmergency {}.abi_encode();
         assert!(explain_revert(&emergency, &ctx).contains("is in Emergency on 'ethereum'"));
-        let late = ZeroBridge::InvalidDeadline { deadline: 1_700_000_000 }.abi_encode();
+        let late = ZeroBridge::InvalidDeadline {
+            deadline: 1_700_000_000,
+        }
+        .abi_encode();
         assert!(explain_revert(&late, &ctx).contains("2023-11-14 22:13:20 UTC has already passed"));
-        let not_due = ZeroBridge::FallbackNotDue { dueAt: 4_102_444_799 }.abi_encode();
-        assert!(explain_revert(&not_due, &ctx).contains("only from 2099-12-31 23:59:59 UTC"), "{}", explain_revert(&not_due, &ctx));
-        for data in [rate, below, above, paused, inactive, balance, exit_only, expired, emergency, late, not_due] {
+        let not_due = ZeroBridge::FallbackNotDue {
+            dueAt: 4_102_444_799,
+        }
+        .abi_encode();
+        assert!(
+            explain_revert(&not_due, &ctx).contains("only from 2099-12-31 23:59:59 UTC"),
+            "{}",
+            explain_revert(&not_due, &ctx)
+        );
+        for data in [
+            rate, below, above, paused, inactive, balance, exit_only, expired, emergency, late,
+            not_due,
+        ] {
             assert!(!explain_revert(&data, &ctx).contains('\n'));
         }
     }
@@ -2038,17 +2534,30 @@ mod tests {
             failure_reason(FixedBytes(ZeroBridge::RouteIsExitOnly::SELECTOR)),
             "the route is exit-only: only transfers toward the home chain are delivered"
         );
-        assert!(failure_reason(FixedBytes(ZeroBridge::refundHoldCall::SELECTOR)).contains("governance"));
+        assert!(
+            failure_reason(FixedBytes(ZeroBridge::refundHoldCall::SELECTOR)).contains("governance")
+        );
         assert!(failure_reason(FixedBytes(ZeroBridge::FrozenAccount::SELECTOR)).contains("frozen"));
-        assert!(failure_reason(FixedBytes(ZeroBridge::NotVerified::SELECTOR)).contains("attestation"));
+        assert!(
+            failure_reason(FixedBytes(ZeroBridge::NotVerified::SELECTOR)).contains("attestation")
+        );
         assert!(failure_reason(FixedBytes([9, 9, 9, 9])).contains("0x09090909"));
-        assert!(failure_reason(FixedBytes(ZeroBridge::TransferTimedOut::SELECTOR)).starts_with("timed out"));
-        assert!(failure_reason(FixedBytes(ZeroBridge::cancelHoldCall::SELECTOR)).contains("sender cancelled"));
+        assert!(
+            failure_reason(FixedBytes(ZeroBridge::TransferTimedOut::SELECTOR))
+                .starts_with("timed out")
+        );
+        assert!(
+            failure_reason(FixedBytes(ZeroBridge::cancelHoldCall::SELECTOR))
+                .contains("sender cancelled")
+        );
     }
 
     #[test]
     fn destination_events_fold_into_a_status() {
-        let at = |n: u8| TxAt { hash: B256::repeat_byte(n), block: u64::from(n) };
+        let at = |n: u8| TxAt {
+            hash: B256::repeat_byte(n),
+            block: u64::from(n),
+        };
         let mut status = DestStatus::default();
         assert!(!status.settled() && !status.waiting_on_hold());
         status.apply(DestEvent::Held { release_at: 1_000 }, at(1));
@@ -2059,13 +2568,28 @@ mod tests {
         status.apply(DestEvent::Unfrozen, at(3));
         assert!(!status.frozen);
         status.apply(DestEvent::Released, at(4));
-        status.apply(DestEvent::Executed { recipient: Address::repeat_byte(7), amount: U256::from(5u64) }, at(4));
+        status.apply(
+            DestEvent::Executed {
+                recipient: Address::repeat_byte(7),
+                amount: U256::from(5u64),
+            },
+            at(4),
+        );
         assert!(status.settled() && !status.waiting_on_hold());
-        assert_eq!(status.delivered, Some(at(1)), "the delivery is the first transaction");
+        assert_eq!(
+            status.delivered,
+            Some(at(1)),
+            "the delivery is the first transaction"
+        );
         assert_eq!(status.released, Some(at(4)));
 
         let mut failed = DestStatus::default();
-        failed.apply(DestEvent::Failed { reason: FixedBytes([1, 2, 3, 4]) }, at(9));
+        failed.apply(
+            DestEvent::Failed {
+                reason: FixedBytes([1, 2, 3, 4]),
+            },
+            at(9),
+        );
         assert!(failed.settled());
         assert_eq!(failed.delivered, Some(at(9)));
     }
@@ -2076,17 +2600,34 @@ mod tests {
         let chain = &net.chains[1];
         assert_eq!(chain_id_mismatch(chain, 56), None);
         let message = chain_id_mismatch(chain, 1).unwrap_or_default();
-        assert!(message.contains("chain id 56") && message.contains("serves chain id 1"), "{message}");
+        assert!(
+            message.contains("chain id 56") && message.contains("serves chain id 1"),
+            "{message}"
+        );
     }
 
     #[test]
     fn lanes_map_back_to_legs() {
         let net = network();
-        let Ok(out) = net.leg("ethereum", "bsc", "DEMO") else { panic!("leg") };
-        let Ok(back) = net.leg("bsc", "ethereum", "DEMO") else { panic!("leg") };
-        assert_eq!(leg_for_lane(&net, &net.chains[0], out.lane).map(|l| l.lane), Some(out.lane));
-        assert_eq!(leg_for_lane(&net, &net.chains[1], back.lane).map(|l| l.destination.name), Some("ethereum".into()));
-        assert_eq!(leg_for_lane(&net, &net.chains[1], out.lane), None, "the lane leaves from ethereum, not bsc");
+        let Ok(out) = net.leg("ethereum", "bsc", "DEMO") else {
+            panic!("leg")
+        };
+        let Ok(back) = net.leg("bsc", "ethereum", "DEMO") else {
+            panic!("leg")
+        };
+        assert_eq!(
+            leg_for_lane(&net, &net.chains[0], out.lane).map(|l| l.lane),
+            Some(out.lane)
+        );
+        assert_eq!(
+            leg_for_lane(&net, &net.chains[1], back.lane).map(|l| l.destination.name),
+            Some("ethereum".into())
+        );
+        assert_eq!(
+            leg_for_lane(&net, &net.chains[1], out.lane),
+            None,
+            "the lane leaves from ethereum, not bsc"
+        );
     }
 
     #[test]
@@ -2098,7 +2639,10 @@ mod tests {
             http: reqwest::Client::new(),
         };
         assert!(matches!(ctx.signer(&KeyArgs::default()), Ok(None)));
-        let args = KeyArgs { private_key_env: Some("ZB_TEST_SURELY_UNSET_VARIABLE".into()), ..KeyArgs::default() };
+        let args = KeyArgs {
+            private_key_env: Some("ZB_TEST_SURELY_UNSET_VARIABLE".into()),
+            ..KeyArgs::default()
+        };
         assert!(error_of(ctx.signer(&args)).contains("is not set"));
     }
 }

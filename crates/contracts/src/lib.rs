@@ -1,4 +1,5 @@
-//! Contract bindings, generated from the Foundry build output (`forge build` runs first).
+//! Typed bindings of zerobridge's contracts, generated from the Foundry build output (`forge build`
+//! runs first). Types only: calls go through whatever provider the caller hands them.
 
 /// The bridge on every chain.
 pub mod bridge {
