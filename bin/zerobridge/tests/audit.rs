@@ -16,9 +16,9 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, ensure, eyre};
 use serde_json::{Map, Value};
-use zb_ops::audit::{check_chain, render_lines, seal};
 use zb_contracts::bridge::ZeroBridge;
 use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, dev_keys, tokens};
+use zb_ops::audit::{check_chain, render_lines, seal};
 
 /// A regulator's network file: RPC URLs and contract addresses only.
 fn write_network_file(devnet: &Devnet, path: &Path) -> Result<()> {

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::ProviderBuilder;
-use zb_ops::network::DevnetManifest;
 use zb_contracts::wrapped::WrappedToken;
+use zb_ops::network::DevnetManifest;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zerobridge");
 
