@@ -16,12 +16,10 @@ use zb_protocol::Message;
 
 use crate::config::{ChainConfig, Finality};
 use crate::error::ChainError;
+use crate::scan::LogScan;
 
 /// Upper bound on every single RPC call; a hanging endpoint counts as a failed one.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// `eth_getLogs` is asked for at most this many blocks at a time (public endpoints cap ranges).
-pub const MAX_LOG_RANGE: u64 = 2_000;
 
 /// One `MessageSent` event of the configured bridge, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -616,17 +614,12 @@ impl Follower {
             .map(|(i, _)| *i)
             .collect();
         let mut out = Vec::new();
-        let mut start = from;
-        loop {
-            let end = to.min(start.saturating_add(MAX_LOG_RANGE - 1));
-            out.extend(
-                self.logs_chunk(&eligible, address, event, topic1, start, end)
-                    .await?,
-            );
-            if end >= to {
-                break;
-            }
-            start = end + 1;
+        let mut scan = LogScan::new(from, to);
+        while let Some(batch) = scan
+            .next_batch(|a, b| self.logs_chunk(&eligible, address, event, topic1, a, b))
+            .await?
+        {
+            out.extend(batch);
         }
         Ok(out)
     }
