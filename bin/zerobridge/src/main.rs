@@ -107,7 +107,7 @@ enum Command {
         command: zb_ops::governance::GovCommand,
     },
     /// Check the network: chains reachable, who holds ADMIN, single-key warnings.
-    Doctor(zb_ops::governance::DoctorArgs),
+    Doctor(zb_cli::doctor::DoctorArgs),
 }
 
 #[derive(Subcommand)]
@@ -305,7 +305,7 @@ async fn run() -> Result<()> {
         Command::Regulator { command } => zb_ops::governance::regulator_cli(command).await,
         Command::Compliance { command } => zb_ops::governance::compliance_cli(command).await,
         Command::Gov { command } => zb_ops::governance::gov_cli(command).await,
-        Command::Doctor(args) => zb_ops::governance::doctor_cli(args).await,
+        Command::Doctor(args) => zb_cli::doctor::run(args).await,
     }
 }
 

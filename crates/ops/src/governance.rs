@@ -1,5 +1,5 @@
 //! Role holders' commands (docs/governance.md): `guardian`, `regulator`, `compliance`, `gov`
-//! (the committee's proposals) and `doctor` (who holds ADMIN, is it a single key?).
+//! (the committee's proposals).
 //!
 //! Keys and network are chosen as for `route`: `--private-key-env` / `--keystore`, the devnet
 //! manifest's deployer by default; `--network FILE` or the devnet manifest.
@@ -16,17 +16,12 @@ use alloy::sol_types::SolEvent;
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::committee::Committee;
-use zb_contracts::manager::AccessManager;
 
 use crate::network::ChainInfo;
 use crate::route::{
     Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, one_line,
     transact_explained, unreachable_chain,
 };
-use crate::stake::{
-    Staking, bps_percent, chain_now, expiry_text, known_outbound_lanes, labelled, snapshot_set,
-};
-use zb_contracts::stake::StakeManager;
 
 // ------------------------------------------------------------------------------------------
 // Command line
@@ -176,18 +171,6 @@ pub struct GovStatusArgs {
     pub committee: CommitteeArgs,
 }
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct DoctorArgs {
-    #[command(flatten)]
-    pub network: NetworkArgs,
-    /// Committee contracts to check for ADMIN as well as the manifest's accounts (repeatable).
-    #[arg(long)]
-    pub committee: Vec<Address>,
-    /// Further accounts to check for ADMIN (repeatable).
-    #[arg(long)]
-    pub account: Vec<Address>,
-}
-
 pub async fn guardian_cli(command: GuardianCommand) -> Result<()> {
     match command {
         GuardianCommand::Pause(args) => pause(args).await,
@@ -222,10 +205,6 @@ pub async fn gov_cli(command: GovCommand) -> Result<()> {
     }
 }
 
-pub async fn doctor_cli(args: DoctorArgs) -> Result<()> {
-    doctor(args).await
-}
-
 // ------------------------------------------------------------------------------------------
 // Shared
 // ------------------------------------------------------------------------------------------
@@ -245,7 +224,7 @@ async fn signing_conn(args: &ChainArgs, key: &KeyArgs) -> Result<(Context, Conn,
     Ok((ctx, conn, address))
 }
 
-async fn manager_of(conn: &Conn) -> Result<Address> {
+pub(crate) async fn manager_of(conn: &Conn) -> Result<Address> {
     if let Some(m) = conn.info.manager {
         return Ok(m);
     }
@@ -690,7 +669,7 @@ async fn resolve_target(conn: &Conn, committee: Address, target: &str) -> Result
     })
 }
 
-fn committee_of(conn: &Conn, address: Address) -> Committee::CommitteeInstance<DynProvider> {
+pub(crate) fn committee_of(conn: &Conn, address: Address) -> Committee::CommitteeInstance<DynProvider> {
     Committee::new(address, conn.provider.clone())
 }
 
@@ -841,251 +820,9 @@ fn ceil_bps(part: u128, whole: u128) -> u128 {
     }
 }
 
-// ------------------------------------------------------------------------------------------
-// doctor
-// ------------------------------------------------------------------------------------------
-
-const SINGLE_KEY: &str = "FISCO-style admin mode: fine on a devnet, never in production";
-
-async fn doctor(args: DoctorArgs) -> Result<()> {
-    let ctx = Context::load(&args.network)?;
-    let mut candidates: Vec<(String, Address)> = Vec::new();
-    if let Some(m) = &ctx.manifest {
-        candidates.extend(m.accounts.iter().map(|a| (a.role.clone(), a.address)));
-    }
-    candidates.extend(args.committee.iter().map(|a| ("committee".to_string(), *a)));
-    candidates.extend(args.account.iter().map(|a| ("account".to_string(), *a)));
-    let (mut errors, mut warnings) = (0, 0);
-    for info in &ctx.network.chains {
-        let conn = match Conn::connect(info).await {
-            Ok(c) => c,
-            Err(e) => {
-                println!("ERROR {}: {}", info.name, one_line(&format!("{e:#}")));
-                errors += 1;
-                continue;
-            }
-        };
-        println!(
-            "OK    {}: reachable at {}, chain id {}",
-            info.name, info.rpc, info.chain_id
-        );
-        let manager = match manager_of(&conn).await {
-            Ok(m) => m,
-            Err(e) => {
-                println!("ERROR {}: {}", info.name, one_line(&format!("{e:#}")));
-                errors += 1;
-                continue;
-            }
-        };
-        let am = AccessManager::new(manager, conn.provider.clone());
-        let mut admins = 0;
-        for (label, account) in &candidates {
-            let has = match am.hasRole(0, *account).call().await {
-                Ok(r) => r.isMember,
-                Err(e) => {
-                    println!(
-                        "ERROR {}: hasRole on manager {manager}: {}",
-                        info.name,
-                        one_line(&e.to_string())
-                    );
-                    errors += 1;
-                    break;
-                }
-            };
-            if !has {
-                continue;
-            }
-            admins += 1;
-            let code = conn
-                .provider
-                .get_code_at(*account)
-                .await
-                .map_err(|e| conn.read_err("code", e))?;
-            if code.is_empty() {
-                println!(
-                    "WARN  {}: ADMIN_ROLE on manager {manager} is held by {account} ({label}), a single key (EOA): {SINGLE_KEY}",
-                    info.name
-                );
-                warnings += 1;
-                continue;
-            }
-            let c = committee_of(&conn, *account);
-            let single = c.isSingleKey().call().await;
-            let timelock = c.timelockDelay().call().await;
-            let members = c.memberCount().call().await;
-            match (single, timelock, members) {
-                (Ok(single), Ok(timelock), Ok(members)) if single || timelock == 0 => {
-                    println!(
-                        "WARN  {}: ADMIN_ROLE on manager {manager} is held by committee {account} ({members} member(s), single key: {single}, timelock {timelock}s): {SINGLE_KEY}",
-                        info.name
-                    );
-                    warnings += 1;
-                }
-                (Ok(_), Ok(timelock), Ok(members)) => println!(
-                    "OK    {}: ADMIN_ROLE on manager {manager} is held by committee {account} ({members} members, timelock {timelock}s)",
-                    info.name
-                ),
-                _ => println!(
-                    "OK    {}: ADMIN_ROLE on manager {manager} is held by contract {account} ({label})",
-                    info.name
-                ),
-            }
-        }
-        if admins == 0 {
-            println!(
-                "WARN  {}: none of the known accounts holds ADMIN_ROLE on manager {manager}: pass the committee with --committee",
-                info.name
-            );
-            warnings += 1;
-        }
-        match check_staked_lanes(&ctx, &conn).await {
-            Ok(found) => warnings += found,
-            Err(e) => {
-                println!(
-                    "ERROR {}: reading the stake manager: {}",
-                    info.name,
-                    one_line(&format!("{e:#}"))
-                );
-                errors += 1;
-            }
-        }
-    }
-    println!("{errors} error(s), {warnings} warning(s)");
-    if errors > 0 {
-        bail!("doctor found {errors} error(s)");
-    }
-    Ok(())
-}
-
-/// The member of `snapshot` that reaches its threshold alone (the heaviest such), if any: its
-/// signing key can sign anything on the lane by itself.
-fn single_operator_quorum(snapshot: &StakeManager::Snapshot) -> Option<&StakeManager::Member> {
-    snapshot
-        .members
-        .iter()
-        .filter(|m| m.weight >= snapshot.threshold)
-        .max_by_key(|m| m.weight)
-}
-
-/// Each staked lane the network knows on this chain: whether one operator meets its threshold
-/// alone (and the governance cap that prevents it), and whether its set is expired or due for
-/// renewal. Returns the number of warnings printed.
-async fn check_staked_lanes(ctx: &Context, conn: &Conn) -> Result<usize> {
-    let Some(staking) = Staking::try_open(conn).await? else {
-        return Ok(0);
-    };
-    let on = &conn.info.name;
-    let now = chain_now(conn).await?;
-    let mut warnings = 0;
-    for lane in known_outbound_lanes(ctx, &conn.info) {
-        let label = labelled(ctx, lane);
-        let snapshot = staking.snapshot(lane).await?;
-        if !snapshot.committed {
-            println!(
-                "WARN  {on}: lane {label} has no stake snapshot yet: operators opt in, then `zerobridge stake commit`"
-            );
-            warnings += 1;
-            continue;
-        }
-        let cap = staking
-            .sm()
-            .maxOperatorShareBps(lane)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("maxOperatorShareBps", e))?;
-        let cap_note = if cap == 0 {
-            String::new()
-        } else {
-            format!(
-                "; maxOperatorShareBps {cap}: one operator weighs at most {} of a snapshot",
-                bps_percent(cap)
-            )
-        };
-        let asset = &staking.asset;
-        match single_operator_quorum(&snapshot) {
-            Some(m) => {
-                println!(
-                    "WARN  {on}: lane {label}: operator {} alone weighs {} of the threshold {}, so its key can sign \
-                     anything on the lane by itself; cap one operator's share through governance: \
-                     setMaxOperatorShare(lane, shareBps) on the stake manager {} (below 6667 bps no single operator \
-                     reaches the threshold), then commit the next epoch{cap_note}",
-                    m.operator,
-                    asset.fmt(U256::from(m.weight)),
-                    asset.fmt(U256::from(snapshot.threshold)),
-                    staking.address
-                );
-                warnings += 1;
-            }
-            None => println!(
-                "OK    {on}: lane {label}: no operator reaches the threshold alone ({} members){cap_note}",
-                snapshot.members.len()
-            ),
-        }
-        let set = snapshot_set(&snapshot)?;
-        let commit = format!("`zerobridge stake commit --chain {on} --lane {lane}`");
-        if set.expired_at(now) {
-            println!(
-                "WARN  {on}: lane {label}: {}; commit a new snapshot ({commit}), then governance copies it to the \
-                 destination with StakeManager.replaceExpiredInboundSet (an expired set cannot sign its own renewal)",
-                expiry_text(&set, now)
-            );
-            warnings += 1;
-        } else if set.valid_until - now < staking.config.set_lifetime / 2 {
-            println!(
-                "WARN  {on}: lane {label}: {}; anyone renews it with {commit} (the set update must then be delivered \
-                 before the set expires)",
-                expiry_text(&set, now)
-            );
-            warnings += 1;
-        }
-    }
-    Ok(warnings)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn snapshot(weights: &[u64]) -> StakeManager::Snapshot {
-        use alloy::primitives::aliases::U96;
-        let total: u64 = weights.iter().sum();
-        StakeManager::Snapshot {
-            committed: true,
-            epoch: 1,
-            validUntil: 1_000,
-            threshold: U96::from((total * 2).div_ceil(3)),
-            totalWeight: U96::from(total),
-            setHash: B256::ZERO,
-            members: weights
-                .iter()
-                .zip(1u8..)
-                .map(|(w, i)| StakeManager::Member {
-                    operator: Address::repeat_byte(0x10 + i),
-                    signer: Address::repeat_byte(i),
-                    weight: U96::from(*w),
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn one_operator_meeting_the_threshold_alone_is_found() {
-        // The devnet: four equal operators.
-        assert!(single_operator_quorum(&snapshot(&[1000, 1000, 1000, 1000])).is_none());
-        // 9000 of 12000: the threshold is 8000.
-        let heavy = snapshot(&[1000, 9000, 1000, 1000]);
-        assert_eq!(
-            single_operator_quorum(&heavy).map(|m| m.operator),
-            Some(Address::repeat_byte(0x12))
-        );
-        // Exactly two thirds is enough on chain (weight >= threshold).
-        assert!(single_operator_quorum(&snapshot(&[2000, 1000])).is_some());
-        assert!(single_operator_quorum(&snapshot(&[1999, 1000])).is_none());
-        // A lone member always signs alone.
-        assert!(single_operator_quorum(&snapshot(&[5])).is_some());
-        // Capped at 60% (what setMaxOperatorShare(lane, 6000) makes of the heavy lane): 4500 of 7500.
-        assert!(single_operator_quorum(&snapshot(&[1000, 4500, 1000, 1000])).is_none());
-    }
 
     #[test]
     fn calls_are_parsed_and_encoded() -> Result<()> {

@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod claim;
 pub mod deploy;
 pub mod devnet;
+pub mod doctor;
 pub mod governance;
 pub mod network;
 pub mod route;
