@@ -83,3 +83,5 @@ impl From<&bridge::ZeroBridge::Message> for stake::StakeManager::Message {
         }
     }
 }
+
+pub mod revert;

@@ -22,6 +22,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
+use zb_contracts::revert::{self, RevertContext};
 use zb_protocol::{
     Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest,
 };
@@ -29,7 +30,7 @@ use zb_protocol::{
 use crate::network::{ChainInfo, Leg};
 use crate::transfer::{
     CheckpointResponse, Context, DestEvent, DestStatus, GAS_HEADROOM_PERCENT, KeyArgs,
-    RevertContext, TokenMeta, Transfer, TxAt, Ui, VALIDATOR_TIMEOUT, Watch, check_gas_funds,
+    TokenMeta, Transfer, TxAt, Ui, VALIDATOR_TIMEOUT, Watch, check_gas_funds,
     explain_contract_error, first_block_at, format_utc, format_wait, leg_for_lane, load_transfer,
     parse_tx_hash, scan_logs, short_error, wait_receipt, watch,
 };
@@ -467,45 +468,15 @@ fn explain(
     sender: Address,
     token: &TokenMeta,
 ) -> String {
-    use ZeroBridge::ZeroBridgeErrors as Z;
     let on = &chain.name;
-    let text = match e.as_decoded_interface_error::<Z>() {
-        Some(Z::SequenceGap(_) | Z::CheckpointMismatch(_)) => {
-            "someone (a relayer?) delivered part of the batch meanwhile: run the command again".to_string()
-        }
-        Some(Z::AccumulatorMismatch(_)) => {
-            "the batch does not hash to the destination's accumulator: the source RPC served other messages than \
-             the bridge sent; use another RPC"
-                .to_string()
-        }
-        Some(Z::StaleValidatorSet(_)) => "the destination's validator set changed meanwhile: run the command again".to_string(),
-        Some(Z::QuorumNotReached(q)) => format!("the signatures carry weight {}, the destination needs {}", q.weight, q.threshold),
-        Some(Z::InvalidSignature(_) | Z::SignerNotInSet(_) | Z::SignersNotAscending(_) | Z::SignerIndexOutOfRange(_)) => {
-            "the destination refused one of the signatures: run the command again".to_string()
-        }
-        Some(Z::HoldNotFound(h)) => format!(
-            "there is no held transfer at sequence {} of this lane on {on}: it is not held (delivered directly, or \
-             already released, refunded or cancelled)",
-            h.sequence
-        ),
-        Some(Z::NotHoldSender(h)) => {
-            format!("only the transfer's sender {} may cancel it, not {}: use the sender's key", h.sender, h.caller)
-        }
-        Some(Z::InvalidProof(_)) => format!(
-            "the bridge on {on} did not accept the proof of the original message: the RPC served other messages \
-             than the bridge recorded; use another RPC"
-        ),
-        Some(Z::RefundNotApproved(_)) => {
-            format!("the refund is not approved on {on}: its REFUND message has not been delivered there yet")
-        }
-        Some(Z::LaneNotActive(_)) => format!("the lane is paused or not active on {on}: try again once it is unpaused"),
-        Some(Z::BridgePaused(_)) => format!("the bridge on {on} is paused by its guardians: try again once it is unpaused"),
-        Some(other) => match crate::route::bridge_error(&other) {
-            Some(text) => text,
-            None => explain_contract_error(e, &RevertContext { source: on, destination: on, token, sender }),
-        },
-        None => explain_contract_error(e, &RevertContext { source: on, destination: on, token, sender }),
-    };
+    let decoded = e.as_decoded_interface_error::<ZeroBridge::ZeroBridgeErrors>();
+    let text = decoded
+        .as_ref()
+        .and_then(|z| revert::explain_holder_tx(z, on).or_else(|| crate::route::bridge_error(z)))
+        .unwrap_or_else(|| {
+            let ctx = RevertContext { source: on, destination: on, sender, words: token };
+            explain_contract_error(e, &ctx)
+        });
     format!("{what} on '{on}' refused: {text}")
 }
 

@@ -23,13 +23,13 @@ use alloy::primitives::{Address, B256, FixedBytes, Signature, TxHash, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{BlockNumberOrTag, Filter, Log, TransactionReceipt};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolError, SolEvent, SolInterface};
+use alloy::sol_types::{SolCall, SolError, SolEvent};
 use eyre::{Result, bail, eyre};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
 use tokio::time::Instant;
 use zb_contracts::bridge::ZeroBridge;
-use zb_contracts::wrapped::WrappedToken;
+use zb_contracts::revert::{self, RevertContext, Wording, failure_reason};
 use zb_protocol::{Checkpoint, Message, checkpoint_digest};
 
 use crate::network::{
@@ -462,152 +462,27 @@ pub fn rate_limit_message(
     }
 }
 
-/// Everything a revert message needs to name.
-pub(crate) struct RevertContext<'a> {
-    pub(crate) source: &'a str,
-    pub(crate) destination: &'a str,
-    pub(crate) token: &'a TokenMeta,
-    pub(crate) sender: Address,
-}
+/// The wording of amounts, times and shared bridge errors in the contracts' revert explanations.
+impl Wording for TokenMeta {
+    fn symbol(&self) -> &str {
+        &self.symbol
+    }
 
-/// One line for a revert of `send` (or of its approval), with the fix.
-pub(crate) fn explain_revert(data: &[u8], ctx: &RevertContext<'_>) -> String {
-    use ZeroBridge::ZeroBridgeErrors as E;
-    let amount = |units: U256| ctx.token.show(units);
-    let route = format!(
-        "the {} route {} -> {}",
-        ctx.token.symbol, ctx.source, ctx.destination
-    );
-    if let Ok(error) = E::abi_decode(data) {
-        return match error {
-            E::LaneNotActive(_) => format!(
-                "{route} is not active (not yet activated, or paused by its guardians): try again once it is active"
-            ),
-            E::BridgePaused(_) => {
-                format!(
-                    "the bridge on '{}' is paused by its guardians: try again once it is unpaused",
-                    ctx.source
-                )
-            }
-            E::UnknownLane(_) | E::WrongDirection(_) => format!(
-                "the bridge on '{}' does not know {route}: check the bridge addresses and routes in the network file",
-                ctx.source
-            ),
-            E::ZeroAmount(_) => "the amount is zero: send a positive amount".to_string(),
-            E::ZeroRecipient(_) => {
-                "the recipient is the zero address: pass --recipient <address>".to_string()
-            }
-            E::AmountBelowMinimum(e) => format!(
-                "amount {} is below the route's minimum of {}: send at least {}",
-                amount(e.amount),
-                amount(e.minimum),
-                amount(e.minimum)
-            ),
-            E::AmountAboveMaximum(e) => format!(
-                "amount {} is above the route's maximum of {} per transfer: send at most {} (split larger amounts)",
-                amount(e.amount),
-                amount(e.maximum),
-                amount(e.maximum)
-            ),
-            E::RateLimited(e) => rate_limit_message(
-                e.amount,
-                e.available,
-                (e.secondsUntilAvailable != U256::MAX).then_some(e.secondsUntilAvailable),
-                ctx.token.decimals,
-                &ctx.token.symbol,
-            ),
-            E::NothingReceived(_) => format!(
-                "the bridge received no {} from the transfer (the token moved nothing): check the token",
-                ctx.token.symbol
-            ),
-            E::SafeERC20FailedOperation(_) => format!(
-                "the token refused to move {} from {} to the bridge: check the balance and the allowance",
-                ctx.token.symbol, ctx.sender
-            ),
-            E::RouteIsExitOnly(_) => format!(
-                "{route} is exit-only: '{}' takes no new sends; only the way home stays open (wrapped tokens can \
-                 still be sent back home from the remote chain)",
-                ctx.source
-            ),
-            E::FrozenAccount(e) => format!(
-                "{} is frozen by the regulator on '{}': the bridge takes nothing from it until it is unfrozen",
-                e.account, ctx.source
-            ),
-            E::NotVerified(e) => format!(
-                "{route} accepts only verified accounts and {} has no valid attestation on '{}': ask the compliance issuer to attest it",
-                e.account, ctx.source
-            ),
-            E::RouteInEmergency(_) => format!(
-                "{route} is in Emergency on '{}': its validators failed, so it takes no new sends there; for a grace \
-                 period the fallback validators bring wrapped tokens home (see `zerobridge route status`)",
-                ctx.source
-            ),
-            E::InvalidDeadline(e) => format!(
-                "the deadline {} has already passed on '{}': pass a later --deadline (seconds from now)",
-                format_utc(e.deadline),
-                ctx.source
-            ),
-            E::ReentrancyGuardReentrantCall(_) => {
-                "the token called back into the bridge (reentrancy): this token cannot be bridged"
-                    .to_string()
-            }
-            other => match crate::route::bridge_error(&other) {
-                Some(text) => format!(
-                    "the bridge on '{}' refused the transfer: {text}",
-                    ctx.source
-                ),
-                None => format!(
-                    "the bridge on '{}' refused the transfer: {other:?}",
-                    ctx.source
-                ),
-            },
-        };
+    fn amount(&self, units: U256) -> String {
+        self.show(units)
     }
-    if let Ok(error) = WrappedToken::WrappedTokenErrors::abi_decode(data) {
-        use WrappedToken::WrappedTokenErrors as W;
-        return match error {
-            W::ERC20InsufficientBalance(e) => format!(
-                "insufficient {} on '{}': {} has {}, the transfer needs {}",
-                ctx.token.symbol,
-                ctx.source,
-                e.sender,
-                amount(e.balance),
-                amount(e.needed)
-            ),
-            W::ERC20InsufficientAllowance(e) => format!(
-                "the bridge may take only {} of {} but needs {}: approve the bridge ({}) for the amount",
-                amount(e.allowance),
-                ctx.sender,
-                amount(e.needed),
-                e.spender
-            ),
-            W::OnlyBridge(_) => format!(
-                "the wrapped token on '{}' is not controlled by this bridge: check the route in the network file",
-                ctx.source
-            ),
-            other => format!(
-                "the token refused the transfer (error {})",
-                FixedBytes::<4>(other.selector())
-            ),
-        };
+
+    fn rate_limit(&self, amount: U256, available: U256, seconds: Option<U256>) -> String {
+        rate_limit_message(amount, available, seconds, self.decimals, &self.symbol)
     }
-    if let Ok(reason) = alloy::sol_types::Revert::abi_decode(data) {
-        return format!(
-            "the transfer reverted on '{}': {}",
-            ctx.source, reason.reason
-        );
+
+    fn time(&self, timestamp: u64) -> String {
+        format_utc(timestamp)
     }
-    if data.is_empty() {
-        return format!(
-            "the transfer reverted on '{}' without a reason: check the token and bridge addresses in the network file",
-            ctx.source
-        );
+
+    fn bridge_error(&self, error: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
+        crate::route::bridge_error(error)
     }
-    format!(
-        "the transfer reverted on '{}' (revert data {})",
-        ctx.source,
-        alloy::primitives::hex::encode_prefixed(data)
-    )
 }
 
 /// One line for a failed `eth_call`, `eth_estimateGas` or `eth_sendRawTransaction`.
@@ -616,7 +491,7 @@ pub(crate) fn explain_contract_error(
     ctx: &RevertContext<'_>,
 ) -> String {
     if let Some(data) = error.as_revert_data() {
-        return explain_revert(&data, ctx);
+        return revert::explain(&data, ctx);
     }
     let text = short_error(error);
     let lower = text.to_lowercase();
@@ -642,39 +517,6 @@ pub(crate) fn explain_contract_error(
         "the RPC of '{}' refused the transaction: {text}",
         ctx.source
     )
-}
-
-/// The name and meaning of a `MessageFailed` reason.
-pub fn failure_reason(reason: FixedBytes<4>) -> String {
-    let r: [u8; 4] = reason.0;
-    if r == ZeroBridge::RouteIsExitOnly::SELECTOR {
-        "the route is exit-only: only transfers toward the home chain are delivered".to_string()
-    } else if r == ZeroBridge::RateLimited::SELECTOR {
-        "the destination's inbound limit was exhausted".to_string()
-    } else if r == ZeroBridge::VaultShortfall::SELECTOR {
-        "the vault held less than the amount".to_string()
-    } else if r == ZeroBridge::SafeERC20FailedOperation::SELECTOR {
-        "the token refused to pay the recipient (frozen or blocked account?)".to_string()
-    } else if r == WrappedToken::OnlyBridge::SELECTOR {
-        "the wrapped token refused to mint".to_string()
-    } else if r == ZeroBridge::FrozenAccount::SELECTOR {
-        "the recipient is frozen by the regulator on the destination".to_string()
-    } else if r == ZeroBridge::NotVerified::SELECTOR {
-        "the sender or the recipient has no valid attestation on the destination (allowlist route)"
-            .to_string()
-    } else if r == ZeroBridge::ZeroRecipient::SELECTOR {
-        "the recipient is the zero address".to_string()
-    } else if r == ZeroBridge::refundHoldCall::SELECTOR {
-        "governance refunded the held transfer".to_string()
-    } else if r == ZeroBridge::cancelHoldCall::SELECTOR {
-        "the sender cancelled the held transfer".to_string()
-    } else if r == ZeroBridge::TransferTimedOut::SELECTOR {
-        "timed out: it arrived after its deadline".to_string()
-    } else if r == [0u8; 4] {
-        "the destination does not understand this message kind".to_string()
-    } else {
-        format!("reason {reason}")
-    }
 }
 
 // ------------------------------------------------------------------------------------ destination events
@@ -1638,8 +1480,8 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     let revert_ctx = RevertContext {
         source: &leg.source.name,
         destination: &leg.destination.name,
-        token: &source_token,
         sender,
+        words: &source_token,
     };
 
     preflight(&leg, &source, &destination, &source_token, sender, amount).await?;
@@ -2303,6 +2145,7 @@ async fn chain_balances(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zb_contracts::wrapped::WrappedToken;
 
     fn units(whole: u64) -> U256 {
         U256::from(whole) * U256::from(10u64).pow(U256::from(18u64))
@@ -2448,8 +2291,8 @@ mod tests {
         let ctx = RevertContext {
             source: "ethereum",
             destination: "bsc",
-            token: &token,
             sender: Address::repeat_byte(1),
+            words: &token,
         };
         let rate = ZeroBridge::RateLimited {
             amount: units(15),
@@ -2458,7 +2301,7 @@ mod tests {
         }
         .abi_encode();
         assert_eq!(
-            explain_revert(&rate, &ctx),
+            revert::explain(&rate, &ctx),
             "rate limit: 5 DEMO available now, 10 DEMO more in 2 min: send at most 5 DEMO now, or wait"
         );
         let below = ZeroBridge::AmountBelowMinimum {
@@ -2466,20 +2309,20 @@ mod tests {
             minimum: units(1),
         }
         .abi_encode();
-        assert!(explain_revert(&below, &ctx).contains("below the route's minimum of 1 DEMO"));
+        assert!(revert::explain(&below, &ctx).contains("below the route's minimum of 1 DEMO"));
         let above = ZeroBridge::AmountAboveMaximum {
             amount: units(2),
             maximum: units(1),
         }
         .abi_encode();
-        assert!(explain_revert(&above, &ctx).contains("send at most 1 DEMO"));
+        assert!(revert::explain(&above, &ctx).contains("send at most 1 DEMO"));
         let paused = ZeroBridge::BridgePaused {}.abi_encode();
-        assert!(explain_revert(&paused, &ctx).contains("paused"));
+        assert!(revert::explain(&paused, &ctx).contains("paused"));
         let inactive = ZeroBridge::LaneNotActive { lane: B256::ZERO }.abi_encode();
-        assert!(explain_revert(&inactive, &ctx).contains("not active"));
+        assert!(revert::explain(&inactive, &ctx).contains("not active"));
         let exit_only = ZeroBridge::RouteIsExitOnly {}.abi_encode();
         assert!(
-            explain_revert(&exit_only, &ctx)
+            revert::explain(&exit_only, &ctx)
                 .contains("is exit-only: 'ethereum' takes no new sends")
         );
         // Bridge errors every command shares are worded once (route::bridge_error).
@@ -2487,7 +2330,7 @@ mod tests {
             validUntil: U256::from(1_700_000_000u64),
         }
         .abi_encode();
-        let text = explain_revert(&expired, &ctx);
+        let text = revert::explain(&expired, &ctx);
         assert!(
             text.contains("expired at 2023-11-14 22:13:20 UTC")
                 && text.contains("replaceExpiredSet"),
@@ -2499,57 +2342,33 @@ mod tests {
             needed: units(3),
         }
         .abi_encode();
-        assert!(explain_revert(&balance, &ctx).starts_with("insufficient DEMO on 'ethereum'"));
+        assert!(revert::explain(&balance, &ctx).starts_with("insufficient DEMO on 'ethereum'"));
         let text = alloy::sol_types::Revert::from("nope").abi_encode();
-        assert!(explain_revert(&text, &ctx).ends_with(": nope"));
-        assert!(explain_revert(&[], &ctx).contains("without a reason"));
-        assert!(explain_revert(&[1, 2, 3, 4], &ctx).contains("0x01020304"));
+        assert!(revert::explain(&text, &ctx).ends_with(": nope"));
+        assert!(revert::explain(&[], &ctx).contains("without a reason"));
+        assert!(revert::explain(&[1, 2, 3, 4], &ctx).contains("0x01020304"));
         let emergency = ZeroBridge::RouteInEmergency {}.abi_encode();
-        assert!(explain_revert(&emergency, &ctx).contains("is in Emergency on 'ethereum'"));
+        assert!(revert::explain(&emergency, &ctx).contains("is in Emergency on 'ethereum'"));
         let late = ZeroBridge::InvalidDeadline {
             deadline: 1_700_000_000,
         }
         .abi_encode();
-        assert!(explain_revert(&late, &ctx).contains("2023-11-14 22:13:20 UTC has already passed"));
+        assert!(revert::explain(&late, &ctx).contains("2023-11-14 22:13:20 UTC has already passed"));
         let not_due = ZeroBridge::FallbackNotDue {
             dueAt: 4_102_444_799,
         }
         .abi_encode();
         assert!(
-            explain_revert(&not_due, &ctx).contains("only from 2099-12-31 23:59:59 UTC"),
+            revert::explain(&not_due, &ctx).contains("only from 2099-12-31 23:59:59 UTC"),
             "{}",
-            explain_revert(&not_due, &ctx)
+            revert::explain(&not_due, &ctx)
         );
         for data in [
             rate, below, above, paused, inactive, balance, exit_only, expired, emergency, late,
             not_due,
         ] {
-            assert!(!explain_revert(&data, &ctx).contains('\n'));
+            assert!(!revert::explain(&data, &ctx).contains('\n'));
         }
-    }
-
-    #[test]
-    fn failure_reasons_are_named() {
-        assert_eq!(
-            failure_reason(FixedBytes(ZeroBridge::RouteIsExitOnly::SELECTOR)),
-            "the route is exit-only: only transfers toward the home chain are delivered"
-        );
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::refundHoldCall::SELECTOR)).contains("governance")
-        );
-        assert!(failure_reason(FixedBytes(ZeroBridge::FrozenAccount::SELECTOR)).contains("frozen"));
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::NotVerified::SELECTOR)).contains("attestation")
-        );
-        assert!(failure_reason(FixedBytes([9, 9, 9, 9])).contains("0x09090909"));
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::TransferTimedOut::SELECTOR))
-                .starts_with("timed out")
-        );
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::cancelHoldCall::SELECTOR))
-                .contains("sender cancelled")
-        );
     }
 
     #[test]
