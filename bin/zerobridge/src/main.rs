@@ -9,11 +9,7 @@ use metrics_exporter_prometheus::PrometheusBuilder;
 use zb_keys::PasswordSource;
 
 #[derive(Parser)]
-#[command(
-    name = "zerobridge",
-    version,
-    about = "Zero-trust ERC-20 bridge between EVM chains"
-)]
+#[command(name = "zerobridge", version, about = "Zero-trust ERC-20 bridge between EVM chains")]
 struct Cli {
     /// Log format: human-readable text or JSON lines.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "ZB_LOG_FORMAT")]
@@ -204,9 +200,7 @@ impl PasswordArgs {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -217,14 +211,13 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -251,11 +244,7 @@ async fn main() -> std::process::ExitCode {
 fn one_line(error: &eyre::Report) -> String {
     let mut line = String::new();
     for cause in error.chain() {
-        let text = cause
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = cause.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
         if text.is_empty() || line.contains(&text) {
             continue;
         }
@@ -272,22 +261,16 @@ async fn run() -> Result<()> {
     init_logging(cli.log_format);
     match cli.command {
         Command::Validator { command } => validator(command).await,
-        Command::Relayer {
-            command: RelayerCommand::Run { config },
-        } => {
+        Command::Relayer { command: RelayerCommand::Run { config } } => {
             let config = zb_relayer::RelayerConfig::load(&config)?;
             let signer = zb_relayer::load_signer(&config.key)?;
-            let metrics = PrometheusBuilder::new()
-                .install_recorder()
-                .wrap_err("installing metrics recorder")?;
+            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
             Ok(zb_relayer::run(config, signer, metrics, shutdown_signal()).await?)
         }
         Command::Watchtower { config } => {
             let config = zb_watchtower::WatchtowerConfig::load(&config)?;
             let signer = zb_watchtower::load_signer(&config.key)?;
-            let metrics = PrometheusBuilder::new()
-                .install_recorder()
-                .wrap_err("installing metrics recorder")?;
+            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
             Ok(zb_watchtower::run(config, signer, metrics, shutdown_signal()).await?)
         }
         Command::Keys { command } => keys(command),
@@ -315,9 +298,7 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
             let config = zb_validator::ValidatorConfig::load(&config)?;
             let password = config.password_source().read()?;
             let signer = zb_keys::load_key(&config.keystore, &password)?;
-            let metrics = PrometheusBuilder::new()
-                .install_recorder()
-                .wrap_err("installing metrics recorder")?;
+            let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
             Ok(zb_validator::run(config, signer, metrics, shutdown_signal()).await?)
         }
         ValidatorCommand::ExportHistory { config, out } => {
@@ -327,40 +308,27 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
             let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
             let history = serde_json::to_string_pretty(&store.export_history(signer.address())?)?;
             match out {
-                Some(path) => std::fs::write(&path, history)
-                    .wrap_err_with(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(&path, history).wrap_err_with(|| format!("writing {}", path.display()))?,
                 None => println!("{history}"),
             }
             Ok(())
         }
         ValidatorCommand::ImportHistory { config, file } => {
             let config = zb_validator::ValidatorConfig::load(&config)?;
-            let text = std::fs::read_to_string(&file)
-                .wrap_err_with(|| format!("reading {}", file.display()))?;
-            let history = serde_json::from_str(&text)
-                .wrap_err("not a zerobridge slashing-protection history")?;
+            let text = std::fs::read_to_string(&file).wrap_err_with(|| format!("reading {}", file.display()))?;
+            let history = serde_json::from_str(&text).wrap_err("not a zerobridge slashing-protection history")?;
             std::fs::create_dir_all(&config.data_dir)?;
             let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
             let report = store.import_history(&history)?;
-            println!(
-                "imported {} entries, {} already present",
-                report.imported, report.skipped
-            );
+            println!("imported {} entries, {} already present", report.imported, report.skipped);
             Ok(())
         }
-        ValidatorCommand::Unhalt {
-            config,
-            lane,
-            chain,
-        } => {
+        ValidatorCommand::Unhalt { config, lane, chain } => {
             let config = zb_validator::ValidatorConfig::load(&config)?;
             let removed = zb_validator::unhalt(&config, lane, chain.as_deref())?;
             match (lane, removed.lane) {
                 (Some(_), Some(h)) => {
-                    println!(
-                        "removed halt of lane {} from sequence {}: {}",
-                        h.lane, h.sequence, h.reason
-                    )
+                    println!("removed halt of lane {} from sequence {}: {}", h.lane, h.sequence, h.reason)
                 }
                 (Some(l), None) => println!("lane {l} was not halted"),
                 (None, _) => {}
@@ -381,20 +349,12 @@ fn keys(command: KeysCommand) -> Result<()> {
             let info = zb_keys::new_key(&dir, &password.read()?)?;
             println!("{} {}", info.address, info.path.display());
         }
-        KeysCommand::Import {
-            dir,
-            private_key_env,
-            password,
-        } => {
+        KeysCommand::Import { dir, private_key_env, password } => {
             let Ok(raw) = std::env::var(&private_key_env) else {
-                bail!(
-                    "environment variable {private_key_env} is not set: put the hex private key there"
-                );
+                bail!("environment variable {private_key_env} is not set: put the hex private key there");
             };
-            let key: B256 = raw
-                .trim()
-                .parse()
-                .wrap_err_with(|| format!("{private_key_env} is not a 32-byte hex key"))?;
+            let key: B256 =
+                raw.trim().parse().wrap_err_with(|| format!("{private_key_env} is not a 32-byte hex key"))?;
             let info = zb_keys::import_key(&dir, key, &password.read()?)?;
             println!("{} {}", info.address, info.path.display());
         }

@@ -15,15 +15,7 @@ const AGENTS: &[&str] = &["zb-validator", "zb-relayer", "zb-watchtower"];
 const MAY_DEPEND_ON_AGENTS: &[&str] = &["zerobridge", "zb-cli"];
 const PRIMITIVES: &[&str] = &["zb-protocol", "zb-contracts"];
 /// Crates that open sockets, files of a database or an async runtime.
-const IO_CRATES: &[&str] = &[
-    "tokio",
-    "reqwest",
-    "hyper",
-    "axum",
-    "rusqlite",
-    "sqlx",
-    "tokio-postgres",
-];
+const IO_CRATES: &[&str] = &["tokio", "reqwest", "hyper", "axum", "rusqlite", "sqlx", "tokio-postgres"];
 
 /// (dependent, dependency) edges that break a rule today.
 const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
@@ -44,26 +36,13 @@ const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
 fn workspace() -> Vec<(String, Vec<String>)> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("running cargo metadata");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value =
-        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
-    let packages = metadata["packages"]
-        .as_array()
-        .expect("packages is an array");
+    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
+    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    let packages = metadata["packages"].as_array().expect("packages is an array");
     packages
         .iter()
         .map(|package| {
@@ -106,29 +85,15 @@ fn dependency_rules_hold_apart_from_the_listed_exceptions() {
     let packages = workspace();
     let names: BTreeSet<&str> = packages.iter().map(|(name, _)| name.as_str()).collect();
     for crate_name in AGENTS.iter().chain(PRIMITIVES).chain(MAY_DEPEND_ON_AGENTS) {
-        assert!(
-            names.contains(crate_name),
-            "{crate_name} is not a workspace member: update the rules"
-        );
+        assert!(names.contains(crate_name), "{crate_name} is not a workspace member: update the rules");
     }
     let found = violations(&packages);
-    let known: BTreeSet<(String, String)> = KNOWN_VIOLATIONS
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-    let new: Vec<_> = found
-        .iter()
-        .filter(|(a, b, _)| !known.contains(&(a.clone(), b.clone())))
-        .collect();
+    let known: BTreeSet<(String, String)> =
+        KNOWN_VIOLATIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let new: Vec<_> = found.iter().filter(|(a, b, _)| !known.contains(&(a.clone(), b.clone()))).collect();
     assert!(new.is_empty(), "dependency rules broken: {new:?}");
-    let gone: Vec<_> = known
-        .iter()
-        .filter(|(a, b)| !found.iter().any(|(x, y, _)| x == a && y == b))
-        .collect();
-    assert!(
-        gone.is_empty(),
-        "fixed, remove from KNOWN_VIOLATIONS: {gone:?}"
-    );
+    let gone: Vec<_> = known.iter().filter(|(a, b)| !found.iter().any(|(x, y, _)| x == a && y == b)).collect();
+    assert!(gone.is_empty(), "fixed, remove from KNOWN_VIOLATIONS: {gone:?}");
 }
 
 #[test]
@@ -140,10 +105,7 @@ fn the_rules_catch_each_kind_of_violation() {
         ("zb-e2e".to_string(), vec!["zb-cli".to_string()]),
         ("zb-cli".to_string(), vec!["zb-relayer".to_string()]),
     ];
-    let rules: Vec<&str> = violations(&packages)
-        .into_iter()
-        .map(|(_, _, rule)| rule)
-        .collect();
+    let rules: Vec<&str> = violations(&packages).into_iter().map(|(_, _, rule)| rule).collect();
     assert_eq!(
         rules,
         vec![

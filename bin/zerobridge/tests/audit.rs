@@ -24,10 +24,7 @@ use zb_ops::audit::{check_chain, render_lines, seal};
 fn write_network_file(devnet: &Devnet, path: &Path) -> Result<()> {
     let m = devnet.manifest();
     let mut text = String::new();
-    for (name, anvil, side) in [
-        ("ethereum", devnet.home(), &m.home),
-        ("bsc", devnet.remote(), &m.remote),
-    ] {
+    for (name, anvil, side) in [("ethereum", devnet.home(), &m.home), ("bsc", devnet.remote(), &m.remote)] {
         text.push_str(&format!(
             "[[chains]]\nname = \"{name}\"\nchainId = {}\nrpc = \"{}\"\nbridge = \"{}\"\nregistry = \"{}\"\n\n",
             side.chain_id,
@@ -69,21 +66,11 @@ fn expect_success(output: &Output, what: &str) -> Result<String> {
 /// Expects a failure with one line on stderr containing every `needle`.
 fn expect_failure(output: &Output, what: &str, needles: &[&str]) -> Result<String> {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    ensure!(
-        !output.status.success(),
-        "{what}: verify passed:\n{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    ensure!(!output.status.success(), "{what}: verify passed:\n{}", String::from_utf8_lossy(&output.stdout));
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    ensure!(
-        lines.len() == 1,
-        "{what}: expected one line on stderr, got:\n{stderr}"
-    );
+    ensure!(lines.len() == 1, "{what}: expected one line on stderr, got:\n{stderr}");
     for needle in needles {
-        ensure!(
-            stderr.contains(needle),
-            "{what}: stderr lacks {needle:?}:\n{stderr}"
-        );
+        ensure!(stderr.contains(needle), "{what}: stderr lacks {needle:?}:\n{stderr}");
     }
     println!("{what}: {}", stderr.trim());
     Ok(stderr)
@@ -132,55 +119,24 @@ async fn audit_log_exports_verifies_and_catches_tampering() -> Result<()> {
         .connect_http(devnet.home().http().parse()?)
         .erased();
     let bridge = ZeroBridge::new(devnet.bridge_address(Chain::Home), admin);
-    let receipt = bridge
-        .pause()
-        .send()
-        .await
-        .wrap_err("pause")?
-        .get_receipt()
-        .await
-        .wrap_err("pause")?;
+    let receipt = bridge.pause().send().await.wrap_err("pause")?.get_receipt().await.wrap_err("pause")?;
     ensure!(receipt.status(), "pause reverted");
-    let receipt = bridge
-        .unpause()
-        .send()
-        .await
-        .wrap_err("unpause")?
-        .get_receipt()
-        .await
-        .wrap_err("unpause")?;
+    let receipt = bridge.unpause().send().await.wrap_err("unpause")?.get_receipt().await.wrap_err("unpause")?;
     ensure!(receipt.status(), "unpause reverted");
 
     // A transfer, delivered.
     let sent = devnet.send_to_remote(tokens(5), devnet.holder()).await?;
-    devnet
-        .wait_delivered(
-            devnet.lane(Direction::ToRemote),
-            sent.sequence,
-            Duration::from_secs(30),
-        )
-        .await?;
+    devnet.wait_delivered(devnet.lane(Direction::ToRemote), sent.sequence, Duration::from_secs(30)).await?;
 
     // Export (no key: the process has none) and check both kinds are there.
     let log_path = dir.join("audit.jsonl");
     let log_arg = log_path.to_string_lossy().into_owned();
-    let out = zerobridge(
-        dir,
-        &["audit", "export", "--out", &log_arg, "--confirmations", "0"],
-    )
-    .await?;
+    let out = zerobridge(dir, &["audit", "export", "--out", &log_arg, "--confirmations", "0"]).await?;
     let summary = expect_success(&out, "audit export")?;
-    ensure!(
-        summary.contains("privileged") && summary.contains("head 0x"),
-        "export summary: {summary}"
-    );
+    ensure!(summary.contains("privileged") && summary.contains("head 0x"), "export summary: {summary}");
     let text = std::fs::read_to_string(&log_path)?;
     let lines = parse(&text)?;
-    ensure!(
-        str_of(&lines[0], "kind") == "header",
-        "first line is not the header: {:?}",
-        lines[0]
-    );
+    ensure!(str_of(&lines[0], "kind") == "header", "first line is not the header: {:?}", lines[0]);
     let sent_at = find(&lines, "ethereum", "MessageSent")?;
     let paused_at = find(&lines, "ethereum", "Paused")?;
     find(&lines, "ethereum", "Unpaused")?;
@@ -188,52 +144,20 @@ async fn audit_log_exports_verifies_and_catches_tampering() -> Result<()> {
     find(&lines, "bsc", "CheckpointDelivered")?;
     find(&lines, "ethereum", "RoleGranted")?;
     find(&lines, "ethereum", "TargetFunctionRoleUpdated")?;
-    ensure!(
-        str_of(&lines[sent_at], "kind") == "transfer",
-        "{:?}",
-        lines[sent_at]
-    );
-    ensure!(
-        str_of(&lines[sent_at], "tx") == sent.tx_hash.to_string(),
-        "{:?}",
-        lines[sent_at]
-    );
-    ensure!(
-        str_of(&lines[paused_at], "kind") == "privileged",
-        "{:?}",
-        lines[paused_at]
-    );
-    ensure!(
-        str_of(&lines[paused_at], "from") == deployer_address.to_string(),
-        "who paused: {:?}",
-        lines[paused_at]
-    );
-    ensure!(
-        str_of(&lines[paused_at], "contract") == "bridge",
-        "{:?}",
-        lines[paused_at]
-    );
+    ensure!(str_of(&lines[sent_at], "kind") == "transfer", "{:?}", lines[sent_at]);
+    ensure!(str_of(&lines[sent_at], "tx") == sent.tx_hash.to_string(), "{:?}", lines[sent_at]);
+    ensure!(str_of(&lines[paused_at], "kind") == "privileged", "{:?}", lines[paused_at]);
+    ensure!(str_of(&lines[paused_at], "from") == deployer_address.to_string(), "who paused: {:?}", lines[paused_at]);
+    ensure!(str_of(&lines[paused_at], "contract") == "bridge", "{:?}", lines[paused_at]);
     let amount = lines[sent_at]
         .get("fields")
         .and_then(|f| f.get("message"))
         .and_then(|m| m.get("amount"))
         .and_then(Value::as_str)
-        .ok_or_else(|| {
-            eyre!(
-                "MessageSent without fields.message.amount: {:?}",
-                lines[sent_at]
-            )
-        })?
+        .ok_or_else(|| eyre!("MessageSent without fields.message.amount: {:?}", lines[sent_at]))?
         .to_string();
-    ensure!(
-        amount == sent.net.to_string(),
-        "amount {amount}, sent {}",
-        sent.net
-    );
-    ensure!(
-        check_chain(&text).is_ok(),
-        "the exported chain does not link"
-    );
+    ensure!(amount == sent.net.to_string(), "amount {amount}, sent {}", sent.net);
+    ensure!(check_chain(&text).is_ok(), "the exported chain does not link");
 
     // The untouched log verifies, with the regulator's network file (RPC only).
     let verify = ["audit", "verify", &log_arg, "--network", &network_arg];
@@ -252,10 +176,7 @@ async fn audit_log_exports_verifies_and_catches_tampering() -> Result<()> {
     );
     // And with the devnet manifest, pinned to the head hash the export printed.
     let head = str_of(&lines[lines.len() - 1], "hash").to_string();
-    ensure!(
-        summary.contains(&head),
-        "the export summary does not name the head {head}: {summary}"
-    );
+    ensure!(summary.contains(&head), "the export summary does not name the head {head}: {summary}");
     let out = zerobridge(dir, &["audit", "verify", &log_arg, "--head", &head]).await?;
     expect_success(&out, "audit verify --head")?;
 
@@ -270,31 +191,17 @@ async fn audit_log_exports_verifies_and_catches_tampering() -> Result<()> {
     set_amount(&mut edited[sent_at], &bigger)?;
     std::fs::write(&tampered, render_lines(&edited))?;
     let out = zerobridge(dir, &verify_tampered).await?;
-    expect_failure(
-        &out,
-        "edited line",
-        &[&format!(
-            "line {sent_line}: hash does not match its content (tampered)"
-        )],
-    )?;
+    expect_failure(&out, "edited line", &[&format!("line {sent_line}: hash does not match its content (tampered)")])?;
 
     // (b) The same edit with this line's and every later hash recomputed: the chain disagrees.
     seal(&mut edited);
-    ensure!(
-        check_chain(&render_lines(&edited)).is_ok(),
-        "the re-sealed log should link"
-    );
+    ensure!(check_chain(&render_lines(&edited)).is_ok(), "the re-sealed log should link");
     std::fs::write(&tampered, render_lines(&edited))?;
     let out = zerobridge(dir, &verify_tampered).await?;
     expect_failure(
         &out,
         "re-hashed edit",
-        &[
-            &format!(
-                "line {sent_line}: fields.message.amount is {bigger} in the log but {amount} on chain"
-            ),
-            "altered",
-        ],
+        &[&format!("line {sent_line}: fields.message.amount is {bigger} in the log but {amount} on chain"), "altered"],
     )?;
 
     // (c) A line deleted (the pause) and the rest re-linked: the chain has an event the log lacks.
@@ -303,11 +210,7 @@ async fn audit_log_exports_verifies_and_catches_tampering() -> Result<()> {
     seal(&mut deleted);
     std::fs::write(&tampered, render_lines(&deleted))?;
     let out = zerobridge(dir, &verify_tampered).await?;
-    expect_failure(
-        &out,
-        "deleted line",
-        &["missing event", "(Paused", "not in the log"],
-    )?;
+    expect_failure(&out, "deleted line", &["missing event", "(Paused", "not in the log"])?;
 
     // (d) The tail cut off and re-linked: still missing events (the header names the range),
     // and --head catches it without any chain access.

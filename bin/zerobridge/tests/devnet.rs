@@ -73,11 +73,7 @@ fn erc20_balance(rpc: &str, token: Address, who: Address) -> U256 {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let provider = ProviderBuilder::new().connect_http(rpc.parse().expect("rpc url"));
-        WrappedToken::new(token, provider)
-            .balanceOf(who)
-            .call()
-            .await
-            .expect("balanceOf")
+        WrappedToken::new(token, provider).balanceOf(who).call().await.expect("balanceOf")
     })
 }
 
@@ -86,9 +82,7 @@ fn free_port_base() -> u16 {
     let start = 20_000 + (std::process::id() % 2_000) as u16 * 10;
     for attempt in 0..200u16 {
         let base = 20_000 + (start - 20_000 + attempt * 37) % 40_000;
-        let listeners: Vec<_> = (0..7)
-            .map_while(|i| TcpListener::bind((Ipv4Addr::LOCALHOST, base + i)).ok())
-            .collect();
+        let listeners: Vec<_> = (0..7).map_while(|i| TcpListener::bind((Ipv4Addr::LOCALHOST, base + i)).ok()).collect();
         if listeners.len() == 7 {
             return base;
         }
@@ -100,10 +94,7 @@ fn free_port_base() -> u16 {
 fn running(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.trim_start().chars().next())
-        })
+        .and_then(|stat| stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next()))
         .is_some_and(|state| !matches!(state, 'Z' | 'X' | 'x'))
 }
 
@@ -121,11 +112,7 @@ impl Drop for Down<'_> {
                 let path = self.dir.join(format!("logs/{log}.log"));
                 let tail: String = std::fs::read_to_string(&path).unwrap_or_default();
                 let lines: Vec<&str> = tail.lines().collect();
-                eprintln!(
-                    "--- {}:\n{}",
-                    path.display(),
-                    lines[lines.len().saturating_sub(15)..].join("\n")
-                );
+                eprintln!("--- {}:\n{}", path.display(), lines[lines.len().saturating_sub(15)..].join("\n"));
             }
         }
     }
@@ -142,64 +129,35 @@ fn devnet_up_status_down() {
     let repo_arg = repo.to_string_lossy().into_owned();
     let _down = Down { cwd, dir: &dir };
 
-    let up = devnet(
-        cwd,
-        &dir,
-        &["up", "--port-base", &base_arg, "--repo", &repo_arg],
-        Duration::from_secs(180),
-    );
+    let up = devnet(cwd, &dir, &["up", "--port-base", &base_arg, "--repo", &repo_arg], Duration::from_secs(180));
     assert!(up.status.success(), "devnet up failed:\n{}", text(&up));
     let stdout = String::from_utf8_lossy(&up.stdout);
     assert!(stdout.contains("try this:"), "{}", text(&up));
-    assert!(
-        stdout.contains("zerobridge send --from ethereum --to bsc --token DEMO --amount 1.5"),
-        "{}",
-        text(&up)
-    );
+    assert!(stdout.contains("zerobridge send --from ethereum --to bsc --token DEMO --amount 1.5"), "{}", text(&up));
 
     let manifest = DevnetManifest::load(&dir.join("manifest.json")).expect("manifest");
     let ids: Vec<u64> = manifest.chains.iter().map(|c| c.chain.chain_id).collect();
     assert_eq!(ids, vec![1, 56]);
     assert_eq!(manifest.chains[0].chain.name, "ethereum");
     assert_eq!(manifest.chains[1].chain.name, "bsc");
-    assert_eq!(
-        manifest.chains[0].chain.rpc,
-        format!("http://127.0.0.1:{base}")
-    );
-    assert_eq!(
-        manifest.chains[1].chain.rpc,
-        format!("http://127.0.0.1:{}", base + 1)
-    );
+    assert_eq!(manifest.chains[0].chain.rpc, format!("http://127.0.0.1:{base}"));
+    assert_eq!(manifest.chains[1].chain.rpc, format!("http://127.0.0.1:{}", base + 1));
     assert_eq!(manifest.validators.len(), 4);
     for (i, v) in manifest.validators.iter().enumerate() {
         assert_eq!(v.url, format!("http://127.0.0.1:{}", base + 2 + i as u16));
         assert!(v.config.is_file() && v.log.is_file(), "{v:?}");
     }
-    assert_eq!(
-        manifest.relayer.url,
-        format!("http://127.0.0.1:{}", base + 6)
-    );
+    assert_eq!(manifest.relayer.url, format!("http://127.0.0.1:{}", base + 6));
     assert_eq!(manifest.threshold, 3);
     assert_eq!(manifest.routes.len(), 1);
     assert_eq!(manifest.routes[0].symbol, "DEMO");
     assert_eq!(manifest.lanes.len(), 2);
-    for role in [
-        "deployer",
-        "holder",
-        "relayer",
-        "validator-0",
-        "validator-3",
-    ] {
+    for role in ["deployer", "holder", "relayer", "validator-0", "validator-3"] {
         assert!(manifest.account(role).is_some(), "no {role} account");
     }
     let network = manifest.network();
     let leg = network.leg("ethereum", "bsc", "DEMO").expect("leg");
-    assert!(
-        manifest
-            .lanes
-            .iter()
-            .any(|l| l.lane == leg.lane && l.source == "ethereum")
-    );
+    assert!(manifest.lanes.iter().any(|l| l.lane == leg.lane && l.source == "ethereum"));
     let pids: Vec<u32> = manifest
         .chains
         .iter()
@@ -207,60 +165,23 @@ fn devnet_up_status_down() {
         .chain(manifest.validators.iter().map(|v| v.pid))
         .chain([manifest.relayer.pid])
         .collect();
-    assert!(
-        pids.iter().all(|p| running(*p)),
-        "not every devnet process runs after up: {pids:?}"
-    );
+    assert!(pids.iter().all(|p| running(*p)), "not every devnet process runs after up: {pids:?}");
 
     let status = devnet(cwd, &dir, &["status"], Duration::from_secs(30));
-    assert!(
-        status.status.success(),
-        "devnet status failed:\n{}",
-        text(&status)
-    );
+    assert!(status.status.success(), "devnet status failed:\n{}", text(&status));
     let shown = String::from_utf8_lossy(&status.stdout);
-    assert!(
-        shown.contains("all up") && shown.contains("sent 0  delivered 0"),
-        "{}",
-        text(&status)
-    );
+    assert!(shown.contains("all up") && shown.contains("sent 0  delivered 0"), "{}", text(&status));
 
     // The tour, as a holder types it: a transfer each way with live progress, then balances.
     let holder = manifest.account("holder").expect("holder").address;
-    let to_bsc = zerobridge(
-        cwd,
-        &dir,
-        &[
-            "send", "--from", "ethereum", "--to", "bsc", "--token", "DEMO", "--amount", "1.5",
-        ],
-    );
-    assert!(
-        to_bsc.status.success(),
-        "send ethereum -> bsc failed:\n{}",
-        text(&to_bsc)
-    );
-    assert!(
-        String::from_utf8_lossy(&to_bsc.stdout).contains("1.4985"),
-        "{}",
-        text(&to_bsc)
-    );
-    let to_eth = zerobridge(
-        cwd,
-        &dir,
-        &[
-            "send", "--from", "bsc", "--to", "ethereum", "--token", "DEMO", "--amount", "0.5",
-        ],
-    );
-    assert!(
-        to_eth.status.success(),
-        "send bsc -> ethereum failed:\n{}",
-        text(&to_eth)
-    );
-    assert!(
-        String::from_utf8_lossy(&to_eth.stdout).contains("0.4995"),
-        "{}",
-        text(&to_eth)
-    );
+    let to_bsc =
+        zerobridge(cwd, &dir, &["send", "--from", "ethereum", "--to", "bsc", "--token", "DEMO", "--amount", "1.5"]);
+    assert!(to_bsc.status.success(), "send ethereum -> bsc failed:\n{}", text(&to_bsc));
+    assert!(String::from_utf8_lossy(&to_bsc.stdout).contains("1.4985"), "{}", text(&to_bsc));
+    let to_eth =
+        zerobridge(cwd, &dir, &["send", "--from", "bsc", "--to", "ethereum", "--token", "DEMO", "--amount", "0.5"]);
+    assert!(to_eth.status.success(), "send bsc -> ethereum failed:\n{}", text(&to_eth));
+    assert!(String::from_utf8_lossy(&to_eth.stdout).contains("0.4995"), "{}", text(&to_eth));
     // Balances read from the chains themselves, not from the CLI: 1.5 left, 0.4995 came back
     // (10 bps fee each way); 1.4985 arrived, 0.5 was burned.
     let route = &manifest.routes[0];
@@ -274,95 +195,35 @@ fn devnet_up_status_down() {
     );
     assert_eq!(wdemo, U256::from(9_985u64) * unit);
     let balance = zerobridge(cwd, &dir, &["balance"]);
-    assert!(
-        balance.status.success(),
-        "balance failed:\n{}",
-        text(&balance)
-    );
-    assert!(
-        String::from_utf8_lossy(&balance.stdout).contains("0.9985"),
-        "{}",
-        text(&balance)
-    );
+    assert!(balance.status.success(), "balance failed:\n{}", text(&balance));
+    assert!(String::from_utf8_lossy(&balance.stdout).contains("0.9985"), "{}", text(&balance));
     let status = devnet(cwd, &dir, &["status"], Duration::from_secs(30));
     let shown = String::from_utf8_lossy(&status.stdout);
-    assert!(
-        status.status.success() && shown.matches("sent 1  delivered 1").count() == 2,
-        "{}",
-        text(&status)
-    );
+    assert!(status.status.success() && shown.matches("sent 1  delivered 1").count() == 2, "{}", text(&status));
 
-    let again = devnet(
-        cwd,
-        &dir,
-        &["up", "--port-base", &base_arg, "--repo", &repo_arg],
-        Duration::from_secs(30),
-    );
-    assert!(
-        !again.status.success(),
-        "a second devnet up must refuse:\n{}",
-        text(&again)
-    );
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("zerobridge devnet down"),
-        "{}",
-        text(&again)
-    );
+    let again = devnet(cwd, &dir, &["up", "--port-base", &base_arg, "--repo", &repo_arg], Duration::from_secs(30));
+    assert!(!again.status.success(), "a second devnet up must refuse:\n{}", text(&again));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("zerobridge devnet down"), "{}", text(&again));
 
     let down = devnet(cwd, &dir, &["down"], Duration::from_secs(30));
-    assert!(
-        down.status.success(),
-        "devnet down failed:\n{}",
-        text(&down)
-    );
+    assert!(down.status.success(), "devnet down failed:\n{}", text(&down));
     let still: Vec<u32> = pids.iter().copied().filter(|p| running(*p)).collect();
-    assert!(
-        still.is_empty(),
-        "still running after devnet down: {still:?}\n{}",
-        text(&down)
-    );
-    assert!(
-        !dir.join("manifest.json").exists(),
-        "devnet down keeps the manifest"
-    );
-    assert!(
-        dir.join("logs/relayer.log").is_file(),
-        "devnet down removed the logs"
-    );
+    assert!(still.is_empty(), "still running after devnet down: {still:?}\n{}", text(&down));
+    assert!(!dir.join("manifest.json").exists(), "devnet down keeps the manifest");
+    assert!(dir.join("logs/relayer.log").is_file(), "devnet down removed the logs");
     // The kernel frees a killed process's sockets shortly after it exits: allow it a moment.
     for port in base..base + 7 {
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err()
-            && std::time::Instant::now() < deadline
-        {
+        while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
         }
-        assert!(
-            TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok(),
-            "port {port} still taken after down"
-        );
+        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok(), "port {port} still taken after down");
     }
 
     let twice = devnet(cwd, &dir, &["down"], Duration::from_secs(30));
-    assert!(
-        twice.status.success(),
-        "a second devnet down must succeed:\n{}",
-        text(&twice)
-    );
-    assert!(
-        String::from_utf8_lossy(&twice.stdout).contains("no devnet is running"),
-        "{}",
-        text(&twice)
-    );
+    assert!(twice.status.success(), "a second devnet down must succeed:\n{}", text(&twice));
+    assert!(String::from_utf8_lossy(&twice.stdout).contains("no devnet is running"), "{}", text(&twice));
     let status = devnet(cwd, &dir, &["status"], Duration::from_secs(30));
-    assert!(
-        !status.status.success(),
-        "status without a devnet must fail:\n{}",
-        text(&status)
-    );
-    assert!(
-        String::from_utf8_lossy(&status.stderr).contains("zerobridge devnet up"),
-        "{}",
-        text(&status)
-    );
+    assert!(!status.status.success(), "status without a devnet must fail:\n{}", text(&status));
+    assert!(String::from_utf8_lossy(&status.stderr).contains("zerobridge devnet up"), "{}", text(&status));
 }

@@ -97,9 +97,7 @@ impl ChainConfig {
             return fail("`poll_interval_ms` is 0: set a polling interval of at least 1 ms (1000 is typical)".into());
         }
         if self.bridge == Address::ZERO {
-            return fail(
-                "`bridge` is the zero address: set the deployed ZeroBridge address".into(),
-            );
+            return fail("`bridge` is the zero address: set the deployed ZeroBridge address".into());
         }
         if self.stake_manager == Some(Address::ZERO) {
             return fail(
@@ -114,27 +112,16 @@ impl ChainConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("config {path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: Box<toml::de::Error>,
-    },
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
     #[error("config: {0}")]
     Invalid(String),
 }
 
 /// Reads and parses an agent's TOML configuration; the caller validates what it means.
 pub fn load_toml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse {
-        path: path.to_path_buf(),
-        source: Box::new(source),
-    })
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) })
 }

@@ -10,12 +10,7 @@ pub enum ChainError {
         "chain `{chain}`: endpoint {endpoint} serves chain id {found}, but the configuration says chain_id = {expected}; \
          point `rpc`/`ws` at a node of chain {expected}, or correct `chain_id`"
     )]
-    WrongChainId {
-        chain: String,
-        endpoint: String,
-        expected: u64,
-        found: u64,
-    },
+    WrongChainId { chain: String, endpoint: String, expected: u64, found: u64 },
 
     #[error(
         "RPC endpoints disagree: {what}; refusing to use either answer. One endpoint is lying, lagging on another fork \
@@ -28,11 +23,7 @@ pub enum ChainError {
          the chain now has {found}. Stop signing for this chain, investigate, and increase the finality depth \
          (or use `finality = \"finalized\"`)"
     )]
-    DeepReorg {
-        number: u64,
-        expected: B256,
-        found: B256,
-    },
+    DeepReorg { number: u64, expected: B256, found: B256 },
 
     #[error("RPC failure: {0}")]
     Rpc(String),

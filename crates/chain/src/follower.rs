@@ -59,14 +59,7 @@ impl std::fmt::Debug for Follower {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Follower")
             .field("chain", &self.config.name)
-            .field(
-                "endpoints",
-                &self
-                    .endpoints
-                    .iter()
-                    .map(|e| e.label.as_str())
-                    .collect::<Vec<_>>(),
-            )
+            .field("endpoints", &self.endpoints.iter().map(|e| e.label.as_str()).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -131,12 +124,8 @@ pub(crate) async fn timed<T, E: std::fmt::Display>(
 }
 
 fn http_provider(url: &str) -> Result<DynProvider, ChainError> {
-    let parsed = Url::parse(url).map_err(|e| {
-        ChainError::Config(format!(
-            "rpc endpoint {} is not a valid URL: {e}",
-            redact(url)
-        ))
-    })?;
+    let parsed = Url::parse(url)
+        .map_err(|e| ChainError::Config(format!("rpc endpoint {} is not a valid URL: {e}", redact(url))))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         return Err(ChainError::Config(format!(
             "rpc endpoint {} must be http:// or https:// (put websocket URLs in `ws`)",
@@ -172,16 +161,10 @@ pub async fn wait_for_rpc(url: &str, timeout: Duration) -> Result<u64, ChainErro
 /// sequence matches the message's.
 pub fn decode_sent_message(log: &Log, bridge: Address) -> Result<SentMessage, ChainError> {
     if log.inner.address != bridge {
-        return Err(ChainError::Decode(format!(
-            "log from {} is not from the bridge {bridge}",
-            log.inner.address
-        )));
+        return Err(ChainError::Decode(format!("log from {} is not from the bridge {bridge}", log.inner.address)));
     }
-    let event = ZeroBridge::MessageSent::decode_raw_log_validate(
-        log.inner.data.topics(),
-        &log.inner.data.data,
-    )
-    .map_err(|e| ChainError::Decode(format!("MessageSent log is malformed: {e}")))?;
+    let event = ZeroBridge::MessageSent::decode_raw_log_validate(log.inner.data.topics(), &log.inner.data.data)
+        .map_err(|e| ChainError::Decode(format!("MessageSent log is malformed: {e}")))?;
     if event.message.sequence != event.sequence {
         return Err(ChainError::Decode(format!(
             "MessageSent indexed sequence {} differs from the message's sequence {}",
@@ -205,8 +188,7 @@ fn log_position(log: &Log) -> Result<(u64, B256, B256, u64), ChainError> {
     Ok((
         log.block_number.ok_or_else(|| missing("blockNumber"))?,
         log.block_hash.ok_or_else(|| missing("blockHash"))?,
-        log.transaction_hash
-            .ok_or_else(|| missing("transactionHash"))?,
+        log.transaction_hash.ok_or_else(|| missing("transactionHash"))?,
         log.log_index.ok_or_else(|| missing("logIndex"))?,
     ))
 }
@@ -259,17 +241,9 @@ impl Follower {
         config.validate()?;
         let mut endpoints = Vec::with_capacity(config.rpc.len());
         for url in &config.rpc {
-            endpoints.push(Endpoint {
-                label: redact(url),
-                provider: http_provider(url)?,
-            });
+            endpoints.push(Endpoint { label: redact(url), provider: http_provider(url)? });
         }
-        let ids = join_all(
-            endpoints
-                .iter()
-                .map(|e| timed("eth_chainId", &e.label, e.provider.get_chain_id())),
-        )
-        .await;
+        let ids = join_all(endpoints.iter().map(|e| timed("eth_chainId", &e.label, e.provider.get_chain_id()))).await;
         for (endpoint, id) in endpoints.iter().zip(ids) {
             let found = id.map_err(|e| {
                 ChainError::Rpc(format!(
@@ -286,10 +260,7 @@ impl Follower {
                 });
             }
         }
-        Ok(Follower {
-            config: Arc::new(config),
-            endpoints: endpoints.into(),
-        })
+        Ok(Follower { config: Arc::new(config), endpoints: endpoints.into() })
     }
 
     pub fn config(&self) -> &ChainConfig {
@@ -321,16 +292,11 @@ impl Follower {
         (0..self.endpoints.len()).collect()
     }
 
-    async fn head_at(
-        endpoint: &Endpoint,
-        block: BlockNumberOrTag,
-    ) -> Result<Option<BlockRef>, ChainError> {
+    async fn head_at(endpoint: &Endpoint, block: BlockNumberOrTag) -> Result<Option<BlockRef>, ChainError> {
         let head: Option<RpcHead> = timed(
             "eth_getBlockByNumber",
             &endpoint.label,
-            endpoint
-                .provider
-                .raw_request(Cow::Borrowed("eth_getBlockByNumber"), (block, false)),
+            endpoint.provider.raw_request(Cow::Borrowed("eth_getBlockByNumber"), (block, false)),
         )
         .await?;
         let Some(head) = head else { return Ok(None) };
@@ -343,73 +309,49 @@ impl Follower {
                 endpoint.label
             )));
         }
-        let hash = head.hash.ok_or_else(|| {
-            ChainError::Rpc(format!(
-                "{} returned block {number} without a hash",
-                endpoint.label
-            ))
-        })?;
+        let hash = head
+            .hash
+            .ok_or_else(|| ChainError::Rpc(format!("{} returned block {number} without a hash", endpoint.label)))?;
         Ok(Some(BlockRef { number, hash }))
     }
 
     /// One endpoint's own newest final block: number, and the hash when it came for free.
-    async fn endpoint_final(
-        endpoint: &Endpoint,
-        finality: Finality,
-    ) -> Result<(u64, Option<B256>), ChainError> {
+    async fn endpoint_final(endpoint: &Endpoint, finality: Finality) -> Result<(u64, Option<B256>), ChainError> {
         match finality {
             Finality::Depth(depth) => {
-                let latest = timed(
-                    "eth_blockNumber",
-                    &endpoint.label,
-                    endpoint.provider.get_block_number(),
-                )
-                .await?;
+                let latest = timed("eth_blockNumber", &endpoint.label, endpoint.provider.get_block_number()).await?;
                 Ok((latest.saturating_sub(depth), None))
             }
-            Finality::Finalized => {
-                match Self::head_at(endpoint, BlockNumberOrTag::Finalized).await? {
-                    Some(b) => Ok((b.number, Some(b.hash))),
-                    None => Err(ChainError::Rpc(format!(
-                        "{} has no `finalized` block; the chain may not support the tag: use `finality = {{ depth = N }}`",
-                        endpoint.label
-                    ))),
-                }
-            }
+            Finality::Finalized => match Self::head_at(endpoint, BlockNumberOrTag::Finalized).await? {
+                Some(b) => Ok((b.number, Some(b.hash))),
+                None => Err(ChainError::Rpc(format!(
+                    "{} has no `finalized` block; the chain may not support the tag: use `finality = {{ depth = N }}`",
+                    endpoint.label
+                ))),
+            },
         }
     }
 
     async fn final_view(&self) -> Result<FinalView, ChainError> {
         let quorum = self.config.rpc_quorum;
         let finality = self.config.finality;
-        let answers = self
-            .ask(&self.all(), |_, e| async move {
-                Self::endpoint_final(&e, finality).await
-            })
-            .await;
+        let answers = self.ask(&self.all(), |_, e| async move { Self::endpoint_final(&e, finality).await }).await;
         let finals = need_quorum("final block", quorum, answers, &self.endpoints)?;
         // The quorum-th highest final number: at least `quorum` endpoints consider it final, and a
         // lagging minority cannot hold the chain back.
         let mut numbers: Vec<u64> = finals.iter().map(|(_, (n, _))| *n).collect();
         numbers.sort_unstable_by(|a, b| b.cmp(a));
         let candidate = numbers[quorum - 1];
-        let eligible: Vec<usize> = finals
-            .iter()
-            .filter(|(_, (n, _))| *n >= candidate)
-            .map(|(i, _)| *i)
-            .collect();
-        let known: Vec<(usize, Option<B256>)> = finals
-            .iter()
-            .map(|(i, (n, h))| (*i, if *n == candidate { *h } else { None }))
-            .collect();
+        let eligible: Vec<usize> = finals.iter().filter(|(_, (n, _))| *n >= candidate).map(|(i, _)| *i).collect();
+        let known: Vec<(usize, Option<B256>)> =
+            finals.iter().map(|(i, (n, h))| (*i, if *n == candidate { *h } else { None })).collect();
         let answers = self
             .ask(&eligible, |i, e| {
                 let cached = known.iter().find(|(k, _)| *k == i).and_then(|(_, h)| *h);
                 async move {
                     match cached {
                         Some(hash) => Ok(hash),
-                        None => match Self::head_at(&e, BlockNumberOrTag::Number(candidate)).await?
-                        {
+                        None => match Self::head_at(&e, BlockNumberOrTag::Number(candidate)).await? {
                             Some(b) => Ok(b.hash),
                             None => Err(ChainError::Rpc(format!(
                                 "{} does not have block {candidate}, which it reported final",
@@ -420,20 +362,10 @@ impl Follower {
                 }
             })
             .await;
-        let hashes = need_quorum(
-            &format!("hash of final block {candidate}"),
-            quorum,
-            answers,
-            &self.endpoints,
-        )?;
-        let hash = self.agree(&format!("hash of final block {candidate}"), &hashes, |h| {
-            format!("{h}")
-        })?;
+        let hashes = need_quorum(&format!("hash of final block {candidate}"), quorum, answers, &self.endpoints)?;
+        let hash = self.agree(&format!("hash of final block {candidate}"), &hashes, |h| format!("{h}"))?;
         Ok(FinalView {
-            agreed: BlockRef {
-                number: candidate,
-                hash,
-            },
+            agreed: BlockRef { number: candidate, hash },
             per_endpoint: finals.iter().map(|(i, (n, _))| (*i, *n)).collect(),
         })
     }
@@ -478,9 +410,7 @@ impl Follower {
             .ask(&self.all(), |_, e| async move {
                 Self::head_at(&e, BlockNumberOrTag::Number(number))
                     .await?
-                    .ok_or_else(|| {
-                        ChainError::Rpc(format!("{} does not have block {number}", e.label))
-                    })
+                    .ok_or_else(|| ChainError::Rpc(format!("{} does not have block {number}", e.label)))
             })
             .await;
         let what = format!("block {number}");
@@ -500,13 +430,12 @@ impl Follower {
                 let block: Option<Timestamp> = timed(
                     "eth_getBlockByHash",
                     &e.label,
-                    e.provider
-                        .raw_request(Cow::Borrowed("eth_getBlockByHash"), (at.hash, false)),
+                    e.provider.raw_request(Cow::Borrowed("eth_getBlockByHash"), (at.hash, false)),
                 )
                 .await?;
-                block.map(|b| b.timestamp.to::<u64>()).ok_or_else(|| {
-                    ChainError::Rpc(format!("{} does not have block {}", e.label, at.hash))
-                })
+                block
+                    .map(|b| b.timestamp.to::<u64>())
+                    .ok_or_else(|| ChainError::Rpc(format!("{} does not have block {}", e.label, at.hash)))
             })
             .await;
         let what = format!("timestamp of block {}", at.number);
@@ -521,70 +450,39 @@ impl Follower {
     pub async fn call(&self, to: Address, input: Bytes, at: BlockRef) -> Result<Bytes, ChainError> {
         let answers = self
             .ask(&self.all(), |_, e| {
-                let request = TransactionRequest::default()
-                    .to(to)
-                    .input(input.clone().into());
+                let request = TransactionRequest::default().to(to).input(input.clone().into());
                 async move {
-                    timed(
-                        "eth_call",
-                        &e.label,
-                        e.provider
-                            .call(request)
-                            .block(BlockId::hash(at.hash))
-                            .into_future(),
-                    )
-                    .await
+                    timed("eth_call", &e.label, e.provider.call(request).block(BlockId::hash(at.hash)).into_future())
+                        .await
                 }
             })
             .await;
-        let selector = input
-            .get(..4)
-            .map_or_else(|| "0x".to_string(), |s| format!("0x{}", hex_str(s)));
+        let selector = input.get(..4).map_or_else(|| "0x".to_string(), |s| format!("0x{}", hex_str(s)));
         let what = format!("eth_call {selector} to {to} at block {}", at.number);
         let answers = need_quorum(&what, self.config.rpc_quorum, answers, &self.endpoints)?;
         self.agree(&what, &answers, |b| format!("{} bytes {b}", b.len()))
     }
 
     /// [`Follower::call`] of a typed contract call, decoded.
-    pub async fn call_sol<C: SolCall>(
-        &self,
-        to: Address,
-        call: &C,
-        at: BlockRef,
-    ) -> Result<C::Return, ChainError> {
+    pub async fn call_sol<C: SolCall>(&self, to: Address, call: &C, at: BlockRef) -> Result<C::Return, ChainError> {
         let output = self.call(to, call.abi_encode().into(), at).await?;
-        C::abi_decode_returns(&output).map_err(|e| {
-            ChainError::Decode(format!(
-                "{} returned by {to} at block {}: {e}",
-                C::SIGNATURE,
-                at.number
-            ))
-        })
+        C::abi_decode_returns(&output)
+            .map_err(|e| ChainError::Decode(format!("{} returned by {to} at block {}: {e}", C::SIGNATURE, at.number)))
     }
 
     /// `MessageSent` logs emitted by the configured bridge only, in blocks `[from, to]`, ordered
     /// by (block, log index), decoded. `to` must be final ([`ChainError::NotFinalYet`]). With
     /// `rpc_quorum > 1` the endpoints' answers must be identical.
     pub async fn sent_messages(&self, from: u64, to: u64) -> Result<Vec<SentMessage>, ChainError> {
-        let logs = self
-            .bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, from, to)
-            .await?;
-        logs.iter()
-            .map(|log| decode_sent_message(log, self.config.bridge))
-            .collect()
+        let logs = self.bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, from, to).await?;
+        logs.iter().map(|log| decode_sent_message(log, self.config.bridge)).collect()
     }
 
     /// Raw logs of the bridge with `topic0 == event` in `[from, to]` (final blocks only), ordered
     /// by (block, log index), with the same quorum rule. Logs of any other address or event are
     /// dropped whatever an endpoint returns.
-    pub async fn bridge_logs(
-        &self,
-        event: B256,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<Log>, ChainError> {
-        self.contract_logs(self.config.bridge, event, None, from, to)
-            .await
+    pub async fn bridge_logs(&self, event: B256, from: u64, to: u64) -> Result<Vec<Log>, ChainError> {
+        self.contract_logs(self.config.bridge, event, None, from, to).await
     }
 
     /// Raw logs of any contract `address` with `topic0 == event` (and `topic1 == topic1` when
@@ -607,17 +505,10 @@ impl Follower {
         }
         // Only endpoints that themselves consider `to` final: a lagging node would answer
         // "no logs" for blocks it has not seen.
-        let eligible: Vec<usize> = view
-            .per_endpoint
-            .iter()
-            .filter(|(_, n)| *n >= to)
-            .map(|(i, _)| *i)
-            .collect();
+        let eligible: Vec<usize> = view.per_endpoint.iter().filter(|(_, n)| *n >= to).map(|(i, _)| *i).collect();
         let mut out = Vec::new();
         let mut scan = LogScan::new(from, to);
-        while let Some(batch) = scan
-            .next_batch(|a, b| self.logs_chunk(&eligible, address, event, topic1, a, b))
-            .await?
+        while let Some(batch) = scan.next_batch(|a, b| self.logs_chunk(&eligible, address, event, topic1, a, b)).await?
         {
             out.extend(batch);
         }
@@ -633,11 +524,7 @@ impl Follower {
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
-        let mut filter = Filter::new()
-            .address(address)
-            .event_signature(event)
-            .from_block(from)
-            .to_block(to);
+        let mut filter = Filter::new().address(address).event_signature(event).from_block(from).to_block(to);
         if let Some(topic) = topic1 {
             filter = filter.topic1(topic);
         }
@@ -693,9 +580,7 @@ fn clean_logs(
             continue;
         }
         if log.removed {
-            return Err(ChainError::Rpc(format!(
-                "{label} returned a removed (reorged) log in a final range"
-            )));
+            return Err(ChainError::Rpc(format!("{label} returned a removed (reorged) log in a final range")));
         }
         let key = log_key(&log)?;
         if key.block_number < from || key.block_number > to {
@@ -711,9 +596,7 @@ fn clean_logs(
     kept.sort_by_key(|(k, _)| (k.block_number, k.log_index));
     for pair in kept.windows(2) {
         let (a, b) = (&pair[0].0, &pair[1].0);
-        if a.block_number == b.block_number
-            && (a.log_index == b.log_index || a.block_hash != b.block_hash)
-        {
+        if a.block_number == b.block_number && (a.log_index == b.log_index || a.block_hash != b.block_hash) {
             return Err(ChainError::Rpc(format!(
                 "{label} returned inconsistent logs for block {} (duplicate log index or two block hashes)",
                 a.block_number
@@ -740,10 +623,7 @@ fn describe_difference(a: &[LogKey], b: &[LogKey]) -> String {
             } else {
                 "topics or position"
             };
-            return format!(
-                "first difference in block {} log index {}: {field}",
-                x.block_number, x.log_index
-            );
+            return format!("first difference in block {} log index {}: {field}", x.block_number, x.log_index);
         }
     }
     "same logs".to_string()

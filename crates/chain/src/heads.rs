@@ -97,13 +97,7 @@ impl HeadTask {
     async fn poll_head(&self) -> Option<u64> {
         let mut failures = Vec::new();
         for endpoint in &self.endpoints {
-            match timed(
-                "eth_blockNumber",
-                &endpoint.label,
-                endpoint.provider.get_block_number(),
-            )
-            .await
-            {
+            match timed("eth_blockNumber", &endpoint.label, endpoint.provider.get_block_number()).await {
                 Ok(number) => return Some(number),
                 Err(e) => failures.push(e.to_string()),
             }
@@ -114,37 +108,24 @@ impl HeadTask {
 
     /// Follows the subscription until it fails (Err) or every receiver is gone (Ok).
     async fn follow_ws(&self, url: &str, tx: &watch::Sender<u64>) -> Result<(), String> {
-        let connect = WsConnect::new(url)
-            .with_max_retries(3)
-            .with_retry_interval(Duration::from_secs(1));
-        let provider =
-            match tokio::time::timeout(RPC_TIMEOUT, ProviderBuilder::new().connect_ws(connect))
-                .await
-            {
-                Ok(Ok(p)) => p,
-                Ok(Err(e)) => return Err(format!("cannot connect: {e}")),
-                Err(_) => return Err(format!("no connection within {} s", RPC_TIMEOUT.as_secs())),
-            };
-        let label = redact(url);
-        let id = timed("eth_chainId", &label, provider.get_chain_id())
-            .await
-            .map_err(|e| e.to_string())?;
-        if id != self.chain_id {
-            return Err(format!(
-                "the websocket serves chain id {id}, not {}; fix `ws` in the config",
-                self.chain_id
-            ));
-        }
-        let mut sub = match tokio::time::timeout(
-            RPC_TIMEOUT,
-            provider.subscribe::<_, WsHead>(("newHeads",)).into_future(),
-        )
-        .await
-        {
-            Ok(Ok(sub)) => sub,
-            Ok(Err(e)) => return Err(format!("eth_subscribe newHeads failed: {e}")),
-            Err(_) => return Err("eth_subscribe newHeads timed out".to_string()),
+        let connect = WsConnect::new(url).with_max_retries(3).with_retry_interval(Duration::from_secs(1));
+        let provider = match tokio::time::timeout(RPC_TIMEOUT, ProviderBuilder::new().connect_ws(connect)).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => return Err(format!("cannot connect: {e}")),
+            Err(_) => return Err(format!("no connection within {} s", RPC_TIMEOUT.as_secs())),
         };
+        let label = redact(url);
+        let id = timed("eth_chainId", &label, provider.get_chain_id()).await.map_err(|e| e.to_string())?;
+        if id != self.chain_id {
+            return Err(format!("the websocket serves chain id {id}, not {}; fix `ws` in the config", self.chain_id));
+        }
+        let mut sub =
+            match tokio::time::timeout(RPC_TIMEOUT, provider.subscribe::<_, WsHead>(("newHeads",)).into_future()).await
+            {
+                Ok(Ok(sub)) => sub,
+                Ok(Err(e)) => return Err(format!("eth_subscribe newHeads failed: {e}")),
+                Err(_) => return Err("eth_subscribe newHeads timed out".to_string()),
+            };
         tracing::info!(chain = %self.chain, ws = %label, "following new heads over websocket");
         if let Some(number) = self.poll_head().await {
             publish(tx, number);

@@ -21,8 +21,6 @@ mod scan;
 
 pub use config::{ChainConfig, ConfigError, Finality, load_toml};
 pub use error::ChainError;
-pub use follower::{
-    BlockRef, Follower, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc,
-};
+pub use follower::{BlockRef, Follower, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc};
 pub use reorg::ReorgGuard;
 pub use scan::{LogScan, MAX_LOG_RANGE, MAX_LOG_WINDOW, scan_logs};

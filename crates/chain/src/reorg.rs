@@ -47,10 +47,7 @@ impl ReorgGuard {
 
     /// The newest recorded block.
     pub fn newest(&self) -> Option<BlockRef> {
-        self.blocks.last_key_value().map(|(n, h)| BlockRef {
-            number: *n,
-            hash: *h,
-        })
+        self.blocks.last_key_value().map(|(n, h)| BlockRef { number: *n, hash: *h })
     }
 
     /// Re-reads the hashes of the newest recorded blocks through the follower (with its quorum
@@ -60,11 +57,7 @@ impl ReorgGuard {
         for (&number, &expected) in self.blocks.iter().rev().take(CHECK_NEWEST) {
             let found = follower.block_ref(number).await?.hash;
             if found != expected {
-                deepest = Some(ChainError::DeepReorg {
-                    number,
-                    expected,
-                    found,
-                });
+                deepest = Some(ChainError::DeepReorg { number, expected, found });
             }
         }
         match deepest {

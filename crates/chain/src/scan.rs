@@ -31,13 +31,7 @@ pub struct LogScan {
 
 impl LogScan {
     pub fn new(from: u64, to: u64) -> LogScan {
-        LogScan {
-            next: from,
-            to,
-            window: MAX_LOG_RANGE,
-            grow: true,
-            done: from > to,
-        }
+        LogScan { next: from, to, window: MAX_LOG_RANGE, grow: true, done: from > to }
     }
 
     /// The logs of the next window, or `None` once `to` is passed. `fetch(a, b)` reads the logs of
@@ -70,9 +64,7 @@ impl LogScan {
                     tracing::debug!(from = self.next, to = end, %reason, "log range refused; narrowing");
                 }
                 Err(ChainError::Rpc(reason)) => {
-                    return Err(ChainError::Rpc(format!(
-                        "cannot read the logs of block {end}: {reason}"
-                    )));
+                    return Err(ChainError::Rpc(format!("cannot read the logs of block {end}: {reason}")));
                 }
                 Err(other) => return Err(other),
             }
@@ -82,23 +74,13 @@ impl LogScan {
 
 /// Every log matching `filter` in `[from, to]` from one endpoint, in chain order, without logs
 /// the endpoint marks as removed by a reorganisation.
-pub async fn scan_logs(
-    provider: &DynProvider,
-    filter: &Filter,
-    from: u64,
-    to: u64,
-) -> Result<Vec<Log>, ChainError> {
+pub async fn scan_logs(provider: &DynProvider, filter: &Filter, from: u64, to: u64) -> Result<Vec<Log>, ChainError> {
     let mut scan = LogScan::new(from, to);
     let mut out = Vec::new();
     while let Some(batch) = scan
         .next_batch(|a, b| {
             let filter = filter.clone().from_block(a).to_block(b);
-            async move {
-                provider
-                    .get_logs(&filter)
-                    .await
-                    .map_err(|e| ChainError::Rpc(e.to_string()))
-            }
+            async move { provider.get_logs(&filter).await.map_err(|e| ChainError::Rpc(e.to_string())) }
         })
         .await?
     {
@@ -115,19 +97,11 @@ mod tests {
     use super::*;
 
     fn log_at(block: u64) -> Log {
-        Log {
-            block_number: Some(block),
-            ..Log::default()
-        }
+        Log { block_number: Some(block), ..Log::default() }
     }
 
     /// An endpoint with one log per block that refuses ranges wider than `cap` blocks.
-    async fn capped(
-        cap: u64,
-        a: u64,
-        b: u64,
-        calls: &RefCell<Vec<(u64, u64)>>,
-    ) -> Result<Vec<Log>, ChainError> {
+    async fn capped(cap: u64, a: u64, b: u64, calls: &RefCell<Vec<(u64, u64)>>) -> Result<Vec<Log>, ChainError> {
         calls.borrow_mut().push((a, b));
         if b - a + 1 > cap {
             return Err(ChainError::Rpc(format!("range over {cap} blocks")));
@@ -135,11 +109,7 @@ mod tests {
         Ok((a..=b).map(log_at).collect())
     }
 
-    async fn scan_all(
-        from: u64,
-        to: u64,
-        cap: u64,
-    ) -> (Result<Vec<u64>, ChainError>, Vec<(u64, u64)>) {
+    async fn scan_all(from: u64, to: u64, cap: u64) -> (Result<Vec<u64>, ChainError>, Vec<(u64, u64)>) {
         let calls = RefCell::new(Vec::new());
         let mut scan = LogScan::new(from, to);
         let mut blocks = Vec::new();
@@ -161,12 +131,7 @@ mod tests {
         // 2000, 1000 and 500 refused; then 250 blocks at a time, never refused again.
         let refused = calls.iter().filter(|(a, b)| b - a + 1 > 300).count();
         assert_eq!(refused, 3, "{calls:?}");
-        assert!(
-            calls[3..]
-                .iter()
-                .all(|(a, b)| b - a + 1 == 250 || *b == 10_009),
-            "{calls:?}"
-        );
+        assert!(calls[3..].iter().all(|(a, b)| b - a + 1 == 250 || *b == 10_009), "{calls:?}");
     }
 
     #[tokio::test]
@@ -192,11 +157,7 @@ mod tests {
         let result = scan
             .next_batch(|_, _| {
                 *calls.borrow_mut() += 1;
-                async {
-                    Err(ChainError::RpcDisagreement {
-                        what: "logs".into(),
-                    })
-                }
+                async { Err(ChainError::RpcDisagreement { what: "logs".into() }) }
             })
             .await;
         assert!(matches!(result, Err(ChainError::RpcDisagreement { .. })));
@@ -206,10 +167,7 @@ mod tests {
     #[tokio::test]
     async fn an_empty_or_inverted_range_fetches_nothing() {
         let mut scan = LogScan::new(9, 8);
-        let batch = scan
-            .next_batch(|_, _| async { Ok(vec![log_at(1)]) })
-            .await
-            .expect("no fetch");
+        let batch = scan.next_batch(|_, _| async { Ok(vec![log_at(1)]) }).await.expect("no fetch");
         assert!(batch.is_none());
         let (blocks, calls) = scan_all(u64::MAX, u64::MAX, 10).await;
         assert_eq!(blocks.expect("scan"), vec![u64::MAX]);

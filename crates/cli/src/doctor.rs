@@ -18,12 +18,8 @@ pub struct DoctorArgs {
 }
 
 pub async fn run(args: DoctorArgs) -> Result<()> {
-    let findings = doctor(&DoctorInput {
-        network: args.network,
-        committees: args.committee,
-        accounts: args.account,
-    })
-    .await?;
+    let findings =
+        doctor(&DoctorInput { network: args.network, committees: args.committee, accounts: args.account }).await?;
     for finding in &findings {
         println!("{}", line(finding));
     }
@@ -52,11 +48,7 @@ mod tests {
 
     #[test]
     fn findings_print_with_aligned_tags() {
-        let f = |level| Finding {
-            level,
-            chain: "alpha".to_string(),
-            text: "t".to_string(),
-        };
+        let f = |level| Finding { level, chain: "alpha".to_string(), text: "t".to_string() };
         assert_eq!(line(&f(Level::Ok)), "OK    alpha: t");
         assert_eq!(line(&f(Level::Warn)), "WARN  alpha: t");
         assert_eq!(line(&f(Level::Error)), "ERROR alpha: t");

@@ -63,27 +63,21 @@ impl Revert {
 pub fn explain(data: &[u8], ctx: &RevertContext<'_>) -> String {
     let words = ctx.words;
     let symbol = words.symbol();
-    let route = format!(
-        "the {symbol} route {} -> {}",
-        ctx.source, ctx.destination
-    );
+    let route = format!("the {symbol} route {} -> {}", ctx.source, ctx.destination);
     match Revert::decode(data) {
         Revert::Bridge(error) => match error {
             Z::LaneNotActive(_) => format!(
                 "{route} is not active (not yet activated, or paused by its guardians): try again once it is active"
             ),
-            Z::BridgePaused(_) => format!(
-                "the bridge on '{}' is paused by its guardians: try again once it is unpaused",
-                ctx.source
-            ),
+            Z::BridgePaused(_) => {
+                format!("the bridge on '{}' is paused by its guardians: try again once it is unpaused", ctx.source)
+            }
             Z::UnknownLane(_) | Z::WrongDirection(_) => format!(
                 "the bridge on '{}' does not know {route}: check the bridge addresses and routes in the network file",
                 ctx.source
             ),
             Z::ZeroAmount(_) => "the amount is zero: send a positive amount".to_string(),
-            Z::ZeroRecipient(_) => {
-                "the recipient is the zero address: pass --recipient <address>".to_string()
-            }
+            Z::ZeroRecipient(_) => "the recipient is the zero address: pass --recipient <address>".to_string(),
             Z::AmountBelowMinimum(e) => format!(
                 "amount {} is below the route's minimum of {}: send at least {}",
                 words.amount(e.amount),
@@ -102,9 +96,9 @@ pub fn explain(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 e.available,
                 (e.secondsUntilAvailable != U256::MAX).then_some(e.secondsUntilAvailable),
             ),
-            Z::NothingReceived(_) => format!(
-                "the bridge received no {symbol} from the transfer (the token moved nothing): check the token"
-            ),
+            Z::NothingReceived(_) => {
+                format!("the bridge received no {symbol} from the transfer (the token moved nothing): check the token")
+            }
             Z::SafeERC20FailedOperation(_) => format!(
                 "the token refused to move {symbol} from {} to the bridge: check the balance and the allowance",
                 ctx.sender
@@ -133,18 +127,11 @@ pub fn explain(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 ctx.source
             ),
             Z::ReentrancyGuardReentrantCall(_) => {
-                "the token called back into the bridge (reentrancy): this token cannot be bridged"
-                    .to_string()
+                "the token called back into the bridge (reentrancy): this token cannot be bridged".to_string()
             }
             other => match words.bridge_error(&other) {
-                Some(text) => format!(
-                    "the bridge on '{}' refused the transfer: {text}",
-                    ctx.source
-                ),
-                None => format!(
-                    "the bridge on '{}' refused the transfer: {other:?}",
-                    ctx.source
-                ),
+                Some(text) => format!("the bridge on '{}' refused the transfer: {text}", ctx.source),
+                None => format!("the bridge on '{}' refused the transfer: {other:?}", ctx.source),
             },
         },
         Revert::Token(error) => match error {
@@ -166,10 +153,7 @@ pub fn explain(data: &[u8], ctx: &RevertContext<'_>) -> String {
                 "the wrapped token on '{}' is not controlled by this bridge: check the route in the network file",
                 ctx.source
             ),
-            other => format!(
-                "the token refused the transfer (error {})",
-                FixedBytes::<4>(other.selector())
-            ),
+            other => format!("the token refused the transfer (error {})", FixedBytes::<4>(other.selector())),
         },
         Revert::Reason(reason) => {
             format!("the transfer reverted on '{}': {reason}", ctx.source)
@@ -202,14 +186,10 @@ pub fn explain_holder_tx(error: &Z, on: &str) -> Option<String> {
         Z::StaleValidatorSet(_) => {
             "the destination's validator set changed meanwhile: run the command again".to_string()
         }
-        Z::QuorumNotReached(q) => format!(
-            "the signatures carry weight {}, the destination needs {}",
-            q.weight, q.threshold
-        ),
-        Z::InvalidSignature(_)
-        | Z::SignerNotInSet(_)
-        | Z::SignersNotAscending(_)
-        | Z::SignerIndexOutOfRange(_) => {
+        Z::QuorumNotReached(q) => {
+            format!("the signatures carry weight {}, the destination needs {}", q.weight, q.threshold)
+        }
+        Z::InvalidSignature(_) | Z::SignerNotInSet(_) | Z::SignersNotAscending(_) | Z::SignerIndexOutOfRange(_) => {
             "the destination refused one of the signatures: run the command again".to_string()
         }
         Z::HoldNotFound(h) => format!(
@@ -217,17 +197,16 @@ pub fn explain_holder_tx(error: &Z, on: &str) -> Option<String> {
              already released, refunded or cancelled)",
             h.sequence
         ),
-        Z::NotHoldSender(h) => format!(
-            "only the transfer's sender {} may cancel it, not {}: use the sender's key",
-            h.sender, h.caller
-        ),
+        Z::NotHoldSender(h) => {
+            format!("only the transfer's sender {} may cancel it, not {}: use the sender's key", h.sender, h.caller)
+        }
         Z::InvalidProof(_) => format!(
             "the bridge on {on} did not accept the proof of the original message: the RPC served other messages \
              than the bridge recorded; use another RPC"
         ),
-        Z::RefundNotApproved(_) => format!(
-            "the refund is not approved on {on}: its REFUND message has not been delivered there yet"
-        ),
+        Z::RefundNotApproved(_) => {
+            format!("the refund is not approved on {on}: its REFUND message has not been delivered there yet")
+        }
         Z::LaneNotActive(_) => {
             format!("the lane is paused or not active on {on}: try again once it is unpaused")
         }
@@ -254,8 +233,7 @@ pub fn failure_reason(reason: FixedBytes<4>) -> String {
     } else if r == ZeroBridge::FrozenAccount::SELECTOR {
         "the recipient is frozen by the regulator on the destination".to_string()
     } else if r == ZeroBridge::NotVerified::SELECTOR {
-        "the sender or the recipient has no valid attestation on the destination (allowlist route)"
-            .to_string()
+        "the sender or the recipient has no valid attestation on the destination (allowlist route)".to_string()
     } else if r == ZeroBridge::ZeroRecipient::SELECTOR {
         "the recipient is the zero address".to_string()
     } else if r == ZeroBridge::refundHoldCall::SELECTOR {
@@ -281,21 +259,11 @@ mod tests {
             failure_reason(FixedBytes(ZeroBridge::RouteIsExitOnly::SELECTOR)),
             "the route is exit-only: only transfers toward the home chain are delivered"
         );
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::refundHoldCall::SELECTOR)).contains("governance")
-        );
+        assert!(failure_reason(FixedBytes(ZeroBridge::refundHoldCall::SELECTOR)).contains("governance"));
         assert!(failure_reason(FixedBytes(ZeroBridge::FrozenAccount::SELECTOR)).contains("frozen"));
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::NotVerified::SELECTOR)).contains("attestation")
-        );
+        assert!(failure_reason(FixedBytes(ZeroBridge::NotVerified::SELECTOR)).contains("attestation"));
         assert!(failure_reason(FixedBytes([9, 9, 9, 9])).contains("0x09090909"));
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::TransferTimedOut::SELECTOR))
-                .starts_with("timed out")
-        );
-        assert!(
-            failure_reason(FixedBytes(ZeroBridge::cancelHoldCall::SELECTOR))
-                .contains("sender cancelled")
-        );
+        assert!(failure_reason(FixedBytes(ZeroBridge::TransferTimedOut::SELECTOR)).starts_with("timed out"));
+        assert!(failure_reason(FixedBytes(ZeroBridge::cancelHoldCall::SELECTOR)).contains("sender cancelled"));
     }
 }

@@ -30,24 +30,13 @@ impl Anvil {
         for _ in 0..5 {
             let port = free_port()?;
             let mut command = Command::new(&bin);
-            command.args([
-                "--port",
-                &port.to_string(),
-                "--chain-id",
-                &chain_id.to_string(),
-                "--silent",
-            ]);
+            command.args(["--port", &port.to_string(), "--chain-id", &chain_id.to_string(), "--silent"]);
             let mut agent = Agent::spawn(format!("anvil (chain {chain_id})"), command, log)?;
             let url = format!("http://127.0.0.1:{port}");
             match zb_chain::wait_for_rpc(&url, Duration::from_secs(20)).await {
                 Ok(id) if id == chain_id => {
                     let reader = ProviderBuilder::new().connect_http(url.parse()?).erased();
-                    return Ok(Anvil {
-                        agent,
-                        port,
-                        chain_id,
-                        reader,
-                    });
+                    return Ok(Anvil { agent, port, chain_id, reader });
                 }
                 Ok(id) => {
                     // Another node answered on the port we picked: try another one.
@@ -57,10 +46,7 @@ impl Anvil {
             }
             agent.kill();
         }
-        bail!(
-            "anvil (chain {chain_id}) did not come up: {last}; its log:\n{}",
-            tail(log, 20)
-        )
+        bail!("anvil (chain {chain_id}) did not come up: {last}; its log:\n{}", tail(log, 20))
     }
 
     pub fn port(&self) -> u16 {

@@ -77,9 +77,8 @@ impl ValidatorToml {
     pub fn write(&self, path: &Path) -> Result<()> {
         let text = toml::to_string(self).wrap_err("serializing the validator config")?;
         std::fs::write(path, &text).wrap_err_with(|| format!("writing {}", path.display()))?;
-        zb_validator::ValidatorConfig::load(path).wrap_err_with(|| {
-            format!("the validator rejects the config the harness wrote:\n{text}")
-        })?;
+        zb_validator::ValidatorConfig::load(path)
+            .wrap_err_with(|| format!("the validator rejects the config the harness wrote:\n{text}"))?;
         Ok(())
     }
 }
@@ -93,9 +92,8 @@ impl RelayerToml {
     pub fn write(&self, path: &Path) -> Result<()> {
         let text = toml::to_string(self).wrap_err("serializing the relayer config")?;
         std::fs::write(path, &text).wrap_err_with(|| format!("writing {}", path.display()))?;
-        zb_relayer::RelayerConfig::load(path).wrap_err_with(|| {
-            format!("the relayer rejects the config the harness wrote:\n{text}")
-        })?;
+        zb_relayer::RelayerConfig::load(path)
+            .wrap_err_with(|| format!("the relayer rejects the config the harness wrote:\n{text}"))?;
         Ok(())
     }
 }

@@ -27,9 +27,7 @@ use zb_store::{SignedCheckpoint, SigningHistory, Store};
 use zb_validator::api::{CheckpointResponse, InfoResponse};
 
 use crate::anvil::Anvil;
-use crate::config::{
-    RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml,
-};
+use crate::config::{RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml};
 use crate::logs;
 use crate::paths::{contracts_dir, forge_bin, free_port, zerobridge_bin};
 use crate::process::{Agent, mark, tail};
@@ -163,9 +161,7 @@ pub enum AgentId {
 }
 
 /// The JSON manifest Deploy.s.sol writes.
-pub use zb_ops::deploy::{
-    DeployedRoute as RouteManifest, DeployedSide as SideManifest, Deployment as Manifest,
-};
+pub use zb_ops::deploy::{DeployedRoute as RouteManifest, DeployedSide as SideManifest, Deployment as Manifest};
 
 /// A confirmed `send`.
 #[derive(Debug, Clone)]
@@ -307,11 +303,7 @@ where
     }
 }
 
-async fn wait_receipt(
-    provider: &DynProvider,
-    hash: TxHash,
-    timeout: Duration,
-) -> Result<TransactionReceipt> {
+async fn wait_receipt(provider: &DynProvider, hash: TxHash, timeout: Duration) -> Result<TransactionReceipt> {
     wait_until(&format!("the receipt of {hash}"), timeout, || async {
         Ok(provider.get_transaction_receipt(hash).await?)
     })
@@ -321,10 +313,7 @@ async fn wait_receipt(
 fn wallet_provider(url: &str, key: &str) -> Result<(DynProvider, Address)> {
     let signer: PrivateKeySigner = key.parse().wrap_err("parsing a dev key")?;
     let address = signer.address();
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(url.parse()?)
-        .erased();
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url.parse()?).erased();
     Ok((provider, address))
 }
 
@@ -362,9 +351,7 @@ async fn import_key(bin: &Path, dir: &Path, key: B256) -> Result<(Address, PathB
     let (Some(address), Some(path)) = (words.next(), words.next()) else {
         bail!("zerobridge keys import printed {stdout:?}, expected \"<address> <path>\"");
     };
-    let address: Address = address
-        .parse()
-        .wrap_err_with(|| format!("keys import printed {stdout:?}"))?;
+    let address: Address = address.parse().wrap_err_with(|| format!("keys import printed {stdout:?}"))?;
     let expected = PrivateKeySigner::from_bytes(&key)?.address();
     if address != expected {
         bail!("keys import says the key is {address}, but it is {expected}");
@@ -381,9 +368,7 @@ async fn deploy(
     root: &Path,
 ) -> Result<Manifest> {
     let validator_keys: Vec<B256> = (0..options.validators).map(validator_key).collect();
-    let fallback_keys: Vec<B256> = (0..options.fallback_validators)
-        .map(fallback_validator_key)
-        .collect();
+    let fallback_keys: Vec<B256> = (0..options.fallback_validators).map(fallback_validator_key).collect();
     let forge = forge_bin()?;
     let manifest = zb_ops::deploy::deploy(&zb_ops::deploy::DeployRequest {
         contracts: &contracts_dir(),
@@ -402,21 +387,12 @@ async fn deploy(
     })
     .await?;
     if manifest.home.chain_id != home.chain_id() || manifest.remote.chain_id != remote.chain_id() {
-        bail!(
-            "the manifest names chains {} and {}",
-            manifest.home.chain_id,
-            manifest.remote.chain_id
-        );
+        bail!("the manifest names chains {} and {}", manifest.home.chain_id, manifest.remote.chain_id);
     }
     Ok(manifest)
 }
 
-fn chain_config(
-    anvil: &Anvil,
-    side: &SideManifest,
-    name: &str,
-    options: &DevnetOptions,
-) -> ChainConfig {
+fn chain_config(anvil: &Anvil, side: &SideManifest, name: &str, options: &DevnetOptions) -> ChainConfig {
     ChainConfig {
         name: name.to_string(),
         chain_id: side.chain_id,
@@ -444,27 +420,17 @@ impl Devnet {
             bail!("validators must be 1..=128, not {}", options.validators);
         }
         if options.block_time == 0 {
-            bail!(
-                "block_time must be at least 1 second (use manual_mining_home for on-demand blocks)"
-            );
+            bail!("block_time must be at least 1 second (use manual_mining_home for on-demand blocks)");
         }
         let bin = zerobridge_bin()?;
-        let dir = tempfile::Builder::new()
-            .prefix("zb-e2e-")
-            .tempdir()
-            .wrap_err("creating a temporary directory")?;
+        let dir = tempfile::Builder::new().prefix("zb-e2e-").tempdir().wrap_err("creating a temporary directory")?;
         let root = dir.path().to_path_buf();
         for sub in ["logs", "data", "keys"] {
             std::fs::create_dir_all(root.join(sub))?;
         }
-        let (home_log, remote_log) = (
-            root.join("logs/anvil-home.log"),
-            root.join("logs/anvil-remote.log"),
-        );
-        let (home, remote) = tokio::try_join!(
-            Anvil::start(HOME_CHAIN_ID, &home_log),
-            Anvil::start(REMOTE_CHAIN_ID, &remote_log)
-        )?;
+        let (home_log, remote_log) = (root.join("logs/anvil-home.log"), root.join("logs/anvil-remote.log"));
+        let (home, remote) =
+            tokio::try_join!(Anvil::start(HOME_CHAIN_ID, &home_log), Anvil::start(REMOTE_CHAIN_ID, &remote_log))?;
 
         let keys_dir = root.join("keys");
         let imports = (0..options.validators)
@@ -482,11 +448,7 @@ impl Devnet {
 
         // Still automining: the approval is mined at once.
         let token = IERC20::new(manifest.route.home_token, home_wallet.clone());
-        let pending = token
-            .approve(manifest.home.bridge, U256::MAX)
-            .send()
-            .await
-            .wrap_err("approve")?;
+        let pending = token.approve(manifest.home.bridge, U256::MAX).send().await.wrap_err("approve")?;
         let receipt = wait_receipt(&home_wallet, *pending.tx_hash(), RECEIPT_TIMEOUT).await?;
         if !receipt.status() {
             bail!("the holder's approval of the home bridge reverted");
@@ -504,10 +466,7 @@ impl Devnet {
             stake_manager: options.lanes_from_stake.then_some(side.stake_manager),
             ..chain.clone()
         };
-        let validator_chains = vec![
-            staked(&home_chain, &manifest.home),
-            staked(&remote_chain, &manifest.remote),
-        ];
+        let validator_chains = vec![staked(&home_chain, &manifest.home), staked(&remote_chain, &manifest.remote)];
         let mut validators = Vec::with_capacity(keys.len());
         for (i, (signer, keystore)) in keys.into_iter().enumerate() {
             let port = free_port()?;
@@ -530,14 +489,8 @@ impl Devnet {
                     Vec::new()
                 } else {
                     vec![
-                        ValidatorLaneToml {
-                            lane: manifest.route.lane_to_remote,
-                            source: HOME_NAME.into(),
-                        },
-                        ValidatorLaneToml {
-                            lane: manifest.route.lane_to_home,
-                            source: REMOTE_NAME.into(),
-                        },
+                        ValidatorLaneToml { lane: manifest.route.lane_to_remote, source: HOME_NAME.into() },
+                        ValidatorLaneToml { lane: manifest.route.lane_to_home, source: REMOTE_NAME.into() },
                     ]
                 },
                 stake_refresh_secs: options.stake_refresh_secs,
@@ -569,9 +522,7 @@ impl Devnet {
                 .iter()
                 .map(|v| format!("http://127.0.0.1:{}", v.port))
                 .collect(),
-            key: RelayerKeyToml {
-                private_key_env: "ZB_RELAYER_KEY".into(),
-            },
+            key: RelayerKeyToml { private_key_env: "ZB_RELAYER_KEY".into() },
             chains: vec![home_chain, remote_chain],
             lanes: vec![
                 RelayerLaneToml {
@@ -607,9 +558,7 @@ impl Devnet {
             home_wallet,
             remote_wallet,
             send_lock: tokio::sync::Mutex::new(()),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()?,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
             failed: AtomicBool::new(false),
         })
     }
@@ -695,12 +644,9 @@ impl Devnet {
     }
 
     fn slot(&self, i: usize) -> Result<&ValidatorSlot> {
-        self.validators.get(i).ok_or_else(|| {
-            eyre!(
-                "there is no validator {i} (the devnet has {})",
-                self.validators.len()
-            )
-        })
+        self.validators
+            .get(i)
+            .ok_or_else(|| eyre!("there is no validator {i} (the devnet has {})", self.validators.len()))
     }
 
     /// Validator `i`'s signing address.
@@ -720,11 +666,7 @@ impl Devnet {
     // ---------------------------------------------------------------- configs
 
     /// Changes validator `i`'s config; takes effect at its next start.
-    pub fn configure_validator(
-        &self,
-        i: usize,
-        change: impl FnOnce(&mut ValidatorToml),
-    ) -> Result<()> {
+    pub fn configure_validator(&self, i: usize, change: impl FnOnce(&mut ValidatorToml)) -> Result<()> {
         change(&mut lock(&self.slot(i)?.config));
         Ok(())
     }
@@ -765,23 +707,14 @@ impl Devnet {
         }
         lock(&slot.config).write(&slot.config_path)?;
         let run = slot.runs.fetch_add(1, Ordering::SeqCst) + 1;
-        mark(
-            &slot.log,
-            &json!({"harness": "start", "agent": format!("validator-{i}"), "run": run}).to_string(),
-        )?;
+        mark(&slot.log, &json!({"harness": "start", "agent": format!("validator-{i}"), "run": run}).to_string())?;
         let mut command = self.agent_command(&["validator", "run"], &slot.config_path);
         command.env("ZB_KEYSTORE_PASSWORD", KEYSTORE_PASSWORD);
         *process = Some(Agent::spawn(format!("validator {i}"), command, &slot.log)?);
         Ok(())
     }
 
-    async fn wait_serving(
-        &self,
-        what: &str,
-        url: String,
-        process: &Mutex<Option<Agent>>,
-        log: &Path,
-    ) -> Result<()> {
+    async fn wait_serving(&self, what: &str, url: String, process: &Mutex<Option<Agent>>, log: &Path) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if self.http.get(&url).send().await.is_ok() {
@@ -789,23 +722,15 @@ impl Devnet {
             }
             {
                 let mut guard = lock(process);
-                let Some(agent) = guard.as_mut() else {
-                    bail!("{what} is not running")
-                };
+                let Some(agent) = guard.as_mut() else { bail!("{what} is not running") };
                 if let Some(status) = agent.exited() {
                     self.failed.store(true, Ordering::SeqCst);
-                    bail!(
-                        "{what} exited ({status}) before serving {url}; its log:\n{}",
-                        tail(log, 30)
-                    );
+                    bail!("{what} exited ({status}) before serving {url}; its log:\n{}", tail(log, 30));
                 }
             }
             if Instant::now() >= deadline {
                 self.failed.store(true, Ordering::SeqCst);
-                bail!(
-                    "{what} did not serve {url} within {READY_TIMEOUT:?}; its log:\n{}",
-                    tail(log, 30)
-                );
+                bail!("{what} did not serve {url} within {READY_TIMEOUT:?}; its log:\n{}", tail(log, 30));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -824,8 +749,7 @@ impl Devnet {
         for &i in which {
             let slot = self.slot(i)?;
             let url = format!("{}/v1/health", self.validator_url(i)?);
-            self.wait_serving(&format!("validator {i}"), url, &slot.process, &slot.log)
-                .await?;
+            self.wait_serving(&format!("validator {i}"), url, &slot.process, &slot.log).await?;
         }
         Ok(())
     }
@@ -845,14 +769,9 @@ impl Devnet {
     /// SIGKILLs validator `i` (as `kill -9` does) and reaps it.
     pub fn kill_validator(&self, i: usize) -> Result<()> {
         let slot = self.slot(i)?;
-        let Some(mut agent) = lock(&slot.process).take() else {
-            bail!("validator {i} is not running")
-        };
+        let Some(mut agent) = lock(&slot.process).take() else { bail!("validator {i} is not running") };
         agent.kill();
-        mark(
-            &slot.log,
-            &json!({"harness": "killed", "agent": format!("validator-{i}")}).to_string(),
-        )
+        mark(&slot.log, &json!({"harness": "killed", "agent": format!("validator-{i}")}).to_string())
     }
 
     /// Whether validator `i`'s process is alive.
@@ -874,29 +793,20 @@ impl Devnet {
             }
             lock(&self.relayer_config).write(&self.relayer_config_path)?;
             let run = self.relayer_runs.fetch_add(1, Ordering::SeqCst) + 1;
-            mark(
-                &self.relayer_log,
-                &json!({"harness": "start", "agent": "relayer", "run": run}).to_string(),
-            )?;
+            mark(&self.relayer_log, &json!({"harness": "start", "agent": "relayer", "run": run}).to_string())?;
             let mut command = self.agent_command(&["relayer", "run"], &self.relayer_config_path);
             command.env("ZB_RELAYER_KEY", dev_keys::RELAYER);
             *process = Some(Agent::spawn("relayer", command, &self.relayer_log)?);
         }
         let url = format!("{}/v1/health", self.relayer_url());
-        self.wait_serving("the relayer", url, &self.relayer, &self.relayer_log)
-            .await
+        self.wait_serving("the relayer", url, &self.relayer, &self.relayer_log).await
     }
 
     /// SIGKILLs the relayer and reaps it.
     pub fn kill_relayer(&self) -> Result<()> {
-        let Some(mut agent) = lock(&self.relayer).take() else {
-            bail!("the relayer is not running")
-        };
+        let Some(mut agent) = lock(&self.relayer).take() else { bail!("the relayer is not running") };
         agent.kill();
-        mark(
-            &self.relayer_log,
-            &json!({"harness": "killed", "agent": "relayer"}).to_string(),
-        )
+        mark(&self.relayer_log, &json!({"harness": "killed", "agent": "relayer"}).to_string())
     }
 
     /// Writes `<dir>/devnet/manifest.json` shaped as `zerobridge devnet up` writes it, so the CLI's
@@ -917,15 +827,9 @@ impl Devnet {
             Ok(json!({"role": role, "address": signer.address(), "privateKey": key}))
         };
         // The staked devnet's operators (`zerobridge stake --operator N`, `route register` opt-ins).
-        let mut accounts = vec![
-            account("deployer", dev_keys::DEPLOYER)?,
-            account("holder", dev_keys::HOLDER)?,
-        ];
+        let mut accounts = vec![account("deployer", dev_keys::DEPLOYER)?, account("holder", dev_keys::HOLDER)?];
         for (i, key) in m.operator_keys.iter().enumerate() {
-            accounts.push(account(
-                &format!("operator-{i}"),
-                &B256::from(*key).to_string(),
-            )?);
+            accounts.push(account(&format!("operator-{i}"), &B256::from(*key).to_string())?);
         }
         let agent = |i: usize, name: String| -> Result<serde_json::Value> {
             Ok(json!({
@@ -935,9 +839,8 @@ impl Devnet {
                 "log": devnet.dir().join(format!("logs/validator-{i}.log")),
             }))
         };
-        let validators = (0..devnet.validator_count())
-            .map(|i| agent(i, format!("validator-{i}")))
-            .collect::<Result<Vec<_>>>()?;
+        let validators =
+            (0..devnet.validator_count()).map(|i| agent(i, format!("validator-{i}"))).collect::<Result<Vec<_>>>()?;
         let fallback_validators = (0..devnet.options().fallback_validators)
             .map(|j| agent(devnet.fallback_index(j), format!("fallback-{j}")))
             .collect::<Result<Vec<_>>>()?;
@@ -969,23 +872,14 @@ impl Devnet {
     /// The process id of a running agent (for resource measurements).
     pub fn agent_pid(&self, agent: AgentId) -> Option<u32> {
         match agent {
-            AgentId::Validator(i) => self
-                .slot(i)
-                .ok()
-                .and_then(|s| lock(&s.process).as_ref().map(Agent::pid)),
+            AgentId::Validator(i) => self.slot(i).ok().and_then(|s| lock(&s.process).as_ref().map(Agent::pid)),
             AgentId::Relayer => lock(&self.relayer).as_ref().map(Agent::pid),
         }
     }
 
     /// The relayer's /v1/health answer.
     pub async fn relayer_health(&self) -> Result<Value> {
-        Ok(self
-            .http
-            .get(format!("{}/v1/health", self.relayer_url()))
-            .send()
-            .await?
-            .json()
-            .await?)
+        Ok(self.http.get(format!("{}/v1/health", self.relayer_url())).send().await?.json().await?)
     }
 
     /// The relayer's SQLite store (submission queue).
@@ -1034,11 +928,7 @@ impl Devnet {
             }
             if Instant::now() >= deadline {
                 self.failed.store(true, Ordering::SeqCst);
-                bail!(
-                    "no matching line in {} within {timeout:?}; its end:\n{}",
-                    path.display(),
-                    tail(&path, 20)
-                );
+                bail!("no matching line in {} within {timeout:?}; its end:\n{}", path.display(), tail(&path, 20));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -1058,14 +948,8 @@ impl Devnet {
     }
 
     /// Sends `send(lane, recipient, amount)` from the holder without waiting for it to be mined.
-    pub async fn submit_send(
-        &self,
-        direction: Direction,
-        amount: U256,
-        recipient: Address,
-    ) -> Result<TxHash> {
-        self.submit_send_until(direction, amount, recipient, 0)
-            .await
+    pub async fn submit_send(&self, direction: Direction, amount: U256, recipient: Address) -> Result<TxHash> {
+        self.submit_send_until(direction, amount, recipient, 0).await
     }
 
     /// Like [`Devnet::submit_send`] with a deadline (unix seconds; 0: the route's default).
@@ -1081,10 +965,7 @@ impl Devnet {
         let bridge = ZeroBridge::new(self.bridge_address(source), provider.clone());
         let _serial = self.send_lock.lock().await;
         // Explicit nonces: a cached nonce would be wrong after a reorg.
-        let nonce = provider
-            .get_transaction_count(self.holder)
-            .pending()
-            .await?;
+        let nonce = provider.get_transaction_count(self.holder).pending().await?;
         let pending = bridge
             .send(self.lane(direction), recipient, amount, deadline)
             .nonce(nonce)
@@ -1101,12 +982,7 @@ impl Devnet {
     }
 
     /// Waits for a submitted send to be mined and reads its `MessageSent`.
-    pub async fn confirm_send(
-        &self,
-        direction: Direction,
-        tx_hash: TxHash,
-        amount: U256,
-    ) -> Result<Sent> {
+    pub async fn confirm_send(&self, direction: Direction, tx_hash: TxHash, amount: U256) -> Result<Sent> {
         let source = direction.source();
         let receipt = wait_receipt(self.wallet(source), tx_hash, RECEIPT_TIMEOUT).await?;
         if !receipt.status() {
@@ -1128,23 +1004,14 @@ impl Devnet {
             message: event.data.message.clone(),
             accumulator: event.data.accumulator,
             tx_hash,
-            block_number: receipt
-                .block_number
-                .ok_or_else(|| eyre!("receipt without block number"))?,
-            block_hash: receipt
-                .block_hash
-                .ok_or_else(|| eyre!("receipt without block hash"))?,
+            block_number: receipt.block_number.ok_or_else(|| eyre!("receipt without block number"))?,
+            block_hash: receipt.block_hash.ok_or_else(|| eyre!("receipt without block hash"))?,
         })
     }
 
     /// The holder sends `amount` over `direction` to `recipient` and waits until it is mined
     /// (on a manually mined chain, one block is mined for it).
-    pub async fn send(
-        &self,
-        direction: Direction,
-        amount: U256,
-        recipient: Address,
-    ) -> Result<Sent> {
+    pub async fn send(&self, direction: Direction, amount: U256, recipient: Address) -> Result<Sent> {
         self.send_until(direction, amount, recipient, 0).await
     }
 
@@ -1156,9 +1023,7 @@ impl Devnet {
         recipient: Address,
         deadline: u64,
     ) -> Result<Sent> {
-        let tx = self
-            .submit_send_until(direction, amount, recipient, deadline)
-            .await?;
+        let tx = self.submit_send_until(direction, amount, recipient, deadline).await?;
         if self.manual(direction.source()) {
             self.chain(direction.source()).mine(1).await?;
         }
@@ -1182,18 +1047,10 @@ impl Devnet {
     }
 
     /// Submits every send first, then waits for all of them (they share blocks).
-    pub async fn send_many(
-        &self,
-        direction: Direction,
-        amounts: &[U256],
-        recipient: Address,
-    ) -> Result<Vec<Sent>> {
+    pub async fn send_many(&self, direction: Direction, amounts: &[U256], recipient: Address) -> Result<Vec<Sent>> {
         let mut hashes = Vec::with_capacity(amounts.len());
         for amount in amounts {
-            hashes.push((
-                self.submit_send(direction, *amount, recipient).await?,
-                *amount,
-            ));
+            hashes.push((self.submit_send(direction, *amount, recipient).await?, *amount));
         }
         if self.manual(direction.source()) {
             self.chain(direction.source()).mine(1).await?;
@@ -1214,41 +1071,21 @@ impl Devnet {
 
     /// The demo token balance of `who` on the home chain.
     pub async fn home_balance(&self, who: Address) -> Result<U256> {
-        Ok(
-            IERC20::new(self.manifest.route.home_token, self.home.reader())
-                .balanceOf(who)
-                .call()
-                .await?,
-        )
+        Ok(IERC20::new(self.manifest.route.home_token, self.home.reader()).balanceOf(who).call().await?)
     }
 
     /// The wrapped token balance of `who` on the remote chain.
     pub async fn wrapped_balance(&self, who: Address) -> Result<U256> {
-        Ok(
-            IERC20::new(self.manifest.route.wrapped_token, self.remote.reader())
-                .balanceOf(who)
-                .call()
-                .await?,
-        )
+        Ok(IERC20::new(self.manifest.route.wrapped_token, self.remote.reader()).balanceOf(who).call().await?)
     }
 
     pub async fn wrapped_supply(&self) -> Result<U256> {
-        Ok(
-            IERC20::new(self.manifest.route.wrapped_token, self.remote.reader())
-                .totalSupply()
-                .call()
-                .await?,
-        )
+        Ok(IERC20::new(self.manifest.route.wrapped_token, self.remote.reader()).totalSupply().call().await?)
     }
 
     /// The route's vault on the home chain (`locked` of the home outbound lane).
     pub async fn vault_locked(&self) -> Result<U256> {
-        Ok(self
-            .bridge(Chain::Home)
-            .getLane(self.manifest.route.lane_to_remote)
-            .call()
-            .await?
-            .locked)
+        Ok(self.bridge(Chain::Home).getLane(self.manifest.route.lane_to_remote).call().await?.locked)
     }
 
     /// The last sequence sent on `lane` (its source bridge).
@@ -1260,35 +1097,22 @@ impl Devnet {
     /// The last sequence delivered on `lane` (its destination bridge).
     pub async fn delivered_sequence(&self, lane: B256) -> Result<u64> {
         let destination = self.direction(lane)?.destination();
-        Ok(self
-            .bridge(destination)
-            .getLane(lane)
-            .call()
-            .await?
-            .sequence)
+        Ok(self.bridge(destination).getLane(lane).call().await?.sequence)
     }
 
     /// Waits until `lane`'s destination has delivered up to `sequence`. `timeout` is a failure
     /// bound; the error carries the relayer's and validators' recent logs.
     pub async fn wait_delivered(&self, lane: B256, sequence: u64, timeout: Duration) -> Result<()> {
-        let waited = wait_until(
-            &format!("delivery of lane {lane} up to sequence {sequence}"),
-            timeout,
-            || async { Ok((self.delivered_sequence(lane).await? >= sequence).then_some(())) },
-        )
+        let waited = wait_until(&format!("delivery of lane {lane} up to sequence {sequence}"), timeout, || async {
+            Ok((self.delivered_sequence(lane).await? >= sequence).then_some(()))
+        })
         .await;
         match waited {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.failed.store(true, Ordering::SeqCst);
-                let health = self
-                    .relayer_health()
-                    .await
-                    .map_or_else(|e| e.to_string(), |v| v.to_string());
-                Err(e.wrap_err(format!(
-                    "relayer health: {health}\n{}",
-                    self.diagnostics(12)
-                )))
+                let health = self.relayer_health().await.map_or_else(|e| e.to_string(), |v| v.to_string());
+                Err(e.wrap_err(format!("relayer health: {health}\n{}", self.diagnostics(12))))
             }
         }
     }
@@ -1302,9 +1126,7 @@ impl Devnet {
         let logs = self.chain(chain).reader().get_logs(&filter).await?;
         let mut out = Vec::with_capacity(logs.len());
         for log in logs {
-            let event = E::decode_log(&log.inner)
-                .wrap_err("decoding a bridge event")?
-                .data;
+            let event = E::decode_log(&log.inner).wrap_err("decoding a bridge event")?.data;
             out.push((log, event));
         }
         out.sort_by_key(|(l, _)| (l.block_number, l.log_index));
@@ -1320,15 +1142,9 @@ impl Devnet {
                 sequence: event.sequence,
                 message: event.message,
                 accumulator: event.accumulator,
-                block_number: log
-                    .block_number
-                    .ok_or_else(|| eyre!("log without block number"))?,
-                block_hash: log
-                    .block_hash
-                    .ok_or_else(|| eyre!("log without block hash"))?,
-                tx_hash: log
-                    .transaction_hash
-                    .ok_or_else(|| eyre!("log without transaction hash"))?,
+                block_number: log.block_number.ok_or_else(|| eyre!("log without block number"))?,
+                block_hash: log.block_hash.ok_or_else(|| eyre!("log without block hash"))?,
+                tx_hash: log.transaction_hash.ok_or_else(|| eyre!("log without transaction hash"))?,
             });
         }
         Ok(out)
@@ -1340,9 +1156,7 @@ impl Devnet {
         let mut accumulator = Accumulator::new(lane);
         let mut out = Vec::new();
         for event in self.sent_events(lane).await? {
-            let computed = accumulator
-                .push(&event.message)
-                .map_err(|e| eyre!("source events of lane {lane}: {e}"))?;
+            let computed = accumulator.push(&event.message).map_err(|e| eyre!("source events of lane {lane}: {e}"))?;
             if computed != event.accumulator {
                 bail!(
                     "lane {lane} sequence {}: the source emitted accumulator {}, recomputed {computed}",
@@ -1359,10 +1173,7 @@ impl Devnet {
     pub async fn executed(&self, lane: B256) -> Result<Vec<Executed>> {
         let destination = self.direction(lane)?.destination();
         let mut out = Vec::new();
-        for (log, event) in self
-            .events::<ZeroBridge::MessageExecuted>(destination, lane)
-            .await?
-        {
+        for (log, event) in self.events::<ZeroBridge::MessageExecuted>(destination, lane).await? {
             out.push(Executed {
                 sequence: event.sequence,
                 recipient: event.recipient,
@@ -1405,11 +1216,7 @@ impl Devnet {
     /// Checks that sequences `1..=last` of `lane` each executed exactly once on the destination,
     /// that nothing else executed or failed, and that each execution matches its source message
     /// (recipient and net amount). Returns the executions by sequence.
-    pub async fn check_exactly_once(
-        &self,
-        lane: B256,
-        last: u64,
-    ) -> Result<BTreeMap<u64, Executed>> {
+    pub async fn check_exactly_once(&self, lane: B256, last: u64) -> Result<BTreeMap<u64, Executed>> {
         let mut by_sequence: BTreeMap<u64, Vec<Executed>> = BTreeMap::new();
         for e in self.executed(lane).await? {
             by_sequence.entry(e.sequence).or_default().push(e);
@@ -1418,27 +1225,16 @@ impl Devnet {
         if !failed.is_empty() {
             bail!("lane {lane}: messages failed on the destination: {failed:?}");
         }
-        let duplicates: Vec<(u64, usize)> = by_sequence
-            .iter()
-            .filter(|(_, v)| v.len() > 1)
-            .map(|(s, v)| (*s, v.len()))
-            .collect();
+        let duplicates: Vec<(u64, usize)> =
+            by_sequence.iter().filter(|(_, v)| v.len() > 1).map(|(s, v)| (*s, v.len())).collect();
         if !duplicates.is_empty() {
-            bail!(
-                "lane {lane}: sequences executed more than once (sequence, times): {duplicates:?}"
-            );
+            bail!("lane {lane}: sequences executed more than once (sequence, times): {duplicates:?}");
         }
-        let missing: Vec<u64> = (1..=last)
-            .filter(|s| !by_sequence.contains_key(s))
-            .collect();
+        let missing: Vec<u64> = (1..=last).filter(|s| !by_sequence.contains_key(s)).collect();
         if !missing.is_empty() {
             bail!("lane {lane}: sequences never executed: {missing:?}");
         }
-        let extra: Vec<u64> = by_sequence
-            .keys()
-            .copied()
-            .filter(|s| *s == 0 || *s > last)
-            .collect();
+        let extra: Vec<u64> = by_sequence.keys().copied().filter(|s| *s == 0 || *s > last).collect();
         if !extra.is_empty() {
             bail!("lane {lane}: unexpected sequences executed: {extra:?}");
         }
@@ -1449,12 +1245,8 @@ impl Devnet {
             let source = sent
                 .iter()
                 .find(|m| m.sequence == sequence)
-                .ok_or_else(|| {
-                    eyre!("lane {lane}: sequence {sequence} executed but the source never sent it")
-                })?;
-            if executed.recipient != source.message.recipient
-                || executed.amount != source.message.amount
-            {
+                .ok_or_else(|| eyre!("lane {lane}: sequence {sequence} executed but the source never sent it"))?;
+            if executed.recipient != source.message.recipient || executed.amount != source.message.amount {
                 bail!(
                     "lane {lane} sequence {sequence}: executed {} to {}, but the source sent {} to {}",
                     executed.amount,
@@ -1472,67 +1264,33 @@ impl Devnet {
 
     /// `GET /v1/lanes/{lane}/checkpoints/{sequence}` on validator `i`. Note that the validator
     /// signs on demand a sequence it has observed as final.
-    pub async fn validator_checkpoint(
-        &self,
-        i: usize,
-        lane: B256,
-        sequence: u64,
-    ) -> Result<Served> {
-        let url = format!(
-            "{}/v1/lanes/{lane:#x}/checkpoints/{sequence}",
-            self.validator_url(i)?
-        );
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .wrap_err_with(|| format!("GET {url}"))?;
+    pub async fn validator_checkpoint(&self, i: usize, lane: B256, sequence: u64) -> Result<Served> {
+        let url = format!("{}/v1/lanes/{lane:#x}/checkpoints/{sequence}", self.validator_url(i)?);
+        let response = self.http.get(&url).send().await.wrap_err_with(|| format!("GET {url}"))?;
         let status = response.status();
         if status.is_success() {
-            let body: CheckpointResponse = response
-                .json()
-                .await
-                .wrap_err_with(|| format!("GET {url}: body"))?;
+            let body: CheckpointResponse = response.json().await.wrap_err_with(|| format!("GET {url}: body"))?;
             Ok(Served::Signed(body))
         } else {
-            Ok(Served::Refused {
-                status: status.as_u16(),
-                body: response.text().await.unwrap_or_default(),
-            })
+            Ok(Served::Refused { status: status.as_u16(), body: response.text().await.unwrap_or_default() })
         }
     }
 
     /// Validator `i`'s /v1/info.
     pub async fn validator_info(&self, i: usize) -> Result<InfoResponse> {
         let url = format!("{}/v1/info", self.validator_url(i)?);
-        self.http
-            .get(&url)
-            .send()
-            .await?
-            .json()
-            .await
-            .wrap_err_with(|| format!("GET {url}"))
+        self.http.get(&url).send().await?.json().await.wrap_err_with(|| format!("GET {url}"))
     }
 
     /// How many messages of `lane` validator `i` has observed as final.
     pub async fn validator_observed(&self, i: usize, lane: B256) -> Result<u64> {
         let info = self.validator_info(i).await?;
-        Ok(info
-            .lanes
-            .iter()
-            .find(|l| l.lane == lane)
-            .map_or(0, |l| l.observed))
+        Ok(info.lanes.iter().find(|l| l.lane == lane).map_or(0, |l| l.observed))
     }
 
     /// The value of metric `name` whose label set contains `labels` (e.g. `chain="ethereum"`)
     /// in validator `i`'s /metrics.
-    pub async fn validator_metric(
-        &self,
-        i: usize,
-        name: &str,
-        labels: &str,
-    ) -> Result<Option<f64>> {
+    pub async fn validator_metric(&self, i: usize, name: &str, labels: &str) -> Result<Option<f64>> {
         let url = format!("{}/metrics", self.validator_url(i)?);
         let text = self.http.get(&url).send().await?.text().await?;
         Ok(text.lines().find_map(|line| {
@@ -1556,22 +1314,10 @@ impl Devnet {
     ) -> Result<()> {
         let source = self.direction(lane)?.source();
         let side = self.side(source);
-        let digest = checkpoint_digest(
-            &Checkpoint {
-                lane,
-                sequence,
-                accumulator,
-            },
-            side.chain_id,
-            side.bridge,
-        );
-        let recovered = signature
-            .recover_address_from_prehash(&digest)
-            .map_err(|e| eyre!("unrecoverable: {e}"))?;
+        let digest = checkpoint_digest(&Checkpoint { lane, sequence, accumulator }, side.chain_id, side.bridge);
+        let recovered = signature.recover_address_from_prehash(&digest).map_err(|e| eyre!("unrecoverable: {e}"))?;
         if recovered != signer {
-            bail!(
-                "signature on lane {lane} sequence {sequence} recovers to {recovered}, not {signer}"
-            );
+            bail!("signature on lane {lane} sequence {sequence} recovers to {recovered}, not {signer}");
         }
         Ok(())
     }
@@ -1580,20 +1326,11 @@ impl Devnet {
     pub fn verify_served(&self, i: usize, served: &CheckpointResponse) -> Result<()> {
         let signer = self.validator_address(i)?;
         if served.signer != signer {
-            bail!(
-                "validator {i} served a checkpoint signed by {}, its key is {signer}",
-                served.signer
-            );
+            bail!("validator {i} served a checkpoint signed by {}, its key is {signer}", served.signer);
         }
-        let signature = Signature::try_from(served.signature.as_ref())
-            .map_err(|e| eyre!("malformed signature: {e}"))?;
-        self.verify_checkpoint(
-            signer,
-            served.lane,
-            served.sequence,
-            served.accumulator,
-            &signature,
-        )
+        let signature =
+            Signature::try_from(served.signature.as_ref()).map_err(|e| eyre!("malformed signature: {e}"))?;
+        self.verify_checkpoint(signer, served.lane, served.sequence, served.accumulator, &signature)
     }
 
     fn validator_store(&self, i: usize) -> Result<Option<Store>> {
@@ -1624,17 +1361,9 @@ impl Devnet {
     /// `GET {path}` on validator `i`: the status code and the JSON body.
     pub async fn validator_get(&self, i: usize, path: &str) -> Result<(u16, Value)> {
         let url = format!("{}{path}", self.validator_url(i)?);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .wrap_err_with(|| format!("GET {url}"))?;
+        let response = self.http.get(&url).send().await.wrap_err_with(|| format!("GET {url}"))?;
         let status = response.status().as_u16();
-        let body = response
-            .json()
-            .await
-            .wrap_err_with(|| format!("GET {url}: body"))?;
+        let body = response.json().await.wrap_err_with(|| format!("GET {url}: body"))?;
         Ok((status, body))
     }
 
@@ -1643,18 +1372,11 @@ impl Devnet {
         let slot = self.slot(i)?;
         lock(&slot.config).write(&slot.config_path)?;
         let mut command = self.agent_command(&[&["validator"], args].concat(), &slot.config_path);
-        tokio::task::spawn_blocking(move || command.output())
-            .await?
-            .wrap_err("running zerobridge validator")
+        tokio::task::spawn_blocking(move || command.output()).await?.wrap_err("running zerobridge validator")
     }
 
     /// The signed checkpoint validator `i` stored for (lane, sequence), if any.
-    pub fn validator_signed(
-        &self,
-        i: usize,
-        lane: B256,
-        sequence: u64,
-    ) -> Result<Option<SignedCheckpoint>> {
+    pub fn validator_signed(&self, i: usize, lane: B256, sequence: u64) -> Result<Option<SignedCheckpoint>> {
         match self.validator_store(i)? {
             Some(store) => Ok(store.signed_at(lane, sequence)?),
             None => Ok(None),
@@ -1676,15 +1398,9 @@ impl Devnet {
         let mut recorded: HashMap<(B256, u64), B256> = HashMap::new();
         for entry in &history.entries {
             let Some(accumulators) = truth.get(&entry.lane) else {
-                bail!(
-                    "validator {i} recorded lane {}, which is not a lane of the route",
-                    entry.lane
-                );
+                bail!("validator {i} recorded lane {}, which is not a lane of the route", entry.lane);
             };
-            let source = entry
-                .sequence
-                .checked_sub(1)
-                .and_then(|s| accumulators.get(s as usize));
+            let source = entry.sequence.checked_sub(1).and_then(|s| accumulators.get(s as usize));
             if source != Some(&entry.accumulator) {
                 bail!(
                     "validator {i} recorded lane {} sequence {} with accumulator {}, but the source has {:?} there",
@@ -1694,15 +1410,8 @@ impl Devnet {
                     source
                 );
             }
-            if recorded
-                .insert((entry.lane, entry.sequence), entry.accumulator)
-                .is_some()
-            {
-                bail!(
-                    "validator {i} recorded lane {} sequence {} twice",
-                    entry.lane,
-                    entry.sequence
-                );
+            if recorded.insert((entry.lane, entry.sequence), entry.accumulator).is_some() {
+                bail!("validator {i} recorded lane {} sequence {} twice", entry.lane, entry.sequence);
             }
         }
         let mut signed = 0;
@@ -1722,20 +1431,11 @@ impl Devnet {
                 if checkpoint.signer != signer {
                     bail!("validator {i} stored a signature by {}", checkpoint.signer);
                 }
-                self.verify_checkpoint(
-                    signer,
-                    *lane,
-                    sequence,
-                    checkpoint.accumulator,
-                    &checkpoint.signature,
-                )?;
+                self.verify_checkpoint(signer, *lane, sequence, checkpoint.accumulator, &checkpoint.signature)?;
                 signed += 1;
             }
         }
-        Ok(ValidatorAudit {
-            recorded: recorded.len(),
-            signed,
-        })
+        Ok(ValidatorAudit { recorded: recorded.len(), signed })
     }
 
     // ---------------------------------------------------------------- diagnostics
@@ -1749,11 +1449,7 @@ impl Devnet {
             tail(&self.relayer_log, lines)
         ));
         for (i, slot) in self.validators.iter().enumerate() {
-            out.push_str(&format!(
-                "--- validator {i} log ({}):\n{}\n",
-                slot.log.display(),
-                tail(&slot.log, lines)
-            ));
+            out.push_str(&format!("--- validator {i} log ({}):\n{}\n", slot.log.display(), tail(&slot.log, lines)));
         }
         out
     }
@@ -1776,14 +1472,9 @@ impl Drop for Devnet {
         }
         let panicking = std::thread::panicking();
         if panicking {
-            eprintln!(
-                "zb-e2e: test failed; agents' last log lines:\n{}",
-                self.diagnostics(25)
-            );
+            eprintln!("zb-e2e: test failed; agents' last log lines:\n{}", self.diagnostics(25));
         }
-        let keep = panicking
-            || self.failed.load(Ordering::SeqCst)
-            || std::env::var_os("ZB_E2E_KEEP").is_some();
+        let keep = panicking || self.failed.load(Ordering::SeqCst) || std::env::var_os("ZB_E2E_KEEP").is_some();
         if keep && let Some(dir) = self.dir.take() {
             eprintln!("zb-e2e: kept the devnet directory {}", dir.keep().display());
         }
@@ -1792,9 +1483,7 @@ impl Drop for Devnet {
 }
 
 /// Awaits every future, in order, failing on the first error.
-async fn futures_join_all<T>(
-    futures: impl IntoIterator<Item = impl Future<Output = Result<T>>>,
-) -> Result<Vec<T>> {
+async fn futures_join_all<T>(futures: impl IntoIterator<Item = impl Future<Output = Result<T>>>) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for f in futures {
         out.push(f.await?);

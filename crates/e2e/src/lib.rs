@@ -37,8 +37,8 @@ pub mod watchtower;
 pub use anvil::Anvil;
 pub use config::{RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml};
 pub use devnet::{
-    AgentId, Chain, CheckpointEvent, Devnet, DevnetOptions, Direction, Executed, Manifest,
-    RouteManifest, Sent, SentEvent, Served, SideManifest, ValidatorAudit,
+    AgentId, Chain, CheckpointEvent, Devnet, DevnetOptions, Direction, Executed, Manifest, RouteManifest, Sent,
+    SentEvent, Served, SideManifest, ValidatorAudit,
 };
 pub use proxy::{Rewrite, RpcProxy};
 
@@ -53,13 +53,11 @@ pub const FEE_BPS: u64 = 10;
 
 /// What arrives for `amount` sent: `amount - floor(amount * FEE_BPS / 10_000)`.
 pub fn net_amount(amount: alloy::primitives::U256) -> alloy::primitives::U256 {
-    let fee =
-        amount * alloy::primitives::U256::from(FEE_BPS) / alloy::primitives::U256::from(10_000u64);
+    let fee = amount * alloy::primitives::U256::from(FEE_BPS) / alloy::primitives::U256::from(10_000u64);
     amount - fee
 }
 
 /// `n` whole tokens of 18 decimals.
 pub fn tokens(n: u64) -> alloy::primitives::U256 {
-    alloy::primitives::U256::from(n)
-        * alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(18u64))
+    alloy::primitives::U256::from(n) * alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(18u64))
 }

@@ -24,8 +24,7 @@ pub fn read_lines_with_offsets(path: &Path, offset: u64) -> Result<Vec<(Value, u
         let end = start + len + 1;
         let text = String::from_utf8_lossy(&bytes[start..end - 1]);
         if !text.trim().is_empty() {
-            let value =
-                serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.to_string()));
+            let value = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.to_string()));
             out.push((value, offset + end as u64));
         }
         start = end;

@@ -10,10 +10,7 @@ use eyre::{Result, WrapErr, bail};
 /// The repository root (this crate lives in `crates/e2e`).
 pub fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| manifest.join("../.."))
+    manifest.join("../..").canonicalize().unwrap_or_else(|_| manifest.join("../.."))
 }
 
 /// `contracts/`: the Foundry project Deploy.s.sol runs from.
@@ -22,14 +19,9 @@ pub fn contracts_dir() -> PathBuf {
 }
 
 fn foundry_bin(tool: &str) -> Result<PathBuf> {
-    let path = workspace_root().join(format!(
-        "node_modules/@foundry-rs/{tool}-linux-amd64/bin/{tool}"
-    ));
+    let path = workspace_root().join(format!("node_modules/@foundry-rs/{tool}-linux-amd64/bin/{tool}"));
     if !path.is_file() {
-        bail!(
-            "{tool} not found at {}: run scripts/install.sh (npm install) in the repository root",
-            path.display()
-        );
+        bail!("{tool} not found at {}: run scripts/install.sh (npm install) in the repository root", path.display());
     }
     Ok(path)
 }
@@ -50,10 +42,7 @@ pub fn zerobridge_bin() -> Result<PathBuf> {
     if let Ok(path) = std::env::var("ZB_E2E_ZEROBRIDGE") {
         let path = PathBuf::from(path);
         if !path.is_file() {
-            bail!(
-                "ZB_E2E_ZEROBRIDGE points at {}, which does not exist",
-                path.display()
-            );
+            bail!("ZB_E2E_ZEROBRIDGE points at {}, which does not exist", path.display());
         }
         return Ok(path);
     }
@@ -81,9 +70,7 @@ pub fn free_port() -> Result<u16> {
     for _ in 0..64 {
         let listener = TcpListener::bind("127.0.0.1:0").wrap_err("binding an ephemeral port")?;
         let port = listener.local_addr()?.port();
-        let mut used = HANDED_OUT
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut used = HANDED_OUT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if used.insert(port) {
             return Ok(port);
         }

@@ -18,11 +18,7 @@ pub struct Agent {
 
 /// Opens `path` for appending, creating it.
 pub fn append_file(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .wrap_err_with(|| format!("opening {}", path.display()))
+    OpenOptions::new().create(true).append(true).open(path).wrap_err_with(|| format!("opening {}", path.display()))
 }
 
 impl Agent {
@@ -30,20 +26,14 @@ impl Agent {
     pub fn spawn(name: impl Into<String>, mut command: Command, log: &Path) -> Result<Agent> {
         let name = name.into();
         let out = append_file(log)?;
-        let err = out
-            .try_clone()
-            .wrap_err("duplicating the log file handle")?;
+        let err = out.try_clone().wrap_err("duplicating the log file handle")?;
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .spawn()
             .wrap_err_with(|| format!("starting {name}: {command:?}"))?;
-        Ok(Agent {
-            name,
-            child,
-            log: log.to_path_buf(),
-        })
+        Ok(Agent { name, child, log: log.to_path_buf() })
     }
 
     pub fn name(&self) -> &str {

@@ -49,38 +49,26 @@ impl RpcProxy {
         let lies = Arc::new(AtomicU64::new(0));
         let state = Arc::new(ProxyState {
             upstream: upstream.to_string(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()?,
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
             rewrite,
             calls: calls.clone(),
             lies: lies.clone(),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("zb-e2e-rpc-proxy".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    let app = Router::new().route("/", post(handle)).with_state(state);
-                    tokio::select! {
-                        _ = axum::serve(listener, app) => {}
-                        _ = stop => {}
-                    }
-                });
-            })?;
-        Ok(RpcProxy {
-            url,
-            calls,
-            lies,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        })
+        let thread = std::thread::Builder::new().name("zb-e2e-rpc-proxy".into()).spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let app = Router::new().route("/", post(handle)).with_state(state);
+                tokio::select! {
+                    _ = axum::serve(listener, app) => {}
+                    _ = stop => {}
+                }
+            });
+        })?;
+        Ok(RpcProxy { url, calls, lies, shutdown: Some(shutdown), thread: Some(thread) })
     }
 
     /// The proxy's HTTP URL.
@@ -125,23 +113,15 @@ impl RpcProxy {
 /// `MessageSent` logs of an `eth_getLogs` result: their 9-word data as hex (no 0x), mutable.
 fn sent_logs(result: &mut Value) -> impl Iterator<Item = (&mut Value, String)> {
     let topic = format!("{:#x}", ZeroBridge::MessageSent::SIGNATURE_HASH);
-    result
-        .as_array_mut()
-        .into_iter()
-        .flatten()
-        .filter_map(move |log| {
-            let is_sent = log
-                .get("topics")
-                .and_then(|t| t.get(0))
-                .and_then(Value::as_str)
-                .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
-            let hex = log
-                .get("data")?
-                .as_str()?
-                .trim_start_matches("0x")
-                .to_string();
-            (is_sent && hex.len() == 9 * 64).then_some((log, hex))
-        })
+    result.as_array_mut().into_iter().flatten().filter_map(move |log| {
+        let is_sent = log
+            .get("topics")
+            .and_then(|t| t.get(0))
+            .and_then(Value::as_str)
+            .is_some_and(|t0| t0.eq_ignore_ascii_case(&topic));
+        let hex = log.get("data")?.as_str()?.trim_start_matches("0x").to_string();
+        (is_sent && hex.len() == 9 * 64).then_some((log, hex))
+    })
 }
 
 impl RpcProxy {
@@ -161,8 +141,7 @@ impl RpcProxy {
                     continue;
                 };
                 let forged = alloy::primitives::keccak256(word);
-                log["data"] =
-                    Value::String(format!("0x{}{}", &hex[..start], alloy::hex::encode(forged)));
+                log["data"] = Value::String(format!("0x{}{}", &hex[..start], alloy::hex::encode(forged)));
                 changed = true;
             }
             changed
@@ -194,23 +173,11 @@ async fn handle(State(state): State<Arc<ProxyState>>, body: Bytes) -> Response {
     let methods: HashMap<String, String> = match &request {
         Value::Array(calls) => calls
             .iter()
-            .map(|c| {
-                (
-                    id_key(c),
-                    c.get("method")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                )
-            })
+            .map(|c| (id_key(c), c.get("method").and_then(Value::as_str).unwrap_or_default().to_string()))
             .collect(),
-        call => HashMap::from([(
-            id_key(call),
-            call.get("method")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-        )]),
+        call => {
+            HashMap::from([(id_key(call), call.get("method").and_then(Value::as_str).unwrap_or_default().to_string())])
+        }
     };
     let forwarded = state
         .client
@@ -223,11 +190,7 @@ async fn handle(State(state): State<Arc<ProxyState>>, body: Bytes) -> Response {
         Ok(r) => match r.json().await {
             Ok(v) => v,
             Err(e) => {
-                return (
-                    StatusCode::BAD_GATEWAY,
-                    format!("upstream answered non-JSON: {e}"),
-                )
-                    .into_response();
+                return (StatusCode::BAD_GATEWAY, format!("upstream answered non-JSON: {e}")).into_response();
             }
         },
         Err(e) => {

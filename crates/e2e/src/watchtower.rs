@@ -79,12 +79,8 @@ impl Watchtower {
             data_dir: root.join("data"),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
             poll_interval_ms: 200,
-            key: WatchtowerKeyToml {
-                private_key_env: KEY_ENV.into(),
-            },
-            alerts: WatchtowerAlertsToml {
-                file: root.join("alerts.jsonl"),
-            },
+            key: WatchtowerKeyToml { private_key_env: KEY_ENV.into() },
+            alerts: WatchtowerAlertsToml { file: root.join("alerts.jsonl") },
             chains: vec![
                 chain(devnet.home(), &manifest.home, Chain::Home.name()),
                 chain(devnet.remote(), &manifest.remote, Chain::Remote.name()),
@@ -103,9 +99,7 @@ impl Watchtower {
             alerts: root.join("alerts.jsonl"),
             config: Mutex::new(config),
             process: Mutex::new(None),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()?,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?,
         })
     }
 
@@ -121,61 +115,34 @@ impl Watchtower {
     /// Writes the config (checked by the watchtower's own loader), starts the process and waits
     /// until /v1/health answers.
     pub async fn start(&self) -> Result<()> {
-        let config = self
-            .config
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let config = self.config.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let text = toml::to_string(&config).wrap_err("serializing the watchtower config")?;
         std::fs::write(&self.config_path, &text)?;
-        zb_watchtower::WatchtowerConfig::load(&self.config_path).wrap_err_with(|| {
-            format!("the watchtower rejects the config the harness wrote:\n{text}")
-        })?;
-        mark(
-            &self.log,
-            &serde_json::json!({"harness": "start", "agent": "watchtower"}).to_string(),
-        )?;
+        zb_watchtower::WatchtowerConfig::load(&self.config_path)
+            .wrap_err_with(|| format!("the watchtower rejects the config the harness wrote:\n{text}"))?;
+        mark(&self.log, &serde_json::json!({"harness": "start", "agent": "watchtower"}).to_string())?;
         let mut command = Command::new(&self.bin);
         command
             .args(["watchtower", "--config"])
             .arg(&self.config_path)
             .env(KEY_ENV, dev_keys::WATCHTOWER)
             .env("ZB_LOG_FORMAT", "json")
-            .env(
-                "RUST_LOG",
-                std::env::var("ZB_E2E_AGENT_LOG").unwrap_or_else(|_| "info".into()),
-            )
+            .env("RUST_LOG", std::env::var("ZB_E2E_AGENT_LOG").unwrap_or_else(|_| "info".into()))
             .env("NO_COLOR", "1");
         let agent = Agent::spawn("watchtower", command, &self.log)?;
         *self.process.lock().unwrap_or_else(PoisonError::into_inner) = Some(agent);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if self
-                .http
-                .get(format!("{}/v1/health", self.url()))
-                .send()
-                .await
-                .is_ok()
-            {
+            if self.http.get(format!("{}/v1/health", self.url())).send().await.is_ok() {
                 return Ok(());
             }
-            if let Some(agent) = self
-                .process
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_mut()
+            if let Some(agent) = self.process.lock().unwrap_or_else(PoisonError::into_inner).as_mut()
                 && let Some(status) = agent.exited()
             {
-                bail!(
-                    "the watchtower exited ({status}); its log:\n{}",
-                    tail(&self.log, 30)
-                );
+                bail!("the watchtower exited ({status}); its log:\n{}", tail(&self.log, 30));
             }
             if Instant::now() >= deadline {
-                bail!(
-                    "the watchtower did not serve within {READY_TIMEOUT:?}; its log:\n{}",
-                    tail(&self.log, 30)
-                );
+                bail!("the watchtower did not serve within {READY_TIMEOUT:?}; its log:\n{}", tail(&self.log, 30));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -183,19 +150,11 @@ impl Watchtower {
 
     /// SIGKILL, as `kill -9`.
     pub fn kill(&self) -> Result<()> {
-        let Some(mut agent) = self
-            .process
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        else {
+        let Some(mut agent) = self.process.lock().unwrap_or_else(PoisonError::into_inner).take() else {
             bail!("the watchtower is not running")
         };
         agent.kill();
-        mark(
-            &self.log,
-            &serde_json::json!({"harness": "killed", "agent": "watchtower"}).to_string(),
-        )
+        mark(&self.log, &serde_json::json!({"harness": "killed", "agent": "watchtower"}).to_string())
     }
 
     /// Every alert written so far, in order.
@@ -205,21 +164,12 @@ impl Watchtower {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         };
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| Ok(serde_json::from_str(l)?))
-            .collect()
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| Ok(serde_json::from_str(l)?)).collect()
     }
 
     /// GET /v1/kpis.
     pub async fn kpis(&self) -> Result<Value> {
-        Ok(self
-            .http
-            .get(format!("{}/v1/kpis", self.url()))
-            .send()
-            .await?
-            .json()
-            .await?)
+        Ok(self.http.get(format!("{}/v1/kpis", self.url())).send().await?.json().await?)
     }
 
     /// Whether /v1/ready answers 200.
@@ -234,12 +184,7 @@ impl Watchtower {
 
 impl Drop for Watchtower {
     fn drop(&mut self) {
-        if let Some(mut agent) = self
-            .process
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
+        if let Some(mut agent) = self.process.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
             agent.kill();
         }
     }

@@ -196,8 +196,8 @@ pub fn check_chain(text: &str) -> Result<Vec<(usize, Map<String, Value>)>> {
         if raw.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(raw)
-            .map_err(|e| eyre!("line {number}: not valid JSON ({e}): the file is corrupt"))?;
+        let value: Value =
+            serde_json::from_str(raw).map_err(|e| eyre!("line {number}: not valid JSON ({e}): the file is corrupt"))?;
         let Value::Object(line) = value else {
             bail!("line {number}: not a JSON object: the file is corrupt");
         };
@@ -205,22 +205,16 @@ pub fn check_chain(text: &str) -> Result<Vec<(usize, Map<String, Value>)>> {
             .get("hash")
             .and_then(Value::as_str)
             .and_then(|h| h.parse::<B256>().ok())
-            .ok_or_else(|| {
-                eyre!("line {number}: no \"hash\" (0x and 64 hex digits): the file is corrupt")
-            })?;
+            .ok_or_else(|| eyre!("line {number}: no \"hash\" (0x and 64 hex digits): the file is corrupt"))?;
         if line_hash(&line) != stated {
             bail!("line {number}: hash does not match its content (tampered)");
         }
-        let linked = line
-            .get("prev")
-            .and_then(Value::as_str)
-            .and_then(|h| h.parse::<B256>().ok());
+        let linked = line.get("prev").and_then(Value::as_str).and_then(|h| h.parse::<B256>().ok());
         if linked != Some(prev) {
             bail!(
                 "line {number}: broken chain: its prev is {}, the previous line's hash is {prev} (a line was removed, \
                  inserted or rewritten)",
-                line.get("prev")
-                    .map_or_else(|| "absent".to_string(), Value::to_string)
+                line.get("prev").map_or_else(|| "absent".to_string(), Value::to_string)
             );
         }
         let expected_seq = lines.len() as u64;
@@ -228,8 +222,7 @@ pub fn check_chain(text: &str) -> Result<Vec<(usize, Map<String, Value>)>> {
         if seq != Some(expected_seq) {
             bail!(
                 "line {number}: broken chain: seq is {}, expected {expected_seq}",
-                line.get("seq")
-                    .map_or_else(|| "absent".to_string(), Value::to_string)
+                line.get("seq").map_or_else(|| "absent".to_string(), Value::to_string)
             );
         }
         // Exactly the canonical form: no duplicate keys (the parser keeps the last one, a reader
@@ -243,9 +236,7 @@ pub fn check_chain(text: &str) -> Result<Vec<(usize, Map<String, Value>)>> {
         lines.push((number, line));
     }
     if lines.is_empty() {
-        bail!(
-            "the audit log is empty: expected a header line and events, as `zerobridge audit export` writes"
-        );
+        bail!("the audit log is empty: expected a header line and events, as `zerobridge audit export` writes");
     }
     Ok(lines)
 }
@@ -272,11 +263,7 @@ impl Contract {
 
 /// "transfer" or "privileged" for an event of `contract`.
 pub fn classify(contract: Contract, event: &str) -> &'static str {
-    if contract == Contract::Bridge && TRANSFER_EVENTS.contains(&event) {
-        "transfer"
-    } else {
-        "privileged"
-    }
+    if contract == Contract::Bridge && TRANSFER_EVENTS.contains(&event) { "transfer" } else { "privileged" }
 }
 
 /// Decodes logs with the events of the contract bindings (ZeroBridge, RouteRegistry,
@@ -296,12 +283,7 @@ impl Default for Decoder {
 impl Decoder {
     pub fn new() -> Decoder {
         fn index(events: BTreeMap<String, Vec<Event>>) -> HashMap<B256, Event> {
-            events
-                .into_values()
-                .flatten()
-                .filter(|e| !e.anonymous)
-                .map(|e| (e.selector(), e))
-                .collect()
+            events.into_values().flatten().filter(|e| !e.anonymous).map(|e| (e.selector(), e)).collect()
         }
         Decoder {
             bridge: index(ZeroBridge::abi::events()),
@@ -312,12 +294,7 @@ impl Decoder {
 
     /// The event's name and its named fields (numbers as decimal strings, addresses checksummed,
     /// bytes as 0x hex, structs as objects), or None when no event of `contract` decodes it.
-    pub fn decode(
-        &self,
-        contract: Contract,
-        topics: &[B256],
-        data: &[u8],
-    ) -> Option<(String, Map<String, Value>)> {
+    pub fn decode(&self, contract: Contract, topics: &[B256], data: &[u8]) -> Option<(String, Map<String, Value>)> {
         let table = match contract {
             Contract::Bridge => &self.bridge,
             Contract::Registry => &self.registry,
@@ -329,16 +306,8 @@ impl Decoder {
         let mut body = decoded.body.into_iter();
         let mut fields = Map::new();
         for (i, input) in event.inputs.iter().enumerate() {
-            let value = if input.indexed {
-                indexed.next()?
-            } else {
-                body.next()?
-            };
-            let name = if input.name.is_empty() {
-                format!("arg{i}")
-            } else {
-                input.name.clone()
-            };
+            let value = if input.indexed { indexed.next()? } else { body.next()? };
+            let name = if input.name.is_empty() { format!("arg{i}") } else { input.name.clone() };
             fields.insert(name, render_value(&value, &input.components));
         }
         Some((event.name.clone(), fields))
@@ -351,22 +320,18 @@ fn render_value(value: &DynSolValue, components: &[Param]) -> Value {
         DynSolValue::Bool(b) => Value::Bool(*b),
         DynSolValue::Int(i, _) => Value::String(i.to_string()),
         DynSolValue::Uint(u, _) => Value::String(u.to_string()),
-        DynSolValue::FixedBytes(word, size) => Value::String(alloy::hex::encode_prefixed(
-            word.get(..*size).unwrap_or(word.as_slice()),
-        )),
+        DynSolValue::FixedBytes(word, size) => {
+            Value::String(alloy::hex::encode_prefixed(word.get(..*size).unwrap_or(word.as_slice())))
+        }
         DynSolValue::Address(a) => Value::String(a.to_string()),
         DynSolValue::Function(f) => Value::String(alloy::hex::encode_prefixed(f.as_slice())),
         DynSolValue::Bytes(b) => Value::String(alloy::hex::encode_prefixed(b)),
         DynSolValue::String(s) => Value::String(s.clone()),
-        DynSolValue::Array(items) | DynSolValue::FixedArray(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| render_value(item, components))
-                .collect(),
-        ),
+        DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
+            Value::Array(items.iter().map(|item| render_value(item, components)).collect())
+        }
         DynSolValue::Tuple(items) => {
-            let named =
-                components.len() == items.len() && components.iter().all(|c| !c.name.is_empty());
+            let named = components.len() == items.len() && components.iter().all(|c| !c.name.is_empty());
             if named {
                 Value::Object(
                     components
@@ -380,24 +345,17 @@ fn render_value(value: &DynSolValue, components: &[Param]) -> Value {
                     items
                         .iter()
                         .enumerate()
-                        .map(|(i, item)| {
-                            render_value(item, components.get(i).map_or(&[], |c| &c.components))
-                        })
+                        .map(|(i, item)| render_value(item, components.get(i).map_or(&[], |c| &c.components)))
                         .collect(),
                 )
             }
         }
-        DynSolValue::CustomStruct {
-            prop_names, tuple, ..
-        } => Value::Object(
+        DynSolValue::CustomStruct { prop_names, tuple, .. } => Value::Object(
             prop_names
                 .iter()
                 .zip(tuple)
                 .map(|(name, item)| {
-                    let inner = components
-                        .iter()
-                        .find(|c| &c.name == name)
-                        .map_or(&[][..], |c| &c.components);
+                    let inner = components.iter().find(|c| &c.name == name).map_or(&[][..], |c| &c.components);
                     (name.clone(), render_value(item, inner))
                 })
                 .collect(),
@@ -453,10 +411,7 @@ impl Coverage {
         if self.to_block < self.from_block {
             format!("{} (no blocks)", self.chain)
         } else {
-            format!(
-                "{} blocks {}..={}",
-                self.chain, self.from_block, self.to_block
-            )
+            format!("{} blocks {}..={}", self.chain, self.from_block, self.to_block)
         }
     }
 }
@@ -466,10 +421,7 @@ fn header(coverage: &[Coverage]) -> Map<String, Value> {
     let mut line = Map::new();
     line.insert("kind".into(), Value::from("header"));
     line.insert("format".into(), Value::from(FORMAT));
-    line.insert(
-        "chains".into(),
-        Value::Array(coverage.iter().map(Coverage::to_json).collect()),
-    );
+    line.insert("chains".into(), Value::Array(coverage.iter().map(Coverage::to_json).collect()));
     line
 }
 
@@ -490,27 +442,15 @@ impl Target {
             }),
             None => {
                 let manifest = DevnetManifest::load(&devnet_manifest_path())?;
-                let start_blocks = manifest
-                    .chains
-                    .iter()
-                    .map(|c| (c.chain.chain_id, c.start_block))
-                    .collect();
-                Ok(Target {
-                    network: manifest.network(),
-                    start_blocks,
-                    network_file: None,
-                })
+                let start_blocks = manifest.chains.iter().map(|c| (c.chain.chain_id, c.start_block)).collect();
+                Ok(Target { network: manifest.network(), start_blocks, network_file: None })
             }
         }
     }
 
     fn reach_hint(&self, chain: &ChainInfo) -> String {
         match &self.network_file {
-            Some(file) => format!(
-                "check `rpc` of chain '{}' in {}",
-                chain.name,
-                file.display()
-            ),
+            Some(file) => format!("check `rpc` of chain '{}' in {}", chain.name, file.display()),
             None => "is the devnet running? start it with `zerobridge devnet up`".to_string(),
         }
     }
@@ -518,11 +458,7 @@ impl Target {
     /// A reader for `chain`, after checking that its RPC serves the configured chain id.
     async fn connect(&self, chain: &ChainInfo) -> Result<DynProvider> {
         let url: reqwest::Url = chain.rpc.parse().map_err(|e| {
-            eyre!(
-                "chain '{}': rpc '{}' is not a URL ({e}): write it like http://host:8545",
-                chain.name,
-                chain.rpc
-            )
+            eyre!("chain '{}': rpc '{}' is not a URL ({e}): write it like http://host:8545", chain.name, chain.rpc)
         })?;
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
@@ -582,13 +518,7 @@ fn check_distinct(coverage: &Coverage) -> Result<()> {
 
 /// An RPC error on one line.
 fn short_error(error: &dyn std::fmt::Display) -> String {
-    error
-        .to_string()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    error.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// The hash of block `number`.
@@ -596,15 +526,8 @@ async fn block_hash(provider: &DynProvider, chain: &str, number: u64) -> Result<
     let block = provider
         .get_block_by_number(BlockNumberOrTag::Number(number))
         .await
-        .map_err(|e| {
-            eyre!(
-                "chain '{chain}': cannot read block {number}: {}",
-                short_error(&e)
-            )
-        })?
-        .ok_or_else(|| {
-            eyre!("chain '{chain}' has no block {number}: it is behind, or it is another chain")
-        })?;
+        .map_err(|e| eyre!("chain '{chain}': cannot read block {number}: {}", short_error(&e)))?
+        .ok_or_else(|| eyre!("chain '{chain}' has no block {number}: it is behind, or it is another chain"))?;
     Ok(block.header.hash)
 }
 
@@ -619,18 +542,13 @@ async fn read_records(
     let mut logs: Vec<Log> = Vec::new();
     let mut start = coverage.from_block;
     while start <= coverage.to_block {
-        let end = coverage
-            .to_block
-            .min(start.saturating_add(CHUNK_BLOCKS - 1));
+        let end = coverage.to_block.min(start.saturating_add(CHUNK_BLOCKS - 1));
         let filter = Filter::new()
             .address(vec![coverage.bridge, coverage.registry, coverage.manager])
             .from_block(start)
             .to_block(end);
         let batch = provider.get_logs(&filter).await.map_err(|e| {
-            eyre!(
-                "chain '{name}': cannot read the logs of blocks {start}..={end}: {}",
-                short_error(&e)
-            )
+            eyre!("chain '{name}': cannot read the logs of blocks {start}..={end}: {}", short_error(&e))
         })?;
         logs.extend(batch.into_iter().filter(|l| !l.removed));
         match end.checked_add(1) {
@@ -640,15 +558,10 @@ async fn read_records(
     }
     let mut positioned = Vec::with_capacity(logs.len());
     for log in logs {
-        let (Some(block), Some(index), Some(block_hash), Some(tx)) = (
-            log.block_number,
-            log.log_index,
-            log.block_hash,
-            log.transaction_hash,
-        ) else {
-            bail!(
-                "chain '{name}': the RPC returned a log without its block, index or transaction: use a full node"
-            );
+        let (Some(block), Some(index), Some(block_hash), Some(tx)) =
+            (log.block_number, log.log_index, log.block_hash, log.transaction_hash)
+        else {
+            bail!("chain '{name}': the RPC returned a log without its block, index or transaction: use a full node");
         };
         positioned.push(((block, index), block_hash, tx, log));
     }
@@ -666,9 +579,7 @@ async fn read_records(
     for ((block, index), block_hash, tx, log) in positioned {
         let address = log.address();
         let Some(contract) = coverage.contract(address) else {
-            bail!(
-                "chain '{name}': the RPC returned a log of {address}, which was not asked for: use another RPC"
-            );
+            bail!("chain '{name}': the RPC returned a log of {address}, which was not asked for: use another RPC");
         };
         let topics = log.topics();
         let (event, fields, kind) = match decoder.decode(contract, topics, &log.data().data) {
@@ -680,17 +591,9 @@ async fn read_records(
                 let mut raw = Map::new();
                 raw.insert(
                     "topics".into(),
-                    Value::Array(
-                        topics
-                            .iter()
-                            .map(|t| Value::String(t.to_string()))
-                            .collect(),
-                    ),
+                    Value::Array(topics.iter().map(|t| Value::String(t.to_string())).collect()),
                 );
-                raw.insert(
-                    "data".into(),
-                    Value::String(alloy::hex::encode_prefixed(&log.data().data)),
-                );
+                raw.insert("data".into(), Value::String(alloy::hex::encode_prefixed(&log.data().data)));
                 (UNKNOWN_EVENT.to_string(), raw, "privileged")
             }
         };
@@ -715,7 +618,9 @@ async fn read_records(
                         .get_transaction_receipt(tx)
                         .await
                         .map_err(|e| eyre!("chain '{name}': cannot read the receipt of {tx}: {}", short_error(&e)))?
-                        .ok_or_else(|| eyre!("chain '{name}': no receipt for {tx}, which emitted a log: use a full node"))?;
+                        .ok_or_else(|| {
+                            eyre!("chain '{name}': no receipt for {tx}, which emitted a log: use a full node")
+                        })?;
                     senders.insert(tx, receipt.from);
                     receipt.from
                 }
@@ -748,17 +653,11 @@ pub async fn export(args: &ExportArgs) -> Result<()> {
     for chain in chains {
         let provider = target.connect(chain).await?;
         let manager = manager_of(&provider, chain).await?;
-        let latest = provider.get_block_number().await.map_err(|e| {
-            eyre!(
-                "chain '{}': cannot read the latest block: {}",
-                chain.name,
-                short_error(&e)
-            )
-        })?;
-        let from_block = args
-            .from_block
-            .or_else(|| target.start_blocks.get(&chain.chain_id).copied())
-            .unwrap_or(0);
+        let latest = provider
+            .get_block_number()
+            .await
+            .map_err(|e| eyre!("chain '{}': cannot read the latest block: {}", chain.name, short_error(&e)))?;
+        let from_block = args.from_block.or_else(|| target.start_blocks.get(&chain.chain_id).copied()).unwrap_or(0);
         let head = latest.saturating_sub(args.confirmations);
         let (to_block, to_block_hash) = if head >= from_block {
             (head, Some(block_hash(&provider, &chain.name, head).await?))
@@ -782,21 +681,13 @@ pub async fn export(args: &ExportArgs) -> Result<()> {
         coverage.push(scope);
     }
 
-    let transfers = records
-        .iter()
-        .filter(|r| r.get("kind").and_then(Value::as_str) == Some("transfer"))
-        .count();
+    let transfers = records.iter().filter(|r| r.get("kind").and_then(Value::as_str) == Some("transfer")).count();
     let privileged = records.len() - transfers;
     let mut lines = Vec::with_capacity(records.len() + 1);
     lines.push(header(&coverage));
     lines.extend(records);
     seal(&mut lines);
-    let head = lines
-        .last()
-        .and_then(|l| l.get("hash"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let head = lines.last().and_then(|l| l.get("hash")).and_then(Value::as_str).unwrap_or_default().to_string();
     let text = render_lines(&lines);
     let ranges: Vec<String> = coverage.iter().map(Coverage::blocks).collect();
     let summary = format!(
@@ -806,19 +697,14 @@ pub async fn export(args: &ExportArgs) -> Result<()> {
     );
     match &args.out {
         Some(path) => {
-            std::fs::write(path, text)
-                .map_err(|e| eyre!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(path, text).map_err(|e| eyre!("cannot write {}: {e}", path.display()))?;
             println!("{summary}; written to {}", path.display());
         }
         None => {
             use std::io::Write as _;
             let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .map_err(|e| eyre!("cannot write the log to stdout: {e}"))?;
-            stdout
-                .flush()
-                .map_err(|e| eyre!("cannot write the log to stdout: {e}"))?;
+            stdout.write_all(text.as_bytes()).map_err(|e| eyre!("cannot write the log to stdout: {e}"))?;
+            stdout.flush().map_err(|e| eyre!("cannot write the log to stdout: {e}"))?;
             eprintln!("{summary}");
         }
     }
@@ -832,11 +718,9 @@ type Position = (u64, u64, u64);
 
 fn position(number: usize, line: &Map<String, Value>) -> Result<Position> {
     let get = |key: &str| {
-        line.get(key).and_then(Value::as_u64).ok_or_else(|| {
-            eyre!(
-                "line {number}: no \"{key}\" number: not an event line of `zerobridge audit export`"
-            )
-        })
+        line.get(key)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| eyre!("line {number}: no \"{key}\" number: not an event line of `zerobridge audit export`"))
     };
     Ok((get("chainId")?, get("block")?, get("logIndex")?))
 }
@@ -853,39 +737,28 @@ fn content(line: &Map<String, Value>) -> Value {
 /// The first place where `file` and `chain` differ: (path, file's value, chain's value).
 fn first_difference(file: &Value, chain: &Value, path: &str) -> Option<(String, String, String)> {
     let join = |key: &str| {
-        if path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{path}.{key}")
-        }
+        if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
     };
     match (file, chain) {
         (Value::Object(a), Value::Object(b)) => {
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
             keys.sort();
             keys.dedup();
-            keys.into_iter()
-                .find_map(|key| match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => first_difference(x, y, &join(key)),
-                    (Some(x), None) => Some((join(key), shown(x), "absent".into())),
-                    (None, Some(y)) => Some((join(key), "absent".into(), shown(y))),
-                    (None, None) => None,
-                })
+            keys.into_iter().find_map(|key| match (a.get(key), b.get(key)) {
+                (Some(x), Some(y)) => first_difference(x, y, &join(key)),
+                (Some(x), None) => Some((join(key), shown(x), "absent".into())),
+                (None, Some(y)) => Some((join(key), "absent".into(), shown(y))),
+                (None, None) => None,
+            })
         }
-        (Value::Array(a), Value::Array(b)) => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (x, y))| first_difference(x, y, &join(&i.to_string())))
-            .or_else(|| {
-                (a.len() != b.len()).then(|| {
-                    (
-                        path.to_string(),
-                        format!("{} items", a.len()),
-                        format!("{} items", b.len()),
-                    )
-                })
-            }),
+        (Value::Array(a), Value::Array(b)) => {
+            a.iter().zip(b).enumerate().find_map(|(i, (x, y))| first_difference(x, y, &join(&i.to_string()))).or_else(
+                || {
+                    (a.len() != b.len())
+                        .then(|| (path.to_string(), format!("{} items", a.len()), format!("{} items", b.len())))
+                },
+            )
+        }
         _ => (file != chain).then(|| (path.to_string(), shown(file), shown(chain))),
     }
 }
@@ -896,11 +769,7 @@ fn shown(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => canonical_json(other),
     };
-    if text.chars().count() > 90 {
-        format!("{}...", text.chars().take(87).collect::<String>())
-    } else {
-        text
-    }
+    if text.chars().count() > 90 { format!("{}...", text.chars().take(87).collect::<String>()) } else { text }
 }
 
 /// `zerobridge audit verify`.
@@ -909,16 +778,12 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
         .map_err(|e| eyre!("cannot read the audit log {}: {e}", args.file.display()))?;
     // 1. The hash chain, without any chain access.
     let lines = check_chain(&text)?;
-    let head = lines
-        .last()
-        .and_then(|(_, l)| l.get("hash"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let head = lines.last().and_then(|(_, l)| l.get("hash")).and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(expected) = &args.head {
-        let expected: B256 = expected.trim().parse().map_err(|_| {
-            eyre!("--head '{expected}' is not a hash: write it as 0x followed by 64 hex digits")
-        })?;
+        let expected: B256 = expected
+            .trim()
+            .parse()
+            .map_err(|_| eyre!("--head '{expected}' is not a hash: write it as 0x followed by 64 hex digits"))?;
         if head.parse::<B256>().ok() != Some(expected) {
             bail!(
                 "the log ends at hash {head}, not at the expected head {expected}: lines were cut or added at the end, \
@@ -933,18 +798,12 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
     if header_line.get("kind").and_then(Value::as_str) != Some("header")
         || header_line.get("format").and_then(Value::as_str) != Some(FORMAT)
     {
-        bail!(
-            "line {header_number}: not a {FORMAT} header: this is not a log written by `zerobridge audit export`"
-        );
+        bail!("line {header_number}: not a {FORMAT} header: this is not a log written by `zerobridge audit export`");
     }
-    let coverage: Vec<Coverage> = serde_json::from_value(
-        header_line.get("chains").cloned().unwrap_or(Value::Null),
-    )
-    .map_err(|e| eyre!("line {header_number}: the header's \"chains\" is not valid ({e})"))?;
+    let coverage: Vec<Coverage> = serde_json::from_value(header_line.get("chains").cloned().unwrap_or(Value::Null))
+        .map_err(|e| eyre!("line {header_number}: the header's \"chains\" is not valid ({e})"))?;
     if coverage.windows(2).any(|w| w[0].chain_id >= w[1].chain_id) {
-        bail!(
-            "line {header_number}: the header's chains are not in ascending chain id order, or repeat one"
-        );
+        bail!("line {header_number}: the header's chains are not in ascending chain id order, or repeat one");
     }
 
     // Event lines: in (chain id, block, log index) order, each on a covered chain and block.
@@ -954,9 +813,7 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
         if let Some((_, before, _)) = stated.last()
             && *before >= at
         {
-            bail!(
-                "line {number}: out of order: lines must be sorted by chain id, block and log index"
-            );
+            bail!("line {number}: out of order: lines must be sorted by chain id, block and log index");
         }
         stated.push((*number, at, line));
     }
@@ -991,16 +848,10 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
                 );
             }
         }
-        ranges.insert(
-            scope.chain_id,
-            (scope.chain.clone(), scope.from_block, scope.to_block),
-        );
+        ranges.insert(scope.chain_id, (scope.chain.clone(), scope.from_block, scope.to_block));
         let Some(expected_hash) = scope.to_block_hash else {
             if scope.to_block >= scope.from_block {
-                bail!(
-                    "line {header_number}: {} has blocks but no toBlockHash: the header was altered",
-                    scope.blocks()
-                );
+                bail!("line {header_number}: {} has blocks but no toBlockHash: the header was altered", scope.blocks());
             }
             continue;
         };
@@ -1016,14 +867,8 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
         for record in read_records(&provider, scope, &decoder).await? {
             let at = (
                 scope.chain_id,
-                record
-                    .get("block")
-                    .and_then(Value::as_u64)
-                    .unwrap_or_default(),
-                record
-                    .get("logIndex")
-                    .and_then(Value::as_u64)
-                    .unwrap_or_default(),
+                record.get("block").and_then(Value::as_u64).unwrap_or_default(),
+                record.get("logIndex").and_then(Value::as_u64).unwrap_or_default(),
             );
             truth.push((at, record));
         }
@@ -1033,9 +878,7 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
     // Merge the two ordered lists: equal positions must be equal records; anything on one side
     // only is fabricated (file) or missing (chain).
     let describe = |at: &Position| {
-        let name = ranges
-            .get(&at.0)
-            .map_or_else(|| format!("chain id {}", at.0), |r| r.0.clone());
+        let name = ranges.get(&at.0).map_or_else(|| format!("chain id {}", at.0), |r| r.0.clone());
         format!("{name} block {} log index {}", at.1, at.2)
     };
     let mut file_iter = stated.iter().peekable();
@@ -1064,10 +907,7 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
             (Some(_), None) => false,
         };
         if missing && let Some((chain_at, record)) = chain {
-            let event = record
-                .get("event")
-                .and_then(Value::as_str)
-                .unwrap_or(UNKNOWN_EVENT);
+            let event = record.get("event").and_then(Value::as_str).unwrap_or(UNKNOWN_EVENT);
             let tx = record.get("tx").and_then(Value::as_str).unwrap_or_default();
             let place = match file {
                 Some((number, ..)) => format!("before line {number}"),
@@ -1092,18 +932,12 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
                 }
                 None => "on a chain the header does not cover".to_string(),
             };
-            bail!(
-                "line {number}: no such event: {}: {covered}: the line was fabricated",
-                describe(at)
-            );
+            bail!("line {number}: no such event: {}: {covered}: the line was fabricated", describe(at));
         }
         break;
     }
 
-    let transfers = stated
-        .iter()
-        .filter(|(_, _, l)| l.get("kind").and_then(Value::as_str) == Some("transfer"))
-        .count();
+    let transfers = stated.iter().filter(|(_, _, l)| l.get("kind").and_then(Value::as_str) == Some("transfer")).count();
     let names: Vec<&str> = coverage.iter().map(|c| c.chain.as_str()).collect();
     println!(
         "{} lines verified ({} events: {transfers} transfer, {} privileged), chain intact, matches {}; head {head}",
@@ -1138,10 +972,8 @@ mod tests {
             obj(
                 json!({"chainId": 1, "block": 7, "logIndex": 0, "event": "Paused", "fields": {}, "kind": "privileged"}),
             ),
-            obj(
-                json!({"chainId": 1, "block": 9, "logIndex": 2, "event": "MessageSent",
-                "fields": {"message": {"amount": "5", "recipient": "0xAb"}}, "kind": "transfer"}),
-            ),
+            obj(json!({"chainId": 1, "block": 9, "logIndex": 2, "event": "MessageSent",
+                "fields": {"message": {"amount": "5", "recipient": "0xAb"}}, "kind": "transfer"})),
         ];
         seal(&mut lines);
         lines
@@ -1150,31 +982,21 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_without_whitespace() {
         let value = json!({"b": [3, {"z": true, "a": null}], "a": "x\"y", "é": 1, "A": {"k": "v"}});
-        assert_eq!(
-            canonical_json(&value),
-            r#"{"A":{"k":"v"},"a":"x\"y","b":[3,{"a":null,"z":true}],"é":1}"#
-        );
+        assert_eq!(canonical_json(&value), r#"{"A":{"k":"v"},"a":"x\"y","b":[3,{"a":null,"z":true}],"é":1}"#);
         // Key order of the input does not matter.
-        let reordered: Value =
-            serde_json::from_str(r#"{"é":1,"b":[3,{"a":null,"z":true}],"A":{"k":"v"},"a":"x\"y"}"#)
-                .unwrap_or(Value::Null);
+        let reordered: Value = serde_json::from_str(r#"{"é":1,"b":[3,{"a":null,"z":true}],"A":{"k":"v"},"a":"x\"y"}"#)
+            .unwrap_or(Value::Null);
         assert_eq!(canonical_json(&reordered), canonical_json(&value));
     }
 
     #[test]
     fn line_hash_covers_everything_but_hash() {
         let line = obj(json!({"seq": 1, "prev": GENESIS_PREV.to_string(), "event": "Paused"}));
-        let expected = keccak256(format!(
-            r#"{{"event":"Paused","prev":"{GENESIS_PREV}","seq":1}}"#
-        ));
+        let expected = keccak256(format!(r#"{{"event":"Paused","prev":"{GENESIS_PREV}","seq":1}}"#));
         assert_eq!(line_hash(&line), expected);
         let mut with_hash = line.clone();
         with_hash.insert("hash".into(), Value::from("0x1234"));
-        assert_eq!(
-            line_hash(&with_hash),
-            expected,
-            "the hash key itself is not hashed"
-        );
+        assert_eq!(line_hash(&with_hash), expected, "the hash key itself is not hashed");
     }
 
     #[test]
@@ -1199,10 +1021,7 @@ mod tests {
         // An edited field without a new hash: the edited line (file line 3).
         let edited = text.replace(r#""amount":"5""#, r#""amount":"500""#);
         assert_ne!(edited, text);
-        let err = check_chain(&edited)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = check_chain(&edited).err().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(err, "line 3: hash does not match its content (tampered)");
 
         // The edited line re-hashed alone: the next line's link breaks.
@@ -1212,18 +1031,12 @@ mod tests {
         }
         let hash = line_hash(&rehashed[1]);
         rehashed[1].insert("hash".into(), Value::from(hash.to_string()));
-        let err = check_chain(&render_lines(&rehashed))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = check_chain(&render_lines(&rehashed)).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.starts_with("line 3: broken chain"), "{err}");
 
         // A line removed: the next line's link breaks.
         let removed = [lines[0].clone(), lines[2].clone()];
-        let err = check_chain(&render_lines(&removed))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = check_chain(&render_lines(&removed)).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.starts_with("line 2: broken chain"), "{err}");
 
         // Removed and re-sealed: the chain holds (only the chain comparison can catch it).
@@ -1232,23 +1045,13 @@ mod tests {
         assert!(check_chain(&render_lines(&resealed)).is_ok());
 
         // A duplicate key whose last value is the original: hashes agree, the canonical form does not.
-        let duplicated = text.replacen(
-            r#""event":"MessageSent""#,
-            r#""event":"Forged","event":"MessageSent""#,
-            1,
-        );
+        let duplicated = text.replacen(r#""event":"MessageSent""#, r#""event":"Forged","event":"MessageSent""#, 1);
         assert_ne!(duplicated, text);
-        let err = check_chain(&duplicated)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = check_chain(&duplicated).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.starts_with("line 3: not in canonical form"), "{err}");
 
         // Not JSON, and an empty file.
-        let err = check_chain("{\"a\":1}\nnot json\n")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = check_chain("{\"a\":1}\nnot json\n").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.starts_with("line 1:"), "{err}");
         assert!(check_chain("\n").is_err());
     }
@@ -1258,12 +1061,7 @@ mod tests {
         let decoder = Decoder::new();
         let lane = b256!("0x1111111111111111111111111111111111111111111111111111111111111111");
         let recipient = address!("0x00000000000000000000000000000000000000aa");
-        let executed = ZeroBridge::MessageExecuted {
-            lane,
-            sequence: 3,
-            recipient,
-            amount: U256::from(1234u64),
-        };
+        let executed = ZeroBridge::MessageExecuted { lane, sequence: 3, recipient, amount: U256::from(1234u64) };
         let data = executed.encode_log_data();
         let decoded = decoder.decode(Contract::Bridge, data.topics(), &data.data);
         let (event, fields) = decoded.unwrap_or_default();
@@ -1290,14 +1088,9 @@ mod tests {
             accumulator: lane,
         };
         let data = sent.encode_log_data();
-        let (event, fields) = decoder
-            .decode(Contract::Bridge, data.topics(), &data.data)
-            .unwrap_or_default();
+        let (event, fields) = decoder.decode(Contract::Bridge, data.topics(), &data.data).unwrap_or_default();
         assert_eq!(event, "MessageSent");
-        assert_eq!(
-            fields.get("message").and_then(|m| m.get("amount")),
-            Some(&Value::from("99"))
-        );
+        assert_eq!(fields.get("message").and_then(|m| m.get("amount")), Some(&Value::from("99")));
 
         let granted = AccessManager::RoleGranted {
             roleId: 1,
@@ -1307,9 +1100,7 @@ mod tests {
             newMember: true,
         };
         let data = granted.encode_log_data();
-        let (event, fields) = decoder
-            .decode(Contract::Manager, data.topics(), &data.data)
-            .unwrap_or_default();
+        let (event, fields) = decoder.decode(Contract::Manager, data.topics(), &data.data).unwrap_or_default();
         assert_eq!(event, "RoleGranted");
         assert_eq!(classify(Contract::Manager, &event), "privileged");
         assert_eq!(fields.get("newMember"), Some(&Value::Bool(true)));
@@ -1317,38 +1108,18 @@ mod tests {
 
         // A bridge event is not decoded as a manager event, nor is garbage.
         let paused = ZeroBridge::Paused {}.encode_log_data();
-        assert!(
-            decoder
-                .decode(Contract::Manager, paused.topics(), &paused.data)
-                .is_none()
-        );
-        assert_eq!(
-            decoder
-                .decode(Contract::Bridge, paused.topics(), &paused.data)
-                .map(|d| d.0),
-            Some("Paused".into())
-        );
-        assert!(
-            decoder
-                .decode(Contract::Bridge, &[B256::ZERO], &[])
-                .is_none()
-        );
+        assert!(decoder.decode(Contract::Manager, paused.topics(), &paused.data).is_none());
+        assert_eq!(decoder.decode(Contract::Bridge, paused.topics(), &paused.data).map(|d| d.0), Some("Paused".into()));
+        assert!(decoder.decode(Contract::Bridge, &[B256::ZERO], &[]).is_none());
     }
 
     #[test]
     fn differences_name_the_field() {
         let file = json!({"a": 1, "fields": {"message": {"amount": "5"}}, "list": [1, 2]});
         let chain = json!({"a": 1, "fields": {"message": {"amount": "6"}}, "list": [1, 2]});
-        assert_eq!(
-            first_difference(&file, &chain, ""),
-            Some(("fields.message.amount".into(), "5".into(), "6".into()))
-        );
-        let chain =
-            json!({"a": 1, "fields": {"message": {"amount": "5"}}, "list": [1, 2], "from": "0xA"});
-        assert_eq!(
-            first_difference(&file, &chain, ""),
-            Some(("from".into(), "absent".into(), "0xA".into()))
-        );
+        assert_eq!(first_difference(&file, &chain, ""), Some(("fields.message.amount".into(), "5".into(), "6".into())));
+        let chain = json!({"a": 1, "fields": {"message": {"amount": "5"}}, "list": [1, 2], "from": "0xA"});
+        assert_eq!(first_difference(&file, &chain, ""), Some(("from".into(), "absent".into(), "0xA".into())));
         assert_eq!(first_difference(&file, &file, ""), None);
     }
 }

@@ -29,21 +29,12 @@ pub async fn cancel(args: &CancelArgs) -> Result<()> {
     let signer = signer_of(&ctx, &args.key, "cancel")?;
     let dst = &t.leg.destination;
     let bridge = ZeroBridge::new(dst.bridge, t.destination.clone());
-    let hold = bridge
-        .getHold(t.leg.lane, t.message.sequence)
-        .call()
-        .await
-        .map_err(|e| read_err(dst, &e))?;
+    let hold = bridge.getHold(t.leg.lane, t.message.sequence).call().await.map_err(|e| read_err(dst, &e))?;
     let claim_hint = format!("zerobridge claim {}{}", t.tx, ctx.network_flag());
     match hold.status {
         1 => {}
         0 => {
-            let delivered = bridge
-                .getLane(t.leg.lane)
-                .call()
-                .await
-                .map_err(|e| read_err(dst, &e))?
-                .sequence;
+            let delivered = bridge.getLane(t.leg.lane).call().await.map_err(|e| read_err(dst, &e))?.sequence;
             if delivered < t.message.sequence {
                 bail!(
                     "the transfer is not delivered to '{}' yet, so it is not held: only a held (large) transfer can be \
@@ -61,18 +52,9 @@ pub async fn cancel(args: &CancelArgs) -> Result<()> {
             "the hold is frozen by the guardians of '{}': it cannot be cancelled; governance releases or refunds it",
             dst.name
         ),
-        3 => bail!(
-            "the hold was already released on '{}': the transfer was paid out",
-            dst.name
-        ),
-        4 => bail!(
-            "governance already refunded this hold on '{}': `{claim_hint}` claims the refund",
-            dst.name
-        ),
-        _ => bail!(
-            "the hold is already cancelled on '{}': `{claim_hint}` claims the refund",
-            dst.name
-        ),
+        3 => bail!("the hold was already released on '{}': the transfer was paid out", dst.name),
+        4 => bail!("governance already refunded this hold on '{}': `{claim_hint}` claims the refund", dst.name),
+        _ => bail!("the hold is already cancelled on '{}': `{claim_hint}` claims the refund", dst.name),
     }
     if hold.sender != signer.address() {
         bail!(
@@ -91,10 +73,7 @@ pub async fn cancel(args: &CancelArgs) -> Result<()> {
         &t.destination_token,
     )
     .await?;
-    println!(
-        "✓ cancelled   the hold on {} in tx {} (block {})",
-        dst.name, at.hash, at.block
-    );
+    println!("✓ cancelled   the hold on {} in tx {} (block {})", dst.name, at.hash, at.block);
     println!(
         "{} travels back to {} on {} as a refund (the fee is not refunded): the validators sign it and a relayer \
          delivers it, then `{claim_hint}` pays it out; the same command also delivers it if no relayer does",

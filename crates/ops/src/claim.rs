@@ -23,16 +23,13 @@ use alloy::sol_types::SolEvent;
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::revert::{self, RevertContext};
-use zb_protocol::{
-    Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest,
-};
+use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 
 use crate::network::{ChainInfo, Leg};
 use crate::transfer::{
-    CheckpointResponse, Context, DestEvent, DestStatus, GAS_HEADROOM_PERCENT, KeyArgs,
-    TokenMeta, Transfer, TxAt, Ui, VALIDATOR_TIMEOUT, Watch, check_gas_funds,
-    explain_contract_error, first_block_at, format_utc, format_wait, leg_for_lane, load_transfer,
-    parse_tx_hash, scan_logs, short_error, wait_receipt, watch,
+    CheckpointResponse, Context, DestEvent, DestStatus, GAS_HEADROOM_PERCENT, KeyArgs, TokenMeta, Transfer, TxAt, Ui,
+    VALIDATOR_TIMEOUT, Watch, check_gas_funds, explain_contract_error, first_block_at, format_utc, format_wait,
+    leg_for_lane, load_transfer, parse_tx_hash, scan_logs, short_error, wait_receipt, watch,
 };
 
 /// `claimRefund` proves a message against the accumulators the source records every this many.
@@ -77,13 +74,7 @@ pub struct ClaimArgs {
 
 /// "2 of 4 validators signed (50% of the set's weight, 66.7% needed)": weights are stake in
 /// wei on a staked route, so shares of the set's total read better than raw numbers.
-pub fn signature_count_message(
-    signed: usize,
-    members: usize,
-    weight: u128,
-    threshold: u128,
-    total: u128,
-) -> String {
+pub fn signature_count_message(signed: usize, members: usize, weight: u128, threshold: u128, total: u128) -> String {
     format!(
         "{signed} of {members} validators signed ({} of the set's weight, {} needed)",
         percent(weight, total),
@@ -97,11 +88,7 @@ fn percent(part: u128, total: u128) -> String {
         return "0%".to_string();
     }
     let tenths = part.saturating_mul(1000) / total;
-    if tenths.is_multiple_of(10) {
-        format!("{}%", tenths / 10)
-    } else {
-        format!("{}.{}%", tenths / 10, tenths % 10)
-    }
+    if tenths.is_multiple_of(10) { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
 }
 
 /// When the fallback may deliver: "from 2026-01-31 12:00:00 UTC (in 5 min)", or "now".
@@ -109,11 +96,7 @@ pub fn fallback_due_text(due_at: u64, now: u64) -> String {
     if due_at <= now {
         "now".to_string()
     } else {
-        format!(
-            "from {} (in {})",
-            format_utc(due_at),
-            format_wait(due_at - now)
-        )
+        format!("from {} (in {})", format_utc(due_at), format_wait(due_at - now))
     }
 }
 
@@ -131,12 +114,8 @@ pub fn next_batch_end(pending: &[Message], target: u64) -> u64 {
 /// The segment `claimRefund` accepts for `sequence`: from just after the previous recorded
 /// accumulator to the next one, or to the lane head. Returns (first, last) sequences.
 pub fn refund_segment(sequence: u64, lane_head: u64) -> (u64, u64) {
-    let start =
-        (sequence.saturating_sub(1) / ACCUMULATOR_RECORD_INTERVAL) * ACCUMULATOR_RECORD_INTERVAL;
-    (
-        start + 1,
-        (start + ACCUMULATOR_RECORD_INTERVAL).min(lane_head),
-    )
+    let start = (sequence.saturating_sub(1) / ACCUMULATOR_RECORD_INTERVAL) * ACCUMULATOR_RECORD_INTERVAL;
+    (start + 1, (start + ACCUMULATOR_RECORD_INTERVAL).min(lane_head))
 }
 
 /// What `track` knows of a transfer that is not moving.
@@ -157,7 +136,9 @@ pub struct StuckFacts {
 pub fn stuck_hints(facts: &StuckFacts, tx: TxHash, network_flag: &str) -> Vec<String> {
     let mut hints = Vec::new();
     if facts.held && !facts.frozen {
-        hints.push(format!("you can cancel it: zerobridge cancel {tx}{network_flag} (the sender's key; refunded on the source)"));
+        hints.push(format!(
+            "you can cancel it: zerobridge cancel {tx}{network_flag} (the sender's key; refunded on the source)"
+        ));
     }
     if !facts.delivered {
         let relayer_late = facts.quorum && facts.age > RELAYER_GRACE_SECS;
@@ -168,9 +149,7 @@ pub fn stuck_hints(facts: &StuckFacts, tx: TxHash, network_flag: &str) -> Vec<St
             } else {
                 "it waited past the route's fallback delay"
             };
-            hints.push(format!(
-                "{why}: you can claim it yourself: zerobridge claim {tx}{network_flag}"
-            ));
+            hints.push(format!("{why}: you can claim it yourself: zerobridge claim {tx}{network_flag}"));
         }
     }
     hints
@@ -183,10 +162,7 @@ pub(crate) fn read_err(chain: &ChainInfo, e: &dyn std::fmt::Display) -> eyre::Re
 }
 
 async fn chain_now(provider: &DynProvider, chain: &ChainInfo) -> Result<u64> {
-    let block = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
-        .await
-        .map_err(|e| read_err(chain, &e))?;
+    let block = provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(|e| read_err(chain, &e))?;
     Ok(block.map_or_else(crate::transfer::unix_now, |b| b.header.timestamp))
 }
 
@@ -197,10 +173,7 @@ async fn find_send_tx(ctx: &Context, lane: B256, sequence: u64) -> Result<TxHash
             continue;
         };
         let provider = ctx.connect(&leg.source).await?;
-        let latest = provider
-            .get_block_number()
-            .await
-            .map_err(|e| read_err(chain, &e))?;
+        let latest = provider.get_block_number().await.map_err(|e| read_err(chain, &e))?;
         let filter = Filter::new()
             .address(leg.source.bridge)
             .event_signature(ZeroBridge::MessageSent::SIGNATURE_HASH)
@@ -208,24 +181,20 @@ async fn find_send_tx(ctx: &Context, lane: B256, sequence: u64) -> Result<TxHash
             .topic2(B256::from(U256::from(sequence)));
         let logs = scan_logs(&provider, &filter, 0, latest).await?;
         return logs.iter().find_map(|l| l.transaction_hash).ok_or_else(|| {
-            eyre!(
-                "lane {lane:#x} has sent no message {sequence} on '{}': check --sequence",
-                chain.name
-            )
+            eyre!("lane {lane:#x} has sent no message {sequence} on '{}': check --sequence", chain.name)
         });
     }
-    bail!(
-        "lane {lane:#x} is not a lane of any route in the network: check --lane (see `zerobridge route status`)"
-    )
+    bail!("lane {lane:#x} is not a lane of any route in the network: check --lane (see `zerobridge route status`)")
 }
 
 pub(crate) async fn resolve(ctx: &Context, target: &TransferRef) -> Result<Transfer> {
     let tx = match (&target.tx, &target.lane, target.sequence) {
         (Some(tx), _, _) => parse_tx_hash(tx)?,
         (None, Some(lane), Some(sequence)) => {
-            let lane: B256 = lane.trim().parse().map_err(|_| {
-                eyre!("--lane '{lane}' is not a lane id: 0x followed by 64 hex digits")
-            })?;
+            let lane: B256 = lane
+                .trim()
+                .parse()
+                .map_err(|_| eyre!("--lane '{lane}' is not a lane id: 0x followed by 64 hex digits"))?;
             find_send_tx(ctx, lane, sequence).await?
         }
         _ => bail!("which transfer? pass its source transaction hash, or --lane LANE --sequence N"),
@@ -254,10 +223,7 @@ async fn sent_messages(
             if let Ok(event) = ZeroBridge::MessageSent::decode_log(&log.inner) {
                 let sequence = event.data.message.sequence;
                 if (from..=to).contains(&sequence) {
-                    found.insert(
-                        sequence,
-                        (event.data.message.clone(), event.data.accumulator),
-                    );
+                    found.insert(sequence, (event.data.message.clone(), event.data.accumulator));
                 }
             }
         }
@@ -269,10 +235,7 @@ async fn sent_messages(
     }
     let messages: Vec<_> = found.into_values().collect();
     let complete = messages.len() as u64 == to + 1 - from
-        && messages
-            .iter()
-            .zip(from..)
-            .all(|((m, _), expected)| m.sequence == expected);
+        && messages.iter().zip(from..).all(|((m, _), expected)| m.sequence == expected);
     if !complete {
         bail!(
             "the RPC of '{}' does not return messages {from} to {to} of lane {:#x}: use a fully synced (archive) node",
@@ -285,16 +248,9 @@ async fn sent_messages(
 
 /// Every validator set of `leg`'s lane the bridges announced: installed on the destination,
 /// queued on the source (set updates), and the route's fallback sets on the destination.
-async fn known_sets(
-    leg: &Leg,
-    source: &DynProvider,
-    destination: &DynProvider,
-) -> Result<HashMap<B256, Bytes>> {
+async fn known_sets(leg: &Leg, source: &DynProvider, destination: &DynProvider) -> Result<HashMap<B256, Bytes>> {
     let mut sets = HashMap::new();
-    let dest_head = destination
-        .get_block_number()
-        .await
-        .map_err(|e| read_err(&leg.destination, &e))?;
+    let dest_head = destination.get_block_number().await.map_err(|e| read_err(&leg.destination, &e))?;
     let installed = Filter::new()
         .address(leg.destination.bridge)
         .event_signature(ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH)
@@ -313,10 +269,7 @@ async fn known_sets(
             sets.insert(e.data.setHash, e.data.validatorSet.clone());
         }
     }
-    let source_head = source
-        .get_block_number()
-        .await
-        .map_err(|e| read_err(&leg.source, &e))?;
+    let source_head = source.get_block_number().await.map_err(|e| read_err(&leg.source, &e))?;
     let queued = Filter::new()
         .address(leg.source.bridge)
         .event_signature(ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH)
@@ -330,17 +283,12 @@ async fn known_sets(
     Ok(sets)
 }
 
-fn set_for(
-    sets: &HashMap<B256, Bytes>,
-    hash: B256,
-    which: &str,
-    chain: &str,
-) -> Result<(ValidatorSet, Bytes)> {
+fn set_for(sets: &HashMap<B256, Bytes>, hash: B256, which: &str, chain: &str) -> Result<(ValidatorSet, Bytes)> {
     let bytes = sets.get(&hash).ok_or_else(|| {
         eyre!("the {which} set {hash} that '{chain}' checks was announced in no bridge event the RPCs return: use archive nodes")
     })?;
-    let set = ValidatorSet::decode(bytes)
-        .map_err(|e| eyre!("the {which} set {hash} on '{chain}' does not decode: {e}"))?;
+    let set =
+        ValidatorSet::decode(bytes).map_err(|e| eyre!("the {which} set {hash} on '{chain}' does not decode: {e}"))?;
     Ok((set, bytes.clone()))
 }
 
@@ -364,19 +312,9 @@ struct Gathered {
 
 impl Gathered {
     fn summary(&self) -> String {
-        let mut text = signature_count_message(
-            self.signed,
-            self.members,
-            self.weight,
-            self.threshold,
-            self.total,
-        );
+        let mut text = signature_count_message(self.signed, self.members, self.weight, self.threshold, self.total);
         if self.answered < self.asked {
-            text.push_str(&format!(
-                ", {} of {} endpoints did not answer",
-                self.asked - self.answered,
-                self.asked
-            ));
+            text.push_str(&format!(", {} of {} endpoints did not answer", self.asked - self.answered, self.asked));
         }
         text
     }
@@ -401,12 +339,7 @@ async fn gather(
         );
         let http = http.clone();
         async move {
-            let response = http
-                .get(&url)
-                .timeout(VALIDATOR_TIMEOUT)
-                .send()
-                .await
-                .ok()?;
+            let response = http.get(&url).timeout(VALIDATOR_TIMEOUT).send().await.ok()?;
             // A refusal (not final yet, fallback not due) still counts as an answer.
             if !response.status().is_success() {
                 return Some(None);
@@ -425,12 +358,7 @@ async fn gather(
                 && answer.sequence == checkpoint.sequence
                 && answer.accumulator == checkpoint.accumulator
         })
-        .filter_map(|answer| {
-            Some((
-                answer.signer,
-                Signature::try_from(answer.signature.as_ref()).ok()?,
-            ))
-        });
+        .filter_map(|answer| Some((answer.signer, Signature::try_from(answer.signature.as_ref()).ok()?)));
     let selection = set.select_quorum(&digest, signed);
     let quorum = selection.quorum.is_some();
     Gathered {
@@ -461,13 +389,7 @@ struct Lane<'a> {
 }
 
 /// One line for a revert of a holder's own transaction (`deliver`, `claimRefund`, `cancelHold`).
-fn explain(
-    e: &alloy::contract::Error,
-    what: &str,
-    chain: &ChainInfo,
-    sender: Address,
-    token: &TokenMeta,
-) -> String {
+fn explain(e: &alloy::contract::Error, what: &str, chain: &ChainInfo, sender: Address, token: &TokenMeta) -> String {
     let on = &chain.name;
     let decoded = e.as_decoded_interface_error::<ZeroBridge::ZeroBridgeErrors>();
     let text = decoded
@@ -490,20 +412,14 @@ pub(crate) async fn submit<P: Provider, D: alloy::contract::CallDecoder>(
     token: &TokenMeta,
 ) -> Result<TxAt> {
     let call = call.from(sender);
-    call.call_raw()
-        .await
-        .map_err(|e| eyre!(explain(&e, what, chain, sender, token)))?;
+    call.call_raw().await.map_err(|e| eyre!(explain(&e, what, chain, sender, token)))?;
     let gas = match call.estimate_gas().await {
         Ok(estimate) => estimate.saturating_mul(GAS_HEADROOM_PERCENT) / 100,
         Err(e) if e.as_revert_data().is_some() => bail!(explain(&e, what, chain, sender, token)),
         Err(_) => FALLBACK_GAS,
     };
     check_gas_funds(reader, chain, sender, gas).await?;
-    let pending = call
-        .gas(gas)
-        .send()
-        .await
-        .map_err(|e| eyre!(explain(&e, what, chain, sender, token)))?;
+    let pending = call.gas(gas).send().await.map_err(|e| eyre!(explain(&e, what, chain, sender, token)))?;
     let hash = *pending.tx_hash();
     let receipt = wait_receipt(reader, hash, &chain.name).await?;
     let block = receipt.block_number.unwrap_or_default();
@@ -522,11 +438,7 @@ impl Lane<'_> {
     async fn deliver_up_to(&self, target: u64, target_block: u64) -> Result<Vec<TxAt>> {
         let (leg, src, dst) = (self.leg, &self.leg.source.name, &self.leg.destination.name);
         let inbound_bridge = ZeroBridge::new(leg.destination.bridge, self.destination.clone());
-        let head = self
-            .source
-            .get_block_number()
-            .await
-            .map_err(|e| read_err(&leg.source, &e))?;
+        let head = self.source.get_block_number().await.map_err(|e| read_err(&leg.source, &e))?;
         let on_top = head.saturating_sub(target_block);
         if on_top < leg.source.finality_depth {
             bail!(
@@ -539,69 +451,36 @@ impl Lane<'_> {
         let mut sets: Option<HashMap<B256, Bytes>> = None;
         let mut done = Vec::new();
         loop {
-            let inbound = inbound_bridge
-                .getLane(leg.lane)
-                .call()
-                .await
-                .map_err(|e| read_err(&leg.destination, &e))?;
+            let inbound = inbound_bridge.getLane(leg.lane).call().await.map_err(|e| read_err(&leg.destination, &e))?;
             let delivered = inbound.sequence;
             if delivered >= target {
                 return Ok(done);
             }
-            let pending =
-                sent_messages(self.source, leg, delivered + 1, target, target_block).await?;
-            let end = next_batch_end(
-                pending
-                    .iter()
-                    .map(|(m, _)| m)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .as_slice(),
-                target,
-            );
-            let batch: Vec<Message> = pending
-                .iter()
-                .take_while(|(m, _)| m.sequence <= end)
-                .map(|(m, _)| m.clone())
-                .collect();
-            let mut accumulator = Accumulator {
-                lane: leg.lane,
-                sequence: delivered,
-                value: inbound.accumulator,
-            };
+            let pending = sent_messages(self.source, leg, delivered + 1, target, target_block).await?;
+            let end = next_batch_end(pending.iter().map(|(m, _)| m).cloned().collect::<Vec<_>>().as_slice(), target);
+            let batch: Vec<Message> =
+                pending.iter().take_while(|(m, _)| m.sequence <= end).map(|(m, _)| m.clone()).collect();
+            let mut accumulator = Accumulator { lane: leg.lane, sequence: delivered, value: inbound.accumulator };
             for message in &batch {
-                accumulator
-                    .push(message)
-                    .map_err(|e| eyre!("the messages of '{src}' are out of order: {e}"))?;
+                accumulator.push(message).map_err(|e| eyre!("the messages of '{src}' are out of order: {e}"))?;
             }
-            let logged = pending
-                .iter()
-                .find(|(m, _)| m.sequence == end)
-                .map(|(_, acc)| *acc);
+            let logged = pending.iter().find(|(m, _)| m.sequence == end).map(|(_, acc)| *acc);
             if logged != Some(accumulator.value) {
                 bail!(
                     "the messages '{src}' returned do not hash to the accumulator its bridge logged (sequence {end}): \
                      the RPC is inconsistent; use another RPC"
                 );
             }
-            let checkpoint = Checkpoint {
-                lane: leg.lane,
-                sequence: end,
-                accumulator: accumulator.value,
-            };
+            let checkpoint = Checkpoint { lane: leg.lane, sequence: end, accumulator: accumulator.value };
             if sets.is_none() {
                 sets = Some(known_sets(leg, self.source, self.destination).await?);
             }
-            let known = sets
-                .as_ref()
-                .ok_or_else(|| eyre!("validator sets not loaded"))?;
+            let known = sets.as_ref().ok_or_else(|| eyre!("validator sets not loaded"))?;
             let (set, set_bytes) = set_for(known, inbound.validatorSetHash, "validator", dst)?;
             let now = chain_now(self.destination, &leg.destination).await?;
             let ui = Ui::new();
-            let step = ui.step(format!(
-                "asking {} validators to sign sequence {end}",
-                self.ctx.network.validators.len()
-            ));
+            let step =
+                ui.step(format!("asking {} validators to sign sequence {end}", self.ctx.network.validators.len()));
             let primary = if set.expired_at(now) {
                 Gathered {
                     members: set.members.len(),
@@ -610,14 +489,7 @@ impl Lane<'_> {
                     ..Gathered::default()
                 }
             } else {
-                gather(
-                    &self.ctx.http,
-                    &self.ctx.network.validators,
-                    &set,
-                    &checkpoint,
-                    &leg.source,
-                )
-                .await
+                gather(&self.ctx.http, &self.ctx.network.validators, &set, &checkpoint, &leg.source).await
             };
             let range = if end > delivered + 1 {
                 format!("sequences {}-{end}", delivered + 1)
@@ -639,18 +511,12 @@ impl Lane<'_> {
             }
             step.clear();
             let primary_text = if set.expired_at(now) {
-                format!(
-                    "the lane's validator set expired at {}",
-                    format_utc(set.valid_until)
-                )
+                format!("the lane's validator set expired at {}", format_utc(set.valid_until))
             } else {
                 primary.summary()
             };
-            let route = inbound_bridge
-                .getRoute(leg.route.route_id)
-                .call()
-                .await
-                .map_err(|e| read_err(&leg.destination, &e))?;
+            let route =
+                inbound_bridge.getRoute(leg.route.route_id).call().await.map_err(|e| read_err(&leg.destination, &e))?;
             if route.fallbackSetHash == B256::ZERO {
                 bail!(
                     "{primary_text}: not enough to deliver, and the route has no fallback validators on '{dst}'; \
@@ -674,20 +540,14 @@ impl Lane<'_> {
                      add their URLs to the network file"
                 );
             }
-            let (fallback_set, fallback_bytes) =
-                set_for(known, route.fallbackSetHash, "fallback", dst)?;
+            let (fallback_set, fallback_bytes) = set_for(known, route.fallbackSetHash, "fallback", dst)?;
             let step = ui.step(format!(
                 "asking {} fallback validators to sign sequence {end}",
                 self.ctx.network.fallback_validators.len()
             ));
-            let fallback = gather(
-                &self.ctx.http,
-                &self.ctx.network.fallback_validators,
-                &fallback_set,
-                &checkpoint,
-                &leg.source,
-            )
-            .await;
+            let fallback =
+                gather(&self.ctx.http, &self.ctx.network.fallback_validators, &fallback_set, &checkpoint, &leg.source)
+                    .await;
             if !fallback.quorum {
                 step.clear();
                 bail!(
@@ -708,10 +568,7 @@ impl Lane<'_> {
                 Bytes::from(PackedSignature::pack(&fallback.signatures)),
                 batch,
             );
-            done.push(
-                self.submit_delivery(call, &range, " by the fallback validators")
-                    .await?,
-            );
+            done.push(self.submit_delivery(call, &range, " by the fallback validators").await?);
         }
     }
 
@@ -726,15 +583,7 @@ impl Lane<'_> {
         let what = format!("delivering {range}{by}");
         let sender = self.signer.address();
         let destination = &self.leg.destination;
-        let at = submit(
-            call,
-            &what,
-            destination,
-            self.destination,
-            sender,
-            self.token,
-        )
-        .await?;
+        let at = submit(call, &what, destination, self.destination, sender, self.token).await?;
         println!(
             "✓ delivered   {range} on {}{by} in tx {} (block {}), gas paid by {sender}",
             destination.name, at.hash, at.block
@@ -743,8 +592,7 @@ impl Lane<'_> {
     }
 
     fn wallet(&self) -> Result<DynProvider> {
-        self.ctx
-            .wallet_provider(&self.leg.destination, self.signer.clone())
+        self.ctx.wallet_provider(&self.leg.destination, self.signer.clone())
     }
 }
 
@@ -753,23 +601,12 @@ impl Lane<'_> {
 /// What happened to the transfer on its destination, from the destination's events.
 async fn destination_status(t: &Transfer) -> Result<DestStatus> {
     let chain = &t.leg.destination;
-    let from = first_block_at(
-        &t.destination,
-        t.message
-            .sentAt
-            .saturating_sub(crate::transfer::CLOCK_SKEW_MARGIN_SECS),
-    )
-    .await
-    .map_err(|e| read_err(chain, &e))?;
-    let latest = t
-        .destination
-        .get_block_number()
+    let from = first_block_at(&t.destination, t.message.sentAt.saturating_sub(crate::transfer::CLOCK_SKEW_MARGIN_SECS))
         .await
         .map_err(|e| read_err(chain, &e))?;
-    let filter = Filter::new()
-        .address(chain.bridge)
-        .topic1(t.leg.lane)
-        .topic2(B256::from(U256::from(t.message.sequence)));
+    let latest = t.destination.get_block_number().await.map_err(|e| read_err(chain, &e))?;
+    let filter =
+        Filter::new().address(chain.bridge).topic1(t.leg.lane).topic2(B256::from(U256::from(t.message.sequence)));
     let mut status = DestStatus::default();
     for log in scan_logs(&t.destination, &filter, from, latest).await? {
         let (Some(hash), Some(block)) = (log.transaction_hash, log.block_number) else {
@@ -792,21 +629,14 @@ pub(crate) fn signer_of(ctx: &Context, key: &KeyArgs, what: &str) -> Result<Priv
 pub async fn claim(args: &ClaimArgs) -> Result<()> {
     let ctx = Context::load(args.network.as_deref())?;
     let t = resolve(&ctx, &args.target).await?;
-    let again = format!(
-        "run `zerobridge claim {}{}` again then",
-        t.tx,
-        ctx.network_flag()
-    );
+    let again = format!("run `zerobridge claim {}{}` again then", t.tx, ctx.network_flag());
     let inbound = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone())
         .getLane(t.leg.lane)
         .call()
         .await
         .map_err(|e| read_err(&t.leg.destination, &e))?;
     if inbound.sequence >= t.message.sequence {
-        println!(
-            "already delivered to {}: nothing to deliver",
-            t.leg.destination.name
-        );
+        println!("already delivered to {}: nothing to deliver", t.leg.destination.name);
     } else {
         let signer = signer_of(&ctx, &args.key, "claim")?;
         let lane = Lane {
@@ -821,78 +651,41 @@ pub async fn claim(args: &ClaimArgs) -> Result<()> {
         lane.deliver_up_to(t.message.sequence, t.block).await?;
     }
     // The stages as `track` shows them (the summary, or the refusal and how the refund comes).
-    watch(
-        &t,
-        &ctx,
-        crate::transfer::Progress::new(t.block, None),
-        Watch::Once,
-    )
-    .await?;
+    watch(&t, &ctx, crate::transfer::Progress::new(t.block, None), Watch::Once).await?;
     let status = destination_status(&t).await?;
     match status.failed {
-        Some((at, _)) => {
-            claim_refund(&ctx, &t, at, &signer_of(&ctx, &args.key, "claim")?, &again).await
-        }
+        Some((at, _)) => claim_refund(&ctx, &t, at, &signer_of(&ctx, &args.key, "claim")?, &again).await,
         None => Ok(()),
     }
 }
 
 /// The refund of a transfer refused on its destination (in transaction `failed`): delivers the
 /// REFUND message to the source if it is still on its way, then claims the refund there.
-async fn claim_refund(
-    ctx: &Context,
-    t: &Transfer,
-    failed: TxAt,
-    signer: &PrivateKeySigner,
-    again: &str,
-) -> Result<()> {
+async fn claim_refund(ctx: &Context, t: &Transfer, failed: TxAt, signer: &PrivateKeySigner, again: &str) -> Result<()> {
     let (src, dst) = (&t.leg.source, &t.leg.destination);
     let hash = zb_protocol::message_hash(&t.message);
     let source_bridge = ZeroBridge::new(src.bridge, t.source.clone());
     let refund_status = || async {
-        source_bridge
-            .refunds(t.leg.lane, hash)
-            .call()
-            .await
-            .map(|r| r.status)
-            .map_err(|e| read_err(src, &e))
+        source_bridge.refunds(t.leg.lane, hash).call().await.map(|r| r.status).map_err(|e| read_err(src, &e))
     };
     let mut status = refund_status().await?;
     if status == 0 {
         // The REFUND was appended to the reverse lane in the transaction that refused the transfer.
-        let receipt = t
-            .destination
-            .get_transaction_receipt(failed.hash)
-            .await
-            .map_err(|e| read_err(dst, &e))?
-            .ok_or_else(|| {
-                eyre!(
-                    "the RPC of '{}' has no receipt for {}: use another RPC",
-                    dst.name,
-                    failed.hash
-                )
-            })?;
+        let receipt =
+            t.destination.get_transaction_receipt(failed.hash).await.map_err(|e| read_err(dst, &e))?.ok_or_else(
+                || eyre!("the RPC of '{}' has no receipt for {}: use another RPC", dst.name, failed.hash),
+            )?;
         let refund = receipt
             .logs()
             .iter()
             .filter(|l| l.inner.address == dst.bridge)
             .filter_map(|l| ZeroBridge::MessageSent::decode_log(&l.inner).ok())
             .find(|e| {
-                MessageKind::from_u8(e.data.message.kind) == Some(MessageKind::Refund)
-                    && e.data.message.data == hash
+                MessageKind::from_u8(e.data.message.kind) == Some(MessageKind::Refund) && e.data.message.data == hash
             })
-            .ok_or_else(|| {
-                eyre!(
-                    "transaction {} on '{}' sent no REFUND for this transfer",
-                    failed.hash,
-                    dst.name
-                )
-            })?;
+            .ok_or_else(|| eyre!("transaction {} on '{}' sent no REFUND for this transfer", failed.hash, dst.name))?;
         let reverse = leg_for_lane(&ctx.network, dst, refund.data.lane).ok_or_else(|| {
-            eyre!(
-                "the refund travels on lane {:#x}, which the network file does not know",
-                refund.data.lane
-            )
+            eyre!("the refund travels on lane {:#x}, which the network file does not know", refund.data.lane)
         })?;
         println!(
             "the refund travels back on lane {:#x} as its message {}: delivering it to {} first",
@@ -907,8 +700,7 @@ async fn claim_refund(
             token: &t.source_token,
             again: again.to_string(),
         };
-        lane.deliver_up_to(refund.data.message.sequence, failed.block)
-            .await?;
+        lane.deliver_up_to(refund.data.message.sequence, failed.block).await?;
         status = refund_status().await?;
     }
     match status {
@@ -922,32 +714,14 @@ async fn claim_refund(
             );
             return Ok(());
         }
-        3 => bail!(
-            "governance cancelled this refund on '{}': nothing can claim it",
-            src.name
-        ),
-        _ => bail!(
-            "the refund is not approved on '{}' although its REFUND was delivered: {again}",
-            src.name
-        ),
+        3 => bail!("governance cancelled this refund on '{}': nothing can claim it", src.name),
+        _ => bail!("the refund is not approved on '{}' although its REFUND was delivered: {again}", src.name),
     }
-    let head = source_bridge
-        .getLane(t.leg.lane)
-        .call()
-        .await
-        .map_err(|e| read_err(src, &e))?
-        .sequence;
+    let head = source_bridge.getLane(t.leg.lane).call().await.map_err(|e| read_err(src, &e))?.sequence;
     let (first, last) = refund_segment(t.message.sequence, head);
-    let latest = t
-        .source
-        .get_block_number()
-        .await
-        .map_err(|e| read_err(src, &e))?;
-    let segment: Vec<Message> = sent_messages(&t.source, &t.leg, first, last, latest)
-        .await?
-        .into_iter()
-        .map(|(m, _)| m)
-        .collect();
+    let latest = t.source.get_block_number().await.map_err(|e| read_err(src, &e))?;
+    let segment: Vec<Message> =
+        sent_messages(&t.source, &t.leg, first, last, latest).await?.into_iter().map(|(m, _)| m).collect();
     let index = U256::from(t.message.sequence - first);
     let wallet = ctx.wallet_provider(src, signer.clone())?;
     let at = submit(
@@ -975,17 +749,12 @@ async fn claim_refund(
 pub(crate) async fn hints_for(t: &Transfer, ctx: &Context, facts: StuckFacts) -> Vec<String> {
     let mut facts = facts;
     let dst = &t.leg.destination;
-    if let Ok(route) = ZeroBridge::new(dst.bridge, t.destination.clone())
-        .getRoute(t.leg.route.route_id)
-        .call()
-        .await
+    if let Ok(route) = ZeroBridge::new(dst.bridge, t.destination.clone()).getRoute(t.leg.route.route_id).call().await
         && route.fallbackSetHash != B256::ZERO
     {
         facts.fallback_delay = Some(u64::from(route.fallbackDelay));
     }
-    let now = chain_now(&t.destination, dst)
-        .await
-        .unwrap_or_else(|_| crate::transfer::unix_now());
+    let now = chain_now(&t.destination, dst).await.unwrap_or_else(|_| crate::transfer::unix_now());
     facts.age = now.saturating_sub(t.message.sentAt);
     stuck_hints(&facts, t.tx, &ctx.network_flag())
 }
@@ -1024,33 +793,14 @@ mod tests {
         assert_eq!(args.target.tx.as_deref(), Some(tx.as_str()));
         let args = claim_args(&["--lane", &lane, "--sequence", "7", "--private-key-env", "K"])
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            (args.target.lane.as_deref(), args.target.sequence),
-            (Some(lane.as_str()), Some(7))
-        );
+        assert_eq!((args.target.lane.as_deref(), args.target.sequence), (Some(lane.as_str()), Some(7)));
         assert_eq!(args.key.private_key_env.as_deref(), Some("K"));
         assert!(claim_args(&[]).is_err(), "something must name the transfer");
-        assert!(
-            claim_args(&["--lane", &lane]).is_err(),
-            "--lane needs --sequence"
-        );
-        assert!(
-            claim_args(&["--sequence", "3"]).is_err(),
-            "--sequence needs --lane"
-        );
-        assert!(
-            claim_args(&[&tx, "--lane", &lane, "--sequence", "1"]).is_err(),
-            "not both"
-        );
-        let parsed =
-            Cli::try_parse_from(["zb", "cancel", &tx, "--network", "net.toml"]).map(|c| c.command);
-        assert!(matches!(
-            parsed,
-            Ok(Sub::Cancel(crate::cancel::CancelArgs {
-                network: Some(_),
-                ..
-            }))
-        ));
+        assert!(claim_args(&["--lane", &lane]).is_err(), "--lane needs --sequence");
+        assert!(claim_args(&["--sequence", "3"]).is_err(), "--sequence needs --lane");
+        assert!(claim_args(&[&tx, "--lane", &lane, "--sequence", "1"]).is_err(), "not both");
+        let parsed = Cli::try_parse_from(["zb", "cancel", &tx, "--network", "net.toml"]).map(|c| c.command);
+        assert!(matches!(parsed, Ok(Sub::Cancel(crate::cancel::CancelArgs { network: Some(_), .. }))));
     }
 
     #[test]
@@ -1077,14 +827,8 @@ mod tests {
 
     #[test]
     fn fallback_due_time_is_utc_and_a_wait() {
-        assert_eq!(
-            fallback_due_text(1_700_000_000, 1_700_000_000 - 300),
-            "from 2023-11-14 22:13:20 UTC (in 5 min)"
-        );
-        assert_eq!(
-            fallback_due_text(1_700_000_000, 1_700_000_000 - 42),
-            "from 2023-11-14 22:13:20 UTC (in 42 s)"
-        );
+        assert_eq!(fallback_due_text(1_700_000_000, 1_700_000_000 - 300), "from 2023-11-14 22:13:20 UTC (in 5 min)");
+        assert_eq!(fallback_due_text(1_700_000_000, 1_700_000_000 - 42), "from 2023-11-14 22:13:20 UTC (in 42 s)");
         assert_eq!(fallback_due_text(100, 100), "now");
         assert_eq!(fallback_due_text(100, 200), "now");
     }
@@ -1108,18 +852,10 @@ mod tests {
         assert_eq!(next_batch_end(&plain, 6), 6);
         let mut with_update = plain.clone();
         with_update[1] = message(4, MessageKind::SetUpdate);
-        assert_eq!(
-            next_batch_end(&with_update, 6),
-            4,
-            "the old set signs up to its update"
-        );
+        assert_eq!(next_batch_end(&with_update, 6), 4, "the old set signs up to its update");
         with_update[1] = message(4, MessageKind::Transfer);
         with_update[3] = message(6, MessageKind::SetUpdate);
-        assert_eq!(
-            next_batch_end(&with_update, 6),
-            6,
-            "a set update may end the batch"
-        );
+        assert_eq!(next_batch_end(&with_update, 6), 6, "a set update may end the batch");
     }
 
     #[test]
@@ -1134,59 +870,24 @@ mod tests {
     #[test]
     fn stuck_transfers_say_what_the_holder_can_do() {
         let tx = B256::repeat_byte(0xcd);
-        let fresh = StuckFacts {
-            age: 10,
-            quorum: true,
-            ..StuckFacts::default()
-        };
-        assert!(
-            stuck_hints(&fresh, tx, "").is_empty(),
-            "a relayer gets its minute"
-        );
-        let late = StuckFacts {
-            age: 90,
-            quorum: true,
-            ..StuckFacts::default()
-        };
+        let fresh = StuckFacts { age: 10, quorum: true, ..StuckFacts::default() };
+        assert!(stuck_hints(&fresh, tx, "").is_empty(), "a relayer gets its minute");
+        let late = StuckFacts { age: 90, quorum: true, ..StuckFacts::default() };
         let hints = stuck_hints(&late, tx, " --network n.toml");
         assert_eq!(hints.len(), 1);
         assert!(
-            hints[0].ends_with(&format!(
-                "you can claim it yourself: zerobridge claim {tx} --network n.toml"
-            )),
+            hints[0].ends_with(&format!("you can claim it yourself: zerobridge claim {tx} --network n.toml")),
             "{hints:?}"
         );
-        let unsigned = StuckFacts {
-            age: 90,
-            ..StuckFacts::default()
-        };
-        assert!(
-            stuck_hints(&unsigned, tx, "").is_empty(),
-            "nothing to claim without signatures or a fallback"
-        );
-        let due = StuckFacts {
-            age: 120,
-            fallback_delay: Some(120),
-            ..StuckFacts::default()
-        };
+        let unsigned = StuckFacts { age: 90, ..StuckFacts::default() };
+        assert!(stuck_hints(&unsigned, tx, "").is_empty(), "nothing to claim without signatures or a fallback");
+        let due = StuckFacts { age: 120, fallback_delay: Some(120), ..StuckFacts::default() };
         assert!(stuck_hints(&due, tx, "")[0].contains("fallback delay"));
-        let held = StuckFacts {
-            age: 500,
-            delivered: true,
-            held: true,
-            quorum: true,
-            ..StuckFacts::default()
-        };
+        let held = StuckFacts { age: 500, delivered: true, held: true, quorum: true, ..StuckFacts::default() };
         let hints = stuck_hints(&held, tx, "");
         assert_eq!(hints.len(), 1);
         assert!(hints[0].starts_with(&format!("you can cancel it: zerobridge cancel {tx}")));
-        let frozen = StuckFacts {
-            frozen: true,
-            ..held
-        };
-        assert!(
-            stuck_hints(&frozen, tx, "").is_empty(),
-            "a frozen hold cannot be cancelled"
-        );
+        let frozen = StuckFacts { frozen: true, ..held };
+        assert!(stuck_hints(&frozen, tx, "").is_empty(), "a frozen hold cannot be cancelled");
     }
 }

@@ -24,8 +24,7 @@ pub mod dev_keys {
     /// Account 2: pays for the relayer's deliveries.
     pub const RELAYER: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
     /// Account 3: the watchtower (GUARDIAN only).
-    pub const WATCHTOWER: &str =
-        "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+    pub const WATCHTOWER: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 }
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(600);
@@ -120,18 +119,12 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
     let _serial = FORGE_LOCK.lock().await;
     let _forge_cache = ForgeCacheCleanup::snapshot(request.contracts.join("cache/multi"));
     // forge may only write under contracts/deployments/ (fs_permissions): a unique name there.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let run = RUNS.fetch_add(1, Ordering::SeqCst);
-    let relative = format!(
-        "deployments/deploy-{}-{run}-{nanos}.json",
-        std::process::id()
-    );
+    let relative = format!("deployments/deploy-{}-{run}-{nanos}.json", std::process::id());
     let written = request.contracts.join(&relative);
     let _remove = RemoveOnDrop(written.clone());
-    let log = File::create(request.log)
-        .wrap_err_with(|| format!("creating {}", request.log.display()))?;
+    let log = File::create(request.log).wrap_err_with(|| format!("creating {}", request.log.display()))?;
     forge_script(request, &relative, log, None).await?;
     let log = File::options()
         .append(true)
@@ -140,21 +133,15 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
     forge_script(request, &relative, log, Some("activate()")).await?;
     let text = std::fs::read_to_string(&written)
         .wrap_err_with(|| format!("forge script succeeded but wrote no {}", written.display()))?;
-    let deployment: Deployment = serde_json::from_str(&text)
-        .wrap_err_with(|| format!("Deploy.s.sol wrote an unexpected manifest:\n{text}"))?;
-    for set in [
-        &deployment.route.validator_set,
-        &deployment.route.validator_set_to_home,
-    ] {
+    let deployment: Deployment =
+        serde_json::from_str(&text).wrap_err_with(|| format!("Deploy.s.sol wrote an unexpected manifest:\n{text}"))?;
+    for set in [&deployment.route.validator_set, &deployment.route.validator_set_to_home] {
         check_staked_set(set, request.validator_keys, request.threshold)?;
     }
     if !request.fallback_keys.is_empty() {
         // Two thirds of equal stakes, rounded up.
         let threshold = (request.fallback_keys.len() as u64 * 2).div_ceil(3);
-        for set in [
-            &deployment.route.fallback_set,
-            &deployment.route.fallback_set_to_home,
-        ] {
+        for set in [&deployment.route.fallback_set, &deployment.route.fallback_set_to_home] {
             check_staked_set(set, request.fallback_keys, threshold)?;
         }
     }
@@ -163,31 +150,13 @@ pub async fn deploy(request: &DeployRequest<'_>) -> Result<Deployment> {
 
 /// One `forge script script/Deploy.s.sol` run (`sig`: the function, `run()` by default), its
 /// output to `log`.
-async fn forge_script(
-    request: &DeployRequest<'_>,
-    manifest: &str,
-    log: File,
-    sig: Option<&str>,
-) -> Result<()> {
+async fn forge_script(request: &DeployRequest<'_>, manifest: &str, log: File, sig: Option<&str>) -> Result<()> {
     let log_err = log.try_clone()?;
-    let join = |addresses: &[Address]| {
-        addresses
-            .iter()
-            .map(Address::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let keys = |keys: &[B256]| {
-        keys.iter()
-            .map(B256::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+    let join = |addresses: &[Address]| addresses.iter().map(Address::to_string).collect::<Vec<_>>().join(",");
+    let keys = |keys: &[B256]| keys.iter().map(B256::to_string).collect::<Vec<_>>().join(",");
     let liveness = request.liveness;
     let mut command = tokio::process::Command::new(request.forge);
-    command
-        .current_dir(request.contracts)
-        .args(["script", "script/Deploy.s.sol:Deploy"]);
+    command.current_dir(request.contracts).args(["script", "script/Deploy.s.sol:Deploy"]);
     if let Some(sig) = sig {
         command.args(["--sig", sig]);
     }
@@ -219,10 +188,7 @@ async fn forge_script(
     let status = tokio::time::timeout(DEPLOY_TIMEOUT, child.wait())
         .await
         .map_err(|_| {
-            eyre!(
-                "forge script ({what}) did not finish within {DEPLOY_TIMEOUT:?}; see {}",
-                request.log.display()
-            )
+            eyre!("forge script ({what}) did not finish within {DEPLOY_TIMEOUT:?}; see {}", request.log.display())
         })?
         .wrap_err("waiting for forge")?;
     if !status.success() {
@@ -239,8 +205,7 @@ async fn forge_script(
 /// The deployed set must be every key's signer at equal stake weight, with a threshold that
 /// exactly `threshold` of them reach.
 fn check_staked_set(encoded: &Bytes, keys: &[B256], threshold: u64) -> Result<()> {
-    let set = ValidatorSet::decode(encoded)
-        .map_err(|e| eyre!("the deployed validator set does not decode: {e}"))?;
+    let set = ValidatorSet::decode(encoded).map_err(|e| eyre!("the deployed validator set does not decode: {e}"))?;
     let mut expected = keys
         .iter()
         .map(|key| PrivateKeySigner::from_bytes(key).map(|s| s.address()))
@@ -249,10 +214,7 @@ fn check_staked_set(encoded: &Bytes, keys: &[B256], threshold: u64) -> Result<()
     expected.sort();
     let members: Vec<Address> = set.members.iter().map(|m| m.signer).collect();
     if members != expected || set.members.iter().any(|m| m.weight != DEVNET_STAKE_WEI) {
-        bail!(
-            "the deployed validator set is {:?}, expected {expected:?} at {DEVNET_STAKE_WEI} wei each",
-            set.members
-        );
+        bail!("the deployed validator set is {:?}, expected {expected:?} at {DEVNET_STAKE_WEI} wei each", set.members);
     }
     let needed = set.threshold.div_ceil(DEVNET_STAKE_WEI);
     if needed != u128::from(threshold) {
@@ -281,11 +243,7 @@ struct ForgeCacheCleanup {
 impl ForgeCacheCleanup {
     fn snapshot(dir: PathBuf) -> ForgeCacheCleanup {
         let before = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.file_name()))
-                    .collect()
-            })
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
             .unwrap_or_default();
         ForgeCacheCleanup { dir, before }
     }

@@ -37,8 +37,7 @@ use zb_contracts::bridge::ZeroBridge;
 
 use crate::deploy::{DeployRequest, DeployedSide, Liveness, deploy, dev_keys, tail};
 use crate::network::{
-    ChainInfo, DEVNET_DIR_ENV, DevnetManifest, ManifestAccount, ManifestAgent, ManifestChain,
-    ManifestLane, RouteInfo,
+    ChainInfo, DEVNET_DIR_ENV, DevnetManifest, ManifestAccount, ManifestAgent, ManifestChain, ManifestLane, RouteInfo,
 };
 
 mod watchtower;
@@ -59,15 +58,9 @@ pub const FINALITY_DEPTH: u64 = 2;
 pub const BLOCK_TIME: u64 = 1;
 
 /// The home chain (the demo token's canonical side).
-pub const HOME: ChainSpec = ChainSpec {
-    name: "ethereum",
-    chain_id: 1,
-};
+pub const HOME: ChainSpec = ChainSpec { name: "ethereum", chain_id: 1 };
 /// The remote chain (wrapped token).
-pub const REMOTE: ChainSpec = ChainSpec {
-    name: "bsc",
-    chain_id: 56,
-};
+pub const REMOTE: ChainSpec = ChainSpec { name: "bsc", chain_id: 56 };
 
 const RPC_TIMEOUT: Duration = Duration::from_secs(20);
 const AGENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -133,12 +126,7 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
                 Some(base) => Ports::from_base(base)?,
                 None => Ports::FIXED,
             };
-            up(&UpOptions {
-                dir: args.dir,
-                ports,
-                repo,
-            })
-            .await
+            up(&UpOptions { dir: args.dir, ports, repo }).await
         }
         DevnetCommand::Down => down(&args.dir).await,
         DevnetCommand::Status => status(&args.dir).await,
@@ -173,10 +161,7 @@ impl Ports {
     /// `base+7..=base+8` (fallback validators), `base+9` (watchtower).
     pub fn from_base(base: u16) -> Result<Ports> {
         if !(1024..=u16::MAX - 9).contains(&base) {
-            bail!(
-                "--port-base {base} is out of range: pick one between 1024 and {}",
-                u16::MAX - 9
-            );
+            bail!("--port-base {base} is out of range: pick one between 1024 and {}", u16::MAX - 9);
         }
         Ok(Ports {
             home: base,
@@ -189,10 +174,8 @@ impl Ports {
     }
 
     fn labelled(&self) -> Vec<(u16, String)> {
-        let mut out = vec![
-            (self.home, format!("anvil {}", HOME.name)),
-            (self.remote, format!("anvil {}", REMOTE.name)),
-        ];
+        let mut out =
+            vec![(self.home, format!("anvil {}", HOME.name)), (self.remote, format!("anvil {}", REMOTE.name))];
         for (i, port) in self.validators.iter().enumerate() {
             out.push((*port, format!("validator-{i}")));
         }
@@ -229,9 +212,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(dir: &Path) -> Layout {
-        Layout {
-            dir: dir.to_path_buf(),
-        }
+        Layout { dir: dir.to_path_buf() }
     }
     pub fn manifest(&self) -> PathBuf {
         self.dir.join("manifest.json")
@@ -270,9 +251,7 @@ pub fn repo_root(explicit: Option<&Path>) -> Result<PathBuf> {
                 dir.display()
             );
         }
-        return dir
-            .canonicalize()
-            .wrap_err_with(|| format!("resolving {}", dir.display()));
+        return dir.canonicalize().wrap_err_with(|| format!("resolving {}", dir.display()));
     }
     let mut starts = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
@@ -283,9 +262,7 @@ pub fn repo_root(explicit: Option<&Path>) -> Result<PathBuf> {
     }
     for start in &starts {
         if let Some(root) = start.ancestors().find(|d| is_root(d)) {
-            return root
-                .canonicalize()
-                .wrap_err_with(|| format!("resolving {}", root.display()));
+            return root.canonicalize().wrap_err_with(|| format!("resolving {}", root.display()));
         }
     }
     bail!(
@@ -295,9 +272,7 @@ pub fn repo_root(explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 fn foundry_bin(root: &Path, tool: &str) -> Result<PathBuf> {
-    let path = root.join(format!(
-        "node_modules/@foundry-rs/{tool}-linux-amd64/bin/{tool}"
-    ));
+    let path = root.join(format!("node_modules/@foundry-rs/{tool}-linux-amd64/bin/{tool}"));
     if !path.is_file() {
         bail!(
             "{tool} not found at {}: run scripts/install.sh in the repository root (scripts/devnet.sh does it \
@@ -328,9 +303,7 @@ fn alive(pid: u32, program: &str) -> bool {
         return false;
     };
     // "<pid> (<comm>) <state> ...": a zombie has exited already.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
     if matches!(state, None | Some('Z') | Some('X') | Some('x')) {
         return false;
     }
@@ -339,9 +312,7 @@ fn alive(pid: u32, program: &str) -> bool {
     };
     let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
     let argv0 = String::from_utf8_lossy(argv0);
-    Path::new(argv0.as_ref())
-        .file_name()
-        .is_some_and(|name| name.to_string_lossy().contains(program))
+    Path::new(argv0.as_ref()).file_name().is_some_and(|name| name.to_string_lossy().contains(program))
 }
 
 fn signal(pid: u32, sig: &str) {
@@ -363,10 +334,7 @@ fn signal(pid: u32, sig: &str) {
 /// SIGTERM, then SIGKILL for whatever still runs after the grace period. Returns the records
 /// still alive after that (normally none).
 async fn stop_all(records: &[ProcessRecord]) -> Vec<ProcessRecord> {
-    let running: Vec<&ProcessRecord> = records
-        .iter()
-        .filter(|r| alive(r.pid, &r.program))
-        .collect();
+    let running: Vec<&ProcessRecord> = records.iter().filter(|r| alive(r.pid, &r.program)).collect();
     for r in &running {
         tracing::debug!(name = %r.name, pid = r.pid, "SIGTERM");
         signal(r.pid, "TERM");
@@ -376,21 +344,14 @@ async fn stop_all(records: &[ProcessRecord]) -> Vec<ProcessRecord> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for r in running.iter().filter(|r| alive(r.pid, &r.program)) {
-        println!(
-            "{} (pid {}) did not stop within {STOP_GRACE:?}: killing it",
-            r.name, r.pid
-        );
+        println!("{} (pid {}) did not stop within {STOP_GRACE:?}: killing it", r.name, r.pid);
         signal(r.pid, "KILL");
     }
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline && running.iter().any(|r| alive(r.pid, &r.program)) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    running
-        .into_iter()
-        .filter(|r| alive(r.pid, &r.program))
-        .cloned()
-        .collect()
+    running.into_iter().filter(|r| alive(r.pid, &r.program)).cloned().collect()
 }
 
 fn read_processes(layout: &Layout) -> Vec<ProcessRecord> {
@@ -410,22 +371,15 @@ struct Launch {
 
 impl Launch {
     fn new(layout: Layout) -> Launch {
-        Launch {
-            layout,
-            records: Vec::new(),
-            children: Vec::new(),
-            armed: true,
-        }
+        Launch { layout, records: Vec::new(), children: Vec::new(), armed: true }
     }
 
     /// Starts `command` detached (own process group, stdin closed, output to `log`).
     fn spawn(&mut self, name: &str, mut command: Command, log: &Path) -> Result<u32> {
         let out = File::create(log).wrap_err_with(|| format!("creating {}", log.display()))?;
         let err = out.try_clone().wrap_err("duplicating a log file handle")?;
-        let program = Path::new(command.get_program())
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let program =
+            Path::new(command.get_program()).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
@@ -436,11 +390,7 @@ impl Launch {
         let pid = child.id();
         tracing::debug!(name, pid, log = %log.display(), "started");
         self.children.push(child);
-        self.records.push(ProcessRecord {
-            name: name.to_string(),
-            pid,
-            program,
-        });
+        self.records.push(ProcessRecord { name: name.to_string(), pid, program });
         write_json(&self.layout.processes(), &self.records)?;
         Ok(pid)
     }
@@ -476,10 +426,7 @@ impl Drop for Launch {
         }
         let _ = std::fs::remove_file(self.layout.processes());
         if !self.children.is_empty() {
-            println!(
-                "stopped the {} processes this attempt started",
-                self.children.len()
-            );
+            println!("stopped the {} processes this attempt started", self.children.len());
         }
     }
 }
@@ -507,23 +454,13 @@ fn manifest_records(manifest: &DevnetManifest) -> Vec<ProcessRecord> {
         .watchtower
         .iter()
         .chain(std::iter::once(&manifest.relayer))
-        .map(|a| ProcessRecord {
-            name: a.name.clone(),
-            pid: a.pid,
-            program: "zerobridge".into(),
-        })
+        .map(|a| ProcessRecord { name: a.name.clone(), pid: a.pid, program: "zerobridge".into() })
         .collect();
-    out.extend(
-        manifest
-            .validators
-            .iter()
-            .chain(&manifest.fallback_validators)
-            .map(|v| ProcessRecord {
-                name: v.name.clone(),
-                pid: v.pid,
-                program: "zerobridge".into(),
-            }),
-    );
+    out.extend(manifest.validators.iter().chain(&manifest.fallback_validators).map(|v| ProcessRecord {
+        name: v.name.clone(),
+        pid: v.pid,
+        program: "zerobridge".into(),
+    }));
     out.extend(manifest.chains.iter().map(|c| ProcessRecord {
         name: format!("anvil {}", c.chain.name),
         pid: c.pid,
@@ -535,10 +472,7 @@ fn manifest_records(manifest: &DevnetManifest) -> Vec<ProcessRecord> {
 /// Everything recorded in `layout`: the manifest's processes, then any others from
 /// processes.json (a failed `up`), in stop order. Also the manifest if it parses.
 fn recorded(layout: &Layout) -> (Option<Result<DevnetManifest>>, Vec<ProcessRecord>) {
-    let manifest = layout
-        .manifest()
-        .exists()
-        .then(|| DevnetManifest::load(&layout.manifest()));
+    let manifest = layout.manifest().exists().then(|| DevnetManifest::load(&layout.manifest()));
     let mut records = match &manifest {
         Some(Ok(m)) => manifest_records(m),
         _ => Vec::new(),
@@ -630,8 +564,7 @@ fn validator_agent(
 }
 
 fn write_toml<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text =
-        toml::to_string(value).wrap_err_with(|| format!("serializing {}", path.display()))?;
+    let text = toml::to_string(value).wrap_err_with(|| format!("serializing {}", path.display()))?;
     std::fs::write(path, text).wrap_err_with(|| format!("writing {}", path.display()))
 }
 
@@ -647,9 +580,7 @@ pub struct UpOptions {
 }
 
 fn http_provider(url: &str) -> Result<DynProvider> {
-    Ok(ProviderBuilder::new()
-        .connect_http(url.parse().wrap_err_with(|| format!("bad RPC URL {url}"))?)
-        .erased())
+    Ok(ProviderBuilder::new().connect_http(url.parse().wrap_err_with(|| format!("bad RPC URL {url}"))?).erased())
 }
 
 async fn rpc_call(
@@ -657,44 +588,25 @@ async fn rpc_call(
     method: &'static str,
     params: impl Serialize + Clone + Send + Sync + std::fmt::Debug + Unpin + 'static,
 ) -> Result<()> {
-    let _: serde_json::Value = provider
-        .raw_request(method.into(), params)
-        .await
-        .wrap_err(method)?;
+    let _: serde_json::Value = provider.raw_request(method.into(), params).await.wrap_err(method)?;
     Ok(())
 }
 
 fn http_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(PROBE_TIMEOUT)
-        .build()
-        .wrap_err("building an HTTP client")
+    reqwest::Client::builder().timeout(PROBE_TIMEOUT).build().wrap_err("building an HTTP client")
 }
 
 /// Starts a devnet; see the module docs.
 pub async fn up(options: &UpOptions) -> Result<()> {
-    std::fs::create_dir_all(&options.dir).wrap_err_with(|| {
-        format!(
-            "cannot create the devnet directory {}",
-            options.dir.display()
-        )
-    })?;
-    let dir = options
-        .dir
-        .canonicalize()
-        .wrap_err_with(|| format!("resolving {}", options.dir.display()))?;
+    std::fs::create_dir_all(&options.dir)
+        .wrap_err_with(|| format!("cannot create the devnet directory {}", options.dir.display()))?;
+    let dir = options.dir.canonicalize().wrap_err_with(|| format!("resolving {}", options.dir.display()))?;
     let layout = Layout::new(&dir);
 
     let (manifest, records) = recorded(&layout);
-    let running: Vec<&ProcessRecord> = records
-        .iter()
-        .filter(|r| alive(r.pid, &r.program))
-        .collect();
+    let running: Vec<&ProcessRecord> = records.iter().filter(|r| alive(r.pid, &r.program)).collect();
     if !running.is_empty() {
-        let list: Vec<String> = running
-            .iter()
-            .map(|r| format!("{} (pid {})", r.name, r.pid))
-            .collect();
+        let list: Vec<String> = running.iter().map(|r| format!("{} (pid {})", r.name, r.pid)).collect();
         bail!(
             "a devnet is already running in {}: {}. Stop it with `zerobridge devnet down` first (it keeps the logs)",
             dir.display(),
@@ -712,30 +624,15 @@ pub async fn up(options: &UpOptions) -> Result<()> {
     let exe = std::env::current_exe().wrap_err("cannot find the running zerobridge binary")?;
 
     // A fresh start: the chains begin at genesis, so old stores and keys must go.
-    for stale in [
-        layout.manifest(),
-        layout.processes(),
-        dir.join("deployment.json"),
-    ] {
+    for stale in [layout.manifest(), layout.processes(), dir.join("deployment.json")] {
         let _ = std::fs::remove_file(stale);
     }
-    for stale in [
-        layout.data(),
-        layout.keys(),
-        layout.configs(),
-        layout.broadcast(),
-    ] {
+    for stale in [layout.data(), layout.keys(), layout.configs(), layout.broadcast()] {
         if stale.exists() {
-            std::fs::remove_dir_all(&stale)
-                .wrap_err_with(|| format!("cannot clear {}", stale.display()))?;
+            std::fs::remove_dir_all(&stale).wrap_err_with(|| format!("cannot clear {}", stale.display()))?;
         }
     }
-    for sub in [
-        layout.logs(),
-        layout.data(),
-        layout.configs(),
-        layout.keys(),
-    ] {
+    for sub in [layout.logs(), layout.data(), layout.configs(), layout.keys()] {
         std::fs::create_dir_all(&sub).wrap_err_with(|| format!("creating {}", sub.display()))?;
     }
     std::fs::set_permissions(layout.keys(), std::fs::Permissions::from_mode(0o700))?;
@@ -749,10 +646,7 @@ pub async fn up(options: &UpOptions) -> Result<()> {
         Ok(manifest) => manifest,
         Err(e) => {
             drop(launch);
-            return Err(e.wrap_err(format!(
-                "devnet up failed; logs are in {}",
-                layout.logs().display()
-            )));
+            return Err(e.wrap_err(format!("devnet up failed; logs are in {}", layout.logs().display())));
         }
     };
     write_json(&layout.manifest(), &manifest)?;
@@ -774,10 +668,7 @@ async fn wait_chain(url: &str, chain: ChainSpec, launch: &mut Launch, log: &Path
             ),
             Err(e) if Instant::now() >= deadline => {
                 show_tail(log, 20);
-                bail!(
-                    "{name} did not answer on {url} within {RPC_TIMEOUT:?}: {e}; see {}",
-                    log.display()
-                )
+                bail!("{name} did not answer on {url} within {RPC_TIMEOUT:?}: {e}; see {}", log.display())
             }
             Err(_) => {}
         }
@@ -786,35 +677,21 @@ async fn wait_chain(url: &str, chain: ChainSpec, launch: &mut Launch, log: &Path
 
 /// Waits until the chain's head moves (interval mining works).
 async fn wait_blocks(provider: &DynProvider, name: &str) -> Result<u64> {
-    let first = provider
-        .get_block_number()
-        .await
-        .wrap_err_with(|| format!("{name}: eth_blockNumber"))?;
+    let first = provider.get_block_number().await.wrap_err_with(|| format!("{name}: eth_blockNumber"))?;
     let deadline = Instant::now() + BLOCKS_TIMEOUT;
     loop {
-        let now = provider
-            .get_block_number()
-            .await
-            .wrap_err_with(|| format!("{name}: eth_blockNumber"))?;
+        let now = provider.get_block_number().await.wrap_err_with(|| format!("{name}: eth_blockNumber"))?;
         if now > first {
             return Ok(now);
         }
         if Instant::now() >= deadline {
-            bail!(
-                "{name} produced no block within {BLOCKS_TIMEOUT:?} after switching to {BLOCK_TIME}-second blocks"
-            );
+            bail!("{name} produced no block within {BLOCKS_TIMEOUT:?} after switching to {BLOCK_TIME}-second blocks");
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-async fn wait_healthy(
-    http: &reqwest::Client,
-    name: &str,
-    url: &str,
-    launch: &mut Launch,
-    log: &Path,
-) -> Result<()> {
+async fn wait_healthy(http: &reqwest::Client, name: &str, url: &str, launch: &mut Launch, log: &Path) -> Result<()> {
     let health = format!("{url}/v1/health");
     let deadline = Instant::now() + AGENT_TIMEOUT;
     loop {
@@ -846,10 +723,7 @@ fn agent_command(exe: &Path, args: &[&str], config: &Path) -> Command {
         .arg(config)
         .env("ZB_LOG_FORMAT", "text")
         .env("NO_COLOR", "1")
-        .env(
-            "RUST_LOG",
-            std::env::var("ZB_DEVNET_AGENT_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .env("RUST_LOG", std::env::var("ZB_DEVNET_AGENT_LOG").unwrap_or_else(|_| "info".into()))
         .env_remove("ZB_VALIDATOR_CONFIG")
         .env_remove("ZB_RELAYER_CONFIG")
         .env_remove("ZB_KEYSTORE_PASSWORD");
@@ -878,14 +752,7 @@ async fn start(
     for (spec, port) in [(HOME, ports.home), (REMOTE, ports.remote)] {
         let log = logs.join(format!("anvil-{}.log", spec.name));
         let mut command = Command::new(anvil);
-        command.args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--chain-id",
-            &spec.chain_id.to_string(),
-        ]);
+        command.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &spec.chain_id.to_string()]);
         let pid = launch.spawn(&format!("anvil {}", spec.name), command, &log)?;
         chains.push((spec, port, pid, log));
     }
@@ -910,17 +777,11 @@ async fn start(
         std::io::Write::write_all(&mut file, KEYSTORE_PASSWORD.as_bytes())?;
     }
     let keys_dir = layout.keys();
-    let relayer_key: B256 = dev_keys::RELAYER
-        .parse()
-        .map_err(|e| eyre!("bad relayer key: {e}"))?;
+    let relayer_key: B256 = dev_keys::RELAYER.parse().map_err(|e| eyre!("bad relayer key: {e}"))?;
     let imported = tokio::task::spawn_blocking(move || -> Result<Vec<zb_keys::KeyInfo>> {
         let mut keys = Vec::new();
         let fallback = (0..FALLBACK_VALIDATORS).map(fallback_validator_key);
-        for key in (0..VALIDATORS)
-            .map(validator_key)
-            .chain(fallback)
-            .chain([relayer_key])
-        {
+        for key in (0..VALIDATORS).map(validator_key).chain(fallback).chain([relayer_key]) {
             keys.push(zb_keys::import_key(&keys_dir, key, KEYSTORE_PASSWORD)?);
         }
         Ok(keys)
@@ -928,16 +789,10 @@ async fn start(
     .await
     .wrap_err("importing keys")??;
     let (validator_keys, fallback_keystores, relayer_keystore) = match imported.split_last() {
-        Some((relayer, all)) if all.len() == VALIDATORS + FALLBACK_VALIDATORS => (
-            all[..VALIDATORS].to_vec(),
-            all[VALIDATORS..].to_vec(),
-            relayer.clone(),
-        ),
-        _ => bail!(
-            "imported {} keys, expected {}",
-            imported.len(),
-            VALIDATORS + FALLBACK_VALIDATORS + 1
-        ),
+        Some((relayer, all)) if all.len() == VALIDATORS + FALLBACK_VALIDATORS => {
+            (all[..VALIDATORS].to_vec(), all[VALIDATORS..].to_vec(), relayer.clone())
+        }
+        _ => bail!("imported {} keys, expected {}", imported.len(), VALIDATORS + FALLBACK_VALIDATORS + 1),
     };
     println!(
         "keys: {VALIDATORS} validators, {FALLBACK_VALIDATORS} fallback validators and the relayer in {} (password \"{KEYSTORE_PASSWORD}\")",
@@ -952,9 +807,7 @@ async fn start(
     // The validators' signing keys are devnet keys: Deploy.s.sol signs each operator's proof of
     // possession with them (in the order of the keystores above).
     let signing_keys: Vec<B256> = (0..VALIDATORS).map(validator_key).collect();
-    let fallback_keys: Vec<B256> = (0..FALLBACK_VALIDATORS)
-        .map(fallback_validator_key)
-        .collect();
+    let fallback_keys: Vec<B256> = (0..FALLBACK_VALIDATORS).map(fallback_validator_key).collect();
     println!("deploying zerobridge to both chains (forge script Deploy.s.sol)...");
     let deployed = deploy(&DeployRequest {
         contracts: &root.join("contracts"),
@@ -974,35 +827,18 @@ async fn start(
     .inspect_err(|_| show_tail(&layout.logs().join("deploy.log"), 30))?;
 
     for (lane, src, dst) in [
-        (
-            deployed.route.lane_to_remote,
-            &deployed.home,
-            &deployed.remote,
-        ),
-        (
-            deployed.route.lane_to_home,
-            &deployed.remote,
-            &deployed.home,
-        ),
+        (deployed.route.lane_to_remote, &deployed.home, &deployed.remote),
+        (deployed.route.lane_to_home, &deployed.remote, &deployed.home),
     ] {
-        let expected = zb_protocol::lane_id(
-            src.chain_id,
-            src.bridge,
-            dst.chain_id,
-            dst.bridge,
-            deployed.route.route_id,
-        );
+        let expected =
+            zb_protocol::lane_id(src.chain_id, src.bridge, dst.chain_id, dst.bridge, deployed.route.route_id);
         if lane != expected {
             bail!("Deploy.s.sol reported lane {lane}, but the lane id of its route is {expected}");
         }
     }
     println!(
         "deployed: bridges {} ({}) and {} ({}); validator sets from stake; route DEMO {} active",
-        deployed.home.bridge,
-        HOME.name,
-        deployed.remote.bridge,
-        REMOTE.name,
-        deployed.route.route_id
+        deployed.home.bridge, HOME.name, deployed.remote.bridge, REMOTE.name, deployed.route.route_id
     );
 
     // 4. 1-second blocks from now on.
@@ -1027,19 +863,13 @@ async fn start(
         start_block: side.start_block,
         stake_manager: Some(side.stake_manager),
     };
-    let chain_configs = vec![
-        chain_config(HOME, ports.home, &deployed.home),
-        chain_config(REMOTE, ports.remote, &deployed.remote),
-    ];
+    let chain_configs =
+        vec![chain_config(HOME, ports.home, &deployed.home), chain_config(REMOTE, ports.remote, &deployed.remote)];
     let lanes = [
         (deployed.route.lane_to_remote, HOME.name, REMOTE.name),
         (deployed.route.lane_to_home, REMOTE.name, HOME.name),
     ];
-    let validator_urls: Vec<String> = ports
-        .validators
-        .iter()
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect();
+    let validator_urls: Vec<String> = ports.validators.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
     let mut validator_agents = Vec::new();
     for (i, key) in validator_keys.iter().enumerate() {
         let name = format!("validator-{i}");
@@ -1056,20 +886,10 @@ async fn start(
             chains: chain_configs.clone(),
             lanes: Vec::new(),
         };
-        validator_agents.push(validator_agent(
-            &config_path,
-            &config,
-            name,
-            key.address,
-            &logs,
-        )?);
+        validator_agents.push(validator_agent(&config_path, &config, name, key.address, &logs)?);
     }
     // The fallback group watches both lanes and signs only what waited out the route's delay.
-    let fallback_urls: Vec<String> = ports
-        .fallback
-        .iter()
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect();
+    let fallback_urls: Vec<String> = ports.fallback.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
     let mut fallback_agents = Vec::new();
     for (i, key) in fallback_keystores.iter().enumerate() {
         let name = format!("fallback-{i}");
@@ -1083,29 +903,13 @@ async fn start(
             role: Some("fallback"),
             fallback_delay_secs: Some(Liveness::DEVNET.fallback_delay),
             // A fallback validator watches the lanes listed below, not its operator's opt-ins.
-            chains: chain_configs
-                .iter()
-                .map(|c| ChainConfig {
-                    stake_manager: None,
-                    ..c.clone()
-                })
-                .collect(),
+            chains: chain_configs.iter().map(|c| ChainConfig { stake_manager: None, ..c.clone() }).collect(),
             lanes: lanes
                 .iter()
-                .map(|(lane, source, _)| LaneToml {
-                    lane: *lane,
-                    source: source.to_string(),
-                    destination: None,
-                })
+                .map(|(lane, source, _)| LaneToml { lane: *lane, source: source.to_string(), destination: None })
                 .collect(),
         };
-        fallback_agents.push(validator_agent(
-            &config_path,
-            &config,
-            name,
-            key.address,
-            &logs,
-        )?);
+        fallback_agents.push(validator_agent(&config_path, &config, name, key.address, &logs)?);
     }
     let relayer_config_path = layout.configs().join("relayer.toml");
     let relayer_config = RelayerToml {
@@ -1113,10 +917,7 @@ async fn start(
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, ports.relayer)),
         validators: validator_urls.clone(),
         fallback_validators: fallback_urls,
-        key: RelayerKeyToml {
-            keystore: relayer_keystore.path.clone(),
-            password_file: password_file.clone(),
-        },
+        key: RelayerKeyToml { keystore: relayer_keystore.path.clone(), password_file: password_file.clone() },
         chains: chain_configs.clone(),
         lanes: lanes
             .iter()
@@ -1147,13 +948,8 @@ async fn start(
         home: HOME.name.into(),
         remote: REMOTE.name.into(),
     };
-    let mut watchtower_agent = watchtower::agent(
-        layout,
-        ports.watchtower,
-        &chain_configs,
-        vec![demo_route],
-        watchtower_address,
-    )?;
+    let mut watchtower_agent =
+        watchtower::agent(layout, ports.watchtower, &chain_configs, vec![demo_route], watchtower_address)?;
 
     // 6. Agents: validators first (the relayer asks them who they are), then the relayer.
     for agent in validator_agents.iter_mut().chain(&mut fallback_agents) {
@@ -1166,73 +962,40 @@ async fn start(
     }
     let command = agent_command(exe, &["relayer", "run"], &relayer_agent.config);
     relayer_agent.pid = launch.spawn(&relayer_agent.name, command, &relayer_agent.log)?;
-    wait_healthy(
-        &http,
-        &relayer_agent.name,
-        &relayer_agent.url,
-        launch,
-        &relayer_agent.log,
-    )
-    .await?;
-    println!(
-        "relayer: {} (pays from {})",
-        relayer_agent.url, relayer_agent.address
-    );
+    wait_healthy(&http, &relayer_agent.name, &relayer_agent.url, launch, &relayer_agent.log).await?;
+    println!("relayer: {} (pays from {})", relayer_agent.url, relayer_agent.address);
     let command = watchtower::command(exe, &watchtower_agent.config, dev_keys::WATCHTOWER);
     watchtower_agent.pid = launch.spawn(&watchtower_agent.name, command, &watchtower_agent.log)?;
-    wait_healthy(
-        &http,
-        &watchtower_agent.name,
-        &watchtower_agent.url,
-        launch,
-        &watchtower_agent.log,
-    )
-    .await?;
-    println!(
-        "watchtower: {} (GUARDIAN {})",
-        watchtower_agent.url, watchtower_agent.address
-    );
+    wait_healthy(&http, &watchtower_agent.name, &watchtower_agent.url, launch, &watchtower_agent.log).await?;
+    println!("watchtower: {} (GUARDIAN {})", watchtower_agent.url, watchtower_agent.address);
 
     // 7. Both chains produce blocks.
     for (provider, spec) in [(&home_provider, HOME), (&remote_provider, REMOTE)] {
         wait_blocks(provider, spec.name).await?;
     }
 
-    let manifest_chain =
-        |spec: ChainSpec, port: u16, side: &DeployedSide, pid: u32| ManifestChain {
-            chain: ChainInfo {
-                name: spec.name.to_string(),
-                chain_id: spec.chain_id,
-                rpc: format!("http://127.0.0.1:{port}"),
-                bridge: side.bridge,
-                registry: side.registry,
-                finality_depth: FINALITY_DEPTH,
-                manager: None,
-                stake_manager: Some(side.stake_manager),
-            },
-            ws: format!("ws://127.0.0.1:{port}"),
-            manager: side.manager,
-            start_block: side.start_block,
-            pid,
-            log: logs.join(format!("anvil-{}.log", spec.name)),
-        };
+    let manifest_chain = |spec: ChainSpec, port: u16, side: &DeployedSide, pid: u32| ManifestChain {
+        chain: ChainInfo {
+            name: spec.name.to_string(),
+            chain_id: spec.chain_id,
+            rpc: format!("http://127.0.0.1:{port}"),
+            bridge: side.bridge,
+            registry: side.registry,
+            finality_depth: FINALITY_DEPTH,
+            manager: None,
+            stake_manager: Some(side.stake_manager),
+        },
+        ws: format!("ws://127.0.0.1:{port}"),
+        manager: side.manager,
+        start_block: side.start_block,
+        pid,
+        log: logs.join(format!("anvil-{}.log", spec.name)),
+    };
     let pid_of = |spec: ChainSpec| chains.iter().find(|c| c.0 == spec).map_or(0, |c| c.2);
     let mut accounts = vec![
-        ManifestAccount {
-            role: "deployer".into(),
-            address: deployer,
-            private_key: dev_keys::DEPLOYER.parse()?,
-        },
-        ManifestAccount {
-            role: "holder".into(),
-            address: holder,
-            private_key: dev_keys::HOLDER.parse()?,
-        },
-        ManifestAccount {
-            role: "relayer".into(),
-            address: relayer,
-            private_key: relayer_key,
-        },
+        ManifestAccount { role: "deployer".into(), address: deployer, private_key: dev_keys::DEPLOYER.parse()? },
+        ManifestAccount { role: "holder".into(), address: holder, private_key: dev_keys::HOLDER.parse()? },
+        ManifestAccount { role: "relayer".into(), address: relayer, private_key: relayer_key },
         ManifestAccount {
             role: "watchtower".into(),
             address: watchtower_address,
@@ -1307,16 +1070,9 @@ async fn start(
 
 fn print_ready(manifest: &DevnetManifest, layout: &Layout, dir_arg: &Path) {
     println!();
-    println!(
-        "devnet is up: manifest {}, logs in {}",
-        layout.manifest().display(),
-        layout.logs().display()
-    );
+    println!("devnet is up: manifest {}, logs in {}", layout.manifest().display(), layout.logs().display());
     for chain in &manifest.chains {
-        println!(
-            "  {:<9} chain id {:<3} {}",
-            chain.chain.name, chain.chain.chain_id, chain.chain.rpc
-        );
+        println!("  {:<9} chain id {:<3} {}", chain.chain.name, chain.chain.chain_id, chain.chain.rpc);
     }
     for route in &manifest.routes {
         println!(
@@ -1339,10 +1095,7 @@ fn print_ready(manifest: &DevnetManifest, layout: &Layout, dir_arg: &Path) {
         );
     }
     if let Some(holder) = manifest.account("holder") {
-        println!(
-            "  holder {} has 1000000 DEMO on {} (test key in the manifest)",
-            holder.address, HOME.name
-        );
+        println!("  holder {} has 1000000 DEMO on {} (test key in the manifest)", holder.address, HOME.name);
     }
     let env = if dir_arg == Path::new(DEFAULT_DIR) {
         String::new()
@@ -1365,18 +1118,12 @@ fn invocation() -> String {
         return "zerobridge".into();
     };
     let on_path = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            dir.join("zerobridge")
-                .canonicalize()
-                .is_ok_and(|found| found == exe)
-        })
+        std::env::split_paths(&path).any(|dir| dir.join("zerobridge").canonicalize().is_ok_and(|found| found == exe))
     });
     if on_path {
         return "zerobridge".into();
     }
-    let cwd = std::env::current_dir()
-        .and_then(|d| d.canonicalize())
-        .unwrap_or_default();
+    let cwd = std::env::current_dir().and_then(|d| d.canonicalize()).unwrap_or_default();
     match exe.strip_prefix(&cwd) {
         Ok(relative) => relative.display().to_string(),
         Err(_) => exe.display().to_string(),
@@ -1392,20 +1139,13 @@ pub async fn down(dir: &Path) -> Result<()> {
     if let Some(Err(e)) = &manifest {
         println!("warning: {e}");
     }
-    let running: Vec<ProcessRecord> = records
-        .iter()
-        .filter(|r| alive(r.pid, &r.program))
-        .cloned()
-        .collect();
+    let running: Vec<ProcessRecord> = records.iter().filter(|r| alive(r.pid, &r.program)).cloned().collect();
     if running.is_empty() {
         let stale = manifest.is_some();
         let _ = std::fs::remove_file(layout.manifest());
         let _ = std::fs::remove_file(layout.processes());
         if stale {
-            println!(
-                "no devnet process is running in {}; removed its stale manifest",
-                dir.display()
-            );
+            println!("no devnet process is running in {}; removed its stale manifest", dir.display());
         } else {
             println!("no devnet is running in {}", dir.display());
         }
@@ -1416,10 +1156,7 @@ pub async fn down(dir: &Path) -> Result<()> {
     }
     let left = stop_all(&running).await;
     if !left.is_empty() {
-        let list: Vec<String> = left
-            .iter()
-            .map(|r| format!("{} (pid {})", r.name, r.pid))
-            .collect();
+        let list: Vec<String> = left.iter().map(|r| format!("{} (pid {})", r.name, r.pid)).collect();
         bail!(
             "could not stop {}: kill them by hand (`kill -9 <pid>`), then run `zerobridge devnet down` again",
             list.join(", ")
@@ -1427,11 +1164,7 @@ pub async fn down(dir: &Path) -> Result<()> {
     }
     let _ = std::fs::remove_file(layout.manifest());
     let _ = std::fs::remove_file(layout.processes());
-    println!(
-        "devnet stopped ({} processes); logs kept in {}",
-        running.len(),
-        layout.logs().display()
-    );
+    println!("devnet stopped ({} processes); logs kept in {}", running.len(), layout.logs().display());
     Ok(())
 }
 
@@ -1439,11 +1172,7 @@ pub async fn down(dir: &Path) -> Result<()> {
 
 /// Prints the state of every part of the devnet in `dir`; fails if any part is down.
 /// The route's status and liveness on one chain, in one line.
-async fn route_state(
-    provider: DynProvider,
-    bridge: alloy::primitives::Address,
-    route_id: B256,
-) -> Result<String> {
+async fn route_state(provider: DynProvider, bridge: alloy::primitives::Address, route_id: B256) -> Result<String> {
     let bridge = ZeroBridge::new(bridge, provider);
     let route = bridge.getRoute(route_id).call().await?;
     let lane = bridge.getLane(route.outboundLane).call().await?;
@@ -1457,10 +1186,7 @@ async fn route_state(
         ));
     }
     if route.graceUntil != 0 {
-        line.push_str(&format!(
-            "  Emergency grace until {}",
-            crate::transfer::format_utc(route.graceUntil)
-        ));
+        line.push_str(&format!("  Emergency grace until {}", crate::transfer::format_utc(route.graceUntil)));
     }
     Ok(line)
 }
@@ -1468,15 +1194,10 @@ async fn route_state(
 pub async fn status(dir: &Path) -> Result<()> {
     let layout = Layout::new(dir);
     if !layout.manifest().exists() {
-        let orphans: Vec<ProcessRecord> = read_processes(&layout)
-            .into_iter()
-            .filter(|r| alive(r.pid, &r.program))
-            .collect();
+        let orphans: Vec<ProcessRecord> =
+            read_processes(&layout).into_iter().filter(|r| alive(r.pid, &r.program)).collect();
         if !orphans.is_empty() {
-            let list: Vec<String> = orphans
-                .iter()
-                .map(|r| format!("{} (pid {})", r.name, r.pid))
-                .collect();
+            let list: Vec<String> = orphans.iter().map(|r| format!("{} (pid {})", r.name, r.pid)).collect();
             bail!(
                 "no devnet manifest in {}, but processes of an unfinished `devnet up` run: {}. Clean up with \
                  `zerobridge devnet down`",
@@ -1484,23 +1205,13 @@ pub async fn status(dir: &Path) -> Result<()> {
                 list.join(", ")
             );
         }
-        bail!(
-            "no devnet is running in {} (no manifest.json): start one with `zerobridge devnet up`",
-            dir.display()
-        );
+        bail!("no devnet is running in {} (no manifest.json): start one with `zerobridge devnet up`", dir.display());
     }
     let manifest = DevnetManifest::load(&layout.manifest())?;
     let http = http_client()?;
     let mut problems: Vec<String> = Vec::new();
 
-    println!(
-        "devnet {}",
-        layout
-            .dir
-            .canonicalize()
-            .unwrap_or_else(|_| layout.dir.clone())
-            .display()
-    );
+    println!("devnet {}", layout.dir.canonicalize().unwrap_or_else(|_| layout.dir.clone()).display());
     println!("chains:");
     let mut providers = Vec::new();
     for chain in &manifest.chains {
@@ -1523,11 +1234,8 @@ pub async fn status(dir: &Path) -> Result<()> {
             }
             Err(e) => Err(e.to_string()),
         };
-        let process = if running {
-            format!("pid {} running", chain.pid)
-        } else {
-            format!("pid {} NOT RUNNING", chain.pid)
-        };
+        let process =
+            if running { format!("pid {} running", chain.pid) } else { format!("pid {} NOT RUNNING", chain.pid) };
         match &head {
             Ok(block) => println!(
                 "  {:<9} chain id {:<3} {}  {process}  block {block}",
@@ -1547,24 +1255,14 @@ pub async fn status(dir: &Path) -> Result<()> {
     }
 
     println!("agents:");
-    let agents = manifest
-        .validators
-        .iter()
-        .chain(&manifest.fallback_validators);
-    for agent in agents
-        .chain(std::iter::once(&manifest.relayer))
-        .chain(&manifest.watchtower)
-    {
+    let agents = manifest.validators.iter().chain(&manifest.fallback_validators);
+    for agent in agents.chain(std::iter::once(&manifest.relayer)).chain(&manifest.watchtower) {
         let running = alive(agent.pid, "zerobridge");
         let health = match http.get(format!("{}/v1/health", agent.url)).send().await {
             Ok(response) => {
                 let code = response.status();
                 let body: serde_json::Value = response.json().await.unwrap_or_default();
-                let said = body
-                    .get("status")
-                    .and_then(|s| s.as_str())
-                    .unwrap_or("?")
-                    .to_string();
+                let said = body.get("status").and_then(|s| s.as_str()).unwrap_or("?").to_string();
                 // A halted validator answers 200 (liveness) but needs an operator.
                 if code.is_success() && said != "halted" {
                     Ok(said)
@@ -1574,44 +1272,26 @@ pub async fn status(dir: &Path) -> Result<()> {
             }
             Err(_) => Err("unreachable".to_string()),
         };
-        let process = if running {
-            format!("pid {} running", agent.pid)
-        } else {
-            format!("pid {} NOT RUNNING", agent.pid)
-        };
+        let process =
+            if running { format!("pid {} running", agent.pid) } else { format!("pid {} NOT RUNNING", agent.pid) };
         let shown = match &health {
             Ok(s) => format!("health {s}"),
             Err(e) => format!("health {e}"),
         };
         println!("  {:<12} {}  {process}  {shown}", agent.name, agent.url);
         if !running {
-            problems.push(format!(
-                "{} is not running (log: {})",
-                agent.name,
-                agent.log.display()
-            ));
+            problems.push(format!("{} is not running (log: {})", agent.name, agent.log.display()));
         }
         if let Err(e) = health {
-            problems.push(format!(
-                "{} health: {e} (log: {})",
-                agent.name,
-                agent.log.display()
-            ));
+            problems.push(format!("{} health: {e} (log: {})", agent.name, agent.log.display()));
         }
     }
     if let Some(tower) = &manifest.watchtower {
         // Not ready is shown, not a problem: it catches up after a start and retries failed polls.
-        println!(
-            "  {:<12} {}",
-            "",
-            watchtower::readiness(&http, &tower.url).await
-        );
+        println!("  {:<12} {}", "", watchtower::readiness(&http, &tower.url).await);
         match watchtower::kpis(&http, &tower.url).await {
             Ok(line) => println!("  {:<12} {line}", ""),
-            Err(e) => problems.push(format!(
-                "watchtower KPIs: {e} (log: {})",
-                tower.log.display()
-            )),
+            Err(e) => problems.push(format!("watchtower KPIs: {e} (log: {})", tower.log.display())),
         }
     }
 
@@ -1626,24 +1306,17 @@ pub async fn status(dir: &Path) -> Result<()> {
                     continue;
                 }
             };
-            let provider = |name: &str| {
-                providers
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, p)| p.clone())
-            };
+            let provider = |name: &str| providers.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone());
             let read = |chain: &ChainInfo| {
                 let provider = provider(&chain.name);
                 let bridge = chain.bridge;
                 let lane = leg.lane;
                 async move {
                     let provider = provider.ok_or_else(|| eyre!("no provider"))?;
-                    let lane = tokio::time::timeout(
-                        PROBE_TIMEOUT,
-                        ZeroBridge::new(bridge, provider).getLane(lane).call(),
-                    )
-                    .await
-                    .map_err(|_| eyre!("no answer"))??;
+                    let lane =
+                        tokio::time::timeout(PROBE_TIMEOUT, ZeroBridge::new(bridge, provider).getLane(lane).call())
+                            .await
+                            .map_err(|_| eyre!("no answer"))??;
                     Ok::<u64, eyre::Report>(lane.sequence)
                 }
             };
@@ -1658,11 +1331,7 @@ pub async fn status(dir: &Path) -> Result<()> {
                         from,
                         to,
                         leg.lane,
-                        if pending > 0 {
-                            format!("  ({pending} in flight)")
-                        } else {
-                            String::new()
-                        }
+                        if pending > 0 { format!("  ({pending} in flight)") } else { String::new() }
                     );
                 }
                 (sent, delivered) => {
@@ -1679,10 +1348,7 @@ pub async fn status(dir: &Path) -> Result<()> {
                         show(&sent),
                         show(&delivered)
                     );
-                    problems.push(format!(
-                        "route {} {from} -> {to}: cannot read the lane",
-                        route.symbol
-                    ));
+                    problems.push(format!("route {} {from} -> {to}: cannot read the lane", route.symbol));
                 }
             }
         }
@@ -1690,17 +1356,11 @@ pub async fn status(dir: &Path) -> Result<()> {
             let Some((_, provider)) = providers.iter().find(|(n, _)| *n == chain.chain.name) else {
                 continue;
             };
-            match tokio::time::timeout(
-                PROBE_TIMEOUT,
-                route_state(provider.clone(), chain.chain.bridge, route.route_id),
-            )
-            .await
+            match tokio::time::timeout(PROBE_TIMEOUT, route_state(provider.clone(), chain.chain.bridge, route.route_id))
+                .await
             {
                 Ok(Ok(state)) => println!("  {} on {}: {state}", route.symbol, chain.chain.name),
-                _ => problems.push(format!(
-                    "route {} on {}: cannot read its state",
-                    route.symbol, chain.chain.name
-                )),
+                _ => problems.push(format!("route {} on {}: cannot read its state", route.symbol, chain.chain.name)),
             }
         }
     }
@@ -1756,36 +1416,21 @@ mod tests {
         let port = listener.local_addr().expect("addr").port();
         let mut ports = Ports::from_base(20_000).expect("in range");
         ports.relayer = port;
-        let err = ports
-            .check_free()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = ports.check_free().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains(&format!("port {port} (for relayer)")), "{err}");
         assert!(err.contains("zerobridge devnet down"), "{err}");
 
         let mut ports = Ports::from_base(20_000).expect("in range");
         ports.watchtower = port;
-        let err = ports
-            .check_free()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            err.contains(&format!("port {port} (for watchtower)")),
-            "{err}"
-        );
+        let err = ports.check_free().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&format!("port {port} (for watchtower)")), "{err}");
     }
 
     #[test]
     fn this_process_is_alive_and_a_dead_pid_is_not() {
         let me = std::process::id();
         let exe = std::env::current_exe().expect("exe");
-        let name = exe
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let name = exe.file_name().expect("name").to_string_lossy().into_owned();
         assert!(alive(me, &name));
         assert!(!alive(me, "certainly-not-this-program"));
         assert!(!alive(0, &name));

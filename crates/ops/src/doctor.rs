@@ -9,9 +9,7 @@ use zb_contracts::stake::StakeManager;
 
 use crate::governance::{committee_of, manager_of};
 use crate::route::{Conn, Context, NetworkArgs, one_line};
-use crate::stake::{
-    Staking, bps_percent, chain_now, expiry_text, known_outbound_lanes, labelled, snapshot_set,
-};
+use crate::stake::{Staking, bps_percent, chain_now, expiry_text, known_outbound_lanes, labelled, snapshot_set};
 
 const SINGLE_KEY: &str = "FISCO-style admin mode: fine on a devnet, never in production";
 
@@ -40,11 +38,7 @@ pub struct Finding {
 
 impl Finding {
     fn new(level: Level, chain: &str, text: impl Into<String>) -> Self {
-        Self {
-            level,
-            chain: chain.to_string(),
-            text: text.into(),
-        }
+        Self { level, chain: chain.to_string(), text: text.into() }
     }
 }
 
@@ -69,11 +63,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
                 continue;
             }
         };
-        out.push(Finding::new(
-            Fine,
-            on,
-            format!("reachable at {}, chain id {}", info.rpc, info.chain_id),
-        ));
+        out.push(Finding::new(Fine, on, format!("reachable at {}, chain id {}", info.rpc, info.chain_id)));
         let manager = match manager_of(&conn).await {
             Ok(m) => m,
             Err(e) => {
@@ -154,11 +144,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
         }
         // Findings made before a read failure are kept, then the failure.
         if let Err(e) = check_staked_lanes(&ctx, &conn, &mut out).await {
-            out.push(Finding::new(
-                Error,
-                on,
-                format!("reading the stake manager: {}", one_line(&format!("{e:#}"))),
-            ));
+            out.push(Finding::new(Error, on, format!("reading the stake manager: {}", one_line(&format!("{e:#}")))));
         }
     }
     Ok(out)
@@ -167,11 +153,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
 /// The member of `snapshot` that reaches its threshold alone (the heaviest such), if any: its
 /// signing key can sign anything on the lane by itself.
 fn single_operator_quorum(snapshot: &StakeManager::Snapshot) -> Option<&StakeManager::Member> {
-    snapshot
-        .members
-        .iter()
-        .filter(|m| m.weight >= snapshot.threshold)
-        .max_by_key(|m| m.weight)
+    snapshot.members.iter().filter(|m| m.weight >= snapshot.threshold).max_by_key(|m| m.weight)
 }
 
 /// Each staked lane the network knows on this chain: whether one operator meets its threshold
@@ -191,25 +173,16 @@ async fn check_staked_lanes(ctx: &Context, conn: &Conn, out: &mut Vec<Finding>) 
             out.push(Finding::new(
                 Warn,
                 on,
-                format!(
-                    "lane {label} has no stake snapshot yet: operators opt in, then `zerobridge stake commit`"
-                ),
+                format!("lane {label} has no stake snapshot yet: operators opt in, then `zerobridge stake commit`"),
             ));
             continue;
         }
-        let cap = staking
-            .sm()
-            .maxOperatorShareBps(lane)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("maxOperatorShareBps", e))?;
+        let cap =
+            staking.sm().maxOperatorShareBps(lane).call().await.map_err(|e| conn.read_err("maxOperatorShareBps", e))?;
         let cap_note = if cap == 0 {
             String::new()
         } else {
-            format!(
-                "; maxOperatorShareBps {cap}: one operator weighs at most {} of a snapshot",
-                bps_percent(cap)
-            )
+            format!("; maxOperatorShareBps {cap}: one operator weighs at most {} of a snapshot", bps_percent(cap))
         };
         let asset = &staking.asset;
         out.push(match single_operator_quorum(&snapshot) {
@@ -296,10 +269,7 @@ mod tests {
         assert!(single_operator_quorum(&snapshot(&[1000, 1000, 1000, 1000])).is_none());
         // 9000 of 12000: the threshold is 8000.
         let heavy = snapshot(&[1000, 9000, 1000, 1000]);
-        assert_eq!(
-            single_operator_quorum(&heavy).map(|m| m.operator),
-            Some(Address::repeat_byte(0x12))
-        );
+        assert_eq!(single_operator_quorum(&heavy).map(|m| m.operator), Some(Address::repeat_byte(0x12)));
         // Exactly two thirds is enough on chain (weight >= threshold).
         assert!(single_operator_quorum(&snapshot(&[2000, 1000])).is_some());
         assert!(single_operator_quorum(&snapshot(&[1999, 1000])).is_none());

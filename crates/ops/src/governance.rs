@@ -19,8 +19,8 @@ use zb_contracts::committee::Committee;
 
 use crate::network::ChainInfo;
 use crate::route::{
-    Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, one_line,
-    transact_explained, unreachable_chain,
+    Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, one_line, transact_explained,
+    unreachable_chain,
 };
 
 // ------------------------------------------------------------------------------------------
@@ -228,11 +228,7 @@ pub(crate) async fn manager_of(conn: &Conn) -> Result<Address> {
     if let Some(m) = conn.info.manager {
         return Ok(m);
     }
-    conn.bridge()
-        .authority()
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the bridge's authority()", e))
+    conn.bridge().authority().call().await.map_err(|e| conn.read_err("the bridge's authority()", e))
 }
 
 /// Sends a call and waits for success; reverts are explained with this module's errors.
@@ -269,37 +265,25 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
                 role_name(what)
             ),
             Z::UnknownLane(e) => format!("lane {} is not known to the bridge on {on}", e.lane),
-            Z::InvalidExpiry(e) => format!(
-                "expiry {} is not in the future on {on}: pass a later --expires",
-                e.expiresAt
-            ),
+            Z::InvalidExpiry(e) => {
+                format!("expiry {} is not in the future on {on}: pass a later --expires", e.expiresAt)
+            }
             other => crate::route::bridge_error(&other).unwrap_or_else(|| format!("{other:?}")),
         };
         return eyre!("{what} on {on} refused: {text}");
     }
     if let Some(e) = err.as_decoded_interface_error::<C>() {
         let text = match e {
-            C::NotMember(e) => format!(
-                "{} is not a committee member: use a member's key",
-                e.account
-            ),
+            C::NotMember(e) => format!("{} is not a committee member: use a member's key", e.account),
             C::UnknownProposal(e) => format!("there is no proposal {}", e.id),
             C::UnexpectedProposalState(e) => {
-                format!(
-                    "proposal {} is {}: see `zerobridge gov status {}`",
-                    e.id,
-                    state_name(e.current),
-                    e.id
-                )
+                format!("proposal {} is {}: see `zerobridge gov status {}`", e.id, state_name(e.current), e.id)
             }
             C::AlreadyVoted(e) => format!("{} already voted on proposal {}", e.member, e.id),
             C::TimelockNotElapsed(e) => {
                 format!("proposal {} cannot execute before {}", e.id, e.eta)
             }
-            C::CancelNotAllowed(e) => format!(
-                "only the proposer can cancel proposal {} ({} is not)",
-                e.id, e.caller
-            ),
+            C::CancelNotAllowed(e) => format!("only the proposer can cancel proposal {} ({} is not)", e.id, e.caller),
             C::EmptyProposal(_) => "a proposal needs at least one --call".to_string(),
             other => format!("{other:?}"),
         };
@@ -313,18 +297,10 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
 }
 
 fn state_name(state: u8) -> &'static str {
-    [
-        "Active",
-        "Defeated",
-        "Succeeded",
-        "Queued",
-        "Expired",
-        "Executed",
-        "Canceled",
-    ]
-    .get(state as usize)
-    .copied()
-    .unwrap_or("unknown")
+    ["Active", "Defeated", "Succeeded", "Queued", "Expired", "Executed", "Canceled"]
+        .get(state as usize)
+        .copied()
+        .unwrap_or("unknown")
 }
 
 // ------------------------------------------------------------------------------------------
@@ -332,35 +308,20 @@ fn state_name(state: u8) -> &'static str {
 // ------------------------------------------------------------------------------------------
 
 /// The lanes `--lane` / `--route` name on this chain (none: the whole bridge).
-async fn lanes_of(
-    ctx: &Context,
-    conn: &Conn,
-    lane: Option<B256>,
-    route: Option<&str>,
-) -> Result<Vec<B256>> {
+async fn lanes_of(ctx: &Context, conn: &Conn, lane: Option<B256>, route: Option<&str>) -> Result<Vec<B256>> {
     if let Some(lane) = lane {
         return Ok(vec![lane]);
     }
     let Some(wanted) = route else {
         return Ok(Vec::new());
     };
-    let route_id = match ctx
-        .network
-        .routes
-        .iter()
-        .find(|r| r.symbol.eq_ignore_ascii_case(wanted))
-    {
+    let route_id = match ctx.network.routes.iter().find(|r| r.symbol.eq_ignore_ascii_case(wanted)) {
         Some(r) => r.route_id,
-        None => wanted
-            .parse::<B256>()
-            .map_err(|_| eyre!("no route '{wanted}' in the network: pass its symbol or id"))?,
+        None => {
+            wanted.parse::<B256>().map_err(|_| eyre!("no route '{wanted}' in the network: pass its symbol or id"))?
+        }
     };
-    let r = conn
-        .bridge()
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the route", e))?;
+    let r = conn.bridge().getRoute(route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
     if r.outboundLane == B256::ZERO {
         bail!("route {wanted} is not open on {}", conn.info.name);
     }
@@ -373,17 +334,11 @@ async fn pause(args: PauseArgs) -> Result<()> {
     let bridge = conn.bridge();
     if lanes.is_empty() {
         let r = transact(bridge.pause(), "pause", &conn.info).await?;
-        println!(
-            "bridge on {} paused by {caller} (tx {})",
-            conn.info.name, r.transaction_hash
-        );
+        println!("bridge on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash);
     }
     for lane in lanes {
         let r = transact(bridge.pauseLane(lane), "pauseLane", &conn.info).await?;
-        println!(
-            "lane {lane} on {} paused by {caller} (tx {})",
-            conn.info.name, r.transaction_hash
-        );
+        println!("lane {lane} on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash);
     }
     Ok(())
 }
@@ -406,36 +361,16 @@ fn unpause_hint(args: &PauseArgs) -> Result<()> {
 async fn guardian_status(args: ChainArgs) -> Result<()> {
     let (ctx, conn) = read_conn(&args).await?;
     let bridge = conn.bridge();
-    let paused = bridge
-        .paused()
-        .call()
-        .await
-        .map_err(|e| conn.read_err("paused()", e))?;
-    println!(
-        "bridge on {}: {}",
-        conn.info.name,
-        if paused { "PAUSED" } else { "not paused" }
-    );
+    let paused = bridge.paused().call().await.map_err(|e| conn.read_err("paused()", e))?;
+    println!("bridge on {}: {}", conn.info.name, if paused { "PAUSED" } else { "not paused" });
     for route in &ctx.network.routes {
-        let r = bridge
-            .getRoute(route.route_id)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("the route", e))?;
+        let r = bridge.getRoute(route.route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
         for (dir, lane) in [("outbound", r.outboundLane), ("inbound", r.inboundLane)] {
             if lane == B256::ZERO {
                 continue;
             }
-            let l = bridge
-                .getLane(lane)
-                .call()
-                .await
-                .map_err(|e| conn.read_err("the lane", e))?;
-            println!(
-                "  {} {dir} lane {lane}: {}",
-                route.symbol,
-                if l.paused { "PAUSED" } else { "not paused" }
-            );
+            let l = bridge.getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+            println!("  {} {dir} lane {lane}: {}", route.symbol, if l.paused { "PAUSED" } else { "not paused" });
         }
     }
     Ok(())
@@ -454,10 +389,7 @@ async fn freeze(args: AccountArgs, on: bool) -> Result<()> {
         transact(bridge.unfreeze(args.account), "unfreeze", &conn.info).await?
     };
     let verb = if on { "frozen" } else { "unfrozen" };
-    println!(
-        "{} {verb} on {} (tx {})",
-        args.account, conn.info.name, r.transaction_hash
-    );
+    println!("{} {verb} on {} (tx {})", args.account, conn.info.name, r.transaction_hash);
     Ok(())
 }
 
@@ -466,25 +398,13 @@ async fn frozen_list(args: ChainArgs) -> Result<()> {
     let from = ctx
         .manifest
         .as_ref()
-        .and_then(|m| {
-            m.chains
-                .iter()
-                .find(|c| c.chain.name == conn.info.name)
-                .map(|c| c.start_block)
-        })
+        .and_then(|m| m.chains.iter().find(|c| c.chain.name == conn.info.name).map(|c| c.start_block))
         .unwrap_or(0);
     let filter = Filter::new()
         .address(conn.info.bridge)
-        .event_signature(vec![
-            ZeroBridge::AccountFrozen::SIGNATURE_HASH,
-            ZeroBridge::AccountUnfrozen::SIGNATURE_HASH,
-        ])
+        .event_signature(vec![ZeroBridge::AccountFrozen::SIGNATURE_HASH, ZeroBridge::AccountUnfrozen::SIGNATURE_HASH])
         .from_block(from);
-    let logs = conn
-        .provider
-        .get_logs(&filter)
-        .await
-        .map_err(|e| conn.read_err("the bridge's logs", e))?;
+    let logs = conn.provider.get_logs(&filter).await.map_err(|e| conn.read_err("the bridge's logs", e))?;
     let mut frozen: BTreeMap<Address, bool> = BTreeMap::new();
     for log in &logs {
         if let Ok(e) = ZeroBridge::AccountFrozen::decode_log(&log.inner) {
@@ -493,25 +413,13 @@ async fn frozen_list(args: ChainArgs) -> Result<()> {
             frozen.insert(e.account, false);
         }
     }
-    let accounts: Vec<Address> = frozen
-        .into_iter()
-        .filter(|(_, f)| *f)
-        .map(|(a, _)| a)
-        .collect();
+    let accounts: Vec<Address> = frozen.into_iter().filter(|(_, f)| *f).map(|(a, _)| a).collect();
     if accounts.is_empty() {
         println!("no frozen accounts on {}", conn.info.name);
     }
     for account in accounts {
-        let state = conn
-            .bridge()
-            .accounts(account)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("accounts()", e))?;
-        println!(
-            "{account} frozen={} attestedUntil={}",
-            state.frozen, state.attestedUntil
-        );
+        let state = conn.bridge().accounts(account).call().await.map_err(|e| conn.read_err("accounts()", e))?;
+        println!("{account} frozen={} attestedUntil={}", state.frozen, state.attestedUntil);
     }
     Ok(())
 }
@@ -535,9 +443,7 @@ pub fn parse_expires(text: &str, now: u64) -> Result<u64> {
         's' => 1,
         _ => return Err(bad()),
     };
-    n.checked_mul(scale)
-        .and_then(|s| s.checked_add(now))
-        .ok_or_else(bad)
+    n.checked_mul(scale).and_then(|s| s.checked_add(now)).ok_or_else(bad)
 }
 
 async fn attest(args: AttestArgs) -> Result<()> {
@@ -549,26 +455,15 @@ async fn attest(args: AttestArgs) -> Result<()> {
         .map_err(|e| conn.read_err("the latest block", e))?
         .ok_or_else(|| eyre!("{} has no latest block", conn.info.name))?;
     let expires = parse_expires(&args.expires, block.header.timestamp)?;
-    let r = transact(
-        conn.bridge().attest(args.account, expires),
-        "attest",
-        &conn.info,
-    )
-    .await?;
-    println!(
-        "{} attested on {} until {expires} (tx {})",
-        args.account, conn.info.name, r.transaction_hash
-    );
+    let r = transact(conn.bridge().attest(args.account, expires), "attest", &conn.info).await?;
+    println!("{} attested on {} until {expires} (tx {})", args.account, conn.info.name, r.transaction_hash);
     Ok(())
 }
 
 async fn revoke(args: AccountArgs) -> Result<()> {
     let (_, conn, _) = signing_conn(&args.chain, &args.key).await?;
     let r = transact(conn.bridge().revoke(args.account), "revoke", &conn.info).await?;
-    println!(
-        "{}'s attestation revoked on {} (tx {})",
-        args.account, conn.info.name, r.transaction_hash
-    );
+    println!("{}'s attestation revoked on {} (tx {})", args.account, conn.info.name, r.transaction_hash);
     Ok(())
 }
 
@@ -609,23 +504,15 @@ fn split_args(text: &str) -> Vec<String> {
 
 /// `<target>:<function signature>[:<args,...>]` → target and ABI-encoded calldata.
 pub fn parse_call(text: &str) -> Result<ParsedCall> {
-    let usage =
-        "expected <target>:<function signature>[:<args,...>], e.g. bridge:pauseLane(bytes32):0x..";
-    let (target, rest) = text
-        .split_once(':')
-        .ok_or_else(|| eyre!("--call '{text}': {usage}"))?;
-    let close = rest
-        .rfind(')')
-        .ok_or_else(|| eyre!("--call '{text}': {usage}"))?;
+    let usage = "expected <target>:<function signature>[:<args,...>], e.g. bridge:pauseLane(bytes32):0x..";
+    let (target, rest) = text.split_once(':').ok_or_else(|| eyre!("--call '{text}': {usage}"))?;
+    let close = rest.rfind(')').ok_or_else(|| eyre!("--call '{text}': {usage}"))?;
     let (sig, tail) = rest.split_at(close + 1);
     let args = match tail {
         "" => "",
-        t => t
-            .strip_prefix(':')
-            .ok_or_else(|| eyre!("--call '{text}': {usage}"))?,
+        t => t.strip_prefix(':').ok_or_else(|| eyre!("--call '{text}': {usage}"))?,
     };
-    let function = Function::parse(sig)
-        .map_err(|e| eyre!("--call '{text}': bad function signature '{sig}': {e}"))?;
+    let function = Function::parse(sig).map_err(|e| eyre!("--call '{text}': bad function signature '{sig}': {e}"))?;
     let raw = split_args(args);
     if raw.len() != function.inputs.len() {
         bail!(
@@ -637,22 +524,12 @@ pub fn parse_call(text: &str) -> Result<ParsedCall> {
     }
     let mut values: Vec<DynSolValue> = Vec::new();
     for (param, value) in function.inputs.iter().zip(&raw) {
-        let ty: DynSolType = param
-            .selector_type()
-            .parse()
-            .map_err(|e| eyre!("--call '{text}': type {}: {e}", param.ty))?;
-        values.push(
-            ty.coerce_str(value)
-                .map_err(|e| eyre!("--call '{text}': '{value}' is not a {}: {e}", param.ty))?,
-        );
+        let ty: DynSolType =
+            param.selector_type().parse().map_err(|e| eyre!("--call '{text}': type {}: {e}", param.ty))?;
+        values.push(ty.coerce_str(value).map_err(|e| eyre!("--call '{text}': '{value}' is not a {}: {e}", param.ty))?);
     }
-    let data = function
-        .abi_encode_input(&values)
-        .map_err(|e| eyre!("--call '{text}': {e}"))?;
-    Ok(ParsedCall {
-        target: target.trim().to_string(),
-        data: data.into(),
-    })
+    let data = function.abi_encode_input(&values).map_err(|e| eyre!("--call '{text}': {e}"))?;
+    Ok(ParsedCall { target: target.trim().to_string(), data: data.into() })
 }
 
 async fn resolve_target(conn: &Conn, committee: Address, target: &str) -> Result<Address> {
@@ -661,11 +538,9 @@ async fn resolve_target(conn: &Conn, committee: Address, target: &str) -> Result
         "registry" => conn.info.registry,
         "manager" => manager_of(conn).await?,
         "committee" => committee,
-        other => other.parse().map_err(|_| {
-            eyre!(
-                "--call target '{other}' is not an address nor bridge, registry, manager, committee"
-            )
-        })?,
+        other => other
+            .parse()
+            .map_err(|_| eyre!("--call target '{other}' is not an address nor bridge, registry, manager, committee"))?,
     })
 }
 
@@ -674,11 +549,7 @@ pub(crate) fn committee_of(conn: &Conn, address: Address) -> Committee::Committe
 }
 
 async fn propose(args: ProposeArgs) -> Result<()> {
-    let parsed: Vec<ParsedCall> = args
-        .calls
-        .iter()
-        .map(|c| parse_call(c))
-        .collect::<Result<_>>()?;
+    let parsed: Vec<ParsedCall> = args.calls.iter().map(|c| parse_call(c)).collect::<Result<_>>()?;
     let (_, conn, _) = signing_conn(&args.committee.chain, &args.key).await?;
     let committee = args.committee.committee;
     let mut targets = Vec::new();
@@ -688,25 +559,14 @@ async fn propose(args: ProposeArgs) -> Result<()> {
     let values = vec![U256::ZERO; parsed.len()];
     let datas: Vec<Bytes> = parsed.iter().map(|c| c.data.clone()).collect();
     let c = committee_of(&conn, committee);
-    let r = transact(
-        c.propose(targets, values, datas, args.description.clone()),
-        "propose",
-        &conn.info,
-    )
-    .await?;
+    let r = transact(c.propose(targets, values, datas, args.description.clone()), "propose", &conn.info).await?;
     let id = r
         .inner
         .logs()
         .iter()
         .find_map(|l| Committee::ProposalCreated::decode_log(&l.inner).ok())
         .map(|e| e.id)
-        .ok_or_else(|| {
-            eyre!(
-                "propose on {}: no ProposalCreated event in {}",
-                conn.info.name,
-                r.transaction_hash
-            )
-        })?;
+        .ok_or_else(|| eyre!("propose on {}: no ProposalCreated event in {}", conn.info.name, r.transaction_hash))?;
     println!(
         "proposal {id} created on {} (tx {}): vote with `zerobridge gov vote {id} --yes`",
         conn.info.name, r.transaction_hash
@@ -718,11 +578,7 @@ async fn vote(args: VoteArgs) -> Result<()> {
     let (_, conn, who) = signing_conn(&args.committee.chain, &args.key).await?;
     let c = committee_of(&conn, args.committee.committee);
     let r = transact(c.vote(U256::from(args.id), args.yes), "vote", &conn.info).await?;
-    let state = c
-        .state(U256::from(args.id))
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the proposal", e))?;
+    let state = c.state(U256::from(args.id)).call().await.map_err(|e| conn.read_err("the proposal", e))?;
     println!(
         "{who} voted {} on proposal {} (tx {}); it is now {}",
         if args.yes { "yes" } else { "no" },
@@ -742,21 +598,9 @@ async fn lifecycle(args: IdArgs, what: &str) -> Result<()> {
         "execute" => transact(c.execute(id), what, &conn.info).await?,
         _ => transact(c.cancel(id), what, &conn.info).await?,
     };
-    let p = c
-        .getProposal(id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the proposal", e))?;
-    let state = c
-        .state(id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the proposal", e))?;
-    let extra = if what == "queue" {
-        format!(", eta {}", p.eta)
-    } else {
-        String::new()
-    };
+    let p = c.getProposal(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;
+    let state = c.state(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;
+    let extra = if what == "queue" { format!(", eta {}", p.eta) } else { String::new() };
     println!(
         "proposal {} {what}d on {} (tx {}): {}{extra}",
         args.id,
@@ -777,18 +621,11 @@ async fn gov_status(args: GovStatusArgs) -> Result<()> {
         None => (1..=count.to::<u64>()).collect(),
     };
     if ids.is_empty() {
-        println!(
-            "no proposals on committee {} ({})",
-            args.committee.committee, conn.info.name
-        );
+        println!("no proposals on committee {} ({})", args.committee.committee, conn.info.name);
     }
     for id in ids {
         let uid = U256::from(id);
-        let state = c
-            .state(uid)
-            .call()
-            .await
-            .map_err(|e| explain(&e, "gov status", &conn.info))?;
+        let state = c.state(uid).call().await.map_err(|e| explain(&e, "gov status", &conn.info))?;
         let p = c.getProposal(uid).call().await.map_err(read)?;
         let voted = p.forWeight.to::<u128>() + p.againstWeight.to::<u128>();
         let part = ceil_bps(voted, p.totalWeight.to::<u128>());
@@ -802,22 +639,14 @@ async fn gov_status(args: GovStatusArgs) -> Result<()> {
             p.participationBps,
             p.approvalBps,
             p.voteEnd,
-            if p.eta == 0 {
-                "-".to_string()
-            } else {
-                p.eta.to_string()
-            }
+            if p.eta == 0 { "-".to_string() } else { p.eta.to_string() }
         );
     }
     Ok(())
 }
 
 fn ceil_bps(part: u128, whole: u128) -> u128 {
-    if whole == 0 {
-        0
-    } else {
-        (part * 10_000).div_ceil(whole)
-    }
+    if whole == 0 { 0 } else { (part * 10_000).div_ceil(whole) }
 }
 
 #[cfg(test)]
@@ -828,19 +657,14 @@ mod tests {
     fn calls_are_parsed_and_encoded() -> Result<()> {
         let c = parse_call("bridge:unpause()")?;
         assert_eq!(c.target, "bridge");
-        assert_eq!(
-            c.data.as_ref(),
-            &alloy::primitives::keccak256("unpause()")[..4]
-        );
+        assert_eq!(c.data.as_ref(), &alloy::primitives::keccak256("unpause()")[..4]);
 
         let lane = format!("0x{}", "11".repeat(32));
         let c = parse_call(&format!("bridge:pauseLane(bytes32):{lane}"))?;
         assert_eq!(c.data.len(), 4 + 32);
         assert_eq!(&c.data[4..], &[0x11; 32]);
 
-        let c = parse_call(
-            "0x00000000000000000000000000000000000000aa:setFeePolicy(uint16,uint16):50, 2000",
-        )?;
+        let c = parse_call("0x00000000000000000000000000000000000000aa:setFeePolicy(uint16,uint16):50, 2000")?;
         assert_eq!(c.data.len(), 4 + 64);
         assert_eq!(c.data[4 + 31], 50);
 
@@ -851,10 +675,7 @@ mod tests {
 
         assert!(parse_call("bridge").is_err());
         assert!(parse_call("bridge:unpause(").is_err());
-        assert!(
-            parse_call("bridge:setHoldDelay(uint64)")
-                .is_err_and(|e| e.to_string().contains("takes 1 argument"))
-        );
+        assert!(parse_call("bridge:setHoldDelay(uint64)").is_err_and(|e| e.to_string().contains("takes 1 argument")));
         assert!(parse_call("bridge:setHoldDelay(uint64):abc").is_err());
         Ok(())
     }

@@ -167,12 +167,8 @@ pub struct Liveness {
 
 impl Liveness {
     /// The devnet's: two minutes of delay, three strikes, a day of grace and of timeout.
-    pub const DEVNET: Liveness = Liveness {
-        fallback_delay: 120,
-        strike_limit: 3,
-        emergency_grace: 86_400,
-        default_timeout: 86_400,
-    };
+    pub const DEVNET: Liveness =
+        Liveness { fallback_delay: 120, strike_limit: 3, emergency_grace: 86_400, default_timeout: 86_400 };
 }
 
 /// The network file for real chains (`--network zerobridge.toml`), same shape as the manifest's
@@ -215,8 +211,8 @@ impl Network {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| eyre!("cannot read network file {}: {e}", path.display()))?;
-                let network: Network = toml::from_str(&text)
-                    .map_err(|e| eyre!("network file {}: {e}", path.display()))?;
+                let network: Network =
+                    toml::from_str(&text).map_err(|e| eyre!("network file {}: {e}", path.display()))?;
                 network.validate()?;
                 Ok(network)
             }
@@ -231,10 +227,7 @@ impl Network {
         for route in &self.routes {
             for name in [&route.home, &route.remote] {
                 if self.chain(name).is_err() {
-                    bail!(
-                        "route {} names chain '{name}', which has no [[chains]] entry",
-                        route.symbol
-                    );
+                    bail!("route {} names chain '{name}', which has no [[chains]] entry", route.symbol);
                 }
             }
         }
@@ -245,19 +238,10 @@ impl Network {
     pub fn chain(&self, name_or_id: &str) -> Result<&ChainInfo> {
         self.chains
             .iter()
-            .find(|c| {
-                c.name.eq_ignore_ascii_case(name_or_id) || c.chain_id.to_string() == name_or_id
-            })
+            .find(|c| c.name.eq_ignore_ascii_case(name_or_id) || c.chain_id.to_string() == name_or_id)
             .ok_or_else(|| {
-                let known: Vec<_> = self
-                    .chains
-                    .iter()
-                    .map(|c| format!("{} ({})", c.name, c.chain_id))
-                    .collect();
-                eyre!(
-                    "unknown chain '{name_or_id}': use one of {}",
-                    known.join(", ")
-                )
+                let known: Vec<_> = self.chains.iter().map(|c| format!("{} ({})", c.name, c.chain_id)).collect();
+                eyre!("unknown chain '{name_or_id}': use one of {}", known.join(", "))
             })
     }
 
@@ -266,10 +250,7 @@ impl Network {
         let source = self.chain(from)?.clone();
         let destination = self.chain(to)?.clone();
         if source.chain_id == destination.chain_id {
-            bail!(
-                "--from and --to are the same chain ({}): pick two different chains",
-                source.name
-            );
+            bail!("--from and --to are the same chain ({}): pick two different chains", source.name);
         }
         let wanted: Option<Address> = token.parse().ok();
         let route = self
@@ -285,20 +266,13 @@ impl Network {
                 token_matches && chains_match
             })
             .ok_or_else(|| {
-                let known: Vec<_> = self
-                    .routes
-                    .iter()
-                    .map(|r| format!("{} ({} <-> {})", r.symbol, r.home, r.remote))
-                    .collect();
+                let known: Vec<_> =
+                    self.routes.iter().map(|r| format!("{} ({} <-> {})", r.symbol, r.home, r.remote)).collect();
                 eyre!(
                     "unknown token '{token}' between {} and {}: routes here are {}",
                     source.name,
                     destination.name,
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
                 )
             })?
             .clone();
@@ -315,14 +289,7 @@ impl Network {
         } else {
             (route.wrapped_token, route.home_token)
         };
-        Ok(Leg {
-            route,
-            source,
-            destination,
-            lane,
-            source_token,
-            destination_token,
-        })
+        Ok(Leg { route, source, destination, lane, source_token, destination_token })
     }
 }
 
@@ -335,8 +302,7 @@ impl DevnetManifest {
                 path.display()
             )
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| eyre!("devnet manifest {} is not valid: {e}", path.display()))
+        serde_json::from_str(&text).map_err(|e| eyre!("devnet manifest {} is not valid: {e}", path.display()))
     }
 
     pub fn network(&self) -> Network {
@@ -344,18 +310,11 @@ impl DevnetManifest {
             chains: self
                 .chains
                 .iter()
-                .map(|c| ChainInfo {
-                    manager: c.chain.manager.or(Some(c.manager)),
-                    ..c.chain.clone()
-                })
+                .map(|c| ChainInfo { manager: c.chain.manager.or(Some(c.manager)), ..c.chain.clone() })
                 .collect(),
             routes: self.routes.clone(),
             validators: self.validators.iter().map(|v| v.url.clone()).collect(),
-            fallback_validators: self
-                .fallback_validators
-                .iter()
-                .map(|v| v.url.clone())
-                .collect(),
+            fallback_validators: self.fallback_validators.iter().map(|v| v.url.clone()).collect(),
             threshold: Some(self.threshold),
         }
     }
@@ -379,10 +338,7 @@ pub fn parse_amount(text: &str, decimals: u8) -> Result<U256> {
         bail!("amount '{text}' is not a decimal number: write it like 1.5");
     }
     if fraction.len() > usize::from(decimals) {
-        bail!(
-            "amount {text} has {} decimals but the token has {decimals}: round it to {decimals}",
-            fraction.len()
-        );
+        bail!("amount {text} has {} decimals but the token has {decimals}: round it to {decimals}", fraction.len());
     }
     let digits = format!("{whole}{fraction:0<width$}", width = usize::from(decimals));
     let units = U256::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 10)
@@ -403,11 +359,7 @@ pub fn format_amount(units: U256, decimals: u8) -> String {
     let padded = format!("{digits:0>width$}", width = decimals + 1);
     let (whole, fraction) = padded.split_at(padded.len() - decimals);
     let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() {
-        whole.to_string()
-    } else {
-        format!("{whole}.{fraction}")
-    }
+    if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") }
 }
 
 #[cfg(test)]
@@ -416,19 +368,13 @@ mod tests {
 
     #[test]
     fn amounts_parse_with_token_decimals() {
-        assert_eq!(
-            parse_amount("1.5", 18).ok(),
-            Some(U256::from(15u64) * U256::from(10u64).pow(U256::from(17u64)))
-        );
+        assert_eq!(parse_amount("1.5", 18).ok(), Some(U256::from(15u64) * U256::from(10u64).pow(U256::from(17u64))));
         assert_eq!(parse_amount("2", 6).ok(), Some(U256::from(2_000_000u64)));
         assert_eq!(parse_amount(".25", 2).ok(), Some(U256::from(25u64)));
         for bad in ["-1", "1.2.3", "abc", "", "0", "0.000", "1e18"] {
             assert!(parse_amount(bad, 18).is_err(), "{bad} must be refused");
         }
-        let err = parse_amount("1.1234567", 6)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = parse_amount("1.1234567", 6).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("has 7 decimals but the token has 6"), "{err}");
     }
 

@@ -32,8 +32,7 @@ use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet, ValidatorS
 use zb_contracts::stake::StakeManager;
 
 use crate::network::{
-    ChainInfo, DevnetManifest, ManifestLane, Network, RouteInfo, devnet_manifest_path,
-    format_amount, parse_amount,
+    ChainInfo, DevnetManifest, ManifestLane, Network, RouteInfo, devnet_manifest_path, format_amount, parse_amount,
 };
 use crate::stake::{self, Asset, Staking, chain_now, expiry_text, snapshot_set};
 use crate::transfer::format_utc;
@@ -214,16 +213,10 @@ pub(crate) struct Context {
 impl Context {
     pub(crate) fn load(args: &NetworkArgs) -> Result<Context> {
         match &args.network {
-            Some(path) => Ok(Context {
-                network: Network::load(Some(path))?,
-                manifest: None,
-            }),
+            Some(path) => Ok(Context { network: Network::load(Some(path))?, manifest: None }),
             None => {
                 let manifest = DevnetManifest::load(&devnet_manifest_path())?;
-                Ok(Context {
-                    network: manifest.network(),
-                    manifest: Some(manifest),
-                })
+                Ok(Context { network: manifest.network(), manifest: Some(manifest) })
             }
         }
     }
@@ -233,12 +226,7 @@ impl Context {
     }
 
     fn ws(&self, name: &str) -> Option<String> {
-        self.manifest
-            .as_ref()?
-            .chains
-            .iter()
-            .find(|c| c.chain.name == name)
-            .map(|c| c.ws.clone())
+        self.manifest.as_ref()?.chains.iter().find(|c| c.chain.name == name).map(|c| c.ws.clone())
     }
 }
 
@@ -251,42 +239,22 @@ pub(crate) struct Conn {
 
 impl Conn {
     pub(crate) async fn connect(info: &ChainInfo) -> Result<Conn> {
-        let url = info
-            .rpc
-            .parse()
-            .map_err(|e| eyre!("chain {}: rpc '{}' is not a URL: {e}", info.name, info.rpc))?;
+        let url = info.rpc.parse().map_err(|e| eyre!("chain {}: rpc '{}' is not a URL: {e}", info.name, info.rpc))?;
         let provider = ProviderBuilder::new().connect_http(url).erased();
-        let conn = Conn {
-            info: info.clone(),
-            provider,
-        };
+        let conn = Conn { info: info.clone(), provider };
         conn.check_chain_id().await?;
         Ok(conn)
     }
 
     /// The same chain with `wallet` signing.
     pub(crate) fn with_wallet(&self, wallet: EthereumWallet) -> Result<Conn> {
-        let url = self
-            .info
-            .rpc
-            .parse()
-            .map_err(|e| eyre!("chain {}: rpc is not a URL: {e}", self.info.name))?;
-        let provider = ProviderBuilder::new()
-            .wallet(wallet)
-            .connect_http(url)
-            .erased();
-        Ok(Conn {
-            info: self.info.clone(),
-            provider,
-        })
+        let url = self.info.rpc.parse().map_err(|e| eyre!("chain {}: rpc is not a URL: {e}", self.info.name))?;
+        let provider = ProviderBuilder::new().wallet(wallet).connect_http(url).erased();
+        Ok(Conn { info: self.info.clone(), provider })
     }
 
     async fn check_chain_id(&self) -> Result<()> {
-        let id = self
-            .provider
-            .get_chain_id()
-            .await
-            .map_err(|e| unreachable_chain(&self.info, &e.to_string()))?;
+        let id = self.provider.get_chain_id().await.map_err(|e| unreachable_chain(&self.info, &e.to_string()))?;
         if id != self.info.chain_id {
             bail!(
                 "{} answers chain id {id}, but the network says {} is chain {}: fix the rpc URL or the chain id",
@@ -315,21 +283,14 @@ impl Conn {
         if looks_unreachable(&text) {
             unreachable_chain(&self.info, &text)
         } else {
-            eyre!(
-                "reading {what} on {} failed: {}",
-                self.info.name,
-                one_line(&text)
-            )
+            eyre!("reading {what} on {} failed: {}", self.info.name, one_line(&text))
         }
     }
 }
 
 pub(crate) fn looks_unreachable(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("connect")
-        || t.contains("connection")
-        || t.contains("timed out")
-        || t.contains("dns")
+    t.contains("connect") || t.contains("connection") || t.contains("timed out") || t.contains("dns")
 }
 
 pub(crate) fn unreachable_chain(info: &ChainInfo, detail: &str) -> eyre::Report {
@@ -346,10 +307,7 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 /// `--private-key-env` or `--keystore`; on the devnet the manifest's "deployer" by default.
-pub(crate) fn load_signer(
-    args: &KeyArgs,
-    manifest: Option<&DevnetManifest>,
-) -> Result<PrivateKeySigner> {
+pub(crate) fn load_signer(args: &KeyArgs, manifest: Option<&DevnetManifest>) -> Result<PrivateKeySigner> {
     if let Some(var) = &args.private_key_env {
         return signer_from_env(var);
     }
@@ -358,41 +316,30 @@ pub(crate) fn load_signer(
             Some(file) => zb_keys::PasswordSource::File(file.clone()),
             None => zb_keys::PasswordSource::Env(args.password_env.clone()),
         };
-        let password = source.read().map_err(|e| {
-            eyre!(
-                "{e}: set --password-env VAR or --password-file FILE for {}",
-                path.display()
-            )
-        })?;
+        let password = source
+            .read()
+            .map_err(|e| eyre!("{e}: set --password-env VAR or --password-file FILE for {}", path.display()))?;
         return zb_keys::load_key(path, &password).map_err(|e| eyre!("{e}"));
     }
     if let Some(manifest) = manifest {
         return deployer(manifest);
     }
-    bail!(
-        "no key to sign with: pass --private-key-env VAR (a hex private key in VAR) or --keystore FILE"
-    )
+    bail!("no key to sign with: pass --private-key-env VAR (a hex private key in VAR) or --keystore FILE")
 }
 
 pub(crate) fn signer_from_env(var: &str) -> Result<PrivateKeySigner> {
-    let raw = std::env::var(var).map_err(|_| {
-        eyre!("environment variable {var} is not set: put the hex private key there")
-    })?;
-    let key: B256 = raw
-        .trim()
-        .parse()
-        .map_err(|_| eyre!("{var} does not hold a 32-byte hex private key"))?;
-    PrivateKeySigner::from_bytes(&key)
-        .map_err(|e| eyre!("{var} does not hold a valid private key: {e}"))
+    let raw = std::env::var(var)
+        .map_err(|_| eyre!("environment variable {var} is not set: put the hex private key there"))?;
+    let key: B256 = raw.trim().parse().map_err(|_| eyre!("{var} does not hold a 32-byte hex private key"))?;
+    PrivateKeySigner::from_bytes(&key).map_err(|e| eyre!("{var} does not hold a valid private key: {e}"))
 }
 
 pub(crate) fn deployer(manifest: &DevnetManifest) -> Result<PrivateKeySigner> {
-    let account = manifest
-        .account("deployer")
-        .ok_or_else(|| eyre!("the devnet manifest has no \"deployer\" account: restart the devnet (`zerobridge devnet up`)"))?;
-    PrivateKeySigner::from_bytes(&account.private_key).map_err(|e| {
-        eyre!("the devnet manifest's deployer key is invalid ({e}): restart the devnet")
-    })
+    let account = manifest.account("deployer").ok_or_else(|| {
+        eyre!("the devnet manifest has no \"deployer\" account: restart the devnet (`zerobridge devnet up`)")
+    })?;
+    PrivateKeySigner::from_bytes(&account.private_key)
+        .map_err(|e| eyre!("the devnet manifest's deployer key is invalid ({e}): restart the devnet"))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -425,22 +372,15 @@ where
 {
     let pending = call.send().await.map_err(|e| explain(&e, what, chain))?;
     let hash = *pending.tx_hash();
-    let receipt = pending
-        .with_timeout(Some(RECEIPT_TIMEOUT))
-        .get_receipt()
-        .await
-        .map_err(|e| {
-            eyre!(
-                "{what} on {}: transaction {hash} not mined ({}): check the chain and re-run",
-                chain.name,
-                one_line(&e.to_string())
-            )
-        })?;
+    let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(|e| {
+        eyre!(
+            "{what} on {}: transaction {hash} not mined ({}): check the chain and re-run",
+            chain.name,
+            one_line(&e.to_string())
+        )
+    })?;
     if !receipt.status() {
-        bail!(
-            "{what} on {} reverted in transaction {hash}: re-run to see the reason",
-            chain.name
-        );
+        bail!("{what} on {} reverted in transaction {hash}: re-run to see the reason", chain.name);
     }
     Ok(receipt)
 }
@@ -456,10 +396,7 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
                 "only the token's owner() can register it; {} is not the owner of {}: use the owner's key",
                 e.caller, e.token
             ),
-            R::TokenHasNoCode(e) => format!(
-                "there is no contract at {} on {on}: check --token and --from",
-                e.token
-            ),
+            R::TokenHasNoCode(e) => format!("there is no contract at {} on {on}: check --token and --from", e.token),
             R::WrongBond(e) => format!(
                 "the registration bond is {} wei, {} was sent: the bond changed, re-run to pay the current one",
                 e.required, e.sent
@@ -468,15 +405,12 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
                 "route {} is already registered on {on}: see `zerobridge route status {}`",
                 e.routeId, e.routeId
             ),
-            R::SameChain(_) => {
-                "--from and --to are the same chain: pick two different chains".to_string()
-            }
+            R::SameChain(_) => "--from and --to are the same chain: pick two different chains".to_string(),
             R::EmptyName(_) => "--wrapped-name and --wrapped-symbol must not be empty".to_string(),
             R::UnknownRoute(e) => format!("route {} is not registered on {on}", e.routeId),
-            R::NotRouteOwner(e) => format!(
-                "{} is not the owner of route {}: use the route owner's key",
-                e.caller, e.routeId
-            ),
+            R::NotRouteOwner(e) => {
+                format!("{} is not the owner of route {}: use the route owner's key", e.caller, e.routeId)
+            }
             R::SecurityLevelNotMet(e) => format!(
                 "the lane's stake snapshot has {} wei of stake from {} validators, below the route's security level \
                  ({} wei, {} validators): more operators must opt in (`zerobridge stake opt-in`) and the epoch be \
@@ -490,38 +424,25 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
     }
     if let Some(e) = err.as_decoded_interface_error::<Z>() {
         let text = match e {
-            Z::FeeTooHigh(e) => format!(
-                "fee {} bps is above the bridge's maximum {} bps: lower --fee-bps",
-                e.feeBps, e.maxFeeBps
-            ),
-            Z::ZeroRecipient(_) => "a fee needs a collector: pass --collector".to_string(),
-            Z::InvalidLimits(_) => {
-                "limits must satisfy 0 < --min <= --max <= --daily-limit: fix them".to_string()
+            Z::FeeTooHigh(e) => {
+                format!("fee {} bps is above the bridge's maximum {} bps: lower --fee-bps", e.feeBps, e.maxFeeBps)
             }
-            Z::PeerUnknown(e) => format!(
-                "the bridge on {on} has no peer for chain {}: governance must call setPeer first",
-                e.chainId
-            ),
+            Z::ZeroRecipient(_) => "a fee needs a collector: pass --collector".to_string(),
+            Z::InvalidLimits(_) => "limits must satisfy 0 < --min <= --max <= --daily-limit: fix them".to_string(),
+            Z::PeerUnknown(e) => {
+                format!("the bridge on {on} has no peer for chain {}: governance must call setPeer first", e.chainId)
+            }
             Z::RouteExists(e) => format!("route {} is already open on {on}", e.routeId),
-            Z::SetAlreadyActive(e) => format!(
-                "lane {} is no longer Pending, so its first set cannot be installed",
-                e.lane
-            ),
+            Z::SetAlreadyActive(e) => {
+                format!("lane {} is no longer Pending, so its first set cannot be installed", e.lane)
+            }
             Z::ThresholdTooLow(e) => format!(
                 "threshold {} is below two thirds of the set's weight {}: raise --threshold",
                 e.threshold, e.totalWeight
             ),
-            Z::MalformedValidatorSet(_) => {
-                "the validator set is malformed: check --validators".to_string()
-            }
-            Z::ValidatorSetMissing(e) => format!(
-                "lane {} has no validator set yet: re-run to install it",
-                e.lane
-            ),
-            Z::RouteNotPending(e) => format!(
-                "route {} is not Pending (already active or exit-only)",
-                e.routeId
-            ),
+            Z::MalformedValidatorSet(_) => "the validator set is malformed: check --validators".to_string(),
+            Z::ValidatorSetMissing(e) => format!("lane {} has no validator set yet: re-run to install it", e.lane),
+            Z::RouteNotPending(e) => format!("route {} is not Pending (already active or exit-only)", e.routeId),
             Z::AccessManagedUnauthorized(e) => unauthorized(e.caller, on),
             other => bridge_error(&other).unwrap_or_else(|| format!("{other:?}")),
         };
@@ -533,9 +454,7 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
     }
     let lower = text.to_ascii_lowercase();
     if lower.contains("insufficient funds") {
-        return eyre!(
-            "{what} on {on}: the sending account cannot pay for gas (and bond): fund it and re-run"
-        );
+        return eyre!("{what} on {on}: the sending account cannot pay for gas (and bond): fund it and re-run");
     }
     eyre!("{what} on {on} failed: {}", one_line(&text))
 }
@@ -576,7 +495,10 @@ pub(crate) fn bridge_error(e: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
             )
         }
         Z::NotHoldSender(e) => {
-            format!("only the transfer's sender {} may cancel its hold, not {}: use the sender's key", e.sender, e.caller)
+            format!(
+                "only the transfer's sender {} may cancel its hold, not {}: use the sender's key",
+                e.sender, e.caller
+            )
         }
         Z::NotRouteWrappedToken(e) => format!(
             "token {} is not a fresh wrapped token made for route {} by this bridge's registry (or another route \
@@ -636,11 +558,7 @@ struct Level {
 
 impl Level {
     fn describe(&self) -> String {
-        format!(
-            "at least {} from at least {} validators",
-            self.asset.fmt(self.min_stake),
-            self.min_validators
-        )
+        format!("at least {} from at least {} validators", self.asset.fmt(self.min_stake), self.min_validators)
     }
 }
 
@@ -649,12 +567,8 @@ impl SecurityPlan {
         let mut parts = Vec::new();
         for (level, source) in [(&self.home_level, home), (&self.remote_level, remote)] {
             match (level, &self.configured) {
-                (Some(level), _) => {
-                    parts.push(format!("{} stake: {}", source.name, level.describe()))
-                }
-                (None, Some((_, description))) => {
-                    parts.push(format!("{} configured set: {description}", source.name))
-                }
+                (Some(level), _) => parts.push(format!("{} stake: {}", source.name, level.describe())),
+                (None, Some((_, description))) => parts.push(format!("{} configured set: {description}", source.name)),
                 (None, None) => {}
             }
         }
@@ -689,17 +603,10 @@ async fn register(args: RegisterArgs) -> Result<()> {
     let home_info = ctx.network.chain(&args.from)?.clone();
     let remote_info = ctx.network.chain(&args.to)?.clone();
     if home_info.chain_id == remote_info.chain_id {
-        bail!(
-            "--from and --to are the same chain ({}): pick two different chains",
-            home_info.name
-        );
+        bail!("--from and --to are the same chain ({}): pick two different chains", home_info.name);
     }
     let token: Address = args.token.trim().parse().map_err(|_| {
-        eyre!(
-            "--token '{}' is not an address: pass the ERC-20's 0x... address on {}",
-            args.token,
-            home_info.name
-        )
+        eyre!("--token '{}' is not an address: pass the ERC-20's 0x... address on {}", args.token, home_info.name)
     })?;
     if args.wrapped_name.trim().is_empty() || args.wrapped_symbol.trim().is_empty() {
         bail!("--wrapped-name and --wrapped-symbol must not be empty");
@@ -707,35 +614,17 @@ async fn register(args: RegisterArgs) -> Result<()> {
     let (home, remote) = tokio::try_join!(Conn::connect(&home_info), Conn::connect(&remote_info))?;
 
     // The token, and who owns it.
-    let code = home
-        .provider
-        .get_code_at(token)
-        .await
-        .map_err(|e| home.read_err("the token's code", e))?;
+    let code = home.provider.get_code_at(token).await.map_err(|e| home.read_err("the token's code", e))?;
     if code.is_empty() {
-        bail!(
-            "there is no contract at {token} on {}: check --token and --from",
-            home_info.name
-        );
+        bail!("there is no contract at {token} on {}: check --token and --from", home_info.name);
     }
     let erc20 = home.token(token);
     let not_erc20 = |what: &str| {
-        eyre!(
-            "{token} on {} does not answer {what}: it is not an ERC-20 with metadata; check --token",
-            home_info.name
-        )
+        eyre!("{token} on {} does not answer {what}: it is not an ERC-20 with metadata; check --token", home_info.name)
     };
     let token_name = erc20.name().call().await.map_err(|_| not_erc20("name()"))?;
-    let token_symbol = erc20
-        .symbol()
-        .call()
-        .await
-        .map_err(|_| not_erc20("symbol()"))?;
-    let decimals = erc20
-        .decimals()
-        .call()
-        .await
-        .map_err(|_| not_erc20("decimals()"))?;
+    let token_symbol = erc20.symbol().call().await.map_err(|_| not_erc20("symbol()"))?;
+    let decimals = erc20.decimals().call().await.map_err(|_| not_erc20("decimals()"))?;
     let token_owner = erc20.owner().call().await.map_err(|_| {
         eyre!(
             "token {token} has no owner() on {}, so no key can prove it owns it: ask governance to register it for \
@@ -751,12 +640,8 @@ async fn register(args: RegisterArgs) -> Result<()> {
     }
 
     // The bridges must know each other.
-    let peer = home
-        .bridge()
-        .peers(remote_info.chain_id)
-        .call()
-        .await
-        .map_err(|e| home.read_err("the bridge's peers", e))?;
+    let peer =
+        home.bridge().peers(remote_info.chain_id).call().await.map_err(|e| home.read_err("the bridge's peers", e))?;
     if peer != remote_info.bridge {
         bail!(
             "the bridge on {} knows {} as the bridge of {} but the network says {}: fix the network file, or governance \
@@ -767,12 +652,8 @@ async fn register(args: RegisterArgs) -> Result<()> {
             remote_info.bridge
         );
     }
-    let peer = remote
-        .bridge()
-        .peers(home_info.chain_id)
-        .call()
-        .await
-        .map_err(|e| remote.read_err("the bridge's peers", e))?;
+    let peer =
+        remote.bridge().peers(home_info.chain_id).call().await.map_err(|e| remote.read_err("the bridge's peers", e))?;
     if peer != home_info.bridge {
         bail!(
             "the bridge on {} knows {} as the bridge of {} but the network says {}: fix the network file, or governance \
@@ -793,12 +674,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
         None => caller,
     };
     for conn in [&home, &remote] {
-        let max_fee = conn
-            .bridge()
-            .maxFeeBps()
-            .call()
-            .await
-            .map_err(|e| conn.read_err("maxFeeBps", e))?;
+        let max_fee = conn.bridge().maxFeeBps().call().await.map_err(|e| conn.read_err("maxFeeBps", e))?;
         if args.fee_bps > max_fee {
             bail!(
                 "--fee-bps {} is above the bridge's maximum on {} ({max_fee} bps): lower it",
@@ -809,39 +685,17 @@ async fn register(args: RegisterArgs) -> Result<()> {
     }
     let params = route_params(&args, decimals, collector)?;
 
-    let (home_staking, remote_staking) =
-        tokio::try_join!(Staking::try_open(&home), Staking::try_open(&remote))?;
-    let security =
-        choose_security(&args, &ctx, home_staking.as_ref(), remote_staking.as_ref()).await?;
+    let (home_staking, remote_staking) = tokio::try_join!(Staking::try_open(&home), Staking::try_open(&remote))?;
+    let security = choose_security(&args, &ctx, home_staking.as_ref(), remote_staking.as_ref()).await?;
     let route_id = zb_protocol::route_id(home_info.chain_id, token, remote_info.chain_id);
-    let lane_to_remote = zb_protocol::lane_id(
-        home_info.chain_id,
-        home_info.bridge,
-        remote_info.chain_id,
-        remote_info.bridge,
-        route_id,
-    );
-    let lane_to_home = zb_protocol::lane_id(
-        remote_info.chain_id,
-        remote_info.bridge,
-        home_info.chain_id,
-        home_info.bridge,
-        route_id,
-    );
-    let bond = home
-        .registry()
-        .registrationBond()
-        .call()
-        .await
-        .map_err(|e| home.read_err("registrationBond", e))?;
+    let lane_to_remote =
+        zb_protocol::lane_id(home_info.chain_id, home_info.bridge, remote_info.chain_id, remote_info.bridge, route_id);
+    let lane_to_home =
+        zb_protocol::lane_id(remote_info.chain_id, remote_info.bridge, home_info.chain_id, home_info.bridge, route_id);
+    let bond = home.registry().registrationBond().call().await.map_err(|e| home.read_err("registrationBond", e))?;
 
     // What is already done (a re-run resumes).
-    let home_record = home
-        .registry()
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| home.read_err("the registry", e))?;
+    let home_record = home.registry().getRoute(route_id).call().await.map_err(|e| home.read_err("the registry", e))?;
     if home_record.owner != Address::ZERO && home_record.owner != caller {
         bail!(
             "route {route_id} for {token_symbol} is already registered on {} by {}: only its owner can continue it",
@@ -851,11 +705,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
     }
     let home_registered = home_record.owner != Address::ZERO;
     if !home_registered && !args.dry_run {
-        let balance = home
-            .provider
-            .get_balance(caller)
-            .await
-            .map_err(|e| home.read_err("your balance", e))?;
+        let balance = home.provider.get_balance(caller).await.map_err(|e| home.read_err("your balance", e))?;
         if balance < bond {
             bail!(
                 "the registration bond on {} is {} (native coin) but {caller} holds {}: fund it and re-run",
@@ -883,15 +733,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
         Some(_) => Some(devnet_operators(&ctx, &plan)?.len()),
         None => None,
     };
-    print_summary(
-        &args,
-        &plan,
-        &home_info,
-        &remote_info,
-        caller,
-        governance,
-        devnet,
-    );
+    print_summary(&args, &plan, &home_info, &remote_info, caller, governance, devnet);
     if args.dry_run {
         println!("\ndry run: nothing sent");
         return Ok(());
@@ -908,12 +750,8 @@ async fn register(args: RegisterArgs) -> Result<()> {
     let operators: Vec<Address> = operators.iter().map(PrivateKeySigner::address).collect();
     let home_tx = home.with_wallet(wallet.clone())?;
     let remote_tx = remote.with_wallet(wallet)?;
-    let home_side = Side {
-        conn: &home,
-        tx: &home_tx,
-        staking: home_staking.as_ref(),
-        level: plan.security.home_level.as_ref(),
-    };
+    let home_side =
+        Side { conn: &home, tx: &home_tx, staking: home_staking.as_ref(), level: plan.security.home_level.as_ref() };
     let remote_side = Side {
         conn: &remote,
         tx: &remote_tx,
@@ -924,10 +762,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
     // [1/5] home registration by the token owner, paying the bond.
     println!();
     let home_block = if home_registered {
-        println!(
-            "[1/5] {}: already registered (owner {caller})",
-            home_info.name
-        );
+        println!("[1/5] {}: already registered (owner {caller})", home_info.name);
         opened_block(&home, route_id).await
     } else {
         let registry = home_tx.registry();
@@ -950,12 +785,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
         );
         receipt.block_number.unwrap_or_default()
     };
-    let lanes = home
-        .bridge()
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| home.read_err("the bridge's route", e))?;
+    let lanes = home.bridge().getRoute(route_id).call().await.map_err(|e| home.read_err("the bridge's route", e))?;
     if lanes.outboundLane != lane_to_remote || lanes.inboundLane != lane_to_home {
         bail!(
             "the bridge on {} opened lanes {} / {} but the protocol gives {lane_to_remote} / {lane_to_home}: the network \
@@ -967,48 +797,24 @@ async fn register(args: RegisterArgs) -> Result<()> {
     }
 
     // [2/5] remote registration (governance).
-    let remote_block =
-        register_remote(&remote, &remote_tx, &plan, &args, governance, &home_info).await?;
-    let record = remote
-        .registry()
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| remote.read_err("the registry", e))?;
+    let remote_block = register_remote(&remote, &remote_tx, &plan, &args, governance, &home_info).await?;
+    let record = remote.registry().getRoute(route_id).call().await.map_err(|e| remote.read_err("the registry", e))?;
     let wrapped = record.localToken;
-    println!(
-        "[2/5] {}: wrapped token {} deployed ({} decimals)",
-        remote_info.name, wrapped, record.decimals
-    );
+    println!("[2/5] {}: wrapped token {} deployed ({} decimals)", remote_info.name, wrapped, record.decimals);
 
     // [3/5] validator sets: each lane's set on its source chain (from stake: operators opted in,
     // epoch committed; else the configured set), then the same set on its destination.
     let (to_remote, to_home) = tokio::try_join!(
-        outbound_set(
-            &home_side,
-            lane_to_remote,
-            &plan,
-            &operators,
-            governance,
-            caller
-        ),
-        outbound_set(
-            &remote_side,
-            lane_to_home,
-            &plan,
-            &operators,
-            governance,
-            caller
-        )
+        outbound_set(&home_side, lane_to_remote, &plan, &operators, governance, caller),
+        outbound_set(&remote_side, lane_to_home, &plan, &operators, governance, caller)
     )?;
     let (remote_inbound, home_inbound) = tokio::try_join!(
         inbound_set(&remote_side, lane_to_remote, &to_remote.0, governance),
         inbound_set(&home_side, lane_to_home, &to_home.0, governance)
     )?;
-    for ((set, source_note), source, destination, inbound) in [
-        (&to_remote, &home_info, &remote_info, remote_inbound),
-        (&to_home, &remote_info, &home_info, home_inbound),
-    ] {
+    for ((set, source_note), source, destination, inbound) in
+        [(&to_remote, &home_info, &remote_info, remote_inbound), (&to_home, &remote_info, &home_info, home_inbound)]
+    {
         println!(
             "[3/5] lane {} -> {}: set {} ({source_note}); on {}: {inbound}",
             source.name,
@@ -1033,24 +839,14 @@ async fn register(args: RegisterArgs) -> Result<()> {
     }
 
     // [5/5] activation on both chains (anyone may call it).
-    let (home_active, remote_active) = tokio::try_join!(
-        activate(&home, &home_tx, route_id, caller),
-        activate(&remote, &remote_tx, route_id, caller)
-    )?;
-    println!(
-        "[5/5] activated: {} {home_active}, {} {remote_active}",
-        home_info.name, remote_info.name
-    );
+    let (home_active, remote_active) =
+        tokio::try_join!(activate(&home, &home_tx, route_id, caller), activate(&remote, &remote_tx, route_id, caller))?;
+    println!("[5/5] activated: {} {home_active}, {} {remote_active}", home_info.name, remote_info.name);
 
     // Check the result on both chains.
     for conn in [&home, &remote] {
         for lane in [lane_to_remote, lane_to_home] {
-            let state = conn
-                .bridge()
-                .getLane(lane)
-                .call()
-                .await
-                .map_err(|e| conn.read_err("the lane", e))?;
+            let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
             if status_name(state.status) != "Active" {
                 bail!(
                     "lane {lane} on {} is {} after activation: run `zerobridge route status {route_id}`",
@@ -1071,10 +867,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
         wrapped_token: wrapped,
         liveness: None,
     };
-    println!(
-        "\nRoute {} ({}) is Active on {} and {}.",
-        plan.token_symbol, route_id, home_info.name, remote_info.name
-    );
+    println!("\nRoute {} ({}) is Active on {} and {}.", plan.token_symbol, route_id, home_info.name, remote_info.name);
     if ctx.manifest.is_some() {
         let path = devnet_manifest_path();
         let lanes = [
@@ -1092,11 +885,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
             },
         ];
         if append_to_manifest(&path, &route, &lanes)? {
-            println!(
-                "Added to {}: `zerobridge send` and `balance` know {} now.",
-                path.display(),
-                plan.token_symbol
-            );
+            println!("Added to {}: `zerobridge send` and `balance` know {} now.", path.display(), plan.token_symbol);
         }
     } else if !ctx.network.routes.iter().any(|r| r.route_id == route_id) {
         println!("\n# Add this route to your network file so send/balance find it:");
@@ -1111,17 +900,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
         }
     }
     println!();
-    print!(
-        "{}",
-        validator_toml(
-            &ctx,
-            &plan,
-            &home_info,
-            &remote_info,
-            start_blocks,
-            &signers
-        )
-    );
+    print!("{}", validator_toml(&ctx, &plan, &home_info, &remote_info, start_blocks, &signers));
     println!();
     print!("{}", relayer_lanes_toml(&plan, &home_info, &remote_info));
     Ok(())
@@ -1129,15 +908,10 @@ async fn register(args: RegisterArgs) -> Result<()> {
 
 /// The RouteParams both chains get: outbound limits apply on each source, inbound on each
 /// destination, so the same values hold for both directions.
-fn route_params(
-    args: &RegisterArgs,
-    decimals: u8,
-    collector: Address,
-) -> Result<RouteRegistry::RouteParams> {
+fn route_params(args: &RegisterArgs, decimals: u8, collector: Address) -> Result<RouteRegistry::RouteParams> {
     let amount = |flag: &str, text: &str| -> Result<u128> {
         let units = parse_amount(text, decimals).map_err(|e| eyre!("{flag}: {e}"))?;
-        u128::try_from(units)
-            .map_err(|_| eyre!("{flag} {text} is too large for the bridge (at most 2^128-1 units)"))
+        u128::try_from(units).map_err(|_| eyre!("{flag} {text} is too large for the bridge (at most 2^128-1 units)"))
     };
     let min = amount("--min", &args.min)?;
     let max = amount("--max", &args.max)?;
@@ -1151,25 +925,15 @@ fn route_params(
         text => amount("--hold-above", text)?,
     };
     if min > max {
-        bail!(
-            "--min {} is above --max {}: lower --min or raise --max",
-            args.min,
-            args.max
-        );
+        bail!("--min {} is above --max {}: lower --min or raise --max", args.min, args.max);
     }
     if max > daily {
-        bail!(
-            "--max {} is above --daily-limit {}: raise --daily-limit or lower --max",
-            args.max,
-            args.daily_limit
-        );
+        bail!("--max {} is above --daily-limit {}: raise --daily-limit or lower --max", args.max, args.daily_limit);
     }
     if max > inbound {
         bail!(
             "--inbound-daily-limit {} is below --max {}: a maximal transfer could never arrive; raise it",
-            args.inbound_daily_limit
-                .as_deref()
-                .unwrap_or(&args.daily_limit),
+            args.inbound_daily_limit.as_deref().unwrap_or(&args.daily_limit),
             args.max
         );
     }
@@ -1178,11 +942,7 @@ fn route_params(
     }
     Ok(RouteRegistry::RouteParams {
         feeBps: args.fee_bps,
-        feeCollector: if args.fee_bps == 0 && args.collector.is_none() {
-            Address::ZERO
-        } else {
-            collector
-        },
+        feeCollector: if args.fee_bps == 0 && args.collector.is_none() { Address::ZERO } else { collector },
         minAmount: min,
         maxAmount: max,
         outboundCapacity: daily,
@@ -1217,11 +977,7 @@ async fn choose_security(
              or --threshold: set its security level with --min-stake COINS and --min-validators N"
         );
     }
-    let configured = if configured_needed {
-        Some(choose_set(args, ctx).await?)
-    } else {
-        None
-    };
+    let configured = if configured_needed { Some(choose_set(args, ctx).await?) } else { None };
     let level_for = |staking: Option<&Staking>| -> Result<Option<Level>> {
         let Some(staking) = staking else {
             return Ok(None);
@@ -1242,26 +998,15 @@ async fn choose_security(
                 staking.conn.info.name
             );
         }
-        Ok(Some(Level {
-            min_stake,
-            min_validators,
-            asset: staking.asset.clone(),
-        }))
+        Ok(Some(Level { min_stake, min_validators, asset: staking.asset.clone() }))
     };
-    Ok(SecurityPlan {
-        configured,
-        home_level: level_for(home)?,
-        remote_level: level_for(remote)?,
-    })
+    Ok(SecurityPlan { configured, home_level: level_for(home)?, remote_level: level_for(remote)? })
 }
 
 /// The validator set the security level asks for, and how to describe it.
 async fn choose_set(args: &RegisterArgs, ctx: &Context) -> Result<(ValidatorSet, String)> {
-    let security = if args.validators.is_some() {
-        Security::Custom
-    } else {
-        args.security.unwrap_or(Security::Standard)
-    };
+    let security =
+        if args.validators.is_some() { Security::Custom } else { args.security.unwrap_or(Security::Standard) };
     match security {
         Security::Custom => {
             let Some(list) = &args.validators else {
@@ -1272,9 +1017,9 @@ async fn choose_set(args: &RegisterArgs, ctx: &Context) -> Result<(ValidatorSet,
             };
             let mut members = Vec::new();
             for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let signer: Address = part.parse().map_err(|_| {
-                    eyre!("--validators: '{part}' is not an address: list 0x... addresses")
-                })?;
+                let signer: Address = part
+                    .parse()
+                    .map_err(|_| eyre!("--validators: '{part}' is not an address: list 0x... addresses"))?;
                 members.push(signer);
             }
             let set = build_set(&members, threshold)?;
@@ -1283,9 +1028,7 @@ async fn choose_set(args: &RegisterArgs, ctx: &Context) -> Result<(ValidatorSet,
         }
         Security::Standard | Security::High => {
             if args.threshold.is_some() {
-                bail!(
-                    "--threshold applies to --security custom only: pass --validators too, or drop --threshold"
-                );
+                bail!("--threshold applies to --security custom only: pass --validators too, or drop --threshold");
             }
             let (members, threshold) = network_validators(ctx).await?;
             let n = u64::try_from(members.len()).unwrap_or(u64::MAX);
@@ -1308,31 +1051,22 @@ fn build_set(members: &[Address], threshold: u64) -> Result<ValidatorSet> {
     let set = ValidatorSet::new(
         u128::from(threshold),
         NEVER_EXPIRES,
-        members
-            .iter()
-            .map(|&signer| Member { signer, weight: 1 })
-            .collect(),
+        members.iter().map(|&signer| Member { signer, weight: 1 }).collect(),
     );
     match set {
         Ok(set) => Ok(set),
         Err(ValidatorSetError::ThresholdTooLow { .. }) => {
             let minimum = (2 * n).div_ceil(3);
-            bail!(
-                "threshold {threshold} is below two thirds of {n} validators: use --threshold {minimum} or more"
-            )
+            bail!("threshold {threshold} is below two thirds of {n} validators: use --threshold {minimum} or more")
         }
         Err(ValidatorSetError::Malformed(why)) => {
             if n == 0 {
                 bail!("the validator set is empty: list at least one validator")
             }
             if u128::from(threshold) > n as u128 {
-                bail!(
-                    "threshold {threshold} is above the {n} validators: lower --threshold to at most {n}"
-                )
+                bail!("threshold {threshold} is above the {n} validators: lower --threshold to at most {n}")
             }
-            bail!(
-                "the validator set is invalid ({why}): list distinct, non-zero addresses, at most 128"
-            )
+            bail!("the validator set is invalid ({why}): list distinct, non-zero addresses, at most 128")
         }
     }
 }
@@ -1341,14 +1075,9 @@ fn build_set(members: &[Address], threshold: u64) -> Result<ValidatorSet> {
 async fn network_validators(ctx: &Context) -> Result<(Vec<Address>, u64)> {
     if let Some(manifest) = &ctx.manifest {
         if manifest.validators.is_empty() {
-            bail!(
-                "the devnet manifest lists no validators: restart the devnet, or use --security custom"
-            );
+            bail!("the devnet manifest lists no validators: restart the devnet, or use --security custom");
         }
-        return Ok((
-            manifest.validators.iter().map(|v| v.address).collect(),
-            manifest.threshold,
-        ));
+        return Ok((manifest.validators.iter().map(|v| v.address).collect(), manifest.threshold));
     }
     let network = &ctx.network;
     if network.validators.is_empty() {
@@ -1358,14 +1087,9 @@ async fn network_validators(ctx: &Context) -> Result<(Vec<Address>, u64)> {
         );
     }
     let Some(threshold) = network.threshold else {
-        bail!(
-            "the network file has validators but no threshold: add threshold = N, or pass --security custom"
-        );
+        bail!("the network file has validators but no threshold: add threshold = N, or pass --security custom");
     };
-    let http = reqwest::Client::builder()
-        .timeout(HTTP_TIMEOUT)
-        .build()
-        .map_err(|e| eyre!("http client: {e}"))?;
+    let http = reqwest::Client::builder().timeout(HTTP_TIMEOUT).build().map_err(|e| eyre!("http client: {e}"))?;
     let mut members = Vec::new();
     for url in &network.validators {
         let info_url = format!("{}/v1/info", url.trim_end_matches('/'));
@@ -1374,18 +1098,11 @@ async fn network_validators(ctx: &Context) -> Result<(Vec<Address>, u64)> {
                 "cannot read the signer of validator {url} ({e}): fix its URL in the network file, or pass --security custom"
             )
         };
-        let response = http
-            .get(&info_url)
-            .send()
-            .await
-            .map_err(|e| fail(one_line(&e.to_string())))?;
+        let response = http.get(&info_url).send().await.map_err(|e| fail(one_line(&e.to_string())))?;
         if !response.status().is_success() {
             return Err(fail(format!("HTTP {}", response.status())));
         }
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| fail(one_line(&e.to_string())))?;
+        let body: serde_json::Value = response.json().await.map_err(|e| fail(one_line(&e.to_string())))?;
         let signer = body
             .get("signer")
             .and_then(|s| s.as_str())
@@ -1409,27 +1126,15 @@ fn print_summary(
     let d = plan.decimals;
     let units = |v: u128| format_amount(U256::from(v), d);
     let p = &plan.params;
-    println!(
-        "Registering a bridge for {} ({}, {} decimals) {}",
-        plan.token_name, plan.token_symbol, d, plan.token
-    );
-    println!(
-        "  home       {} (chain {}): the token is locked in the bridge's vault",
-        home.name, home.chain_id
-    );
+    println!("Registering a bridge for {} ({}, {} decimals) {}", plan.token_name, plan.token_symbol, d, plan.token);
+    println!("  home       {} (chain {}): the token is locked in the bridge's vault", home.name, home.chain_id);
     println!(
         "  remote     {} (chain {}): wrapped token \"{}\" ({}), {} decimals, deployed by the registry",
         remote.name, remote.chain_id, args.wrapped_name, args.wrapped_symbol, d
     );
     println!("  route id   {}", plan.route_id);
-    println!(
-        "  lanes      {} -> {} {}",
-        home.name, remote.name, plan.lane_to_remote
-    );
-    println!(
-        "             {} -> {} {}",
-        remote.name, home.name, plan.lane_to_home
-    );
+    println!("  lanes      {} -> {} {}", home.name, remote.name, plan.lane_to_remote);
+    println!("             {} -> {} {}", remote.name, home.name, plan.lane_to_home);
     println!("  owner      {caller} (the token's owner())");
     if p.feeBps == 0 {
         println!("  fee        none");
@@ -1446,10 +1151,7 @@ fn print_summary(
     if p.largeTransferThreshold == 0 {
         println!("  holds      off");
     } else {
-        println!(
-            "  holds      transfers of {} or more wait for the guardians' delay",
-            units(p.largeTransferThreshold)
-        );
+        println!("  holds      transfers of {} or more wait for the guardians' delay", units(p.largeTransferThreshold));
     }
     println!("  security   {}", plan.security.describe(home, remote));
     if let Some((set, _)) = &plan.security.configured {
@@ -1462,9 +1164,7 @@ fn print_summary(
              activates once it meets the level"
         );
         if let Some(operators) = devnet.filter(|n| *n > 0) {
-            println!(
-                "  operators  the devnet's {operators} operators opt in to the new lanes with their active stake"
-            );
+            println!("  operators  the devnet's {operators} operators opt in to the new lanes with their active stake");
         } else {
             println!(
                 "  operators  opt in on their own (`zerobridge stake opt-in --route {}`); re-run this command once \
@@ -1473,19 +1173,11 @@ fn print_summary(
             );
         }
     }
-    println!(
-        "  bond       {} native coin on {} (registrationBond)",
-        format_amount(plan.bond, 18),
-        home.name
-    );
+    println!("  bond       {} native coin on {} (registrationBond)", format_amount(plan.bond, 18), home.name);
     println!(
         "  governance {governance} ({}): registerRemoteRoute on {}, each lane's set on its destination chain; in \
          production these calls go through the committee",
-        if devnet.is_some() {
-            "the devnet's deployer"
-        } else {
-            "--governance-key-env"
-        },
+        if devnet.is_some() { "the devnet's deployer" } else { "--governance-key-env" },
         remote.name
     );
 }
@@ -1500,12 +1192,8 @@ async fn register_remote(
     governance: Address,
     home: &ChainInfo,
 ) -> Result<u64> {
-    let record = remote
-        .registry()
-        .getRoute(plan.route_id)
-        .call()
-        .await
-        .map_err(|e| remote.read_err("the registry", e))?;
+    let record =
+        remote.registry().getRoute(plan.route_id).call().await.map_err(|e| remote.read_err("the registry", e))?;
     if record.owner != Address::ZERO {
         return Ok(opened_block(remote, plan.route_id).await);
     }
@@ -1550,12 +1238,8 @@ fn devnet_operators(ctx: &Context, plan: &Plan) -> Result<Vec<PrivateKeySigner>>
         .iter()
         .filter(|a| a.role.starts_with("operator-"))
         .map(|a| {
-            PrivateKeySigner::from_bytes(&a.private_key).map_err(|e| {
-                eyre!(
-                    "the devnet manifest's {} key is invalid ({e}): restart the devnet",
-                    a.role
-                )
-            })
+            PrivateKeySigner::from_bytes(&a.private_key)
+                .map_err(|e| eyre!("the devnet manifest's {} key is invalid ({e}): restart the devnet", a.role))
         })
         .collect()
 }
@@ -1573,22 +1257,14 @@ async fn outbound_set(
 ) -> Result<(ValidatorSet, String)> {
     let conn = side.conn;
     let on = &conn.info.name;
-    let state = conn
-        .bridge()
-        .getLane(lane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the lane", e))?;
+    let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
     let pending = status_name(state.status) == "Pending";
     let Some(staking) = side.staking else {
         let Some((set, description)) = &plan.security.configured else {
             bail!("{on} has no stake manager and no configured set was chosen: pass --security");
         };
         if state.validatorSetHash == set.hash() {
-            return Ok((
-                set.clone(),
-                format!("{description}, already installed on {on}"),
-            ));
+            return Ok((set.clone(), format!("{description}, already installed on {on}")));
         }
         if !pending {
             bail!(
@@ -1600,9 +1276,7 @@ async fn outbound_set(
             );
         }
         let bridge = side.tx.bridge();
-        let call = bridge
-            .installValidatorSet(lane, set.encode().into())
-            .from(governance);
+        let call = bridge.installValidatorSet(lane, set.encode().into()).from(governance);
         transact(call, "installValidatorSet (governance)", &conn.info).await?;
         return Ok((set.clone(), format!("{description}, installed on {on}")));
     };
@@ -1611,10 +1285,7 @@ async fn outbound_set(
         let snapshot = staking.snapshot(lane).await?;
         return Ok((
             snapshot_set(&snapshot)?,
-            format!(
-                "{on} stake snapshot of epoch {}, already live",
-                snapshot.epoch
-            ),
+            format!("{on} stake snapshot of epoch {}, already live", snapshot.epoch),
         ));
     }
     let sm = StakeManager::new(staking.address, side.tx.provider.clone());
@@ -1625,28 +1296,17 @@ async fn outbound_set(
         if op.signer == Address::ZERO || op.jailed || op.active < staking.config.min_stake {
             continue;
         }
-        let allocated = staking
-            .sm()
-            .allocation(operator, lane)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("allocation", e))?;
+        let allocated =
+            staking.sm().allocation(operator, lane).call().await.map_err(|e| conn.read_err("allocation", e))?;
         if !allocated.is_zero() {
             continue;
         }
         opted += 1;
         let call = sm.optIn(lane, op.active).from(operator);
-        opt_ins.push(
-            async move { stake::transact(call, "optIn (devnet operator)", &conn.info).await },
-        );
+        opt_ins.push(async move { stake::transact(call, "optIn (devnet operator)", &conn.info).await });
     }
     futures::future::try_join_all(opt_ins).await?;
-    let candidates = staking
-        .sm()
-        .candidates(lane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("candidates", e))?;
+    let candidates = staking.sm().candidates(lane).call().await.map_err(|e| conn.read_err("candidates", e))?;
     if candidates.is_empty() {
         bail!(
             "lane {lane} on {on} has no operators opted in yet, so it has no validator set: operators opt in with \
@@ -1656,11 +1316,7 @@ async fn outbound_set(
     stake::transact(sm.commitEpoch(lane).from(payer), "commitEpoch", &conn.info).await?;
     let snapshot = staking.snapshot(lane).await?;
     let set = snapshot_set(&snapshot)?;
-    let joined = if opted > 0 {
-        format!("{opted} devnet operators opted in; ")
-    } else {
-        String::new()
-    };
+    let joined = if opted > 0 { format!("{opted} devnet operators opted in; ") } else { String::new() };
     Ok((
         set,
         format!(
@@ -1674,19 +1330,9 @@ async fn outbound_set(
 
 /// [3/5] on a lane's destination chain: the source's set, installed by governance (through the
 /// stake manager on a staked chain, else directly on the bridge), unless it is there.
-async fn inbound_set(
-    side: &Side<'_>,
-    lane: B256,
-    set: &ValidatorSet,
-    governance: Address,
-) -> Result<String> {
+async fn inbound_set(side: &Side<'_>, lane: B256, set: &ValidatorSet, governance: Address) -> Result<String> {
     let conn = side.conn;
-    let state = conn
-        .bridge()
-        .getLane(lane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the lane", e))?;
+    let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
     if state.validatorSetHash == set.hash() {
         return Ok("already installed".to_string());
     }
@@ -1703,17 +1349,13 @@ async fn inbound_set(
     match side.staking {
         Some(staking) => {
             let sm = StakeManager::new(staking.address, side.tx.provider.clone());
-            let call = sm
-                .installInboundSet(lane, set.encode().into())
-                .from(governance);
+            let call = sm.installInboundSet(lane, set.encode().into()).from(governance);
             stake::transact(call, "installInboundSet (governance)", &conn.info).await?;
             Ok("installed by governance (installInboundSet)".to_string())
         }
         None => {
             let bridge = side.tx.bridge();
-            let call = bridge
-                .installValidatorSet(lane, set.encode().into())
-                .from(governance);
+            let call = bridge.installValidatorSet(lane, set.encode().into()).from(governance);
             transact(call, "installValidatorSet (governance)", &conn.info).await?;
             Ok("installed by governance (installValidatorSet)".to_string())
         }
@@ -1721,46 +1363,24 @@ async fn inbound_set(
 }
 
 /// [4/5] on a staked chain: the route owner's security level, then the check activation makes.
-async fn security_level(
-    side: &Side<'_>,
-    route_id: B256,
-    lane: B256,
-    owner: Address,
-) -> Result<Option<String>> {
+async fn security_level(side: &Side<'_>, route_id: B256, lane: B256, owner: Address) -> Result<Option<String>> {
     let (Some(staking), Some(level)) = (side.staking, side.level) else {
         return Ok(None);
     };
     let conn = side.conn;
     let on = &conn.info.name;
-    let current = conn
-        .registry()
-        .securityLevels(route_id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("securityLevels", e))?;
+    let current =
+        conn.registry().securityLevels(route_id).call().await.map_err(|e| conn.read_err("securityLevels", e))?;
     let mut note = "already set";
     if current.minTotalStake != level.min_stake || current.minValidators != level.min_validators {
         let registry = side.tx.registry();
-        let call = registry
-            .setSecurityLevel(route_id, level.min_stake, level.min_validators)
-            .from(owner);
+        let call = registry.setSecurityLevel(route_id, level.min_stake, level.min_validators).from(owner);
         transact(call, "setSecurityLevel", &conn.info).await?;
         note = "set";
     }
-    let security = staking
-        .sm()
-        .laneSecurity(lane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("laneSecurity", e))?;
-    let state = conn
-        .bridge()
-        .getLane(lane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the lane", e))?;
-    let met = security.totalStake >= level.min_stake
-        && security.validators >= U256::from(level.min_validators.max(1));
+    let security = staking.sm().laneSecurity(lane).call().await.map_err(|e| conn.read_err("laneSecurity", e))?;
+    let state = conn.bridge().getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+    let met = security.totalStake >= level.min_stake && security.validators >= U256::from(level.min_validators.max(1));
     if !met && status_name(state.status) == "Pending" {
         bail!(
             "lane {lane}'s stake snapshot on {on} has {} from {} validators, below the route's security level ({}): \
@@ -1781,31 +1401,13 @@ async fn security_level(
 }
 
 /// [5/5] on one chain: activateRoute (anyone may call it), unless already active.
-async fn activate(
-    conn: &Conn,
-    conn_tx: &Conn,
-    route_id: B256,
-    caller: Address,
-) -> Result<&'static str> {
-    let lanes = conn
-        .bridge()
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the route", e))?;
-    let state = conn
-        .bridge()
-        .getLane(lanes.outboundLane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the lane", e))?;
+async fn activate(conn: &Conn, conn_tx: &Conn, route_id: B256, caller: Address) -> Result<&'static str> {
+    let lanes = conn.bridge().getRoute(route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
+    let state = conn.bridge().getLane(lanes.outboundLane).call().await.map_err(|e| conn.read_err("the lane", e))?;
     match status_name(state.status) {
         "Active" => return Ok("already active"),
         "Pending" => {}
-        other => bail!(
-            "route {route_id} is {other} on {}: it cannot be activated",
-            conn.info.name
-        ),
+        other => bail!("route {route_id} is {other} on {}: it cannot be activated", conn.info.name),
     }
     let registry = conn_tx.registry();
     let call = registry.activateRoute(route_id).from(caller);
@@ -1843,15 +1445,11 @@ pub(crate) fn status_name(status: u8) -> &'static str {
 /// Edits the JSON in place so fields this version does not know survive. Returns whether it was
 /// added.
 fn append_to_manifest(path: &Path, route: &RouteInfo, lanes: &[ManifestLane]) -> Result<bool> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| eyre!("cannot read {}: {e}", path.display()))?;
-    let mut manifest: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| eyre!("devnet manifest {} is not valid JSON: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| eyre!("cannot read {}: {e}", path.display()))?;
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| eyre!("devnet manifest {} is not valid JSON: {e}", path.display()))?;
     let Some(routes) = manifest.get_mut("routes").and_then(|r| r.as_array_mut()) else {
-        bail!(
-            "devnet manifest {} has no routes array: restart the devnet",
-            path.display()
-        );
+        bail!("devnet manifest {} has no routes array: restart the devnet", path.display());
     };
     let id = serde_json::to_value(route.route_id)?;
     if routes.iter().any(|r| r.get("routeId") == Some(&id)) {
@@ -1906,41 +1504,26 @@ fn validator_toml(
         plan.token_symbol, plan.route_id, home.name, home.chain_id, remote.name, remote.chain_id
     );
     let _ = writeln!(out, "# Security: {}.", plan.security.describe(home, remote));
-    let _ = writeln!(
-        out,
-        "# Each of these signers runs one validator with its own key:"
-    );
+    let _ = writeln!(out, "# Each of these signers runs one validator with its own key:");
     for signer in signers {
         let _ = writeln!(out, "#   {signer}");
     }
-    let _ = writeln!(
-        out,
-        "# Run:  zerobridge validator run --config validator.toml"
-    );
+    let _ = writeln!(out, "# Run:  zerobridge validator run --config validator.toml");
     if plan.security.staked() {
         let _ = writeln!(
             out,
             "# On staked chains a running validator picks up the lanes its operator opted in to by itself:"
         );
-        let _ = writeln!(
-            out,
-            "# no restart. The [[lanes]] below are for a validator that lists its lanes explicitly."
-        );
+        let _ = writeln!(out, "# no restart. The [[lanes]] below are for a validator that lists its lanes explicitly.");
     } else {
-        let _ = writeln!(
-            out,
-            "# A validator that already secures other lanes adds the two [[lanes]] below to its config"
-        );
+        let _ =
+            writeln!(out, "# A validator that already secures other lanes adds the two [[lanes]] below to its config");
         let _ = writeln!(
             out,
             "# (keeping each start_block at or before the first message of every lane it secures) and restarts."
         );
         if let Some(manifest) = &ctx.manifest {
-            let configs: Vec<String> = manifest
-                .validators
-                .iter()
-                .map(|v| v.config.display().to_string())
-                .collect();
+            let configs: Vec<String> = manifest.validators.iter().map(|v| v.config.display().to_string()).collect();
             if !configs.is_empty() {
                 let _ = writeln!(out, "# On this devnet those are: {}", configs.join(", "));
             }
@@ -1951,51 +1534,29 @@ fn validator_toml(
         out,
         "# Signing key (`zerobridge keys new --dir /var/lib/zerobridge/keys`): replace with your signer's file."
     );
-    let _ = writeln!(
-        out,
-        "keystore = \"/var/lib/zerobridge/keys/REPLACE_WITH_YOUR_SIGNER_ADDRESS.json\""
-    );
-    let _ = writeln!(
-        out,
-        "# The password is never written here: it is read from this environment variable."
-    );
+    let _ = writeln!(out, "keystore = \"/var/lib/zerobridge/keys/REPLACE_WITH_YOUR_SIGNER_ADDRESS.json\"");
+    let _ = writeln!(out, "# The password is never written here: it is read from this environment variable.");
     let _ = writeln!(out, "password_env = \"ZB_KEYSTORE_PASSWORD\"");
-    let _ = writeln!(
-        out,
-        "# Slashing-protection database: local disk, backed up, one per key."
-    );
+    let _ = writeln!(out, "# Slashing-protection database: local disk, backed up, one per key.");
     let _ = writeln!(out, "data_dir = \"/var/lib/zerobridge/validator\"");
-    let _ = writeln!(
-        out,
-        "# HTTP API for relayers (/v1/...), health and metrics; put TLS in front of it."
-    );
+    let _ = writeln!(out, "# HTTP API for relayers (/v1/...), health and metrics; put TLS in front of it.");
     let _ = writeln!(out, "listen = \"127.0.0.1:7300\"");
     for (chain, start) in [(home, start_blocks.0), (remote, start_blocks.1)] {
         let _ = writeln!(out);
         let _ = writeln!(out, "[[chains]]");
         let _ = writeln!(out, "name = {}", q(&chain.name));
         let _ = writeln!(out, "chain_id = {}", chain.chain_id);
-        let _ = writeln!(
-            out,
-            "# Add independent providers and raise rpc_quorum on a real chain."
-        );
+        let _ = writeln!(out, "# Add independent providers and raise rpc_quorum on a real chain.");
         let _ = writeln!(out, "rpc = [{}]", q(&chain.rpc));
         if let Some(ws) = ctx.ws(&chain.name) {
             let _ = writeln!(out, "ws = {}", q(&ws));
         }
         let _ = writeln!(out, "bridge = \"{}\"", chain.bridge);
-        let _ = writeln!(
-            out,
-            "# On a proof-of-stake chain prefer finality = \"finalized\"."
-        );
+        let _ = writeln!(out, "# On a proof-of-stake chain prefer finality = \"finalized\".");
         let _ = writeln!(out, "finality = {{ depth = {} }}", chain.finality_depth);
         let _ = writeln!(out, "rpc_quorum = 1");
         if start == 0 {
-            let _ = writeln!(
-                out,
-                "# Set this to the bridge's deployment block on {}.",
-                chain.name
-            );
+            let _ = writeln!(out, "# Set this to the bridge's deployment block on {}.", chain.name);
         } else {
             let _ = writeln!(
                 out,
@@ -2005,16 +1566,10 @@ fn validator_toml(
         }
         let _ = writeln!(out, "start_block = {start}");
     }
-    for (lane, source, destination) in [
-        (plan.lane_to_remote, home, remote),
-        (plan.lane_to_home, remote, home),
-    ] {
+    for (lane, source, destination) in [(plan.lane_to_remote, home, remote), (plan.lane_to_home, remote, home)] {
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "# {} ({}) -> {} ({})",
-            source.name, source.chain_id, destination.name, destination.chain_id
-        );
+        let _ =
+            writeln!(out, "# {} ({}) -> {} ({})", source.name, source.chain_id, destination.name, destination.chain_id);
         let _ = writeln!(out, "[[lanes]]");
         let _ = writeln!(out, "lane = \"{lane}\"");
         let _ = writeln!(out, "source = {}", q(&source.name));
@@ -2032,10 +1587,7 @@ fn relayer_lanes_toml(plan: &Plan, home: &ChainInfo, remote: &ChainInfo) -> Stri
         "# Add to relayer.toml; its [[chains]] must include {} and {}, and `validators` the APIs of the set above.",
         home.name, remote.name
     );
-    for (lane, source, destination) in [
-        (plan.lane_to_remote, home, remote),
-        (plan.lane_to_home, remote, home),
-    ] {
+    for (lane, source, destination) in [(plan.lane_to_remote, home, remote), (plan.lane_to_home, remote, home)] {
         let _ = writeln!(out, "[[lanes]]");
         let _ = writeln!(out, "lane = \"{lane}\"");
         let _ = writeln!(out, "source = {}", q(&source.name));
@@ -2101,17 +1653,9 @@ async fn discover(ctx: &Context, conns: &[Conn]) -> Result<Vec<RouteView>> {
     }
     for conn in conns {
         let registry = conn.registry();
-        let ids = registry
-            .routeIds()
-            .call()
-            .await
-            .map_err(|e| conn.read_err("the registry's routeIds", e))?;
+        let ids = registry.routeIds().call().await.map_err(|e| conn.read_err("the registry's routeIds", e))?;
         for id in ids {
-            let record = registry
-                .getRoute(id)
-                .call()
-                .await
-                .map_err(|e| conn.read_err("the registry", e))?;
+            let record = registry.getRoute(id).call().await.map_err(|e| conn.read_err("the registry", e))?;
             let index = match views.iter().position(|v| v.route_id == id) {
                 Some(i) => i,
                 None => {
@@ -2139,8 +1683,7 @@ async fn discover(ctx: &Context, conns: &[Conn]) -> Result<Vec<RouteView>> {
                 view.wrapped_token = Some(record.localToken);
             }
             view.wrapped_name.get_or_insert(record.wrappedName.clone());
-            view.wrapped_symbol
-                .get_or_insert(record.wrappedSymbol.clone());
+            view.wrapped_symbol.get_or_insert(record.wrappedSymbol.clone());
             view.decimals.get_or_insert(record.decimals);
         }
     }
@@ -2155,55 +1698,24 @@ async fn discover(ctx: &Context, conns: &[Conn]) -> Result<Vec<RouteView>> {
 }
 
 fn chain_label(ctx: &Context, chain_id: u64) -> String {
-    ctx.chain_by_id(chain_id)
-        .map_or_else(|| format!("chain {chain_id}"), |c| c.name.clone())
+    ctx.chain_by_id(chain_id).map_or_else(|| format!("chain {chain_id}"), |c| c.name.clone())
 }
 
 fn display_symbol(view: &RouteView) -> String {
-    view.symbol
-        .clone()
-        .or_else(|| view.wrapped_symbol.clone())
-        .unwrap_or_else(|| "?".to_string())
+    view.symbol.clone().or_else(|| view.wrapped_symbol.clone()).unwrap_or_else(|| "?".to_string())
 }
 
 async fn chain_view(conn: &Conn, route_id: B256) -> Result<Option<ChainView>> {
     let bridge = conn.bridge();
-    let lanes = bridge
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the bridge's route", e))?;
+    let lanes = bridge.getRoute(route_id).call().await.map_err(|e| conn.read_err("the bridge's route", e))?;
     if lanes.outboundLane == B256::ZERO {
         return Ok(None);
     }
-    let outbound = bridge
-        .getLane(lanes.outboundLane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the lane", e))?;
-    let inbound = bridge
-        .getLane(lanes.inboundLane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the lane", e))?;
-    let record = conn
-        .registry()
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the registry", e))?;
-    let bridge_paused = bridge
-        .paused()
-        .call()
-        .await
-        .map_err(|e| conn.read_err("paused", e))?;
-    Ok(Some(ChainView {
-        outbound,
-        inbound,
-        route: lanes,
-        record,
-        bridge_paused,
-    }))
+    let outbound = bridge.getLane(lanes.outboundLane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+    let inbound = bridge.getLane(lanes.inboundLane).call().await.map_err(|e| conn.read_err("the lane", e))?;
+    let record = conn.registry().getRoute(route_id).call().await.map_err(|e| conn.read_err("the registry", e))?;
+    let bridge_paused = bridge.paused().call().await.map_err(|e| conn.read_err("paused", e))?;
+    Ok(Some(ChainView { outbound, inbound, route: lanes, record, bridge_paused }))
 }
 
 fn chain_status(view: Option<&ChainView>) -> String {
@@ -2242,19 +1754,11 @@ async fn list(args: ListArgs) -> Result<()> {
         let status = if states[0].1 == states[1].1 {
             states[0].1.clone()
         } else {
-            states
-                .iter()
-                .map(|(name, s)| format!("{name} {s}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            states.iter().map(|(name, s)| format!("{name} {s}")).collect::<Vec<_>>().join(", ")
         };
         rows.push((
             display_symbol(view),
-            format!(
-                "{} -> {}",
-                chain_label(&ctx, view.home_chain),
-                chain_label(&ctx, view.remote_chain)
-            ),
+            format!("{} -> {}", chain_label(&ctx, view.home_chain), chain_label(&ctx, view.remote_chain)),
             status,
             view.route_id.to_string(),
         ));
@@ -2262,10 +1766,7 @@ async fn list(args: ListArgs) -> Result<()> {
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(6);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
     let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(6);
-    println!(
-        "{:<w0$}  {:<w1$}  {:<w2$}  ROUTE ID",
-        "SYMBOL", "ROUTE", "STATUS"
-    );
+    println!("{:<w0$}  {:<w1$}  {:<w2$}  ROUTE ID", "SYMBOL", "ROUTE", "STATUS");
     for (symbol, route, status, id) in rows {
         println!("{symbol:<w0$}  {route:<w1$}  {status:<w2$}  {id}");
     }
@@ -2284,12 +1785,8 @@ fn pick<'a>(views: &'a [RouteView], wanted: &str) -> Result<&'a RouteView> {
     let matches: Vec<&RouteView> = views
         .iter()
         .filter(|v| {
-            v.symbol
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(wanted))
-                || v.wrapped_symbol
-                    .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+            v.symbol.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+                || v.wrapped_symbol.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(wanted))
         })
         .collect();
     match matches.as_slice() {
@@ -2298,20 +1795,12 @@ fn pick<'a>(views: &'a [RouteView], wanted: &str) -> Result<&'a RouteView> {
             let known: Vec<String> = views.iter().map(display_symbol).collect();
             bail!(
                 "no route for '{wanted}': routes here are {} (see `zerobridge route list`)",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
             )
         }
         many => {
             let ids: Vec<String> = many.iter().map(|v| v.route_id.to_string()).collect();
-            bail!(
-                "'{wanted}' names {} routes ({}): pass the route id instead",
-                many.len(),
-                ids.join(", ")
-            )
+            bail!("'{wanted}' names {} routes ({}): pass the route id instead", many.len(), ids.join(", "))
         }
     }
 }
@@ -2323,25 +1812,22 @@ async fn status(args: StatusArgs) -> Result<()> {
     let view = pick(&views, &args.route)?;
     let find = |chain_id: u64| {
         conns.iter().find(|c| c.info.chain_id == chain_id).ok_or_else(|| {
-            eyre!("route {} uses chain {chain_id}, which the network does not list: add a [[chains]] entry", view.route_id)
+            eyre!(
+                "route {} uses chain {chain_id}, which the network does not list: add a [[chains]] entry",
+                view.route_id
+            )
         })
     };
     let home = find(view.home_chain)?;
     let remote = find(view.remote_chain)?;
-    let (home_view, remote_view) = tokio::try_join!(
-        chain_view(home, view.route_id),
-        chain_view(remote, view.route_id)
-    )?;
-    let (home_staking, remote_staking) =
-        tokio::try_join!(Staking::try_open(home), Staking::try_open(remote))?;
+    let (home_view, remote_view) =
+        tokio::try_join!(chain_view(home, view.route_id), chain_view(remote, view.route_id))?;
+    let (home_staking, remote_staking) = tokio::try_join!(Staking::try_open(home), Staking::try_open(remote))?;
 
     let decimals = view.decimals.unwrap_or(18);
     let units = |v: U256| format_amount(v, decimals);
     let symbol = display_symbol(view);
-    let wrapped_symbol = view
-        .wrapped_symbol
-        .clone()
-        .unwrap_or_else(|| format!("wrapped {symbol}"));
+    let wrapped_symbol = view.wrapped_symbol.clone().unwrap_or_else(|| format!("wrapped {symbol}"));
     println!("route {symbol}  {}", view.route_id);
     println!(
         "  home     {} ({})  token {} ({symbol}, {decimals} decimals)",
@@ -2352,20 +1838,12 @@ async fn status(args: StatusArgs) -> Result<()> {
             "  remote   {} ({})  wrapped {w} ({name}, {wrapped_symbol})",
             remote.info.name, remote.info.chain_id
         ),
-        (Some(w), None) => println!(
-            "  remote   {} ({})  wrapped {w}",
-            remote.info.name, remote.info.chain_id
-        ),
-        (None, _) => println!(
-            "  remote   {} ({})  not registered there yet",
-            remote.info.name, remote.info.chain_id
-        ),
+        (Some(w), None) => println!("  remote   {} ({})  wrapped {w}", remote.info.name, remote.info.chain_id),
+        (None, _) => println!("  remote   {} ({})  not registered there yet", remote.info.name, remote.info.chain_id),
     }
     let mut owners = Vec::new();
     match (&home_view, &remote_view) {
-        (Some(h), Some(r)) if h.record.owner == r.record.owner => {
-            owners.push(h.record.owner.to_string())
-        }
+        (Some(h), Some(r)) if h.record.owner == r.record.owner => owners.push(h.record.owner.to_string()),
         _ => {
             for (conn, v) in [(home, &home_view), (remote, &remote_view)] {
                 if let Some(v) = v {
@@ -2377,11 +1855,7 @@ async fn status(args: StatusArgs) -> Result<()> {
     let bond = home_view.as_ref().map_or(U256::ZERO, |v| v.record.bond);
     println!(
         "  owner    {}; bond {} native coin",
-        if owners.is_empty() {
-            "-".to_string()
-        } else {
-            owners.join(", ")
-        },
+        if owners.is_empty() { "-".to_string() } else { owners.join(", ") },
         format_amount(bond, 18)
     );
     println!(
@@ -2395,14 +1869,9 @@ async fn status(args: StatusArgs) -> Result<()> {
     // Vault versus wrapped supply.
     let locked = home_view.as_ref().map(|v| v.outbound.locked);
     let supply = match view.wrapped_token {
-        Some(w) if remote_view.is_some() => Some(
-            remote
-                .token(w)
-                .totalSupply()
-                .call()
-                .await
-                .map_err(|e| remote.read_err("the wrapped supply", e))?,
-        ),
+        Some(w) if remote_view.is_some() => {
+            Some(remote.token(w).totalSupply().call().await.map_err(|e| remote.read_err("the wrapped supply", e))?)
+        }
         _ => None,
     };
     match (locked, supply) {
@@ -2412,24 +1881,15 @@ async fn status(args: StatusArgs) -> Result<()> {
             home.info.name,
             units(supply),
             remote.info.name,
-            if supply <= locked {
-                "covered"
-            } else {
-                "WARNING: wrapped supply exceeds the vault"
-            }
+            if supply <= locked { "covered" } else { "WARNING: wrapped supply exceeds the vault" }
         ),
-        (Some(locked), None) => println!(
-            "  vault    {} {symbol} locked on {}",
-            units(locked),
-            home.info.name
-        ),
+        (Some(locked), None) => println!("  vault    {} {symbol} locked on {}", units(locked), home.info.name),
         _ => {}
     }
 
-    for (source, source_view, destination, destination_view) in [
-        (home, &home_view, remote, &remote_view),
-        (remote, &remote_view, home, &home_view),
-    ] {
+    for (source, source_view, destination, destination_view) in
+        [(home, &home_view, remote, &remote_view), (remote, &remote_view, home, &home_view)]
+    {
         let lane = zb_protocol::lane_id(
             source.info.chain_id,
             source.info.bridge,
@@ -2437,19 +1897,12 @@ async fn status(args: StatusArgs) -> Result<()> {
             destination.info.bridge,
             view.route_id,
         );
-        println!(
-            "lane {} -> {}  {lane}",
-            source.info.name, destination.info.name
-        );
+        println!("lane {} -> {}  {lane}", source.info.name, destination.info.name);
         let out = source_view.as_ref().map(|v| &v.outbound);
         let inn = destination_view.as_ref().map(|v| &v.inbound);
         let lane_state = |l: Option<&ZeroBridge::Lane>| match l {
             None => "not registered".to_string(),
-            Some(l) => format!(
-                "{}{}",
-                status_name(l.status),
-                if l.paused { ", paused" } else { "" }
-            ),
+            Some(l) => format!("{}{}", status_name(l.status), if l.paused { ", paused" } else { "" }),
         };
         println!(
             "  status         {} {} (source), {} {} (destination)",
@@ -2460,10 +1913,7 @@ async fn status(args: StatusArgs) -> Result<()> {
         );
         let sent = out.map_or(0, |l| l.sequence);
         let delivered = inn.map_or(0, |l| l.sequence);
-        println!(
-            "  sequence       sent {sent}, delivered {delivered} ({} in flight)",
-            sent.saturating_sub(delivered)
-        );
+        println!("  sequence       sent {sent}, delivered {delivered} ({} in flight)", sent.saturating_sub(delivered));
         if let Some(l) = out {
             if l.feeBps == 0 {
                 println!("  fee            none");
@@ -2533,12 +1983,7 @@ async fn status(args: StatusArgs) -> Result<()> {
             }
         );
         let now = chain_now(destination).await.ok();
-        for line in liveness_lines(
-            out,
-            destination_view.as_ref().map(|v| &v.route),
-            &destination.info.name,
-            now,
-        ) {
+        for line in liveness_lines(out, destination_view.as_ref().map(|v| &v.route), &destination.info.name, now) {
             println!("  {line}");
         }
         let (staking, token_symbol) = if source.info.chain_id == home.info.chain_id {
@@ -2546,15 +1991,7 @@ async fn status(args: StatusArgs) -> Result<()> {
         } else {
             (remote_staking.as_ref(), &wrapped_symbol)
         };
-        let lane_view = LaneView {
-            source,
-            destination,
-            staking,
-            out,
-            inn,
-            route_id: view.route_id,
-            lane,
-        };
+        let lane_view = LaneView { source, destination, staking, out, inn, route_id: view.route_id, lane };
         print_economic_security(&lane_view, decimals, token_symbol).await?;
     }
     Ok(())
@@ -2573,17 +2010,12 @@ pub(crate) fn liveness_lines(
     if let Some(out) = out {
         lines.push(match out.defaultTimeout {
             0 => "timeout        none by default (a send may set --deadline)".to_string(),
-            t => format!(
-                "timeout        {} by default: refunded if not delivered by then",
-                wait(u64::from(t))
-            ),
+            t => format!("timeout        {} by default: refunded if not delivered by then", wait(u64::from(t))),
         });
     }
     let Some(route) = route else { return lines };
     if route.fallbackSetHash == B256::ZERO {
-        lines.push(format!(
-            "fallback       none on {destination}: only the primary set delivers"
-        ));
+        lines.push(format!("fallback       none on {destination}: only the primary set delivers"));
     } else {
         lines.push(format!(
             "fallback       set {} on {destination}: delivers what waited {}",
@@ -2591,16 +2023,9 @@ pub(crate) fn liveness_lines(
             wait(u64::from(route.fallbackDelay))
         ));
     }
-    let limit = if route.strikeLimit == 0 {
-        "no limit".to_string()
-    } else {
-        format!("limit {}", route.strikeLimit)
-    };
-    let last = if route.lastStrikeAt == 0 {
-        String::new()
-    } else {
-        format!(", last at {}", format_utc(route.lastStrikeAt))
-    };
+    let limit = if route.strikeLimit == 0 { "no limit".to_string() } else { format!("limit {}", route.strikeLimit) };
+    let last =
+        if route.lastStrikeAt == 0 { String::new() } else { format!(", last at {}", format_utc(route.lastStrikeAt)) };
     lines.push(format!("strikes        {} ({limit}){last}", route.strikes));
     if route.graceUntil != 0 {
         let grace = match now {
@@ -2613,14 +2038,9 @@ pub(crate) fn liveness_lines(
             }
             _ => format!("grace ended {}", format_utc(route.graceUntil)),
         };
-        lines.push(format!(
-            "EMERGENCY      on {destination}: no new sends from the home chain; {grace}"
-        ));
+        lines.push(format!("EMERGENCY      on {destination}: no new sends from the home chain; {grace}"));
     } else {
-        lines.push(format!(
-            "emergency      no (grace would last {})",
-            wait(u64::from(route.emergencyGrace))
-        ));
+        lines.push(format!("emergency      no (grace would last {})", wait(u64::from(route.emergencyGrace))));
     }
     lines
 }
@@ -2648,11 +2068,7 @@ pub(crate) fn max_flow_within(capacity: U256, window_secs: u64) -> U256 {
 /// The lane's economic security: the stake behind its snapshot, the least a forging quorum
 /// loses, the route's level, what can flow meanwhile, and whether the destination checks the
 /// snapshot's set.
-async fn print_economic_security(
-    view: &LaneView<'_>,
-    decimals: u8,
-    token_symbol: &str,
-) -> Result<()> {
+async fn print_economic_security(view: &LaneView<'_>, decimals: u8, token_symbol: &str) -> Result<()> {
     let source = view.source;
     let on = &source.info.name;
     let Some(staking) = view.staking else {
@@ -2660,12 +2076,7 @@ async fn print_economic_security(
         return Ok(());
     };
     let asset = &staking.asset;
-    let security = staking
-        .sm()
-        .laneSecurity(view.lane)
-        .call()
-        .await
-        .map_err(|e| source.read_err("laneSecurity", e))?;
+    let security = staking.sm().laneSecurity(view.lane).call().await.map_err(|e| source.read_err("laneSecurity", e))?;
     let snapshot = staking.snapshot(view.lane).await?;
     if snapshot.committed {
         println!(
@@ -2677,10 +2088,7 @@ async fn print_economic_security(
             asset.fmt(security.quorumLoss)
         );
         let now = chain_now(source).await?;
-        println!(
-            "  set expiry     {}",
-            expiry_text(&snapshot_set(&snapshot)?, now)
-        );
+        println!("  set expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now));
     } else {
         println!(
             "  stake          no snapshot committed on {on} yet (operators opt in, then `zerobridge stake commit`)"
@@ -2693,8 +2101,7 @@ async fn print_economic_security(
         .await
         .map_err(|e| source.read_err("securityLevels", e))?;
     let min_validators = level.minValidators.max(1);
-    let met = security.totalStake >= level.minTotalStake
-        && security.validators >= U256::from(min_validators);
+    let met = security.totalStake >= level.minTotalStake && security.validators >= U256::from(min_validators);
     println!(
         "  level          at least {} from at least {min_validators} validators: {}",
         asset.fmt(level.minTotalStake),
@@ -2716,10 +2123,7 @@ async fn print_economic_security(
     {
         let destination = &view.destination.info.name;
         if inn.validatorSetHash == snapshot.setHash {
-            println!(
-                "  inbound set    {destination} checks the snapshot's set {}",
-                snapshot.setHash
-            );
+            println!("  inbound set    {destination} checks the snapshot's set {}", snapshot.setHash);
         } else {
             println!(
                 "  inbound set    {destination} checks {}, the snapshot on {on} is {} (differs: a set update is in \
@@ -2781,22 +2185,12 @@ mod tests {
         assert_eq!((p.feeBps, p.feeCollector), (10, collector));
 
         let p = route_params(
-            &register_args(&[
-                "--fee-bps",
-                "0",
-                "--hold-above",
-                "0",
-                "--inbound-daily-limit",
-                "5000",
-            ]),
+            &register_args(&["--fee-bps", "0", "--hold-above", "0", "--inbound-daily-limit", "5000"]),
             18,
             collector,
         )
         .expect("valid");
-        assert_eq!(
-            (p.feeBps, p.feeCollector, p.largeTransferThreshold),
-            (0, Address::ZERO, 0)
-        );
+        assert_eq!((p.feeBps, p.feeCollector, p.largeTransferThreshold), (0, Address::ZERO, 0));
         assert_eq!(p.inboundCapacity, 5000 * 10u128.pow(18));
     }
 
@@ -2804,32 +2198,15 @@ mod tests {
     fn bad_limits_are_refused_with_the_fix() {
         let c = Address::repeat_byte(7);
         assert!(
-            err(route_params(
-                &register_args(&["--min", "5", "--max", "1"]),
-                18,
-                c
-            ))
-            .contains("--min 5 is above --max 1")
+            err(route_params(&register_args(&["--min", "5", "--max", "1"]), 18, c))
+                .contains("--min 5 is above --max 1")
+        );
+        assert!(err(route_params(&register_args(&["--daily-limit", "10"]), 18, c)).contains("raise --daily-limit"));
+        assert!(
+            err(route_params(&register_args(&["--inbound-daily-limit", "10"]), 18, c)).contains("could never arrive")
         );
         assert!(
-            err(route_params(
-                &register_args(&["--daily-limit", "10"]),
-                18,
-                c
-            ))
-            .contains("raise --daily-limit")
-        );
-        assert!(
-            err(route_params(
-                &register_args(&["--inbound-daily-limit", "10"]),
-                18,
-                c
-            ))
-            .contains("could never arrive")
-        );
-        assert!(
-            err(route_params(&register_args(&["--min", "0.001"]), 2, c))
-                .contains("--min: amount 0.001 has 3 decimals")
+            err(route_params(&register_args(&["--min", "0.001"]), 2, c)).contains("--min: amount 0.001 has 3 decimals")
         );
         assert!(err(route_params(&register_args(&["--max", "1e9"]), 18, c)).contains("--max"));
     }
@@ -2840,10 +2217,7 @@ mod tests {
         // Devnet: 10 min of unbonding adds 10/1440 of a day's refill to the full bucket.
         assert_eq!(max_flow_within(capacity, 600), U256::from(100_694u64));
         assert_eq!(max_flow_within(capacity, 0), capacity);
-        assert_eq!(
-            max_flow_within(capacity, 7 * 86_400),
-            U256::from(800_000u64)
-        );
+        assert_eq!(max_flow_within(capacity, 7 * 86_400), U256::from(800_000u64));
     }
 
     #[test]
@@ -2854,27 +2228,16 @@ mod tests {
             messageHash: B256::repeat_byte(2),
             releaseAt: 1_700_000_000,
         });
-        assert!(
-            bridge_error(&held)
-                .is_some_and(|t| t.contains("waits the hold delay") && t.contains("2023-11-14"))
-        );
+        assert!(bridge_error(&held).is_some_and(|t| t.contains("waits the hold delay") && t.contains("2023-11-14")));
         let token = Z::NotRouteWrappedToken(ZeroBridge::NotRouteWrappedToken {
             token: Address::repeat_byte(3),
             routeId: B256::repeat_byte(4),
         });
+        assert!(bridge_error(&token).is_some_and(|t| t.contains("not a fresh wrapped token made for route")));
         assert!(
-            bridge_error(&token)
-                .is_some_and(|t| t.contains("not a fresh wrapped token made for route"))
+            bridge_error(&Z::RouteIsExitOnly(ZeroBridge::RouteIsExitOnly {})).is_some_and(|t| t.contains("exit-only"))
         );
-        assert!(
-            bridge_error(&Z::RouteIsExitOnly(ZeroBridge::RouteIsExitOnly {}))
-                .is_some_and(|t| t.contains("exit-only"))
-        );
-        assert_eq!(
-            bridge_error(&Z::ZeroAmount(ZeroBridge::ZeroAmount {})),
-            None,
-            "each command words the rest"
-        );
+        assert_eq!(bridge_error(&Z::ZeroAmount(ZeroBridge::ZeroAmount {})), None, "each command words the rest");
         assert_eq!(status_name(3), "ExitOnly");
         assert_eq!(status_name(4), "Emergency");
         let sender = Z::NotHoldSender(ZeroBridge::NotHoldSender {
@@ -2883,8 +2246,7 @@ mod tests {
         });
         assert!(bridge_error(&sender).is_some_and(|t| t.contains("only the transfer's sender")));
         assert!(
-            bridge_error(&Z::TransferTimedOut(ZeroBridge::TransferTimedOut {}))
-                .is_some_and(|t| t.contains("deadline"))
+            bridge_error(&Z::TransferTimedOut(ZeroBridge::TransferTimedOut {})).is_some_and(|t| t.contains("deadline"))
         );
     }
 
@@ -2911,30 +2273,12 @@ mod tests {
         route.strikeLimit = 3;
         route.emergencyGrace = 86_400;
         let lines = liveness_lines(None, Some(&route), "bsc", Some(1_000));
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("delivers what waited 2 min")),
-            "{lines:?}"
-        );
-        assert!(
-            lines.iter().any(|l| l == "strikes        1 (limit 3)"),
-            "{lines:?}"
-        );
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("emergency      no (grace would last 24 h)")),
-            "{lines:?}"
-        );
+        assert!(lines.iter().any(|l| l.contains("delivers what waited 2 min")), "{lines:?}");
+        assert!(lines.iter().any(|l| l == "strikes        1 (limit 3)"), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("emergency      no (grace would last 24 h)")), "{lines:?}");
         route.graceUntil = 1_700_000_000;
         let lines = liveness_lines(None, Some(&route), "bsc", Some(1_700_000_000 - 3_600));
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.starts_with("EMERGENCY") && l.contains("1 h left")),
-            "{lines:?}"
-        );
+        assert!(lines.iter().any(|l| l.starts_with("EMERGENCY") && l.contains("1 h left")), "{lines:?}");
     }
 
     #[test]
@@ -2942,13 +2286,9 @@ mod tests {
         let members: Vec<Address> = (1..=4).map(Address::repeat_byte).collect();
         let set = build_set(&members, 3).expect("3 of 4");
         assert_eq!(set.threshold, 3);
-        assert_eq!(
-            set.valid_until, NEVER_EXPIRES,
-            "a governance-configured set never expires"
-        );
+        assert_eq!(set.valid_until, NEVER_EXPIRES, "a governance-configured set never expires");
         assert!(
-            err(build_set(&members, 2))
-                .contains("threshold 2 is below two thirds of 4 validators: use --threshold 3")
+            err(build_set(&members, 2)).contains("threshold 2 is below two thirds of 4 validators: use --threshold 3")
         );
         assert!(err(build_set(&members, 5)).contains("lower --threshold to at most 4"));
         assert!(err(build_set(&[members[0], members[0]], 2)).contains("distinct"));
@@ -2985,10 +2325,7 @@ mod tests {
             lane_to_home: zb_protocol::lane_id(56, remote.bridge, 1, home.bridge, route_id),
             params: route_params(&register_args(&[]), 18, Address::repeat_byte(9)).expect("params"),
             security: SecurityPlan {
-                configured: Some((
-                    build_set(&members, 3).expect("set"),
-                    "standard, 3 of 4".into(),
-                )),
+                configured: Some((build_set(&members, 3).expect("set"), "standard, 3 of 4".into())),
                 home_level: None,
                 remote_level: None,
             },
@@ -3008,17 +2345,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("validator.toml");
         std::fs::write(&path, &text).expect("write");
-        let config =
-            zb_validator::ValidatorConfig::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let config = zb_validator::ValidatorConfig::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(config.lanes.len(), 2);
-        assert_eq!(
-            (config.lanes[0].lane, config.lanes[0].source.as_str()),
-            (plan.lane_to_remote, "ethereum")
-        );
-        assert_eq!(
-            (config.lanes[1].lane, config.lanes[1].source.as_str()),
-            (plan.lane_to_home, "bsc")
-        );
+        assert_eq!((config.lanes[0].lane, config.lanes[0].source.as_str()), (plan.lane_to_remote, "ethereum"));
+        assert_eq!((config.lanes[1].lane, config.lanes[1].source.as_str()), (plan.lane_to_home, "bsc"));
         assert_eq!(config.chains[0].bridge, home.bridge);
         assert_eq!(config.chains[1].start_block, 200);
         assert_eq!(config.chains[0].finality, zb_chain::Finality::Depth(3));
@@ -3030,10 +2360,7 @@ mod tests {
         }
         let lanes: Lanes = toml::from_str(&relayer).expect("relayer lanes parse");
         assert_eq!(lanes.lanes.len(), 2);
-        assert_eq!(
-            lanes.lanes[1].get("destination").and_then(|v| v.as_str()),
-            Some("ethereum")
-        );
+        assert_eq!(lanes.lanes[1].get("destination").and_then(|v| v.as_str()), Some("ethereum"));
 
         let route = RouteInfo {
             route_id,
@@ -3051,8 +2378,7 @@ mod tests {
              [[chains]]\nname = \"bsc\"\nchainId = 56\nrpc = \"http://y\"\nbridge = \"{}\"\nregistry = \"{}\"\n{entry}",
             home.bridge, home.registry, remote.bridge, remote.registry
         );
-        let network: Network =
-            toml::from_str(&network_text).unwrap_or_else(|e| panic!("{e}\n{network_text}"));
+        let network: Network = toml::from_str(&network_text).unwrap_or_else(|e| panic!("{e}\n{network_text}"));
         assert_eq!(network.routes, vec![route]);
     }
 
@@ -3101,20 +2427,9 @@ mod tests {
             decimals: Some(18),
         };
         let views = vec![view(1, "DEMO", 56), view(2, "TOK", 56), view(3, "TOK", 137)];
-        assert_eq!(
-            pick(&views, "demo").map(|v| v.route_id).ok(),
-            Some(B256::repeat_byte(1))
-        );
-        assert_eq!(
-            pick(&views, "wDEMO").map(|v| v.route_id).ok(),
-            Some(B256::repeat_byte(1))
-        );
-        assert_eq!(
-            pick(&views, &B256::repeat_byte(3).to_string())
-                .map(|v| v.remote_chain)
-                .ok(),
-            Some(137)
-        );
+        assert_eq!(pick(&views, "demo").map(|v| v.route_id).ok(), Some(B256::repeat_byte(1)));
+        assert_eq!(pick(&views, "wDEMO").map(|v| v.route_id).ok(), Some(B256::repeat_byte(1)));
+        assert_eq!(pick(&views, &B256::repeat_byte(3).to_string()).map(|v| v.remote_chain).ok(), Some(137));
         assert!(err(pick(&views, "TOK")).contains("pass the route id"));
         assert!(err(pick(&views, "NOPE")).contains("routes here are DEMO, TOK, TOK"));
     }

@@ -118,23 +118,16 @@ impl Evidence {
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
-        Checkpoint {
-            lane: self.lane,
-            sequence: self.sequence,
-            accumulator: self.accumulator,
-        }
+        Checkpoint { lane: self.lane, sequence: self.sequence, accumulator: self.accumulator }
     }
 
     /// The signature, low-s as the contract recovers it.
     pub fn signature(&self) -> Result<Signature> {
         let bytes = self.signature.as_ref();
         let signature = match bytes.len() {
-            65 => Signature::try_from(bytes)
-                .map_err(|e| eyre!("the evidence's 65-byte signature is invalid: {e}"))?,
+            65 => Signature::try_from(bytes).map_err(|e| eyre!("the evidence's 65-byte signature is invalid: {e}"))?,
             64 => Signature::from_erc2098(bytes),
-            n => bail!(
-                "the evidence's signature has {n} bytes: expected 65 (r, s, v) or 64 (EIP-2098 compact)"
-            ),
+            n => bail!("the evidence's signature has {n} bytes: expected 65 (r, s, v) or 64 (EIP-2098 compact)"),
         };
         Ok(signature.normalized_s())
     }
@@ -145,11 +138,7 @@ impl Evidence {
         let signer = self
             .signature()?
             .recover_address_from_prehash(&digest)
-            .map_err(|e| {
-                eyre!(
-                    "the evidence's signature recovers no signer ({e}): it is not a valid signature"
-                )
-            })?;
+            .map_err(|e| eyre!("the evidence's signature recovers no signer ({e}): it is not a valid signature"))?;
         if let Some(claimed) = self.signer
             && claimed != signer
         {
@@ -194,19 +183,13 @@ pub(crate) async fn sent_messages(
     if end <= start {
         return Ok(Vec::new());
     }
-    let sequences: Vec<B256> = (start + 1..=end)
-        .map(|s| B256::from(U256::from(s)))
-        .collect();
+    let sequences: Vec<B256> = (start + 1..=end).map(|s| B256::from(U256::from(s))).collect();
     let filter = Filter::new()
         .address(conn.info.bridge)
         .event_signature(ZeroBridge::MessageSent::SIGNATURE_HASH)
         .topic1(lane)
         .topic2(sequences);
-    let latest = conn
-        .provider
-        .get_block_number()
-        .await
-        .map_err(|e| conn.read_err("the block number", e))?;
+    let latest = conn.provider.get_block_number().await.map_err(|e| conn.read_err("the block number", e))?;
     let logs = scan_logs(&conn.provider, &filter, from_block, latest)
         .await
         .map_err(|e| eyre!("reading lane {lane}'s messages on {}: {e}", conn.info.name))?;
@@ -216,10 +199,7 @@ pub(crate) async fn sent_messages(
             continue;
         };
         let event = decoded.inner.data;
-        if !found
-            .iter()
-            .any(|(m, _)| m.sequence == event.message.sequence)
-        {
+        if !found.iter().any(|(m, _)| m.sequence == event.message.sequence) {
             found.push((event.message, event.accumulator));
         }
     }
@@ -227,11 +207,7 @@ pub(crate) async fn sent_messages(
     let expected: Vec<u64> = (start + 1..=end).collect();
     let got: Vec<u64> = found.iter().map(|(m, _)| m.sequence).collect();
     if got != expected {
-        let missing: Vec<String> = expected
-            .iter()
-            .filter(|s| !got.contains(s))
-            .map(u64::to_string)
-            .collect();
+        let missing: Vec<String> = expected.iter().filter(|s| !got.contains(s)).map(u64::to_string).collect();
         bail!(
             "the logs of {} lack messages {} of lane {lane} (searched from block {from_block}): use an RPC that serves \
              old logs",
@@ -244,27 +220,16 @@ pub(crate) async fn sent_messages(
 
 /// Decides whether `checkpoint` is fraud on its source chain, building the proof the contract
 /// needs when the sequence's accumulator is not recorded.
-pub(crate) async fn judge(
-    conn: &Conn,
-    from_block: u64,
-    checkpoint: &Checkpoint,
-) -> Result<Verdict> {
+pub(crate) async fn judge(conn: &Conn, from_block: u64, checkpoint: &Checkpoint) -> Result<Verdict> {
     let bridge = conn.bridge();
-    let state = bridge
-        .getLane(checkpoint.lane)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the lane", e))?;
+    let state = bridge.getLane(checkpoint.lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
     let count = state.sequence;
     let sequence = checkpoint.sequence;
     if sequence > count {
         return Ok(Verdict::BeyondHead { count });
     }
-    let recorded = bridge
-        .accumulatorAt(checkpoint.lane, sequence)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("accumulatorAt", e))?;
+    let recorded =
+        bridge.accumulatorAt(checkpoint.lane, sequence).call().await.map_err(|e| conn.read_err("accumulatorAt", e))?;
     let (truth, proof) = if recorded != B256::ZERO {
         (recorded, Vec::new())
     } else {
@@ -276,11 +241,7 @@ pub(crate) async fn judge(
         let mut acc = if start == 0 {
             initial_accumulator(checkpoint.lane)
         } else {
-            bridge
-                .accumulatorAt(checkpoint.lane, start)
-                .call()
-                .await
-                .map_err(|e| conn.read_err("accumulatorAt", e))?
+            bridge.accumulatorAt(checkpoint.lane, start).call().await.map_err(|e| conn.read_err("accumulatorAt", e))?
         };
         let mut truth = B256::ZERO;
         for m in &segment {
@@ -289,11 +250,8 @@ pub(crate) async fn judge(
                 truth = acc;
             }
         }
-        let end_recorded = bridge
-            .accumulatorAt(checkpoint.lane, end)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("accumulatorAt", e))?;
+        let end_recorded =
+            bridge.accumulatorAt(checkpoint.lane, end).call().await.map_err(|e| conn.read_err("accumulatorAt", e))?;
         if end_recorded != acc {
             bail!(
                 "the messages of lane {} in the logs of {} do not replay to the bridge's accumulator at {end}: the RPC \
@@ -304,11 +262,7 @@ pub(crate) async fn judge(
         }
         (truth, segment)
     };
-    Ok(if truth == checkpoint.accumulator {
-        Verdict::Honest
-    } else {
-        Verdict::WrongAccumulator { truth, proof }
-    })
+    Ok(if truth == checkpoint.accumulator { Verdict::Honest } else { Verdict::WrongAccumulator { truth, proof } })
 }
 
 // ------------------------------------------------------------------------------------------
@@ -316,11 +270,7 @@ pub(crate) async fn judge(
 // ------------------------------------------------------------------------------------------
 
 /// The lane's source chain: `--chain`, the evidence's chainId, else the chain where it is outbound.
-async fn source_chain(
-    ctx: &Context,
-    chain: Option<&str>,
-    evidence: &Evidence,
-) -> Result<ChainInfo> {
+async fn source_chain(ctx: &Context, chain: Option<&str>, evidence: &Evidence) -> Result<ChainInfo> {
     if let Some(name) = chain {
         return Ok(ctx.network.chain(name)?.clone());
     }
@@ -329,12 +279,7 @@ async fn source_chain(
     }
     for info in &ctx.network.chains {
         let conn = Conn::connect(info).await?;
-        let state = conn
-            .bridge()
-            .getLane(evidence.lane)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("the lane", e))?;
+        let state = conn.bridge().getLane(evidence.lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
         if state.direction == OUTBOUND {
             return Ok(info.clone());
         }
@@ -349,22 +294,13 @@ async fn source_chain(
 pub(crate) fn from_block(ctx: &Context, chain: &ChainInfo) -> u64 {
     ctx.manifest
         .as_ref()
-        .and_then(|m| {
-            m.chains
-                .iter()
-                .find(|c| c.chain.name == chain.name)
-                .map(|c| c.start_block)
-        })
+        .and_then(|m| m.chains.iter().find(|c| c.chain.name == chain.name).map(|c| c.start_block))
         .unwrap_or(0)
 }
 
 async fn submit(args: SubmitArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.evidence).map_err(|e| {
-        eyre!(
-            "cannot read the evidence file {}: {e}",
-            args.evidence.display()
-        )
-    })?;
+    let text = std::fs::read_to_string(&args.evidence)
+        .map_err(|e| eyre!("cannot read the evidence file {}: {e}", args.evidence.display()))?;
     let evidence = Evidence::parse(&text)?;
     let ctx = Context::load(&args.network)?;
     let info = source_chain(&ctx, args.chain.as_deref(), &evidence).await?;
@@ -395,22 +331,14 @@ async fn submit(args: SubmitArgs) -> Result<()> {
     // Who signed, and is it an operator's key?
     let (digest, signer) = evidence.recover(info.chain_id, info.bridge)?;
     let sm = staking.sm();
-    let operator = sm
-        .operatorOfSigner(signer)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("operatorOfSigner", e))?;
+    let operator = sm.operatorOfSigner(signer).call().await.map_err(|e| conn.read_err("operatorOfSigner", e))?;
     if operator == Address::ZERO {
         bail!(
             "the checkpoint was signed by {signer}, which is no operator's signing key on {on}: there is no stake to slash"
         );
     }
     let id = evidence_id(digest, signer);
-    let used = sm
-        .evidence(id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("evidence", e))?;
+    let used = sm.evidence(id).call().await.map_err(|e| conn.read_err("evidence", e))?;
     if used.operator != Address::ZERO {
         bail!(
             "this evidence was already used on {on} (evidence id {id}): see `zerobridge slash collect {id} --chain {on}`"
@@ -426,13 +354,9 @@ async fn submit(args: SubmitArgs) -> Result<()> {
             checkpoint.sequence,
             checkpoint.accumulator
         ),
-        Verdict::BeyondHead { count } => (
-            format!(
-                "it signs sequence {} but the lane has only {count} messages",
-                checkpoint.sequence
-            ),
-            Vec::new(),
-        ),
+        Verdict::BeyondHead { count } => {
+            (format!("it signs sequence {} but the lane has only {count} messages", checkpoint.sequence), Vec::new())
+        }
         Verdict::WrongAccumulator { truth, proof } => (
             format!(
                 "it signs accumulator {} at sequence {} but the lane's is {truth}{}",
@@ -441,11 +365,7 @@ async fn submit(args: SubmitArgs) -> Result<()> {
                 if proof.is_empty() {
                     String::new()
                 } else {
-                    format!(
-                        " (proof: messages {} to {})",
-                        proof[0].sequence,
-                        proof[proof.len() - 1].sequence
-                    )
+                    format!(" (proof: messages {} to {})", proof[0].sequence, proof[proof.len() - 1].sequence)
                 }
             ),
             proof,
@@ -479,21 +399,11 @@ async fn submit(args: SubmitArgs) -> Result<()> {
             proven_id = e.inner.data.evidenceId;
         }
     }
-    let record = sm
-        .evidence(proven_id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("evidence", e))?;
+    let record = sm.evidence(proven_id).call().await.map_err(|e| conn.read_err("evidence", e))?;
     let owed = record.due.saturating_sub(record.paid);
-    let unlocks_at = record
-        .provenAt
-        .saturating_add(staking.config.detection_window);
+    let unlocks_at = record.provenAt.saturating_add(staking.config.detection_window);
     let asset = &staking.asset;
-    println!(
-        "slashed on {on} in tx {} (block {})",
-        receipt.transaction_hash,
-        receipt.block_number.unwrap_or_default()
-    );
+    println!("slashed on {on} in tx {} (block {})", receipt.transaction_hash, receipt.block_number.unwrap_or_default());
     println!("  evidence id     {proven_id}");
     println!("  operator        {operator} (jailed: it leaves every set at the next snapshot)");
     println!("  slashed now     {}", asset.fmt(slashed));
@@ -522,24 +432,13 @@ async fn collect(args: CollectArgs) -> Result<()> {
     let staking = Staking::open(&conn).await?;
     let sm = staking.sm();
     let id = args.evidence_id;
-    let record = sm
-        .evidence(id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("evidence", e))?;
+    let record = sm.evidence(id).call().await.map_err(|e| conn.read_err("evidence", e))?;
     if record.operator == Address::ZERO {
-        bail!(
-            "there is no evidence {id} on {}: check the id `slash submit` printed, and --chain",
-            info.name
-        );
+        bail!("there is no evidence {id} on {}: check the id `slash submit` printed, and --chain", info.name);
     }
     let unpaid = record.due.saturating_sub(record.paid);
     if unpaid.is_zero() {
-        bail!(
-            "evidence {id} is fully collected on {}: {} was slashed",
-            info.name,
-            staking.asset.fmt(record.paid)
-        );
+        bail!("evidence {id} is fully collected on {}: {} was slashed", info.name, staking.asset.fmt(record.paid));
     }
     let signer = load_signer(&args.key, ctx.manifest.as_ref())?;
     let tx = conn.with_wallet(EthereumWallet::from(signer))?;
@@ -551,11 +450,7 @@ async fn collect(args: CollectArgs) -> Result<()> {
             slashed += e.inner.data.amount;
         }
     }
-    let after = sm
-        .evidence(id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("evidence", e))?;
+    let after = sm.evidence(id).call().await.map_err(|e| conn.read_err("evidence", e))?;
     let owed = after.due.saturating_sub(after.paid);
     println!(
         "collected {} from operator {} on {} (tx {}); still owed {}",
@@ -563,16 +458,10 @@ async fn collect(args: CollectArgs) -> Result<()> {
         record.operator,
         info.name,
         receipt.transaction_hash,
-        if owed.is_zero() {
-            "nothing".to_string()
-        } else {
-            staking.asset.fmt(owed)
-        }
+        if owed.is_zero() { "nothing".to_string() } else { staking.asset.fmt(owed) }
     );
     if slashed.is_zero() {
-        println!(
-            "nothing could be taken now: this period's slashing budget is spent; try again next period"
-        );
+        println!("nothing could be taken now: this period's slashing budget is spent; try again next period");
     }
     Ok(())
 }
@@ -584,22 +473,10 @@ mod tests {
 
     fn signed(compact: bool) -> (String, Address, Checkpoint) {
         let key: PrivateKeySigner =
-            "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-                .parse()
-                .expect("key");
-        let checkpoint = Checkpoint {
-            lane: B256::repeat_byte(7),
-            sequence: 5,
-            accumulator: B256::repeat_byte(9),
-        };
-        let signature =
-            zb_protocol::sign_checkpoint(&key, &checkpoint, 1, Address::repeat_byte(0xbb))
-                .expect("signs");
-        let bytes: Vec<u8> = if compact {
-            signature.as_erc2098().to_vec()
-        } else {
-            signature.as_bytes().to_vec()
-        };
+            "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d".parse().expect("key");
+        let checkpoint = Checkpoint { lane: B256::repeat_byte(7), sequence: 5, accumulator: B256::repeat_byte(9) };
+        let signature = zb_protocol::sign_checkpoint(&key, &checkpoint, 1, Address::repeat_byte(0xbb)).expect("signs");
+        let bytes: Vec<u8> = if compact { signature.as_erc2098().to_vec() } else { signature.as_bytes().to_vec() };
         let json = format!(
             r#"{{"chainId": 1, "lane": "{}", "sequence": 5, "accumulator": "{}", "signature": "{}", "extra": 1}}"#,
             checkpoint.lane,
@@ -616,18 +493,11 @@ mod tests {
             let evidence = Evidence::parse(&json).expect("parses");
             assert_eq!(evidence.checkpoint(), checkpoint);
             assert_eq!(evidence.chain_id, Some(1));
-            let (digest, signer) = evidence
-                .recover(1, Address::repeat_byte(0xbb))
-                .expect("recovers");
+            let (digest, signer) = evidence.recover(1, Address::repeat_byte(0xbb)).expect("recovers");
             assert_eq!(signer, address);
-            assert_eq!(
-                digest,
-                checkpoint_digest(&checkpoint, 1, Address::repeat_byte(0xbb))
-            );
+            assert_eq!(digest, checkpoint_digest(&checkpoint, 1, Address::repeat_byte(0xbb)));
             // Another bridge's domain recovers someone else.
-            let (_, other) = evidence
-                .recover(1, Address::repeat_byte(0xcc))
-                .expect("recovers");
+            let (_, other) = evidence.recover(1, Address::repeat_byte(0xcc)).expect("recovers");
             assert_ne!(other, address);
         }
     }
@@ -638,33 +508,19 @@ mod tests {
         let mut value: serde_json::Value = serde_json::from_str(&json).expect("json");
         value["signer"] = serde_json::json!(Address::repeat_byte(1));
         let evidence = Evidence::parse(&value.to_string()).expect("parses");
-        let err = evidence
-            .recover(1, Address::repeat_byte(0xbb))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = evidence.recover(1, Address::repeat_byte(0xbb)).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("not to the signer"), "{err}");
     }
 
     #[test]
     fn bad_evidence_is_explained() {
-        let err = Evidence::parse("{}")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            err.contains("needs lane, sequence, accumulator and signature"),
-            "{err}"
-        );
+        let err = Evidence::parse("{}").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("needs lane, sequence, accumulator and signature"), "{err}");
         let (json, _, _) = signed(false);
         let mut value: serde_json::Value = serde_json::from_str(&json).expect("json");
         value["signature"] = serde_json::json!("0x1234");
         let evidence = Evidence::parse(&value.to_string()).expect("parses");
-        let err = evidence
-            .signature()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = evidence.signature().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("has 2 bytes"), "{err}");
     }
 

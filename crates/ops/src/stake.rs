@@ -34,8 +34,8 @@ use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet};
 
 use crate::network::{ChainInfo, format_amount, parse_amount};
 use crate::route::{
-    Conn, Context, KeyArgs, NetworkArgs, bridge_error, load_signer, looks_unreachable, one_line,
-    signer_from_env, status_name, transact_explained, unreachable_chain,
+    Conn, Context, KeyArgs, NetworkArgs, bridge_error, load_signer, looks_unreachable, one_line, signer_from_env,
+    status_name, transact_explained, unreachable_chain,
 };
 use crate::slash::from_block;
 use crate::transfer::{format_utc, format_wait, scan_logs};
@@ -365,62 +365,25 @@ impl Staking {
             }
         })?;
         let asset = if token == Address::ZERO {
-            Asset {
-                token,
-                symbol: native_symbol(conn.info.chain_id).to_string(),
-                decimals: 18,
-            }
+            Asset { token, symbol: native_symbol(conn.info.chain_id).to_string(), decimals: 18 }
         } else {
             let erc20 = IStakeToken::new(token, conn.provider.clone());
-            let decimals = erc20
-                .decimals()
-                .call()
-                .await
-                .map_err(read("the staking token's decimals()"))?;
-            let symbol = erc20
-                .symbol()
-                .call()
-                .await
-                .unwrap_or_else(|_| format!("token {token}"));
-            Asset {
-                token,
-                symbol,
-                decimals,
-            }
+            let decimals = erc20.decimals().call().await.map_err(read("the staking token's decimals()"))?;
+            let symbol = erc20.symbol().call().await.unwrap_or_else(|_| format!("token {token}"));
+            Asset { token, symbol, decimals }
         };
         let config = StakeConfig {
             min_stake: sm.minStake().call().await.map_err(read("minStake"))?,
             epoch_length: sm.epochLength().call().await.map_err(read("epochLength"))?,
-            unbonding_period: sm
-                .unbondingPeriod()
-                .call()
-                .await
-                .map_err(read("unbondingPeriod"))?,
-            detection_window: sm
-                .detectionWindow()
-                .call()
-                .await
-                .map_err(read("detectionWindow"))?,
+            unbonding_period: sm.unbondingPeriod().call().await.map_err(read("unbondingPeriod"))?,
+            detection_window: sm.detectionWindow().call().await.map_err(read("detectionWindow"))?,
             set_lifetime: sm.setLifetime().call().await.map_err(read("setLifetime"))?,
             genesis: sm.genesis().call().await.map_err(read("genesis"))?,
             slash_bps: sm.slashBps().call().await.map_err(read("slashBps"))?,
-            reporter_share_bps: sm
-                .reporterShareBps()
-                .call()
-                .await
-                .map_err(read("reporterShareBps"))?,
-            max_validators: sm
-                .maxValidatorsPerLane()
-                .call()
-                .await
-                .map_err(read("maxValidatorsPerLane"))?,
+            reporter_share_bps: sm.reporterShareBps().call().await.map_err(read("reporterShareBps"))?,
+            max_validators: sm.maxValidatorsPerLane().call().await.map_err(read("maxValidatorsPerLane"))?,
         };
-        Ok(Some(Staking {
-            conn: conn.clone(),
-            address,
-            asset,
-            config,
-        }))
+        Ok(Some(Staking { conn: conn.clone(), address, asset, config }))
     }
 
     pub(crate) fn sm(&self) -> StakeManager::StakeManagerInstance<DynProvider> {
@@ -432,29 +395,16 @@ impl Staking {
     }
 
     pub(crate) async fn operator(&self, operator: Address) -> Result<StakeManager::Operator> {
-        self.sm()
-            .getOperator(operator)
-            .call()
-            .await
-            .map_err(|e| self.conn.read_err("getOperator", e))
+        self.sm().getOperator(operator).call().await.map_err(|e| self.conn.read_err("getOperator", e))
     }
 
     pub(crate) async fn snapshot(&self, lane: B256) -> Result<StakeManager::Snapshot> {
-        self.sm()
-            .getSnapshot(lane)
-            .call()
-            .await
-            .map_err(|e| self.conn.read_err("getSnapshot", e))
+        self.sm().getSnapshot(lane).call().await.map_err(|e| self.conn.read_err("getSnapshot", e))
     }
 
     /// The bridge's view of a lane on this chain.
     pub(crate) async fn lane(&self, lane: B256) -> Result<ZeroBridge::Lane> {
-        self.conn
-            .bridge()
-            .getLane(lane)
-            .call()
-            .await
-            .map_err(|e| self.conn.read_err("the lane", e))
+        self.conn.bridge().getLane(lane).call().await.map_err(|e| self.conn.read_err("the lane", e))
     }
 
     /// The lane, checked to be an outbound lane of this chain (the only lanes stake here secures).
@@ -468,13 +418,7 @@ impl Staking {
                     .routes
                     .iter()
                     .find(|r| r.route_id == state.routeId)
-                    .map(|r| {
-                        if r.home == self.conn.info.name {
-                            r.remote.clone()
-                        } else {
-                            r.home.clone()
-                        }
-                    });
+                    .map(|r| if r.home == self.conn.info.name { r.remote.clone() } else { r.home.clone() });
                 let fix = match source {
                     Some(source) => format!("use --chain {source}"),
                     None => "use the chain it comes from as --chain".to_string(),
@@ -499,9 +443,7 @@ impl Staking {
 
     /// When epoch `epoch` starts (unix seconds).
     pub(crate) fn epoch_start(&self, epoch: u64) -> u64 {
-        self.config
-            .genesis
-            .saturating_add(epoch.saturating_mul(self.config.epoch_length))
+        self.config.genesis.saturating_add(epoch.saturating_mul(self.config.epoch_length))
     }
 }
 
@@ -518,11 +460,7 @@ pub(crate) async fn chain_now(conn: &Conn) -> Result<u64> {
 
 /// "at 2026-01-31 23:59:59 UTC (in 8 min)", or "now", relative to the chain's clock.
 fn when(at: u64, now: u64) -> String {
-    if at <= now {
-        "now".to_string()
-    } else {
-        format!("at {} (in {})", format_utc(at), format_wait(at - now))
-    }
+    if at <= now { "now".to_string() } else { format!("at {} (in {})", format_utc(at), format_wait(at - now)) }
 }
 
 /// When the destination stops accepting `set`, on the chain's clock.
@@ -530,10 +468,7 @@ pub(crate) fn expiry_text(set: &ValidatorSet, now: u64) -> String {
     if set.valid_until == NEVER_EXPIRES {
         "never (a governance-configured set)".to_string()
     } else if set.expired_at(now) {
-        format!(
-            "EXPIRED at {}: the destination refuses the set's signatures",
-            format_utc(set.valid_until)
-        )
+        format!("EXPIRED at {}: the destination refuses the set's signatures", format_utc(set.valid_until))
     } else {
         format!(
             "the destination accepts the set until {} (in {})",
@@ -545,11 +480,7 @@ pub(crate) fn expiry_text(set: &ValidatorSet, now: u64) -> String {
 
 /// Basis points as a percentage: 6000 -> "60%", 6667 -> "66.67%".
 pub(crate) fn bps_percent(bps: u16) -> String {
-    if bps.is_multiple_of(100) {
-        format!("{}%", bps / 100)
-    } else {
-        format!("{}.{:02}%", bps / 100, bps % 100)
-    }
+    if bps.is_multiple_of(100) { format!("{}%", bps / 100) } else { format!("{}.{:02}%", bps / 100, bps % 100) }
 }
 
 /// A uint96 from the bindings as U256.
@@ -560,21 +491,11 @@ fn u96(value: alloy::primitives::aliases::U96) -> U256 {
 /// The set a snapshot encodes (threshold ‖ validUntil ‖ (signer ‖ weight)*), as the bridge
 /// stores it.
 pub(crate) fn snapshot_set(snapshot: &StakeManager::Snapshot) -> Result<ValidatorSet> {
-    let members = snapshot
-        .members
-        .iter()
-        .map(|m| Member {
-            signer: m.signer,
-            weight: u96(m.weight).to::<u128>(),
-        })
-        .collect();
-    let set = ValidatorSet {
-        threshold: u96(snapshot.threshold).to::<u128>(),
-        valid_until: snapshot.validUntil,
-        members,
-    };
-    set.validate()
-        .map_err(|e| eyre!("the stake snapshot does not form a valid set: {e}"))?;
+    let members =
+        snapshot.members.iter().map(|m| Member { signer: m.signer, weight: u96(m.weight).to::<u128>() }).collect();
+    let set =
+        ValidatorSet { threshold: u96(snapshot.threshold).to::<u128>(), valid_until: snapshot.validUntil, members };
+    set.validate().map_err(|e| eyre!("the stake snapshot does not form a valid set: {e}"))?;
     Ok(set)
 }
 
@@ -592,11 +513,7 @@ fn operator_signer(key: &OperatorKey, ctx: &Context) -> Result<PrivateKeySigner>
         && key.key.keystore.is_none()
         && let Some(manifest) = &ctx.manifest
     {
-        let count = manifest
-            .accounts
-            .iter()
-            .filter(|a| a.role.starts_with("operator-"))
-            .count();
+        let count = manifest.accounts.iter().filter(|a| a.role.starts_with("operator-")).count();
         bail!(
             "which operator? pass --operator N (the devnet has operators 0 to {}) or --private-key-env VAR with the \
              operator's key",
@@ -608,9 +525,7 @@ fn operator_signer(key: &OperatorKey, ctx: &Context) -> Result<PrivateKeySigner>
 
 fn devnet_operator(ctx: &Context, n: usize) -> Result<PrivateKeySigner> {
     let Some(manifest) = &ctx.manifest else {
-        bail!(
-            "--operator N picks a devnet operator key: on real chains pass --private-key-env VAR or --keystore FILE"
-        );
+        bail!("--operator N picks a devnet operator key: on real chains pass --private-key-env VAR or --keystore FILE");
     };
     let role = format!("operator-{n}");
     let account = manifest.account(&role).ok_or_else(|| {
@@ -621,8 +536,7 @@ fn devnet_operator(ctx: &Context, n: usize) -> Result<PrivateKeySigner> {
             eyre!("the devnet has operators 0 to {}, not {n}: pass --operator 0..{}", count - 1, count - 1)
         }
     })?;
-    PrivateKeySigner::from_bytes(&account.private_key)
-        .map_err(|e| eyre!("the devnet's {role} key is invalid ({e})"))
+    PrivateKeySigner::from_bytes(&account.private_key).map_err(|e| eyre!("the devnet's {role} key is invalid ({e})"))
 }
 
 /// The devnet operator name of an address, for display.
@@ -645,10 +559,7 @@ async fn open_chain(args: &ChainArg) -> Result<(Context, Staking)> {
 
 /// [`open_chain`] for an operator command: the key is resolved first, so a wrong key choice is
 /// refused before any chain is asked.
-async fn open_as(
-    args: &ChainArg,
-    key: &OperatorKey,
-) -> Result<(Context, Staking, PrivateKeySigner)> {
+async fn open_as(args: &ChainArg, key: &OperatorKey) -> Result<(Context, Staking, PrivateKeySigner)> {
     let ctx = Context::load(&args.network)?;
     let signer = operator_signer(key, &ctx)?;
     let info = ctx.network.chain(&args.chain)?.clone();
@@ -666,10 +577,11 @@ pub(crate) async fn resolve_lane(ctx: &Context, conn: &Conn, arg: &LaneArg) -> R
         bail!("name the lane: --route SYMBOL or --lane 0x...");
     };
     let chain = &conn.info.name;
-    let by_symbol = ctx.network.routes.iter().find(|r| {
-        r.symbol.eq_ignore_ascii_case(wanted)
-            || wanted.parse::<B256>().is_ok_and(|id| id == r.route_id)
-    });
+    let by_symbol = ctx
+        .network
+        .routes
+        .iter()
+        .find(|r| r.symbol.eq_ignore_ascii_case(wanted) || wanted.parse::<B256>().is_ok_and(|id| id == r.route_id));
     if let Some(route) = by_symbol {
         let other = if &route.home == chain {
             &route.remote
@@ -688,27 +600,13 @@ pub(crate) async fn resolve_lane(ctx: &Context, conn: &Conn, arg: &LaneArg) -> R
         return Ok(ctx.network.leg(chain, other, &route.symbol)?.lane);
     }
     let Ok(route_id) = wanted.parse::<B256>() else {
-        let known: Vec<&str> = ctx
-            .network
-            .routes
-            .iter()
-            .map(|r| r.symbol.as_str())
-            .collect();
+        let known: Vec<&str> = ctx.network.routes.iter().map(|r| r.symbol.as_str()).collect();
         bail!(
             "no route '{wanted}' in the network (routes: {}): pass its symbol, its route id, or --lane",
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
         );
     };
-    let route = conn
-        .bridge()
-        .getRoute(route_id)
-        .call()
-        .await
-        .map_err(|e| conn.read_err("the route", e))?;
+    let route = conn.bridge().getRoute(route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
     if route.outboundLane == B256::ZERO {
         bail!("route {route_id} is not open on {chain}: see `zerobridge route list`");
     }
@@ -720,12 +618,7 @@ pub(crate) fn lane_label(ctx: &Context, lane: B256) -> Option<String> {
     if let Some(manifest) = &ctx.manifest
         && let Some(l) = manifest.lanes.iter().find(|l| l.lane == lane)
     {
-        let symbol = ctx
-            .network
-            .routes
-            .iter()
-            .find(|r| r.route_id == l.route_id)
-            .map_or("?", |r| r.symbol.as_str());
+        let symbol = ctx.network.routes.iter().find(|r| r.route_id == l.route_id).map_or("?", |r| r.symbol.as_str());
         return Some(format!("{symbol} {} -> {}", l.source, l.destination));
     }
     for route in &ctx.network.routes {
@@ -812,23 +705,14 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
                 e.signer
             ),
             S::ZeroAmount(_) => "the amount is zero: pass a positive --amount".to_string(),
-            S::WrongValue(e) => format!(
-                "sent {} with the call, which does not match the amount",
-                coins(e.sent)
-            ),
-            S::StakeAboveMaximum(e) => format!(
-                "a bond of {} is above the per-operator maximum",
-                coins(e.stake)
-            ),
+            S::WrongValue(e) => format!("sent {} with the call, which does not match the amount", coins(e.sent)),
+            S::StakeAboveMaximum(e) => format!("a bond of {} is above the per-operator maximum", coins(e.stake)),
             S::InsufficientStake(e) => format!(
                 "insufficient stake: {} asked for but only {} active: deposit more or lower --amount",
                 coins(e.requested),
                 coins(e.active)
             ),
-            S::NotAnOutboundLane(e) => format!(
-                "lane {} is not an outbound lane of {on}: use its source chain",
-                e.lane
-            ),
+            S::NotAnOutboundLane(e) => format!("lane {} is not an outbound lane of {on}: use its source chain", e.lane),
             S::NotAnInboundLane(e) => format!("lane {} is not an inbound lane of {on}", e.lane),
             S::NotOptedIn(e) => format!("{} is not opted in to lane {}", e.operator, e.lane),
             S::TooManyCandidates(e) => format!(
@@ -836,15 +720,9 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
                  more stake to displace the lightest",
                 e.lane
             ),
-            S::TooManyLanes(e) => format!(
-                "{} is opted in to the maximum number of lanes: opt out of one",
-                e.operator
-            ),
+            S::TooManyLanes(e) => format!("{} is opted in to the maximum number of lanes: opt out of one", e.operator),
             S::OperatorJailed(e) => {
-                format!(
-                    "operator {} is jailed: governance must unjail it before it can opt in",
-                    e.operator
-                )
+                format!("operator {} is jailed: governance must unjail it before it can opt in", e.operator)
             }
             S::EpochAlreadyCommitted(e) => format!(
                 "epoch {} of lane {} is already committed: the next one can be committed when it starts",
@@ -856,10 +734,7 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
                 e.lane
             ),
             S::NothingToWithdraw(_) => "there is nothing to withdraw or claim".to_string(),
-            S::StillUnbonding(e) => format!(
-                "still unbonding until {}: withdraw then",
-                format_utc(e.releaseAt)
-            ),
+            S::StillUnbonding(e) => format!("still unbonding until {}: withdraw then", format_utc(e.releaseAt)),
             S::StakeLocked(e) => format!(
                 "{} of the bond backs a validator set that the destination accepts until it expires; its signatures \
                  stay provable for the detection window after that, so it stays locked until {}: withdraw then",
@@ -872,10 +747,7 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
                 format_utc(e.until)
             ),
             S::NotReporter(e) => {
-                format!(
-                    "{} did not report this evidence: only its reporter claims the share",
-                    e.caller
-                )
+                format!("{} did not report this evidence: only its reporter claims the share", e.caller)
             }
             S::SetLifetimeTooLong(e) => format!(
                 "the set is valid until {}, later than {on} accepts ({}: a set committed now, with the detection \
@@ -885,10 +757,7 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
                 format_utc(e.latest)
             ),
             S::ShareTooHigh(e) => {
-                format!(
-                    "a share of {} bps is above 10000 (100%): pass at most 10000 (0 removes the cap)",
-                    e.shareBps
-                )
+                format!("a share of {} bps is above 10000 (100%): pass at most 10000 (0 removes the cap)", e.shareBps)
             }
             S::AllocationBelowMinimum(e) => format!(
                 "an allocation of {} is below the minimum {} a lane counts: raise --amount",
@@ -905,23 +774,13 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
             }
             S::EvidenceAlreadyUsed(e) => format!("evidence {} was already used", e.evidenceId),
             S::UnknownEvidence(e) => format!("there is no evidence {} on {on}", e.evidenceId),
-            S::NotFraud(e) => format!(
-                "not fraud: lane {} really had that accumulator at {}",
-                e.lane, e.sequence
-            ),
-            S::ProofRequired(e) => format!(
-                "sequence {} is not recorded: a proof segment is required",
-                e.sequence
-            ),
+            S::NotFraud(e) => format!("not fraud: lane {} really had that accumulator at {}", e.lane, e.sequence),
+            S::ProofRequired(e) => format!("sequence {} is not recorded: a proof segment is required", e.sequence),
             S::InvalidProof(_) => {
-                "the proof segment does not match the lane (it may have moved on): re-run"
-                    .to_string()
+                "the proof segment does not match the lane (it may have moved on): re-run".to_string()
             }
             S::AccessManagedUnauthorized(e) => {
-                format!(
-                    "{} lacks the governance role for this call on {on}: use the governance key",
-                    e.caller
-                )
+                format!("{} lacks the governance role for this call on {on}: use the governance key", e.caller)
             }
             other => format!("{other:?}"),
         };
@@ -936,19 +795,13 @@ pub(crate) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInf
         return unreachable_chain(chain, &text);
     }
     if text.to_ascii_lowercase().contains("insufficient funds") {
-        return eyre!(
-            "{what} on {on}: the sending account cannot pay for the value and gas: fund it and re-run"
-        );
+        return eyre!("{what} on {on}: the sending account cannot pay for the value and gas: fund it and re-run");
     }
     eyre!("{what} on {on} failed: {}", one_line(&text))
 }
 
 fn tx_note(receipt: &TransactionReceipt) -> String {
-    format!(
-        "tx {}, block {}",
-        receipt.transaction_hash,
-        receipt.block_number.unwrap_or_default()
-    )
+    format!("tx {}, block {}", receipt.transaction_hash, receipt.block_number.unwrap_or_default())
 }
 
 /// Parses `--amount` in the staking asset's decimals.
@@ -988,11 +841,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
     let op = staking.operator(operator).await?;
     if op.signer != Address::ZERO {
         if op.signer == wanted {
-            println!(
-                "{operator} is already registered on {} with signer {}",
-                staking.on(),
-                op.signer
-            );
+            println!("{operator} is already registered on {} with signer {}", staking.on(), op.signer);
             return Ok(());
         }
         bail!(
@@ -1005,30 +854,16 @@ async fn register(args: RegisterArgs) -> Result<()> {
     let proof = registration_proof(&staking, operator, wanted, signing.as_ref()).await?;
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
-    let receipt = transact(
-        sm.registerOperator(wanted, proof),
-        "registerOperator",
-        &staking.conn.info,
-    )
-    .await?;
-    println!(
-        "registered operator {operator} with signer {wanted} on {} ({})",
-        staking.on(),
-        tx_note(&receipt)
-    );
-    println!(
-        "next: bond stake with `zerobridge stake deposit --chain {} --amount X`",
-        staking.on()
-    );
+    let receipt = transact(sm.registerOperator(wanted, proof), "registerOperator", &staking.conn.info).await?;
+    println!("registered operator {operator} with signer {wanted} on {} ({})", staking.on(), tx_note(&receipt));
+    println!("next: bond stake with `zerobridge stake deposit --chain {} --amount X`", staking.on());
     Ok(())
 }
 
 /// The signing key from `--signer-keystore` (with its password) or `--signer-key-env`, if given.
 fn signing_key(args: &SignerKeyArgs) -> Result<Option<PrivateKeySigner>> {
     if let Some(var) = &args.signer_key_env {
-        return signer_from_env(var)
-            .map(Some)
-            .map_err(|e| eyre!("--signer-key-env: {e}"));
+        return signer_from_env(var).map(Some).map_err(|e| eyre!("--signer-key-env: {e}"));
     }
     let Some(path) = &args.signer_keystore else {
         return Ok(None);
@@ -1038,21 +873,13 @@ fn signing_key(args: &SignerKeyArgs) -> Result<Option<PrivateKeySigner>> {
         None => zb_keys::PasswordSource::Env(args.signer_password_env.clone()),
     };
     let password = source.read().map_err(|e| {
-        eyre!(
-            "{e}: set --signer-password-env VAR or --signer-password-file FILE for {}",
-            path.display()
-        )
+        eyre!("{e}: set --signer-password-env VAR or --signer-password-file FILE for {}", path.display())
     })?;
-    zb_keys::load_key(path, &password)
-        .map(Some)
-        .map_err(|e| eyre!("--signer-keystore {}: {e}", path.display()))
+    zb_keys::load_key(path, &password).map(Some).map_err(|e| eyre!("--signer-keystore {}: {e}", path.display()))
 }
 
 /// The signer to register: `--signer`, checked against the signing key when both are given.
-fn registering_signer(
-    wanted: Option<Address>,
-    key: Option<&PrivateKeySigner>,
-) -> Result<Option<Address>> {
+fn registering_signer(wanted: Option<Address>, key: Option<&PrivateKeySigner>) -> Result<Option<Address>> {
     match (wanted, key) {
         (Some(wanted), Some(key)) if wanted != key.address() => bail!(
             "--signer {wanted} is not the address of the signing key given ({}): pass the keystore of the validator \
@@ -1084,18 +911,14 @@ async fn registration_proof(
         .call()
         .await
         .map_err(|e| staking.conn.read_err("signerRegistrationDigest", e))?;
-    let signature = key
-        .sign_hash_sync(&digest)
-        .map_err(|e| eyre!("signing the proof of possession failed: {e}"))?;
+    let signature = key.sign_hash_sync(&digest).map_err(|e| eyre!("signing the proof of possession failed: {e}"))?;
     Ok(Bytes::from(signature.as_bytes().to_vec()))
 }
 
 /// The contract's signer rules, checked first so the refusal names the fix.
 async fn check_signer(staking: &Staking, operator: Address, signer: Address) -> Result<()> {
     if signer == Address::ZERO {
-        bail!(
-            "--signer must not be the zero address: pass your validator's signing key (--signer-keystore FILE)"
-        );
+        bail!("--signer must not be the zero address: pass your validator's signing key (--signer-keystore FILE)");
     }
     if signer == operator {
         bail!(
@@ -1103,12 +926,8 @@ async fn check_signer(staking: &Staking, operator: Address, signer: Address) -> 
              (`zerobridge keys new`)"
         );
     }
-    let owner = staking
-        .sm()
-        .operatorOfSigner(signer)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("operatorOfSigner", e))?;
+    let owner =
+        staking.sm().operatorOfSigner(signer).call().await.map_err(|e| staking.conn.read_err("operatorOfSigner", e))?;
     if owner != Address::ZERO && owner != operator {
         bail!(
             "signer {signer} already belongs to operator {owner} on {}: each signing key serves one operator",
@@ -1128,10 +947,7 @@ async fn deposit(args: DepositArgs) -> Result<()> {
     let register_first = match (op.signer, wanted) {
         (Address::ZERO, Some(wanted)) => {
             check_signer(&staking, operator, wanted).await?;
-            Some((
-                wanted,
-                registration_proof(&staking, operator, wanted, signing.as_ref()).await?,
-            ))
+            Some((wanted, registration_proof(&staking, operator, wanted, signing.as_ref()).await?))
         }
         (Address::ZERO, None) => bail!(
             "{operator} is not a registered operator on {}: pass your validator's signing key (--signer-keystore FILE \
@@ -1145,30 +961,19 @@ async fn deposit(args: DepositArgs) -> Result<()> {
         ),
         _ => None,
     };
-    let max = staking
-        .sm()
-        .MAX_STAKE()
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("MAX_STAKE", e))?;
+    let max = staking.sm().MAX_STAKE().call().await.map_err(|e| staking.conn.read_err("MAX_STAKE", e))?;
     let bonded = op.active + op.unbonding + amount;
     if bonded > max {
         bail!(
             "a bond of {} would exceed the per-operator maximum {}: deposit at most {}",
             staking.asset.fmt(bonded),
             staking.asset.fmt(max),
-            staking
-                .asset
-                .fmt(max.saturating_sub(op.active + op.unbonding))
+            staking.asset.fmt(max.saturating_sub(op.active + op.unbonding))
         );
     }
     // The money: native value plus gas, or the token (approved below).
-    let native = staking
-        .conn
-        .provider
-        .get_balance(operator)
-        .await
-        .map_err(|e| staking.conn.read_err("your balance", e))?;
+    let native =
+        staking.conn.provider.get_balance(operator).await.map_err(|e| staking.conn.read_err("your balance", e))?;
     if staking.asset.native() {
         if native < amount {
             bail!(
@@ -1180,11 +985,8 @@ async fn deposit(args: DepositArgs) -> Result<()> {
         }
     } else {
         let token = IStakeToken::new(staking.asset.token, staking.conn.provider.clone());
-        let balance = token
-            .balanceOf(operator)
-            .call()
-            .await
-            .map_err(|e| staking.conn.read_err("your token balance", e))?;
+        let balance =
+            token.balanceOf(operator).call().await.map_err(|e| staking.conn.read_err("your token balance", e))?;
         if balance < amount {
             bail!(
                 "{operator} holds {} on {}, less than the {} to deposit: fund it or lower --amount",
@@ -1199,13 +1001,8 @@ async fn deposit(args: DepositArgs) -> Result<()> {
     let sm = StakeManager::new(staking.address, tx.provider.clone());
     let info = &staking.conn.info;
     if let Some((wanted, proof)) = register_first {
-        let receipt =
-            transact(sm.registerOperator(wanted, proof), "registerOperator", info).await?;
-        println!(
-            "registered operator {operator} with signer {wanted} on {} ({})",
-            staking.on(),
-            tx_note(&receipt)
-        );
+        let receipt = transact(sm.registerOperator(wanted, proof), "registerOperator", info).await?;
+        println!("registered operator {operator} with signer {wanted} on {} ({})", staking.on(), tx_note(&receipt));
     }
     let receipt = if staking.asset.native() {
         transact(sm.deposit(amount).value(amount), "deposit", info).await?
@@ -1217,12 +1014,7 @@ async fn deposit(args: DepositArgs) -> Result<()> {
             .await
             .map_err(|e| staking.conn.read_err("the allowance", e))?;
         if allowance < amount {
-            transact(
-                token.approve(staking.address, amount),
-                "approve (staking token)",
-                info,
-            )
-            .await?;
+            transact(token.approve(staking.address, amount), "approve (staking token)", info).await?;
         }
         transact(sm.deposit(amount), "deposit", info).await?
     };
@@ -1303,28 +1095,15 @@ async fn opt_out(args: OptOutArgs) -> Result<()> {
     let operator = signer.address();
     let lane = resolve_lane(&ctx, &staking.conn, &args.lane).await?;
     let state = staking.outbound_lane(&ctx, lane).await?;
-    let allocated = staking
-        .sm()
-        .allocation(operator, lane)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("allocation", e))?;
+    let allocated =
+        staking.sm().allocation(operator, lane).call().await.map_err(|e| staking.conn.read_err("allocation", e))?;
     if allocated.is_zero() {
-        bail!(
-            "{operator} is not opted in to lane {} on {}: nothing to opt out of",
-            labelled(&ctx, lane),
-            staking.on()
-        );
+        bail!("{operator} is not opted in to lane {} on {}: nothing to opt out of", labelled(&ctx, lane), staking.on());
     }
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
     let receipt = transact(sm.optOut(lane), "optOut", &staking.conn.info).await?;
-    println!(
-        "opted out of lane {} on {} ({})",
-        labelled(&ctx, lane),
-        staking.on(),
-        tx_note(&receipt)
-    );
+    println!("opted out of lane {} on {} ({})", labelled(&ctx, lane), staking.on(), tx_note(&receipt));
     print_next_snapshot(&staking, &state, lane, "takes effect").await?;
     println!(
         "until the set update that removes you is delivered, your validator still signs for the lane and stays \
@@ -1335,20 +1114,10 @@ async fn opt_out(args: OptOutArgs) -> Result<()> {
 }
 
 /// When an allocation change reaches the lane's set.
-async fn print_next_snapshot(
-    staking: &Staking,
-    state: &ZeroBridge::Lane,
-    lane: B256,
-    verb: &str,
-) -> Result<()> {
-    let commit = format!(
-        "`zerobridge stake commit --chain {} --lane {lane}`",
-        staking.on()
-    );
+async fn print_next_snapshot(staking: &Staking, state: &ZeroBridge::Lane, lane: B256, verb: &str) -> Result<()> {
+    let commit = format!("`zerobridge stake commit --chain {} --lane {lane}`", staking.on());
     if state.status == PENDING {
-        println!(
-            "{verb} from the next snapshot: the route is Pending, so it can be committed now with {commit}"
-        );
+        println!("{verb} from the next snapshot: the route is Pending, so it can be committed now with {commit}");
         return Ok(());
     }
     let now = chain_now(&staking.conn).await?;
@@ -1371,10 +1140,7 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
     let op = registered(&staking, operator).await?;
     let amount = if args.amount.trim().eq_ignore_ascii_case("all") {
         if op.active.is_zero() {
-            bail!(
-                "{operator} has no active stake on {} to unbond",
-                staking.on()
-            );
+            bail!("{operator} has no active stake on {} to unbond", staking.on());
         }
         op.active
     } else {
@@ -1404,10 +1170,7 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
         when(schedule.all_free_at, now)
     );
     if !op.unbonding.is_zero() {
-        println!(
-            "note: the unbonding period restarted for all {} unbonding",
-            staking.asset.fmt(after.unbonding)
-        );
+        println!("note: the unbonding period restarted for all {} unbonding", staking.asset.fmt(after.unbonding));
     }
     println!(
         "it stops counting for your lanes at their next snapshots and stays slashable until withdrawn \
@@ -1415,15 +1178,7 @@ async fn unbond(args: UnbondArgs) -> Result<()> {
         staking.on()
     );
     if schedule.locked_at_release() {
-        println!(
-            "{}",
-            lock_text(
-                &staking,
-                &after,
-                locked_at(&after, schedule.release_at),
-                now
-            )
-        );
+        println!("{}", lock_text(&staking, &after, locked_at(&after, schedule.release_at), now));
     }
     Ok(())
 }
@@ -1449,15 +1204,9 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
             let free = if schedule.free_at_release.is_zero() {
                 "nothing can be withdrawn then".to_string()
             } else {
-                format!(
-                    "only {} can be withdrawn then",
-                    staking.asset.fmt(schedule.free_at_release)
-                )
+                format!("only {} can be withdrawn then", staking.asset.fmt(schedule.free_at_release))
             };
-            format!(
-                "{free}: {}",
-                lock_text(&staking, &op, locked_at(&op, schedule.release_at), now)
-            )
+            format!("{free}: {}", lock_text(&staking, &op, locked_at(&op, schedule.release_at), now))
         };
         bail!(
             "still unbonding until {} (in {}): {then}",
@@ -1474,12 +1223,8 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
         );
     }
     // What the contract pays now: the unbonding stake above the locked weight.
-    let free = staking
-        .sm()
-        .withdrawable(operator)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("withdrawable", e))?;
+    let free =
+        staking.sm().withdrawable(operator).call().await.map_err(|e| staking.conn.read_err("withdrawable", e))?;
     if free.is_zero() {
         let lock = locked_stake(&staking, operator).await?;
         bail!(
@@ -1498,12 +1243,7 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
         .iter()
         .find_map(|log| log.log_decode::<StakeManager::StakeWithdrawn>().ok())
         .map_or(free, |e| e.inner.data.amount);
-    println!(
-        "withdrew {} to {operator} on {} ({})",
-        staking.asset.fmt(paid),
-        staking.on(),
-        tx_note(&receipt)
-    );
+    println!("withdrew {} to {operator} on {} ({})", staking.asset.fmt(paid), staking.on(), tx_note(&receipt));
     let after = staking.operator(operator).await?;
     if !after.unbonding.is_zero() {
         let lock = locked_stake(&staking, operator).await?;
@@ -1521,10 +1261,7 @@ async fn withdraw(args: OperatorArgs) -> Result<()> {
 /// `withdraw` can tell what the end of the unbonding period frees.
 fn locked_at(op: &StakeManager::Operator, at: u64) -> (U256, u64) {
     let mut lock = (U256::ZERO, 0);
-    for (weight, until) in [
-        (op.lockedWeight, op.lockedUntil),
-        (op.previousLockedWeight, op.previousLockedUntil),
-    ] {
+    for (weight, until) in [(op.lockedWeight, op.lockedUntil), (op.previousLockedWeight, op.previousLockedUntil)] {
         if at < until {
             lock = (lock.0.max(u96(weight)), lock.1.max(until));
         }
@@ -1535,11 +1272,7 @@ fn locked_at(op: &StakeManager::Operator, at: u64) -> (U256, u64) {
 /// What `withdraw` pays from `op`'s unbonding stake while `locked` must stay bonded.
 fn free_under(op: &StakeManager::Operator, locked: U256) -> U256 {
     let bonded = op.active + op.unbonding;
-    if bonded <= locked {
-        U256::ZERO
-    } else {
-        op.unbonding.min(bonded - locked)
-    }
+    if bonded <= locked { U256::ZERO } else { op.unbonding.min(bonded - locked) }
 }
 
 /// When an operator's unbonding stake can leave, as `withdraw` decides: after the unbonding
@@ -1567,12 +1300,7 @@ impl Schedule {
             .chain(ends.into_iter().filter(|&end| end > release_at))
             .find(|&t| free_at(t) >= op.unbonding)
             .unwrap_or(release_at);
-        Schedule {
-            release_at,
-            free_at_release,
-            all_free_at,
-            unbonding: op.unbonding,
-        }
+        Schedule { release_at, free_at_release, all_free_at, unbonding: op.unbonding }
     }
 
     /// Whether a lock holds back part of the unbonding stake when the period ends.
@@ -1582,12 +1310,7 @@ impl Schedule {
 }
 
 /// Plain words for a stake lock of `weight` until `until` (`lockedStake`), with when it ends.
-fn lock_text(
-    staking: &Staking,
-    op: &StakeManager::Operator,
-    (weight, until): (U256, u64),
-    now: u64,
-) -> String {
+fn lock_text(staking: &Staking, op: &StakeManager::Operator, (weight, until): (U256, u64), now: u64) -> String {
     let window = staking.config.detection_window;
     let ends = if until > now {
         format!("{} (in {})", format_utc(until), format_wait(until - now))
@@ -1595,11 +1318,7 @@ fn lock_text(
         format_utc(until)
     };
     // Active stake still counts for the operator's lanes: their next snapshots lock it again.
-    let extended = if op.active.is_zero() {
-        ""
-    } else {
-        " (each later snapshot that counts you locks it again)"
-    };
+    let extended = if op.active.is_zero() { "" } else { " (each later snapshot that counts you locks it again)" };
     format!(
         "{} of the bond backs a validator set that the destination accepts until {}; its signatures stay provable \
          for the {} detection window after that, so it stays locked until {ends}{extended}",
@@ -1611,12 +1330,7 @@ fn lock_text(
 
 /// `lockedStake(operator)`: the bond it must keep now, and when the last of its locks ends.
 async fn locked_stake(staking: &Staking, operator: Address) -> Result<(U256, u64)> {
-    let lock = staking
-        .sm()
-        .lockedStake(operator)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("lockedStake", e))?;
+    let lock = staking.sm().lockedStake(operator).call().await.map_err(|e| staking.conn.read_err("lockedStake", e))?;
     Ok((lock.weight, lock.until))
 }
 
@@ -1627,11 +1341,8 @@ async fn proven_forger(staking: &Staking, account: Address) -> Result<bool> {
         return Ok(true);
     }
     let sm = staking.sm();
-    let operator = sm
-        .operatorOfSigner(account)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("operatorOfSigner", e))?;
+    let operator =
+        sm.operatorOfSigner(account).call().await.map_err(|e| staking.conn.read_err("operatorOfSigner", e))?;
     Ok(operator != Address::ZERO && staking.operator(operator).await?.fraudProven)
 }
 
@@ -1639,16 +1350,11 @@ async fn claim(args: OperatorArgs) -> Result<()> {
     let (ctx, staking, signer) = open_as(&args.chain, &args.key).await?;
     let account = signer.address();
     let owed = reward_balances(&ctx, &staking, account).await?;
-    let payouts: Vec<Payout> = reporter_payouts(&ctx, &staking)
-        .await?
-        .into_iter()
-        .filter(|(r, _)| *r == account)
-        .map(|(_, p)| p)
-        .collect();
+    let payouts: Vec<Payout> =
+        reporter_payouts(&ctx, &staking).await?.into_iter().filter(|(r, _)| *r == account).map(|(_, p)| p).collect();
     let now = chain_now(&staking.conn).await?;
-    let (ready, locked): (Vec<&Payout>, Vec<&Payout>) = payouts
-        .iter()
-        .partition(|p| p.unlocks_at(&staking.config) <= now);
+    let (ready, locked): (Vec<&Payout>, Vec<&Payout>) =
+        payouts.iter().partition(|p| p.unlocks_at(&staking.config) <= now);
     let forger = !payouts.is_empty() && proven_forger(&staking, account).await?;
     let total = |list: &[&Payout]| list.iter().fold(U256::ZERO, |sum, p| sum + p.owed);
     if owed.is_empty() {
@@ -1658,9 +1364,7 @@ async fn claim(args: OperatorArgs) -> Result<()> {
                  evidence) is not paid to it but goes to the lane's compensation pool (claimReporterPayout moves it \
                  there once unlocked, whoever calls it)",
                 staking.on(),
-                staking
-                    .asset
-                    .fmt(total(&payouts.iter().collect::<Vec<_>>())),
+                staking.asset.fmt(total(&payouts.iter().collect::<Vec<_>>())),
                 payouts.len()
             );
         }
@@ -1675,21 +1379,14 @@ async fn claim(args: OperatorArgs) -> Result<()> {
                     when(first, now)
                 );
             }
-            bail!(
-                "{account} has no rewards and no reporter payout to claim on {}",
-                staking.on()
-            );
+            bail!("{account} has no rewards and no reporter payout to claim on {}", staking.on());
         }
     }
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
     for (token, amount, text) in owed {
         let receipt = transact(sm.claimRewards(token), "claimRewards", &staking.conn.info).await?;
-        println!(
-            "claimed {text} ({amount} units of {token}) on {} ({})",
-            staking.on(),
-            tx_note(&receipt)
-        );
+        println!("claimed {text} ({amount} units of {token}) on {} ({})", staking.on(), tx_note(&receipt));
     }
     if forger {
         println!(
@@ -1700,21 +1397,11 @@ async fn claim(args: OperatorArgs) -> Result<()> {
         return Ok(());
     }
     for payout in ready {
-        let receipt = transact(
-            sm.claimReporterPayout(payout.evidence),
-            "claimReporterPayout",
-            &staking.conn.info,
-        )
-        .await?;
-        let forfeited = receipt.inner.logs().iter().any(|l| {
-            l.log_decode::<StakeManager::ReporterShareForfeited>()
-                .is_ok()
-        });
-        let (amount, on, note) = (
-            staking.asset.fmt(payout.owed),
-            staking.on(),
-            tx_note(&receipt),
-        );
+        let receipt =
+            transact(sm.claimReporterPayout(payout.evidence), "claimReporterPayout", &staking.conn.info).await?;
+        let forfeited =
+            receipt.inner.logs().iter().any(|l| l.log_decode::<StakeManager::ReporterShareForfeited>().is_ok());
+        let (amount, on, note) = (staking.asset.fmt(payout.owed), staking.on(), tx_note(&receipt));
         if forfeited {
             println!(
                 "the reporter payout of {amount} for evidence {} went to the lane's compensation pool on {on} (the \
@@ -1722,10 +1409,7 @@ async fn claim(args: OperatorArgs) -> Result<()> {
                 payout.evidence
             );
         } else {
-            println!(
-                "claimed a reporter payout of {amount} for evidence {} on {on} ({note})",
-                payout.evidence
-            );
+            println!("claimed a reporter payout of {amount} for evidence {} on {on} ({note})", payout.evidence);
         }
     }
     for payout in locked {
@@ -1757,23 +1441,12 @@ impl Payout {
 /// The unclaimed reporter shares on this chain: each evidence (FraudProven events, whose reporter
 /// is in the data) with `reporterOwed` > 0, and its reporter.
 async fn reporter_payouts(ctx: &Context, staking: &Staking) -> Result<Vec<(Address, Payout)>> {
-    let filter = Filter::new()
-        .address(staking.address)
-        .event_signature(StakeManager::FraudProven::SIGNATURE_HASH);
+    let filter = Filter::new().address(staking.address).event_signature(StakeManager::FraudProven::SIGNATURE_HASH);
     let conn = &staking.conn;
-    let latest = conn
-        .provider
-        .get_block_number()
-        .await
-        .map_err(|e| conn.read_err("the block number", e))?;
+    let latest = conn.provider.get_block_number().await.map_err(|e| conn.read_err("the block number", e))?;
     let logs = scan_logs(&conn.provider, &filter, from_block(ctx, &conn.info), latest)
         .await
-        .map_err(|e| {
-            eyre!(
-                "reading the stake manager's FraudProven events on {}: {e}",
-                conn.info.name
-            )
-        })?;
+        .map_err(|e| eyre!("reading the stake manager's FraudProven events on {}: {e}", conn.info.name))?;
     let mut payouts: Vec<(Address, Payout)> = Vec::new();
     for log in logs.iter().filter(|l| !l.removed) {
         let Ok(event) = log.log_decode::<StakeManager::FraudProven>() else {
@@ -1783,18 +1456,9 @@ async fn reporter_payouts(ctx: &Context, staking: &Staking) -> Result<Vec<(Addre
         if payouts.iter().any(|(_, p)| p.evidence == proven.evidenceId) {
             continue;
         }
-        let record = staking
-            .sm()
-            .evidence(proven.evidenceId)
-            .call()
-            .await
-            .map_err(|e| conn.read_err("evidence", e))?;
+        let record = staking.sm().evidence(proven.evidenceId).call().await.map_err(|e| conn.read_err("evidence", e))?;
         if !record.reporterOwed.is_zero() {
-            let payout = Payout {
-                evidence: proven.evidenceId,
-                owed: record.reporterOwed,
-                proven_at: record.provenAt,
-            };
+            let payout = Payout { evidence: proven.evidenceId, owed: record.reporterOwed, proven_at: record.provenAt };
             payouts.push((record.reporter, payout));
         }
     }
@@ -1803,17 +1467,9 @@ async fn reporter_payouts(ctx: &Context, staking: &Staking) -> Result<Vec<(Addre
 
 /// Non-zero rewards of `operator` in the tokens of its lanes and of the chain's known lanes:
 /// (token, units, "1.5 DEMO").
-async fn reward_balances(
-    ctx: &Context,
-    staking: &Staking,
-    operator: Address,
-) -> Result<Vec<(Address, U256, String)>> {
+async fn reward_balances(ctx: &Context, staking: &Staking, operator: Address) -> Result<Vec<(Address, U256, String)>> {
     let sm = staking.sm();
-    let mut lanes = sm
-        .lanesOf(operator)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("lanesOf", e))?;
+    let mut lanes = sm.lanesOf(operator).call().await.map_err(|e| staking.conn.read_err("lanesOf", e))?;
     for lane in known_outbound_lanes(ctx, &staking.conn.info) {
         if !lanes.contains(&lane) {
             lanes.push(lane);
@@ -1828,11 +1484,7 @@ async fn reward_balances(
     }
     let mut out = Vec::new();
     for token in tokens {
-        let amount = sm
-            .rewards(operator, token)
-            .call()
-            .await
-            .map_err(|e| staking.conn.read_err("rewards", e))?;
+        let amount = sm.rewards(operator, token).call().await.map_err(|e| staking.conn.read_err("rewards", e))?;
         if amount.is_zero() {
             continue;
         }
@@ -1928,10 +1580,7 @@ async fn status(args: StatusArgs) -> Result<()> {
         let lanes = match (&args.lane, &args.route) {
             (Some(lane), _) => vec![*lane],
             (None, Some(route)) => {
-                let arg = LaneArg {
-                    route: Some(route.clone()),
-                    lane: None,
-                };
+                let arg = LaneArg { route: Some(route.clone()), lane: None };
                 match resolve_lane(&ctx, &conn, &arg).await {
                     Ok(lane) => vec![lane],
                     Err(e) if args.chain.is_some() => return Err(e),
@@ -1940,19 +1589,10 @@ async fn status(args: StatusArgs) -> Result<()> {
             }
             (None, None) => known_outbound_lanes(&ctx, info),
         };
-        chain_status(
-            &ctx,
-            &staking,
-            &lanes,
-            wanted_operator,
-            args.lane.is_some() || args.route.is_some(),
-        )
-        .await?;
+        chain_status(&ctx, &staking, &lanes, wanted_operator, args.lane.is_some() || args.route.is_some()).await?;
     }
     if shown == 0 {
-        bail!(
-            "no chain of this network has a stake manager: its validator sets are configured by governance"
-        );
+        bail!("no chain of this network has a stake manager: its validator sets are configured by governance");
     }
     Ok(())
 }
@@ -1968,12 +1608,7 @@ async fn chain_status(
     let now = chain_now(&staking.conn).await?;
     let epoch = staking.current_epoch(now);
     let c = &staking.config;
-    println!(
-        "stake manager on {} {} ({} stake)",
-        staking.on(),
-        staking.address,
-        staking.asset.symbol
-    );
+    println!("stake manager on {} {} ({} stake)", staking.on(), staking.address, staking.asset.symbol);
     println!(
         "  epoch      {epoch}, {} each; the next starts {}",
         format_wait(c.epoch_length),
@@ -1995,11 +1630,8 @@ async fn chain_status(
         Some(address) => operators.push(address),
         None => {
             for &lane in lanes {
-                let candidates = sm
-                    .candidates(lane)
-                    .call()
-                    .await
-                    .map_err(|e| staking.conn.read_err("candidates", e))?;
+                let candidates =
+                    sm.candidates(lane).call().await.map_err(|e| staking.conn.read_err("candidates", e))?;
                 for candidate in candidates {
                     if !operators.contains(&candidate) {
                         operators.push(candidate);
@@ -2007,11 +1639,7 @@ async fn chain_status(
                 }
             }
             if !lanes_only && let Some(manifest) = &ctx.manifest {
-                for account in manifest
-                    .accounts
-                    .iter()
-                    .filter(|a| a.role.starts_with("operator-"))
-                {
+                for account in manifest.accounts.iter().filter(|a| a.role.starts_with("operator-")) {
                     if !operators.contains(&account.address) {
                         operators.push(account.address);
                     }
@@ -2020,16 +1648,10 @@ async fn chain_status(
         }
     }
     let mut snapshots: Vec<(B256, StakeManager::Snapshot)> = Vec::new();
-    let payouts = if operators.is_empty() {
-        Vec::new()
-    } else {
-        reporter_payouts(ctx, staking).await?
-    };
+    let payouts = if operators.is_empty() { Vec::new() } else { reporter_payouts(ctx, staking).await? };
     for &operator in &operators {
         let op = staking.operator(operator).await?;
-        let role = devnet_role(ctx, operator)
-            .map(|r| format!(" (devnet {r})"))
-            .unwrap_or_default();
+        let role = devnet_role(ctx, operator).map(|r| format!(" (devnet {r})")).unwrap_or_default();
         println!("operator {operator}{role}");
         if op.signer == Address::ZERO {
             println!("  not registered on {}", staking.on());
@@ -2071,29 +1693,18 @@ async fn chain_status(
         );
         println!(
             "  jailed     {}",
-            if op.jailed {
-                "YES: left every set at the next snapshot; governance unjails"
-            } else {
-                "no"
-            }
+            if op.jailed { "YES: left every set at the next snapshot; governance unjails" } else { "no" }
         );
         if op.fraudProven {
             println!("  fraud      proven: it (and its signing key) earns no reporter share");
         }
-        let op_lanes = sm
-            .lanesOf(operator)
-            .call()
-            .await
-            .map_err(|e| staking.conn.read_err("lanesOf", e))?;
+        let op_lanes = sm.lanesOf(operator).call().await.map_err(|e| staking.conn.read_err("lanesOf", e))?;
         if op_lanes.is_empty() {
             println!("  lanes      none (opt in with `zerobridge stake opt-in`)");
         }
         for (i, lane) in op_lanes.iter().enumerate() {
-            let allocated = sm
-                .allocation(operator, *lane)
-                .call()
-                .await
-                .map_err(|e| staking.conn.read_err("allocation", e))?;
+            let allocated =
+                sm.allocation(operator, *lane).call().await.map_err(|e| staking.conn.read_err("allocation", e))?;
             let snapshot = match snapshots.iter().find(|(l, _)| l == lane) {
                 Some((_, s)) => s.clone(),
                 None => {
@@ -2128,10 +1739,8 @@ async fn chain_status(
             );
         }
         let rewards = reward_balances(ctx, staking, operator).await?;
-        let payout = payouts
-            .iter()
-            .filter(|(reporter, _)| *reporter == operator)
-            .fold(U256::ZERO, |sum, (_, p)| sum + p.owed);
+        let payout =
+            payouts.iter().filter(|(reporter, _)| *reporter == operator).fold(U256::ZERO, |sum, (_, p)| sum + p.owed);
         let mut parts: Vec<String> = rewards.into_iter().map(|(_, _, text)| text).collect();
         if !payout.is_zero() {
             parts.push(format!("{} reporter payout", asset.fmt(payout)));
@@ -2158,23 +1767,13 @@ async fn lane_status(ctx: &Context, staking: &Staking, lane: B256, epoch: u64) -
     let state = staking.lane(lane).await?;
     println!("lane {}", labelled(ctx, lane));
     if state.direction != OUTBOUND {
-        println!(
-            "  not an outbound lane of {}: its stake lives on its source chain",
-            staking.on()
-        );
+        println!("  not an outbound lane of {}: its stake lives on its source chain", staking.on());
         return Ok(());
     }
     let snapshot = staking.snapshot(lane).await?;
-    let candidates = sm
-        .candidates(lane)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("candidates", e))?;
+    let candidates = sm.candidates(lane).call().await.map_err(|e| staking.conn.read_err("candidates", e))?;
     if !snapshot.committed {
-        println!(
-            "  snapshot   none committed yet (route {})",
-            status_name(state.status)
-        );
+        println!("  snapshot   none committed yet (route {})", status_name(state.status));
     } else {
         println!(
             "  snapshot   epoch {} (current {epoch}), {} members, threshold {} of {}, set {}",
@@ -2185,26 +1784,12 @@ async fn lane_status(ctx: &Context, staking: &Staking, lane: B256, epoch: u64) -
             snapshot.setHash
         );
         for m in &snapshot.members {
-            let role = devnet_role(ctx, m.operator)
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
-            println!(
-                "    signer {} operator {}{role} weight {}",
-                m.signer,
-                m.operator,
-                asset.fmt(u96(m.weight))
-            );
+            let role = devnet_role(ctx, m.operator).map(|r| format!(" ({r})")).unwrap_or_default();
+            println!("    signer {} operator {}{role} weight {}", m.signer, m.operator, asset.fmt(u96(m.weight)));
         }
         let now = chain_now(&staking.conn).await?;
-        println!(
-            "  expiry     {}",
-            expiry_text(&snapshot_set(&snapshot)?, now)
-        );
-        let security = sm
-            .laneSecurity(lane)
-            .call()
-            .await
-            .map_err(|e| staking.conn.read_err("laneSecurity", e))?;
+        println!("  expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now));
+        let security = sm.laneSecurity(lane).call().await.map_err(|e| staking.conn.read_err("laneSecurity", e))?;
         println!(
             "  security   {} staked by {} validators; a quorum that signs a forgery loses at least {} (net of the \
              reporter share)",
@@ -2215,33 +1800,20 @@ async fn lane_status(ctx: &Context, staking: &Staking, lane: B256, epoch: u64) -
         let bridge_set = if state.validatorSetHash == snapshot.setHash {
             "the bridge's set is this snapshot".to_string()
         } else if state.status == PENDING {
-            format!(
-                "the bridge has set {} (re-commit to install the snapshot)",
-                state.validatorSetHash
-            )
+            format!("the bridge has set {} (re-commit to install the snapshot)", state.validatorSetHash)
         } else {
-            format!(
-                "the bridge attests with set {} (a set update is in flight or due)",
-                state.validatorSetHash
-            )
+            format!("the bridge attests with set {} (a set update is in flight or due)", state.validatorSetHash)
         };
         println!("  bridge     {bridge_set}");
     }
-    let cap = sm
-        .maxOperatorShareBps(lane)
-        .call()
-        .await
-        .map_err(|e| staking.conn.read_err("maxOperatorShareBps", e))?;
+    let cap = sm.maxOperatorShareBps(lane).call().await.map_err(|e| staking.conn.read_err("maxOperatorShareBps", e))?;
     if cap != 0 {
         println!(
             "  share cap  one operator weighs at most {} of a snapshot (maxOperatorShareBps {cap})",
             bps_percent(cap)
         );
     }
-    let outside = candidates
-        .iter()
-        .filter(|c| !snapshot.members.iter().any(|m| m.operator == **c))
-        .count();
+    let outside = candidates.iter().filter(|c| !snapshot.members.iter().any(|m| m.operator == **c)).count();
     println!(
         "  candidates {}{}",
         candidates.len(),
@@ -2271,30 +1843,15 @@ mod tests {
     fn parse(argv: &[&str]) -> std::result::Result<StakeCommand, String> {
         let mut full = vec!["stake"];
         full.extend(argv);
-        Cli::try_parse_from(full)
-            .map(|c| c.command)
-            .map_err(|e| e.to_string())
+        Cli::try_parse_from(full).map(|c| c.command).map_err(|e| e.to_string())
     }
 
     #[test]
     fn opt_in_needs_a_lane_or_route_and_not_both() {
         assert!(parse(&["opt-in", "--chain", "ethereum", "--operator", "1"]).is_err());
         let lane = B256::repeat_byte(1).to_string();
-        assert!(
-            parse(&[
-                "opt-in", "--chain", "ethereum", "--route", "DEMO", "--lane", &lane
-            ])
-            .is_err()
-        );
-        match parse(&[
-            "opt-in",
-            "--chain",
-            "ethereum",
-            "--route",
-            "DEMO",
-            "--operator",
-            "2",
-        ]) {
+        assert!(parse(&["opt-in", "--chain", "ethereum", "--route", "DEMO", "--lane", &lane]).is_err());
+        match parse(&["opt-in", "--chain", "ethereum", "--route", "DEMO", "--operator", "2"]) {
             Ok(StakeCommand::OptIn(args)) => {
                 assert_eq!(args.key.operator, Some(2));
                 assert_eq!(args.lane.route.as_deref(), Some("DEMO"));
@@ -2303,36 +1860,14 @@ mod tests {
             other => panic!("{:?}", other.err()),
         }
         // --operator and an explicit key exclude each other.
-        assert!(
-            parse(&[
-                "withdraw",
-                "--chain",
-                "bsc",
-                "--operator",
-                "1",
-                "--private-key-env",
-                "K"
-            ])
-            .is_err()
-        );
+        assert!(parse(&["withdraw", "--chain", "bsc", "--operator", "1", "--private-key-env", "K"]).is_err());
     }
 
     #[test]
     fn assets_format_in_their_decimals() {
-        let eth = Asset {
-            token: Address::ZERO,
-            symbol: "ETH".into(),
-            decimals: 18,
-        };
-        assert_eq!(
-            eth.fmt(U256::from(1_500_000_000_000_000_000u128)),
-            "1.5 ETH"
-        );
-        let usdc = Asset {
-            token: Address::repeat_byte(1),
-            symbol: "USDC".into(),
-            decimals: 6,
-        };
+        let eth = Asset { token: Address::ZERO, symbol: "ETH".into(), decimals: 18 };
+        assert_eq!(eth.fmt(U256::from(1_500_000_000_000_000_000u128)), "1.5 ETH");
+        let usdc = Asset { token: Address::repeat_byte(1), symbol: "USDC".into(), decimals: 6 };
         assert_eq!(usdc.fmt(U256::from(2_000_000u64)), "2 USDC");
         assert_eq!(native_symbol(56), "BNB");
         assert_eq!(native_symbol(999_999), "native coin");
@@ -2360,15 +1895,10 @@ mod tests {
         };
         let set = snapshot_set(&snapshot).expect("valid");
         assert_eq!(set.threshold, 2_667);
-        assert_eq!(
-            set.valid_until, 1_700_086_400,
-            "the snapshot's expiry is the set's"
-        );
+        assert_eq!(set.valid_until, 1_700_086_400, "the snapshot's expiry is the set's");
         assert_eq!(set.members.len(), 4);
         assert_eq!(ValidatorSet::decode(&set.encode()).expect("decodes"), set);
-        assert!(
-            expiry_text(&set, 1_700_000_000).contains("until 2023-11-15 22:13:20 UTC (in 24 h)")
-        );
+        assert!(expiry_text(&set, 1_700_000_000).contains("until 2023-11-15 22:13:20 UTC (in 24 h)"));
         assert!(expiry_text(&set, 1_700_086_400).starts_with("EXPIRED"));
     }
 
@@ -2407,10 +1937,7 @@ mod tests {
         // The lock is over before the unbonding period: the period decides.
         let late = Schedule::of(&operator(0, 1500, 1500, 1_200, 1_600), 1_000);
         assert!(!late.locked_at_release());
-        assert_eq!(
-            (late.free_at_release, late.all_free_at),
-            (U256::from(1500u64), 1_600)
-        );
+        assert_eq!((late.free_at_release, late.all_free_at), (U256::from(1500u64), 1_600));
         // Partly free: the bond may drop to the locked weight, not below.
         let partial = Schedule::of(&operator(600, 900, 1000, 90_000, 1_600), 1_000);
         assert_eq!(partial.free_at_release, U256::from(500u64));
@@ -2423,19 +1950,13 @@ mod tests {
         // (until 200,000) still owes the previous period's 1000 until 90,000; after that only 600.
         use alloy::primitives::aliases::U96;
         let mut shrinking = operator(600, 900, 600, 200_000, 1_600);
-        (
-            shrinking.previousLockedWeight,
-            shrinking.previousLockedUntil,
-        ) = (U96::from(1000u64), 90_000);
+        (shrinking.previousLockedWeight, shrinking.previousLockedUntil) = (U96::from(1000u64), 90_000);
         assert_eq!(locked_at(&shrinking, 1_000), (U256::from(1000u64), 200_000));
         assert_eq!(locked_at(&shrinking, 90_000), (U256::from(600u64), 200_000));
         assert_eq!(locked_at(&shrinking, 200_000), (U256::ZERO, 0));
         let schedule = Schedule::of(&shrinking, 1_000);
         assert_eq!(schedule.free_at_release, U256::from(500u64));
-        assert_eq!(
-            schedule.all_free_at, 90_000,
-            "the active 600 covers the later lock"
-        );
+        assert_eq!(schedule.all_free_at, 90_000, "the active 600 covers the later lock");
     }
 
     #[test]
@@ -2448,47 +1969,17 @@ mod tests {
     #[test]
     fn a_signing_key_and_signer_must_agree() {
         let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).expect("key");
-        assert_eq!(
-            registering_signer(None, Some(&key)).expect("from the key"),
-            Some(key.address())
-        );
-        assert_eq!(
-            registering_signer(Some(key.address()), Some(&key)).expect("same"),
-            Some(key.address())
-        );
+        assert_eq!(registering_signer(None, Some(&key)).expect("from the key"), Some(key.address()));
+        assert_eq!(registering_signer(Some(key.address()), Some(&key)).expect("same"), Some(key.address()));
         assert_eq!(registering_signer(None, None).expect("nothing"), None);
         let other = Address::repeat_byte(9);
-        let err = registering_signer(Some(other), Some(&key))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = registering_signer(Some(other), Some(&key)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("is not the address of the signing key"), "{err}");
         assert!(
-            err.contains("is not the address of the signing key"),
-            "{err}"
+            parse(&["register", "--chain", "ethereum", "--signer-keystore", "k.json", "--signer-key-env", "K"])
+                .is_err()
         );
-        assert!(
-            parse(&[
-                "register",
-                "--chain",
-                "ethereum",
-                "--signer-keystore",
-                "k.json",
-                "--signer-key-env",
-                "K"
-            ])
-            .is_err()
-        );
-        match parse(&[
-            "deposit",
-            "--chain",
-            "bsc",
-            "--amount",
-            "1",
-            "--signer-key-env",
-            "K",
-            "--operator",
-            "0",
-        ]) {
+        match parse(&["deposit", "--chain", "bsc", "--amount", "1", "--signer-key-env", "K", "--operator", "0"]) {
             Ok(StakeCommand::Deposit(args)) => {
                 assert_eq!(args.signing.signer_key_env.as_deref(), Some("K"))
             }

@@ -32,9 +32,7 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::revert::{self, RevertContext, Wording, failure_reason};
 use zb_protocol::{Checkpoint, Message, checkpoint_digest};
 
-use crate::network::{
-    ChainInfo, DevnetManifest, Leg, Network, devnet_manifest_path, format_amount, parse_amount,
-};
+use crate::network::{ChainInfo, DevnetManifest, Leg, Network, devnet_manifest_path, format_amount, parse_amount};
 
 alloy::sol! {
     #[sol(rpc)]
@@ -167,22 +165,13 @@ impl Context {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| eyre!("cannot build an HTTP client: {e}"))?;
-        Ok(Context {
-            network,
-            devnet,
-            network_file: network_file.map(Path::to_path_buf),
-            http,
-        })
+        Ok(Context { network, devnet, network_file: network_file.map(Path::to_path_buf), http })
     }
 
     /// What to add to "cannot reach the RPC" so the user knows where to look.
     pub(crate) fn reach_hint(&self, chain: &ChainInfo) -> String {
         match &self.network_file {
-            Some(file) => format!(
-                "check `rpc` of chain '{}' in {}",
-                chain.name,
-                file.display()
-            ),
+            Some(file) => format!("check `rpc` of chain '{}' in {}", chain.name, file.display()),
             None => "is the devnet running? start it with `zerobridge devnet up`".to_string(),
         }
     }
@@ -197,21 +186,12 @@ impl Context {
 
     pub(crate) fn provider(&self, chain: &ChainInfo) -> Result<DynProvider> {
         let url = rpc_url(chain)?;
-        Ok(ProviderBuilder::new()
-            .connect_reqwest(self.http.clone(), url)
-            .erased())
+        Ok(ProviderBuilder::new().connect_reqwest(self.http.clone(), url).erased())
     }
 
-    pub(crate) fn wallet_provider(
-        &self,
-        chain: &ChainInfo,
-        signer: PrivateKeySigner,
-    ) -> Result<DynProvider> {
+    pub(crate) fn wallet_provider(&self, chain: &ChainInfo, signer: PrivateKeySigner) -> Result<DynProvider> {
         let url = rpc_url(chain)?;
-        Ok(ProviderBuilder::new()
-            .wallet(EthereumWallet::from(signer))
-            .connect_reqwest(self.http.clone(), url)
-            .erased())
+        Ok(ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_reqwest(self.http.clone(), url).erased())
     }
 
     /// A reader for `chain`, after checking that its RPC answers with the configured chain id.
@@ -236,15 +216,12 @@ impl Context {
     pub(crate) fn signer(&self, key: &KeyArgs) -> Result<Option<PrivateKeySigner>> {
         if let Some(var) = &key.private_key_env {
             let Ok(raw) = std::env::var(var) else {
-                bail!(
-                    "environment variable {var} is not set: put the sender's hex private key there"
-                );
+                bail!("environment variable {var} is not set: put the sender's hex private key there");
             };
-            let bytes: B256 = raw.trim().parse().map_err(|_| {
-                eyre!(
-                    "{var} does not hold a 32-byte hex private key (0x followed by 64 hex digits)"
-                )
-            })?;
+            let bytes: B256 = raw
+                .trim()
+                .parse()
+                .map_err(|_| eyre!("{var} does not hold a 32-byte hex private key (0x followed by 64 hex digits)"))?;
             let signer = PrivateKeySigner::from_bytes(&bytes)
                 .map_err(|e| eyre!("{var} does not hold a valid private key: {e}"))?;
             return Ok(Some(signer));
@@ -266,9 +243,9 @@ impl Context {
             return Ok(Some(zb_keys::load_key(path, &password)?));
         }
         if let Some(devnet) = &self.devnet {
-            let holder = devnet
-                .account("holder")
-                .ok_or_else(|| eyre!("the devnet manifest has no \"holder\" account: pass --private-key-env or --keystore"))?;
+            let holder = devnet.account("holder").ok_or_else(|| {
+                eyre!("the devnet manifest has no \"holder\" account: pass --private-key-env or --keystore")
+            })?;
             let signer = PrivateKeySigner::from_bytes(&holder.private_key)
                 .map_err(|e| eyre!("the devnet manifest's holder key is not valid: {e}"))?;
             return Ok(Some(signer));
@@ -279,11 +256,7 @@ impl Context {
 
 fn rpc_url(chain: &ChainInfo) -> Result<reqwest::Url> {
     chain.rpc.parse().map_err(|e| {
-        eyre!(
-            "chain '{}': rpc '{}' is not a URL ({e}): write it like http://host:8545",
-            chain.name,
-            chain.rpc
-        )
+        eyre!("chain '{}': rpc '{}' is not a URL ({e}): write it like http://host:8545", chain.name, chain.rpc)
     })
 }
 
@@ -300,25 +273,19 @@ fn chain_id_mismatch(chain: &ChainInfo, actual: u64) -> Option<String> {
 
 /// An RPC error on one line, without alloy's nested prefixes repeated.
 pub(crate) fn short_error(error: &dyn std::fmt::Display) -> String {
-    error
-        .to_string()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    error.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 pub(crate) fn parse_address(text: &str, what: &str) -> Result<Address> {
-    text.trim().parse().map_err(|_| {
-        eyre!("{what} '{text}' is not an address: write it as 0x followed by 40 hex digits")
-    })
+    text.trim()
+        .parse()
+        .map_err(|_| eyre!("{what} '{text}' is not an address: write it as 0x followed by 40 hex digits"))
 }
 
 pub(crate) fn parse_tx_hash(text: &str) -> Result<TxHash> {
-    text.trim().parse().map_err(|_| {
-        eyre!("'{text}' is not a transaction hash: write it as 0x followed by 64 hex digits")
-    })
+    text.trim()
+        .parse()
+        .map_err(|_| eyre!("'{text}' is not a transaction hash: write it as 0x followed by 64 hex digits"))
 }
 
 // ------------------------------------------------------------------------------------ tokens
@@ -352,27 +319,14 @@ pub(crate) async fn token_meta(
             short_error(&e)
         )
     })?;
-    let symbol = token
-        .symbol()
-        .call()
-        .await
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| fallback_symbol.to_string());
-    Ok(TokenMeta {
-        address,
-        symbol,
-        decimals,
-    })
+    let symbol =
+        token.symbol().call().await.ok().filter(|s| !s.is_empty()).unwrap_or_else(|| fallback_symbol.to_string());
+    Ok(TokenMeta { address, symbol, decimals })
 }
 
 /// The symbol the network file implies for a token of a route on one side.
 pub(crate) fn configured_symbol(leg_symbol: &str, is_home: bool) -> String {
-    if is_home {
-        leg_symbol.to_string()
-    } else {
-        format!("w{leg_symbol}")
-    }
+    if is_home { leg_symbol.to_string() } else { format!("w{leg_symbol}") }
 }
 
 // ------------------------------------------------------------------------------------ pure rules
@@ -393,9 +347,7 @@ pub fn seconds_until_available(capacity: U256, available: U256, amount: U256) ->
 /// "45 s", "12 min", "2 h 5 min".
 /// Seconds since the Unix epoch on this machine (0 if the clock is before 1970).
 pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 pub fn format_wait(seconds: u64) -> String {
@@ -407,11 +359,7 @@ pub fn format_wait(seconds: u64) -> String {
         return format!("{minutes} min");
     }
     let (hours, rest) = (minutes / 60, minutes % 60);
-    if rest == 0 {
-        format!("{hours} h")
-    } else {
-        format!("{hours} h {rest} min")
-    }
+    if rest == 0 { format!("{hours} h") } else { format!("{hours} h {rest} min") }
 }
 
 /// A unix timestamp as "2026-01-31 23:59:59 UTC".
@@ -428,28 +376,14 @@ pub fn format_utc(timestamp: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + u64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        seconds / 3_600,
-        seconds % 3_600 / 60,
-        seconds % 60
-    )
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", seconds / 3_600, seconds % 3_600 / 60, seconds % 60)
 }
 
 /// The rate-limit refusal, from the bridge's `RateLimited(amount, available, secondsUntil)`.
-pub fn rate_limit_message(
-    amount: U256,
-    available: U256,
-    seconds: Option<U256>,
-    decimals: u8,
-    symbol: &str,
-) -> String {
+pub fn rate_limit_message(amount: U256, available: U256, seconds: Option<U256>, decimals: u8, symbol: &str) -> String {
     let now = format_amount(available, decimals);
     let missing = format_amount(amount.saturating_sub(available), decimals);
-    match seconds
-        .and_then(|s| u64::try_from(s).ok())
-        .filter(|s| *s < u64::MAX / 2)
-    {
+    match seconds.and_then(|s| u64::try_from(s).ok()).filter(|s| *s < u64::MAX / 2) {
         Some(seconds) => format!(
             "rate limit: {now} {symbol} available now, {missing} {symbol} more in {}: send at most {now} {symbol} now, or wait",
             format_wait(seconds)
@@ -486,10 +420,7 @@ impl Wording for TokenMeta {
 }
 
 /// One line for a failed `eth_call`, `eth_estimateGas` or `eth_sendRawTransaction`.
-pub(crate) fn explain_contract_error(
-    error: &alloy::contract::Error,
-    ctx: &RevertContext<'_>,
-) -> String {
+pub(crate) fn explain_contract_error(error: &alloy::contract::Error, ctx: &RevertContext<'_>) -> String {
     if let Some(data) = error.as_revert_data() {
         return revert::explain(&data, ctx);
     }
@@ -501,10 +432,7 @@ pub(crate) fn explain_contract_error(
             ctx.sender, ctx.source
         );
     }
-    if lower.contains("nonce too low")
-        || lower.contains("already known")
-        || lower.contains("replacement transaction")
-    {
+    if lower.contains("nonce too low") || lower.contains("already known") || lower.contains("replacement transaction") {
         return format!(
             "{} has another transaction pending on '{}' ({text}): wait for it to be mined and try again",
             ctx.sender, ctx.source
@@ -513,10 +441,7 @@ pub(crate) fn explain_contract_error(
     if lower.contains("execution reverted") {
         return format!("the transfer reverted on '{}': {text}", ctx.source);
     }
-    format!(
-        "the RPC of '{}' refused the transaction: {text}",
-        ctx.source
-    )
+    format!("the RPC of '{}' refused the transaction: {text}", ctx.source)
 }
 
 // ------------------------------------------------------------------------------------ destination events
@@ -540,18 +465,13 @@ impl DestEvent {
         let inner = &log.inner;
         if topic == ZeroBridge::MessageExecuted::SIGNATURE_HASH {
             let e = ZeroBridge::MessageExecuted::decode_log(inner).ok()?.data;
-            Some(DestEvent::Executed {
-                recipient: e.recipient,
-                amount: e.amount,
-            })
+            Some(DestEvent::Executed { recipient: e.recipient, amount: e.amount })
         } else if topic == ZeroBridge::MessageFailed::SIGNATURE_HASH {
             let e = ZeroBridge::MessageFailed::decode_log(inner).ok()?.data;
             Some(DestEvent::Failed { reason: e.reason })
         } else if topic == ZeroBridge::TransferHeld::SIGNATURE_HASH {
             let e = ZeroBridge::TransferHeld::decode_log(inner).ok()?.data;
-            Some(DestEvent::Held {
-                release_at: e.releaseAt,
-            })
+            Some(DestEvent::Held { release_at: e.releaseAt })
         } else if topic == ZeroBridge::HoldReleased::SIGNATURE_HASH {
             Some(DestEvent::Released)
         } else if topic == ZeroBridge::HoldFrozen::SIGNATURE_HASH {
@@ -624,22 +544,14 @@ impl DestStatus {
 
 /// `eth_getLogs` over `[from, to]`, halving the range whenever the RPC refuses it (providers cap
 /// the block range or the result size).
-pub(crate) async fn scan_logs(
-    provider: &DynProvider,
-    filter: &Filter,
-    from: u64,
-    to: u64,
-) -> Result<Vec<Log>> {
+pub(crate) async fn scan_logs(provider: &DynProvider, filter: &Filter, from: u64, to: u64) -> Result<Vec<Log>> {
     let mut out = Vec::new();
     let mut pending = vec![(from, to)];
     while let Some((a, b)) = pending.pop() {
         if a > b {
             continue;
         }
-        match provider
-            .get_logs(&filter.clone().from_block(a).to_block(b))
-            .await
-        {
+        match provider.get_logs(&filter.clone().from_block(a).to_block(b)).await {
             Ok(mut logs) => out.append(&mut logs),
             Err(e) if b > a => {
                 let mid = a + (b - a) / 2;
@@ -704,18 +616,10 @@ async fn count_signatures(
     source: &ChainInfo,
 ) -> SignCount {
     let requests = validators.iter().map(|base| {
-        let url = format!(
-            "{}/v1/lanes/{lane:#x}/checkpoints/latest",
-            base.trim_end_matches('/')
-        );
+        let url = format!("{}/v1/lanes/{lane:#x}/checkpoints/latest", base.trim_end_matches('/'));
         let http = http.clone();
         async move {
-            let response = http
-                .get(&url)
-                .timeout(VALIDATOR_TIMEOUT)
-                .send()
-                .await
-                .ok()?;
+            let response = http.get(&url).timeout(VALIDATOR_TIMEOUT).send().await.ok()?;
             if !response.status().is_success() {
                 return None;
             }
@@ -730,11 +634,7 @@ async fn count_signatures(
         if answer.lane != lane || answer.sequence < sequence {
             continue;
         }
-        let checkpoint = Checkpoint {
-            lane,
-            sequence: answer.sequence,
-            accumulator: answer.accumulator,
-        };
+        let checkpoint = Checkpoint { lane, sequence: answer.sequence, accumulator: answer.accumulator };
         let digest = checkpoint_digest(&checkpoint, source.chain_id, source.bridge);
         let Ok(signature) = Signature::try_from(answer.signature.as_ref()) else {
             continue;
@@ -745,11 +645,7 @@ async fn count_signatures(
             signers.push(answer.signer);
         }
     }
-    SignCount {
-        signed: signers.len(),
-        answered,
-        total: validators.len(),
-    }
+    SignCount { signed: signers.len(), answered, total: validators.len() }
 }
 
 // ------------------------------------------------------------------------------------ progress
@@ -806,11 +702,8 @@ impl Progress {
     async fn refresh(&mut self, t: &Transfer, ctx: &Context) -> Result<()> {
         let source_name = &t.leg.source.name;
         let destination_name = &t.leg.destination.name;
-        self.source_head = t
-            .source
-            .get_block_number()
-            .await
-            .map_err(|e| eyre!("reading '{source_name}': {}", short_error(&e)))?;
+        self.source_head =
+            t.source.get_block_number().await.map_err(|e| eyre!("reading '{source_name}': {}", short_error(&e)))?;
         if !self.is_final {
             let receipt = t
                 .source
@@ -818,9 +711,8 @@ impl Progress {
                 .await
                 .map_err(|e| eyre!("reading '{source_name}': {}", short_error(&e)))?;
             self.source_block = receipt.and_then(|r| r.block_number);
-            self.is_final = self
-                .source_block
-                .is_some_and(|b| self.source_head >= b.saturating_add(t.leg.source.finality_depth));
+            self.is_final =
+                self.source_block.is_some_and(|b| self.source_head >= b.saturating_add(t.leg.source.finality_depth));
         }
         let dest_bridge = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone());
         let lane = dest_bridge
@@ -841,14 +733,8 @@ impl Progress {
             }
         } else if self.is_final && !ctx.network.validators.is_empty() {
             self.signed = Some(
-                count_signatures(
-                    &ctx.http,
-                    &ctx.network.validators,
-                    t.leg.lane,
-                    t.message.sequence,
-                    &t.leg.source,
-                )
-                .await,
+                count_signatures(&ctx.http, &ctx.network.validators, t.leg.lane, t.message.sequence, &t.leg.source)
+                    .await,
             );
         }
         Ok(())
@@ -872,17 +758,9 @@ impl Progress {
                     .await?
                     .map(|b| b.header.timestamp)
                     .unwrap_or(0);
-                let from = first_block_at(
-                    &t.destination,
-                    sent_at.saturating_sub(CLOCK_SKEW_MARGIN_SECS),
-                )
-                .await
-                .map_err(|e| {
-                    eyre!(
-                        "searching '{destination_name}' for the delivery: {}",
-                        short_error(&e)
-                    )
-                })?;
+                let from = first_block_at(&t.destination, sent_at.saturating_sub(CLOCK_SKEW_MARGIN_SECS))
+                    .await
+                    .map_err(|e| eyre!("searching '{destination_name}' for the delivery: {}", short_error(&e)))?;
                 self.dest_scan_from = Some(from);
                 from
             }
@@ -911,9 +789,7 @@ impl Progress {
 
     fn threshold_reached(&self, ctx: &Context) -> bool {
         match (self.signed, ctx.network.threshold) {
-            (Some(count), Some(threshold)) => {
-                u64::try_from(count.signed).unwrap_or(u64::MAX) >= threshold
-            }
+            (Some(count), Some(threshold)) => u64::try_from(count.signed).unwrap_or(u64::MAX) >= threshold,
             _ => false,
         }
     }
@@ -943,9 +819,7 @@ impl Progress {
         let signatures = match self.signed {
             // Delivered: a quorum signed, whatever our last count was.
             _ if delivered => StageView::Done(match (self.signed, ctx.network.threshold) {
-                (Some(count), Some(threshold))
-                    if u64::try_from(count.signed).is_ok_and(|n| n >= threshold) =>
-                {
+                (Some(count), Some(threshold)) if u64::try_from(count.signed).is_ok_and(|n| n >= threshold) => {
                     format!(
                         "signed      {} of {} validators{threshold_text}",
                         count.signed,
@@ -957,14 +831,11 @@ impl Progress {
                     "signed      quorum reached ({threshold} of {} validators needed; the checkpoint was delivered)",
                     ctx.network.validators.len()
                 ),
-                (_, None) => {
-                    "signed      quorum reached (the checkpoint was delivered)".to_string()
-                }
+                (_, None) => "signed      quorum reached (the checkpoint was delivered)".to_string(),
             }),
-            Some(count) if self.threshold_reached(ctx) => StageView::Done(format!(
-                "signed      {} of {} validators{threshold}",
-                count.signed, count.total
-            )),
+            Some(count) if self.threshold_reached(ctx) => {
+                StageView::Done(format!("signed      {} of {} validators{threshold}", count.signed, count.total))
+            }
             Some(count) => StageView::Waiting(format!(
                 "signatures  {} of {} validators{threshold}{}",
                 count.signed,
@@ -978,45 +849,32 @@ impl Progress {
             None if !self.is_final => {
                 StageView::Waiting("signatures  validators sign once the send is final".to_string())
             }
-            None if ctx.network.validators.is_empty() => StageView::Waiting(
-                "signatures  no validator endpoints configured: waiting for delivery".to_string(),
-            ),
+            None if ctx.network.validators.is_empty() => {
+                StageView::Waiting("signatures  no validator endpoints configured: waiting for delivery".to_string())
+            }
             None => StageView::Waiting("signatures  asking the validators".to_string()),
         };
 
-        let delivery = if let Some((at, reason)) =
-            self.dest.failed.filter(|_| self.dest.held_until.is_none())
-        {
-            StageView::Failed(format!(
-                "refused     on {dst} in tx {} ({})",
-                at.hash,
-                failure_reason(reason)
-            ))
+        let delivery = if let Some((at, reason)) = self.dest.failed.filter(|_| self.dest.held_until.is_none()) {
+            StageView::Failed(format!("refused     on {dst} in tx {} ({})", at.hash, failure_reason(reason)))
         } else if let Some(at) = self.dest.delivered {
-            StageView::Done(format!(
-                "delivered   on {dst} in tx {} (block {})",
-                at.hash, at.block
-            ))
+            StageView::Done(format!("delivered   on {dst} in tx {} (block {})", at.hash, at.block))
         } else if delivered {
-            StageView::Waiting(format!(
-                "delivery    delivered on {dst}: looking for the transaction"
-            ))
+            StageView::Waiting(format!("delivery    delivered on {dst}: looking for the transaction"))
         } else if self.threshold_reached(ctx) {
-            StageView::Waiting(format!(
-                "delivery    waiting for a relayer to deliver to {dst}"
-            ))
+            StageView::Waiting(format!("delivery    waiting for a relayer to deliver to {dst}"))
         } else {
             StageView::Waiting(format!("delivery    to {dst}, after the signatures"))
         };
 
         let hold = match self.dest.held_until {
             None => StageView::Hidden,
-            Some(_) if self.dest.hold_cancelled => StageView::Failed(
-                "held        and cancelled by its sender: refunded on the source".to_string(),
-            ),
-            Some(_) if self.dest.hold_refunded => StageView::Failed(
-                "held        and refunded by governance instead of released".to_string(),
-            ),
+            Some(_) if self.dest.hold_cancelled => {
+                StageView::Failed("held        and cancelled by its sender: refunded on the source".to_string())
+            }
+            Some(_) if self.dest.hold_refunded => {
+                StageView::Failed("held        and refunded by governance instead of released".to_string())
+            }
             Some(_) if self.dest.released.is_some() => StageView::Done(format!(
                 "released    on {dst} in tx {}",
                 self.dest.released.map(|r| r.hash).unwrap_or_default()
@@ -1038,10 +896,7 @@ impl Progress {
                         format_utc(release_at),
                         format_wait(left)
                     ),
-                    None => format!(
-                        "held        large transfer, until {}",
-                        format_utc(release_at)
-                    ),
+                    None => format!("held        large transfer, until {}", format_utc(release_at)),
                 })
             }
         };
@@ -1064,10 +919,7 @@ impl Progress {
                 "signed by {} of {} validators{}",
                 count.signed,
                 count.total,
-                ctx.network
-                    .threshold
-                    .map(|t| format!(", threshold {t}"))
-                    .unwrap_or_default()
+                ctx.network.threshold.map(|t| format!(", threshold {t}")).unwrap_or_default()
             ),
             None => "waiting for signatures".to_string(),
         }
@@ -1075,9 +927,7 @@ impl Progress {
 }
 
 fn threshold_label(threshold: Option<u64>) -> String {
-    threshold
-        .map(|t| format!(", threshold {t}"))
-        .unwrap_or_default()
+    threshold.map(|t| format!(", threshold {t}")).unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1106,17 +956,8 @@ fn spinner_style() -> Option<ProgressStyle> {
 impl Ui {
     pub(crate) fn new() -> Ui {
         let tty = std::io::stdout().is_terminal();
-        let target = if tty {
-            ProgressDrawTarget::stdout()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        Ui {
-            tty,
-            multi: MultiProgress::with_draw_target(target),
-            bars: vec![None; 5],
-            finished: vec![false; 5],
-        }
+        let target = if tty { ProgressDrawTarget::stdout() } else { ProgressDrawTarget::hidden() };
+        Ui { tty, multi: MultiProgress::with_draw_target(target), bars: vec![None; 5], finished: vec![false; 5] }
     }
 
     fn spin(&mut self, index: usize, message: String) {
@@ -1170,11 +1011,7 @@ impl Ui {
                     self.spin(index, format!("{number}. {message}"));
                 }
                 StageView::Done(message) | StageView::Failed(message) => {
-                    let mark = if matches!(view, StageView::Done(_)) {
-                        "✓"
-                    } else {
-                        "✗"
-                    };
+                    let mark = if matches!(view, StageView::Done(_)) { "✓" } else { "✗" };
                     let line = format!("{mark} {number}. {message}");
                     if blocked {
                         self.spin(index, line);
@@ -1240,19 +1077,11 @@ pub(crate) enum Watch {
     /// One look (`track` without `--follow`).
     Once,
     /// Until delivered (and released, unless `stop_when_held`), or the timeout.
-    Follow {
-        timeout: Duration,
-        stop_when_held: bool,
-    },
+    Follow { timeout: Duration, stop_when_held: bool },
 }
 
 /// Shows the stages until the transfer settles, or once.
-pub(crate) async fn watch(
-    t: &Transfer,
-    ctx: &Context,
-    mut progress: Progress,
-    watch: Watch,
-) -> Result<()> {
+pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch) -> Result<()> {
     let mut ui = Ui::new();
     let started = Instant::now();
     let mut hold_deadline: Option<Instant> = None;
@@ -1297,10 +1126,7 @@ pub(crate) async fn watch(
                 println!("in progress: `{track_hint}` watches it until it arrives");
                 return Ok(());
             }
-            Watch::Follow {
-                timeout,
-                stop_when_held,
-            } => {
+            Watch::Follow { timeout, stop_when_held } => {
                 if progress.dest.waiting_on_hold() {
                     if stop_when_held {
                         ui.abandon(&views);
@@ -1323,10 +1149,8 @@ pub(crate) async fn watch(
                     print_stuck_hints(t, ctx, &progress).await;
                     let waited = format_wait(started.elapsed().as_secs());
                     let state = progress.summary(t, ctx);
-                    let reason = refreshed
-                        .err()
-                        .map(|e| format!("; last error: {}", short_error(&e)))
-                        .unwrap_or_default();
+                    let reason =
+                        refreshed.err().map(|e| format!("; last error: {}", short_error(&e))).unwrap_or_default();
                     bail!(
                         "not delivered after {waited} ({state}{reason}): the transfer is not lost, \
                          follow it with `{track_hint}`"
@@ -1367,11 +1191,7 @@ fn hold_explanation(t: &Transfer, progress: &Progress) -> String {
     )
 }
 
-pub(crate) fn refund_explanation(
-    t: &Transfer,
-    reason: FixedBytes<4>,
-    network_flag: &str,
-) -> String {
+pub(crate) fn refund_explanation(t: &Transfer, reason: FixedBytes<4>, network_flag: &str) -> String {
     let timed_out = if reason.0 == ZeroBridge::TransferTimedOut::SELECTOR {
         format!("timed out: refunded on {}: ", t.leg.source.name)
     } else {
@@ -1393,25 +1213,14 @@ pub(crate) fn refund_explanation(
 }
 
 fn print_summary(t: &Transfer, progress: &Progress, at: TxAt, recipient: Address, amount: U256) {
-    println!(
-        "source tx:        {} ({}, block {})",
-        t.tx,
-        t.leg.source.name,
-        progress.source_block.unwrap_or(t.block)
-    );
-    println!(
-        "destination tx:   {} ({}, block {})",
-        at.hash, t.leg.destination.name, at.block
-    );
+    println!("source tx:        {} ({}, block {})", t.tx, t.leg.source.name, progress.source_block.unwrap_or(t.block));
+    println!("destination tx:   {} ({}, block {})", at.hash, t.leg.destination.name, at.block);
     let fee = t
         .requested
         .filter(|requested| *requested >= amount)
         .map(|requested| format!(" (fee {})", t.source_token.show(requested - amount)))
         .unwrap_or_default();
-    println!(
-        "received:         {} by {recipient}{fee}",
-        t.destination_token.show(amount)
-    );
+    println!("received:         {} by {recipient}{fee}", t.destination_token.show(amount));
 }
 
 // ------------------------------------------------------------------------------------ send
@@ -1425,9 +1234,7 @@ fn offline_checks(network: &Network, args: &SendArgs) -> Result<Leg> {
     if let Some(recipient) = &args.recipient {
         let address = parse_address(recipient, "--recipient")?;
         if address.is_zero() {
-            bail!(
-                "--recipient is the zero address: tokens sent there are lost; pass the real recipient"
-            );
+            bail!("--recipient is the zero address: tokens sent there are lost; pass the real recipient");
         }
     }
     Ok(leg)
@@ -1438,9 +1245,7 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     let ctx = Context::load(args.network.as_deref())?;
     let leg = offline_checks(&ctx.network, args)?;
     let Some(signer) = ctx.signer(&args.key)? else {
-        bail!(
-            "no sending key: pass --private-key-env VAR (a variable holding the hex key) or --keystore FILE"
-        );
+        bail!("no sending key: pass --private-key-env VAR (a variable holding the hex key) or --keystore FILE");
     };
     let sender = signer.address();
     let recipient = match &args.recipient {
@@ -1452,13 +1257,8 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     let source = ctx.connect(&leg.source).await?;
     let destination = ctx.connect(&leg.destination).await?;
     let is_home = leg.route.home == leg.source.name;
-    let source_token = token_meta(
-        &source,
-        &leg.source,
-        leg.source_token,
-        &configured_symbol(&leg.route.symbol, is_home),
-    )
-    .await?;
+    let source_token =
+        token_meta(&source, &leg.source, leg.source_token, &configured_symbol(&leg.route.symbol, is_home)).await?;
     let destination_token = token_meta(
         &destination,
         &leg.destination,
@@ -1469,20 +1269,12 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     if source_token.decimals != leg.route.decimals {
         println!(
             "note: the network file says {} has {} decimals, the token on {} has {}: using {}",
-            leg.route.symbol,
-            leg.route.decimals,
-            leg.source.name,
-            source_token.decimals,
-            source_token.decimals
+            leg.route.symbol, leg.route.decimals, leg.source.name, source_token.decimals, source_token.decimals
         );
     }
     let amount = parse_amount(&args.amount, source_token.decimals)?;
-    let revert_ctx = RevertContext {
-        source: &leg.source.name,
-        destination: &leg.destination.name,
-        sender,
-        words: &source_token,
-    };
+    let revert_ctx =
+        RevertContext { source: &leg.source.name, destination: &leg.destination.name, sender, words: &source_token };
 
     preflight(&leg, &source, &destination, &source_token, sender, amount).await?;
 
@@ -1505,19 +1297,10 @@ pub async fn send(args: &SendArgs) -> Result<()> {
             .allowance(sender, leg.source.bridge)
             .call()
             .await
-            .map_err(|e| {
-                eyre!(
-                    "cannot read the allowance on '{}': {}",
-                    leg.source.name,
-                    short_error(&e)
-                )
-            })?;
+            .map_err(|e| eyre!("cannot read the allowance on '{}': {}", leg.source.name, short_error(&e)))?;
         if allowance < amount {
-            let step = ui.step(format!(
-                "approving the bridge on {} to take {}",
-                leg.source.name,
-                source_token.show(amount)
-            ));
+            let step =
+                ui.step(format!("approving the bridge on {} to take {}", leg.source.name, source_token.show(amount)));
             match approve(&wallet, &token, leg.source.bridge, amount, &revert_ctx).await {
                 Ok(hash) => step.done(format!(
                     "✓ approved the bridge on {} for {} (tx {hash})",
@@ -1538,12 +1321,8 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         None => 0,
     };
     // Simulate first: a refusal is explained before anything is spent.
-    let call = bridge
-        .send(leg.lane, recipient, amount, deadline)
-        .from(sender);
-    call.call()
-        .await
-        .map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
+    let call = bridge.send(leg.lane, recipient, amount, deadline).from(sender);
+    call.call().await.map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
     let gas = match call.estimate_gas().await {
         Ok(estimate) => estimate.saturating_mul(GAS_HEADROOM_PERCENT) / 100,
         Err(e) if e.as_revert_data().is_some() => bail!(explain_contract_error(&e, &revert_ctx)),
@@ -1555,16 +1334,9 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         .get_block_number()
         .await
         .map_err(|e| eyre!("reading '{}': {}", leg.destination.name, short_error(&e)))?;
-    let pending = call
-        .gas(gas)
-        .send()
-        .await
-        .map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
+    let pending = call.gas(gas).send().await.map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
     let tx = *pending.tx_hash();
-    let step = ui.step(format!(
-        "submitted {tx} on {}: waiting for it to be mined",
-        leg.source.name
-    ));
+    let step = ui.step(format!("submitted {tx} on {}: waiting for it to be mined", leg.source.name));
     let receipt = match wait_receipt(&source, tx, &leg.source.name).await {
         Ok(receipt) => receipt,
         Err(e) => {
@@ -1585,16 +1357,10 @@ pub async fn send(args: &SendArgs) -> Result<()> {
             Err(e) => format!(": {}", explain_contract_error(&e, &revert_ctx)),
             Ok(_) => String::new(),
         };
-        bail!(
-            "the send transaction {tx} reverted on '{}' in block {block}; nothing was sent{reason}",
-            leg.source.name
-        );
+        bail!("the send transaction {tx} reverted on '{}' in block {block}; nothing was sent{reason}", leg.source.name);
     }
     let (block, message) = message_sent(&receipt, &leg)?.ok_or_else(|| {
-        eyre!(
-            "the send transaction {tx} on '{}' emitted no MessageSent for this lane",
-            leg.source.name
-        )
+        eyre!("the send transaction {tx} on '{}' emitted no MessageSent for this lane", leg.source.name)
     })?;
     let transfer = Transfer {
         leg,
@@ -1608,16 +1374,8 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         destination_token,
     };
     let progress = Progress::new(block, Some(dest_from));
-    watch(
-        &transfer,
-        &ctx,
-        progress,
-        Watch::Follow {
-            timeout: Duration::from_secs(args.timeout),
-            stop_when_held: true,
-        },
-    )
-    .await
+    watch(&transfer, &ctx, progress, Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: true })
+        .await
 }
 
 /// Everything the chain can tell before sending: route status, limits, balance, gas money.
@@ -1641,11 +1399,7 @@ async fn preflight(
         )
     };
 
-    let outbound = source_bridge
-        .getLane(leg.lane)
-        .call()
-        .await
-        .map_err(|e| read(src, &e))?;
+    let outbound = source_bridge.getLane(leg.lane).call().await.map_err(|e| read(src, &e))?;
     if outbound.direction != 1 {
         bail!(
             "the bridge on '{src}' ({}) does not send on {route}: the route is not registered there, \
@@ -1658,9 +1412,7 @@ async fn preflight(
     match outbound.status {
         2 => {}
         3 | 4 if !outbound.isHome => {}
-        1 => bail!(
-            "{route} is not active yet (registered, waiting for activation): try again once it is activated"
-        ),
+        1 => bail!("{route} is not active yet (registered, waiting for activation): try again once it is activated"),
         3 => bail!(
             "{route} is exit-only on '{src}': it takes no new sends there; only the way home stays open (holders of \
              wrapped {} on '{dst}' can still send them back)",
@@ -1673,24 +1425,13 @@ async fn preflight(
         ),
         other => bail!("{route} has an unknown status {other} on '{src}'"),
     }
-    if source_bridge
-        .paused()
-        .call()
-        .await
-        .map_err(|e| read(src, &e))?
-    {
-        bail!(
-            "the bridge on '{src}' is paused by its guardians (every route): try again once it is unpaused"
-        );
+    if source_bridge.paused().call().await.map_err(|e| read(src, &e))? {
+        bail!("the bridge on '{src}' is paused by its guardians (every route): try again once it is unpaused");
     }
     if outbound.paused {
         bail!("{route} is paused by its guardians: try again once it is unpaused");
     }
-    let inbound = dest_bridge
-        .getLane(leg.lane)
-        .call()
-        .await
-        .map_err(|e| read(dst, &e))?;
+    let inbound = dest_bridge.getLane(leg.lane).call().await.map_err(|e| read(dst, &e))?;
     if inbound.direction != 2 {
         bail!(
             "the bridge on '{dst}' ({}) does not receive on {route}: the route is not registered there, \
@@ -1699,17 +1440,9 @@ async fn preflight(
         );
     }
     if inbound.status == 1 {
-        bail!(
-            "{route} is not active on '{dst}' yet: a transfer would wait there until it is; try again later"
-        );
+        bail!("{route} is not active on '{dst}' yet: a transfer would wait there until it is; try again later");
     }
-    if dest_bridge
-        .paused()
-        .call()
-        .await
-        .map_err(|e| read(dst, &e))?
-        || inbound.paused
-    {
+    if dest_bridge.paused().call().await.map_err(|e| read(dst, &e))? || inbound.paused {
         bail!(
             "delivery to '{dst}' is paused by its guardians: a transfer would wait until it is unpaused; try again later"
         );
@@ -1733,33 +1466,17 @@ async fn preflight(
             token.show(minimum)
         );
     }
-    let available = source_bridge
-        .availableCapacity(leg.lane)
-        .call()
-        .await
-        .map_err(|e| read(src, &e))?;
+    let available = source_bridge.availableCapacity(leg.lane).call().await.map_err(|e| read(src, &e))?;
     if amount > available {
         let seconds = seconds_until_available(U256::from(outbound.capacity), available, amount);
-        bail!(rate_limit_message(
-            amount,
-            available,
-            seconds,
-            token.decimals,
-            &token.symbol
-        ));
+        bail!(rate_limit_message(amount, available, seconds, token.decimals, &token.symbol));
     }
 
     let balance = IERC20Token::new(token.address, source.clone())
         .balanceOf(sender)
         .call()
         .await
-        .map_err(|e| {
-            eyre!(
-                "cannot read the {} balance on '{src}': {}",
-                token.symbol,
-                short_error(&e)
-            )
-        })?;
+        .map_err(|e| eyre!("cannot read the {} balance on '{src}': {}", token.symbol, short_error(&e)))?;
     if balance < amount {
         bail!(
             "insufficient {} on '{src}': {sender} has {} available, the transfer needs {}",
@@ -1768,12 +1485,10 @@ async fn preflight(
             token.show(amount)
         );
     }
-    let native = source.get_balance(sender).await.map_err(|e| {
-        eyre!(
-            "cannot read the native balance on '{src}': {}",
-            short_error(&e)
-        )
-    })?;
+    let native = source
+        .get_balance(sender)
+        .await
+        .map_err(|e| eyre!("cannot read the native balance on '{src}': {}", short_error(&e)))?;
     if native.is_zero() {
         bail!("{sender} has no native currency on '{src}' to pay the gas: fund it first");
     }
@@ -1786,10 +1501,7 @@ pub(crate) async fn check_gas_funds(
     sender: Address,
     gas: u64,
 ) -> Result<()> {
-    let (Ok(price), Ok(native)) = (
-        provider.get_gas_price().await,
-        provider.get_balance(sender).await,
-    ) else {
+    let (Ok(price), Ok(native)) = (provider.get_gas_price().await, provider.get_balance(sender).await) else {
         return Ok(());
     };
     let cost = U256::from(price) * U256::from(gas);
@@ -1812,35 +1524,18 @@ async fn approve(
     ctx: &RevertContext<'_>,
 ) -> Result<TxHash> {
     let call = token.approve(spender, amount).from(ctx.sender);
-    call.call().await.map_err(|e| {
-        eyre!(
-            "approving the bridge failed: {}",
-            explain_contract_error(&e, ctx)
-        )
-    })?;
-    let pending = call.send().await.map_err(|e| {
-        eyre!(
-            "approving the bridge failed: {}",
-            explain_contract_error(&e, ctx)
-        )
-    })?;
+    call.call().await.map_err(|e| eyre!("approving the bridge failed: {}", explain_contract_error(&e, ctx)))?;
+    let pending =
+        call.send().await.map_err(|e| eyre!("approving the bridge failed: {}", explain_contract_error(&e, ctx)))?;
     let hash = *pending.tx_hash();
     let receipt = wait_receipt(wallet, hash, ctx.source).await?;
     if !receipt.status() {
-        bail!(
-            "the approval {hash} reverted on '{}': the token refuses approvals from {}",
-            ctx.source,
-            ctx.sender
-        );
+        bail!("the approval {hash} reverted on '{}': the token refuses approvals from {}", ctx.source, ctx.sender);
     }
     Ok(hash)
 }
 
-pub(crate) async fn wait_receipt(
-    provider: &DynProvider,
-    hash: TxHash,
-    chain: &str,
-) -> Result<TransactionReceipt> {
+pub(crate) async fn wait_receipt(provider: &DynProvider, hash: TxHash, chain: &str) -> Result<TransactionReceipt> {
     let deadline = Instant::now() + RECEIPT_TIMEOUT;
     loop {
         match provider.get_transaction_receipt(hash).await {
@@ -1861,9 +1556,7 @@ pub(crate) async fn wait_receipt(
 
 /// The `MessageSent` of `leg`'s lane in a receipt, with the block.
 fn message_sent(receipt: &TransactionReceipt, leg: &Leg) -> Result<Option<(u64, Message)>> {
-    let block = receipt
-        .block_number
-        .ok_or_else(|| eyre!("the receipt has no block number"))?;
+    let block = receipt.block_number.ok_or_else(|| eyre!("the receipt has no block number"))?;
     Ok(receipt
         .logs()
         .iter()
@@ -1881,10 +1574,7 @@ pub async fn track(args: &TrackArgs) -> Result<()> {
     let tx = parse_tx_hash(&args.tx)?;
     let transfer = load_transfer(&ctx, tx).await?;
     let mode = if args.follow {
-        Watch::Follow {
-            timeout: Duration::from_secs(args.timeout),
-            stop_when_held: false,
-        }
+        Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: false }
     } else {
         Watch::Once
     };
@@ -1907,12 +1597,7 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
             .map_err(|e| eyre!("reading '{}': {}", chain.name, short_error(&e)))?;
         let pending = match receipt {
             Some(_) => false,
-            None => provider
-                .get_transaction_by_hash(tx)
-                .await
-                .ok()
-                .flatten()
-                .is_some(),
+            None => provider.get_transaction_by_hash(tx).await.ok().flatten().is_some(),
         };
         Ok::<_, eyre::Report>((chain.clone(), provider, receipt, pending))
     });
@@ -1923,10 +1608,7 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         match result {
             Ok((chain, provider, Some(receipt), _)) => found = Some((chain, provider, receipt)),
             Ok((chain, _, None, true)) => {
-                bail!(
-                    "transaction {tx} is still pending on '{}': run this again once it is mined",
-                    chain.name
-                )
+                bail!("transaction {tx} is still pending on '{}': run this again once it is mined", chain.name)
             }
             Ok(_) => {}
             Err(e) => unreachable.push(short_error(&e)),
@@ -1947,10 +1629,7 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         );
     };
     if receipt.logs().is_empty() && !receipt.status() {
-        bail!(
-            "transaction {tx} reverted on '{}': nothing was sent",
-            chain.name
-        );
+        bail!("transaction {tx} reverted on '{}': nothing was sent", chain.name);
     }
 
     let sent: Vec<_> = receipt
@@ -1974,13 +1653,8 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
     })?;
     let destination = ctx.connect(&leg.destination).await?;
     let is_home = leg.route.home == leg.source.name;
-    let source_token = token_meta(
-        &source,
-        &leg.source,
-        leg.source_token,
-        &configured_symbol(&leg.route.symbol, is_home),
-    )
-    .await?;
+    let source_token =
+        token_meta(&source, &leg.source, leg.source_token, &configured_symbol(&leg.route.symbol, is_home)).await?;
     let destination_token = token_meta(
         &destination,
         &leg.destination,
@@ -1997,9 +1671,7 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         .and_then(|t| ZeroBridge::sendCall::abi_decode(t.input()).ok())
         .filter(|call| call.laneId == leg.lane)
         .map(|call| call.amount);
-    let block = receipt
-        .block_number
-        .ok_or_else(|| eyre!("the receipt of {tx} has no block number"))?;
+    let block = receipt.block_number.ok_or_else(|| eyre!("the receipt of {tx} has no block number"))?;
     let message = event.data.message.clone();
     println!(
         "{} from {} to {} for {} (lane {:#x}, sequence {})",
@@ -2011,22 +1683,9 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         message.sequence
     );
     if message.deadline != u64::MAX {
-        println!(
-            "deadline: {} (refunded instead if it arrives later)",
-            format_utc(message.deadline)
-        );
+        println!("deadline: {} (refunded instead if it arrives later)", format_utc(message.deadline));
     }
-    Ok(Transfer {
-        leg,
-        source,
-        destination,
-        tx,
-        block,
-        message,
-        requested,
-        source_token,
-        destination_token,
-    })
+    Ok(Transfer { leg, source, destination, tx, block, message, requested, source_token, destination_token })
 }
 
 /// The leg whose source is `chain` and whose lane is `lane`.
@@ -2055,17 +1714,11 @@ pub async fn balance(args: &BalanceArgs) -> Result<()> {
         Some(text) => parse_address(text, "--address")?,
         None => match ctx.signer(&args.key)? {
             Some(signer) => signer.address(),
-            None => bail!(
-                "whose balance? pass --address <address>, or a key with --private-key-env / --keystore"
-            ),
+            None => bail!("whose balance? pass --address <address>, or a key with --private-key-env / --keystore"),
         },
     };
     println!("{address}");
-    let reads = ctx
-        .network
-        .chains
-        .iter()
-        .map(|chain| chain_balances(&ctx, chain, address));
+    let reads = ctx.network.chains.iter().map(|chain| chain_balances(&ctx, chain, address));
     let results = futures::future::join_all(reads).await;
     let mut failed = Vec::new();
     for (chain, result) in ctx.network.chains.iter().zip(results) {
@@ -2086,10 +1739,7 @@ pub async fn balance(args: &BalanceArgs) -> Result<()> {
         }
     }
     if !failed.is_empty() {
-        bail!(
-            "could not read the balances on {}: see above",
-            failed.join(", ")
-        );
+        bail!("could not read the balances on {}: see above", failed.join(", "));
     }
     Ok(())
 }
@@ -2101,10 +1751,7 @@ async fn chain_balances(
     who: Address,
 ) -> Result<Vec<(String, String, Option<Address>)>> {
     let provider = ctx.connect(chain).await?;
-    let native = provider
-        .get_balance(who)
-        .await
-        .map_err(|e| eyre!("reading '{}': {}", chain.name, short_error(&e)))?;
+    let native = provider.get_balance(who).await.map_err(|e| eyre!("reading '{}': {}", chain.name, short_error(&e)))?;
     let mut lines = vec![("native".to_string(), format_amount(native, 18), None)];
     for route in &ctx.network.routes {
         let (address, is_home) = if route.home == chain.name {
@@ -2114,30 +1761,13 @@ async fn chain_balances(
         } else {
             continue;
         };
-        let token = token_meta(
-            &provider,
-            chain,
-            address,
-            &configured_symbol(&route.symbol, is_home),
-        )
-        .await?;
+        let token = token_meta(&provider, chain, address, &configured_symbol(&route.symbol, is_home)).await?;
         let units = IERC20Token::new(address, provider.clone())
             .balanceOf(who)
             .call()
             .await
-            .map_err(|e| {
-                eyre!(
-                    "reading the {} balance on '{}': {}",
-                    token.symbol,
-                    chain.name,
-                    short_error(&e)
-                )
-            })?;
-        lines.push((
-            token.symbol.clone(),
-            format_amount(units, token.decimals),
-            Some(address),
-        ));
+            .map_err(|e| eyre!("reading the {} balance on '{}': {}", token.symbol, chain.name, short_error(&e)))?;
+        lines.push((token.symbol.clone(), format_amount(units, token.decimals), Some(address)));
     }
     Ok(lines)
 }
@@ -2223,22 +1853,10 @@ mod tests {
     fn bucket_wait_matches_the_contract() {
         let capacity = units(86_400);
         // 1 token per second refills; 10 missing -> 10 s.
-        assert_eq!(
-            seconds_until_available(capacity, units(5), units(15)),
-            Some(U256::from(10u64))
-        );
-        assert_eq!(
-            seconds_until_available(capacity, units(20), units(15)),
-            Some(U256::ZERO)
-        );
-        assert_eq!(
-            seconds_until_available(capacity, units(0), capacity + U256::from(1u64)),
-            None
-        );
-        assert_eq!(
-            seconds_until_available(U256::ZERO, U256::ZERO, U256::from(1u64)),
-            None
-        );
+        assert_eq!(seconds_until_available(capacity, units(5), units(15)), Some(U256::from(10u64)));
+        assert_eq!(seconds_until_available(capacity, units(20), units(15)), Some(U256::ZERO));
+        assert_eq!(seconds_until_available(capacity, units(0), capacity + U256::from(1u64)), None);
+        assert_eq!(seconds_until_available(U256::ZERO, U256::ZERO, U256::from(1u64)), None);
         // Rounds up like TokenBucket.secondsUntil.
         assert_eq!(
             seconds_until_available(U256::from(86_400u64 * 2), U256::ZERO, U256::from(1u64)),
@@ -2268,32 +1886,21 @@ mod tests {
     #[test]
     fn rate_limit_names_what_is_available_and_when() {
         let line = rate_limit_message(units(15), units(5), Some(U256::from(600u64)), 18, "DEMO");
-        assert_eq!(
-            line,
-            "rate limit: 5 DEMO available now, 10 DEMO more in 10 min: send at most 5 DEMO now, or wait"
-        );
+        assert_eq!(line, "rate limit: 5 DEMO available now, 10 DEMO more in 10 min: send at most 5 DEMO now, or wait");
         let never = rate_limit_message(units(15), units(5), None, 18, "DEMO");
         assert!(never.contains("daily capacity"), "{never}");
         assert!(!never.contains('\n'));
     }
 
     fn token() -> TokenMeta {
-        TokenMeta {
-            address: Address::repeat_byte(0x55),
-            symbol: "DEMO".into(),
-            decimals: 18,
-        }
+        TokenMeta { address: Address::repeat_byte(0x55), symbol: "DEMO".into(), decimals: 18 }
     }
 
     #[test]
     fn reverts_become_one_line_with_the_fix() {
         let token = token();
-        let ctx = RevertContext {
-            source: "ethereum",
-            destination: "bsc",
-            sender: Address::repeat_byte(1),
-            words: &token,
-        };
+        let ctx =
+            RevertContext { source: "ethereum", destination: "bsc", sender: Address::repeat_byte(1), words: &token };
         let rate = ZeroBridge::RateLimited {
             amount: units(15),
             available: units(5),
@@ -2304,38 +1911,20 @@ mod tests {
             revert::explain(&rate, &ctx),
             "rate limit: 5 DEMO available now, 10 DEMO more in 2 min: send at most 5 DEMO now, or wait"
         );
-        let below = ZeroBridge::AmountBelowMinimum {
-            amount: U256::from(1u64),
-            minimum: units(1),
-        }
-        .abi_encode();
+        let below = ZeroBridge::AmountBelowMinimum { amount: U256::from(1u64), minimum: units(1) }.abi_encode();
         assert!(revert::explain(&below, &ctx).contains("below the route's minimum of 1 DEMO"));
-        let above = ZeroBridge::AmountAboveMaximum {
-            amount: units(2),
-            maximum: units(1),
-        }
-        .abi_encode();
+        let above = ZeroBridge::AmountAboveMaximum { amount: units(2), maximum: units(1) }.abi_encode();
         assert!(revert::explain(&above, &ctx).contains("send at most 1 DEMO"));
         let paused = ZeroBridge::BridgePaused {}.abi_encode();
         assert!(revert::explain(&paused, &ctx).contains("paused"));
         let inactive = ZeroBridge::LaneNotActive { lane: B256::ZERO }.abi_encode();
         assert!(revert::explain(&inactive, &ctx).contains("not active"));
         let exit_only = ZeroBridge::RouteIsExitOnly {}.abi_encode();
-        assert!(
-            revert::explain(&exit_only, &ctx)
-                .contains("is exit-only: 'ethereum' takes no new sends")
-        );
+        assert!(revert::explain(&exit_only, &ctx).contains("is exit-only: 'ethereum' takes no new sends"));
         // Bridge errors every command shares are worded once (route::bridge_error).
-        let expired = ZeroBridge::ValidatorSetExpired {
-            validUntil: U256::from(1_700_000_000u64),
-        }
-        .abi_encode();
+        let expired = ZeroBridge::ValidatorSetExpired { validUntil: U256::from(1_700_000_000u64) }.abi_encode();
         let text = revert::explain(&expired, &ctx);
-        assert!(
-            text.contains("expired at 2023-11-14 22:13:20 UTC")
-                && text.contains("replaceExpiredSet"),
-            "{text}"
-        );
+        assert!(text.contains("expired at 2023-11-14 22:13:20 UTC") && text.contains("replaceExpiredSet"), "{text}");
         let balance = WrappedToken::ERC20InsufficientBalance {
             sender: Address::repeat_byte(1),
             balance: units(1),
@@ -2349,34 +1938,22 @@ mod tests {
         assert!(revert::explain(&[1, 2, 3, 4], &ctx).contains("0x01020304"));
         let emergency = ZeroBridge::RouteInEmergency {}.abi_encode();
         assert!(revert::explain(&emergency, &ctx).contains("is in Emergency on 'ethereum'"));
-        let late = ZeroBridge::InvalidDeadline {
-            deadline: 1_700_000_000,
-        }
-        .abi_encode();
+        let late = ZeroBridge::InvalidDeadline { deadline: 1_700_000_000 }.abi_encode();
         assert!(revert::explain(&late, &ctx).contains("2023-11-14 22:13:20 UTC has already passed"));
-        let not_due = ZeroBridge::FallbackNotDue {
-            dueAt: 4_102_444_799,
-        }
-        .abi_encode();
+        let not_due = ZeroBridge::FallbackNotDue { dueAt: 4_102_444_799 }.abi_encode();
         assert!(
             revert::explain(&not_due, &ctx).contains("only from 2099-12-31 23:59:59 UTC"),
             "{}",
             revert::explain(&not_due, &ctx)
         );
-        for data in [
-            rate, below, above, paused, inactive, balance, exit_only, expired, emergency, late,
-            not_due,
-        ] {
+        for data in [rate, below, above, paused, inactive, balance, exit_only, expired, emergency, late, not_due] {
             assert!(!revert::explain(&data, &ctx).contains('\n'));
         }
     }
 
     #[test]
     fn destination_events_fold_into_a_status() {
-        let at = |n: u8| TxAt {
-            hash: B256::repeat_byte(n),
-            block: u64::from(n),
-        };
+        let at = |n: u8| TxAt { hash: B256::repeat_byte(n), block: u64::from(n) };
         let mut status = DestStatus::default();
         assert!(!status.settled() && !status.waiting_on_hold());
         status.apply(DestEvent::Held { release_at: 1_000 }, at(1));
@@ -2387,28 +1964,13 @@ mod tests {
         status.apply(DestEvent::Unfrozen, at(3));
         assert!(!status.frozen);
         status.apply(DestEvent::Released, at(4));
-        status.apply(
-            DestEvent::Executed {
-                recipient: Address::repeat_byte(7),
-                amount: U256::from(5u64),
-            },
-            at(4),
-        );
+        status.apply(DestEvent::Executed { recipient: Address::repeat_byte(7), amount: U256::from(5u64) }, at(4));
         assert!(status.settled() && !status.waiting_on_hold());
-        assert_eq!(
-            status.delivered,
-            Some(at(1)),
-            "the delivery is the first transaction"
-        );
+        assert_eq!(status.delivered, Some(at(1)), "the delivery is the first transaction");
         assert_eq!(status.released, Some(at(4)));
 
         let mut failed = DestStatus::default();
-        failed.apply(
-            DestEvent::Failed {
-                reason: FixedBytes([1, 2, 3, 4]),
-            },
-            at(9),
-        );
+        failed.apply(DestEvent::Failed { reason: FixedBytes([1, 2, 3, 4]) }, at(9));
         assert!(failed.settled());
         assert_eq!(failed.delivered, Some(at(9)));
     }
@@ -2419,34 +1981,17 @@ mod tests {
         let chain = &net.chains[1];
         assert_eq!(chain_id_mismatch(chain, 56), None);
         let message = chain_id_mismatch(chain, 1).unwrap_or_default();
-        assert!(
-            message.contains("chain id 56") && message.contains("serves chain id 1"),
-            "{message}"
-        );
+        assert!(message.contains("chain id 56") && message.contains("serves chain id 1"), "{message}");
     }
 
     #[test]
     fn lanes_map_back_to_legs() {
         let net = network();
-        let Ok(out) = net.leg("ethereum", "bsc", "DEMO") else {
-            panic!("leg")
-        };
-        let Ok(back) = net.leg("bsc", "ethereum", "DEMO") else {
-            panic!("leg")
-        };
-        assert_eq!(
-            leg_for_lane(&net, &net.chains[0], out.lane).map(|l| l.lane),
-            Some(out.lane)
-        );
-        assert_eq!(
-            leg_for_lane(&net, &net.chains[1], back.lane).map(|l| l.destination.name),
-            Some("ethereum".into())
-        );
-        assert_eq!(
-            leg_for_lane(&net, &net.chains[1], out.lane),
-            None,
-            "the lane leaves from ethereum, not bsc"
-        );
+        let Ok(out) = net.leg("ethereum", "bsc", "DEMO") else { panic!("leg") };
+        let Ok(back) = net.leg("bsc", "ethereum", "DEMO") else { panic!("leg") };
+        assert_eq!(leg_for_lane(&net, &net.chains[0], out.lane).map(|l| l.lane), Some(out.lane));
+        assert_eq!(leg_for_lane(&net, &net.chains[1], back.lane).map(|l| l.destination.name), Some("ethereum".into()));
+        assert_eq!(leg_for_lane(&net, &net.chains[1], out.lane), None, "the lane leaves from ethereum, not bsc");
     }
 
     #[test]
@@ -2458,10 +2003,7 @@ mod tests {
             http: reqwest::Client::new(),
         };
         assert!(matches!(ctx.signer(&KeyArgs::default()), Ok(None)));
-        let args = KeyArgs {
-            private_key_env: Some("ZB_TEST_SURELY_UNSET_VARIABLE".into()),
-            ..KeyArgs::default()
-        };
+        let args = KeyArgs { private_key_env: Some("ZB_TEST_SURELY_UNSET_VARIABLE".into()), ..KeyArgs::default() };
         assert!(error_of(ctx.signer(&args)).contains("is not set"));
     }
 }

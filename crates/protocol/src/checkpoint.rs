@@ -21,11 +21,7 @@ pub fn domain_separator(source_chain: u64, source_bridge: Address) -> B256 {
 }
 
 /// The digest a validator signs: "the first `sequence` messages of `lane` hash to `accumulator`".
-pub fn checkpoint_digest(
-    checkpoint: &Checkpoint,
-    source_chain: u64,
-    source_bridge: Address,
-) -> B256 {
+pub fn checkpoint_digest(checkpoint: &Checkpoint, source_chain: u64, source_bridge: Address) -> B256 {
     checkpoint.eip712_signing_hash(&domain(source_chain, source_bridge))
 }
 
@@ -57,10 +53,7 @@ impl PackedSignature {
     }
 
     pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Self {
-        Self {
-            member_index: bytes[0],
-            signature: Signature::from_erc2098(&bytes[1..]),
-        }
+        Self { member_index: bytes[0], signature: Signature::from_erc2098(&bytes[1..]) }
     }
 
     /// Concatenates signatures, which must already be in ascending member order.

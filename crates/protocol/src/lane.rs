@@ -30,13 +30,7 @@ pub fn route_id(home_chain: u64, home_token: Address, remote_chain: u64) -> B256
 }
 
 /// `keccak256(abi.encode(srcChainId, srcBridge, dstChainId, dstBridge, routeId))`.
-pub fn lane_id(
-    src_chain: u64,
-    src_bridge: Address,
-    dst_chain: u64,
-    dst_bridge: Address,
-    route: B256,
-) -> B256 {
+pub fn lane_id(src_chain: u64, src_bridge: Address, dst_chain: u64, dst_bridge: Address, route: B256) -> B256 {
     keccak256((src_chain, src_bridge, dst_chain, dst_bridge, route).abi_encode())
 }
 
@@ -69,22 +63,14 @@ pub struct SequenceError {
 
 impl Accumulator {
     pub fn new(lane: B256) -> Self {
-        Self {
-            lane,
-            sequence: 0,
-            value: initial_accumulator(lane),
-        }
+        Self { lane, sequence: 0, value: initial_accumulator(lane) }
     }
 
     /// `acc_n = keccak256(abi.encode(acc_{n-1}, messageHash_n))`; messages must come in order.
     pub fn push(&mut self, message: &Message) -> Result<B256, SequenceError> {
         let expected = self.sequence + 1;
         if message.sequence != expected {
-            return Err(SequenceError {
-                lane: self.lane,
-                expected,
-                got: message.sequence,
-            });
+            return Err(SequenceError { lane: self.lane, expected, got: message.sequence });
         }
         self.value = keccak256((self.value, message_hash(message)).abi_encode());
         self.sequence = expected;

@@ -68,17 +68,9 @@ const U96_MAX: u128 = (1u128 << 96) - 1;
 impl ValidatorSet {
     /// Builds a set from unsorted members; checks the same rules as the contract (except the
     /// expiry, which the contract checks against its clock: see [`ValidatorSet::expired_at`]).
-    pub fn new(
-        threshold: u128,
-        valid_until: u64,
-        mut members: Vec<Member>,
-    ) -> Result<Self, ValidatorSetError> {
+    pub fn new(threshold: u128, valid_until: u64, mut members: Vec<Member>) -> Result<Self, ValidatorSetError> {
         members.sort_by_key(|m| m.signer);
-        let set = Self {
-            threshold,
-            valid_until,
-            members,
-        };
+        let set = Self { threshold, valid_until, members };
         set.validate()?;
         Ok(set)
     }
@@ -91,9 +83,7 @@ impl ValidatorSet {
         let mut total: u128 = 0;
         for m in &self.members {
             if m.signer <= previous {
-                return Err(ValidatorSetError::Malformed(
-                    "members must be distinct, non-zero and ascending",
-                ));
+                return Err(ValidatorSetError::Malformed("members must be distinct, non-zero and ascending"));
             }
             if m.weight == 0 || m.weight > U96_MAX {
                 return Err(ValidatorSetError::Malformed("weights must be in 1..2^96"));
@@ -102,15 +92,10 @@ impl ValidatorSet {
             total += m.weight;
         }
         if self.threshold > U96_MAX || self.threshold > total {
-            return Err(ValidatorSetError::Malformed(
-                "threshold above the total weight",
-            ));
+            return Err(ValidatorSetError::Malformed("threshold above the total weight"));
         }
         if self.threshold * 3 < total * 2 {
-            return Err(ValidatorSetError::ThresholdTooLow {
-                threshold: self.threshold,
-                total,
-            });
+            return Err(ValidatorSetError::ThresholdTooLow { threshold: self.threshold, total });
         }
         Ok(())
     }
@@ -136,16 +121,9 @@ impl ValidatorSet {
         let valid_until = u64::from_be_bytes(until);
         let members = bytes[HEADER..]
             .chunks_exact(MEMBER)
-            .map(|c| Member {
-                signer: Address::from_slice(&c[..20]),
-                weight: u96(&c[20..]),
-            })
+            .map(|c| Member { signer: Address::from_slice(&c[..20]), weight: u96(&c[20..]) })
             .collect();
-        let set = Self {
-            threshold,
-            valid_until,
-            members,
-        };
+        let set = Self { threshold, valid_until, members };
         set.validate()?;
         Ok(set)
     }
@@ -164,40 +142,22 @@ impl ValidatorSet {
     }
 
     pub fn index_of(&self, signer: Address) -> Option<u8> {
-        self.members
-            .iter()
-            .position(|m| m.signer == signer)
-            .and_then(|i| u8::try_from(i).ok())
+        self.members.iter().position(|m| m.signer == signer).and_then(|i| u8::try_from(i).ok())
     }
 
     /// From `(signer, signature)` answers over `digest`: the valid signatures of members (each
     /// member once, in ascending member order), their total weight, and the smallest prefix of
     /// them that passes [`ValidatorSet::verify_quorum`], if any. What a relayer or a holder
     /// submits, checked with the contract's own rules first.
-    pub fn select_quorum(
-        &self,
-        digest: &B256,
-        answers: impl IntoIterator<Item = (Address, Signature)>,
-    ) -> Selection {
+    pub fn select_quorum(&self, digest: &B256, answers: impl IntoIterator<Item = (Address, Signature)>) -> Selection {
         let mut valid: Vec<PackedSignature> = answers
             .into_iter()
-            .filter(|(signer, signature)| {
-                signature.recover_address_from_prehash(digest).ok() == Some(*signer)
-            })
-            .filter_map(|(signer, signature)| {
-                Some(PackedSignature {
-                    member_index: self.index_of(signer)?,
-                    signature,
-                })
-            })
+            .filter(|(signer, signature)| signature.recover_address_from_prehash(digest).ok() == Some(*signer))
+            .filter_map(|(signer, signature)| Some(PackedSignature { member_index: self.index_of(signer)?, signature }))
             .collect();
         valid.sort_by_key(|s| s.member_index);
         valid.dedup_by_key(|s| s.member_index);
-        let weight_of = |s: &PackedSignature| {
-            self.members
-                .get(usize::from(s.member_index))
-                .map_or(0, |m| m.weight)
-        };
+        let weight_of = |s: &PackedSignature| self.members.get(usize::from(s.member_index)).map_or(0, |m| m.weight);
         let weight = valid.iter().map(weight_of).sum();
         let mut chosen = Vec::new();
         let mut chosen_weight = 0u128;
@@ -208,23 +168,12 @@ impl ValidatorSet {
             chosen_weight += weight_of(signature);
             chosen.push(*signature);
         }
-        let quorum = self
-            .verify_quorum(digest, &chosen)
-            .is_ok()
-            .then_some(chosen);
-        Selection {
-            valid,
-            weight,
-            quorum,
-        }
+        let quorum = self.verify_quorum(digest, &chosen).is_ok().then_some(chosen);
+        Selection { valid, weight, quorum }
     }
 
     /// The same checks, in the same order, as `ValidatorSetLib.verifyQuorum` on chain.
-    pub fn verify_quorum(
-        &self,
-        digest: &B256,
-        signatures: &[PackedSignature],
-    ) -> Result<u128, QuorumError> {
+    pub fn verify_quorum(&self, digest: &B256, signatures: &[PackedSignature]) -> Result<u128, QuorumError> {
         let mut weight: u128 = 0;
         let mut next_allowed = 0usize;
         for (i, packed) in signatures.iter().enumerate() {
@@ -239,23 +188,15 @@ impl ValidatorSet {
             if packed.signature.normalize_s().is_some() {
                 return Err(QuorumError::Invalid(i)); // high-s
             }
-            let recovered = packed
-                .signature
-                .recover_address_from_prehash(digest)
-                .map_err(|_| QuorumError::Invalid(i))?;
+            let recovered =
+                packed.signature.recover_address_from_prehash(digest).map_err(|_| QuorumError::Invalid(i))?;
             if recovered != member.signer {
-                return Err(QuorumError::NotMember {
-                    index: i,
-                    recovered,
-                });
+                return Err(QuorumError::NotMember { index: i, recovered });
             }
             weight += member.weight;
         }
         if weight < self.threshold {
-            return Err(QuorumError::BelowThreshold {
-                weight,
-                threshold: self.threshold,
-            });
+            return Err(QuorumError::BelowThreshold { weight, threshold: self.threshold });
         }
         Ok(weight)
     }

@@ -5,27 +5,20 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use zb_protocol::validator_set::{Member, NEVER_EXPIRES};
 use zb_protocol::{
-    Accumulator, Checkpoint, Message, PackedSignature, QuorumError, ValidatorSet,
-    ValidatorSetError, checkpoint_digest, domain_separator, initial_accumulator, lane_id,
-    message_hash, route_id, sign_checkpoint,
+    Accumulator, Checkpoint, Message, PackedSignature, QuorumError, ValidatorSet, ValidatorSetError, checkpoint_digest,
+    domain_separator, initial_accumulator, lane_id, message_hash, route_id, sign_checkpoint,
 };
 
 struct Vectors(serde_json::Value);
 
 impl Vectors {
     fn load() -> Self {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../testdata/protocol-vectors.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/protocol-vectors.json");
         let text = std::fs::read_to_string(path).expect("vectors file");
         Self(serde_json::from_str(&text).expect("vectors json"))
     }
     fn str(&self, key: &str) -> &str {
-        self.0
-            .pointer(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or_else(|| panic!("missing {key}"))
+        self.0.pointer(key).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("missing {key}"))
     }
     fn b256(&self, key: &str) -> B256 {
         self.str(key).parse().expect("b256")
@@ -34,10 +27,7 @@ impl Vectors {
         self.str(key).parse().expect("address")
     }
     fn u64(&self, key: &str) -> u64 {
-        self.0
-            .pointer(key)
-            .and_then(|v| v.as_u64())
-            .unwrap_or_else(|| panic!("missing {key}"))
+        self.0.pointer(key).and_then(|v| v.as_u64()).unwrap_or_else(|| panic!("missing {key}"))
     }
 }
 
@@ -66,19 +56,9 @@ fn hashes_match_the_contracts() {
     let mut acc = Accumulator::new(lane);
     assert_eq!(acc.push(&message).expect("in order"), v.b256("/acc1"));
 
-    assert_eq!(
-        domain_separator(home, home_bridge),
-        v.b256("/domainSeparator")
-    );
-    let checkpoint = Checkpoint {
-        lane,
-        sequence: 1,
-        accumulator: acc.value,
-    };
-    assert_eq!(
-        checkpoint_digest(&checkpoint, home, home_bridge),
-        v.b256("/checkpointDigest")
-    );
+    assert_eq!(domain_separator(home, home_bridge), v.b256("/domainSeparator"));
+    let checkpoint = Checkpoint { lane, sequence: 1, accumulator: acc.value };
+    assert_eq!(checkpoint_digest(&checkpoint, home, home_bridge), v.b256("/checkpointDigest"));
 }
 
 #[test]
@@ -102,19 +82,11 @@ fn accumulator_refuses_gaps_and_replays() {
 }
 
 fn signers(n: usize) -> Vec<PrivateKeySigner> {
-    (1..=n)
-        .map(|i| PrivateKeySigner::from_bytes(&B256::with_last_byte(i as u8)).expect("key"))
-        .collect()
+    (1..=n).map(|i| PrivateKeySigner::from_bytes(&B256::with_last_byte(i as u8)).expect("key")).collect()
 }
 
 fn equal_set(keys: &[PrivateKeySigner], threshold: u128) -> ValidatorSet {
-    let members = keys
-        .iter()
-        .map(|k| Member {
-            signer: k.address(),
-            weight: 1,
-        })
-        .collect();
+    let members = keys.iter().map(|k| Member { signer: k.address(), weight: 1 }).collect();
     ValidatorSet::new(threshold, NEVER_EXPIRES, members).expect("valid set")
 }
 
@@ -126,58 +98,30 @@ fn set_encoding_round_trips_and_enforces_two_thirds() {
     // threshold (12 bytes) ‖ validUntil (8 bytes) ‖ 4 × (address ‖ weight)
     assert_eq!(encoded.len(), 20 + 4 * 32);
     assert_eq!(&encoded[..12], &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
-    assert_eq!(
-        &encoded[12..20],
-        &[0xff; 8],
-        "a governance set never expires"
-    );
+    assert_eq!(&encoded[12..20], &[0xff; 8], "a governance set never expires");
     assert_eq!(&encoded[20..40], set.members[0].signer.as_slice());
     assert_eq!(ValidatorSet::decode(&encoded).expect("decode"), set);
     // The expiry is part of the encoding, hence of the hash the bridge stores.
-    let expiring = ValidatorSet {
-        valid_until: 1_700_000_000,
-        ..set.clone()
-    };
+    let expiring = ValidatorSet { valid_until: 1_700_000_000, ..set.clone() };
     let encoded_expiring = expiring.encode();
     assert_eq!(&encoded_expiring[12..20], &1_700_000_000u64.to_be_bytes());
-    assert_eq!(
-        ValidatorSet::decode(&encoded_expiring).expect("decode"),
-        expiring
-    );
+    assert_eq!(ValidatorSet::decode(&encoded_expiring).expect("decode"), expiring);
     assert_ne!(expiring.hash(), set.hash());
     assert!(!expiring.expired_at(1_699_999_999));
-    assert!(
-        expiring.expired_at(1_700_000_000),
-        "validUntil is exclusive"
-    );
+    assert!(expiring.expired_at(1_700_000_000), "validUntil is exclusive");
     assert!(!set.expired_at(u64::MAX - 1));
     // A set in the old 12-byte-header layout does not decode.
     let mut old = encoded[..12].to_vec();
     old.extend_from_slice(&encoded[20..]);
-    assert_eq!(
-        ValidatorSet::decode(&old),
-        Err(ValidatorSetError::Malformed("wrong length"))
-    );
-    let members = keys
-        .iter()
-        .map(|k| Member {
-            signer: k.address(),
-            weight: 1,
-        })
-        .collect();
+    assert_eq!(ValidatorSet::decode(&old), Err(ValidatorSetError::Malformed("wrong length")));
+    let members = keys.iter().map(|k| Member { signer: k.address(), weight: 1 }).collect();
     assert_eq!(
         ValidatorSet::new(2, NEVER_EXPIRES, members),
-        Err(ValidatorSetError::ThresholdTooLow {
-            threshold: 2,
-            total: 4
-        })
+        Err(ValidatorSetError::ThresholdTooLow { threshold: 2, total: 4 })
     );
     let mut unsorted = set.clone();
     unsorted.members.swap(0, 1);
-    assert!(matches!(
-        unsorted.validate(),
-        Err(ValidatorSetError::Malformed(_))
-    ));
+    assert!(matches!(unsorted.validate(), Err(ValidatorSetError::Malformed(_))));
 }
 
 #[test]
@@ -185,17 +129,10 @@ fn quorum_check_mirrors_the_contract() {
     let keys = signers(4);
     let set = equal_set(&keys, 3);
     let (chain, bridge) = (1, Address::repeat_byte(0xaa));
-    let checkpoint = Checkpoint {
-        lane: B256::repeat_byte(1),
-        sequence: 5,
-        accumulator: B256::repeat_byte(2),
-    };
+    let checkpoint = Checkpoint { lane: B256::repeat_byte(1), sequence: 5, accumulator: B256::repeat_byte(2) };
     let digest = checkpoint_digest(&checkpoint, chain, bridge);
     let by_member = |i: usize| {
-        let key = keys
-            .iter()
-            .find(|k| k.address() == set.members[i].signer)
-            .expect("member key");
+        let key = keys.iter().find(|k| k.address() == set.members[i].signer).expect("member key");
         PackedSignature {
             member_index: i as u8,
             signature: sign_checkpoint(key, &checkpoint, chain, bridge).expect("sign"),
@@ -203,21 +140,9 @@ fn quorum_check_mirrors_the_contract() {
     };
     let quorum = [by_member(0), by_member(1), by_member(3)];
     assert_eq!(set.verify_quorum(&digest, &quorum), Ok(3));
-    assert_eq!(
-        set.verify_quorum(&digest, &quorum[..2]),
-        Err(QuorumError::BelowThreshold {
-            weight: 2,
-            threshold: 3
-        })
-    );
-    assert_eq!(
-        set.verify_quorum(&digest, &[by_member(1), by_member(0)]),
-        Err(QuorumError::NotAscending(1))
-    );
-    assert_eq!(
-        set.verify_quorum(&digest, &[by_member(0), by_member(0)]),
-        Err(QuorumError::NotAscending(1))
-    );
+    assert_eq!(set.verify_quorum(&digest, &quorum[..2]), Err(QuorumError::BelowThreshold { weight: 2, threshold: 3 }));
+    assert_eq!(set.verify_quorum(&digest, &[by_member(1), by_member(0)]), Err(QuorumError::NotAscending(1)));
+    assert_eq!(set.verify_quorum(&digest, &[by_member(0), by_member(0)]), Err(QuorumError::NotAscending(1)));
     let mut wrong_index = by_member(2);
     wrong_index.member_index = 1;
     assert!(matches!(
@@ -236,22 +161,12 @@ fn quorum_selection_keeps_valid_member_signatures_once_and_stops_at_the_threshol
     let keys = signers(4);
     let set = equal_set(&keys, 3);
     let (chain, bridge) = (1, Address::repeat_byte(0xaa));
-    let checkpoint = Checkpoint {
-        lane: B256::repeat_byte(1),
-        sequence: 5,
-        accumulator: B256::repeat_byte(2),
-    };
+    let checkpoint = Checkpoint { lane: B256::repeat_byte(1), sequence: 5, accumulator: B256::repeat_byte(2) };
     let digest = checkpoint_digest(&checkpoint, chain, bridge);
     let sign = |key: &PrivateKeySigner, cp: &Checkpoint| {
-        (
-            key.address(),
-            sign_checkpoint(key, cp, chain, bridge).expect("sign"),
-        )
+        (key.address(), sign_checkpoint(key, cp, chain, bridge).expect("sign"))
     };
-    let other = Checkpoint {
-        sequence: 6,
-        ..checkpoint.clone()
-    };
+    let other = Checkpoint { sequence: 6, ..checkpoint.clone() };
     let outsider = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x77)).expect("key");
     let answers = vec![
         sign(&keys[3], &checkpoint),
@@ -265,12 +180,7 @@ fn quorum_selection_keeps_valid_member_signatures_once_and_stops_at_the_threshol
     assert_eq!(two.valid.len(), 2);
     assert_eq!(two.weight, 2);
     assert_eq!(two.quorum, None, "2 of threshold 3");
-    assert!(
-        two.valid
-            .windows(2)
-            .all(|w| w[0].member_index < w[1].member_index),
-        "ascending member order"
-    );
+    assert!(two.valid.windows(2).all(|w| w[0].member_index < w[1].member_index), "ascending member order");
 
     let mut all = answers;
     all.push(sign(&keys[1], &checkpoint));

@@ -68,9 +68,7 @@ impl RelayerConfig {
             return Err(ConfigError::Invalid("no [[lanes]] to relay".into()));
         }
         if self.validators.is_empty() {
-            return Err(ConfigError::Invalid(
-                "no validators: list their API URLs in `validators`".into(),
-            ));
+            return Err(ConfigError::Invalid("no validators: list their API URLs in `validators`".into()));
         }
         for url in &self.fallback_validators {
             let scheme = reqwest::Url::parse(url).map(|u| u.scheme().to_string());
@@ -91,9 +89,7 @@ impl RelayerConfig {
             }
         }
         for chain in &self.chains {
-            chain
-                .validate()
-                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         self.key.validate().map_err(ConfigError::Invalid)?;
         Ok(())
@@ -129,8 +125,7 @@ mod tests {
     fn parse(top: &str) -> Result<RelayerConfig, String> {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("zb-relayer-config-{}-{n}.toml", std::process::id()));
+        let path = std::env::temp_dir().join(format!("zb-relayer-config-{}-{n}.toml", std::process::id()));
         std::fs::write(&path, format!("{top}\n{BASE}")).map_err(|e| e.to_string())?;
         let loaded = RelayerConfig::load(&path).map_err(|e| e.to_string());
         let _ = std::fs::remove_file(&path);
@@ -140,18 +135,12 @@ mod tests {
     #[test]
     fn fallback_validators_are_optional_urls() {
         assert!(parse("").expect("without").fallback_validators.is_empty());
-        let config = parse(
-            r#"fallback_validators = ["http://127.0.0.1:7310", "https://fallback.example.org/"]"#,
-        )
-        .expect("with");
+        let config =
+            parse(r#"fallback_validators = ["http://127.0.0.1:7310", "https://fallback.example.org/"]"#).expect("with");
         assert_eq!(config.fallback_validators.len(), 2);
         let error = parse(r#"fallback_validators = ["127.0.0.1:7310"]"#).expect_err("no scheme");
-        assert!(
-            error.contains("fallback_validators") && error.contains("127.0.0.1:7310"),
-            "{error}"
-        );
-        let error =
-            parse(r#"fallback_validators = ["ws://127.0.0.1:7310"]"#).expect_err("not http");
+        assert!(error.contains("fallback_validators") && error.contains("127.0.0.1:7310"), "{error}");
+        let error = parse(r#"fallback_validators = ["ws://127.0.0.1:7310"]"#).expect_err("not http");
         assert!(error.contains("not an http:// or https:// URL"), "{error}");
     }
 }

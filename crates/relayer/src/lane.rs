@@ -13,9 +13,7 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolEvent;
 use zb_chain::{BlockRef, Follower};
 use zb_contracts::bridge::ZeroBridge;
-use zb_protocol::{
-    Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest,
-};
+use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 use zb_store::{Store, Submission, SubmissionStatus};
 use zb_validator::api::CheckpointResponse;
 
@@ -64,12 +62,7 @@ pub(crate) struct Liveness {
 /// destination (`sentAt + delay <= destination time`) and for the fallback validators, which wait
 /// the delay in source chain time. While the destination's Emergency grace runs neither waits
 /// (the fallback validators read the grace too): everything undelivered can go.
-pub(crate) fn fallback_target(
-    messages: &[Message],
-    delivered: u64,
-    target: u64,
-    liveness: &Liveness,
-) -> Option<u64> {
+pub(crate) fn fallback_target(messages: &[Message], delivered: u64, target: u64, liveness: &Liveness) -> Option<u64> {
     if liveness.destination_time < liveness.grace_until {
         return (target > delivered).then_some(target);
     }
@@ -116,17 +109,10 @@ impl LaneRelayer {
             .config()
             .rpc
             .first()
-            .ok_or_else(|| {
-                RelayerError::Config(format!("chain {} has no rpc", destination.config().name))
-            })?
+            .ok_or_else(|| RelayerError::Config(format!("chain {} has no rpc", destination.config().name)))?
             .to_string();
-        let url = url
-            .parse()
-            .map_err(|e| RelayerError::Config(format!("rpc url {url}: {e}")))?;
-        let provider = ProviderBuilder::new()
-            .wallet(wallet.clone())
-            .connect_http(url)
-            .erased();
+        let url = url.parse().map_err(|e| RelayerError::Config(format!("rpc url {url}: {e}")))?;
+        let provider = ProviderBuilder::new().wallet(wallet.clone()).connect_http(url).erased();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()
@@ -167,16 +153,11 @@ impl LaneRelayer {
         if finalized.number < self.next_source_block {
             return Ok(());
         }
-        let sent = self
-            .source
-            .sent_messages(self.next_source_block, finalized.number)
-            .await?;
+        let sent = self.source.sent_messages(self.next_source_block, finalized.number).await?;
         let mut accumulator = self.accumulator.clone();
         let mut fresh = Vec::new();
         for event in sent.into_iter().filter(|e| e.lane == self.lane) {
-            let value = accumulator
-                .push(&event.message)
-                .map_err(|e| RelayerError::Protocol(e.to_string()))?;
+            let value = accumulator.push(&event.message).map_err(|e| RelayerError::Protocol(e.to_string()))?;
             fresh.push((event.message, value));
         }
         self.accumulator = accumulator;
@@ -185,8 +166,7 @@ impl LaneRelayer {
             self.accumulators.push(value);
         }
         self.next_source_block = finalized.number + 1;
-        metrics::gauge!("zb_relayer_source_height", "lane" => self.lane.to_string())
-            .set(self.messages.len() as f64);
+        metrics::gauge!("zb_relayer_source_height", "lane" => self.lane.to_string()).set(self.messages.len() as f64);
         Ok(())
     }
 
@@ -196,8 +176,7 @@ impl LaneRelayer {
         let delivered = on_chain.sequence;
         let head = self.messages.len() as u64;
         self.status.update(self.lane, head, delivered);
-        metrics::gauge!("zb_relayer_delivered_height", "lane" => self.lane.to_string())
-            .set(delivered as f64);
+        metrics::gauge!("zb_relayer_delivered_height", "lane" => self.lane.to_string()).set(delivered as f64);
         metrics::gauge!("zb_relayer_lane_lag", "lane" => self.lane.to_string())
             .set(head.saturating_sub(delivered) as f64);
 
@@ -222,15 +201,11 @@ impl LaneRelayer {
         let set = self.validator_set(on_chain.validatorSetHash).await?;
         let mut liveness = None;
         loop {
-            let (via, signatures) = match self
-                .gather_signatures(&self.validators, &set, target)
-                .await?
-            {
+            let (via, signatures) = match self.gather_signatures(&self.validators, &set, target).await? {
                 Some(signatures) => (Via::Primary, signatures),
                 None => {
-                    let Some((due, fallback, signatures)) = self
-                        .fallback_quorum(on_chain.routeId, delivered, target, &mut liveness)
-                        .await?
+                    let Some((due, fallback, signatures)) =
+                        self.fallback_quorum(on_chain.routeId, delivered, target, &mut liveness).await?
                     else {
                         return Ok(Tick::Waiting);
                     };
@@ -238,29 +213,20 @@ impl LaneRelayer {
                     (Via::Fallback(fallback), signatures)
                 }
             };
-            let checkpoint = Checkpoint {
-                lane: self.lane,
-                sequence: target,
-                accumulator: self.accumulators[(target - 1) as usize],
-            };
+            let checkpoint =
+                Checkpoint { lane: self.lane, sequence: target, accumulator: self.accumulators[(target - 1) as usize] };
             let batch = self.messages[delivered as usize..target as usize].to_vec();
             let signatures = Bytes::from(PackedSignature::pack(&signatures));
             let bridge = self.bridge();
             // Simulate first: a delivery that would revert is never sent.
             let (request, gas) = match &via {
                 Via::Primary => {
-                    let call =
-                        bridge.deliver(checkpoint, Bytes::from(set.encode()), signatures, batch);
+                    let call = bridge.deliver(checkpoint, Bytes::from(set.encode()), signatures, batch);
                     let gas = self.simulated(call.estimate_gas().await)?;
                     (call.into_transaction_request(), gas)
                 }
                 Via::Fallback(fallback) => {
-                    let call = bridge.deliverByFallback(
-                        checkpoint,
-                        Bytes::from(fallback.encode()),
-                        signatures,
-                        batch,
-                    );
+                    let call = bridge.deliverByFallback(checkpoint, Bytes::from(fallback.encode()), signatures, batch);
                     let gas = self.simulated(call.estimate_gas().await)?;
                     (call.into_transaction_request(), gas)
                 }
@@ -274,16 +240,12 @@ impl LaneRelayer {
                     "primary set has no quorum; delivering through the fallback set");
                 metrics::counter!("zb_relayer_fallback_deliveries_total", "lane" => self.lane.to_string()).increment(1);
             }
-            self.submit(request, gas, delivered, target, replacing)
-                .await?;
+            self.submit(request, gas, delivered, target, replacing).await?;
             return Ok(Tick::Submitted);
         }
     }
 
-    fn simulated(
-        &self,
-        estimate: Result<u64, alloy::contract::Error>,
-    ) -> Result<u64, RelayerError> {
+    fn simulated(&self, estimate: Result<u64, alloy::contract::Error>) -> Result<u64, RelayerError> {
         estimate.map_err(|e| {
             let reason = e
                 .as_decoded_interface_error::<ZeroBridge::ZeroBridgeErrors>()
@@ -319,9 +281,7 @@ impl LaneRelayer {
             return Ok(None);
         };
         let set = self.fallback_set(route, liveness.set_hash).await?;
-        let signatures = self
-            .gather_signatures(&self.fallback_validators, &set, due)
-            .await?;
+        let signatures = self.gather_signatures(&self.fallback_validators, &set, due).await?;
         Ok(signatures.map(|signatures| (due, set, signatures)))
     }
 
@@ -352,35 +312,23 @@ impl LaneRelayer {
 
     /// The fallback set's bytes, from the destination's final `FallbackSetInstalled` events of
     /// `route`, matched by hash.
-    async fn fallback_set(
-        &mut self,
-        route: B256,
-        hash: B256,
-    ) -> Result<ValidatorSet, RelayerError> {
+    async fn fallback_set(&mut self, route: B256, hash: B256) -> Result<ValidatorSet, RelayerError> {
         if !self.sets.contains_key(&hash) {
             let dst = &self.destination;
             let latest = dst.finalized().await?.number;
             for log in dst
-                .bridge_logs(
-                    ZeroBridge::FallbackSetInstalled::SIGNATURE_HASH,
-                    dst.config().start_block,
-                    latest,
-                )
+                .bridge_logs(ZeroBridge::FallbackSetInstalled::SIGNATURE_HASH, dst.config().start_block, latest)
                 .await?
             {
                 if let Ok(event) = ZeroBridge::FallbackSetInstalled::decode_log(&log.inner)
                     && event.routeId == route
                     && keccak256(&event.validatorSet) == event.setHash
                 {
-                    self.sets
-                        .insert(event.setHash, event.data.validatorSet.clone());
+                    self.sets.insert(event.setHash, event.data.validatorSet.clone());
                 }
             }
         }
-        let bytes = self
-            .sets
-            .get(&hash)
-            .ok_or(RelayerError::UnknownFallbackSet { route, hash })?;
+        let bytes = self.sets.get(&hash).ok_or(RelayerError::UnknownFallbackSet { route, hash })?;
         ValidatorSet::decode(bytes).map_err(|e| RelayerError::Protocol(e.to_string()))
     }
 
@@ -391,28 +339,19 @@ impl LaneRelayer {
             let dst = &self.destination;
             let latest = dst.finalized().await?.number;
             for log in dst
-                .bridge_logs(
-                    ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH,
-                    dst.config().start_block,
-                    latest,
-                )
+                .bridge_logs(ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH, dst.config().start_block, latest)
                 .await?
             {
                 if let Ok(event) = ZeroBridge::ValidatorSetInstalled::decode_log(&log.inner)
                     && event.lane == self.lane
                 {
-                    self.sets
-                        .insert(event.setHash, event.data.validatorSet.clone());
+                    self.sets.insert(event.setHash, event.data.validatorSet.clone());
                 }
             }
             let src = &self.source;
             let latest = src.finalized().await?.number;
             for log in src
-                .bridge_logs(
-                    ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH,
-                    src.config().start_block,
-                    latest,
-                )
+                .bridge_logs(ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH, src.config().start_block, latest)
                 .await?
             {
                 if let Ok(event) = ZeroBridge::ValidatorSetUpdateQueued::decode_log(&log.inner)
@@ -423,13 +362,7 @@ impl LaneRelayer {
                 }
             }
         }
-        let bytes = self
-            .sets
-            .get(&hash)
-            .ok_or(RelayerError::UnknownValidatorSet {
-                lane: self.lane,
-                hash,
-            })?;
+        let bytes = self.sets.get(&hash).ok_or(RelayerError::UnknownValidatorSet { lane: self.lane, hash })?;
         ValidatorSet::decode(bytes).map_err(|e| RelayerError::Protocol(e.to_string()))
     }
 
@@ -443,22 +376,10 @@ impl LaneRelayer {
         target: u64,
     ) -> Result<Option<Vec<PackedSignature>>, RelayerError> {
         let accumulator = self.accumulators[(target - 1) as usize];
-        let checkpoint = Checkpoint {
-            lane: self.lane,
-            sequence: target,
-            accumulator,
-        };
-        let digest = checkpoint_digest(
-            &checkpoint,
-            self.source.config().chain_id,
-            self.source.config().bridge,
-        );
+        let checkpoint = Checkpoint { lane: self.lane, sequence: target, accumulator };
+        let digest = checkpoint_digest(&checkpoint, self.source.config().chain_id, self.source.config().bridge);
         let requests = urls.iter().map(|base| {
-            let url = format!(
-                "{}/v1/lanes/{:#x}/checkpoints/{target}",
-                base.trim_end_matches('/'),
-                self.lane
-            );
+            let url = format!("{}/v1/lanes/{:#x}/checkpoints/{target}", base.trim_end_matches('/'), self.lane);
             let http = self.http.clone();
             async move {
                 let response = http.get(&url).send().await.ok()?;
@@ -471,10 +392,7 @@ impl LaneRelayer {
         let answers = futures::future::join_all(requests).await;
         let mut signed = Vec::new();
         for answer in answers.into_iter().flatten() {
-            if answer.lane != self.lane
-                || answer.sequence != target
-                || answer.accumulator != accumulator
-            {
+            if answer.lane != self.lane || answer.sequence != target || answer.accumulator != accumulator {
                 tracing::warn!(lane = %self.lane, signer = %answer.signer, "validator signed a different checkpoint");
                 continue;
             }
@@ -492,22 +410,12 @@ impl LaneRelayer {
     }
 
     async fn resolve_pending(&self, delivered: u64) -> Result<Pending, RelayerError> {
-        let pending = self
-            .store
-            .submissions_with_status(self.lane, SubmissionStatus::Pending)?;
+        let pending = self.store.submissions_with_status(self.lane, SubmissionStatus::Pending)?;
         let mut result = Pending::None;
         for submission in pending {
-            let receipt = self
-                .provider
-                .get_transaction_receipt(submission.tx_hash)
-                .await
-                .map_err(rpc)?;
+            let receipt = self.provider.get_transaction_receipt(submission.tx_hash).await.map_err(rpc)?;
             if let Some(receipt) = receipt {
-                let status = if receipt.status() {
-                    SubmissionStatus::Confirmed
-                } else {
-                    SubmissionStatus::Failed
-                };
+                let status = if receipt.status() { SubmissionStatus::Confirmed } else { SubmissionStatus::Failed };
                 self.store.mark_submission(submission.tx_hash, status)?;
                 metrics::counter!("zb_relayer_submissions_total", "lane" => self.lane.to_string(),
                     "status" => format!("{status:?}").to_lowercase())
@@ -521,21 +429,14 @@ impl LaneRelayer {
             }
             if delivered >= submission.to_sequence {
                 // Delivered by a replacement with the same nonce, or by another relayer.
-                self.store
-                    .mark_submission(submission.tx_hash, SubmissionStatus::Replaced)?;
+                self.store.mark_submission(submission.tx_hash, SubmissionStatus::Replaced)?;
                 continue;
             }
             // Its nonce was used by another transaction (a replaced original, another process
             // with this key): this submission can never be mined, so stop waiting for it.
-            let mined_nonce = self
-                .provider
-                .get_transaction_count(self.relayer)
-                .latest()
-                .await
-                .map_err(rpc)?;
+            let mined_nonce = self.provider.get_transaction_count(self.relayer).latest().await.map_err(rpc)?;
             if mined_nonce > submission.nonce {
-                self.store
-                    .mark_submission(submission.tx_hash, SubmissionStatus::Replaced)?;
+                self.store.mark_submission(submission.tx_hash, SubmissionStatus::Replaced)?;
                 continue;
             }
             let age = now().saturating_sub(submission.created_at);
@@ -560,17 +461,9 @@ impl LaneRelayer {
     ) -> Result<(), RelayerError> {
         let fees = self.provider.estimate_eip1559_fees().await.map_err(rpc)?;
         let (nonce, mut max_fee, mut priority) = match &replacing {
-            Some(old) => (
-                old.nonce,
-                old.max_fee_per_gas * 5 / 4 + 1,
-                old.max_priority_fee_per_gas * 5 / 4 + 1,
-            ),
+            Some(old) => (old.nonce, old.max_fee_per_gas * 5 / 4 + 1, old.max_priority_fee_per_gas * 5 / 4 + 1),
             None => (
-                self.provider
-                    .get_transaction_count(self.relayer)
-                    .pending()
-                    .await
-                    .map_err(rpc)?,
+                self.provider.get_transaction_count(self.relayer).pending().await.map_err(rpc)?,
                 fees.max_fee_per_gas,
                 fees.max_priority_fee_per_gas,
             ),
@@ -584,10 +477,7 @@ impl LaneRelayer {
             .with_gas_limit(gas + gas / 5)
             .with_max_fee_per_gas(max_fee)
             .with_max_priority_fee_per_gas(priority);
-        let envelope = request
-            .build(&self.wallet)
-            .await
-            .map_err(|e| RelayerError::Sign(e.to_string()))?;
+        let envelope = request.build(&self.wallet).await.map_err(|e| RelayerError::Sign(e.to_string()))?;
         let tx_hash = *envelope.tx_hash();
         self.store.record_submission(&Submission {
             lane: self.lane,
@@ -601,17 +491,12 @@ impl LaneRelayer {
             created_at: now(),
         })?;
         if let Some(old) = &replacing {
-            self.store
-                .mark_submission(old.tx_hash, SubmissionStatus::Replaced)?;
+            self.store.mark_submission(old.tx_hash, SubmissionStatus::Replaced)?;
             tracing::info!(lane = %self.lane, nonce, old = %old.tx_hash, new = %tx_hash, "fee bump: replaced submission");
         }
         tracing::info!(lane = %self.lane, from = delivered + 1, to = target, %tx_hash, nonce, gas, "submitting delivery");
         // Confirmation is tracked through the store on the next ticks, not by waiting here.
-        let _pending = self
-            .provider
-            .send_tx_envelope(envelope)
-            .await
-            .map_err(rpc)?;
+        let _pending = self.provider.send_tx_envelope(envelope).await.map_err(rpc)?;
         Ok(())
     }
 }
@@ -627,9 +512,7 @@ fn rpc(e: impl std::fmt::Display) -> RelayerError {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -655,13 +538,7 @@ mod tests {
     }
 
     fn liveness(destination_time: u64, source_time: u64, grace_until: u64) -> Liveness {
-        Liveness {
-            set_hash: B256::repeat_byte(0xfb),
-            delay: 100,
-            grace_until,
-            destination_time,
-            source_time,
-        }
+        Liveness { set_hash: B256::repeat_byte(0xfb), delay: 100, grace_until, destination_time, source_time }
     }
 
     #[test]
@@ -686,15 +563,8 @@ mod tests {
     fn an_emergency_grace_waives_the_delay() {
         let m = messages();
         // Destination time 1005 is inside the grace: nobody waits, the whole batch goes.
-        assert_eq!(
-            fallback_target(&m, 0, 4, &liveness(1005, 1000, 1006)),
-            Some(4)
-        );
-        assert_eq!(
-            fallback_target(&m, 4, 4, &liveness(1005, 1000, 1006)),
-            None,
-            "nothing undelivered"
-        );
+        assert_eq!(fallback_target(&m, 0, 4, &liveness(1005, 1000, 1006)), Some(4));
+        assert_eq!(fallback_target(&m, 4, 4, &liveness(1005, 1000, 1006)), None, "nothing undelivered");
         // The grace ended (exclusive, as on chain): the delay counts again.
         assert_eq!(fallback_target(&m, 0, 4, &liveness(1006, 1120, 1006)), None);
     }

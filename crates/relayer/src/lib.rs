@@ -37,9 +37,7 @@ pub enum RelayerError {
     Protocol(String),
     #[error("signing the transaction failed: {0}")]
     Sign(String),
-    #[error(
-        "lane {lane}: the destination expects validator set {hash}, which no bridge event carries"
-    )]
+    #[error("lane {lane}: the destination expects validator set {hash}, which no bridge event carries")]
     UnknownValidatorSet { lane: B256, hash: B256 },
     #[error(
         "route {route}: the destination names fallback set {hash}, which no final FallbackSetInstalled event carries"
@@ -48,10 +46,7 @@ pub enum RelayerError {
     #[error("lane {lane}: delivery would revert ({reason}); not submitted")]
     Simulation { lane: B256, reason: String },
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 /// How soon a lane waiting for signatures or a receipt looks again.
@@ -105,15 +100,9 @@ pub async fn run(
     metrics: PrometheusHandle,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RelayerError> {
-    config
-        .validate()
-        .map_err(|e| RelayerError::Config(e.to_string()))?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        RelayerError::Config(format!(
-            "cannot create data_dir {}: {e}",
-            config.data_dir.display()
-        ))
-    })?;
+    config.validate().map_err(|e| RelayerError::Config(e.to_string()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| RelayerError::Config(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
     let store = Arc::new(Store::open(&config.data_dir.join("relayer.sqlite"))?);
     let status = Arc::new(Status::default());
     let relayer = signer.address();
@@ -123,22 +112,12 @@ pub async fn run(
 
     let mut tasks = tokio::task::JoinSet::new();
     for lane in &config.lanes {
-        let (Some(source), Some(destination)) =
-            (config.chain(&lane.source), config.chain(&lane.destination))
-        else {
-            return Err(RelayerError::Config(format!(
-                "lane {} names an unknown chain",
-                lane.lane
-            )));
+        let (Some(source), Some(destination)) = (config.chain(&lane.source), config.chain(&lane.destination)) else {
+            return Err(RelayerError::Config(format!("lane {} names an unknown chain", lane.lane)));
         };
         let (source, destination) = (source.clone(), destination.clone());
-        let (lane_id, store, status, wallet, validators) = (
-            lane.lane,
-            store.clone(),
-            status.clone(),
-            wallet.clone(),
-            config.validators.clone(),
-        );
+        let (lane_id, store, status, wallet, validators) =
+            (lane.lane, store.clone(), status.clone(), wallet.clone(), config.validators.clone());
         let fallback_validators = config.fallback_validators.clone();
         let (max_gas, max_messages) = (config.max_batch_gas, config.max_batch_messages);
         let timeout = Duration::from_secs(config.confirmation_timeout_secs);
@@ -159,8 +138,18 @@ pub async fn run(
             };
             let mut heads = source.new_heads();
             let mut relayer = LaneRelayer::new(
-                lane_id, source, destination, wallet, relayer, validators, fallback_validators, store, status.clone(), max_gas,
-                max_messages, timeout,
+                lane_id,
+                source,
+                destination,
+                wallet,
+                relayer,
+                validators,
+                fallback_validators,
+                store,
+                status.clone(),
+                max_gas,
+                max_messages,
+                timeout,
             )?;
             let mut backoff = poll;
             loop {
@@ -197,10 +186,7 @@ pub async fn run(
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| RelayerError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+        .map_err(|source| RelayerError::Listen { addr: config.listen, source })?;
     let app = Router::new()
         .route("/v1/health", get(health))
         .route("/metrics", get(render_metrics))
@@ -215,9 +201,7 @@ pub async fn run(
     }
 }
 
-async fn health(
-    AxumState(state): AxumState<HttpState>,
-) -> (axum::http::StatusCode, Json<serde_json::Value>) {
+async fn health(AxumState(state): AxumState<HttpState>) -> (axum::http::StatusCode, Json<serde_json::Value>) {
     let lanes = state.status.snapshot();
     let failing = lanes.values().any(|l| l.last_error.is_some());
     let (code, status) = if failing {
@@ -225,10 +209,7 @@ async fn health(
     } else {
         (axum::http::StatusCode::OK, "ok")
     };
-    (
-        code,
-        Json(serde_json::json!({ "status": status, "lanes": lanes })),
-    )
+    (code, Json(serde_json::json!({ "status": status, "lanes": lanes })))
 }
 
 async fn render_metrics(AxumState(state): AxumState<HttpState>) -> String {

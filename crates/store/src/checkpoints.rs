@@ -10,18 +10,10 @@ const COLUMNS: &str = "lane, sequence, accumulator, signer, signature";
 type RawCheckpoint = (Vec<u8>, i64, Vec<u8>, Vec<u8>, Vec<u8>);
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawCheckpoint> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-    ))
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
 }
 
-fn decode(
-    (lane, sequence, accumulator, signer, signature): RawCheckpoint,
-) -> Result<SignedCheckpoint, StoreError> {
+fn decode((lane, sequence, accumulator, signer, signature): RawCheckpoint) -> Result<SignedCheckpoint, StoreError> {
     Ok(SignedCheckpoint {
         lane: codec::b256(&lane, "signed_checkpoints.lane")?,
         sequence: codec::uint(sequence, "signed_checkpoints.sequence")?,
@@ -52,18 +44,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn signed_at(
-        &self,
-        lane: B256,
-        sequence: u64,
-    ) -> Result<Option<SignedCheckpoint>, StoreError> {
+    pub fn signed_at(&self, lane: B256, sequence: u64) -> Result<Option<SignedCheckpoint>, StoreError> {
         let seq = codec::int(sequence, "sequence")?;
         let row = self
             .conn()
             .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM signed_checkpoints WHERE lane = ?1 AND sequence = ?2"
-                ),
+                &format!("SELECT {COLUMNS} FROM signed_checkpoints WHERE lane = ?1 AND sequence = ?2"),
                 params![lane.as_slice(), seq],
                 raw,
             )

@@ -10,11 +10,7 @@ use crate::StoreError;
 pub(crate) fn int(value: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| {
         StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(
-            format!(
-                "{what} {value} does not fit SQLite's INTEGER (at most {})",
-                i64::MAX
-            )
-            .into(),
+            format!("{what} {value} does not fit SQLite's INTEGER (at most {})", i64::MAX).into(),
         ))
     })
 }
@@ -24,13 +20,11 @@ pub(crate) fn uint(value: i64, what: &str) -> Result<u64, StoreError> {
 }
 
 pub(crate) fn b256(bytes: &[u8], what: &str) -> Result<B256, StoreError> {
-    B256::try_from(bytes)
-        .map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, expected 32", bytes.len())))
+    B256::try_from(bytes).map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, expected 32", bytes.len())))
 }
 
 pub(crate) fn address(bytes: &[u8], what: &str) -> Result<Address, StoreError> {
-    Address::try_from(bytes)
-        .map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, expected 20", bytes.len())))
+    Address::try_from(bytes).map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, expected 20", bytes.len())))
 }
 
 /// r ‖ s ‖ v, v being 27 or 28 (the 65-byte "Electrum" form `Signature::as_bytes` produces).
@@ -47,6 +41,5 @@ pub(crate) fn u128_text(value: u128) -> String {
 }
 
 pub(crate) fn parse_u128(text: &str, what: &str) -> Result<u128, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{what} is not a decimal u128: {text:?}")))
+    text.parse().map_err(|_| StoreError::Corrupt(format!("{what} is not a decimal u128: {text:?}")))
 }

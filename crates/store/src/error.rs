@@ -13,12 +13,7 @@ pub enum StoreError {
     #[error(
         "refusing to sign lane {lane} sequence {sequence}: already signed accumulator {signed}, asked for {requested}"
     )]
-    Conflict {
-        lane: B256,
-        sequence: u64,
-        signed: B256,
-        requested: B256,
-    },
+    Conflict { lane: B256, sequence: u64, signed: B256, requested: B256 },
     /// A signing history (or database) in a format or version this build does not understand.
     #[error("unsupported format: {0}")]
     UnsupportedFormat(String),

@@ -19,22 +19,13 @@ fn lane_halt((lane, sequence, reason, halted_at): RawLaneHalt) -> Result<LaneHal
 }
 
 fn chain_halt((chain, reason, halted_at): RawChainHalt) -> Result<ChainHalt, StoreError> {
-    Ok(ChainHalt {
-        chain,
-        reason,
-        halted_at: codec::uint(halted_at, "chain_halts.halted_at")?,
-    })
+    Ok(ChainHalt { chain, reason, halted_at: codec::uint(halted_at, "chain_halts.halted_at")? })
 }
 
 impl Store {
     /// Halts `lane` from `sequence` on (durably, before returning) and returns the halt now in
     /// force. A lane already halted keeps its halt, unless this one starts at a lower sequence.
-    pub fn halt_lane(
-        &self,
-        lane: B256,
-        sequence: u64,
-        reason: &str,
-    ) -> Result<LaneHalt, StoreError> {
+    pub fn halt_lane(&self, lane: B256, sequence: u64, reason: &str) -> Result<LaneHalt, StoreError> {
         let seq = codec::int(sequence, "sequence")?;
         let now = codec::int(now_unix(), "halted_at")?;
         let conn = self.conn();
@@ -61,19 +52,17 @@ impl Store {
             "INSERT INTO chain_halts (chain, reason, halted_at) VALUES (?1, ?2, ?3) ON CONFLICT (chain) DO NOTHING",
             params![chain, reason, now],
         )?;
-        let raw = conn.query_row(
-            "SELECT chain, reason, halted_at FROM chain_halts WHERE chain = ?1",
-            params![chain],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let raw =
+            conn.query_row("SELECT chain, reason, halted_at FROM chain_halts WHERE chain = ?1", params![chain], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         chain_halt(raw)
     }
 
     /// Every lane halt, ordered by lane.
     pub fn lane_halts(&self) -> Result<Vec<LaneHalt>, StoreError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT lane, sequence, reason, halted_at FROM lane_halts ORDER BY lane")?;
+        let mut stmt = conn.prepare("SELECT lane, sequence, reason, halted_at FROM lane_halts ORDER BY lane")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<Vec<RawLaneHalt>, _>>()?;
@@ -83,11 +72,9 @@ impl Store {
     /// Every chain halt, ordered by chain name.
     pub fn chain_halts(&self) -> Result<Vec<ChainHalt>, StoreError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT chain, reason, halted_at FROM chain_halts ORDER BY chain")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<Vec<RawChainHalt>, _>>()?;
+        let mut stmt = conn.prepare("SELECT chain, reason, halted_at FROM chain_halts ORDER BY chain")?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<RawChainHalt>, _>>()?;
         rows.into_iter().map(chain_halt).collect()
     }
 

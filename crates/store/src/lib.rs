@@ -68,6 +68,6 @@ mod types;
 pub use error::StoreError;
 pub use store::{BUSY_TIMEOUT, Store};
 pub use types::{
-    ChainHalt, HISTORY_FORMAT, HISTORY_VERSION, ImportReport, LaneHalt, SignDecision,
-    SignedCheckpoint, SignedEntry, SigningHistory, Submission, SubmissionStatus,
+    ChainHalt, HISTORY_FORMAT, HISTORY_VERSION, ImportReport, LaneHalt, SignDecision, SignedCheckpoint, SignedEntry,
+    SigningHistory, Submission, SubmissionStatus,
 };

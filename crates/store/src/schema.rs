@@ -73,28 +73,17 @@ CREATE TABLE chain_halts (
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     tx.execute_batch(VERSION_TABLE)?;
-    let version: Option<i64> = tx
-        .query_row(
-            "SELECT version FROM schema_version WHERE id = 1",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let version: Option<i64> =
+        tx.query_row("SELECT version FROM schema_version WHERE id = 1", [], |row| row.get(0)).optional()?;
     match version {
         None => {
             tx.execute_batch(V1)?;
             tx.execute_batch(V2)?;
-            tx.execute(
-                "INSERT INTO schema_version (id, version) VALUES (1, ?1)",
-                [SCHEMA_VERSION],
-            )?;
+            tx.execute("INSERT INTO schema_version (id, version) VALUES (1, ?1)", [SCHEMA_VERSION])?;
         }
         Some(1) => {
             tx.execute_batch(V2)?;
-            tx.execute(
-                "UPDATE schema_version SET version = ?1 WHERE id = 1",
-                [SCHEMA_VERSION],
-            )?;
+            tx.execute("UPDATE schema_version SET version = ?1 WHERE id = 1", [SCHEMA_VERSION])?;
         }
         Some(SCHEMA_VERSION) => {}
         Some(v) if v > SCHEMA_VERSION => {
@@ -104,9 +93,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             )));
         }
         Some(v) => {
-            return Err(StoreError::Corrupt(format!(
-                "schema_version holds {v}, which was never released"
-            )));
+            return Err(StoreError::Corrupt(format!("schema_version holds {v}, which was never released")));
         }
     }
     tx.commit()?;

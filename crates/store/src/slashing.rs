@@ -5,8 +5,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::store::now_unix;
 use crate::{
-    HISTORY_FORMAT, HISTORY_VERSION, ImportReport, SignDecision, SignedEntry, SigningHistory,
-    Store, StoreError, codec,
+    HISTORY_FORMAT, HISTORY_VERSION, ImportReport, SignDecision, SignedEntry, SigningHistory, Store, StoreError, codec,
 };
 
 impl Store {
@@ -37,12 +36,7 @@ impl Store {
                 if signed == accumulator {
                     Ok(SignDecision::AlreadySigned)
                 } else {
-                    Err(StoreError::Conflict {
-                        lane,
-                        sequence,
-                        signed,
-                        requested: accumulator,
-                    })
+                    Err(StoreError::Conflict { lane, sequence, signed, requested: accumulator })
                 }
             }
             None => {
@@ -63,12 +57,7 @@ impl Store {
         let mut stmt =
             conn.prepare("SELECT lane, sequence, accumulator, signed_at FROM signing_history ORDER BY lane, sequence")?;
         let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, Vec<u8>>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-                row.get::<_, i64>(3)?,
-            ))
+            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?, row.get::<_, Vec<u8>>(2)?, row.get::<_, i64>(3)?))
         })?;
         let mut history = SigningHistory::new(signer);
         for row in rows {
@@ -104,22 +93,16 @@ impl Store {
         }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        let mut report = ImportReport {
-            imported: 0,
-            skipped: 0,
-        };
+        let mut report = ImportReport { imported: 0, skipped: 0 };
         {
-            let mut select = tx.prepare(
-                "SELECT accumulator FROM signing_history WHERE lane = ?1 AND sequence = ?2",
-            )?;
+            let mut select = tx.prepare("SELECT accumulator FROM signing_history WHERE lane = ?1 AND sequence = ?2")?;
             let mut insert = tx.prepare(
                 "INSERT INTO signing_history (lane, sequence, accumulator, signed_at) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for entry in &history.entries {
                 let seq = codec::int(entry.sequence, "sequence")?;
-                let signed: Option<Vec<u8>> = select
-                    .query_row(params![entry.lane.as_slice(), seq], |row| row.get(0))
-                    .optional()?;
+                let signed: Option<Vec<u8>> =
+                    select.query_row(params![entry.lane.as_slice(), seq], |row| row.get(0)).optional()?;
                 match signed {
                     Some(bytes) => {
                         let signed = codec::b256(&bytes, "signing_history.accumulator")?;

@@ -39,9 +39,8 @@ impl Store {
         };
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(not_a_store)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(not_a_store)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!(
                 "{}: SQLite refused WAL journaling (journal_mode is {mode}); put the store on a local filesystem",
@@ -57,10 +56,7 @@ impl Store {
             )));
         }
         schema::migrate(&mut conn)?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-            path: path.to_owned(),
-        })
+        Ok(Store { conn: Mutex::new(conn), path: path.to_owned() })
     }
 
     /// The file this store was opened from.
@@ -77,8 +73,5 @@ impl Store {
 }
 
 pub(crate) fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -74,11 +74,7 @@ impl Store {
     }
 
     /// The submissions on `lane` with `status`, by nonce, then creation time.
-    pub fn submissions_with_status(
-        &self,
-        lane: B256,
-        status: SubmissionStatus,
-    ) -> Result<Vec<Submission>, StoreError> {
+    pub fn submissions_with_status(&self, lane: B256, status: SubmissionStatus) -> Result<Vec<Submission>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT tx_hash, lane, from_sequence, to_sequence, nonce, max_fee_per_gas, max_priority_fee_per_gas,
@@ -92,11 +88,7 @@ impl Store {
 
     /// Sets the status of the submission `tx_hash`. An unknown hash is
     /// `StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows)`.
-    pub fn mark_submission(
-        &self,
-        tx_hash: B256,
-        status: SubmissionStatus,
-    ) -> Result<(), StoreError> {
+    pub fn mark_submission(&self, tx_hash: B256, status: SubmissionStatus) -> Result<(), StoreError> {
         let changed = self.conn().execute(
             "UPDATE submissions SET status = ?1 WHERE tx_hash = ?2",
             params![status.as_str(), tx_hash.as_slice()],

@@ -107,12 +107,7 @@ pub struct SigningHistory {
 impl SigningHistory {
     /// An empty history of the current format and version.
     pub fn new(signer: Address) -> Self {
-        Self {
-            format: HISTORY_FORMAT.to_owned(),
-            version: HISTORY_VERSION,
-            signer,
-            entries: Vec::new(),
-        }
+        Self { format: HISTORY_FORMAT.to_owned(), version: HISTORY_VERSION, signer, entries: Vec::new() }
     }
 }
 

@@ -144,12 +144,7 @@ fn error_response(error: &ValidatorError) -> (StatusCode, serde_json::Value) {
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let body = match error {
-        ValidatorError::NotDue {
-            lane,
-            sequence,
-            due_at,
-            chain_time,
-        } => serde_json::json!({
+        ValidatorError::NotDue { lane, sequence, due_at, chain_time } => serde_json::json!({
             "error": error.to_string(),
             "lane": lane,
             "sequence": sequence,
@@ -173,11 +168,7 @@ fn lane_statuses(state: &State) -> Vec<LaneStatus> {
             source: view.source_name.clone(),
             observed: view.observed(),
             halted: halts.reason(*lane, &view.source_name),
-            status: if view.leaving_since.is_some() {
-                LaneState::Leaving
-            } else {
-                LaneState::Active
-            },
+            status: if view.leaving_since.is_some() { LaneState::Leaving } else { LaneState::Active },
             configured: view.configured,
             opted_in: view.opted_in,
             leaving_since: view.leaving_since,
@@ -209,11 +200,7 @@ async fn info(AxumState(state): AxumState<Arc<State>>) -> Json<InfoResponse> {
     Json(InfoResponse {
         signer: state.signer.address(),
         public_url: state.public_url.clone(),
-        role: if state.fallback_delay.is_some() {
-            Role::Fallback
-        } else {
-            Role::Primary
-        },
+        role: if state.fallback_delay.is_some() { Role::Fallback } else { Role::Primary },
         fallback_delay_secs: state.fallback_delay,
         lanes: lane_statuses(&state),
         stake: stake_statuses(&state),
@@ -231,17 +218,10 @@ async fn lanes(AxumState(state): AxumState<Arc<State>>) -> Json<LanesResponse> {
                 Some(Err(e)) => (None, Some(e.clone())),
                 None => (None, None),
             };
-            LaneSecurityStatus {
-                status,
-                security,
-                security_error,
-            }
+            LaneSecurityStatus { status, security, security_error }
         })
         .collect();
-    Json(LanesResponse {
-        signer: state.signer.address(),
-        lanes,
-    })
+    Json(LanesResponse { signer: state.signer.address(), lanes })
 }
 
 /// Every persisted halt (also of lanes no longer secured) as JSON.
@@ -265,29 +245,17 @@ fn halts_json(state: &State) -> Result<serde_json::Value, ValidatorError> {
 /// Liveness: 200 whenever the process serves, halted or not, so that a supervisor does not
 /// restart a halted validator (a restart does not lift a halt anyway). The body says "halted"
 /// and lists the halts.
-async fn health(
-    AxumState(state): AxumState<Arc<State>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn health(AxumState(state): AxumState<Arc<State>>) -> Result<Json<serde_json::Value>, ApiError> {
     let halts = halts_json(&state).map_err(ApiError)?;
-    let none = state
-        .halts
-        .read()
-        .map_err(|_| ApiError(crate::poisoned()))?
-        .is_empty();
+    let none = state.halts.read().map_err(|_| ApiError(crate::poisoned()))?.is_empty();
     let status = if none { "ok" } else { "halted" };
-    Ok(Json(
-        serde_json::json!({ "status": status, "lanes": lane_statuses(&state), "halts": halts }),
-    ))
+    Ok(Json(serde_json::json!({ "status": status, "lanes": lane_statuses(&state), "halts": halts })))
 }
 
 /// Readiness: 503 while any lane or chain is halted or a chain's first step is not done yet.
 async fn ready(AxumState(state): AxumState<Arc<State>>) -> Result<Response, ApiError> {
     let halts = halts_json(&state).map_err(ApiError)?;
-    let not_halted = state
-        .halts
-        .read()
-        .map_err(|_| ApiError(crate::poisoned()))?
-        .is_empty();
+    let not_halted = state.halts.read().map_err(|_| ApiError(crate::poisoned()))?.is_empty();
     let not_following: Vec<String> = state
         .following
         .read()
@@ -301,8 +269,7 @@ async fn ready(AxumState(state): AxumState<Arc<State>>) -> Result<Response, ApiE
         (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "halted"),
         (true, false) => (StatusCode::SERVICE_UNAVAILABLE, "catching_up"),
     };
-    let body =
-        serde_json::json!({ "status": status, "halts": halts, "notFollowedYet": not_following });
+    let body = serde_json::json!({ "status": status, "halts": halts, "notFollowedYet": not_following });
     Ok((code, Json(body)).into_response())
 }
 
@@ -321,11 +288,7 @@ async fn at_sequence(
     sign(state, lane, sequence).await
 }
 
-async fn sign(
-    state: Arc<State>,
-    lane: B256,
-    sequence: u64,
-) -> Result<Json<CheckpointResponse>, ApiError> {
+async fn sign(state: Arc<State>, lane: B256, sequence: u64) -> Result<Json<CheckpointResponse>, ApiError> {
     let signed = tokio::task::spawn_blocking(move || state.sign(lane, sequence))
         .await
         .map_err(|e| ApiError(ValidatorError::Sign(e.to_string())))?
@@ -349,9 +312,7 @@ mod tests {
     use crate::tests::{chain, config, state};
 
     async fn body(response: Response) -> serde_json::Value {
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .expect("body");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
         serde_json::from_slice(&bytes).expect("json")
     }
 
@@ -359,59 +320,29 @@ mod tests {
     async fn health_stays_200_while_ready_says_503_for_a_halt_or_a_chain_not_followed_yet() {
         let dir = tempfile::tempdir().expect("tempdir");
         let lane = B256::repeat_byte(0x11);
-        let cfg = config(
-            vec![chain("ethereum", None)],
-            vec![crate::LaneConfig {
-                lane,
-                source: "ethereum".into(),
-            }],
-        );
+        let cfg = config(vec![chain("ethereum", None)], vec![crate::LaneConfig { lane, source: "ethereum".into() }]);
         let state = Arc::new(state(&dir.path().join("v.sqlite"), &cfg));
-        state
-            .following
-            .write()
-            .expect("lock")
-            .insert("ethereum".into(), false);
+        state.following.write().expect("lock").insert("ethereum".into(), false);
         let health_of = |state: &Arc<State>| {
             let state = state.clone();
-            async move {
-                health(AxumState(state))
-                    .await
-                    .map_err(|e| e.0)
-                    .expect("health")
-                    .0
-            }
+            async move { health(AxumState(state)).await.map_err(|e| e.0).expect("health").0 }
         };
         let ready_of = |state: &Arc<State>| {
             let state = state.clone();
-            async move {
-                ready(AxumState(state))
-                    .await
-                    .map_err(|e| e.0)
-                    .expect("ready")
-            }
+            async move { ready(AxumState(state)).await.map_err(|e| e.0).expect("ready") }
         };
 
         let response = ready_of(&state).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            body(response).await["notFollowedYet"],
-            serde_json::json!(["ethereum"])
-        );
+        assert_eq!(body(response).await["notFollowedYet"], serde_json::json!(["ethereum"]));
         assert_eq!(health_of(&state).await["status"], "ok");
 
-        state
-            .following
-            .write()
-            .expect("lock")
-            .insert("ethereum".into(), true);
+        state.following.write().expect("lock").insert("ethereum".into(), true);
         let response = ready_of(&state).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(body(response).await["status"], "ready");
 
-        state
-            .halt_lane(lane, 3, B256::repeat_byte(1), B256::repeat_byte(2))
-            .expect("halt");
+        state.halt_lane(lane, 3, B256::repeat_byte(1), B256::repeat_byte(2)).expect("halt");
         let response = ready_of(&state).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         let ready_body = body(response).await;
@@ -420,21 +351,10 @@ mod tests {
         // Liveness is not affected: a supervisor must not restart a halted validator.
         let health_body = health_of(&state).await;
         assert_eq!(health_body["status"], "halted");
-        assert!(
-            health_body["lanes"][0]["halted"]
-                .as_str()
-                .is_some_and(|r| r.contains("sequence 3")),
-            "{health_body}"
-        );
-        assert_eq!(
-            health_body["halts"]["lanes"][0]["lane"],
-            serde_json::json!(lane)
-        );
+        assert!(health_body["lanes"][0]["halted"].as_str().is_some_and(|r| r.contains("sequence 3")), "{health_body}");
+        assert_eq!(health_body["halts"]["lanes"][0]["lane"], serde_json::json!(lane));
         // A halted sequence is refused with 503.
-        let refused = ValidatorError::Halted {
-            lane,
-            reason: "r".into(),
-        };
+        let refused = ValidatorError::Halted { lane, reason: "r".into() };
         assert_eq!(error_response(&refused).0, StatusCode::SERVICE_UNAVAILABLE);
     }
 
@@ -464,9 +384,6 @@ mod tests {
         // Other refusals keep their shape.
         let (status, body) = error_response(&ValidatorError::UnknownLane(lane));
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(
-            body,
-            serde_json::json!({ "error": format!("lane {lane} is not secured by this validator") })
-        );
+        assert_eq!(body, serde_json::json!({ "error": format!("lane {lane} is not secured by this validator") }));
     }
 }

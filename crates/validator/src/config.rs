@@ -101,14 +101,10 @@ impl ValidatorConfig {
             }
         }
         for chain in &self.chains {
-            chain
-                .validate()
-                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         if self.password_env.is_some() && self.password_file.is_some() {
-            return Err(ConfigError::Invalid(
-                "set password_env or password_file, not both".into(),
-            ));
+            return Err(ConfigError::Invalid("set password_env or password_file, not both".into()));
         }
         Ok(())
     }
@@ -204,16 +200,11 @@ mod tests {
     fn stake_manager_is_read_per_chain() {
         let text = format!(
             "{HEAD}{}{}",
-            chain(
-                "ethereum",
-                r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#
-            ),
+            chain("ethereum", r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#),
             chain("bsc", "")
         );
         let config = parse(&text).expect("loads");
-        let expected: Address = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
-            .parse()
-            .expect("address");
+        let expected: Address = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512".parse().expect("address");
         assert_eq!(config.chains[0].stake_manager, Some(expected));
         assert_eq!(config.chains[1].stake_manager, None);
         assert!(config.has_stake_manager());
@@ -227,20 +218,14 @@ mod tests {
         let neither = format!("{HEAD}{}", chain("ethereum", ""));
         let error = parse(&neither).expect_err("no lanes and no stake manager");
         assert!(error.contains("no [[lanes]]"), "{error}");
-        assert!(
-            error.contains("stake_manager"),
-            "the error names the other way: {error}"
-        );
+        assert!(error.contains("stake_manager"), "the error names the other way: {error}");
 
         // Explicit lanes alone still work, and so do both together.
         let explicit = format!("{HEAD}{}{LANE}", chain("ethereum", ""));
         assert_eq!(parse(&explicit).expect("explicit lanes").lanes.len(), 1);
         let both = format!(
             "{HEAD}{}{LANE}",
-            chain(
-                "ethereum",
-                r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#
-            )
+            chain("ethereum", r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#)
         );
         let config = parse(&both).expect("both");
         assert_eq!(config.lanes.len(), 1);
@@ -257,18 +242,10 @@ mod tests {
         let error = parse(&zero).expect_err("zero refresh");
         assert!(error.contains("stake_refresh_secs"), "{error}");
 
-        let zero_address = format!(
-            "{HEAD}{}",
-            chain(
-                "ethereum",
-                r#"stake_manager = "0x0000000000000000000000000000000000000000""#
-            )
-        );
+        let zero_address =
+            format!("{HEAD}{}", chain("ethereum", r#"stake_manager = "0x0000000000000000000000000000000000000000""#));
         let error = parse(&zero_address).expect_err("zero stake manager");
-        assert!(
-            error.contains("`stake_manager` is the zero address"),
-            "{error}"
-        );
+        assert!(error.contains("`stake_manager` is the zero address"), "{error}");
 
         let not_an_address = format!("{HEAD}{}", chain("ethereum", r#"stake_manager = "0x1234""#));
         assert!(parse(&not_an_address).is_err());
@@ -278,61 +255,35 @@ mod tests {
     fn the_fallback_role_needs_a_delay_and_lanes() {
         let eth = chain("ethereum", "");
         let primary = parse(&format!("{HEAD}{eth}{LANE}")).expect("default role");
-        assert_eq!(
-            (primary.role, primary.fallback_delay()),
-            (Role::Primary, None)
-        );
+        assert_eq!((primary.role, primary.fallback_delay()), (Role::Primary, None));
 
-        let fallback = parse(&format!(
-            "role = \"fallback\"\nfallback_delay_secs = 3600\n{HEAD}{eth}{LANE}"
-        ))
-        .expect("fallback");
-        assert_eq!(
-            (fallback.role, fallback.fallback_delay()),
-            (Role::Fallback, Some(3600))
-        );
+        let fallback =
+            parse(&format!("role = \"fallback\"\nfallback_delay_secs = 3600\n{HEAD}{eth}{LANE}")).expect("fallback");
+        assert_eq!((fallback.role, fallback.fallback_delay()), (Role::Fallback, Some(3600)));
 
         for (top, needle) in [
             ("role = \"fallback\"", "needs `fallback_delay_secs` > 0"),
-            (
-                "role = \"fallback\"\nfallback_delay_secs = 0",
-                "needs `fallback_delay_secs` > 0",
-            ),
-            (
-                "fallback_delay_secs = 60",
-                "only used with `role = \"fallback\"`",
-            ),
-            (
-                "role = \"primary\"\nfallback_delay_secs = 60",
-                "only used with `role = \"fallback\"`",
-            ),
+            ("role = \"fallback\"\nfallback_delay_secs = 0", "needs `fallback_delay_secs` > 0"),
+            ("fallback_delay_secs = 60", "only used with `role = \"fallback\"`"),
+            ("role = \"primary\"\nfallback_delay_secs = 60", "only used with `role = \"fallback\"`"),
         ] {
             let error = parse(&format!("{top}\n{HEAD}{eth}{LANE}")).expect_err(top);
             assert!(error.contains(needle), "{top}: {error}");
         }
         let role = "role = \"fallback\"\nfallback_delay_secs = 60";
         let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
-        let no_lanes =
-            parse(&format!("{role}\n{HEAD}{}", chain("ethereum", sm))).expect_err("no lanes");
-        assert!(
-            no_lanes.contains("needs [[lanes]]") && no_lanes.contains("fallbackKey"),
-            "{no_lanes}"
-        );
-        let staked = parse(&format!("{role}\n{HEAD}{}{LANE}", chain("ethereum", sm)))
-            .expect_err("stake manager");
+        let no_lanes = parse(&format!("{role}\n{HEAD}{}", chain("ethereum", sm))).expect_err("no lanes");
+        assert!(no_lanes.contains("needs [[lanes]]") && no_lanes.contains("fallbackKey"), "{no_lanes}");
+        let staked = parse(&format!("{role}\n{HEAD}{}{LANE}", chain("ethereum", sm))).expect_err("stake manager");
         assert!(staked.contains("Remove `stake_manager`"), "{staked}");
-        let error =
-            parse(&format!("role = \"master\"\n{HEAD}{eth}{LANE}")).expect_err("unknown role");
+        let error = parse(&format!("role = \"master\"\n{HEAD}{eth}{LANE}")).expect_err("unknown role");
         assert!(error.contains("unknown variant `master`"), "{error}");
     }
 
     #[test]
     fn unknown_keys_are_still_refused_in_chains_and_at_the_top() {
         let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
-        let misspelt = format!(
-            "{HEAD}{}",
-            chain("ethereum", &format!("{sm}\nstake_manger = \"0x00\""))
-        );
+        let misspelt = format!("{HEAD}{}", chain("ethereum", &format!("{sm}\nstake_manger = \"0x00\"")));
         let error = parse(&misspelt).expect_err("misspelt chain key");
         assert!(error.contains("unknown field `stake_manger`"), "{error}");
 

@@ -61,21 +61,11 @@ async fn in_grace(followers: &[Follower], lanes: &[B256]) -> Result<HashSet<B256
         let bridge = follower.config().bridge;
         let mut now = None;
         for &lane in lanes {
-            let view = follower
-                .call_sol(bridge, &ZeroBridge::getLaneCall { laneId: lane }, at)
-                .await?;
+            let view = follower.call_sol(bridge, &ZeroBridge::getLaneCall { laneId: lane }, at).await?;
             if view.direction != INBOUND {
                 continue;
             }
-            let route = follower
-                .call_sol(
-                    bridge,
-                    &ZeroBridge::getRouteCall {
-                        routeId: view.routeId,
-                    },
-                    at,
-                )
-                .await?;
+            let route = follower.call_sol(bridge, &ZeroBridge::getRouteCall { routeId: view.routeId }, at).await?;
             if route.graceUntil == 0 {
                 continue;
             }

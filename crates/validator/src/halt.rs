@@ -36,16 +36,12 @@ impl Halts {
         if let Some(halt) = source.and_then(|s| self.chains.get(s)) {
             return Some(&halt.reason);
         }
-        self.lanes
-            .get(&lane)
-            .filter(|h| sequence >= h.sequence)
-            .map(|h| h.reason.as_str())
+        self.lanes.get(&lane).filter(|h| sequence >= h.sequence).map(|h| h.reason.as_str())
     }
 
     /// The halt shown for `lane` in the API, if any.
     pub(crate) fn reason(&self, lane: B256, source: &str) -> Option<String> {
-        self.refusal(lane, Some(source), u64::MAX)
-            .map(str::to_owned)
+        self.refusal(lane, Some(source), u64::MAX).map(str::to_owned)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -97,11 +93,7 @@ impl State {
         let halt = self.store.halt_lane(lane, sequence, &reason)?;
         tracing::error!(%lane, sequence, %emitted, %computed, "{reason}");
         lane_gauge(lane).set(1.0);
-        self.halts
-            .write()
-            .map_err(|_| poisoned())?
-            .lanes
-            .insert(lane, halt);
+        self.halts.write().map_err(|_| poisoned())?.lanes.insert(lane, halt);
         Ok(())
     }
 
@@ -113,21 +105,12 @@ impl State {
             tracing::error!(%chain, error = %e, "cannot persist the chain halt: a restart would lift it");
             ChainHalt { chain: chain.to_string(), reason: reason.to_string(), halted_at: 0 }
         });
-        self.halts
-            .write()
-            .map_err(|_| poisoned())?
-            .chains
-            .insert(chain.to_string(), halt);
+        self.halts.write().map_err(|_| poisoned())?.chains.insert(chain.to_string(), halt);
         Ok(())
     }
 
     pub(crate) fn chain_halted(&self, chain: &str) -> Result<bool, ValidatorError> {
-        Ok(self
-            .halts
-            .read()
-            .map_err(|_| poisoned())?
-            .chains
-            .contains_key(chain))
+        Ok(self.halts.read().map_err(|_| poisoned())?.chains.contains_key(chain))
     }
 }
 
@@ -145,10 +128,7 @@ pub(crate) fn lock_data_dir(data_dir: &Path) -> Result<File, ValidatorError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|source| ValidatorError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        .map_err(|source| ValidatorError::Io { path: path.clone(), source })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(ValidatorError::Running { lock: path }),
@@ -166,17 +146,11 @@ pub struct Unhalted {
 /// Removes the persisted halt of `lane` and/or of the chain named `chain`, from the store of the
 /// validator configured by `config`. Refused while that validator runs (it holds its halts in
 /// memory and would not see the change).
-pub fn unhalt(
-    config: &ValidatorConfig,
-    lane: Option<B256>,
-    chain: Option<&str>,
-) -> Result<Unhalted, ValidatorError> {
+pub fn unhalt(config: &ValidatorConfig, lane: Option<B256>, chain: Option<&str>) -> Result<Unhalted, ValidatorError> {
     if let Some(name) = chain
         && !config.chains.iter().any(|c| c.name == name)
     {
-        return Err(
-            crate::ConfigError::Invalid(format!("no chain named {name} in the config")).into(),
-        );
+        return Err(crate::ConfigError::Invalid(format!("no chain named {name} in the config")).into());
     }
     let _lock = lock_data_dir(&config.data_dir)?;
     let store = Store::open(&config.data_dir.join("validator.sqlite"))?;
@@ -194,10 +168,8 @@ mod tests {
     #[test]
     fn unhalt_removes_the_persisted_halt_and_is_refused_while_the_validator_runs() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let cfg = crate::ValidatorConfig {
-            data_dir: dir.path().to_owned(),
-            ..config(vec![chain("ethereum", None)], vec![])
-        };
+        let cfg =
+            crate::ValidatorConfig { data_dir: dir.path().to_owned(), ..config(vec![chain("ethereum", None)], vec![]) };
         let lane = B256::repeat_byte(0x11);
         {
             let store = Store::open(&dir.path().join("validator.sqlite")).expect("store");
@@ -206,59 +178,32 @@ mod tests {
         }
 
         let running = lock_data_dir(dir.path()).expect("lock");
-        assert!(matches!(
-            unhalt(&cfg, Some(lane), None),
-            Err(ValidatorError::Running { .. })
-        ));
+        assert!(matches!(unhalt(&cfg, Some(lane), None), Err(ValidatorError::Running { .. })));
         drop(running);
 
-        assert!(matches!(
-            unhalt(&cfg, None, Some("bsc")),
-            Err(ValidatorError::Config(_))
-        ));
+        assert!(matches!(unhalt(&cfg, None, Some("bsc")), Err(ValidatorError::Config(_))));
         let removed = unhalt(&cfg, Some(lane), None).expect("unhalt lane");
         assert_eq!(removed.lane.map(|h| h.sequence), Some(3));
         assert!(removed.chain.is_none());
         let removed = unhalt(&cfg, Some(lane), Some("ethereum")).expect("unhalt chain");
         assert!(removed.lane.is_none());
-        assert_eq!(
-            removed.chain.map(|h| h.reason),
-            Some("deep reorg".to_string())
-        );
+        assert_eq!(removed.chain.map(|h| h.reason), Some("deep reorg".to_string()));
         let store = Store::open(&dir.path().join("validator.sqlite")).expect("store");
-        assert!(
-            store.lane_halts().expect("halts").is_empty()
-                && store.chain_halts().expect("halts").is_empty()
-        );
+        assert!(store.lane_halts().expect("halts").is_empty() && store.chain_halts().expect("halts").is_empty());
     }
 
     #[test]
     fn a_lane_halt_refuses_from_its_sequence_on_and_a_chain_halt_everything() {
         let lane = B256::repeat_byte(0x11);
         let mut halts = Halts::default();
-        halts.lanes.insert(
-            lane,
-            LaneHalt {
-                lane,
-                sequence: 3,
-                reason: "mismatch".into(),
-                halted_at: 0,
-            },
-        );
+        halts.lanes.insert(lane, LaneHalt { lane, sequence: 3, reason: "mismatch".into(), halted_at: 0 });
         assert_eq!(halts.refusal(lane, Some("ethereum"), 2), None);
         assert_eq!(halts.refusal(lane, None, 3), Some("mismatch"));
         assert_eq!(halts.refusal(lane, Some("ethereum"), 4), Some("mismatch"));
         assert_eq!(halts.refusal(B256::ZERO, Some("ethereum"), 4), None);
-        let reorg = ChainHalt {
-            chain: "ethereum".into(),
-            reason: "reorg".into(),
-            halted_at: 0,
-        };
+        let reorg = ChainHalt { chain: "ethereum".into(), reason: "reorg".into(), halted_at: 0 };
         halts.chains.insert("ethereum".into(), reorg);
-        assert_eq!(
-            halts.refusal(B256::ZERO, Some("ethereum"), 1),
-            Some("reorg")
-        );
+        assert_eq!(halts.refusal(B256::ZERO, Some("ethereum"), 1), Some("reorg"));
         assert_eq!(halts.refusal(lane, Some("ethereum"), 1), Some("reorg"));
         assert_eq!(halts.refusal(B256::ZERO, Some("bsc"), 1), None);
     }

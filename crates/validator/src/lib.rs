@@ -37,21 +37,12 @@ pub enum ValidatorError {
     #[error("lane {0} is not secured by this validator")]
     UnknownLane(B256),
     #[error("lane {lane}: sequence {sequence} is not final here yet (observed up to {observed})")]
-    NotObserved {
-        lane: B256,
-        sequence: u64,
-        observed: u64,
-    },
+    NotObserved { lane: B256, sequence: u64, observed: u64 },
     #[error(
         "lane {lane}: sequence {sequence} is not due for the fallback set before {due_at} (its sentAt plus \
          fallback_delay_secs); the newest final source block is at {chain_time}"
     )]
-    NotDue {
-        lane: B256,
-        sequence: u64,
-        due_at: u64,
-        chain_time: u64,
-    },
+    NotDue { lane: B256, sequence: u64, due_at: u64, chain_time: u64 },
     #[error("lane {lane} is halted and will not be signed: {reason}")]
     Halted { lane: B256, reason: String },
     #[error("signing failed: {0}")]
@@ -62,25 +53,15 @@ pub enum ValidatorError {
     )]
     Running { lock: std::path::PathBuf },
     #[error("{path}: {source}")]
-    Io {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: std::path::PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error(
         "lane {lane}: this validator's operator opted out of the lane when it had observed sequence {since}; it \
          signs no new sequence there except the validator-set update that hands the lane over (sequence {sequence} \
          was never signed)"
     )]
-    OptedOut {
-        lane: B256,
-        sequence: u64,
-        since: u64,
-    },
+    OptedOut { lane: B256, sequence: u64, since: u64 },
     #[error(
         "the signing key {signer} is not registered as any operator's signer on the configured stake manager(s) \
          ({stake_managers}) and no [[lanes]] are configured, so there is nothing to secure. Register it from the \
@@ -88,10 +69,7 @@ pub enum ValidatorError {
          (StakeManager.registerOperator({signer}, proof): the key signs a proof of possession), opt in to lanes, \
          and start the validator again; or list the lanes to secure in [[lanes]]"
     )]
-    NotRegistered {
-        signer: Address,
-        stake_managers: String,
-    },
+    NotRegistered { signer: Address, stake_managers: String },
 }
 
 /// What the validator knows about one lane it secures.
@@ -141,9 +119,7 @@ impl LaneView {
     /// When the fallback set may deliver up to `sequence`: its `sentAt` plus `delay`.
     fn due_at(&self, sequence: u64, delay: u64) -> Option<u64> {
         let index = usize::try_from(sequence.checked_sub(1)?).ok()?;
-        self.sent_at
-            .get(index)
-            .map(|sent| sent.saturating_add(delay))
+        self.sent_at.get(index).map(|sent| sent.saturating_add(delay))
     }
 
     /// The highest sequence due at `chain_time` (0: none).
@@ -209,24 +185,14 @@ impl State {
                 .chains
                 .iter()
                 .find(|c| c.name == lane.source)
-                .ok_or_else(|| {
-                    ConfigError::Invalid(format!("unknown source chain {}", lane.source))
-                })?;
+                .ok_or_else(|| ConfigError::Invalid(format!("unknown source chain {}", lane.source)))?;
             lanes.insert(lane.lane, LaneView::new(chain, true, false));
         }
         let stake = config
             .chains
             .iter()
             .filter_map(|c| {
-                c.stake_manager.map(|sm| {
-                    (
-                        c.name.clone(),
-                        StakeView {
-                            stake_manager: sm,
-                            ..StakeView::default()
-                        },
-                    )
-                })
+                c.stake_manager.map(|sm| (c.name.clone(), StakeView { stake_manager: sm, ..StakeView::default() }))
             })
             .collect();
         let halts = halt::load(&store)?;
@@ -249,11 +215,7 @@ impl State {
 
     /// Records whether the signing key is registered on `chain`'s stake manager. Fails when no
     /// stake manager knows the key and no lane is configured: such a validator can never sign.
-    pub(crate) fn record_registration(
-        &self,
-        chain: &str,
-        operator: Option<Address>,
-    ) -> Result<(), ValidatorError> {
+    pub(crate) fn record_registration(&self, chain: &str, operator: Option<Address>) -> Result<(), ValidatorError> {
         let mut stake = self.stake.write().map_err(|_| poisoned())?;
         let Some(view) = stake.get_mut(chain) else {
             return Ok(());
@@ -275,15 +237,9 @@ impl State {
             }
         }
         if !self.has_configured_lanes && stake.values().all(|v| v.registered == Some(false)) {
-            let stake_managers = stake
-                .iter()
-                .map(|(name, v)| format!("{name}: {}", v.stake_manager))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(ValidatorError::NotRegistered {
-                signer,
-                stake_managers,
-            });
+            let stake_managers =
+                stake.iter().map(|(name, v)| format!("{name}: {}", v.stake_manager)).collect::<Vec<_>>().join(", ");
+            return Err(ValidatorError::NotRegistered { signer, stake_managers });
         }
         Ok(())
     }
@@ -299,41 +255,20 @@ impl State {
             return Ok(());
         }
         let observed = view.observed();
-        let due_at = view
-            .due_at(sequence, delay)
-            .ok_or(ValidatorError::NotObserved {
-                lane,
-                sequence,
-                observed,
-            })?;
+        let due_at = view.due_at(sequence, delay).ok_or(ValidatorError::NotObserved { lane, sequence, observed })?;
         let chain_time = self.chain_time(&view.source_name)?;
         if chain_time < due_at {
-            return Err(ValidatorError::NotDue {
-                lane,
-                sequence,
-                due_at,
-                chain_time,
-            });
+            return Err(ValidatorError::NotDue { lane, sequence, due_at, chain_time });
         }
         Ok(())
     }
 
     fn is_in_grace(&self, lane: B256) -> Result<bool, ValidatorError> {
-        Ok(self
-            .in_grace
-            .read()
-            .map_err(|_| poisoned())?
-            .contains(&lane))
+        Ok(self.in_grace.read().map_err(|_| poisoned())?.contains(&lane))
     }
 
     fn chain_time(&self, chain: &str) -> Result<u64, ValidatorError> {
-        Ok(self
-            .chain_times
-            .read()
-            .map_err(|_| poisoned())?
-            .get(chain)
-            .copied()
-            .unwrap_or(0))
+        Ok(self.chain_times.read().map_err(|_| poisoned())?.get(chain).copied().unwrap_or(0))
     }
 
     /// What `checkpoints/latest` signs: the head for a primary, the highest due sequence for a
@@ -348,61 +283,33 @@ impl State {
             return Ok(view.observed());
         }
         let due = view.due_head(delay, self.chain_time(&view.source_name)?);
-        Ok(if due == 0 {
-            view.observed().min(1)
-        } else {
-            due
-        })
+        Ok(if due == 0 { view.observed().min(1) } else { due })
     }
 
     /// Signs (lane, sequence) with the locally recomputed accumulator, after the slashing
     /// protection store agreed. Idempotent: the same checkpoint is signed at most once. A lane
     /// not secured (any more), or a sequence past an opt-out, is only served from the store. A
     /// halted sequence is neither signed nor served.
-    pub(crate) fn sign(
-        &self,
-        lane: B256,
-        sequence: u64,
-    ) -> Result<SignedCheckpoint, ValidatorError> {
+    pub(crate) fn sign(&self, lane: B256, sequence: u64) -> Result<SignedCheckpoint, ValidatorError> {
         let plan = {
             let lanes = self.lanes.read().map_err(|_| poisoned())?;
             let source = lanes.get(&lane).map(|v| v.source_name.as_str());
-            if let Some(reason) = self
-                .halts
-                .read()
-                .map_err(|_| poisoned())?
-                .refusal(lane, source, sequence)
-            {
-                return Err(ValidatorError::Halted {
-                    lane,
-                    reason: reason.to_string(),
-                });
+            if let Some(reason) = self.halts.read().map_err(|_| poisoned())?.refusal(lane, source, sequence) {
+                return Err(ValidatorError::Halted { lane, reason: reason.to_string() });
             }
             match lanes.get(&lane) {
                 None => Err(ValidatorError::UnknownLane(lane)),
                 Some(view) => {
                     let observed = view.observed();
                     if sequence == 0 || sequence > observed {
-                        return Err(ValidatorError::NotObserved {
-                            lane,
-                            sequence,
-                            observed,
-                        });
+                        return Err(ValidatorError::NotObserved { lane, sequence, observed });
                     }
                     match view.leaving_since {
                         Some(since) if sequence > since && !view.is_set_update(sequence) => {
-                            Err(ValidatorError::OptedOut {
-                                lane,
-                                sequence,
-                                since,
-                            })
+                            Err(ValidatorError::OptedOut { lane, sequence, since })
                         }
                         _ => self.check_due(lane, view, sequence).map(|()| {
-                            (
-                                view.accumulators[(sequence - 1) as usize],
-                                view.source_chain_id,
-                                view.source_bridge,
-                            )
+                            (view.accumulators[(sequence - 1) as usize], view.source_chain_id, view.source_bridge)
                         }),
                     }
                 }
@@ -424,28 +331,15 @@ impl State {
             return Ok(existing);
         }
         // Refuses (and records nothing) if a different accumulator was ever signed here.
-        if let Err(e) = self
-            .store
-            .check_and_record_signing(lane, sequence, accumulator)
-        {
+        if let Err(e) = self.store.check_and_record_signing(lane, sequence, accumulator) {
             metrics::counter!("zb_validator_slashing_protection_refusals_total").increment(1);
             tracing::error!(%lane, sequence, error = %e, "slashing protection refused to sign");
             return Err(e.into());
         }
-        let checkpoint = Checkpoint {
-            lane,
-            sequence,
-            accumulator,
-        };
+        let checkpoint = Checkpoint { lane, sequence, accumulator };
         let signature = sign_checkpoint(&self.signer, &checkpoint, chain_id, bridge)
             .map_err(|e| ValidatorError::Sign(e.to_string()))?;
-        let signed = SignedCheckpoint {
-            lane,
-            sequence,
-            accumulator,
-            signer: self.signer.address(),
-            signature,
-        };
+        let signed = SignedCheckpoint { lane, sequence, accumulator, signer: self.signer.address(), signature };
         self.store.save_signed(&signed)?;
         metrics::counter!("zb_validator_signed_total", "lane" => lane.to_string()).increment(1);
         tracing::info!(%lane, sequence, %accumulator, "signed checkpoint");
@@ -464,21 +358,14 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ValidatorError> {
     config.validate()?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        ValidatorError::Sign(format!(
-            "cannot create data_dir {}: {e}",
-            config.data_dir.display()
-        ))
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| ValidatorError::Sign(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
     // Held until run returns: `validator unhalt` refuses to edit the store under a running validator.
     let _lock = halt::lock_data_dir(&config.data_dir)?;
     let store = Store::open(&config.data_dir.join("validator.sqlite"))?;
     let state = Arc::new(State::new(signer, store, metrics, &config)?);
-    let stake_managers: Vec<String> = config
-        .chains
-        .iter()
-        .filter_map(|c| c.stake_manager.map(|sm| format!("{}: {sm}", c.name)))
-        .collect();
+    let stake_managers: Vec<String> =
+        config.chains.iter().filter_map(|c| c.stake_manager.map(|sm| format!("{}: {sm}", c.name))).collect();
     tracing::info!(
         signer = %state.signer.address(),
         configured_lanes = config.lanes.len(),
@@ -491,42 +378,20 @@ pub async fn run(
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| ValidatorError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+        .map_err(|source| ValidatorError::Listen { addr: config.listen, source })?;
     let server = axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(shutdown);
     let mut followers = tokio::task::JoinSet::new();
     let refresh = std::time::Duration::from_secs(config.stake_refresh_secs);
     for chain in &config.chains {
-        let configured = config
-            .lanes
-            .iter()
-            .filter(|l| l.source == chain.name)
-            .map(|l| l.lane)
-            .collect();
+        let configured = config.lanes.iter().filter(|l| l.source == chain.name).map(|l| l.lane).collect();
         if chain.stake_manager.is_some() || config.lanes.iter().any(|l| l.source == chain.name) {
-            state
-                .following
-                .write()
-                .map_err(|_| poisoned())?
-                .insert(chain.name.clone(), false);
-            followers.spawn(observer::follow_chain(
-                state.clone(),
-                chain.clone(),
-                configured,
-                refresh,
-            ));
+            state.following.write().map_err(|_| poisoned())?.insert(chain.name.clone(), false);
+            followers.spawn(observer::follow_chain(state.clone(), chain.clone(), configured, refresh));
         }
     }
     if config.fallback_delay().is_some() {
         let lanes = config.lanes.iter().map(|l| l.lane).collect();
-        followers.spawn(grace::watch(
-            state.clone(),
-            config.chains.clone(),
-            lanes,
-            GRACE_REFRESH,
-        ));
+        followers.spawn(grace::watch(state.clone(), config.chains.clone(), lanes, GRACE_REFRESH));
     }
     tokio::select! {
         served = server => served.map_err(|source| ValidatorError::Listen { addr: config.listen, source }),
@@ -590,10 +455,7 @@ pub(crate) mod tests {
     fn put_lane(state: &State, lane: B256, accumulators: &[B256], set_updates: &[u64]) {
         let mut view = LaneView::new(&chain("ethereum", None), false, true);
         view.accumulators = accumulators.to_vec();
-        view.set_updates = set_updates
-            .iter()
-            .map(|s| (*s, B256::repeat_byte(0x5e)))
-            .collect();
+        view.set_updates = set_updates.iter().map(|s| (*s, B256::repeat_byte(0x5e))).collect();
         state.lanes.write().expect("lock").insert(lane, view);
     }
 
@@ -604,10 +466,7 @@ pub(crate) mod tests {
     #[test]
     fn an_opted_out_lane_signs_only_what_it_observed_before_and_the_hand_over() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let state = state(
-            &dir.path().join("v.sqlite"),
-            &config(vec![chain("ethereum", None)], vec![]),
-        );
+        let state = state(&dir.path().join("v.sqlite"), &config(vec![chain("ethereum", None)], vec![]));
         let lane = B256::repeat_byte(0x11);
         put_lane(&state, lane, &[acc(1), acc(2), acc(3)], &[]);
         let two = state.sign(lane, 2).expect("active lane signs");
@@ -621,41 +480,16 @@ pub(crate) mod tests {
             view.set_updates.push((5, B256::repeat_byte(0x5e)));
         }
         match state.sign(lane, 4) {
-            Err(ValidatorError::OptedOut {
-                since: 3,
-                sequence: 4,
-                ..
-            }) => {}
+            Err(ValidatorError::OptedOut { since: 3, sequence: 4, .. }) => {}
             other => panic!("sequence 4 after the opt-out must be refused, got {other:?}"),
         }
-        assert_eq!(
-            state
-                .sign(lane, 5)
-                .expect("the hand-over is signed")
-                .accumulator,
-            acc(5)
-        );
-        assert_eq!(
-            state
-                .sign(lane, 3)
-                .expect("observed before the opt-out")
-                .accumulator,
-            acc(3)
-        );
+        assert_eq!(state.sign(lane, 5).expect("the hand-over is signed").accumulator, acc(5));
+        assert_eq!(state.sign(lane, 3).expect("observed before the opt-out").accumulator, acc(3));
         assert_eq!(state.sign(lane, 2).expect("served again"), two);
 
         // Opting in again lifts the restriction.
-        state
-            .lanes
-            .write()
-            .expect("lock")
-            .get_mut(&lane)
-            .expect("lane")
-            .leaving_since = None;
-        assert_eq!(
-            state.sign(lane, 4).expect("active again").accumulator,
-            acc(4)
-        );
+        state.lanes.write().expect("lock").get_mut(&lane).expect("lane").leaving_since = None;
+        assert_eq!(state.sign(lane, 4).expect("active again").accumulator, acc(4));
     }
 
     #[test]
@@ -672,20 +506,14 @@ pub(crate) mod tests {
             // Dropped: what was signed is still served, nothing new is signed.
             state.lanes.write().expect("lock").remove(&lane);
             assert_eq!(state.sign(lane, 2).expect("served from the store"), first);
-            assert!(matches!(
-                state.sign(lane, 1),
-                Err(ValidatorError::UnknownLane(_))
-            ));
+            assert!(matches!(state.sign(lane, 1), Err(ValidatorError::UnknownLane(_))));
 
             // Re-added and caught up over a chain that now says otherwise (a deep reorg while
             // the lane was not followed): refused.
             put_lane(&state, lane, &[acc(1), acc(9)], &[]);
             assert!(matches!(
                 state.sign(lane, 2),
-                Err(ValidatorError::Store(StoreError::Conflict {
-                    sequence: 2,
-                    ..
-                }))
+                Err(ValidatorError::Store(StoreError::Conflict { sequence: 2, .. }))
             ));
             // Re-added over the same chain: the same checkpoint.
             put_lane(&state, lane, &[acc(1), acc(2)], &[]);
@@ -696,21 +524,10 @@ pub(crate) mod tests {
         // After a restart (same database), re-adding the lane keeps the refusal.
         let state = state(&db, &cfg);
         put_lane(&state, lane, &[acc(1), acc(9)], &[]);
-        assert!(matches!(
-            state.sign(lane, 2),
-            Err(ValidatorError::Store(StoreError::Conflict { .. }))
-        ));
+        assert!(matches!(state.sign(lane, 2), Err(ValidatorError::Store(StoreError::Conflict { .. }))));
         put_lane(&state, lane, &[acc(1), acc(2)], &[]);
         assert_eq!(state.sign(lane, 2).expect("same accumulator"), first);
-        assert_eq!(
-            state
-                .store
-                .export_history(Address::ZERO)
-                .expect("history")
-                .entries
-                .len(),
-            1
-        );
+        assert_eq!(state.store.export_history(Address::ZERO).expect("history").entries.len(), 1);
     }
 
     #[test]
@@ -719,68 +536,34 @@ pub(crate) mod tests {
         let sm = Some(Address::repeat_byte(0x5a));
         let chains = vec![chain("ethereum", sm), chain("bsc", sm)];
 
-        let state = state(
-            &dir.path().join("a.sqlite"),
-            &config(chains.clone(), vec![]),
-        );
-        state
-            .record_registration("ethereum", None)
-            .expect("bsc not read yet");
-        let error = state
-            .record_registration("bsc", None)
-            .expect_err("registered nowhere, no lanes");
+        let state = state(&dir.path().join("a.sqlite"), &config(chains.clone(), vec![]));
+        state.record_registration("ethereum", None).expect("bsc not read yet");
+        let error = state.record_registration("bsc", None).expect_err("registered nowhere, no lanes");
         let text = error.to_string();
-        assert!(
-            text.contains("zerobridge stake register") && text.contains("registerOperator"),
-            "{text}"
-        );
+        assert!(text.contains("zerobridge stake register") && text.contains("registerOperator"), "{text}");
         assert!(text.contains("[[lanes]]"), "{text}");
 
         // Registered on one chain: starts.
         let state = state_with(&dir, "b", config(chains.clone(), vec![]));
-        state
-            .record_registration("ethereum", Some(Address::repeat_byte(0x0e)))
-            .expect("registered");
-        state
-            .record_registration("bsc", None)
-            .expect("registered on ethereum");
+        state.record_registration("ethereum", Some(Address::repeat_byte(0x0e))).expect("registered");
+        state.record_registration("bsc", None).expect("registered on ethereum");
 
         // Configured lanes: starts with them.
-        let lanes = vec![LaneConfig {
-            lane: B256::repeat_byte(1),
-            source: "ethereum".into(),
-        }];
+        let lanes = vec![LaneConfig { lane: B256::repeat_byte(1), source: "ethereum".into() }];
         let state = state_with(&dir, "c", config(chains, lanes));
-        state
-            .record_registration("ethereum", None)
-            .expect("configured lanes");
-        state
-            .record_registration("bsc", None)
-            .expect("configured lanes");
+        state.record_registration("ethereum", None).expect("configured lanes");
+        state.record_registration("bsc", None).expect("configured lanes");
     }
 
     /// A lane of four messages sent at 1000, 1010, 1020, 1020, observed up to chain time `now`.
     fn timed_lane(state: &State, lane: B256, now: u64) {
         put_lane(state, lane, &[acc(1), acc(2), acc(3), acc(4)], &[]);
-        state
-            .lanes
-            .write()
-            .expect("lock")
-            .get_mut(&lane)
-            .expect("lane")
-            .sent_at = vec![1000, 1010, 1020, 1020];
-        state
-            .chain_times
-            .write()
-            .expect("lock")
-            .insert("ethereum".into(), now);
+        state.lanes.write().expect("lock").get_mut(&lane).expect("lane").sent_at = vec![1000, 1010, 1020, 1020];
+        state.chain_times.write().expect("lock").insert("ethereum".into(), now);
     }
 
     fn fallback_config(delay: u64) -> ValidatorConfig {
-        let lanes = vec![LaneConfig {
-            lane: B256::repeat_byte(0x33),
-            source: "ethereum".into(),
-        }];
+        let lanes = vec![LaneConfig { lane: B256::repeat_byte(0x33), source: "ethereum".into() }];
         ValidatorConfig {
             role: Role::Fallback,
             fallback_delay_secs: Some(delay),
@@ -796,17 +579,9 @@ pub(crate) mod tests {
         // Chain time 1110: sequences 1 (due 1100) and 2 (due 1110, the boundary) are due.
         timed_lane(&state, lane, 1110);
         assert_eq!(state.sign(lane, 1).expect("due").accumulator, acc(1));
-        assert_eq!(
-            state.sign(lane, 2).expect("due exactly now").accumulator,
-            acc(2)
-        );
+        assert_eq!(state.sign(lane, 2).expect("due exactly now").accumulator, acc(2));
         match state.sign(lane, 3) {
-            Err(ValidatorError::NotDue {
-                sequence: 3,
-                due_at: 1120,
-                chain_time: 1110,
-                ..
-            }) => {}
+            Err(ValidatorError::NotDue { sequence: 3, due_at: 1120, chain_time: 1110, .. }) => {}
             other => panic!("sequence 3 is due at 1120, got {other:?}"),
         }
         // Refused before it was due: nothing was recorded for it.
@@ -814,18 +589,11 @@ pub(crate) mod tests {
         assert_eq!(state.latest(lane).expect("latest"), 2);
 
         // One second later, 3 and 4 (same sentAt) are due.
-        state
-            .chain_times
-            .write()
-            .expect("lock")
-            .insert("ethereum".into(), 1120);
+        state.chain_times.write().expect("lock").insert("ethereum".into(), 1120);
         assert_eq!(state.latest(lane).expect("latest"), 4);
         assert_eq!(state.sign(lane, 4).expect("due").accumulator, acc(4));
         // Beyond what was observed: not observed, whatever the time.
-        assert!(matches!(
-            state.sign(lane, 5),
-            Err(ValidatorError::NotObserved { observed: 4, .. })
-        ));
+        assert!(matches!(state.sign(lane, 5), Err(ValidatorError::NotObserved { observed: 4, .. })));
     }
 
     #[test]
@@ -835,48 +603,26 @@ pub(crate) mod tests {
         let lane = B256::repeat_byte(0x33);
         timed_lane(&state, lane, 1099);
         assert_eq!(state.latest(lane).expect("latest"), 1);
-        assert!(matches!(
-            state.sign(lane, 1),
-            Err(ValidatorError::NotDue {
-                due_at: 1100,
-                chain_time: 1099,
-                ..
-            })
-        ));
+        assert!(matches!(state.sign(lane, 1), Err(ValidatorError::NotDue { due_at: 1100, chain_time: 1099, .. })));
         // No chain time yet (no final block consumed): nothing is due.
         state.chain_times.write().expect("lock").clear();
-        assert!(matches!(
-            state.sign(lane, 1),
-            Err(ValidatorError::NotDue { chain_time: 0, .. })
-        ));
+        assert!(matches!(state.sign(lane, 1), Err(ValidatorError::NotDue { chain_time: 0, .. })));
         // An empty lane: not observed, as for a primary.
         let empty = B256::repeat_byte(0x44);
         put_lane(&state, empty, &[], &[]);
         assert_eq!(state.latest(empty).expect("latest"), 0);
-        assert!(matches!(
-            state.sign(empty, 0),
-            Err(ValidatorError::NotObserved { .. })
-        ));
+        assert!(matches!(state.sign(empty, 0), Err(ValidatorError::NotObserved { .. })));
     }
 
     #[test]
     fn a_primary_ignores_chain_time() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let state = state(
-            &dir.path().join("v.sqlite"),
-            &config(vec![chain("ethereum", None)], vec![]),
-        );
+        let state = state(&dir.path().join("v.sqlite"), &config(vec![chain("ethereum", None)], vec![]));
         let lane = B256::repeat_byte(0x33);
         timed_lane(&state, lane, 0);
         assert_eq!(state.latest(lane).expect("latest"), 4);
         assert_eq!(state.sign(lane, 4).expect("head").accumulator, acc(4));
-        assert_eq!(
-            state
-                .sign(lane, 1)
-                .expect("any observed sequence")
-                .accumulator,
-            acc(1)
-        );
+        assert_eq!(state.sign(lane, 1).expect("any observed sequence").accumulator, acc(1));
     }
 
     fn state_with(dir: &tempfile::TempDir, name: &str, cfg: ValidatorConfig) -> State {

@@ -65,13 +65,8 @@ fn decide(
             // The stake manager's current set for the lane is in force on the source lane, and
             // this validator has consumed the blocks up to the read: the SET_UPDATE that put it
             // there (if any) was observed. No committed snapshot: staking never put it in a set.
-            let handed_over =
-                !s.committed || (s.attesting_set_hash == s.set_hash && next_block > s.block);
-            if s.in_snapshot || (in_table && !handed_over) {
-                Target::Leaving
-            } else {
-                Target::Dropped
-            }
+            let handed_over = !s.committed || (s.attesting_set_hash == s.set_hash && next_block > s.block);
+            if s.in_snapshot || (in_table && !handed_over) { Target::Leaving } else { Target::Dropped }
         }
         _ if in_table => Target::Unchanged,
         _ => Target::Dropped,
@@ -104,10 +99,7 @@ impl ChainLanes {
                     }
                 }
                 (Target::Active { opted_in }, None) => {
-                    table.insert(
-                        lane,
-                        LaneView::new(chain, self.configured.contains(&lane), opted_in),
-                    );
+                    table.insert(lane, LaneView::new(chain, self.configured.contains(&lane), opted_in));
                     self.pending.insert(lane);
                     tracing::info!(%lane, chain = %name, from_block = chain.start_block,
                         "lane added: the operator opted in to it; catching up from start_block");
@@ -158,9 +150,7 @@ fn count_lanes(state: &State, chain: &str) {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Reads the stake manager and applies what it says. Only a fatal error is returned; anything a
@@ -177,8 +167,7 @@ async fn refresh_stake(
         Ok(o) => o,
         Err(StakeError::Config(message)) => return Err(ConfigError::Invalid(message).into()),
         Err(StakeError::Chain(e)) => {
-            metrics::counter!("zb_validator_stake_refresh_errors_total", "chain" => chain.clone())
-                .increment(1);
+            metrics::counter!("zb_validator_stake_refresh_errors_total", "chain" => chain.clone()).increment(1);
             tracing::warn!(%chain, error = %e, "cannot read the stake manager; keeping the current lanes");
             if let Some(view) = state.stake.write().map_err(|_| poisoned())?.get_mut(chain) {
                 view.last_error = Some(e.to_string());
@@ -198,19 +187,10 @@ async fn refresh_stake(
     // Every lane that is, or may become, secured here.
     let in_table: BTreeSet<B256> = {
         let table = state.lanes.read().map_err(|_| poisoned())?;
-        table
-            .iter()
-            .filter(|(_, v)| v.source_name == *chain)
-            .map(|(l, _)| *l)
-            .collect()
+        table.iter().filter(|(_, v)| v.source_name == *chain).map(|(l, _)| *l).collect()
     };
-    let candidates: BTreeSet<B256> = in_table
-        .iter()
-        .chain(&opt_ins.lanes)
-        .chain(&opt_ins.left)
-        .chain(&lanes.configured)
-        .copied()
-        .collect();
+    let candidates: BTreeSet<B256> =
+        in_table.iter().chain(&opt_ins.lanes).chain(&opt_ins.left).chain(&lanes.configured).copied().collect();
     let mut security = HashMap::new();
     for &lane in &candidates {
         let entry = reader.security(lane, opt_ins.block, read_at).await.map_err(|e| {
@@ -239,19 +219,10 @@ async fn refresh_stake(
             reader.forget_left(*lane);
         }
     }
-    let present: std::collections::HashSet<B256> = state
-        .lanes
-        .read()
-        .map_err(|_| poisoned())?
-        .keys()
-        .copied()
-        .collect();
+    let present: std::collections::HashSet<B256> =
+        state.lanes.read().map_err(|_| poisoned())?.keys().copied().collect();
     let mut cache = state.security.write().map_err(|_| poisoned())?;
-    cache.extend(
-        security
-            .into_iter()
-            .filter(|(lane, _)| present.contains(lane)),
-    );
+    cache.extend(security.into_iter().filter(|(lane, _)| present.contains(lane)));
     cache.retain(|lane, _| present.contains(lane));
     drop(cache);
     count_lanes(state, chain);
@@ -285,14 +256,8 @@ pub(crate) async fn follow_chain(
     };
     let mut heads = follower.new_heads();
     let mut guard = ReorgGuard::new();
-    let mut lanes = ChainLanes {
-        pending: configured.clone(),
-        configured,
-        followed: HashMap::new(),
-    };
-    let mut stake = config
-        .stake_manager
-        .map(|sm| StakeReader::new(follower.clone(), sm, state.signer.address()));
+    let mut lanes = ChainLanes { pending: configured.clone(), configured, followed: HashMap::new() };
+    let mut stake = config.stake_manager.map(|sm| StakeReader::new(follower.clone(), sm, state.signer.address()));
     let mut next_refresh = Instant::now();
     count_lanes(&state, &chain);
     let backoff_max = Duration::from_secs(30);
@@ -310,11 +275,7 @@ pub(crate) async fn follow_chain(
                     backoff = poll;
                     mark_following(&state, &chain)?;
                 }
-                Err(ValidatorError::Chain(ChainError::DeepReorg {
-                    number,
-                    expected,
-                    found,
-                })) => {
+                Err(ValidatorError::Chain(ChainError::DeepReorg { number, expected, found })) => {
                     let reason = format!(
                         "reorg deeper than finality on {chain}: block {number} changed from {expected} to {found}; \
                          signing stopped: investigate the chain, raise the finality setting, then run \
@@ -326,8 +287,7 @@ pub(crate) async fn follow_chain(
                     std::future::pending::<()>().await;
                 }
                 Err(e) => {
-                    metrics::counter!("zb_validator_errors_total", "chain" => chain.clone())
-                        .increment(1);
+                    metrics::counter!("zb_validator_errors_total", "chain" => chain.clone()).increment(1);
                     tracing::warn!(%chain, error = %e, retry_in = ?backoff, "follow step failed");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(backoff_max);
@@ -347,12 +307,7 @@ pub(crate) async fn follow_chain(
 }
 
 fn mark_following(state: &State, chain: &str) -> Result<(), ValidatorError> {
-    if let Some(done) = state
-        .following
-        .write()
-        .map_err(|_| poisoned())?
-        .get_mut(chain)
-    {
+    if let Some(done) = state.following.write().map_err(|_| poisoned())?.get_mut(chain) {
         *done = true;
     }
     Ok(())
@@ -360,12 +315,7 @@ fn mark_following(state: &State, chain: &str) -> Result<(), ValidatorError> {
 
 /// Whether `chain`'s stake manager (if any) answered at least once.
 fn stake_read(state: &State, chain: &str) -> Result<bool, ValidatorError> {
-    Ok(state
-        .stake
-        .read()
-        .map_err(|_| poisoned())?
-        .get(chain)
-        .is_none_or(|v| v.block.is_some()))
+    Ok(state.stake.read().map_err(|_| poisoned())?.get(chain).is_none_or(|v| v.block.is_some()))
 }
 
 /// A sequence whose emitted accumulator differs from the recomputed one.
@@ -390,18 +340,13 @@ struct Scanned {
 /// lane whose emitted accumulator differs from the recomputed one is taken out of `accumulators`
 /// at that sequence (it is not followed any more) and reported in `mismatches`; its earlier
 /// sequences are kept.
-fn recompute(
-    sent: &[SentMessage],
-    accumulators: &mut HashMap<B256, Accumulator>,
-) -> Result<Scanned, ValidatorError> {
+fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>) -> Result<Scanned, ValidatorError> {
     let mut scanned = Scanned::default();
     for event in sent {
         let Some(acc) = accumulators.get_mut(&event.lane) else {
             continue;
         };
-        let value = acc
-            .push(&event.message)
-            .map_err(|e| ValidatorError::Sign(e.to_string()))?;
+        let value = acc.push(&event.message).map_err(|e| ValidatorError::Sign(e.to_string()))?;
         if value != event.accumulator {
             // Either side may be wrong; signing a value the bridge never had is slashable.
             accumulators.remove(&event.lane);
@@ -413,17 +358,9 @@ fn recompute(
             });
             continue;
         }
-        scanned
-            .accumulators
-            .entry(event.lane)
-            .or_default()
-            .push((value, event.message.sentAt));
+        scanned.accumulators.entry(event.lane).or_default().push((value, event.message.sentAt));
         if MessageKind::from_u8(event.message.kind) == Some(MessageKind::SetUpdate) {
-            scanned
-                .set_updates
-                .entry(event.lane)
-                .or_default()
-                .push((event.message.sequence, event.message.data));
+            scanned.set_updates.entry(event.lane).or_default().push((event.message.sequence, event.message.data));
         }
     }
     Ok(scanned)
@@ -446,12 +383,7 @@ fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, V
             view.sent_at.push(sent_at);
         }
         let head = view.observed();
-        let signable = |sequence| {
-            primary
-                && halts
-                    .refusal(lane, Some(&view.source_name), sequence)
-                    .is_none()
-        };
+        let signable = |sequence| primary && halts.refusal(lane, Some(&view.source_name), sequence).is_none();
         if view.leaving_since.is_none() && signable(head) {
             to_sign.insert((lane, head));
         }
@@ -468,17 +400,8 @@ fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, V
 
 /// Persists and raises a halt for every mismatch, before anything of the scan is applied (a
 /// failure leaves the lane state as it was, so the next step scans and halts again).
-async fn halt_mismatches(
-    state: &Arc<State>,
-    mismatches: &[Mismatch],
-) -> Result<(), ValidatorError> {
-    for &Mismatch {
-        lane,
-        sequence,
-        emitted,
-        computed,
-    } in mismatches
-    {
+async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<(), ValidatorError> {
+    for &Mismatch { lane, sequence, emitted, computed } in mismatches {
         let state = state.clone();
         tokio::task::spawn_blocking(move || state.halt_lane(lane, sequence, emitted, computed))
             .await
@@ -487,10 +410,7 @@ async fn halt_mismatches(
     Ok(())
 }
 
-async fn sign_all(
-    state: &Arc<State>,
-    to_sign: BTreeSet<(B256, u64)>,
-) -> Result<(), ValidatorError> {
+async fn sign_all(state: &Arc<State>, to_sign: BTreeSet<(B256, u64)>) -> Result<(), ValidatorError> {
     for (lane, sequence) in to_sign {
         let state = state.clone();
         tokio::task::spawn_blocking(move || state.sign(lane, sequence))
@@ -512,11 +432,7 @@ async fn step(
     // Lanes added since the last step: recompute them from start_block up to the last block
     // consumed, so that they join the others at `next_block`.
     if !lanes.pending.is_empty() {
-        let mut fresh: HashMap<B256, Accumulator> = lanes
-            .pending
-            .iter()
-            .map(|l| (*l, Accumulator::new(*l)))
-            .collect();
+        let mut fresh: HashMap<B256, Accumulator> = lanes.pending.iter().map(|l| (*l, Accumulator::new(*l))).collect();
         let start = follower.config().start_block;
         let scanned = if *next_block > start {
             let sent = follower.sent_messages(start, *next_block - 1).await?;
@@ -545,9 +461,7 @@ async fn step(
     if finalized.number < *next_block {
         return Ok(());
     }
-    let sent = follower
-        .sent_messages(*next_block, finalized.number)
-        .await?;
+    let sent = follower.sent_messages(*next_block, finalized.number).await?;
     // Only the fallback role needs chain time (its due check); a primary makes no extra call.
     let chain_time = match state.fallback_delay {
         Some(_) => Some(follower.block_timestamp(finalized).await?),
@@ -563,11 +477,7 @@ async fn step(
     *next_block = finalized.number + 1;
     let to_sign = apply(state, scanned)?;
     if let Some(time) = chain_time {
-        state
-            .chain_times
-            .write()
-            .map_err(|_| poisoned())?
-            .insert(follower.config().name.clone(), time);
+        state.chain_times.write().map_err(|_| poisoned())?.insert(follower.config().name.clone(), time);
     }
     sign_all(state, to_sign).await
 }
@@ -597,11 +507,7 @@ mod tests {
             threshold: U256::from(2u64),
             quorum_loss: U256::from(2u64),
             set_hash: B256::repeat_byte(0x5e),
-            attesting_set_hash: if attests {
-                B256::repeat_byte(0x5e)
-            } else {
-                B256::repeat_byte(0x01)
-            },
+            attesting_set_hash: if attests { B256::repeat_byte(0x5e) } else { B256::repeat_byte(0x01) },
             staking_token: Address::ZERO,
             in_snapshot,
             weight: in_snapshot.then_some(U256::from(1u64)),
@@ -617,47 +523,18 @@ mod tests {
     fn only_a_primary_signs_new_heads_and_set_updates_on_its_own() {
         let dir = tempfile::tempdir().expect("tempdir");
         let lane = B256::repeat_byte(0x33);
-        let lanes = vec![LaneConfig {
-            lane,
-            source: "ethereum".into(),
-        }];
+        let lanes = vec![LaneConfig { lane, source: "ethereum".into() }];
         let primary = config(vec![chain("ethereum", None)], lanes.clone());
-        let fallback = crate::ValidatorConfig {
-            role: crate::Role::Fallback,
-            fallback_delay_secs: Some(60),
-            ..primary.clone()
-        };
-        for (cfg, expected) in [
-            (primary, set_of(&[(lane, 1), (lane, 2)])),
-            (fallback, BTreeSet::new()),
-        ] {
+        let fallback =
+            crate::ValidatorConfig { role: crate::Role::Fallback, fallback_delay_secs: Some(60), ..primary.clone() };
+        for (cfg, expected) in [(primary, set_of(&[(lane, 1), (lane, 2)])), (fallback, BTreeSet::new())] {
             let state = state(&dir.path().join(format!("{:?}.sqlite", cfg.role)), &cfg);
-            state
-                .lanes
-                .write()
-                .expect("lock")
-                .insert(lane, LaneView::new(&cfg.chains[0], true, false));
+            state.lanes.write().expect("lock").insert(lane, LaneView::new(&cfg.chains[0], true, false));
             let mut scanned = Scanned::default();
-            scanned.accumulators.insert(
-                lane,
-                vec![(B256::repeat_byte(1), 100), (B256::repeat_byte(2), 110)],
-            );
-            scanned
-                .set_updates
-                .insert(lane, vec![(1, B256::repeat_byte(0x5e))]);
-            assert_eq!(
-                apply(&state, scanned).expect("apply"),
-                expected,
-                "{:?}",
-                cfg.role
-            );
-            let view = state
-                .lanes
-                .read()
-                .expect("lock")
-                .get(&lane)
-                .cloned()
-                .expect("lane");
+            scanned.accumulators.insert(lane, vec![(B256::repeat_byte(1), 100), (B256::repeat_byte(2), 110)]);
+            scanned.set_updates.insert(lane, vec![(1, B256::repeat_byte(0x5e))]);
+            assert_eq!(apply(&state, scanned).expect("apply"), expected, "{:?}", cfg.role);
+            let view = state.lanes.read().expect("lock").get(&lane).cloned().expect("lane");
             assert_eq!((view.observed(), view.sent_at), (2, vec![100, 110]));
         }
     }
@@ -696,13 +573,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("v.sqlite");
         let lane = B256::repeat_byte(0x33);
-        let cfg = config(
-            vec![chain("ethereum", None)],
-            vec![LaneConfig {
-                lane,
-                source: "ethereum".into(),
-            }],
-        );
+        let cfg = config(vec![chain("ethereum", None)], vec![LaneConfig { lane, source: "ethereum".into() }]);
         let honest = sent(lane, 4);
         let mut lying = honest.clone();
         lying[2].accumulator = B256::repeat_byte(0xee);
@@ -712,28 +583,10 @@ mod tests {
             let state = state(&db, &cfg);
             let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
             let scanned = recompute(&lying, &mut followed).expect("recompute");
-            assert_eq!(
-                scanned.mismatches,
-                vec![Mismatch {
-                    lane,
-                    sequence: 3,
-                    emitted,
-                    computed
-                }]
-            );
-            assert!(
-                !followed.contains_key(&lane),
-                "a halted lane is not followed any more"
-            );
-            let Mismatch {
-                lane,
-                sequence,
-                emitted,
-                computed,
-            } = scanned.mismatches[0];
-            state
-                .halt_lane(lane, sequence, emitted, computed)
-                .expect("halt");
+            assert_eq!(scanned.mismatches, vec![Mismatch { lane, sequence: 3, emitted, computed }]);
+            assert!(!followed.contains_key(&lane), "a halted lane is not followed any more");
+            let Mismatch { lane, sequence, emitted, computed } = scanned.mismatches[0];
+            state.halt_lane(lane, sequence, emitted, computed).expect("halt");
             // Only what agreed with the bridge is applied; the head signed is the last of it.
             assert_eq!(apply(&state, scanned).expect("apply"), set_of(&[(lane, 2)]));
             let two = state.sign(lane, 2).expect("before the mismatch");
@@ -741,10 +594,7 @@ mod tests {
             for sequence in [3, 4] {
                 match state.sign(lane, sequence) {
                     Err(ValidatorError::Halted { reason, .. }) => {
-                        assert!(
-                            reason.contains("sequence 3") && reason.contains(&emitted.to_string()),
-                            "{reason}"
-                        );
+                        assert!(reason.contains("sequence 3") && reason.contains(&emitted.to_string()), "{reason}");
                         assert!(reason.contains(&computed.to_string()), "{reason}");
                     }
                     other => panic!("sequence {sequence} must be refused, got {other:?}"),
@@ -759,57 +609,22 @@ mod tests {
             let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
             let scanned = recompute(&honest, &mut followed).expect("recompute");
             assert!(scanned.mismatches.is_empty());
-            assert_eq!(
-                apply(&restarted, scanned).expect("apply"),
-                BTreeSet::new(),
-                "the halted head is not signed"
-            );
+            assert_eq!(apply(&restarted, scanned).expect("apply"), BTreeSet::new(), "the halted head is not signed");
             assert_eq!(restarted.sign(lane, 2).expect("served"), two);
-            assert_eq!(
-                restarted
-                    .sign(lane, 1)
-                    .expect("before the mismatch")
-                    .accumulator,
-                honest[0].accumulator
-            );
-            assert!(matches!(
-                restarted.sign(lane, 3),
-                Err(ValidatorError::Halted { .. })
-            ));
-            assert!(matches!(
-                restarted.sign(lane, 4),
-                Err(ValidatorError::Halted { .. })
-            ));
-            let history = restarted
-                .store
-                .export_history(Address::ZERO)
-                .expect("history");
-            assert!(
-                history.entries.iter().all(|e| e.sequence < 3),
-                "{:?}",
-                history.entries
-            );
+            assert_eq!(restarted.sign(lane, 1).expect("before the mismatch").accumulator, honest[0].accumulator);
+            assert!(matches!(restarted.sign(lane, 3), Err(ValidatorError::Halted { .. })));
+            assert!(matches!(restarted.sign(lane, 4), Err(ValidatorError::Halted { .. })));
+            let history = restarted.store.export_history(Address::ZERO).expect("history");
+            assert!(history.entries.iter().all(|e| e.sequence < 3), "{:?}", history.entries);
             // What `validator unhalt` does, with the validator stopped.
-            restarted
-                .store
-                .unhalt_lane(lane)
-                .expect("unhalt")
-                .expect("was halted");
+            restarted.store.unhalt_lane(lane).expect("unhalt").expect("was halted");
         }
 
         // Unhalted and restarted: signed again.
         let unhalted = state(&db, &cfg);
-        unhalted
-            .lanes
-            .write()
-            .expect("lock")
-            .get_mut(&lane)
-            .expect("lane")
-            .accumulators = honest.iter().map(|e| e.accumulator).collect();
-        assert_eq!(
-            unhalted.sign(lane, 4).expect("unhalted").accumulator,
-            honest[3].accumulator
-        );
+        unhalted.lanes.write().expect("lock").get_mut(&lane).expect("lane").accumulators =
+            honest.iter().map(|e| e.accumulator).collect();
+        assert_eq!(unhalted.sign(lane, 4).expect("unhalted").accumulator, honest[3].accumulator);
     }
 
     fn set_of(items: &[(B256, u64)]) -> BTreeSet<(B256, u64)> {
@@ -822,101 +637,43 @@ mod tests {
         let handed_over = security(false, true);
         let queued_elsewhere = security(false, false);
         let failed: Result<LaneSecurity, String> = Err("rpc down".into());
-        let uncommitted = security(false, false).map(|s| LaneSecurity {
-            committed: false,
-            ..s
-        });
+        let uncommitted = security(false, false).map(|s| LaneSecurity { committed: false, ..s });
 
         // Configured or opted in: active, whatever the snapshot says.
-        assert_eq!(
-            decide(true, false, true, Some(&handed_over), 200),
-            Target::Active { opted_in: false }
-        );
-        assert_eq!(
-            decide(false, true, false, None, 0),
-            Target::Active { opted_in: true }
-        );
+        assert_eq!(decide(true, false, true, Some(&handed_over), 200), Target::Active { opted_in: false });
+        assert_eq!(decide(false, true, false, None, 0), Target::Active { opted_in: true });
         // Opted out, still in the lane's set: leaving (also found at start-up, not in the table).
-        assert_eq!(
-            decide(false, false, true, Some(&member), 200),
-            Target::Leaving
-        );
-        assert_eq!(
-            decide(false, false, false, Some(&member), 200),
-            Target::Leaving
-        );
+        assert_eq!(decide(false, false, true, Some(&member), 200), Target::Leaving);
+        assert_eq!(decide(false, false, false, Some(&member), 200), Target::Leaving);
         // Out of the set, but the hand-over may not be observed here yet: still leaving.
-        assert_eq!(
-            decide(false, false, true, Some(&handed_over), 100),
-            Target::Leaving
-        );
-        assert_eq!(
-            decide(false, false, true, Some(&queued_elsewhere), 200),
-            Target::Leaving
-        );
+        assert_eq!(decide(false, false, true, Some(&handed_over), 100), Target::Leaving);
+        assert_eq!(decide(false, false, true, Some(&queued_elsewhere), 200), Target::Leaving);
         // Out of the set and handed over: dropped; never added when not followed.
-        assert_eq!(
-            decide(false, false, true, Some(&handed_over), 101),
-            Target::Dropped
-        );
-        assert_eq!(
-            decide(false, false, false, Some(&handed_over), 0),
-            Target::Dropped
-        );
-        assert_eq!(
-            decide(false, false, true, Some(&uncommitted), 0),
-            Target::Dropped
-        );
+        assert_eq!(decide(false, false, true, Some(&handed_over), 101), Target::Dropped);
+        assert_eq!(decide(false, false, false, Some(&handed_over), 0), Target::Dropped);
+        assert_eq!(decide(false, false, true, Some(&uncommitted), 0), Target::Dropped);
         // Unknown: a followed lane is left as it is; an unknown one is not added.
-        assert_eq!(
-            decide(false, false, true, Some(&failed), 200),
-            Target::Unchanged
-        );
-        assert_eq!(
-            decide(false, false, false, Some(&failed), 200),
-            Target::Dropped
-        );
+        assert_eq!(decide(false, false, true, Some(&failed), 200), Target::Unchanged);
+        assert_eq!(decide(false, false, false, Some(&failed), 200), Target::Dropped);
     }
 
     #[test]
     fn targets_add_leave_re_add_and_drop_lanes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let eth = chain("ethereum", Some(Address::repeat_byte(0x5a)));
-        let (configured, a, b) = (
-            B256::repeat_byte(1),
-            B256::repeat_byte(0xa),
-            B256::repeat_byte(0xb),
-        );
-        let cfg = config(
-            vec![eth.clone()],
-            vec![LaneConfig {
-                lane: configured,
-                source: "ethereum".into(),
-            }],
-        );
+        let (configured, a, b) = (B256::repeat_byte(1), B256::repeat_byte(0xa), B256::repeat_byte(0xb));
+        let cfg = config(vec![eth.clone()], vec![LaneConfig { lane: configured, source: "ethereum".into() }]);
         let state = state(&dir.path().join("v.sqlite"), &cfg);
-        let mut lanes = ChainLanes {
-            pending: set(&[configured]),
-            configured: set(&[configured]),
-            followed: HashMap::new(),
-        };
+        let mut lanes =
+            ChainLanes { pending: set(&[configured]), configured: set(&[configured]), followed: HashMap::new() };
         let view = |lane: B256| state.lanes.read().expect("lock").get(&lane).cloned();
         let apply = |lanes: &mut ChainLanes, targets: &[(B256, Target)]| {
-            lanes
-                .apply_targets(&state, &eth, &targets.iter().copied().collect())
-                .expect("apply")
+            lanes.apply_targets(&state, &eth, &targets.iter().copied().collect()).expect("apply")
         };
         let active = Target::Active { opted_in: true };
 
         // Opted in to a and b: both added, waiting for their catch-up with the configured lane.
-        apply(
-            &mut lanes,
-            &[
-                (configured, Target::Active { opted_in: false }),
-                (a, active),
-                (b, active),
-            ],
-        );
+        apply(&mut lanes, &[(configured, Target::Active { opted_in: false }), (a, active), (b, active)]);
         assert_eq!(lanes.pending, set(&[configured, a, b]));
         assert!(view(a).expect("a").opted_in && !view(a).expect("a").configured);
         assert!(view(configured).expect("configured").configured);
@@ -924,13 +681,7 @@ mod tests {
         for lane in std::mem::take(&mut lanes.pending) {
             lanes.followed.insert(lane, Accumulator::new(lane));
         }
-        state
-            .lanes
-            .write()
-            .expect("lock")
-            .get_mut(&a)
-            .expect("a")
-            .accumulators = vec![B256::repeat_byte(3); 3];
+        state.lanes.write().expect("lock").get_mut(&a).expect("a").accumulators = vec![B256::repeat_byte(3); 3];
 
         // Opted out of a: leaving since 3, still followed.
         apply(&mut lanes, &[(a, Target::Leaving)]);

@@ -133,33 +133,15 @@ impl StakeReader {
         if self.operator.is_none() {
             // A signer maps to one operator for good (registerOperator cannot be undone), so a
             // found operator is cached.
-            let operator = self
-                .read(
-                    &StakeManager::operatorOfSignerCall {
-                        signer: self.signer,
-                    },
-                    at,
-                )
-                .await?;
+            let operator = self.read(&StakeManager::operatorOfSignerCall { signer: self.signer }, at).await?;
             self.operator = (operator != Address::ZERO).then_some(operator);
         }
         let Some(operator) = self.operator else {
-            return Ok(OptIns {
-                block: at,
-                operator: None,
-                lanes: BTreeSet::new(),
-                left: BTreeSet::new(),
-            });
+            return Ok(OptIns { block: at, operator: None, lanes: BTreeSet::new(), left: BTreeSet::new() });
         };
-        let lanes: BTreeSet<B256> = self
-            .read(&StakeManager::lanesOfCall { operator }, at)
-            .await?
-            .into_iter()
-            .collect();
+        let lanes: BTreeSet<B256> = self.read(&StakeManager::lanesOfCall { operator }, at).await?.into_iter().collect();
         // New OptedOut events of the operator since the last read (from start_block the first time).
-        let from = self
-            .scanned_to
-            .map_or(self.follower.config().start_block, |b| b + 1);
+        let from = self.scanned_to.map_or(self.follower.config().start_block, |b| b + 1);
         let logs = self
             .follower
             .contract_logs(
@@ -171,19 +153,13 @@ impl StakeReader {
             )
             .await?;
         for log in logs {
-            let event = StakeManager::OptedOut::decode_log(&log.inner).map_err(|e| {
-                ChainError::Decode(format!("OptedOut log of {}: {e}", self.stake_manager))
-            })?;
+            let event = StakeManager::OptedOut::decode_log(&log.inner)
+                .map_err(|e| ChainError::Decode(format!("OptedOut log of {}: {e}", self.stake_manager)))?;
             self.opted_out.insert(event.data.lane);
         }
         self.scanned_to = Some(self.scanned_to.map_or(at.number, |b| b.max(at.number)));
         let left = self.opted_out.difference(&lanes).copied().collect();
-        Ok(OptIns {
-            block: at,
-            operator: Some(operator),
-            lanes,
-            left,
-        })
+        Ok(OptIns { block: at, operator: Some(operator), lanes, left })
     }
 
     /// Stops considering `lane` as one that may still need this validator: it is not in the
@@ -193,12 +169,7 @@ impl StakeReader {
     }
 
     /// `lane`'s economic security at `at`.
-    pub async fn security(
-        &mut self,
-        lane: B256,
-        at: BlockRef,
-        read_at: u64,
-    ) -> Result<LaneSecurity, ChainError> {
+    pub async fn security(&mut self, lane: B256, at: BlockRef, read_at: u64) -> Result<LaneSecurity, ChainError> {
         let (unbonding_period, set_lifetime, staking_token) = match self.constants {
             Some(c) => c,
             None => {
@@ -208,17 +179,10 @@ impl StakeReader {
                 *self.constants.insert((period, lifetime, token))
             }
         };
-        let snapshot = self
-            .read(&StakeManager::getSnapshotCall { lane }, at)
-            .await?;
-        let security = self
-            .read(&StakeManager::laneSecurityCall { lane }, at)
-            .await?;
+        let snapshot = self.read(&StakeManager::getSnapshotCall { lane }, at).await?;
+        let security = self.read(&StakeManager::laneSecurityCall { lane }, at).await?;
         let bridge = self.follower.config().bridge;
-        let state = self
-            .follower
-            .call_sol(bridge, &ZeroBridge::getLaneCall { laneId: lane }, at)
-            .await?;
+        let state = self.follower.call_sol(bridge, &ZeroBridge::getLaneCall { laneId: lane }, at).await?;
         let me = snapshot.members.iter().find(|m| m.signer == self.signer);
         let capacity = U256::from(state.capacity);
         Ok(LaneSecurity {
@@ -244,11 +208,7 @@ impl StakeReader {
         })
     }
 
-    async fn read<C: alloy::sol_types::SolCall>(
-        &self,
-        call: &C,
-        at: BlockRef,
-    ) -> Result<C::Return, ChainError> {
+    async fn read<C: alloy::sol_types::SolCall>(&self, call: &C, at: BlockRef) -> Result<C::Return, ChainError> {
         self.follower.call_sol(self.stake_manager, call, at).await
     }
 }
@@ -303,10 +263,7 @@ mod tests {
     fn max_flow_is_capacity_times_one_plus_the_window_in_days() {
         let capacity = U256::from(100_000_000u64) * U256::from(10u64).pow(U256::from(18u64));
         // The devnet: 600 s of unbonding.
-        assert_eq!(
-            max_flow(capacity, 600),
-            capacity + capacity / U256::from(144u64)
-        );
+        assert_eq!(max_flow(capacity, 600), capacity + capacity / U256::from(144u64));
         assert_eq!(max_flow(capacity, 0), capacity);
         assert_eq!(max_flow(capacity, 86_400), capacity * U256::from(2u64));
         assert_eq!(max_flow(capacity, 7 * 86_400), capacity * U256::from(8u64));
@@ -346,16 +303,9 @@ mod tests {
         assert_eq!(json["unbondingPeriod"], 600);
         let back: LaneSecurity = serde_json::from_value(json).expect("deserialize");
         assert_eq!(back, security);
-        let outsider = LaneSecurity {
-            in_snapshot: false,
-            weight: None,
-            ..security
-        };
+        let outsider = LaneSecurity { in_snapshot: false, weight: None, ..security };
         let json = serde_json::to_value(&outsider).expect("serialize");
         assert!(json["weight"].is_null());
-        assert_eq!(
-            serde_json::from_value::<LaneSecurity>(json).expect("deserialize"),
-            outsider
-        );
+        assert_eq!(serde_json::from_value::<LaneSecurity>(json).expect("deserialize"), outsider);
     }
 }

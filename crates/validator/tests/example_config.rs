@@ -6,36 +6,22 @@ use std::path::Path;
 use zb_chain::Finality;
 use zb_validator::ValidatorConfig;
 
-const EXAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../config/validator.example.toml"
-);
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/validator.example.toml");
 
 #[test]
 fn validator_example_config_loads() {
-    let config =
-        ValidatorConfig::load(Path::new(EXAMPLE)).expect("config/validator.example.toml must load");
+    let config = ValidatorConfig::load(Path::new(EXAMPLE)).expect("config/validator.example.toml must load");
 
     assert_eq!(config.listen.port(), 7300);
-    assert_eq!(
-        config.public_url.as_deref(),
-        Some("https://validator-1.example.org")
-    );
+    assert_eq!(config.public_url.as_deref(), Some("https://validator-1.example.org"));
     assert_eq!(config.password_env.as_deref(), Some("ZB_KEYSTORE_PASSWORD"));
-    assert!(
-        config.password_file.is_none(),
-        "password_env and password_file are exclusive"
-    );
+    assert!(config.password_file.is_none(), "password_env and password_file are exclusive");
 
     // Every chain also passes the checks the follower runs at connect time.
     for chain in &config.chains {
-        chain
-            .validate()
-            .unwrap_or_else(|e| panic!("chain {}: {e}", chain.name));
+        chain.validate().unwrap_or_else(|e| panic!("chain {}: {e}", chain.name));
     }
-    let [eth, bsc] = config.chains.as_slice() else {
-        panic!("expected two chains")
-    };
+    let [eth, bsc] = config.chains.as_slice() else { panic!("expected two chains") };
     assert_eq!((eth.name.as_str(), eth.chain_id), ("ethereum", 1));
     assert_eq!(eth.finality, Finality::Finalized);
     assert_eq!((eth.rpc.len(), eth.rpc_quorum), (2, 2));
@@ -46,14 +32,8 @@ fn validator_example_config_loads() {
     assert!(bsc.start_block > 0 && eth.start_block > 0);
 
     // Both chains name a stake manager (lanes from opt-ins), read every minute.
-    assert_eq!(
-        eth.stake_manager,
-        Some(alloy::primitives::Address::repeat_byte(0xcc))
-    );
-    assert_eq!(
-        bsc.stake_manager,
-        Some(alloy::primitives::Address::repeat_byte(0xdd))
-    );
+    assert_eq!(eth.stake_manager, Some(alloy::primitives::Address::repeat_byte(0xcc)));
+    assert_eq!(bsc.stake_manager, Some(alloy::primitives::Address::repeat_byte(0xdd)));
     assert!(config.has_stake_manager());
     assert_eq!(config.stake_refresh_secs, 60);
 
@@ -61,11 +41,7 @@ fn validator_example_config_loads() {
     let route = zb_protocol::route_id(1, alloy::primitives::Address::repeat_byte(0x11), 56);
     let eth_to_bsc = zb_protocol::lane_id(1, eth.bridge, 56, bsc.bridge, route);
     let bsc_to_eth = zb_protocol::lane_id(56, bsc.bridge, 1, eth.bridge, route);
-    let lanes: Vec<_> = config
-        .lanes
-        .iter()
-        .map(|l| (l.lane, l.source.as_str()))
-        .collect();
+    let lanes: Vec<_> = config.lanes.iter().map(|l| (l.lane, l.source.as_str())).collect();
     assert_eq!(lanes, vec![(eth_to_bsc, "ethereum"), (bsc_to_eth, "bsc")]);
 }
 
@@ -81,14 +57,9 @@ fn validator_example_config_loads_without_lanes() {
     assert!(config.lanes.is_empty());
 
     // And without the stake managers too, it is refused with the existing error.
-    let no_stake: String = text[..start]
-        .lines()
-        .filter(|l| !l.starts_with("stake_manager"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let no_stake: String =
+        text[..start].lines().filter(|l| !l.starts_with("stake_manager")).collect::<Vec<_>>().join("\n");
     std::fs::write(&path, no_stake).expect("write");
-    let error = ValidatorConfig::load(&path)
-        .expect_err("nothing to secure")
-        .to_string();
+    let error = ValidatorConfig::load(&path).expect_err("nothing to secure").to_string();
     assert!(error.contains("no [[lanes]]"), "{error}");
 }

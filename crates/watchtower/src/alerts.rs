@@ -46,24 +46,11 @@ impl Alerts {
     pub fn open(config: &AlertsConfig) -> std::io::Result<Alerts> {
         let path = config.file.clone().filter(|p| p.as_os_str() != "-");
         let file = match &path {
-            Some(p) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)?,
-            )),
+            Some(p) => Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?)),
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(std::io::Error::other)?;
-        Ok(Alerts {
-            file,
-            path,
-            webhooks: config.webhooks.clone(),
-            http,
-        })
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().map_err(std::io::Error::other)?;
+        Ok(Alerts { file, path, webhooks: config.webhooks.clone(), http })
     }
 
     /// Writes the alert line (flushed before returning) and queues the webhooks.
@@ -79,10 +66,8 @@ impl Alerts {
             .increment(1);
         match &self.file {
             Some(file) => {
-                let written = file
-                    .lock()
-                    .map_err(|_| std::io::Error::other("alert file lock poisoned"))
-                    .and_then(|mut f| {
+                let written =
+                    file.lock().map_err(|_| std::io::Error::other("alert file lock poisoned")).and_then(|mut f| {
                         writeln!(f, "{line}")?;
                         f.flush()
                     });
@@ -103,12 +88,7 @@ impl Alerts {
 async fn post_with_retry(http: &reqwest::Client, url: &str, body: String) {
     let mut wait = Duration::from_millis(500);
     for attempt in 1..=WEBHOOK_ATTEMPTS {
-        let sent = http
-            .post(url)
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await;
+        let sent = http.post(url).header("content-type", "application/json").body(body.clone()).send().await;
         match sent {
             Ok(response) if response.status().is_success() => return,
             Ok(response) => {
@@ -146,27 +126,18 @@ mod tests {
                 async move {
                     let n = count.fetch_add(1, Ordering::SeqCst);
                     store.lock().expect("lock").push(body);
-                    if n == 0 {
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    } else {
-                        StatusCode::OK
-                    }
+                    if n == 0 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
 
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("alerts.jsonl");
-        let alerts = Alerts::open(&AlertsConfig {
-            file: Some(file.clone()),
-            webhooks: vec![url],
-        })
-        .expect("open alerts");
+        let alerts =
+            Alerts::open(&AlertsConfig { file: Some(file.clone()), webhooks: vec![url] }).expect("open alerts");
         alerts.raise(Alert {
             kind: "fraud",
             severity: Severity::Critical,
@@ -188,16 +159,9 @@ mod tests {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(
-            seen.load(Ordering::SeqCst),
-            2,
-            "refused once, retried, accepted"
-        );
+        assert_eq!(seen.load(Ordering::SeqCst), 2, "refused once, retried, accepted");
         let bodies = bodies.lock().expect("lock");
         assert_eq!(bodies[0], bodies[1], "the retry posts the same alert");
-        assert_eq!(
-            serde_json::from_str::<Value>(&bodies[1]).expect("json")["kind"],
-            "fraud"
-        );
+        assert_eq!(serde_json::from_str::<Value>(&bodies[1]).expect("json")["kind"], "fraud");
     }
 }

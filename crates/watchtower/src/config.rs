@@ -132,38 +132,21 @@ impl WatchtowerConfig {
                 }
             }
             if route.home == route.remote {
-                return invalid(format!(
-                    "route {}: home and remote are the same chain",
-                    route.route_id
-                ));
+                return invalid(format!("route {}: home and remote are the same chain", route.route_id));
             }
         }
         for chain in &self.chains {
-            chain
-                .validate()
-                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         self.key.validate().map_err(ConfigError::Invalid)?;
         if self.poll_interval_ms == 0 {
             return invalid("poll_interval_ms must be at least 1".into());
         }
-        if self.anomalies.window_secs == 0
-            || self.anomalies.spike_factor == 0
-            || self.anomalies.burst_count == 0
-        {
-            return invalid(
-                "[anomalies]: window_secs, spike_factor and burst_count must be at least 1".into(),
-            );
+        if self.anomalies.window_secs == 0 || self.anomalies.spike_factor == 0 || self.anomalies.burst_count == 0 {
+            return invalid("[anomalies]: window_secs, spike_factor and burst_count must be at least 1".into());
         }
-        if self
-            .anomalies
-            .min_spike_volume
-            .parse::<alloy::primitives::U256>()
-            .is_err()
-        {
-            return invalid(
-                "[anomalies] min_spike_volume: a decimal integer (token base units)".into(),
-            );
+        if self.anomalies.min_spike_volume.parse::<alloy::primitives::U256>().is_err() {
+            return invalid("[anomalies] min_spike_volume: a decimal integer (token base units)".into());
         }
         for url in &self.alerts.webhooks {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -183,11 +166,8 @@ mod tests {
     use super::*;
 
     fn example() -> String {
-        std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/watchtower.example.toml"
-        ))
-        .expect("example config")
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/watchtower.example.toml"))
+            .expect("example config")
     }
 
     #[test]
@@ -206,27 +186,12 @@ mod tests {
         let error = config.validate().expect_err("unknown chain").to_string();
         assert!(error.contains("polygon"), "{error}");
 
-        let text = example().replace(
-            "password_file =",
-            "private_key_env = \"K\"\npassword_file =",
-        );
+        let text = example().replace("password_file =", "private_key_env = \"K\"\npassword_file =");
         let config: WatchtowerConfig = toml::from_str(&text).expect("parses");
-        assert!(
-            config
-                .validate()
-                .expect_err("two keys")
-                .to_string()
-                .contains("exactly one")
-        );
+        assert!(config.validate().expect_err("two keys").to_string().contains("exactly one"));
 
         let text = example().replace("https://alerts.example/zerobridge", "alerts.example");
         let config: WatchtowerConfig = toml::from_str(&text).expect("parses");
-        assert!(
-            config
-                .validate()
-                .expect_err("bad webhook")
-                .to_string()
-                .contains("webhook")
-        );
+        assert!(config.validate().expect_err("bad webhook").to_string().contains("webhook"));
     }
 }

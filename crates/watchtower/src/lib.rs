@@ -38,10 +38,7 @@ pub enum WatchtowerError {
     #[error("protocol: {0}")]
     Protocol(String),
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 /// The key performance indicators (docs/watchtower.md), served on /v1/kpis and as metrics.
@@ -83,15 +80,12 @@ impl State {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The guardian key from `[key]`.
 pub fn load_signer(key: &KeyConfig) -> Result<PrivateKeySigner, WatchtowerError> {
-    key.load()
-        .map_err(|e| WatchtowerError::Config(e.to_string()))
+    key.load().map_err(|e| WatchtowerError::Config(e.to_string()))
 }
 
 /// Runs the watchtower until `shutdown` resolves or a fatal error occurs. A failed poll (an
@@ -102,35 +96,22 @@ pub async fn run(
     metrics: PrometheusHandle,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), WatchtowerError> {
-    config
-        .validate()
-        .map_err(|e| WatchtowerError::Config(e.to_string()))?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        WatchtowerError::Config(format!(
-            "cannot create data_dir {}: {e}",
-            config.data_dir.display()
-        ))
-    })?;
+    config.validate().map_err(|e| WatchtowerError::Config(e.to_string()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| WatchtowerError::Config(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
     let store = store::Store::open(&config.data_dir.join("watchtower.sqlite"))?;
-    let alerts = alerts::Alerts::open(&config.alerts)
-        .map_err(|e| WatchtowerError::Config(format!("[alerts] file: {e}")))?;
+    let alerts =
+        alerts::Alerts::open(&config.alerts).map_err(|e| WatchtowerError::Config(format!("[alerts] file: {e}")))?;
     let wallet = EthereumWallet::from(signer.clone());
     let mut chains = Vec::new();
     for chain in &config.chains {
-        let url = chain
-            .rpc
-            .first()
-            .ok_or_else(|| WatchtowerError::Config(format!("chain {} has no rpc", chain.name)))?;
-        let url = url
-            .parse()
-            .map_err(|e| WatchtowerError::Config(format!("rpc url {url}: {e}")))?;
+        let url =
+            chain.rpc.first().ok_or_else(|| WatchtowerError::Config(format!("chain {} has no rpc", chain.name)))?;
+        let url = url.parse().map_err(|e| WatchtowerError::Config(format!("rpc url {url}: {e}")))?;
         chains.push(watch::Chain {
             name: chain.name.clone(),
             follower: Follower::connect(chain.clone()).await?,
-            wallet: ProviderBuilder::new()
-                .wallet(wallet.clone())
-                .connect_http(url)
-                .erased(),
+            wallet: ProviderBuilder::new().wallet(wallet.clone()).connect_http(url).erased(),
             bridge: chain.bridge,
             stake_manager: chain.stake_manager,
         });
@@ -141,12 +122,8 @@ pub async fn run(
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| WatchtowerError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-    let server =
-        axum::serve(listener, router(state.clone(), metrics)).with_graceful_shutdown(shutdown);
+        .map_err(|source| WatchtowerError::Listen { addr: config.listen, source })?;
+    let server = axum::serve(listener, router(state.clone(), metrics)).with_graceful_shutdown(shutdown);
     let interval = Duration::from_millis(config.poll_interval_ms);
     let watching = async move {
         loop {
@@ -184,16 +161,10 @@ struct Api {
 
 fn router(state: Arc<State>, metrics: PrometheusHandle) -> Router {
     Router::new()
-        .route(
-            "/v1/health",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
+        .route("/v1/health", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/v1/ready", get(ready))
         .route("/v1/kpis", get(kpis))
-        .route(
-            "/metrics",
-            get(|AxumState(api): AxumState<Api>| async move { api.metrics.render() }),
-        )
+        .route("/metrics", get(|AxumState(api): AxumState<Api>| async move { api.metrics.render() }))
         .with_state(Api { state, metrics })
 }
 
@@ -203,15 +174,10 @@ async fn ready(AxumState(api): AxumState<Api>) -> (StatusCode, Json<serde_json::
     let last_ok = api.state.last_poll_ok.lock().ok().and_then(|l| *l);
     let reason = api.state.ready.lock().ok().and_then(|r| r.clone());
     match (last_ok, reason) {
-        (Some(at), None) => (
-            StatusCode::OK,
-            Json(serde_json::json!({"status": "ready", "lastPoll": at})),
-        ),
+        (Some(at), None) => (StatusCode::OK, Json(serde_json::json!({"status": "ready", "lastPoll": at}))),
         (_, reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                serde_json::json!({"status": "not ready", "reason": reason.unwrap_or_else(|| "starting".into())}),
-            ),
+            Json(serde_json::json!({"status": "not ready", "reason": reason.unwrap_or_else(|| "starting".into())})),
         ),
     }
 }

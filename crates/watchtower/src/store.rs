@@ -34,27 +34,19 @@ impl Store {
     }
 
     fn db(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
-        self.db
-            .lock()
-            .map_err(|_| StoreError("lock poisoned".into()))
+        self.db.lock().map_err(|_| StoreError("lock poisoned".into()))
     }
 
     /// The last block of `chain` whose deliveries were all checked, if any.
     pub fn cursor(&self, chain: &str) -> Result<Option<u64>, StoreError> {
         let db = self.db()?;
-        let block: Option<i64> = db
-            .query_row(
-                "SELECT block FROM cursor WHERE chain = ?1",
-                params![chain],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let block: Option<i64> =
+            db.query_row("SELECT block FROM cursor WHERE chain = ?1", params![chain], |r| r.get(0)).optional()?;
         Ok(block.and_then(|b| u64::try_from(b).ok()))
     }
 
     pub fn set_cursor(&self, chain: &str, block: u64) -> Result<(), StoreError> {
-        let block =
-            i64::try_from(block).map_err(|_| StoreError(format!("block {block} out of range")))?;
+        let block = i64::try_from(block).map_err(|_| StoreError(format!("block {block} out of range")))?;
         self.db()?.execute(
             "INSERT INTO cursor (chain, block) VALUES (?1, ?2) ON CONFLICT(chain) DO UPDATE SET block = ?2",
             params![chain, block],
@@ -65,12 +57,7 @@ impl Store {
     /// Whether the action named `key` (e.g. "pause:<chain>:<lane>") was taken.
     pub fn done(&self, key: &str) -> Result<bool, StoreError> {
         let db = self.db()?;
-        Ok(db
-            .query_row("SELECT 1 FROM action WHERE key = ?1", params![key], |_| {
-                Ok(())
-            })
-            .optional()?
-            .is_some())
+        Ok(db.query_row("SELECT 1 FROM action WHERE key = ?1", params![key], |_| Ok(())).optional()?.is_some())
     }
 
     pub fn record(&self, key: &str, tx: B256, at: u64) -> Result<(), StoreError> {
@@ -96,9 +83,7 @@ mod tests {
             assert_eq!(store.cursor("bsc").expect("read"), None);
             store.set_cursor("bsc", 41).expect("write");
             store.set_cursor("bsc", 42).expect("write");
-            store
-                .record("pause:bsc:0x01", B256::repeat_byte(1), 7)
-                .expect("record");
+            store.record("pause:bsc:0x01", B256::repeat_byte(1), 7).expect("record");
         }
         let store = Store::open(&path).expect("reopen");
         assert_eq!(store.cursor("bsc").expect("read"), Some(42));

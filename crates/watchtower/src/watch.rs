@@ -109,21 +109,12 @@ impl Watcher {
         let mut routes = Vec::new();
         for route in &config.routes {
             let (Some(home), Some(remote)) = (index(&route.home), index(&route.remote)) else {
-                return Err(WatchtowerError::Config(format!(
-                    "route {}: unknown chain",
-                    route.route_id
-                )));
+                return Err(WatchtowerError::Config(format!("route {}: unknown chain", route.route_id)));
             };
             let at = chains[home].follower.finalized().await?;
             let view = chains[home]
                 .follower
-                .call_sol(
-                    chains[home].bridge,
-                    &ZeroBridge::getRouteCall {
-                        routeId: route.route_id,
-                    },
-                    at,
-                )
+                .call_sol(chains[home].bridge, &ZeroBridge::getRouteCall { routeId: route.route_id }, at)
                 .await?;
             if view.outboundLane.is_zero() {
                 return Err(WatchtowerError::Config(format!(
@@ -145,10 +136,7 @@ impl Watcher {
             });
             routes.push((route.route_id, home, remote));
         }
-        let next_source_block = chains
-            .iter()
-            .map(|c| c.follower.config().start_block)
-            .collect();
+        let next_source_block = chains.iter().map(|c| c.follower.config().start_block).collect();
         Ok(Watcher {
             chains,
             lanes,
@@ -158,11 +146,7 @@ impl Watcher {
             store,
             alerts,
             state,
-            min_spike: config
-                .anomalies
-                .min_spike_volume
-                .parse()
-                .unwrap_or(U256::ZERO),
+            min_spike: config.anomalies.min_spike_volume.parse().unwrap_or(U256::ZERO),
             anomalies: config.anomalies.clone(),
             enforcement_blocks: config.enforcement_blocks,
             pending_slashes: Vec::new(),
@@ -191,20 +175,8 @@ impl Watcher {
         Ok(caught_up)
     }
 
-    fn alert(
-        &self,
-        kind: &'static str,
-        severity: Severity,
-        message: String,
-        details: serde_json::Value,
-    ) {
-        self.alerts.raise(Alert {
-            kind,
-            severity,
-            at: unix_now(),
-            message,
-            details,
-        });
+    fn alert(&self, kind: &'static str, severity: Severity, message: String, details: serde_json::Value) {
+        self.alerts.raise(Alert { kind, severity, at: unix_now(), message, details });
     }
 
     // ----------------------------------------------------------------------------- source
@@ -219,20 +191,14 @@ impl Watcher {
         }
         let sent = follower.sent_messages(from, finalized.number).await?;
         for event in sent {
-            let Some(watched) = self
-                .lanes
-                .iter()
-                .find(|l| l.lane == event.lane && l.source == source)
-            else {
+            let Some(watched) = self.lanes.iter().find(|l| l.lane == event.lane && l.source == source) else {
                 continue;
             };
             let lane = self.sources.entry(watched.lane).or_default();
-            let accumulator = lane
-                .accumulator
-                .get_or_insert_with(|| Accumulator::new(event.lane));
-            let value = accumulator.push(&event.message).map_err(|e| {
-                WatchtowerError::Protocol(format!("source {}: {e}", self.chains[source].name))
-            })?;
+            let accumulator = lane.accumulator.get_or_insert_with(|| Accumulator::new(event.lane));
+            let value = accumulator
+                .push(&event.message)
+                .map_err(|e| WatchtowerError::Protocol(format!("source {}: {e}", self.chains[source].name)))?;
             lane.messages.push(event.message);
             lane.blocks.push(event.block_number);
             lane.accumulators.push(value);
@@ -254,34 +220,16 @@ impl Watcher {
         if finalized.number < from {
             return Ok(true);
         }
-        let logs = chain
-            .follower
-            .bridge_logs(
-                ZeroBridge::CheckpointDelivered::SIGNATURE_HASH,
-                from,
-                finalized.number,
-            )
-            .await?;
-        let held = chain
-            .follower
-            .bridge_logs(
-                ZeroBridge::TransferHeld::SIGNATURE_HASH,
-                from,
-                finalized.number,
-            )
-            .await?;
+        let logs =
+            chain.follower.bridge_logs(ZeroBridge::CheckpointDelivered::SIGNATURE_HASH, from, finalized.number).await?;
+        let held = chain.follower.bridge_logs(ZeroBridge::TransferHeld::SIGNATURE_HASH, from, finalized.number).await?;
         let name = chain.name.clone();
         for log in held {
             let Ok(event) = ZeroBridge::TransferHeld::decode_log(&log.inner) else {
                 continue;
             };
-            if self
-                .lanes
-                .iter()
-                .any(|l| l.lane == event.lane && l.destination == destination)
-                && self
-                    .warned
-                    .insert(format!("hold:{}:{}", event.lane, event.sequence))
+            if self.lanes.iter().any(|l| l.lane == event.lane && l.destination == destination)
+                && self.warned.insert(format!("hold:{}:{}", event.lane, event.sequence))
             {
                 self.alert(
                     "hold_opened",
@@ -296,20 +244,13 @@ impl Watcher {
             let Ok(event) = ZeroBridge::CheckpointDelivered::decode_log(&log.inner) else {
                 continue;
             };
-            let Some(watched) = self
-                .lanes
-                .iter()
-                .find(|l| l.lane == event.lane && l.destination == destination)
-                .cloned()
+            let Some(watched) =
+                self.lanes.iter().find(|l| l.lane == event.lane && l.destination == destination).cloned()
             else {
                 continue;
             };
             let block = log.block_number.unwrap_or(finalized.number);
-            let checkpoint = Checkpoint {
-                lane: event.lane,
-                sequence: event.sequence,
-                accumulator: event.accumulator,
-            };
+            let checkpoint = Checkpoint { lane: event.lane, sequence: event.sequence, accumulator: event.accumulator };
             match self.verdict(&watched, &checkpoint).await? {
                 Verdict::NotYetObserved => {
                     // The source's final head has not reached it yet: look again next poll.
@@ -317,33 +258,16 @@ impl Watcher {
                     break;
                 }
                 Verdict::Honest => {
-                    self.state.record_check(
-                        finalized.number.saturating_sub(block) <= self.enforcement_blocks,
-                    );
+                    self.state.record_check(finalized.number.saturating_sub(block) <= self.enforcement_blocks);
                     self.count_signers(destination, event.lane, &log).await;
                 }
                 Verdict::Fraud { truth } => {
-                    let enforced =
-                        finalized.number.saturating_sub(block) <= self.enforcement_blocks;
+                    let enforced = finalized.number.saturating_sub(block) <= self.enforcement_blocks;
                     let tx = log.transaction_hash.unwrap_or_default();
-                    let block_time = self.chains[destination]
-                        .follower
-                        .block_timestamp(finalized)
-                        .await
-                        .ok();
+                    let block_time = self.chains[destination].follower.block_timestamp(finalized).await.ok();
                     let fraud_time = log.block_timestamp.or(block_time).unwrap_or_default();
-                    let fraud = Fraud {
-                        lane: event.lane,
-                        destination,
-                        checkpoint,
-                        tx,
-                        block,
-                        block_time: fraud_time,
-                    };
-                    if !self
-                        .on_fraud(&watched, fraud, truth, finalized, enforced)
-                        .await?
-                    {
+                    let fraud = Fraud { lane: event.lane, destination, checkpoint, tx, block, block_time: fraud_time };
+                    if !self.on_fraud(&watched, fraud, truth, finalized, enforced).await? {
                         // Reports still waiting for the source: the cursor stays before this
                         // delivery, so that a restart finds the fraud again and retries them.
                         checked_up_to = block.saturating_sub(1);
@@ -358,37 +282,20 @@ impl Watcher {
     }
 
     /// Whether a delivered checkpoint is what the source emitted.
-    async fn verdict(
-        &self,
-        watched: &WatchedLane,
-        checkpoint: &Checkpoint,
-    ) -> Result<Verdict, WatchtowerError> {
-        let observed = self
-            .sources
-            .get(&watched.lane)
-            .map_or(&[][..], |s| &s.accumulators[..]);
-        if let Some(truth) = checkpoint
-            .sequence
-            .checked_sub(1)
-            .and_then(|i| observed.get(i as usize))
-        {
+    async fn verdict(&self, watched: &WatchedLane, checkpoint: &Checkpoint) -> Result<Verdict, WatchtowerError> {
+        let observed = self.sources.get(&watched.lane).map_or(&[][..], |s| &s.accumulators[..]);
+        if let Some(truth) = checkpoint.sequence.checked_sub(1).and_then(|i| observed.get(i as usize)) {
             return Ok(if *truth == checkpoint.accumulator {
                 Verdict::Honest
             } else {
-                Verdict::Fraud {
-                    truth: Some(*truth),
-                }
+                Verdict::Fraud { truth: Some(*truth) }
             });
         }
         // Beyond what we observed: fraud only if the source's lane has not got that far at all.
         let source = &self.chains[watched.source];
         let at = source.follower.finalized().await?;
         let (_, _, sent, _, _) = lane_summary(source, watched.lane, at).await?;
-        Ok(if checkpoint.sequence > sent {
-            Verdict::Fraud { truth: None }
-        } else {
-            Verdict::NotYetObserved
-        })
+        Ok(if checkpoint.sequence > sent { Verdict::Fraud { truth: None } } else { Verdict::NotYetObserved })
     }
 
     /// Validator liveness: who signed each delivery, from its calldata.
@@ -418,61 +325,31 @@ impl Watcher {
         enforced: bool,
     ) -> Result<bool, WatchtowerError> {
         let destination = &self.chains[fraud.destination];
-        let detected_at = destination
-            .follower
-            .block_timestamp(finalized)
-            .await
-            .unwrap_or(fraud.block_time);
+        let detected_at = destination.follower.block_timestamp(finalized).await.unwrap_or(fraud.block_time);
         let delivery = delivery_of(destination, fraud.tx).await;
-        let signers: Vec<Address> = delivery
-            .as_ref()
-            .map(|d| d.signers.iter().map(|s| s.0).collect())
-            .unwrap_or_default();
-        let key = format!(
-            "fraud:{}:{}:{}",
-            destination.name, fraud.lane, fraud.checkpoint.sequence
-        );
+        let signers: Vec<Address> =
+            delivery.as_ref().map(|d| d.signers.iter().map(|s| s.0).collect()).unwrap_or_default();
+        let key = format!("fraud:{}:{}:{}", destination.name, fraud.lane, fraud.checkpoint.sequence);
         // Alert first: a crash in between repeats the alert rather than losing it.
         if !self.store.done(&key)? {
             self.report_fraud(&fraud, truth, &signers, detected_at, enforced);
             self.store.record(&key, fraud.tx, unix_now())?;
         }
-        self.pause(fraud.destination, fraud.lane, "fraud", detected_at)
-            .await;
-        self.freeze_holds(fraud.destination, fraud.lane, fraud.tx)
-            .await;
+        self.pause(fraud.destination, fraud.lane, "fraud", detected_at).await;
+        self.freeze_holds(fraud.destination, fraud.lane, fraud.tx).await;
         for (signer, r, vs) in delivery.map(|d| d.signers).unwrap_or_default() {
-            let queued = self
-                .pending_slashes
-                .iter()
-                .any(|p| p.checkpoint == fraud.checkpoint && p.signer == signer);
+            let queued = self.pending_slashes.iter().any(|p| p.checkpoint == fraud.checkpoint && p.signer == signer);
             if !queued {
                 let checkpoint = fraud.checkpoint.clone();
-                self.pending_slashes.push(PendingSlash {
-                    source: watched.source,
-                    checkpoint,
-                    signer,
-                    r,
-                    vs,
-                });
+                self.pending_slashes.push(PendingSlash { source: watched.source, checkpoint, signer, r, vs });
             }
         }
         self.retry_slashes().await;
-        Ok(!self
-            .pending_slashes
-            .iter()
-            .any(|p| p.checkpoint == fraud.checkpoint))
+        Ok(!self.pending_slashes.iter().any(|p| p.checkpoint == fraud.checkpoint))
     }
 
     /// The fraud alert and its KPIs.
-    fn report_fraud(
-        &self,
-        fraud: &Fraud,
-        truth: Option<B256>,
-        signers: &[Address],
-        detected_at: u64,
-        enforced: bool,
-    ) {
+    fn report_fraud(&self, fraud: &Fraud, truth: Option<B256>, signers: &[Address], detected_at: u64, enforced: bool) {
         let destination = &self.chains[fraud.destination];
         let mttd = detected_at.saturating_sub(fraud.block_time);
         self.state.record_check(enforced);
@@ -552,11 +429,7 @@ impl Watcher {
             if self.store.done(&key).unwrap_or(false) {
                 continue;
             }
-            let call = ZeroBridge::freezeHoldCall {
-                laneId: lane,
-                sequence: held.sequence,
-            }
-            .abi_encode();
+            let call = ZeroBridge::freezeHoldCall { laneId: lane, sequence: held.sequence }.abi_encode();
             match send(target, call.into()).await {
                 Ok((freeze_tx, _)) => {
                     let _ = self.store.record(&key, freeze_tx, unix_now());
@@ -600,10 +473,7 @@ impl Watcher {
         let Some(stake_manager) = source.stake_manager else {
             return Err(format!("no stake_manager configured for {}", source.name));
         };
-        let key = format!(
-            "slash:{}:{}:{}",
-            item.checkpoint.lane, item.checkpoint.sequence, item.signer
-        );
+        let key = format!("slash:{}:{}:{}", item.checkpoint.lane, item.checkpoint.sequence, item.signer);
         if self.store.done(&key).unwrap_or(false) {
             return Ok(SlashOutcome::Done);
         }
@@ -612,27 +482,22 @@ impl Watcher {
         };
         let cp = &item.checkpoint;
         let call = StakeManager::slashCall {
-            checkpoint: StakeManager::Checkpoint {
-                lane: cp.lane,
-                sequence: cp.sequence,
-                accumulator: cp.accumulator,
-            },
+            checkpoint: StakeManager::Checkpoint { lane: cp.lane, sequence: cp.sequence, accumulator: cp.accumulator },
             r: item.r,
             vs: item.vs,
             proof,
         };
-        let request = TransactionRequest::default()
-            .with_to(stake_manager)
-            .with_input(Bytes::from(call.abi_encode()));
-        let (tx, _) = send_request(source, request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let request = TransactionRequest::default().with_to(stake_manager).with_input(Bytes::from(call.abi_encode()));
+        let (tx, _) = send_request(source, request).await.map_err(|e| e.to_string())?;
         let _ = self.store.record(&key, tx, unix_now());
         self.state.kpis_mut(|k| k.slashes += 1);
         self.alert(
             "slashed",
             Severity::Critical,
-            format!("reported signer {} of lane {} on {}: its operator is slashed and jailed", item.signer, cp.lane, source.name),
+            format!(
+                "reported signer {} of lane {} on {}: its operator is slashed and jailed",
+                item.signer, cp.lane, source.name
+            ),
             json!({"chain": source.name, "lane": cp.lane, "sequence": cp.sequence, "signer": item.signer, "tx": tx}),
         );
         Ok(SlashOutcome::Done)
@@ -641,22 +506,12 @@ impl Watcher {
     /// The proof `StakeManager.slash` needs for the checkpoint: none when the source has the
     /// accumulator at that sequence recorded (or never got that far), else the messages between
     /// the records around it. None while the segment cannot be closed yet.
-    async fn proof(
-        &self,
-        item: &PendingSlash,
-    ) -> Result<Option<Vec<StakeManager::Message>>, String> {
+    async fn proof(&self, item: &PendingSlash) -> Result<Option<Vec<StakeManager::Message>>, String> {
         let source = &self.chains[item.source];
-        let at = source
-            .follower
-            .finalized()
-            .await
-            .map_err(|e| e.to_string())?;
+        let at = source.follower.finalized().await.map_err(|e| e.to_string())?;
         let cp = &item.checkpoint;
-        let (_, _, sent, _, _) = lane_summary(source, cp.lane, at)
-            .await
-            .map_err(|e| e.to_string())?;
-        if cp.sequence > sent || cp.sequence.is_multiple_of(RECORD_INTERVAL) || cp.sequence == sent
-        {
+        let (_, _, sent, _, _) = lane_summary(source, cp.lane, at).await.map_err(|e| e.to_string())?;
+        if cp.sequence > sent || cp.sequence.is_multiple_of(RECORD_INTERVAL) || cp.sequence == sent {
             return Ok(Some(Vec::new()));
         }
         let start = cp.sequence - cp.sequence % RECORD_INTERVAL;
@@ -667,12 +522,7 @@ impl Watcher {
         if (lane.messages.len() as u64) < end {
             return Ok(None);
         }
-        Ok(Some(
-            lane.messages[start as usize..end as usize]
-                .iter()
-                .map(StakeManager::Message::from)
-                .collect(),
-        ))
+        Ok(Some(lane.messages[start as usize..end as usize].iter().map(StakeManager::Message::from).collect()))
     }
 
     // ----------------------------------------------------------------------------- conservation
@@ -686,19 +536,12 @@ impl Watcher {
         // The remote first, then messages up to the block read there, then home in one block.
         let remote_at = remote_chain.follower.finalized().await?;
         let (_, _, _, wrapped, _) = lane_summary(remote_chain, to_home, remote_at).await?;
-        let supply = remote_chain
-            .follower
-            .call_sol(wrapped, &WrappedToken::totalSupplyCall {}, remote_at)
-            .await?;
+        let supply = remote_chain.follower.call_sol(wrapped, &WrappedToken::totalSupplyCall {}, remote_at).await?;
         let home_at = home_chain.follower.finalized().await?;
         let (_, _, delivered_back, _, _) = lane_summary(home_chain, to_home, home_at).await?;
         let locked = home_chain
             .follower
-            .call_sol(
-                home_chain.bridge,
-                &ZeroBridge::getLaneCall { laneId: to_remote },
-                home_at,
-            )
+            .call_sol(home_chain.bridge, &ZeroBridge::getLaneCall { laneId: to_remote }, home_at)
             .await?
             .locked;
         let in_flight_back: U256 = self.sources.get(&to_home).map_or(U256::ZERO, |lane| {
@@ -733,24 +576,16 @@ impl Watcher {
                     "inFlightBack": in_flight_back.to_string(), "homeBlock": home_at.number, "remoteBlock": remote_at.number,
                 }),
             );
-            let detected_at = home_chain
-                .follower
-                .block_timestamp(home_at)
-                .await
-                .unwrap_or_default();
+            let detected_at = home_chain.follower.block_timestamp(home_at).await.unwrap_or_default();
             // Stop value leaving on both sides: minting on the remote, releasing on home.
-            self.pause(remote, to_remote, "conservation", detected_at)
-                .await;
+            self.pause(remote, to_remote, "conservation", detected_at).await;
             self.pause(home, to_home, "conservation", detected_at).await;
         }
         Ok(())
     }
 
     fn lane_of(&self, route: B256, source: usize) -> B256 {
-        self.lanes
-            .iter()
-            .find(|l| l.route == route && l.source == source)
-            .map_or(B256::ZERO, |l| l.lane)
+        self.lanes.iter().find(|l| l.route == route && l.source == source).map_or(B256::ZERO, |l| l.lane)
     }
 
     // ----------------------------------------------------------------------------- health
@@ -758,23 +593,17 @@ impl Watcher {
     /// Set drift, holds opened, bucket near exhaustion, volume spikes and bursts (warnings).
     async fn check_lane_health(&mut self, index: usize) -> Result<(), WatchtowerError> {
         let watched = self.lanes[index].clone();
-        let (source, destination) = (
-            &self.chains[watched.source],
-            &self.chains[watched.destination],
-        );
+        let (source, destination) = (&self.chains[watched.source], &self.chains[watched.destination]);
         let source_at = source.follower.finalized().await?;
         let destination_at = destination.follower.finalized().await?;
         let (_, _, _, _, source_set) = lane_summary(source, watched.lane, source_at).await?;
-        let (_, _, _, _, destination_set) =
-            lane_summary(destination, watched.lane, destination_at).await?;
+        let (_, _, _, _, destination_set) = lane_summary(destination, watched.lane, destination_at).await?;
         let now = destination.follower.block_timestamp(destination_at).await?;
         if source_set == destination_set {
             self.drift_since.remove(&watched.lane);
         } else {
             let since = *self.drift_since.entry(watched.lane).or_insert(now);
-            if now.saturating_sub(since) > SET_DRIFT_SECS
-                && self.warned.insert(format!("drift:{}", watched.lane))
-            {
+            if now.saturating_sub(since) > SET_DRIFT_SECS && self.warned.insert(format!("drift:{}", watched.lane)) {
                 self.alert(
                     "set_drift",
                     Severity::Warning,
@@ -786,23 +615,11 @@ impl Watcher {
 
         let lane = source
             .follower
-            .call_sol(
-                source.bridge,
-                &ZeroBridge::getLaneCall {
-                    laneId: watched.lane,
-                },
-                source_at,
-            )
+            .call_sol(source.bridge, &ZeroBridge::getLaneCall { laneId: watched.lane }, source_at)
             .await?;
         let available = source
             .follower
-            .call_sol(
-                source.bridge,
-                &ZeroBridge::availableCapacityCall {
-                    laneId: watched.lane,
-                },
-                source_at,
-            )
+            .call_sol(source.bridge, &ZeroBridge::availableCapacityCall { laneId: watched.lane }, source_at)
             .await?;
         let capacity = U256::from(lane.capacity);
         let low = capacity > U256::ZERO
@@ -850,11 +667,7 @@ impl Watcher {
             && previous > U256::ZERO
             && current > previous.saturating_mul(U256::from(self.anomalies.spike_factor));
         let window_key = now / window;
-        if spike
-            && self
-                .warned
-                .insert(format!("spike:{}:{window_key}", watched.lane))
-        {
+        if spike && self.warned.insert(format!("spike:{}:{window_key}", watched.lane)) {
             self.alert(
                 "volume_spike",
                 Severity::Warning,
@@ -864,9 +677,7 @@ impl Watcher {
         }
         for (sender, count) in per_sender {
             if count > self.anomalies.burst_count
-                && self
-                    .warned
-                    .insert(format!("burst:{}:{sender}:{window_key}", watched.lane))
+                && self.warned.insert(format!("burst:{}:{sender}:{window_key}", watched.lane))
             {
                 self.alert(
                     "burst",
@@ -910,11 +721,7 @@ async fn delivery_of(chain: &Chain, tx: B256) -> Option<Delivery> {
         .chunks_exact(65)
         .filter_map(|s| {
             let member = set.members.get(usize::from(s[0]))?;
-            Some((
-                member.signer,
-                B256::from_slice(&s[1..33]),
-                B256::from_slice(&s[33..65]),
-            ))
+            Some((member.signer, B256::from_slice(&s[1..33]), B256::from_slice(&s[33..65])))
         })
         .collect();
     Some(Delivery { signers })
@@ -926,55 +733,27 @@ async fn lane_summary(
     lane: B256,
     at: BlockRef,
 ) -> Result<(u8, u8, u64, Address, B256), WatchtowerError> {
-    let s = chain
-        .follower
-        .call_sol(
-            chain.bridge,
-            &ZeroBridge::laneSummaryCall { laneId: lane },
-            at,
-        )
-        .await?;
-    Ok((
-        s.direction,
-        s.status,
-        s.sequence,
-        s.token,
-        s.validatorSetHash,
-    ))
+    let s = chain.follower.call_sol(chain.bridge, &ZeroBridge::laneSummaryCall { laneId: lane }, at).await?;
+    Ok((s.direction, s.status, s.sequence, s.token, s.validatorSetHash))
 }
 
 /// Sends a call to the chain's bridge from the guardian key; returns the tx and its block time.
 async fn send(chain: &Chain, input: Bytes) -> Result<(B256, u64), WatchtowerError> {
-    let request = TransactionRequest::default()
-        .with_to(chain.bridge)
-        .with_input(input);
+    let request = TransactionRequest::default().with_to(chain.bridge).with_input(input);
     send_request(chain, request).await
 }
 
 /// Simulates, sends with 30% gas headroom (the estimate runs against the pending block, and the
 /// bridge's timestamp-dependent writes can cost more in the block that includes the transaction)
 /// and waits for the receipt.
-async fn send_request(
-    chain: &Chain,
-    request: TransactionRequest,
-) -> Result<(B256, u64), WatchtowerError> {
+async fn send_request(chain: &Chain, request: TransactionRequest) -> Result<(B256, u64), WatchtowerError> {
     let rpc = |e: &dyn std::fmt::Display| WatchtowerError::Rpc(format!("{}: {e}", chain.name));
-    let gas = chain
-        .wallet
-        .estimate_gas(request.clone())
-        .await
-        .map_err(|e| rpc(&e))?;
-    let pending = chain
-        .wallet
-        .send_transaction(request.with_gas_limit(gas + gas * 3 / 10))
-        .await
-        .map_err(|e| rpc(&e))?;
+    let gas = chain.wallet.estimate_gas(request.clone()).await.map_err(|e| rpc(&e))?;
+    let pending =
+        chain.wallet.send_transaction(request.with_gas_limit(gas + gas * 3 / 10)).await.map_err(|e| rpc(&e))?;
     let receipt = pending.get_receipt().await.map_err(|e| rpc(&e))?;
     if !receipt.status() {
-        return Err(WatchtowerError::Rpc(format!(
-            "{}: transaction {} reverted",
-            chain.name, receipt.transaction_hash
-        )));
+        return Err(WatchtowerError::Rpc(format!("{}: transaction {} reverted", chain.name, receipt.transaction_hash)));
     }
     let block_time = match receipt.block_number {
         Some(number) => chain

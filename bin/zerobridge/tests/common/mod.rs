@@ -30,33 +30,18 @@ pub async fn zerobridge(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Resu
 }
 
 pub fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 /// A failure with exactly one line on stderr that contains every needle.
 pub fn expect_refusal(output: &Output, needles: &[&str]) -> Result<String> {
     let (stdout, stderr) = text(output);
-    ensure!(
-        !output.status.success(),
-        "expected a refusal, it succeeded:\n{stdout}"
-    );
+    ensure!(!output.status.success(), "expected a refusal, it succeeded:\n{stdout}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    ensure!(
-        lines.len() == 1,
-        "expected one line on stderr, got:\n{stderr}\nstdout:\n{stdout}"
-    );
-    ensure!(
-        stderr.starts_with("error: "),
-        "stderr does not start with `error: `:\n{stderr}"
-    );
+    ensure!(lines.len() == 1, "expected one line on stderr, got:\n{stderr}\nstdout:\n{stdout}");
+    ensure!(stderr.starts_with("error: "), "stderr does not start with `error: `:\n{stderr}");
     for needle in needles {
-        ensure!(
-            stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{stderr}"
-        );
+        ensure!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
     }
     Ok(stderr)
 }
@@ -64,10 +49,7 @@ pub fn expect_refusal(output: &Output, needles: &[&str]) -> Result<String> {
 pub fn expect_success(output: &Output, what: &str) -> Result<String> {
     let (stdout, stderr) = text(output);
     if !output.status.success() {
-        bail!(
-            "{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-            output.status
-        );
+        bail!("{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
     }
     // Shown with --nocapture, or when the test fails.
     println!("$ zerobridge {what}\n{stdout}{stderr}");

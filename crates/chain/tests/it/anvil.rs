@@ -22,11 +22,7 @@ pub struct Anvil {
 }
 
 fn binary() -> String {
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-    )
-    .to_string()
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil").to_string()
 }
 
 pub fn free_port() -> u16 {
@@ -39,34 +35,15 @@ impl Anvil {
         for _ in 0..5 {
             let port = free_port();
             let child = Command::new(binary())
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--chain-id",
-                    &chain_id.to_string(),
-                    "--silent",
-                ])
+                .args(["--port", &port.to_string(), "--chain-id", &chain_id.to_string(), "--silent"])
                 .args(extra)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "cannot start anvil at {}: {e} (run npm install in /work/main)",
-                        binary()
-                    )
-                });
-            let anvil = Anvil {
-                child,
-                port,
-                chain_id,
-                wallet: Default::default(),
-            };
-            if wait_for_rpc(&anvil.http(), Duration::from_secs(10))
-                .await
-                .is_ok()
-            {
+                .unwrap_or_else(|e| panic!("cannot start anvil at {}: {e} (run npm install in /work/main)", binary()));
+            let anvil = Anvil { child, port, chain_id, wallet: Default::default() };
+            if wait_for_rpc(&anvil.http(), Duration::from_secs(10)).await.is_ok() {
                 return anvil;
             }
             // Port taken between probing and binding: try another (the drop kills this one).
@@ -98,34 +75,22 @@ impl Anvil {
     }
 
     pub fn reader(&self) -> DynProvider {
-        ProviderBuilder::new()
-            .connect_http(self.http().parse().expect("url"))
-            .erased()
+        ProviderBuilder::new().connect_http(self.http().parse().expect("url")).erased()
     }
 
     pub async fn mine(&self, blocks: u64) {
-        let _: serde_json::Value = self
-            .reader()
-            .raw_request("anvil_mine".into(), (blocks,))
-            .await
-            .expect("anvil_mine");
+        let _: serde_json::Value = self.reader().raw_request("anvil_mine".into(), (blocks,)).await.expect("anvil_mine");
     }
 
     /// Replaces the newest `depth` blocks with empty ones (new hashes, same height).
     pub async fn reorg(&self, depth: u64) {
         let none: Vec<serde_json::Value> = Vec::new();
-        let _: serde_json::Value = self
-            .reader()
-            .raw_request("anvil_reorg".into(), (depth, none))
-            .await
-            .expect("anvil_reorg");
+        let _: serde_json::Value =
+            self.reader().raw_request("anvil_reorg".into(), (depth, none)).await.expect("anvil_reorg");
     }
 
     pub async fn latest(&self) -> u64 {
-        self.reader()
-            .get_block_number()
-            .await
-            .expect("eth_blockNumber")
+        self.reader().get_block_number().await.expect("eth_blockNumber")
     }
 
     pub fn config(&self, bridge: Address, finality: Finality) -> ChainConfig {

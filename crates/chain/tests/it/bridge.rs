@@ -52,20 +52,11 @@ fn selector<C: SolCall>() -> FixedBytes<4> {
 impl Bridge {
     pub async fn deploy(anvil: &Anvil) -> Bridge {
         let (provider, admin) = anvil.wallet();
-        let manager = AccessManager::deploy(provider.clone(), admin)
+        let manager = AccessManager::deploy(provider.clone(), admin).await.expect("deploy AccessManager");
+        let bridge = ZeroBridge::deploy(provider.clone(), *manager.address()).await.expect("deploy ZeroBridge");
+        let registry = RouteRegistry::deploy(provider.clone(), *manager.address(), *bridge.address(), U256::ZERO)
             .await
-            .expect("deploy AccessManager");
-        let bridge = ZeroBridge::deploy(provider.clone(), *manager.address())
-            .await
-            .expect("deploy ZeroBridge");
-        let registry = RouteRegistry::deploy(
-            provider.clone(),
-            *manager.address(),
-            *bridge.address(),
-            U256::ZERO,
-        )
-        .await
-        .expect("deploy RouteRegistry");
+            .expect("deploy RouteRegistry");
 
         let registry_calls = vec![
             selector::<ZeroBridge::openRouteCall>(),
@@ -101,14 +92,7 @@ impl Bridge {
             .get_receipt()
             .await
             .expect("set role");
-        manager
-            .grantRole(SET_MANAGER_ROLE, admin, 0)
-            .send()
-            .await
-            .expect("send")
-            .get_receipt()
-            .await
-            .expect("grant");
+        manager.grantRole(SET_MANAGER_ROLE, admin, 0).send().await.expect("send").get_receipt().await.expect("grant");
         bridge
             .setPeer(REMOTE_CHAIN, Address::repeat_byte(0xbb))
             .send()
@@ -118,15 +102,9 @@ impl Bridge {
             .await
             .expect("setPeer");
 
-        let token = OwnedToken::deploy(
-            provider.clone(),
-            "Demo Token".into(),
-            "DEMO".into(),
-            18,
-            admin,
-        )
-        .await
-        .expect("deploy token");
+        let token = OwnedToken::deploy(provider.clone(), "Demo Token".into(), "DEMO".into(), 18, admin)
+            .await
+            .expect("deploy token");
         let unit = U256::from(10u64).pow(U256::from(18u64));
         let params = RouteRegistry::RouteParams {
             feeBps: 0,
@@ -138,13 +116,7 @@ impl Bridge {
             largeTransferThreshold: 0,
         };
         let receipt = registry
-            .registerRoute(
-                *token.address(),
-                REMOTE_CHAIN,
-                "Wrapped Demo".into(),
-                "wDEMO".into(),
-                params,
-            )
+            .registerRoute(*token.address(), REMOTE_CHAIN, "Wrapped Demo".into(), "wDEMO".into(), params)
             .send()
             .await
             .expect("send")
@@ -157,15 +129,8 @@ impl Bridge {
         assert_ne!(lanes.outboundLane, B256::ZERO, "route not opened");
 
         // A governance-configured set: it never expires.
-        let set = ValidatorSet::new(
-            1,
-            NEVER_EXPIRES,
-            vec![Member {
-                signer: Address::repeat_byte(0x11),
-                weight: 1,
-            }],
-        )
-        .expect("set");
+        let set = ValidatorSet::new(1, NEVER_EXPIRES, vec![Member { signer: Address::repeat_byte(0x11), weight: 1 }])
+            .expect("set");
         for lane in [lanes.outboundLane, lanes.inboundLane] {
             bridge
                 .installValidatorSet(lane, set.encode().into())
@@ -176,14 +141,7 @@ impl Bridge {
                 .await
                 .expect("installValidatorSet");
         }
-        registry
-            .activateRoute(route)
-            .send()
-            .await
-            .expect("send")
-            .get_receipt()
-            .await
-            .expect("activateRoute");
+        registry.activateRoute(route).send().await.expect("send").get_receipt().await.expect("activateRoute");
 
         token
             .mint(admin, unit * U256::from(1_000_000u64))
@@ -193,20 +151,9 @@ impl Bridge {
             .get_receipt()
             .await
             .expect("mint");
-        token
-            .approve(*bridge.address(), U256::MAX)
-            .send()
-            .await
-            .expect("send")
-            .get_receipt()
-            .await
-            .expect("approve");
+        token.approve(*bridge.address(), U256::MAX).send().await.expect("send").get_receipt().await.expect("approve");
 
-        Bridge {
-            address: *bridge.address(),
-            lane: lanes.outboundLane,
-            provider,
-        }
+        Bridge { address: *bridge.address(), lane: lanes.outboundLane, provider }
     }
 
     /// `send` on the outbound lane; returns where the MessageSent landed.

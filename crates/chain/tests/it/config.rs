@@ -52,10 +52,7 @@ fn toml_defaults_and_finality_forms() {
 
     // Round trip.
     let text = toml::to_string(&tagged).expect("serialize");
-    assert_eq!(
-        toml::from_str::<ChainConfig>(&text).expect("reparse"),
-        tagged
-    );
+    assert_eq!(toml::from_str::<ChainConfig>(&text).expect("reparse"), tagged);
 }
 
 #[tokio::test]
@@ -64,12 +61,7 @@ async fn wrong_chain_id_is_refused() {
     let mut config = anvil.config(Address::repeat_byte(1), Finality::Depth(2));
     config.chain_id = 1;
     match Follower::connect(config).await {
-        Err(ChainError::WrongChainId {
-            expected,
-            found,
-            ref endpoint,
-            ..
-        }) => {
+        Err(ChainError::WrongChainId { expected, found, ref endpoint, .. }) => {
             assert_eq!((expected, found), (1, 31337));
             assert!(endpoint.contains("127.0.0.1"), "{endpoint}");
         }
@@ -81,14 +73,8 @@ async fn wrong_chain_id_is_refused() {
     let mut config = anvil.config(Address::repeat_byte(1), Finality::Depth(2));
     config.rpc.push(other.http());
     let err = Follower::connect(config).await.expect_err("mixed chains");
-    assert!(
-        matches!(err, ChainError::WrongChainId { found: 5, .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("chain_id"),
-        "message names the fix: {err}"
-    );
+    assert!(matches!(err, ChainError::WrongChainId { found: 5, .. }), "{err}");
+    assert!(err.to_string().contains("chain_id"), "message names the fix: {err}");
 }
 
 #[tokio::test]
@@ -98,36 +84,21 @@ async fn invalid_configs_are_refused() {
 
     let mut c = base.clone();
     c.rpc_quorum = 2;
-    assert!(matches!(
-        Follower::connect(c).await,
-        Err(ChainError::Config(_))
-    ));
+    assert!(matches!(Follower::connect(c).await, Err(ChainError::Config(_))));
 
     let mut c = base.clone();
     c.rpc_quorum = 0;
-    assert!(matches!(
-        Follower::connect(c).await,
-        Err(ChainError::Config(_))
-    ));
+    assert!(matches!(Follower::connect(c).await, Err(ChainError::Config(_))));
 
     let mut c = base.clone();
     c.rpc = vec![];
-    assert!(matches!(
-        Follower::connect(c).await,
-        Err(ChainError::Config(_))
-    ));
+    assert!(matches!(Follower::connect(c).await, Err(ChainError::Config(_))));
 
     let mut c = base.clone();
     c.rpc = vec![anvil.ws()];
-    assert!(matches!(
-        Follower::connect(c).await,
-        Err(ChainError::Config(_))
-    ));
+    assert!(matches!(Follower::connect(c).await, Err(ChainError::Config(_))));
 
     let mut c = base;
     c.bridge = Address::ZERO;
-    assert!(matches!(
-        Follower::connect(c).await,
-        Err(ChainError::Config(_))
-    ));
+    assert!(matches!(Follower::connect(c).await, Err(ChainError::Config(_))));
 }

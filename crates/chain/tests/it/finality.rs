@@ -14,9 +14,7 @@ use crate::bridge::Bridge;
 async fn depth_finality_hides_recent_logs() {
     let anvil = Anvil::start(31337, &[]).await;
     let bridge = Bridge::deploy(&anvil).await;
-    let follower = Follower::connect(anvil.config(bridge.address, Finality::Depth(3)))
-        .await
-        .expect("connect");
+    let follower = Follower::connect(anvil.config(bridge.address, Finality::Depth(3))).await.expect("connect");
 
     let sent = bridge.send(1_000).await;
     let latest = anvil.latest().await;
@@ -24,41 +22,18 @@ async fn depth_finality_hides_recent_logs() {
 
     let fin = follower.finalized().await.expect("finalized");
     assert_eq!(fin.number, latest - 3);
-    let block = anvil
-        .reader()
-        .get_block_by_number(fin.number.into())
-        .await
-        .expect("rpc")
-        .expect("block");
+    let block = anvil.reader().get_block_by_number(fin.number.into()).await.expect("rpc").expect("block");
     assert_eq!(fin.hash, block.header.hash);
 
     // The log is in the last `depth` blocks: not final, never returned.
-    assert!(
-        follower
-            .sent_messages(0, fin.number)
-            .await
-            .expect("scan")
-            .is_empty()
-    );
-    assert!(matches!(
-        follower.sent_messages(0, latest).await,
-        Err(ChainError::NotFinalYet)
-    ));
-    assert!(matches!(
-        follower.bridge_logs(MESSAGE_SENT, 0, latest).await,
-        Err(ChainError::NotFinalYet)
-    ));
+    assert!(follower.sent_messages(0, fin.number).await.expect("scan").is_empty());
+    assert!(matches!(follower.sent_messages(0, latest).await, Err(ChainError::NotFinalYet)));
+    assert!(matches!(follower.bridge_logs(MESSAGE_SENT, 0, latest).await, Err(ChainError::NotFinalYet)));
 
     anvil.mine(2).await;
     let fin = follower.finalized().await.expect("finalized");
     assert_eq!(fin.number, sent.block_number - 1);
-    assert!(
-        follower
-            .sent_messages(0, fin.number)
-            .await
-            .expect("scan")
-            .is_empty()
-    );
+    assert!(follower.sent_messages(0, fin.number).await.expect("scan").is_empty());
 
     anvil.mine(1).await;
     let fin = follower.finalized().await.expect("finalized");
@@ -70,34 +45,19 @@ async fn depth_finality_hides_recent_logs() {
     assert_eq!(m.message.sequence, 1);
     assert_eq!(m.message.kind, 1);
     assert_eq!(m.message.amount, alloy::primitives::U256::from(1_000u64));
-    assert_eq!(
-        (m.block_number, m.block_hash, m.tx_hash),
-        (sent.block_number, sent.block_hash, sent.tx_hash)
-    );
+    assert_eq!((m.block_number, m.block_hash, m.tx_hash), (sent.block_number, sent.block_hash, sent.tx_hash));
     let mut acc = Accumulator::new(bridge.lane);
-    assert_eq!(
-        acc.push(&m.message).expect("in order"),
-        m.accumulator,
-        "emitted accumulator recomputes"
-    );
+    assert_eq!(acc.push(&m.message).expect("in order"), m.accumulator, "emitted accumulator recomputes");
 
     // An empty range is empty, not an error.
-    assert!(
-        follower
-            .sent_messages(fin.number + 1, fin.number)
-            .await
-            .expect("empty")
-            .is_empty()
-    );
+    assert!(follower.sent_messages(fin.number + 1, fin.number).await.expect("empty").is_empty());
 }
 
 #[tokio::test]
 async fn many_messages_are_ordered_and_chunked() {
     let anvil = Anvil::start(31337, &[]).await;
     let bridge = Bridge::deploy(&anvil).await;
-    let follower = Follower::connect(anvil.config(bridge.address, Finality::Depth(0)))
-        .await
-        .expect("connect");
+    let follower = Follower::connect(anvil.config(bridge.address, Finality::Depth(0))).await.expect("connect");
     for i in 0..3 {
         bridge.send(10 + i).await;
     }
@@ -119,31 +79,16 @@ async fn finalized_tag_mode_follows_the_node() {
     // anvil's `finalized` tag trails latest by two epochs (64 blocks by default), unlike Depth.
     let anvil = Anvil::start(31337, &[]).await;
     let bridge = Bridge::deploy(&anvil).await;
-    let follower = Follower::connect(anvil.config(bridge.address, Finality::Finalized))
-        .await
-        .expect("connect");
+    let follower = Follower::connect(anvil.config(bridge.address, Finality::Finalized)).await.expect("connect");
 
     anvil.mine(70).await;
     let sent = bridge.send(5).await;
-    let node_final = anvil
-        .reader()
-        .get_block_by_number(BlockNumberOrTag::Finalized)
-        .await
-        .expect("rpc")
-        .expect("finalized block");
+    let node_final =
+        anvil.reader().get_block_by_number(BlockNumberOrTag::Finalized).await.expect("rpc").expect("finalized block");
     let fin = follower.finalized().await.expect("finalized");
-    assert_eq!(
-        (fin.number, fin.hash),
-        (node_final.header.number, node_final.header.hash)
-    );
-    assert!(
-        fin.number + 60 < sent.block_number,
-        "tag mode, not depth 2: {fin:?}"
-    );
-    assert!(matches!(
-        follower.sent_messages(0, sent.block_number).await,
-        Err(ChainError::NotFinalYet)
-    ));
+    assert_eq!((fin.number, fin.hash), (node_final.header.number, node_final.header.hash));
+    assert!(fin.number + 60 < sent.block_number, "tag mode, not depth 2: {fin:?}");
+    assert!(matches!(follower.sent_messages(0, sent.block_number).await, Err(ChainError::NotFinalYet)));
 
     anvil.mine(70).await;
     let fin = follower.finalized().await.expect("finalized");

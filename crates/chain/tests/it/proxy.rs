@@ -42,14 +42,10 @@ struct Upstream {
 
 impl Proxy {
     pub async fn start(upstream: &str, lie: Lie) -> Proxy {
-        let provider = ProviderBuilder::new()
-            .connect_http(upstream.parse().expect("url"))
-            .erased();
+        let provider = ProviderBuilder::new().connect_http(upstream.parse().expect("url")).erased();
         let state = Arc::new(Upstream { provider, lie });
         let app = Router::new().route("/", post(handle)).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind proxy");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -73,17 +69,10 @@ async fn handle(State(up): State<Arc<Upstream>>, Json(body): Json<Value>) -> Jso
 
 async fn one(up: &Upstream, call: Value) -> Value {
     let id = call.get("id").cloned().unwrap_or(Value::Null);
-    let method = call
-        .get("method")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let method = call.get("method").and_then(Value::as_str).unwrap_or_default().to_string();
     let params = call.get("params").cloned().unwrap_or(json!([]));
     let raw = serde_json::value::to_raw_value(&params).expect("params");
-    let answer = up
-        .provider
-        .raw_request_dyn(method.clone().into(), &raw)
-        .await;
+    let answer = up.provider.raw_request_dyn(method.clone().into(), &raw).await;
     match answer {
         Ok(result) => {
             let mut result: Value = serde_json::from_str(result.get()).expect("json");

@@ -23,22 +23,14 @@ async fn a_lying_endpoint_is_caught_by_the_quorum() {
 
     let honest = follower(&anvil, &bridge, vec![anvil.http()], 1).await;
     let fin = honest.finalized().await.expect("finalized");
-    let truth = honest
-        .sent_messages(0, fin.number)
-        .await
-        .expect("honest scan");
+    let truth = honest.sent_messages(0, fin.number).await.expect("honest scan");
     assert_eq!(truth.len(), 2);
 
     // A transparent proxy agrees with the node: quorum 2 passes.
     let mirror = Proxy::start(&anvil.http(), Lie::None).await;
     let two = follower(&anvil, &bridge, vec![anvil.http(), mirror.url.clone()], 2).await;
     assert_eq!(two.finalized().await.expect("finalized"), fin);
-    assert_eq!(
-        two.sent_messages(0, fin.number)
-            .await
-            .expect("agreeing scan"),
-        truth
-    );
+    assert_eq!(two.sent_messages(0, fin.number).await.expect("agreeing scan"), truth);
 
     for lie in [Lie::ForgeLogData, Lie::DropLastLog] {
         let liar = Proxy::start(&anvil.http(), lie).await;
@@ -46,10 +38,7 @@ async fn a_lying_endpoint_is_caught_by_the_quorum() {
         // Alone, the liar would be believed: the proxy really forges.
         let fooled = follower(&anvil, &bridge, vec![liar.url.clone()], 1).await;
         let forged = fooled.sent_messages(0, fin.number).await;
-        assert!(
-            forged.map(|m| m != truth).unwrap_or(true),
-            "{lie:?} changes the answer"
-        );
+        assert!(forged.map(|m| m != truth).unwrap_or(true), "{lie:?} changes the answer");
 
         for rpc in [
             vec![anvil.http(), liar.url.clone()],
@@ -63,13 +52,8 @@ async fn a_lying_endpoint_is_caught_by_the_quorum() {
                 }
                 other => panic!("{lie:?}: expected RpcDisagreement, got {other:?}"),
             }
-            let raw = guarded
-                .bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, 0, fin.number)
-                .await;
-            assert!(
-                matches!(raw, Err(ChainError::RpcDisagreement { .. })),
-                "{lie:?}: {raw:?}"
-            );
+            let raw = guarded.bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, 0, fin.number).await;
+            assert!(matches!(raw, Err(ChainError::RpcDisagreement { .. })), "{lie:?}: {raw:?}");
         }
     }
 }
@@ -84,15 +68,9 @@ async fn endpoints_disagreeing_on_the_final_block_are_refused() {
         Err(ChainError::RpcDisagreement { what }) => assert!(what.contains("hash"), "{what}"),
         other => panic!("expected RpcDisagreement, got {other:?}"),
     }
-    assert!(matches!(
-        guarded.block_ref(1).await,
-        Err(ChainError::RpcDisagreement { .. })
-    ));
+    assert!(matches!(guarded.block_ref(1).await, Err(ChainError::RpcDisagreement { .. })));
     // No final block agreed, so no logs either.
-    assert!(matches!(
-        guarded.sent_messages(0, 0).await,
-        Err(ChainError::RpcDisagreement { .. })
-    ));
+    assert!(matches!(guarded.sent_messages(0, 0).await, Err(ChainError::RpcDisagreement { .. })));
 }
 
 #[tokio::test]

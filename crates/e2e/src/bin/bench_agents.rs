@@ -47,21 +47,14 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        rate: 200,
-        seconds: 60,
-        latency_samples: 30,
-        out: "bench/agents.json".into(),
-    };
+    let mut args = Args { rate: 200, seconds: 60, latency_samples: 30, out: "bench/agents.json".into() };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| eyre!("{flag} needs a value"))?;
         match flag.as_str() {
             "--rate" => args.rate = value.parse().wrap_err("--rate")?,
             "--seconds" => args.seconds = value.parse().wrap_err("--seconds")?,
-            "--latency-samples" => {
-                args.latency_samples = value.parse().wrap_err("--latency-samples")?
-            }
+            "--latency-samples" => args.latency_samples = value.parse().wrap_err("--latency-samples")?,
             "--out" => args.out = value,
             other => {
                 bail!("unknown flag {other} (use --rate, --seconds, --latency-samples, --out)")
@@ -78,9 +71,7 @@ struct HeadClock(Arc<Mutex<HashMap<u64, Instant>>>);
 impl HeadClock {
     async fn start(ws: String) -> Result<HeadClock> {
         let clock = HeadClock::default();
-        let provider = ProviderBuilder::new()
-            .connect_ws(WsConnect::new(ws))
-            .await?;
+        let provider = ProviderBuilder::new().connect_ws(WsConnect::new(ws)).await?;
         let mut stream = provider.subscribe_blocks().await?.into_stream();
         let seen = clock.0.clone();
         tokio::spawn(async move {
@@ -100,11 +91,7 @@ impl HeadClock {
 }
 
 /// Block in which each sequence of `lane` was executed (or held/failed) on the destination.
-async fn executed_blocks(
-    provider: &DynProvider,
-    bridge: Address,
-    lane: B256,
-) -> Result<BTreeMap<u64, Vec<u64>>> {
+async fn executed_blocks(provider: &DynProvider, bridge: Address, lane: B256) -> Result<BTreeMap<u64, Vec<u64>>> {
     let latest = provider.get_block_number().await?;
     let mut out: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     let mut from = 0;
@@ -121,10 +108,7 @@ async fn executed_blocks(
             .from_block(from)
             .to_block(to);
         for log in provider.get_logs(&filter).await? {
-            let sequence = log
-                .topics()
-                .get(2)
-                .map(|t| U256::from_be_bytes(t.0).to::<u64>());
+            let sequence = log.topics().get(2).map(|t| U256::from_be_bytes(t.0).to::<u64>());
             if let (Some(sequence), Some(block)) = (sequence, log.block_number) {
                 out.entry(sequence).or_default().push(block);
             }
@@ -136,13 +120,7 @@ async fn executed_blocks(
 
 fn rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 
@@ -175,28 +153,16 @@ async fn main() -> Result<()> {
     let recipient = Address::repeat_byte(0x42);
 
     // ---- latency: one transfer at a time, so batching does not hide anything
-    eprintln!(
-        "bench-agents: latency, {} transfers one by one",
-        args.latency_samples
-    );
+    eprintln!("bench-agents: latency, {} transfers one by one", args.latency_samples);
     let mut latencies = Vec::new();
     for _ in 0..args.latency_samples {
-        let sent = devnet
-            .send_to_remote(U256::from(10u64).pow(U256::from(18u64)), recipient)
-            .await?;
-        devnet
-            .wait_delivered(lane, sent.sequence, Duration::from_secs(120))
-            .await?;
+        let sent = devnet.send_to_remote(U256::from(10u64).pow(U256::from(18u64)), recipient).await?;
+        devnet.wait_delivered(lane, sent.sequence, Duration::from_secs(120)).await?;
         let executed = executed_blocks(&remote_reader, remote_bridge, lane).await?;
         let block = *executed
             .get(&sent.sequence)
             .and_then(|b| b.first())
-            .ok_or_else(|| {
-                eyre!(
-                    "sequence {} delivered but no execution event",
-                    sent.sequence
-                )
-            })?;
+            .ok_or_else(|| eyre!("sequence {} delivered but no execution event", sent.sequence))?;
         let final_at = home_clock.seen(sent.block_number + FINALITY_DEPTH);
         let delivered_at = remote_clock.seen(block);
         if let (Some(f), Some(d)) = (final_at, delivered_at) {
@@ -207,22 +173,15 @@ async fn main() -> Result<()> {
     let (p50, p99) = (percentile(&latencies, 50.0), percentile(&latencies, 99.0));
 
     // ---- throughput: a steady stream of locally signed sends, then drain
-    eprintln!(
-        "bench-agents: throughput, {}/s for {} s",
-        args.rate, args.seconds
-    );
+    eprintln!("bench-agents: throughput, {}/s for {} s", args.rate, args.seconds);
     let holder: PrivateKeySigner = dev_keys::HOLDER.parse()?;
     let wallet = EthereumWallet::from(holder.clone());
-    let home_http: DynProvider = ProviderBuilder::new()
-        .connect_http(devnet.home().http().parse()?)
-        .erased();
+    let home_http: DynProvider = ProviderBuilder::new().connect_http(devnet.home().http().parse()?).erased();
     let home_bridge = devnet.bridge_address(Chain::Home);
     let token = devnet.manifest().route.home_token;
     let _ = IERC20Approve::new(
         token,
-        ProviderBuilder::new()
-            .wallet(wallet.clone())
-            .connect_http(devnet.home().http().parse()?),
+        ProviderBuilder::new().wallet(wallet.clone()).connect_http(devnet.home().http().parse()?),
     )
     .approve(home_bridge, U256::MAX)
     .send()
@@ -230,14 +189,10 @@ async fn main() -> Result<()> {
     .get_receipt()
     .await?;
     let first_sequence = devnet.sent_sequence(lane).await? + 1;
-    let mut nonce = home_http
-        .get_transaction_count(holder.address())
-        .pending()
-        .await?;
+    let mut nonce = home_http.get_transaction_count(holder.address()).pending().await?;
     let amount = U256::from(10u64).pow(U256::from(15u64));
-    let call = ZeroBridge::new(home_bridge, home_http.clone())
-        .send(lane, recipient, amount, 0)
-        .into_transaction_request();
+    let call =
+        ZeroBridge::new(home_bridge, home_http.clone()).send(lane, recipient, amount, 0).into_transaction_request();
     let total = args.rate * args.seconds;
     let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
     let mut memory: BTreeMap<String, f64> = BTreeMap::new();
@@ -281,9 +236,7 @@ async fn main() -> Result<()> {
         }
     }
     let last_sequence = first_sequence + total - 1;
-    devnet
-        .wait_delivered(lane, last_sequence, Duration::from_secs(300))
-        .await?;
+    devnet.wait_delivered(lane, last_sequence, Duration::from_secs(300)).await?;
     let drained = started.elapsed().as_secs_f64();
     for (name, id) in &agents {
         if let Some(mb) = devnet.agent_pid(*id).and_then(rss_mb) {
@@ -294,10 +247,7 @@ async fn main() -> Result<()> {
     let executed = executed_blocks(&remote_reader, remote_bridge, lane).await?;
     let run: Vec<u64> = (first_sequence..=last_sequence).collect();
     let lost = run.iter().filter(|s| !executed.contains_key(s)).count();
-    let duplicated = run
-        .iter()
-        .filter(|s| executed.get(s).is_some_and(|b| b.len() > 1))
-        .count();
+    let duplicated = run.iter().filter(|s| executed.get(s).is_some_and(|b| b.len() > 1)).count();
     let offered_rate = total as f64 / send_time;
     let delivered_rate = total as f64 / drained;
 
@@ -327,16 +277,8 @@ async fn main() -> Result<()> {
         format!(">= {TARGET_RATE:.0} tx/s"),
         verdict(offered_rate >= TARGET_RATE * 0.98)
     );
-    println!(
-        "{:<46}{:>10.1} tx/s{:>22}",
-        "delivered, send start to last delivery", delivered_rate, "-"
-    );
-    println!(
-        "{:<46}{:>12.2} s{:>22}",
-        "backlog drained after sending stopped",
-        drained - send_time,
-        "-"
-    );
+    println!("{:<46}{:>10.1} tx/s{:>22}", "delivered, send start to last delivery", delivered_rate, "-");
+    println!("{:<46}{:>12.2} s{:>22}", "backlog drained after sending stopped", drained - send_time, "-");
     println!(
         "{:<46}{:>14}{:>20}  {}",
         "lost / duplicated / refused by the node",
@@ -357,9 +299,7 @@ async fn main() -> Result<()> {
     println!(
         "Devnet: anvil, 1-second blocks, finality depth {FINALITY_DEPTH}, agents built in the cargo profile that built this binary."
     );
-    println!(
-        "Latency is measured from when the block that makes a transfer final is first seen on the source,"
-    );
+    println!("Latency is measured from when the block that makes a transfer final is first seen on the source,");
     println!(
         "to when the destination block that executes it is first seen ({} samples, one transfer at a time).",
         latencies.len()

@@ -38,10 +38,7 @@ async fn zerobridge_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Res
 }
 
 fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 /// Until validator `i` has observed (as final) `sequence` of `lane`: it signs only that.
@@ -67,49 +64,29 @@ async fn a_holder_claims_a_transfer_no_relayer_delivers() -> Result<()> {
     devnet.start_all_validators().await?;
     devnet.start_relayer().await?;
     let first = devnet.send_to_remote(tokens(5), holder).await?;
-    devnet
-        .wait_delivered(lane, first.sequence, DELIVERY)
-        .await?;
+    devnet.wait_delivered(lane, first.sequence, DELIVERY).await?;
     devnet.kill_relayer()?;
 
     let second = devnet.send_to_remote(tokens(7), holder).await?;
     observed(&devnet, &[0, 1, 2, 3], lane, second.sequence).await?;
     let before = devnet.wrapped_balance(holder).await?;
-    ensure!(
-        devnet.delivered_sequence(lane).await? == first.sequence,
-        "nobody delivered the second transfer"
-    );
+    ensure!(devnet.delivered_sequence(lane).await? == first.sequence, "nobody delivered the second transfer");
 
     let tx = second.tx_hash.to_string();
     let output = zerobridge(work.path(), &["claim", &tx]).await?;
     let (stdout, stderr) = text(&output);
     println!("$ zerobridge claim {tx}\n{stdout}{stderr}");
     ensure!(output.status.success(), "claim failed:\n{stdout}\n{stderr}");
-    ensure!(
-        stdout.contains("signed") && stdout.contains("4. delivered"),
-        "stages:\n{stdout}"
-    );
-    ensure!(
-        devnet.wrapped_balance(holder).await? == before + second.net,
-        "the holder received the net amount"
-    );
+    ensure!(stdout.contains("signed") && stdout.contains("4. delivered"), "stages:\n{stdout}");
+    ensure!(devnet.wrapped_balance(holder).await? == before + second.net, "the holder received the net amount");
     devnet.check_exactly_once(lane, second.sequence).await?;
 
     // Again: already delivered, nothing paid twice.
     let output = zerobridge(work.path(), &["claim", &tx]).await?;
     let (stdout, stderr) = text(&output);
-    ensure!(
-        output.status.success(),
-        "second claim failed:\n{stdout}\n{stderr}"
-    );
-    ensure!(
-        stdout.contains("already delivered"),
-        "second claim:\n{stdout}"
-    );
-    ensure!(
-        devnet.wrapped_balance(holder).await? == before + second.net,
-        "delivered exactly once"
-    );
+    ensure!(output.status.success(), "second claim failed:\n{stdout}\n{stderr}");
+    ensure!(stdout.contains("already delivered"), "second claim:\n{stdout}");
+    ensure!(devnet.wrapped_balance(holder).await? == before + second.net, "delivered exactly once");
     devnet.check_exactly_once(lane, second.sequence).await?;
     Ok(())
 }
@@ -130,23 +107,14 @@ async fn a_claim_without_a_quorum_says_how_many_signed() -> Result<()> {
     let output = zerobridge(work.path(), &["claim", &tx]).await?;
     let (stdout, stderr) = text(&output);
     println!("$ zerobridge claim {tx}\n{stdout}{stderr}");
-    ensure!(
-        !output.status.success(),
-        "claim without a quorum must fail:\n{stdout}"
-    );
+    ensure!(!output.status.success(), "claim without a quorum must fail:\n{stdout}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    ensure!(
-        lines.len() == 1 && stderr.starts_with("error: "),
-        "one error line:\n{stderr}"
-    );
+    ensure!(lines.len() == 1 && stderr.starts_with("error: "), "one error line:\n{stderr}");
     ensure!(
         stderr.contains("1 of 4 validators signed (25% of the set's weight, 66.6% needed)"),
         "the count:\n{stderr}"
     );
-    ensure!(
-        devnet.delivered_sequence(lane).await? == 0,
-        "nothing was delivered"
-    );
+    ensure!(devnet.delivered_sequence(lane).await? == 0, "nothing was delivered");
     Ok(())
 }
 
@@ -165,54 +133,27 @@ async fn the_sender_cancels_a_held_transfer_once_and_claims_the_refund() -> Resu
     let big = devnet.send_to_remote(tokens(600_000), holder).await?;
     devnet.wait_delivered(lane, big.sequence, DELIVERY).await?;
     let remote = devnet.bridge(zb_e2e::Chain::Remote);
-    ensure!(
-        remote.getHold(lane, big.sequence).call().await?.status == 1,
-        "the transfer is held"
-    );
+    ensure!(remote.getHold(lane, big.sequence).call().await?.status == 1, "the transfer is held");
     let tx = big.tx_hash.to_string();
 
     // Someone else (the deployer's key) cannot cancel it.
     let other = [("OTHER_KEY", zb_e2e::dev_keys::DEPLOYER)];
-    let output = zerobridge_with(
-        work.path(),
-        &["cancel", &tx, "--private-key-env", "OTHER_KEY"],
-        &other,
-    )
-    .await?;
+    let output = zerobridge_with(work.path(), &["cancel", &tx, "--private-key-env", "OTHER_KEY"], &other).await?;
     let (stdout, stderr) = text(&output);
-    ensure!(
-        !output.status.success(),
-        "a stranger's cancel must fail:\n{stdout}{stderr}"
-    );
-    ensure!(
-        remote.getHold(lane, big.sequence).call().await?.status == 1,
-        "still held"
-    );
+    ensure!(!output.status.success(), "a stranger's cancel must fail:\n{stdout}{stderr}");
+    ensure!(remote.getHold(lane, big.sequence).call().await?.status == 1, "still held");
 
     // The sender cancels: once.
     let output = zerobridge(work.path(), &["cancel", &tx]).await?;
     let (stdout, stderr) = text(&output);
     println!("$ zerobridge cancel {tx}\n{stdout}{stderr}");
     ensure!(output.status.success(), "cancel failed:\n{stdout}{stderr}");
-    ensure!(
-        remote.getHold(lane, big.sequence).call().await?.status == 5,
-        "cancelled"
-    );
+    ensure!(remote.getHold(lane, big.sequence).call().await?.status == 5, "cancelled");
     let output = zerobridge(work.path(), &["cancel", &tx]).await?;
-    ensure!(
-        !output.status.success(),
-        "a second cancel must fail:\n{}",
-        text(&output).0
-    );
+    ensure!(!output.status.success(), "a second cancel must fail:\n{}", text(&output).0);
     devnet.warp(3_601).await?;
-    ensure!(
-        remote.releaseHold(lane, big.sequence).call().await.is_err(),
-        "a cancelled hold cannot be released"
-    );
-    ensure!(
-        devnet.wrapped_balance(holder).await? == alloy::primitives::U256::ZERO,
-        "nothing was minted"
-    );
+    ensure!(remote.releaseHold(lane, big.sequence).call().await.is_err(), "a cancelled hold cannot be released");
+    ensure!(devnet.wrapped_balance(holder).await? == alloy::primitives::U256::ZERO, "nothing was minted");
 
     // The refund comes home on the reverse lane; as large as the transfer, it waits the hold
     // delay from its approval too; then claim pays it once.
@@ -223,22 +164,10 @@ async fn the_sender_cancels_a_held_transfer_once_and_claims_the_refund() -> Resu
     let output = zerobridge(work.path(), &["claim", &tx]).await?;
     let (stdout, stderr) = text(&output);
     println!("$ zerobridge claim {tx}\n{stdout}{stderr}");
-    ensure!(
-        output.status.success(),
-        "claiming the refund failed:\n{stdout}{stderr}"
-    );
-    ensure!(
-        devnet.home_balance(holder).await? == before + big.net,
-        "the refund paid the net amount"
-    );
+    ensure!(output.status.success(), "claiming the refund failed:\n{stdout}{stderr}");
+    ensure!(devnet.home_balance(holder).await? == before + big.net, "the refund paid the net amount");
     let _ = zerobridge(work.path(), &["claim", &tx]).await?;
-    ensure!(
-        devnet.home_balance(holder).await? == before + big.net,
-        "the refund is paid once"
-    );
-    ensure!(
-        devnet.wrapped_supply().await? == devnet.vault_locked().await?,
-        "conservation holds"
-    );
+    ensure!(devnet.home_balance(holder).await? == before + big.net, "the refund is paid once");
+    ensure!(devnet.wrapped_supply().await? == devnet.vault_locked().await?, "conservation holds");
     Ok(())
 }

@@ -32,39 +32,23 @@ async fn a_lying_rpc_endpoint_in_quorum_mode_gets_no_signature() -> eyre::Result
     assert_eq!(devnet.wrapped_balance(recipient).await?, sent.net);
 
     // Validator 0 reached the block (its endpoints agree on it) but refused the logs.
-    wait_until(
-        "validator 0 to reach the deposit's block",
-        DELIVERY,
-        || async {
-            let final_block = devnet
-                .validator_metric(0, "zb_validator_finalized_block", "chain=\"ethereum\"")
-                .await?;
-            Ok(final_block
-                .filter(|b| *b >= sent.block_number as f64)
-                .map(|_| ()))
-        },
-    )
+    wait_until("validator 0 to reach the deposit's block", DELIVERY, || async {
+        let final_block = devnet.validator_metric(0, "zb_validator_finalized_block", "chain=\"ethereum\"").await?;
+        Ok(final_block.filter(|b| *b >= sent.block_number as f64).map(|_| ()))
+    })
     .await?;
     // ...and either refused the disagreeing logs (expected) or observed the message (the
     // failure this test exists to catch), whichever comes first.
     let log = devnet.log_path(AgentId::Validator(0))?;
-    wait_until(
-        "validator 0 to refuse the disagreeing logs",
-        DELIVERY,
-        || async {
-            let refused = read_lines_from(&log, 0)?.0.iter().any(|l| {
-                message(l) == Some("follow step failed")
-                    && field_str(l, "error").is_some_and(|e| e.contains("RPC endpoints disagree"))
-            });
-            Ok((refused || devnet.validator_observed(0, lane).await? > 0).then_some(()))
-        },
-    )
+    wait_until("validator 0 to refuse the disagreeing logs", DELIVERY, || async {
+        let refused = read_lines_from(&log, 0)?.0.iter().any(|l| {
+            message(l) == Some("follow step failed")
+                && field_str(l, "error").is_some_and(|e| e.contains("RPC endpoints disagree"))
+        });
+        Ok((refused || devnet.validator_observed(0, lane).await? > 0).then_some(()))
+    })
     .await?;
-    assert!(
-        liar.lies() > 0,
-        "the proxy forged logs ({} calls)",
-        liar.calls()
-    );
+    assert!(liar.lies() > 0, "the proxy forged logs ({} calls)", liar.calls());
 
     match devnet.validator_checkpoint(0, lane, sent.sequence).await? {
         Served::Refused { status, body } => {
@@ -75,17 +59,11 @@ async fn a_lying_rpc_endpoint_in_quorum_mode_gets_no_signature() -> eyre::Result
     }
     assert_eq!(devnet.validator_observed(0, lane).await?, 0);
     let history = devnet.validator_history(0)?;
-    assert!(
-        !history.entries.iter().any(|e| e.lane == lane),
-        "validator 0 recorded {:?}",
-        history.entries
-    );
+    assert!(!history.entries.iter().any(|e| e.lane == lane), "validator 0 recorded {:?}", history.entries);
 
     // An honest validator signs the real accumulator.
     let served = devnet.validator_checkpoint(1, lane, sent.sequence).await?;
-    let served = served
-        .signed()
-        .ok_or_else(|| eyre::eyre!("validator 1 refused: {served:?}"))?;
+    let served = served.signed().ok_or_else(|| eyre::eyre!("validator 1 refused: {served:?}"))?;
     assert_eq!(served.accumulator, sent.accumulator);
     devnet.verify_served(1, served)?;
 

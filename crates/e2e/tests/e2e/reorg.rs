@@ -41,66 +41,33 @@ async fn a_deposit_reorged_out_below_finality_is_never_signed() -> eyre::Result<
     assert_eq!(reorged.sequence, 1);
     home.mine(2).await?; // 2 blocks on top: final for depth 1, not for depth 5.
 
-    let signed_early = wait_until(
-        "the control validator to sign the deposit",
-        DELIVERY,
-        || async {
-            Ok(devnet
-                .validator_checkpoint(control, lane, 1)
-                .await?
-                .signed()
-                .cloned())
-        },
-    )
+    let signed_early = wait_until("the control validator to sign the deposit", DELIVERY, || async {
+        Ok(devnet.validator_checkpoint(control, lane, 1).await?.signed().cloned())
+    })
     .await?;
     assert_eq!(signed_early.accumulator, reorged.accumulator);
     for i in careful {
         let served = devnet.validator_checkpoint(i, lane, 1).await?;
-        assert!(
-            matches!(served, Served::Refused { status: 404, .. }),
-            "validator {i}: {served:?}"
-        );
+        assert!(matches!(served, Served::Refused { status: 404, .. }), "validator {i}: {served:?}");
     }
 
     // Reorg the deposit's block and the two above it out, then bury that height below finality.
     let depth = home.block_number().await? - reorged.block_number + 1;
     home.reorg(depth).await?;
-    assert!(
-        home.reader()
-            .get_transaction_receipt(reorged.tx_hash)
-            .await?
-            .is_none(),
-        "the deposit is gone"
-    );
+    assert!(home.reader().get_transaction_receipt(reorged.tx_hash).await?.is_none(), "the deposit is gone");
     assert_eq!(devnet.sent_sequence(lane).await?, 0);
     home.mine(2 * DEPTH).await?;
     let final_now = home.block_number().await? - DEPTH;
     assert!(final_now > reorged.block_number);
     for i in careful {
-        wait_until(
-            &format!("validator {i} to pass block {final_now}"),
-            DELIVERY,
-            || async {
-                let block = devnet
-                    .validator_metric(i, "zb_validator_finalized_block", "chain=\"ethereum\"")
-                    .await?;
-                Ok(block.filter(|b| *b >= final_now as f64).map(|_| ()))
-            },
-        )
+        wait_until(&format!("validator {i} to pass block {final_now}"), DELIVERY, || async {
+            let block = devnet.validator_metric(i, "zb_validator_finalized_block", "chain=\"ethereum\"").await?;
+            Ok(block.filter(|b| *b >= final_now as f64).map(|_| ()))
+        })
         .await?;
         let served = devnet.validator_checkpoint(i, lane, 1).await?;
-        assert!(
-            matches!(served, Served::Refused { status: 404, .. }),
-            "validator {i} after the reorg: {served:?}"
-        );
-        assert!(
-            devnet
-                .validator_history(i)?
-                .entries
-                .iter()
-                .all(|e| e.lane != lane),
-            "validator {i} recorded the lane"
-        );
+        assert!(matches!(served, Served::Refused { status: 404, .. }), "validator {i} after the reorg: {served:?}");
+        assert!(devnet.validator_history(i)?.entries.iter().all(|e| e.lane != lane), "validator {i} recorded the lane");
     }
 
     // A new deposit takes sequence 1 with another accumulator; that one is signed and delivered.
@@ -117,47 +84,26 @@ async fn a_deposit_reorged_out_below_finality_is_never_signed() -> eyre::Result<
 
     for i in careful {
         let served = devnet.validator_checkpoint(i, lane, 1).await?;
-        let served = served
-            .signed()
-            .ok_or_else(|| eyre::eyre!("validator {i} refused: {served:?}"))?;
+        let served = served.signed().ok_or_else(|| eyre::eyre!("validator {i} refused: {served:?}"))?;
         assert_eq!(served.accumulator, fresh.accumulator, "validator {i}");
         devnet.verify_served(i, served)?;
         let history = devnet.validator_history(i)?;
         assert!(
-            history
-                .entries
-                .iter()
-                .all(|e| e.accumulator != reorged.accumulator),
+            history.entries.iter().all(|e| e.accumulator != reorged.accumulator),
             "validator {i} recorded the reorged accumulator"
         );
         assert!(
-            history
-                .entries
-                .iter()
-                .any(|e| e.lane == lane && e.sequence == 1 && e.accumulator == fresh.accumulator)
+            history.entries.iter().any(|e| e.lane == lane && e.sequence == 1 && e.accumulator == fresh.accumulator)
         );
         devnet.audit_validator(i).await?;
     }
     // The control did record the reorged accumulator, so its slashing protection keeps it from
     // ever signing the new sequence 1.
     let history = devnet.validator_history(control)?;
-    assert!(
-        history
-            .entries
-            .iter()
-            .any(|e| e.lane == lane && e.sequence == 1 && e.accumulator == reorged.accumulator)
-    );
-    assert!(
-        history
-            .entries
-            .iter()
-            .all(|e| e.accumulator != fresh.accumulator)
-    );
+    assert!(history.entries.iter().any(|e| e.lane == lane && e.sequence == 1 && e.accumulator == reorged.accumulator));
+    assert!(history.entries.iter().all(|e| e.accumulator != fresh.accumulator));
     if let Ok(Served::Signed(c)) = devnet.validator_checkpoint(control, lane, 1).await {
-        assert_ne!(
-            c.accumulator, fresh.accumulator,
-            "the control signed a second accumulator for sequence 1"
-        );
+        assert_ne!(c.accumulator, fresh.accumulator, "the control signed a second accumulator for sequence 1");
     }
     Ok(())
 }

@@ -26,10 +26,7 @@ const ETHER: u128 = 1_000_000_000_000_000_000;
 fn wallet(url: &str, key: &str) -> eyre::Result<(DynProvider, Address)> {
     let signer: PrivateKeySigner = key.parse().wrap_err("dev key")?;
     let address = signer.address();
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(url.parse()?)
-        .erased();
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url.parse()?).erased();
     Ok((provider, address))
 }
 
@@ -53,11 +50,7 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
     let executed = receipt
         .decoded_log::<ZeroBridge::MessageExecuted>()
         .ok_or_else(|| eyre!("the forged delivery executed nothing: {receipt:?}"))?;
-    ensure!(
-        executed.recipient == attacker,
-        "minted to {}",
-        executed.recipient
-    );
+    ensure!(executed.recipient == attacker, "minted to {}", executed.recipient);
     ensure!(
         devnet.wrapped_balance(attacker).await? == forged.amount,
         "the forged delivery should have minted on the destination (the quorum is valid there)"
@@ -69,9 +62,7 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
     let fraudulent = deliveries
         .iter()
         .find(|d| d.sequence > source_count)
-        .ok_or_else(|| {
-            eyre!("the reporter found no delivery beyond the source's {source_count} messages")
-        })?;
+        .ok_or_else(|| eyre!("the reporter found no delivery beyond the source's {source_count} messages"))?;
     let tx = devnet
         .remote()
         .reader()
@@ -79,10 +70,7 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         .await?
         .ok_or_else(|| eyre!("no transaction {}", fraudulent.tx_hash))?;
     let call = ZeroBridge::deliverCall::abi_decode(alloy::consensus::Transaction::input(&tx))?;
-    ensure!(
-        call.checkpoint.accumulator == fraudulent.accumulator,
-        "the delivery carries the delivered checkpoint"
-    );
+    ensure!(call.checkpoint.accumulator == fraudulent.accumulator, "the delivery carries the delivered checkpoint");
 
     let (reporter_home, reporter) = wallet(&devnet.home().http(), REPORTER_KEY)?;
     let stake = StakeManager::new(manifest.home.stake_manager, reporter_home.clone());
@@ -92,36 +80,20 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         accumulator: call.checkpoint.accumulator,
     };
     let total_before = stake.totalBonded().call().await?;
-    ensure!(
-        total_before == U256::from(4_000 * ETHER),
-        "4 operators bonded 1,000 each: {total_before}"
-    );
+    ensure!(total_before == U256::from(4_000 * ETHER), "4 operators bonded 1,000 each: {total_before}");
     let mut evidence_ids = Vec::new();
     let mut forgers = Vec::new();
     for chunk in call.signatures.chunks(PackedSignature::LEN) {
         let packed = PackedSignature::from_bytes(chunk.try_into()?);
         let compact = packed.signature.as_erc2098();
-        let (r, vs) = (
-            B256::from_slice(&compact[..32]),
-            B256::from_slice(&compact[32..]),
-        );
-        let receipt = stake
-            .slash(evidence_checkpoint.clone(), r, vs, Vec::new())
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
+        let (r, vs) = (B256::from_slice(&compact[..32]), B256::from_slice(&compact[32..]));
+        let receipt = stake.slash(evidence_checkpoint.clone(), r, vs, Vec::new()).send().await?.get_receipt().await?;
         ensure!(receipt.status(), "slash reverted: {receipt:?}");
-        let proven = receipt
-            .decoded_log::<StakeManager::FraudProven>()
-            .ok_or_else(|| eyre!("no FraudProven event"))?;
+        let proven = receipt.decoded_log::<StakeManager::FraudProven>().ok_or_else(|| eyre!("no FraudProven event"))?;
         evidence_ids.push(proven.evidenceId);
         forgers.push(proven.operator);
         // The same evidence cannot be used twice.
-        let replay = stake
-            .slash(evidence_checkpoint.clone(), r, vs, Vec::new())
-            .call()
-            .await;
+        let replay = stake.slash(evidence_checkpoint.clone(), r, vs, Vec::new()).call().await;
         ensure!(replay.is_err(), "replayed evidence must be refused");
     }
 
@@ -135,49 +107,25 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
         }
     }
     let slashed_now = total_before - stake.totalBonded().call().await?;
-    assert_eq!(
-        slashed_now,
-        U256::from(2_000 * ETHER),
-        "the per-period cap bounds the first slashes"
-    );
-    assert_eq!(
-        owed_operators.len(),
-        1,
-        "one forger's slash is deferred to the next period"
-    );
-    assert_eq!(
-        reporter_owed(&stake, &evidence_ids, reporter).await?,
-        U256::from(200 * ETHER),
-        "10 % to the reporter"
-    );
+    assert_eq!(slashed_now, U256::from(2_000 * ETHER), "the per-period cap bounds the first slashes");
+    assert_eq!(owed_operators.len(), 1, "one forger's slash is deferred to the next period");
+    assert_eq!(reporter_owed(&stake, &evidence_ids, reporter).await?, U256::from(200 * ETHER), "10 % to the reporter");
     // The share waits one detection window after the proof (a forger reporting itself would be
     // found out meanwhile).
     let early = stake.claimReporterPayout(evidence_ids[0]).call().await;
-    let refusal = format!(
-        "{:?}",
-        early
-            .err()
-            .ok_or_else(|| eyre!("the reporter was paid before the detection window"))?
-    );
+    let refusal =
+        format!("{:?}", early.err().ok_or_else(|| eyre!("the reporter was paid before the detection window"))?);
     ensure!(
-        refusal.contains("ReporterPayoutLocked")
-            || refusal.contains(&hex_selector("ReporterPayoutLocked(uint64)")),
+        refusal.contains("ReporterPayoutLocked") || refusal.contains(&hex_selector("ReporterPayoutLocked(uint64)")),
         "{refusal}"
     );
-    assert_eq!(
-        stake.compensationPool(lane).call().await?,
-        U256::from(1_800 * ETHER),
-        "the rest to the lane's pool"
-    );
+    assert_eq!(stake.compensationPool(lane).call().await?, U256::from(1_800 * ETHER), "the rest to the lane's pool");
 
     // The honest validator is untouched, and its honest checkpoint is not slashable.
     let honest = PrivateKeySigner::from_bytes(&validator_key(3))?.address();
     let honest_operator = stake.operatorOfSigner(honest).call().await?;
     let honest_state = stake.getOperator(honest_operator).call().await?;
-    ensure!(
-        !honest_state.jailed && honest_state.active == U256::from(1_000 * ETHER),
-        "honest operator intact"
-    );
+    ensure!(!honest_state.jailed && honest_state.active == U256::from(1_000 * ETHER), "honest operator intact");
     let served = match devnet.validator_checkpoint(3, lane, sent.sequence).await? {
         zb_e2e::Served::Signed(c) => c,
         other => bail!("validator 3 refused its honest checkpoint: {other:?}"),
@@ -190,37 +138,19 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
     let deferred_index = manifest
         .operator_keys
         .iter()
-        .position(|k| {
-            PrivateKeySigner::from_bytes(&B256::from(*k)).is_ok_and(|s| s.address() == deferred)
-        })
+        .position(|k| PrivateKeySigner::from_bytes(&B256::from(*k)).is_ok_and(|s| s.address() == deferred))
         .ok_or_else(|| eyre!("no operator key for {deferred}"))?;
     let operator_key = format!("{:#x}", B256::from(manifest.operator_keys[deferred_index]));
     let (operator_home, _) = wallet(&devnet.home().http(), &operator_key)?;
     let as_operator = StakeManager::new(manifest.home.stake_manager, operator_home);
     let active = as_operator.getOperator(deferred).call().await?.active;
-    as_operator
-        .unbond(active)
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
+    as_operator.unbond(active).send().await?.get_receipt().await?;
     let unbonding_period = as_operator.unbondingPeriod().call().await?;
-    let _: serde_json::Value = devnet
-        .home()
-        .rpc("evm_increaseTime", (unbonding_period + 1,))
-        .await?;
+    let _: serde_json::Value = devnet.home().rpc("evm_increaseTime", (unbonding_period + 1,)).await?;
     devnet.home().mine(1).await?;
     let refused = as_operator.withdraw().call().await;
-    let refusal = format!(
-        "{:?}",
-        refused
-            .err()
-            .ok_or_else(|| eyre!("a forger with an owed slash withdrew"))?
-    );
-    ensure!(
-        refusal.contains("SlashOwed") || refusal.contains(&hex_selector("SlashOwed(uint256)")),
-        "{refusal}"
-    );
+    let refusal = format!("{:?}", refused.err().ok_or_else(|| eyre!("a forger with an owed slash withdrew"))?);
+    ensure!(refusal.contains("SlashOwed") || refusal.contains(&hex_selector("SlashOwed(uint256)")), "{refusal}");
 
     let _: serde_json::Value = devnet.home().rpc("evm_increaseTime", (86_400u64,)).await?;
     devnet.home().mine(1).await?;
@@ -229,43 +159,19 @@ async fn a_forging_quorum_is_slashed_on_the_source_by_an_honest_reporter() -> ey
     }
     let after = stake.getOperator(deferred).call().await?;
     assert_eq!(after.owed, U256::ZERO, "the deferred slash was collected");
-    assert_eq!(
-        after.unbonding,
-        U256::ZERO,
-        "unbonding stake is slashable too"
-    );
-    assert_eq!(
-        stake.totalBonded().call().await?,
-        U256::from(1_000 * ETHER),
-        "only the honest bond is left"
-    );
-    assert_eq!(
-        reporter_owed(&stake, &evidence_ids, reporter).await?,
-        U256::from(300 * ETHER)
-    );
+    assert_eq!(after.unbonding, U256::ZERO, "unbonding stake is slashable too");
+    assert_eq!(stake.totalBonded().call().await?, U256::from(1_000 * ETHER), "only the honest bond is left");
+    assert_eq!(reporter_owed(&stake, &evidence_ids, reporter).await?, U256::from(300 * ETHER));
 
     // The reporter is paid in the native coin, per evidence.
     let before = reporter_home.get_balance(reporter).await?;
     for id in &evidence_ids {
-        let receipt = stake
-            .claimReporterPayout(*id)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
+        let receipt = stake.claimReporterPayout(*id).send().await?.get_receipt().await?;
         ensure!(receipt.status(), "claimReporterPayout({id}) reverted");
     }
-    ensure!(
-        reporter_owed(&stake, &evidence_ids, reporter)
-            .await?
-            .is_zero(),
-        "every share was paid"
-    );
+    ensure!(reporter_owed(&stake, &evidence_ids, reporter).await?.is_zero(), "every share was paid");
     let gained = reporter_home.get_balance(reporter).await? - before;
-    ensure!(
-        gained > U256::from(299 * ETHER),
-        "the reporter received {gained} wei"
-    );
+    ensure!(gained > U256::from(299 * ETHER), "the reporter received {gained} wei");
     Ok(())
 }
 
@@ -278,11 +184,7 @@ async fn reporter_owed(
     let mut owed = U256::ZERO;
     for id in evidence_ids {
         let record = stake.evidence(*id).call().await?;
-        ensure!(
-            record.reporter == reporter,
-            "evidence {id} names {} as reporter",
-            record.reporter
-        );
+        ensure!(record.reporter == reporter, "evidence {id} names {} as reporter", record.reporter);
         owed += record.reporterOwed;
     }
     Ok(owed)
@@ -291,22 +193,14 @@ async fn reporter_owed(
 /// Submits validator `served`'s checkpoint as slashing evidence on the lane's source chain (as a
 /// call: nothing is sent) with the proof segment the stake manager needs, and checks that it is
 /// refused as `NotFraud`: an honest signature is never slashable.
-pub async fn assert_not_slashable(
-    devnet: &Devnet,
-    served: &CheckpointResponse,
-) -> eyre::Result<()> {
+pub async fn assert_not_slashable(devnet: &Devnet, served: &CheckpointResponse) -> eyre::Result<()> {
     let source = devnet.direction(served.lane)?.source();
     let side = match source {
         Chain::Home => &devnet.manifest().home,
         Chain::Remote => &devnet.manifest().remote,
     };
     let stake = StakeManager::new(side.stake_manager, devnet.chain(source).reader());
-    let messages: Vec<Message> = devnet
-        .sent_events(served.lane)
-        .await?
-        .into_iter()
-        .map(|e| e.message)
-        .collect();
+    let messages: Vec<Message> = devnet.sent_events(served.lane).await?.into_iter().map(|e| e.message).collect();
     let head = u64::try_from(messages.len())?;
     let sequence = served.sequence;
     // The bridge records every 16th accumulator and the head; in between, the segment from the
@@ -316,31 +210,19 @@ pub async fn assert_not_slashable(
     } else {
         let start = sequence - sequence % 16;
         let end = (start + 16).min(head);
-        messages[usize::try_from(start)?..usize::try_from(end)?]
-            .iter()
-            .map(StakeManager::Message::from)
-            .collect()
+        messages[usize::try_from(start)?..usize::try_from(end)?].iter().map(StakeManager::Message::from).collect()
     };
     let compact = alloy::primitives::Signature::try_from(served.signature.as_ref())?.as_erc2098();
     let attempt = stake
         .slash(
-            StakeManager::Checkpoint {
-                lane: served.lane,
-                sequence,
-                accumulator: served.accumulator,
-            },
+            StakeManager::Checkpoint { lane: served.lane, sequence, accumulator: served.accumulator },
             B256::from_slice(&compact[..32]),
             B256::from_slice(&compact[32..]),
             proof,
         )
         .call()
         .await;
-    let refusal = format!(
-        "{:?}",
-        attempt
-            .err()
-            .ok_or_else(|| eyre!("honest checkpoint {sequence} was slashable"))?
-    );
+    let refusal = format!("{:?}", attempt.err().ok_or_else(|| eyre!("honest checkpoint {sequence} was slashable"))?);
     ensure!(
         refusal.contains("NotFraud") || refusal.contains(&hex_selector("NotFraud(bytes32,uint64)")),
         "honest checkpoint {sequence} was refused for another reason: {refusal}"

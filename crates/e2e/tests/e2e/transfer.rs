@@ -7,12 +7,7 @@ use crate::DELIVERY;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_in_each_direction_with_4_validators_and_threshold_3() -> eyre::Result<()> {
-    let devnet = Devnet::start(DevnetOptions {
-        validators: 4,
-        threshold: 3,
-        ..DevnetOptions::default()
-    })
-    .await?;
+    let devnet = Devnet::start(DevnetOptions { validators: 4, threshold: 3, ..DevnetOptions::default() }).await?;
     devnet.start_all_validators().await?;
     devnet.start_relayer().await?;
     let holder = devnet.holder();
@@ -25,14 +20,9 @@ async fn a_transfer_in_each_direction_with_4_validators_and_threshold_3() -> eyr
     let out = devnet.send_to_remote(amount, holder).await?;
     assert_eq!(out.sequence, 1);
     assert_eq!(out.net, net_amount(amount), "the source charges 10 bps");
-    devnet
-        .wait_delivered(out.lane, out.sequence, DELIVERY)
-        .await?;
+    devnet.wait_delivered(out.lane, out.sequence, DELIVERY).await?;
 
-    assert_eq!(
-        devnet.home_balance(holder).await?,
-        holder_home_before - amount
-    );
+    assert_eq!(devnet.home_balance(holder).await?, holder_home_before - amount);
     assert_eq!(devnet.vault_locked().await?, out.net);
     assert_eq!(devnet.wrapped_balance(holder).await?, out.net);
     assert_eq!(devnet.wrapped_supply().await?, out.net);
@@ -45,25 +35,15 @@ async fn a_transfer_in_each_direction_with_4_validators_and_threshold_3() -> eyr
     let home = devnet.send_to_home(back, home_recipient).await?;
     assert_eq!(home.sequence, 1);
     assert_eq!(home.net, net_amount(back));
-    devnet
-        .wait_delivered(home.lane, home.sequence, DELIVERY)
-        .await?;
+    devnet.wait_delivered(home.lane, home.sequence, DELIVERY).await?;
 
     assert_eq!(devnet.home_balance(home_recipient).await?, home.net);
-    assert_eq!(
-        devnet.home_balance(holder).await?,
-        holder_home_before - amount
-    );
+    assert_eq!(devnet.home_balance(holder).await?, holder_home_before - amount);
     assert_eq!(devnet.vault_locked().await?, out.net - home.net);
     assert_eq!(devnet.wrapped_balance(holder).await?, out.net - back);
     // The remote fee is minted back to the bridge: supply still equals the vault.
     let fee = back - home.net;
-    assert_eq!(
-        devnet
-            .wrapped_balance(devnet.bridge_address(zb_e2e::Chain::Remote))
-            .await?,
-        fee
-    );
+    assert_eq!(devnet.wrapped_balance(devnet.bridge_address(zb_e2e::Chain::Remote)).await?, fee);
     assert_eq!(devnet.wrapped_supply().await?, out.net - home.net);
     assert_eq!(devnet.wrapped_supply().await?, devnet.vault_locked().await?);
     let executed = devnet.check_exactly_once(home.lane, 1).await?;

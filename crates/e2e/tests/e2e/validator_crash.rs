@@ -14,8 +14,7 @@ use crate::DELIVERY;
 const STREAM: u64 = 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_validator_killed_mid_stream_and_restarted_never_signs_twice_and_nothing_is_lost()
--> eyre::Result<()> {
+async fn a_validator_killed_mid_stream_and_restarted_never_signs_twice_and_nothing_is_lost() -> eyre::Result<()> {
     let devnet = Devnet::start(DevnetOptions::default()).await?;
     let lane = devnet.lane(Direction::ToRemote);
     let victim = AgentId::Validator(0);
@@ -35,12 +34,7 @@ async fn a_validator_killed_mid_stream_and_restarted_never_signs_twice_and_nothi
     let stream = async {
         let mut out = Vec::new();
         for amount in first_half {
-            out.push((
-                devnet
-                    .submit_send(Direction::ToRemote, *amount, recipient)
-                    .await?,
-                *amount,
-            ));
+            out.push((devnet.submit_send(Direction::ToRemote, *amount, recipient).await?, *amount));
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         Ok::<_, eyre::Report>(out)
@@ -65,21 +59,12 @@ async fn a_validator_killed_mid_stream_and_restarted_never_signs_twice_and_nothi
         if k == second_half.len() / 2 {
             devnet.start_validator(0).await?;
         }
-        hashes.push((
-            devnet
-                .submit_send(Direction::ToRemote, *amount, recipient)
-                .await?,
-            *amount,
-        ));
+        hashes.push((devnet.submit_send(Direction::ToRemote, *amount, recipient).await?, *amount));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let mut sent = Vec::new();
     for (hash, amount) in hashes {
-        sent.push(
-            devnet
-                .confirm_send(Direction::ToRemote, hash, amount)
-                .await?,
-        );
+        sent.push(devnet.confirm_send(Direction::ToRemote, hash, amount).await?);
     }
     let sequences: Vec<u64> = sent.iter().map(|s| s.sequence).collect();
     assert_eq!(sequences, (1..=STREAM).collect::<Vec<_>>());
@@ -105,29 +90,18 @@ async fn a_validator_killed_mid_stream_and_restarted_never_signs_twice_and_nothi
         if message(line) == Some("signed checkpoint")
             && field_str(line, "lane").as_deref() == Some(&format!("{lane:#x}"))
         {
-            let sequence =
-                field_u64(line, "sequence").ok_or_else(|| eyre::eyre!("no sequence in {line}"))?;
+            let sequence = field_u64(line, "sequence").ok_or_else(|| eyre::eyre!("no sequence in {line}"))?;
             let accumulator: B256 = field_str(line, "accumulator").unwrap_or_default().parse()?;
             signed.entry(sequence).or_default().insert(accumulator);
             *signings_per_run.entry(run).or_default() += 1;
         }
     }
     assert_eq!(run, 2, "validator 0 was started twice");
-    assert!(
-        signings_per_run.get(&1).is_some_and(|n| *n > 0),
-        "signed before the kill: {signings_per_run:?}"
-    );
-    assert!(
-        signings_per_run.get(&2).is_some_and(|n| *n > 0),
-        "signed after the restart: {signings_per_run:?}"
-    );
+    assert!(signings_per_run.get(&1).is_some_and(|n| *n > 0), "signed before the kill: {signings_per_run:?}");
+    assert!(signings_per_run.get(&2).is_some_and(|n| *n > 0), "signed after the restart: {signings_per_run:?}");
     // Never two accumulators for one sequence, and always the source's.
     for (sequence, accumulators) in &signed {
-        assert_eq!(
-            accumulators.len(),
-            1,
-            "validator 0 signed sequence {sequence} with {accumulators:?}"
-        );
+        assert_eq!(accumulators.len(), 1, "validator 0 signed sequence {sequence} with {accumulators:?}");
         assert!(
             accumulators.contains(&truth[(*sequence - 1) as usize]),
             "validator 0 signed sequence {sequence} with {accumulators:?}, the source has {}",
@@ -137,24 +111,12 @@ async fn a_validator_killed_mid_stream_and_restarted_never_signs_twice_and_nothi
 
     // Its store agrees: every record equals the source's accumulator, every signature verifies.
     let audit = devnet.audit_validator(0).await?;
-    assert!(
-        audit.recorded >= signed.len(),
-        "{audit:?} vs {} signed sequences in the log",
-        signed.len()
-    );
+    assert!(audit.recorded >= signed.len(), "{audit:?} vs {} signed sequences in the log", signed.len());
     // And so does its API, for every sequence of the stream (signing the rest on demand).
     for (sequence, accumulator) in (1..=STREAM).zip(&truth) {
-        let served = wait_until(
-            &format!("validator 0 to serve sequence {sequence}"),
-            DELIVERY,
-            || async {
-                Ok(devnet
-                    .validator_checkpoint(0, lane, sequence)
-                    .await?
-                    .signed()
-                    .cloned())
-            },
-        )
+        let served = wait_until(&format!("validator 0 to serve sequence {sequence}"), DELIVERY, || async {
+            Ok(devnet.validator_checkpoint(0, lane, sequence).await?.signed().cloned())
+        })
         .await?;
         assert_eq!(served.accumulator, *accumulator, "sequence {sequence}");
         devnet.verify_served(0, &served)?;

@@ -17,14 +17,9 @@ async fn deliveries_complete_with_one_validator_down() -> eyre::Result<()> {
     devnet.start_validators(&[0, 1, 2]).await?;
     devnet.start_relayer().await?;
     let first = devnet.send_to_remote(tokens(50), holder).await?;
-    devnet
-        .wait_delivered(to_remote, first.sequence, DELIVERY)
-        .await?;
+    devnet.wait_delivered(to_remote, first.sequence, DELIVERY).await?;
     assert_eq!(devnet.wrapped_balance(holder).await?, first.net);
-    assert!(
-        devnet.validator_history(3)?.entries.is_empty(),
-        "validator 3 never ran"
-    );
+    assert!(devnet.validator_history(3)?.entries.is_empty(), "validator 3 never ran");
 
     // Validator 3 comes up and validator 1 is killed (SIGKILL): again 3 of 4.
     devnet.start_validator(3).await?;
@@ -32,22 +27,13 @@ async fn deliveries_complete_with_one_validator_down() -> eyre::Result<()> {
     assert!(!devnet.validator_running(1)?);
     let remote_recipient = Address::repeat_byte(0xa7);
     let home_recipient = Address::repeat_byte(0xb7);
-    let second = devnet
-        .send_to_remote(tokens(20) + U256::from(1u64), remote_recipient)
-        .await?;
+    let second = devnet.send_to_remote(tokens(20) + U256::from(1u64), remote_recipient).await?;
     let back = devnet.send_to_home(tokens(10), home_recipient).await?;
-    devnet
-        .wait_delivered(to_remote, second.sequence, DELIVERY)
-        .await?;
-    devnet
-        .wait_delivered(to_home, back.sequence, DELIVERY)
-        .await?;
+    devnet.wait_delivered(to_remote, second.sequence, DELIVERY).await?;
+    devnet.wait_delivered(to_home, back.sequence, DELIVERY).await?;
 
     assert_eq!(devnet.wrapped_balance(remote_recipient).await?, second.net);
-    assert_eq!(
-        devnet.wrapped_balance(holder).await?,
-        first.net - tokens(10)
-    );
+    assert_eq!(devnet.wrapped_balance(holder).await?, first.net - tokens(10));
     assert_eq!(devnet.home_balance(home_recipient).await?, back.net);
     assert_eq!(devnet.wrapped_supply().await?, devnet.vault_locked().await?);
     devnet.check_exactly_once(to_remote, 2).await?;
@@ -56,10 +42,7 @@ async fn deliveries_complete_with_one_validator_down() -> eyre::Result<()> {
     // The dead validator signed nothing it never saw: the quorum came from the others.
     let dead = devnet.validator_history(1)?;
     assert!(
-        !dead
-            .entries
-            .iter()
-            .any(|e| (e.lane == to_remote && e.sequence >= 2) || e.lane == to_home),
+        !dead.entries.iter().any(|e| (e.lane == to_remote && e.sequence >= 2) || e.lane == to_home),
         "validator 1 was dead, yet its store has {:?}",
         dead.entries
     );

@@ -51,21 +51,11 @@ pub(super) fn agent(
     let config = WatchtowerToml {
         data_dir: layout.data().join("watchtower"),
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        key: KeyToml {
-            private_key_env: KEY_ENV,
-        },
-        alerts: AlertsToml {
-            file: layout.logs().join("alerts.jsonl"),
-        },
+        key: KeyToml { private_key_env: KEY_ENV },
+        alerts: AlertsToml { file: layout.logs().join("alerts.jsonl") },
         // Depth 0: it checks each delivery in the block that carries it (a reorg can only make it
         // act early); stake_manager stays set, as it reports the signers of a forged delivery.
-        chains: chains
-            .iter()
-            .map(|c| ChainConfig {
-                finality: Finality::Depth(0),
-                ..c.clone()
-            })
-            .collect(),
+        chains: chains.iter().map(|c| ChainConfig { finality: Finality::Depth(0), ..c.clone() }).collect(),
         routes,
     };
     write_toml(&config_path, &config)?;
@@ -123,10 +113,7 @@ pub(super) async fn kpis(http: &reqwest::Client, url: &str) -> Result<String> {
 
 fn kpis_line(body: &serde_json::Value) -> String {
     let count = |name: &str| {
-        body.get("kpis")
-            .and_then(|k| k.get(name))
-            .and_then(|v| v.as_u64())
-            .map_or("?".into(), |n| n.to_string())
+        body.get("kpis").and_then(|k| k.get(name)).and_then(|v| v.as_u64()).map_or("?".into(), |n| n.to_string())
     };
     let rate = body
         .get("policyEnforcementRate")
@@ -150,10 +137,7 @@ mod tests {
             "kpis": {"deliveriesChecked": 4, "frauds": 0, "pausedLanes": 1},
             "policyEnforcementRate": 0.75,
         });
-        assert_eq!(
-            kpis_line(&body),
-            "deliveries checked 4  frauds 0  paused lanes 1  enforcement rate 75.0 %"
-        );
+        assert_eq!(kpis_line(&body), "deliveries checked 4  frauds 0  paused lanes 1  enforcement rate 75.0 %");
         assert!(kpis_line(&serde_json::json!({})).contains("deliveries checked ?"));
     }
 }

@@ -5,21 +5,10 @@ use zb_store::{SignedCheckpoint, Store};
 
 use crate::{acc, lane, temp_store};
 
-fn signed(
-    signer: &PrivateKeySigner,
-    lane: B256,
-    sequence: u64,
-    accumulator: B256,
-) -> SignedCheckpoint {
+fn signed(signer: &PrivateKeySigner, lane: B256, sequence: u64, accumulator: B256) -> SignedCheckpoint {
     // Any 32-byte digest will do here: the store does not interpret signatures.
-    let digest = alloy::primitives::keccak256(
-        [
-            lane.as_slice(),
-            &sequence.to_be_bytes(),
-            accumulator.as_slice(),
-        ]
-        .concat(),
-    );
+    let digest =
+        alloy::primitives::keccak256([lane.as_slice(), &sequence.to_be_bytes(), accumulator.as_slice()].concat());
     SignedCheckpoint {
         lane,
         sequence,
@@ -37,10 +26,7 @@ fn save_then_read_at_and_latest() {
     assert_eq!(store.latest_signed(a).expect("latest"), None);
 
     // Saved out of order: latest is by sequence, not by insertion.
-    let cps: Vec<_> = [3u64, 10, 7]
-        .iter()
-        .map(|&s| signed(&key, a, s, acc(1, s)))
-        .collect();
+    let cps: Vec<_> = [3u64, 10, 7].iter().map(|&s| signed(&key, a, s, acc(1, s))).collect();
     for cp in &cps {
         store.save_signed(cp).expect("save");
     }
@@ -51,10 +37,7 @@ fn save_then_read_at_and_latest() {
     assert_eq!(store.signed_at(a, 7).expect("at"), Some(cps[2].clone()));
     assert_eq!(store.signed_at(a, 4).expect("at"), None);
     assert_eq!(store.signed_at(a, 50).expect("at"), None);
-    assert_eq!(
-        store.latest_signed(a).expect("latest"),
-        Some(cps[1].clone())
-    );
+    assert_eq!(store.latest_signed(a).expect("latest"), Some(cps[1].clone()));
     assert_eq!(store.latest_signed(b).expect("latest"), Some(other));
 }
 
@@ -66,9 +49,7 @@ fn save_is_an_upsert_and_persists() {
     let replacement = signed(&second, lane(1), 5, acc(1, 5));
     {
         let store = Store::open(&path).expect("open");
-        store
-            .save_signed(&signed(&first, lane(1), 5, acc(1, 5)))
-            .expect("save");
+        store.save_signed(&signed(&first, lane(1), 5, acc(1, 5))).expect("save");
         store.save_signed(&replacement).expect("upsert");
     }
     let store = Store::open(&path).expect("reopen");
@@ -76,18 +57,6 @@ fn save_is_an_upsert_and_persists() {
     assert_eq!(got, replacement);
     assert_eq!(got.signer, second.address());
     // The signature survives the 65-byte encoding exactly, and still recovers the signer.
-    let digest = alloy::primitives::keccak256(
-        [
-            lane(1).as_slice(),
-            &5u64.to_be_bytes(),
-            acc(1, 5).as_slice(),
-        ]
-        .concat(),
-    );
-    assert_eq!(
-        got.signature
-            .recover_address_from_prehash(&digest)
-            .expect("recover"),
-        second.address()
-    );
+    let digest = alloy::primitives::keccak256([lane(1).as_slice(), &5u64.to_be_bytes(), acc(1, 5).as_slice()].concat());
+    assert_eq!(got.signature.recover_address_from_prehash(&digest).expect("recover"), second.address());
 }

@@ -22,30 +22,18 @@ fn race(stores: Vec<Arc<Store>>, l: B256, sequence: u64) {
             })
         })
         .collect();
-    let results: Vec<_> = handles
-        .into_iter()
-        .map(|h| h.join().expect("thread"))
-        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
 
-    let winners: Vec<B256> = results
-        .iter()
-        .filter(|(_, r)| matches!(r, Ok(SignDecision::New)))
-        .map(|(a, _)| *a)
-        .collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "exactly one signer may win sequence {sequence}: {results:?}"
-    );
+    let winners: Vec<B256> =
+        results.iter().filter(|(_, r)| matches!(r, Ok(SignDecision::New))).map(|(a, _)| *a).collect();
+    assert_eq!(winners.len(), 1, "exactly one signer may win sequence {sequence}: {results:?}");
     let winner = winners[0];
     for (mine, result) in &results {
         if *mine == winner {
             continue;
         }
         match result {
-            Err(StoreError::Conflict {
-                signed, requested, ..
-            }) => {
+            Err(StoreError::Conflict { signed, requested, .. }) => {
                 assert_eq!((*signed, *requested), (winner, *mine));
             }
             other => panic!("loser got {other:?}"),
@@ -70,14 +58,10 @@ fn one_shared_store_exactly_one_wins() {
 fn separate_connections_exactly_one_wins() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("v.sqlite");
-    let stores: Vec<_> = (0..6)
-        .map(|_| Arc::new(Store::open(&path).expect("open")))
-        .collect();
+    let stores: Vec<_> = (0..6).map(|_| Arc::new(Store::open(&path).expect("open"))).collect();
     for sequence in 1..=10 {
         race(stores.clone(), lane(2), sequence);
     }
-    let history = stores[0]
-        .export_history(Default::default())
-        .expect("export");
+    let history = stores[0].export_history(Default::default()).expect("export");
     assert_eq!(history.entries.len(), 10);
 }

@@ -18,21 +18,13 @@ const RECORDED: &str = "zb-store-crash-child recorded";
 /// libtest's name for a test in this module (module_path! starts with the crate name, which
 /// libtest leaves out).
 fn test_name(function: &str) -> String {
-    let module = module_path!()
-        .split_once("::")
-        .map(|(_, rest)| rest)
-        .unwrap_or_default();
+    let module = module_path!().split_once("::").map(|(_, rest)| rest).unwrap_or_default();
     format!("{module}::{function}")
 }
 
 fn spawn_child(function: &str, db: &Path) -> std::process::Child {
     Command::new(std::env::current_exe().expect("current_exe"))
-        .args([
-            test_name(function).as_str(),
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args([test_name(function).as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, db)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -46,9 +38,7 @@ fn child_record_forever(db: &Path) -> ! {
     let store = Store::open(db).expect("child open");
     for sequence in 1u64.. {
         assert_eq!(
-            store
-                .check_and_record_signing(lane(1), sequence, acc(1, sequence))
-                .expect("record"),
+            store.check_and_record_signing(lane(1), sequence, acc(1, sequence)).expect("record"),
             SignDecision::New
         );
         println!("{RECORDED} {sequence}");
@@ -69,30 +59,21 @@ fn sigkill_while_recording_loses_nothing_acknowledged() {
     let mut acknowledged = 0u64;
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     while acknowledged < 25 {
-        let line = lines
-            .next()
-            .expect("child exited before recording")
-            .expect("read child stdout");
+        let line = lines.next().expect("child exited before recording").expect("read child stdout");
         if let Some(seq) = line.strip_prefix(RECORDED) {
             acknowledged = seq.trim().parse().expect("sequence");
         }
     }
     child.kill().expect("SIGKILL the child");
     let status = child.wait().expect("wait");
-    assert_eq!(
-        status.signal(),
-        Some(9),
-        "child must die by SIGKILL, got {status:?}"
-    );
+    assert_eq!(status.signal(), Some(9), "child must die by SIGKILL, got {status:?}");
     // The child's WAL was never checkpointed by a clean close.
     assert!(dir.path().join("validator.sqlite-wal").exists());
 
     let store = Store::open(&db).expect("reopen after crash");
     for sequence in 1..=acknowledged {
         assert_eq!(
-            store
-                .check_and_record_signing(lane(1), sequence, acc(1, sequence))
-                .expect("same accumulator"),
+            store.check_and_record_signing(lane(1), sequence, acc(1, sequence)).expect("same accumulator"),
             SignDecision::AlreadySigned,
             "sequence {sequence} was acknowledged before the kill"
         );
@@ -103,9 +84,7 @@ fn sigkill_while_recording_loses_nothing_acknowledged() {
     }
     // Whatever was in flight is either fully there or absent; the file is intact.
     let raw = rusqlite::Connection::open(&db).expect("raw");
-    let check: String = raw
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
+    let check: String = raw.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
     assert_eq!(check, "ok");
 }
 
@@ -122,28 +101,15 @@ fn abort_right_after_record_keeps_it() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("validator.sqlite");
-    let status = spawn_child("abort_right_after_record_keeps_it", &db)
-        .wait()
-        .expect("wait");
-    assert_eq!(
-        status.signal(),
-        Some(6),
-        "child must die by SIGABRT after recording, got {status:?}"
-    );
+    let status = spawn_child("abort_right_after_record_keeps_it", &db).wait().expect("wait");
+    assert_eq!(status.signal(), Some(6), "child must die by SIGABRT after recording, got {status:?}");
 
     let store = Store::open(&db).expect("reopen after crash");
     match store.check_and_record_signing(lane(4), 7, acc(2, 7)) {
-        Err(StoreError::Conflict {
-            signed, requested, ..
-        }) => {
+        Err(StoreError::Conflict { signed, requested, .. }) => {
             assert_eq!((signed, requested), (acc(1, 7), acc(2, 7)));
         }
         other => panic!("the crashed child's record is missing: {other:?}"),
     }
-    assert_eq!(
-        store
-            .check_and_record_signing(lane(4), 7, acc(1, 7))
-            .expect("same"),
-        SignDecision::AlreadySigned
-    );
+    assert_eq!(store.check_and_record_signing(lane(4), 7, acc(1, 7)).expect("same"), SignDecision::AlreadySigned);
 }

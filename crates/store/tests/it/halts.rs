@@ -8,9 +8,7 @@ fn a_lane_halt_survives_reopen_until_unhalted() {
     let path = dir.path().join("validator.sqlite");
     {
         let store = Store::open(&path).expect("open");
-        let halt = store
-            .halt_lane(lane(1), 7, "sequence 7: emitted a, recomputed b")
-            .expect("halt");
+        let halt = store.halt_lane(lane(1), 7, "sequence 7: emitted a, recomputed b").expect("halt");
         assert_eq!((halt.lane, halt.sequence), (lane(1), 7));
     }
     let store = Store::open(&path).expect("reopen");
@@ -20,19 +18,10 @@ fn a_lane_halt_survives_reopen_until_unhalted() {
     assert_eq!(got, (lane(1), 7, "sequence 7: emitted a, recomputed b"));
 
     assert_eq!(store.unhalt_lane(lane(2)).expect("unhalt other"), None);
-    assert_eq!(
-        store.unhalt_lane(lane(1)).expect("unhalt"),
-        Some(halts[0].clone())
-    );
+    assert_eq!(store.unhalt_lane(lane(1)).expect("unhalt"), Some(halts[0].clone()));
     assert_eq!(store.unhalt_lane(lane(1)).expect("unhalt again"), None);
     drop(store);
-    assert!(
-        Store::open(&path)
-            .expect("reopen")
-            .lane_halts()
-            .expect("halts")
-            .is_empty()
-    );
+    assert!(Store::open(&path).expect("reopen").lane_halts().expect("halts").is_empty());
 }
 
 #[test]
@@ -52,9 +41,7 @@ fn a_chain_halt_survives_reopen_until_unhalted() {
     let path = dir.path().join("validator.sqlite");
     {
         let store = Store::open(&path).expect("open");
-        store
-            .halt_chain("ethereum", "deep reorg at 12")
-            .expect("halt");
+        store.halt_chain("ethereum", "deep reorg at 12").expect("halt");
         let kept = store.halt_chain("ethereum", "another").expect("halt again");
         assert_eq!(kept.reason, "deep reorg at 12");
     }
@@ -62,9 +49,6 @@ fn a_chain_halt_survives_reopen_until_unhalted() {
     let halts = store.chain_halts().expect("halts");
     assert_eq!(halts.len(), 1);
     assert_eq!(store.unhalt_chain("bsc").expect("unhalt other"), None);
-    assert_eq!(
-        store.unhalt_chain("ethereum").expect("unhalt"),
-        Some(halts[0].clone())
-    );
+    assert_eq!(store.unhalt_chain("ethereum").expect("unhalt"), Some(halts[0].clone()));
     assert!(store.chain_halts().expect("halts").is_empty());
 }

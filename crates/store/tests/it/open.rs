@@ -9,18 +9,12 @@ fn creates_a_wal_database_with_a_schema_version() {
     let path = dir.path().join("agent.sqlite");
     let store = Store::open(&path).expect("open");
     assert_eq!(store.path(), path);
-    store
-        .check_and_record_signing(lane(1), 1, acc(1, 1))
-        .expect("record");
+    store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
 
     let raw = Connection::open(&path).expect("raw open");
-    let mode: String = raw
-        .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .expect("journal_mode");
+    let mode: String = raw.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("journal_mode");
     assert_eq!(mode, "wal");
-    let version: i64 = raw
-        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
-        .expect("version");
+    let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
     assert_eq!(version, 2);
     let tables: Vec<String> = raw
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -31,18 +25,9 @@ fn creates_a_wal_database_with_a_schema_version() {
         .expect("rows");
     assert_eq!(
         tables,
-        [
-            "chain_halts",
-            "lane_halts",
-            "schema_version",
-            "signed_checkpoints",
-            "signing_history",
-            "submissions"
-        ]
+        ["chain_halts", "lane_halts", "schema_version", "signed_checkpoints", "signing_history", "submissions"]
     );
-    let rows: i64 = raw
-        .query_row("SELECT count(*) FROM signing_history", [], |r| r.get(0))
-        .expect("count");
+    let rows: i64 = raw.query_row("SELECT count(*) FROM signing_history", [], |r| r.get(0)).expect("count");
     assert_eq!(rows, 1);
 }
 
@@ -51,14 +36,8 @@ fn refuses_a_newer_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agent.sqlite");
     drop(Store::open(&path).expect("open"));
-    Connection::open(&path)
-        .expect("raw")
-        .execute("UPDATE schema_version SET version = 3", [])
-        .expect("bump");
-    assert!(matches!(
-        Store::open(&path),
-        Err(StoreError::UnsupportedFormat(_))
-    ));
+    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 3", []).expect("bump");
+    assert!(matches!(Store::open(&path), Err(StoreError::UnsupportedFormat(_))));
 }
 
 #[test]
@@ -67,34 +46,19 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     let path = dir.path().join("agent.sqlite");
     {
         let store = Store::open(&path).expect("open");
-        store
-            .check_and_record_signing(lane(1), 1, acc(1, 1))
-            .expect("record");
+        store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
     }
     // What a version-1 build left behind: no halt tables.
     let raw = Connection::open(&path).expect("raw");
-    raw.execute_batch(
-        "DROP TABLE lane_halts; DROP TABLE chain_halts; UPDATE schema_version SET version = 1;",
-    )
-    .expect("downgrade");
+    raw.execute_batch("DROP TABLE lane_halts; DROP TABLE chain_halts; UPDATE schema_version SET version = 1;")
+        .expect("downgrade");
     drop(raw);
 
     let store = Store::open(&path).expect("upgrade");
-    assert_eq!(
-        store
-            .export_history(alloy::primitives::Address::ZERO)
-            .expect("history")
-            .entries
-            .len(),
-        1
-    );
-    store
-        .halt_lane(lane(1), 2, "mismatch")
-        .expect("halt table exists");
+    assert_eq!(store.export_history(alloy::primitives::Address::ZERO).expect("history").entries.len(), 1);
+    store.halt_lane(lane(1), 2, "mismatch").expect("halt table exists");
     let raw = Connection::open(&path).expect("raw");
-    let version: i64 = raw
-        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
-        .expect("version");
+    let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
     assert_eq!(version, 2);
 }
 

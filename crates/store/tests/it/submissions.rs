@@ -31,59 +31,24 @@ fn insert_query_mark() {
         store.record_submission(s).expect("record");
     }
 
-    let pending = store
-        .submissions_with_status(a, SubmissionStatus::Pending)
-        .expect("pending");
+    let pending = store.submissions_with_status(a, SubmissionStatus::Pending).expect("pending");
     assert_eq!(pending.len(), 3);
-    assert_eq!(
-        pending.iter().map(|s| s.nonce).collect::<Vec<_>>(),
-        vec![1, 1, 2],
-        "ordered by nonce"
-    );
+    assert_eq!(pending.iter().map(|s| s.nonce).collect::<Vec<_>>(), vec![1, 1, 2], "ordered by nonce");
     assert!(pending.contains(&s1) && pending.contains(&s1_bumped) && pending.contains(&s2));
 
-    store
-        .mark_submission(s1.tx_hash, SubmissionStatus::Replaced)
-        .expect("mark");
-    store
-        .mark_submission(s1_bumped.tx_hash, SubmissionStatus::Confirmed)
-        .expect("mark");
+    store.mark_submission(s1.tx_hash, SubmissionStatus::Replaced).expect("mark");
+    store.mark_submission(s1_bumped.tx_hash, SubmissionStatus::Confirmed).expect("mark");
+    assert_eq!(store.submissions_with_status(a, SubmissionStatus::Pending).expect("q"), vec![s2.clone()]);
     assert_eq!(
-        store
-            .submissions_with_status(a, SubmissionStatus::Pending)
-            .expect("q"),
-        vec![s2.clone()]
+        store.submissions_with_status(a, SubmissionStatus::Replaced).expect("q"),
+        vec![Submission { status: SubmissionStatus::Replaced, ..s1 }]
     );
     assert_eq!(
-        store
-            .submissions_with_status(a, SubmissionStatus::Replaced)
-            .expect("q"),
-        vec![Submission {
-            status: SubmissionStatus::Replaced,
-            ..s1
-        }]
+        store.submissions_with_status(a, SubmissionStatus::Confirmed).expect("q"),
+        vec![Submission { status: SubmissionStatus::Confirmed, ..s1_bumped }]
     );
-    assert_eq!(
-        store
-            .submissions_with_status(a, SubmissionStatus::Confirmed)
-            .expect("q"),
-        vec![Submission {
-            status: SubmissionStatus::Confirmed,
-            ..s1_bumped
-        }]
-    );
-    assert!(
-        store
-            .submissions_with_status(a, SubmissionStatus::Failed)
-            .expect("q")
-            .is_empty()
-    );
-    assert_eq!(
-        store
-            .submissions_with_status(b, SubmissionStatus::Pending)
-            .expect("q"),
-        vec![other]
-    );
+    assert!(store.submissions_with_status(a, SubmissionStatus::Failed).expect("q").is_empty());
+    assert_eq!(store.submissions_with_status(b, SubmissionStatus::Pending).expect("q"), vec![other]);
 }
 
 #[test]
@@ -93,16 +58,8 @@ fn duplicate_tx_hash_and_unknown_hash_are_errors() {
     store.record_submission(&s).expect("record");
     let mut again = s.clone();
     again.nonce = 9;
-    assert!(matches!(
-        store.record_submission(&again),
-        Err(StoreError::Sqlite(_))
-    ));
-    assert_eq!(
-        store
-            .submissions_with_status(lane(1), SubmissionStatus::Pending)
-            .expect("q"),
-        vec![s]
-    );
+    assert!(matches!(store.record_submission(&again), Err(StoreError::Sqlite(_))));
+    assert_eq!(store.submissions_with_status(lane(1), SubmissionStatus::Pending).expect("q"), vec![s]);
 
     assert!(matches!(
         store.mark_submission(B256::repeat_byte(0xee), SubmissionStatus::Failed),
@@ -118,27 +75,17 @@ fn queue_persists_across_reopen() {
     {
         let store = Store::open(&path).expect("open");
         store.record_submission(&s).expect("record");
-        store
-            .mark_submission(s.tx_hash, SubmissionStatus::Failed)
-            .expect("mark");
+        store.mark_submission(s.tx_hash, SubmissionStatus::Failed).expect("mark");
     }
     let store = Store::open(&path).expect("reopen");
     assert_eq!(
-        store
-            .submissions_with_status(lane(3), SubmissionStatus::Failed)
-            .expect("q"),
-        vec![Submission {
-            status: SubmissionStatus::Failed,
-            ..s
-        }]
+        store.submissions_with_status(lane(3), SubmissionStatus::Failed).expect("q"),
+        vec![Submission { status: SubmissionStatus::Failed, ..s }]
     );
 }
 
 #[test]
 fn status_serializes_snake_case() {
-    assert_eq!(
-        serde_json::to_string(&SubmissionStatus::Confirmed).expect("json"),
-        "\"confirmed\""
-    );
+    assert_eq!(serde_json::to_string(&SubmissionStatus::Confirmed).expect("json"), "\"confirmed\"");
     assert_eq!(SubmissionStatus::Replaced.as_str(), "replaced");
 }
