@@ -3,7 +3,7 @@
 use alloy::primitives::Address;
 use eyre::{Result, bail};
 use zb_ops::doctor::{DoctorInput, Finding, Level, doctor};
-use zb_ops::route::NetworkArgs;
+use zb_ops::context::NetworkArgs;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DoctorArgs {

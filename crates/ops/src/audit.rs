@@ -31,6 +31,7 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::manager::AccessManager;
 use zb_contracts::registry::RouteRegistry;
 
+use crate::format::one_line;
 use crate::network::{ChainInfo, DevnetManifest, Network, devnet_manifest_path};
 
 /// `format` of the header line.
@@ -470,7 +471,7 @@ impl Target {
                 "cannot reach the RPC of chain '{}' at {} ({}): {}",
                 chain.name,
                 chain.rpc,
-                short_error(&e),
+                one_line(&e),
                 self.reach_hint(chain)
             )
         })?;
@@ -499,7 +500,7 @@ async fn manager_of(provider: &DynProvider, chain: &ChainInfo) -> Result<Address
              for this chain in the network file",
             chain.name,
             chain.bridge,
-            short_error(&e)
+            one_line(&e)
         )
     })
 }
@@ -516,17 +517,12 @@ fn check_distinct(coverage: &Coverage) -> Result<()> {
     Ok(())
 }
 
-/// An RPC error on one line.
-fn short_error(error: &dyn std::fmt::Display) -> String {
-    error.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
-}
-
 /// The hash of block `number`.
 async fn block_hash(provider: &DynProvider, chain: &str, number: u64) -> Result<B256> {
     let block = provider
         .get_block_by_number(BlockNumberOrTag::Number(number))
         .await
-        .map_err(|e| eyre!("chain '{chain}': cannot read block {number}: {}", short_error(&e)))?
+        .map_err(|e| eyre!("chain '{chain}': cannot read block {number}: {}", one_line(&e)))?
         .ok_or_else(|| eyre!("chain '{chain}' has no block {number}: it is behind, or it is another chain"))?;
     Ok(block.header.hash)
 }
@@ -547,9 +543,10 @@ async fn read_records(
             .address(vec![coverage.bridge, coverage.registry, coverage.manager])
             .from_block(start)
             .to_block(end);
-        let batch = provider.get_logs(&filter).await.map_err(|e| {
-            eyre!("chain '{name}': cannot read the logs of blocks {start}..={end}: {}", short_error(&e))
-        })?;
+        let batch = provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| eyre!("chain '{name}': cannot read the logs of blocks {start}..={end}: {}", one_line(&e)))?;
         logs.extend(batch.into_iter().filter(|l| !l.removed));
         match end.checked_add(1) {
             Some(next) => start = next,
@@ -617,7 +614,7 @@ async fn read_records(
                     let receipt = provider
                         .get_transaction_receipt(tx)
                         .await
-                        .map_err(|e| eyre!("chain '{name}': cannot read the receipt of {tx}: {}", short_error(&e)))?
+                        .map_err(|e| eyre!("chain '{name}': cannot read the receipt of {tx}: {}", one_line(&e)))?
                         .ok_or_else(|| {
                             eyre!("chain '{name}': no receipt for {tx}, which emitted a log: use a full node")
                         })?;
@@ -656,7 +653,7 @@ pub async fn export(args: &ExportArgs) -> Result<()> {
         let latest = provider
             .get_block_number()
             .await
-            .map_err(|e| eyre!("chain '{}': cannot read the latest block: {}", chain.name, short_error(&e)))?;
+            .map_err(|e| eyre!("chain '{}': cannot read the latest block: {}", chain.name, one_line(&e)))?;
         let from_block = args.from_block.or_else(|| target.start_blocks.get(&chain.chain_id).copied()).unwrap_or(0);
         let head = latest.saturating_sub(args.confirmations);
         let (to_block, to_block_hash) = if head >= from_block {

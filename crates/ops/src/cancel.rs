@@ -2,29 +2,26 @@
 //! (`cancelHold`); it is refunded on the source through the reverse lane, and `zerobridge claim`
 //! delivers and claims that refund if no relayer does.
 
-use std::path::PathBuf;
-
 use eyre::{Result, bail};
 use zb_contracts::bridge::ZeroBridge;
 
 use crate::claim::{TransferRef, read_err, resolve, signer_of, submit};
-use crate::transfer::{Context, KeyArgs};
+use crate::context::{Context, KeyArgs, NetworkArgs};
 
 /// `zerobridge cancel`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CancelArgs {
     #[command(flatten)]
     pub target: TransferRef,
-    /// Network file for real chains (default: the devnet manifest).
-    #[arg(long, value_name = "FILE")]
-    pub network: Option<PathBuf>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub key: KeyArgs,
 }
 
 /// `zerobridge cancel`: the sender takes back a held transfer; it is refunded on the source.
 pub async fn cancel(args: &CancelArgs) -> Result<()> {
-    let ctx = Context::load(args.network.as_deref())?;
+    let ctx = Context::load(&args.network)?;
     let t = resolve(&ctx, &args.target).await?;
     let signer = signer_of(&ctx, &args.key, "cancel")?;
     let dst = &t.leg.destination;

@@ -13,7 +13,6 @@
 //! refund is then paid on the source by `claimRefund` with a proof of the original message.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 
 use alloy::primitives::{Address, B256, Bytes, Signature, TxHash, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -25,11 +24,13 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::revert::{self, RevertContext};
 use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 
+use crate::context::{Context, KeyArgs, NetworkArgs};
+use crate::format::{format_utc, format_wait, one_line, parse_tx_hash};
 use crate::network::{ChainInfo, Leg};
 use crate::transfer::{
-    CheckpointResponse, Context, DestEvent, DestStatus, GAS_HEADROOM_PERCENT, KeyArgs, TokenMeta, Transfer, TxAt, Ui,
-    VALIDATOR_TIMEOUT, Watch, check_gas_funds, explain_contract_error, first_block_at, format_utc, format_wait,
-    leg_for_lane, load_transfer, parse_tx_hash, scan_logs, short_error, wait_receipt, watch,
+    CheckpointResponse, DestEvent, DestStatus, GAS_HEADROOM_PERCENT, TokenMeta, Transfer, TxAt, Ui, VALIDATOR_TIMEOUT,
+    Watch, check_gas_funds, explain_contract_error, first_block_at, leg_for_lane, load_transfer, scan_logs,
+    wait_receipt, watch,
 };
 
 /// `claimRefund` proves a message against the accumulators the source records every this many.
@@ -62,10 +63,8 @@ pub struct TransferRef {
 pub struct ClaimArgs {
     #[command(flatten)]
     pub target: TransferRef,
-    /// Network file for real chains (default: the devnet manifest, devnet/manifest.json or
-    /// $ZB_DEVNET_DIR/manifest.json).
-    #[arg(long, value_name = "FILE")]
-    pub network: Option<PathBuf>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub key: KeyArgs,
 }
@@ -158,12 +157,12 @@ pub fn stuck_hints(facts: &StuckFacts, tx: TxHash, network_flag: &str) -> Vec<St
 // ------------------------------------------------------------------------------------ chain reads
 
 pub(crate) fn read_err(chain: &ChainInfo, e: &dyn std::fmt::Display) -> eyre::Report {
-    eyre!("reading '{}': {}", chain.name, short_error(e))
+    eyre!("reading '{}': {}", chain.name, one_line(e))
 }
 
 async fn chain_now(provider: &DynProvider, chain: &ChainInfo) -> Result<u64> {
     let block = provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(|e| read_err(chain, &e))?;
-    Ok(block.map_or_else(crate::transfer::unix_now, |b| b.header.timestamp))
+    Ok(block.map_or_else(crate::format::unix_now, |b| b.header.timestamp))
 }
 
 /// The transaction of `lane`'s message `sequence` on its source chain.
@@ -620,14 +619,14 @@ async fn destination_status(t: &Transfer) -> Result<DestStatus> {
 }
 
 pub(crate) fn signer_of(ctx: &Context, key: &KeyArgs, what: &str) -> Result<PrivateKeySigner> {
-    ctx.signer(key)?.ok_or_else(|| {
+    ctx.signer(key, "holder")?.ok_or_else(|| {
         eyre!("{what} needs a key to pay the gas: pass --private-key-env VAR (a variable holding the hex key) or --keystore FILE")
     })
 }
 
 /// `zerobridge claim`: delivers the transfer yourself, or claims its refund on the source.
 pub async fn claim(args: &ClaimArgs) -> Result<()> {
-    let ctx = Context::load(args.network.as_deref())?;
+    let ctx = Context::load(&args.network)?;
     let t = resolve(&ctx, &args.target).await?;
     let again = format!("run `zerobridge claim {}{}` again then", t.tx, ctx.network_flag());
     let inbound = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone())
@@ -754,7 +753,7 @@ pub(crate) async fn hints_for(t: &Transfer, ctx: &Context, facts: StuckFacts) ->
     {
         facts.fallback_delay = Some(u64::from(route.fallbackDelay));
     }
-    let now = chain_now(&t.destination, dst).await.unwrap_or_else(|_| crate::transfer::unix_now());
+    let now = chain_now(&t.destination, dst).await.unwrap_or_else(|_| crate::format::unix_now());
     facts.age = now.saturating_sub(t.message.sentAt);
     stuck_hints(&facts, t.tx, &ctx.network_flag())
 }
@@ -800,7 +799,10 @@ mod tests {
         assert!(claim_args(&["--sequence", "3"]).is_err(), "--sequence needs --lane");
         assert!(claim_args(&[&tx, "--lane", &lane, "--sequence", "1"]).is_err(), "not both");
         let parsed = Cli::try_parse_from(["zb", "cancel", &tx, "--network", "net.toml"]).map(|c| c.command);
-        assert!(matches!(parsed, Ok(Sub::Cancel(crate::cancel::CancelArgs { network: Some(_), .. }))));
+        assert!(matches!(
+            parsed,
+            Ok(Sub::Cancel(crate::cancel::CancelArgs { network: NetworkArgs { network: Some(_) }, .. }))
+        ));
     }
 
     #[test]

@@ -1186,7 +1186,7 @@ async fn route_state(provider: DynProvider, bridge: alloy::primitives::Address, 
         ));
     }
     if route.graceUntil != 0 {
-        line.push_str(&format!("  Emergency grace until {}", crate::transfer::format_utc(route.graceUntil)));
+        line.push_str(&format!("  Emergency grace until {}", crate::format::format_utc(route.graceUntil)));
     }
     Ok(line)
 }

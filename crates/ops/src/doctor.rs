@@ -7,8 +7,9 @@ use eyre::Result;
 use zb_contracts::manager::AccessManager;
 use zb_contracts::stake::StakeManager;
 
+use crate::context::{Conn, Context, NetworkArgs};
+use crate::format::one_line;
 use crate::governance::{committee_of, manager_of};
-use crate::route::{Conn, Context, NetworkArgs, one_line};
 use crate::stake::{Staking, bps_percent, chain_now, expiry_text, known_outbound_lanes, labelled, snapshot_set};
 
 const SINGLE_KEY: &str = "FISCO-style admin mode: fine on a devnet, never in production";
@@ -59,7 +60,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
         let conn = match Conn::connect(info).await {
             Ok(c) => c,
             Err(e) => {
-                out.push(Finding::new(Error, on, one_line(&format!("{e:#}"))));
+                out.push(Finding::new(Error, on, one_line(format!("{e:#}"))));
                 continue;
             }
         };
@@ -67,7 +68,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
         let manager = match manager_of(&conn).await {
             Ok(m) => m,
             Err(e) => {
-                out.push(Finding::new(Error, on, one_line(&format!("{e:#}"))));
+                out.push(Finding::new(Error, on, one_line(format!("{e:#}"))));
                 continue;
             }
         };
@@ -77,11 +78,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
             let has = match am.hasRole(0, *account).call().await {
                 Ok(r) => r.isMember,
                 Err(e) => {
-                    out.push(Finding::new(
-                        Error,
-                        on,
-                        format!("hasRole on manager {manager}: {}", one_line(&e.to_string())),
-                    ));
+                    out.push(Finding::new(Error, on, format!("hasRole on manager {manager}: {}", one_line(&e))));
                     break;
                 }
             };
@@ -93,7 +90,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
                 Ok(code) => code,
                 Err(e) => {
                     let e = conn.read_err("code", e);
-                    out.push(Finding::new(Error, on, one_line(&format!("{e:#}"))));
+                    out.push(Finding::new(Error, on, one_line(format!("{e:#}"))));
                     break;
                 }
             };
@@ -144,7 +141,7 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
         }
         // Findings made before a read failure are kept, then the failure.
         if let Err(e) = check_staked_lanes(&ctx, &conn, &mut out).await {
-            out.push(Finding::new(Error, on, format!("reading the stake manager: {}", one_line(&format!("{e:#}")))));
+            out.push(Finding::new(Error, on, format!("reading the stake manager: {}", one_line(format!("{e:#}")))));
         }
     }
     Ok(out)

@@ -17,11 +17,11 @@ use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::committee::Committee;
 
-use crate::network::ChainInfo;
-use crate::route::{
-    Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, one_line, transact_explained,
-    unreachable_chain,
+use crate::context::{
+    Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, transact_explained, unreachable_chain,
 };
+use crate::format::one_line;
+use crate::network::ChainInfo;
 
 // ------------------------------------------------------------------------------------------
 // Command line
@@ -218,7 +218,7 @@ async fn read_conn(args: &ChainArgs) -> Result<(Context, Conn)> {
 
 async fn signing_conn(args: &ChainArgs, key: &KeyArgs) -> Result<(Context, Conn, Address)> {
     let (ctx, conn) = read_conn(args).await?;
-    let signer = load_signer(key, ctx.manifest.as_ref())?;
+    let signer = load_signer(key, &ctx)?;
     let address = signer.address();
     let conn = conn.with_wallet(EthereumWallet::from(signer))?;
     Ok((ctx, conn, address))

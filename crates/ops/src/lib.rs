@@ -6,9 +6,11 @@
 pub mod audit;
 pub mod cancel;
 pub mod claim;
+pub mod context;
 pub mod deploy;
 pub mod devnet;
 pub mod doctor;
+pub mod format;
 pub mod governance;
 pub mod network;
 pub mod route;

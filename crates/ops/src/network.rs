@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256};
 use eyre::{Result, bail, eyre};
 use serde::{Deserialize, Serialize};
 
@@ -321,68 +321,5 @@ impl DevnetManifest {
 
     pub fn account(&self, role: &str) -> Option<&ManifestAccount> {
         self.accounts.iter().find(|a| a.role == role)
-    }
-}
-
-/// Parses a decimal amount ("1.5") into token units with `decimals` places.
-pub fn parse_amount(text: &str, decimals: u8) -> Result<U256> {
-    let text = text.trim();
-    if text.starts_with('-') {
-        bail!("amount {text} is negative: send a positive amount");
-    }
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        bail!("amount '{text}' is not a number: write it like 1.5");
-    }
-    if !whole.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit()) {
-        bail!("amount '{text}' is not a decimal number: write it like 1.5");
-    }
-    if fraction.len() > usize::from(decimals) {
-        bail!("amount {text} has {} decimals but the token has {decimals}: round it to {decimals}", fraction.len());
-    }
-    let digits = format!("{whole}{fraction:0<width$}", width = usize::from(decimals));
-    let units = U256::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 10)
-        .map_err(|_| eyre!("amount {text} is too large"))?;
-    if units.is_zero() {
-        bail!("amount {text} is zero: send a positive amount");
-    }
-    Ok(units)
-}
-
-/// Formats token units as a decimal string with `decimals` places, trailing zeros trimmed.
-pub fn format_amount(units: U256, decimals: u8) -> String {
-    let digits = units.to_string();
-    let decimals = usize::from(decimals);
-    if decimals == 0 {
-        return digits;
-    }
-    let padded = format!("{digits:0>width$}", width = decimals + 1);
-    let (whole, fraction) = padded.split_at(padded.len() - decimals);
-    let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_parse_with_token_decimals() {
-        assert_eq!(parse_amount("1.5", 18).ok(), Some(U256::from(15u64) * U256::from(10u64).pow(U256::from(17u64))));
-        assert_eq!(parse_amount("2", 6).ok(), Some(U256::from(2_000_000u64)));
-        assert_eq!(parse_amount(".25", 2).ok(), Some(U256::from(25u64)));
-        for bad in ["-1", "1.2.3", "abc", "", "0", "0.000", "1e18"] {
-            assert!(parse_amount(bad, 18).is_err(), "{bad} must be refused");
-        }
-        let err = parse_amount("1.1234567", 6).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("has 7 decimals but the token has 6"), "{err}");
-    }
-
-    #[test]
-    fn amounts_format_back() {
-        assert_eq!(format_amount(U256::from(1_500_000u64), 6), "1.5");
-        assert_eq!(format_amount(U256::from(5u64), 3), "0.005");
-        assert_eq!(format_amount(U256::from(7u64), 0), "7");
-        assert_eq!(format_amount(U256::ZERO, 18), "0");
     }
 }

@@ -15,12 +15,12 @@
 //! command after a failure resumes where it stopped.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
@@ -31,28 +31,16 @@ use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet, ValidatorS
 
 use zb_contracts::stake::StakeManager;
 
-use crate::network::{
-    ChainInfo, DevnetManifest, ManifestLane, Network, RouteInfo, devnet_manifest_path, format_amount, parse_amount,
+use crate::context::{
+    Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, manifest_signer, signer_from_env,
+    transact_explained, unreachable_chain,
 };
+use crate::format::{format_amount, format_utc, one_line, parse_amount};
+use crate::network::{ChainInfo, ManifestLane, Network, RouteInfo};
 use crate::stake::{self, Asset, Staking, chain_now, expiry_text, snapshot_set};
-use crate::transfer::format_utc;
 
-/// Upper bound for one transaction of this command to be mined.
-pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Upper bound for one validator's /v1/info answer.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-
-alloy::sol! {
-    /// What `register` reads from the canonical token (and `status` from both tokens).
-    #[sol(rpc)]
-    interface IOwnedToken {
-        function name() external view returns (string);
-        function symbol() external view returns (string);
-        function decimals() external view returns (uint8);
-        function owner() external view returns (address);
-        function totalSupply() external view returns (uint256);
-    }
-}
 
 // ------------------------------------------------------------------------------------------
 // Command line
@@ -67,32 +55,6 @@ pub enum RouteCommand {
     Status(StatusArgs),
     /// Every route of the network, one line each.
     List(ListArgs),
-}
-
-/// Which chains: the devnet manifest (devnet/manifest.json) unless `--network` is given.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct NetworkArgs {
-    /// Network file for real chains (TOML: [[chains]], [[routes]], validators, threshold).
-    /// Default: the devnet manifest devnet/manifest.json in the working directory.
-    #[arg(long, value_name = "FILE")]
-    pub network: Option<PathBuf>,
-}
-
-/// The key that signs: the token owner's.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct KeyArgs {
-    /// Environment variable holding the hex private key (never pass the key itself).
-    #[arg(long, value_name = "VAR", conflicts_with = "keystore")]
-    pub private_key_env: Option<String>,
-    /// Web3 Secret Storage keystore file (`zerobridge keys new`).
-    #[arg(long, value_name = "FILE")]
-    pub keystore: Option<PathBuf>,
-    /// File holding the keystore password...
-    #[arg(long, value_name = "FILE", requires = "keystore")]
-    pub password_file: Option<PathBuf>,
-    /// ...or the environment variable holding it.
-    #[arg(long, value_name = "VAR", default_value = "ZB_KEYSTORE_PASSWORD")]
-    pub password_env: String,
 }
 
 /// The validator set a route gets.
@@ -201,148 +163,6 @@ pub async fn run(command: RouteCommand) -> Result<()> {
 }
 
 // ------------------------------------------------------------------------------------------
-// Network, chains and keys
-// ------------------------------------------------------------------------------------------
-
-/// The network and, on the devnet, its manifest (keys, validator addresses).
-pub(crate) struct Context {
-    pub(crate) network: Network,
-    pub(crate) manifest: Option<DevnetManifest>,
-}
-
-impl Context {
-    pub(crate) fn load(args: &NetworkArgs) -> Result<Context> {
-        match &args.network {
-            Some(path) => Ok(Context { network: Network::load(Some(path))?, manifest: None }),
-            None => {
-                let manifest = DevnetManifest::load(&devnet_manifest_path())?;
-                Ok(Context { network: manifest.network(), manifest: Some(manifest) })
-            }
-        }
-    }
-
-    fn chain_by_id(&self, chain_id: u64) -> Option<&ChainInfo> {
-        self.network.chains.iter().find(|c| c.chain_id == chain_id)
-    }
-
-    fn ws(&self, name: &str) -> Option<String> {
-        self.manifest.as_ref()?.chains.iter().find(|c| c.chain.name == name).map(|c| c.ws.clone())
-    }
-}
-
-/// A chain with a read-only provider, its chain id checked.
-#[derive(Clone)]
-pub(crate) struct Conn {
-    pub(crate) info: ChainInfo,
-    pub(crate) provider: DynProvider,
-}
-
-impl Conn {
-    pub(crate) async fn connect(info: &ChainInfo) -> Result<Conn> {
-        let url = info.rpc.parse().map_err(|e| eyre!("chain {}: rpc '{}' is not a URL: {e}", info.name, info.rpc))?;
-        let provider = ProviderBuilder::new().connect_http(url).erased();
-        let conn = Conn { info: info.clone(), provider };
-        conn.check_chain_id().await?;
-        Ok(conn)
-    }
-
-    /// The same chain with `wallet` signing.
-    pub(crate) fn with_wallet(&self, wallet: EthereumWallet) -> Result<Conn> {
-        let url = self.info.rpc.parse().map_err(|e| eyre!("chain {}: rpc is not a URL: {e}", self.info.name))?;
-        let provider = ProviderBuilder::new().wallet(wallet).connect_http(url).erased();
-        Ok(Conn { info: self.info.clone(), provider })
-    }
-
-    async fn check_chain_id(&self) -> Result<()> {
-        let id = self.provider.get_chain_id().await.map_err(|e| unreachable_chain(&self.info, &e.to_string()))?;
-        if id != self.info.chain_id {
-            bail!(
-                "{} answers chain id {id}, but the network says {} is chain {}: fix the rpc URL or the chain id",
-                self.info.rpc,
-                self.info.name,
-                self.info.chain_id
-            );
-        }
-        Ok(())
-    }
-
-    pub(crate) fn bridge(&self) -> ZeroBridge::ZeroBridgeInstance<DynProvider> {
-        ZeroBridge::new(self.info.bridge, self.provider.clone())
-    }
-
-    pub(crate) fn registry(&self) -> RouteRegistry::RouteRegistryInstance<DynProvider> {
-        RouteRegistry::new(self.info.registry, self.provider.clone())
-    }
-
-    pub(crate) fn token(&self, address: Address) -> IOwnedToken::IOwnedTokenInstance<DynProvider> {
-        IOwnedToken::new(address, self.provider.clone())
-    }
-
-    pub(crate) fn read_err(&self, what: &str, e: impl std::fmt::Display) -> eyre::Report {
-        let text = e.to_string();
-        if looks_unreachable(&text) {
-            unreachable_chain(&self.info, &text)
-        } else {
-            eyre!("reading {what} on {} failed: {}", self.info.name, one_line(&text))
-        }
-    }
-}
-
-pub(crate) fn looks_unreachable(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    t.contains("connect") || t.contains("connection") || t.contains("timed out") || t.contains("dns")
-}
-
-pub(crate) fn unreachable_chain(info: &ChainInfo, detail: &str) -> eyre::Report {
-    eyre!(
-        "cannot reach {} at {} ({}): start the devnet (`zerobridge devnet up`) or fix its rpc in the network file",
-        info.name,
-        info.rpc,
-        one_line(detail)
-    )
-}
-
-pub(crate) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `--private-key-env` or `--keystore`; on the devnet the manifest's "deployer" by default.
-pub(crate) fn load_signer(args: &KeyArgs, manifest: Option<&DevnetManifest>) -> Result<PrivateKeySigner> {
-    if let Some(var) = &args.private_key_env {
-        return signer_from_env(var);
-    }
-    if let Some(path) = &args.keystore {
-        let source = match &args.password_file {
-            Some(file) => zb_keys::PasswordSource::File(file.clone()),
-            None => zb_keys::PasswordSource::Env(args.password_env.clone()),
-        };
-        let password = source
-            .read()
-            .map_err(|e| eyre!("{e}: set --password-env VAR or --password-file FILE for {}", path.display()))?;
-        return zb_keys::load_key(path, &password).map_err(|e| eyre!("{e}"));
-    }
-    if let Some(manifest) = manifest {
-        return deployer(manifest);
-    }
-    bail!("no key to sign with: pass --private-key-env VAR (a hex private key in VAR) or --keystore FILE")
-}
-
-pub(crate) fn signer_from_env(var: &str) -> Result<PrivateKeySigner> {
-    let raw = std::env::var(var)
-        .map_err(|_| eyre!("environment variable {var} is not set: put the hex private key there"))?;
-    let key: B256 = raw.trim().parse().map_err(|_| eyre!("{var} does not hold a 32-byte hex private key"))?;
-    PrivateKeySigner::from_bytes(&key).map_err(|e| eyre!("{var} does not hold a valid private key: {e}"))
-}
-
-pub(crate) fn deployer(manifest: &DevnetManifest) -> Result<PrivateKeySigner> {
-    let account = manifest.account("deployer").ok_or_else(|| {
-        eyre!("the devnet manifest has no \"deployer\" account: restart the devnet (`zerobridge devnet up`)")
-    })?;
-    PrivateKeySigner::from_bytes(&account.private_key)
-        .map_err(|e| eyre!("the devnet manifest's deployer key is invalid ({e}): restart the devnet"))
-}
-
-// ------------------------------------------------------------------------------------------
 // Transactions and revert reasons
 // ------------------------------------------------------------------------------------------
 
@@ -357,32 +177,6 @@ where
     D: alloy::contract::CallDecoder,
 {
     transact_explained(call, what, chain, explain).await
-}
-
-/// [`transact`] with another command's error explanations.
-pub(crate) async fn transact_explained<P, D>(
-    call: alloy::contract::CallBuilder<P, D>,
-    what: &str,
-    chain: &ChainInfo,
-    explain: impl Fn(&alloy::contract::Error, &str, &ChainInfo) -> eyre::Report,
-) -> Result<TransactionReceipt>
-where
-    P: Provider,
-    D: alloy::contract::CallDecoder,
-{
-    let pending = call.send().await.map_err(|e| explain(&e, what, chain))?;
-    let hash = *pending.tx_hash();
-    let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(|e| {
-        eyre!(
-            "{what} on {}: transaction {hash} not mined ({}): check the chain and re-run",
-            chain.name,
-            one_line(&e.to_string())
-        )
-    })?;
-    if !receipt.status() {
-        bail!("{what} on {} reverted in transaction {hash}: re-run to see the reason", chain.name);
-    }
-    Ok(receipt)
 }
 
 /// One line that names what failed and what to do about it.
@@ -488,7 +282,7 @@ pub(crate) fn bridge_error(e: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
         Z::TransferTimedOut(_) => "the transfer arrived after its deadline: it is refunded on the source".to_string(),
         Z::NoFallbackSet(e) => format!("route {} has no fallback validators on this chain", e.routeId),
         Z::FallbackNotDue(e) => {
-            let now = crate::transfer::unix_now();
+            let now = crate::format::unix_now();
             format!(
                 "the fallback validators may deliver this batch only {}",
                 crate::claim::fallback_due_text(e.dueAt, now)
@@ -586,11 +380,11 @@ const STANDARD_MIN_VALIDATORS: u64 = 4;
 
 async fn register(args: RegisterArgs) -> Result<()> {
     let ctx = Context::load(&args.network)?;
-    let owner_signer = load_signer(&args.key, ctx.manifest.as_ref())?;
+    let owner_signer = load_signer(&args.key, &ctx)?;
     let caller = owner_signer.address();
     let governance_signer = match (&args.governance_key_env, &ctx.manifest) {
         (Some(var), _) => signer_from_env(var)?,
-        (None, Some(manifest)) => deployer(manifest)?,
+        (None, Some(manifest)) => manifest_signer(manifest, "deployer")?,
         (None, None) => bail!(
             "on real chains the remote registration and the validator sets are governance calls \
              (registerRemoteRoute, installInboundSet or installValidatorSet): pass --governance-key-env VAR with a key \
@@ -869,7 +663,7 @@ async fn register(args: RegisterArgs) -> Result<()> {
     };
     println!("\nRoute {} ({}) is Active on {} and {}.", plan.token_symbol, route_id, home_info.name, remote_info.name);
     if ctx.manifest.is_some() {
-        let path = devnet_manifest_path();
+        let path = crate::network::devnet_manifest_path();
         let lanes = [
             ManifestLane {
                 lane: lane_to_remote,
@@ -1098,11 +892,11 @@ async fn network_validators(ctx: &Context) -> Result<(Vec<Address>, u64)> {
                 "cannot read the signer of validator {url} ({e}): fix its URL in the network file, or pass --security custom"
             )
         };
-        let response = http.get(&info_url).send().await.map_err(|e| fail(one_line(&e.to_string())))?;
+        let response = http.get(&info_url).send().await.map_err(|e| fail(one_line(&e)))?;
         if !response.status().is_success() {
             return Err(fail(format!("HTTP {}", response.status())));
         }
-        let body: serde_json::Value = response.json().await.map_err(|e| fail(one_line(&e.to_string())))?;
+        let body: serde_json::Value = response.json().await.map_err(|e| fail(one_line(&e)))?;
         let signer = body
             .get("signer")
             .and_then(|s| s.as_str())
@@ -2005,7 +1799,7 @@ pub(crate) fn liveness_lines(
     destination: &str,
     now: Option<u64>,
 ) -> Vec<String> {
-    let wait = crate::transfer::format_wait;
+    let wait = crate::format::format_wait;
     let mut lines = Vec::new();
     if let Some(out) = out {
         lines.push(match out.defaultTimeout {
@@ -2113,9 +1907,9 @@ async fn print_economic_security(view: &LaneView<'_>, decimals: u8, token_symbol
         println!(
             "  max outflow    {} {token_symbol} within the {} a set can sign ({} a day x (1 + {} / 1 day))",
             format_amount(max_flow_within(capacity, lifetime), decimals),
-            crate::transfer::format_wait(lifetime),
+            crate::format::format_wait(lifetime),
             format_amount(capacity, decimals),
-            crate::transfer::format_wait(lifetime)
+            crate::format::format_wait(lifetime)
         );
     }
     if let Some(inn) = view.inn
@@ -2340,6 +2134,8 @@ mod tests {
                 threshold: None,
             },
             manifest: None,
+            network_file: None,
+            http: reqwest::Client::new(),
         };
         let text = validator_toml(&ctx, &plan, &home, &remote, (100, 200), &members);
         let dir = tempfile::tempdir().expect("tempdir");

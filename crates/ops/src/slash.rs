@@ -29,10 +29,11 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::stake::StakeManager;
 use zb_protocol::{Checkpoint, Message, checkpoint_digest, initial_accumulator, message_hash};
 
+use crate::context::{Conn, Context, KeyArgs, NetworkArgs, load_signer};
+use crate::format::{format_utc, format_wait};
 use crate::network::ChainInfo;
-use crate::route::{Conn, Context, KeyArgs, NetworkArgs, load_signer};
 use crate::stake::{OUTBOUND, Staking, lane_label, transact};
-use crate::transfer::{format_utc, format_wait, scan_logs};
+use crate::transfer::scan_logs;
 
 /// `ZeroBridge.ACCUMULATOR_RECORD_INTERVAL`: every 16th sequence's accumulator is recorded.
 const RECORD_INTERVAL: u64 = 16;
@@ -373,7 +374,7 @@ async fn submit(args: SubmitArgs) -> Result<()> {
     };
     println!("fraud by signer {signer} (operator {operator}) on lane {lane_text}: {why}");
 
-    let reporter = load_signer(&args.key, ctx.manifest.as_ref())?;
+    let reporter = load_signer(&args.key, &ctx)?;
     let reporter_address = reporter.address();
     let tx = conn.with_wallet(EthereumWallet::from(reporter))?;
     let sm_tx = StakeManager::new(staking.address, tx.provider.clone());
@@ -440,7 +441,7 @@ async fn collect(args: CollectArgs) -> Result<()> {
     if unpaid.is_zero() {
         bail!("evidence {id} is fully collected on {}: {} was slashed", info.name, staking.asset.fmt(record.paid));
     }
-    let signer = load_signer(&args.key, ctx.manifest.as_ref())?;
+    let signer = load_signer(&args.key, &ctx)?;
     let tx = conn.with_wallet(EthereumWallet::from(signer))?;
     let sm_tx = StakeManager::new(staking.address, tx.provider.clone());
     let receipt = transact(sm_tx.collectSlash(id), "collectSlash", &info).await?;

@@ -32,13 +32,16 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::stake::StakeManager;
 use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet};
 
-use crate::network::{ChainInfo, format_amount, parse_amount};
-use crate::route::{
-    Conn, Context, KeyArgs, NetworkArgs, bridge_error, load_signer, looks_unreachable, one_line, signer_from_env,
-    status_name, transact_explained, unreachable_chain,
+use crate::context::{
+    Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, signer_from_env, transact_explained,
+    unreachable_chain,
 };
+use crate::format::{format_amount, one_line, parse_amount};
+use crate::format::{format_utc, format_wait};
+use crate::network::ChainInfo;
+use crate::route::{bridge_error, status_name};
 use crate::slash::from_block;
-use crate::transfer::{format_utc, format_wait, scan_logs};
+use crate::transfer::scan_logs;
 
 /// `LaneDirection` as the contracts number it.
 pub(crate) const OUTBOUND: u8 = 1;
@@ -520,7 +523,7 @@ fn operator_signer(key: &OperatorKey, ctx: &Context) -> Result<PrivateKeySigner>
             count.saturating_sub(1)
         );
     }
-    load_signer(&key.key, ctx.manifest.as_ref())
+    load_signer(&key.key, ctx)
 }
 
 fn devnet_operator(ctx: &Context, n: usize) -> Result<PrivateKeySigner> {
@@ -1519,7 +1522,7 @@ async fn commit(args: CommitArgs) -> Result<()> {
             when(next, now)
         );
     }
-    let signer = load_signer(&args.key, ctx.manifest.as_ref())?;
+    let signer = load_signer(&args.key, &ctx)?;
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
     let sm = StakeManager::new(staking.address, tx.provider.clone());
     let receipt = transact(sm.commitEpoch(lane), "commitEpoch", &staking.conn.info).await?;
