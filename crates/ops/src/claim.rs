@@ -25,7 +25,8 @@ use zb_contracts::revert::{self, RevertContext};
 use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 
 use crate::context::{Context, KeyArgs, NetworkArgs};
-use crate::format::{format_utc, format_wait, one_line, parse_tx_hash};
+use crate::explain::fallback_due_text;
+use crate::format::{format_utc, one_line, parse_tx_hash};
 use crate::network::{ChainInfo, Leg};
 use crate::transfer::{
     CheckpointResponse, DestEvent, DestStatus, GAS_HEADROOM_PERCENT, TokenMeta, Transfer, TxAt, Ui, VALIDATOR_TIMEOUT,
@@ -88,15 +89,6 @@ fn percent(part: u128, total: u128) -> String {
     }
     let tenths = part.saturating_mul(1000) / total;
     if tenths.is_multiple_of(10) { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
-}
-
-/// When the fallback may deliver: "from 2026-01-31 12:00:00 UTC (in 5 min)", or "now".
-pub fn fallback_due_text(due_at: u64, now: u64) -> String {
-    if due_at <= now {
-        "now".to_string()
-    } else {
-        format!("from {} (in {})", format_utc(due_at), format_wait(due_at - now))
-    }
 }
 
 /// The end of the next batch after `delivered`: `target`, or an earlier SET_UPDATE (nothing may
@@ -393,7 +385,7 @@ fn explain(e: &alloy::contract::Error, what: &str, chain: &ChainInfo, sender: Ad
     let decoded = e.as_decoded_interface_error::<ZeroBridge::ZeroBridgeErrors>();
     let text = decoded
         .as_ref()
-        .and_then(|z| revert::explain_holder_tx(z, on).or_else(|| crate::route::bridge_error(z)))
+        .and_then(|z| revert::explain_holder_tx(z, on).or_else(|| crate::explain::bridge_error(z)))
         .unwrap_or_else(|| {
             let ctx = RevertContext { source: on, destination: on, sender, words: token };
             explain_contract_error(e, &ctx)
@@ -825,14 +817,6 @@ mod tests {
             gathered.summary(),
             "1 of 4 validators signed (25% of the set's weight, 75% needed), 3 of 4 endpoints did not answer"
         );
-    }
-
-    #[test]
-    fn fallback_due_time_is_utc_and_a_wait() {
-        assert_eq!(fallback_due_text(1_700_000_000, 1_700_000_000 - 300), "from 2023-11-14 22:13:20 UTC (in 5 min)");
-        assert_eq!(fallback_due_text(1_700_000_000, 1_700_000_000 - 42), "from 2023-11-14 22:13:20 UTC (in 42 s)");
-        assert_eq!(fallback_due_text(100, 100), "now");
-        assert_eq!(fallback_due_text(100, 200), "now");
     }
 
     fn message(sequence: u64, kind: MessageKind) -> Message {

@@ -1176,7 +1176,7 @@ async fn route_state(provider: DynProvider, bridge: alloy::primitives::Address, 
     let bridge = ZeroBridge::new(bridge, provider);
     let route = bridge.getRoute(route_id).call().await?;
     let lane = bridge.getLane(route.outboundLane).call().await?;
-    let mut line = crate::route::status_name(lane.status).to_string();
+    let mut line = crate::explain::status_name(lane.status).to_string();
     if route.fallbackSetHash.is_zero() {
         line.push_str("  no fallback set");
     } else {

@@ -268,7 +268,7 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
             Z::InvalidExpiry(e) => {
                 format!("expiry {} is not in the future on {on}: pass a later --expires", e.expiresAt)
             }
-            other => crate::route::bridge_error(&other).unwrap_or_else(|| format!("{other:?}")),
+            other => crate::explain::bridge_error(&other).unwrap_or_else(|| format!("{other:?}")),
         };
         return eyre!("{what} on {on} refused: {text}");
     }

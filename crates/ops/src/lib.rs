@@ -10,6 +10,7 @@ pub mod context;
 pub mod deploy;
 pub mod devnet;
 pub mod doctor;
+pub mod explain;
 pub mod format;
 pub mod governance;
 pub mod network;

@@ -35,6 +35,7 @@ use crate::context::{
     Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, manifest_signer, signer_from_env,
     transact_explained, unreachable_chain,
 };
+use crate::explain::{bridge_error, status_name};
 use crate::format::{format_amount, format_utc, one_line, parse_amount};
 use crate::network::{ChainInfo, ManifestLane, Network, RouteInfo};
 use crate::stake::{self, Asset, Staking, chain_now, expiry_text, snapshot_set};
@@ -251,56 +252,6 @@ fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre:
         return eyre!("{what} on {on}: the sending account cannot pay for gas (and bond): fund it and re-run");
     }
     eyre!("{what} on {on} failed: {}", one_line(&text))
-}
-
-/// Plain words for the bridge's errors that every command can meet; None for the others, which
-/// each command explains in its own terms.
-pub(crate) fn bridge_error(e: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
-    use ZeroBridge::ZeroBridgeErrors as Z;
-    Some(match e {
-        Z::ValidatorSetExpired(e) => format!(
-            "the lane's validator set expired at {}: the destination refuses its signatures, and only a valid set \
-             can sign the set update that renews it, so governance replaces it with the source's current snapshot \
-             (StakeManager.replaceExpiredInboundSet on a staked chain, ZeroBridge.replaceExpiredSet otherwise)",
-            format_utc(e.validUntil.saturating_to())
-        ),
-        Z::RouteIsExitOnly(_) => "the route is exit-only: only the way home stays open (the home chain takes no new \
-                                  sends; transfers arriving on the remote chain are refunded)"
-            .to_string(),
-        Z::RefundHeld(e) => format!(
-            "the refund of {} on lane {} is large, so it waits the hold delay: claim it from {}",
-            e.messageHash,
-            e.lane,
-            format_utc(e.releaseAt)
-        ),
-        Z::RouteInEmergency(_) => "the route is in Emergency: its validators failed, so the home chain takes no new \
-                                   sends; for a grace period the fallback validators bring wrapped tokens home"
-            .to_string(),
-        Z::InvalidDeadline(e) => {
-            format!("the deadline {} has already passed: pick a deadline in the future", format_utc(e.deadline))
-        }
-        Z::TransferTimedOut(_) => "the transfer arrived after its deadline: it is refunded on the source".to_string(),
-        Z::NoFallbackSet(e) => format!("route {} has no fallback validators on this chain", e.routeId),
-        Z::FallbackNotDue(e) => {
-            let now = crate::format::unix_now();
-            format!(
-                "the fallback validators may deliver this batch only {}",
-                crate::claim::fallback_due_text(e.dueAt, now)
-            )
-        }
-        Z::NotHoldSender(e) => {
-            format!(
-                "only the transfer's sender {} may cancel its hold, not {}: use the sender's key",
-                e.sender, e.caller
-            )
-        }
-        Z::NotRouteWrappedToken(e) => format!(
-            "token {} is not a fresh wrapped token made for route {} by this bridge's registry (or another route \
-             uses it already): a remote route mints only its own wrapped token",
-            e.token, e.routeId
-        ),
-        _ => return None,
-    })
 }
 
 fn unauthorized(caller: Address, chain: &str) -> String {
@@ -1223,18 +1174,6 @@ async fn opened_block(conn: &Conn, route_id: B256) -> u64 {
     }
 }
 
-/// RouteStatus as the contracts number it.
-pub(crate) fn status_name(status: u8) -> &'static str {
-    match status {
-        0 => "None",
-        1 => "Pending",
-        2 => "Active",
-        3 => "ExitOnly",
-        4 => "Emergency",
-        _ => "Unknown",
-    }
-}
-
 /// Adds `route` to the devnet manifest's `routes` (and its lanes to `lanes`) unless it is there.
 /// Edits the JSON in place so fields this version does not know survive. Returns whether it was
 /// added.
@@ -2012,36 +1951,6 @@ mod tests {
         assert_eq!(max_flow_within(capacity, 600), U256::from(100_694u64));
         assert_eq!(max_flow_within(capacity, 0), capacity);
         assert_eq!(max_flow_within(capacity, 7 * 86_400), U256::from(800_000u64));
-    }
-
-    #[test]
-    fn shared_bridge_errors_are_explained() {
-        use ZeroBridge::ZeroBridgeErrors as Z;
-        let held = Z::RefundHeld(ZeroBridge::RefundHeld {
-            lane: B256::repeat_byte(1),
-            messageHash: B256::repeat_byte(2),
-            releaseAt: 1_700_000_000,
-        });
-        assert!(bridge_error(&held).is_some_and(|t| t.contains("waits the hold delay") && t.contains("2023-11-14")));
-        let token = Z::NotRouteWrappedToken(ZeroBridge::NotRouteWrappedToken {
-            token: Address::repeat_byte(3),
-            routeId: B256::repeat_byte(4),
-        });
-        assert!(bridge_error(&token).is_some_and(|t| t.contains("not a fresh wrapped token made for route")));
-        assert!(
-            bridge_error(&Z::RouteIsExitOnly(ZeroBridge::RouteIsExitOnly {})).is_some_and(|t| t.contains("exit-only"))
-        );
-        assert_eq!(bridge_error(&Z::ZeroAmount(ZeroBridge::ZeroAmount {})), None, "each command words the rest");
-        assert_eq!(status_name(3), "ExitOnly");
-        assert_eq!(status_name(4), "Emergency");
-        let sender = Z::NotHoldSender(ZeroBridge::NotHoldSender {
-            caller: Address::repeat_byte(1),
-            sender: Address::repeat_byte(2),
-        });
-        assert!(bridge_error(&sender).is_some_and(|t| t.contains("only the transfer's sender")));
-        assert!(
-            bridge_error(&Z::TransferTimedOut(ZeroBridge::TransferTimedOut {})).is_some_and(|t| t.contains("deadline"))
-        );
     }
 
     #[test]

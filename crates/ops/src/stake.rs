@@ -36,10 +36,10 @@ use crate::context::{
     Conn, Context, KeyArgs, NetworkArgs, load_signer, looks_unreachable, signer_from_env, transact_explained,
     unreachable_chain,
 };
+use crate::explain::{bridge_error, status_name};
 use crate::format::{format_amount, one_line, parse_amount};
 use crate::format::{format_utc, format_wait};
 use crate::network::ChainInfo;
-use crate::route::{bridge_error, status_name};
 use crate::slash::from_block;
 use crate::transfer::scan_logs;
 

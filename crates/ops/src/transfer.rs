@@ -210,7 +210,7 @@ impl Wording for TokenMeta {
     }
 
     fn bridge_error(&self, error: &ZeroBridge::ZeroBridgeErrors) -> Option<String> {
-        crate::route::bridge_error(error)
+        crate::explain::bridge_error(error)
     }
 }
 
@@ -1693,7 +1693,7 @@ mod tests {
         assert!(revert::explain(&inactive, &ctx).contains("not active"));
         let exit_only = ZeroBridge::RouteIsExitOnly {}.abi_encode();
         assert!(revert::explain(&exit_only, &ctx).contains("is exit-only: 'ethereum' takes no new sends"));
-        // Bridge errors every command shares are worded once (route::bridge_error).
+        // Bridge errors every command shares are worded once (explain::bridge_error).
         let expired = ZeroBridge::ValidatorSetExpired { validUntil: U256::from(1_700_000_000u64) }.abi_encode();
         let text = revert::explain(&expired, &ctx);
         assert!(text.contains("expired at 2023-11-14 22:13:20 UTC") && text.contains("replaceExpiredSet"), "{text}");
