@@ -14,6 +14,7 @@ pub mod explain;
 pub mod format;
 pub mod governance;
 pub mod network;
+pub mod progress;
 pub mod route;
 pub mod slash;
 pub mod stake;
