@@ -296,17 +296,14 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
     match command {
         ValidatorCommand::Run { config } => {
             let config = zb_validator::ValidatorConfig::load(&config)?;
-            let password = config.password_source().read()?;
-            let signer = zb_keys::load_key(&config.keystore, &password)?;
+            let signer = validator_signer(&config)?;
             let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
             Ok(zb_validator::run(config, signer, metrics, shutdown_signal()).await?)
         }
         ValidatorCommand::ExportHistory { config, out } => {
             let config = zb_validator::ValidatorConfig::load(&config)?;
-            let password = config.password_source().read()?;
-            let signer = zb_keys::load_key(&config.keystore, &password)?;
-            let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
-            let history = serde_json::to_string_pretty(&store.export_history(signer.address())?)?;
+            let signer = validator_signer(&config)?;
+            let history = serde_json::to_string_pretty(&zb_validator::export_history(&config, signer.address())?)?;
             match out {
                 Some(path) => std::fs::write(&path, history).wrap_err_with(|| format!("writing {}", path.display()))?,
                 None => println!("{history}"),
@@ -317,9 +314,7 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
             let config = zb_validator::ValidatorConfig::load(&config)?;
             let text = std::fs::read_to_string(&file).wrap_err_with(|| format!("reading {}", file.display()))?;
             let history = serde_json::from_str(&text).wrap_err("not a zerobridge slashing-protection history")?;
-            std::fs::create_dir_all(&config.data_dir)?;
-            let store = zb_store::Store::open(&config.data_dir.join("validator.sqlite"))?;
-            let report = store.import_history(&history)?;
+            let report = zb_validator::import_history(&config, &history)?;
             println!("imported {} entries, {} already present", report.imported, report.skipped);
             Ok(())
         }
@@ -341,6 +336,11 @@ async fn validator(command: ValidatorCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn validator_signer(config: &zb_validator::ValidatorConfig) -> Result<alloy::signers::local::PrivateKeySigner> {
+    let password = config.password_source().read()?;
+    Ok(zb_keys::load_key(&config.keystore, &password)?)
 }
 
 fn keys(command: KeysCommand) -> Result<()> {

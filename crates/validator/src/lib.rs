@@ -11,6 +11,7 @@ pub mod api;
 pub mod config;
 mod grace;
 mod halt;
+mod history;
 mod observer;
 pub mod stake;
 
@@ -25,6 +26,7 @@ use zb_store::{SignedCheckpoint, Store, StoreError};
 
 pub use config::{ConfigError, LaneConfig, Role, ValidatorConfig};
 pub use halt::{Unhalted, unhalt};
+pub use history::{export_history, import_history};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidatorError {
