@@ -291,9 +291,9 @@ where
 {
     let pending = call.send().await.map_err(|e| explain(&e, what, chain))?;
     let hash = *pending.tx_hash();
-    let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(|e| {
-        eyre!("{what} on {}: transaction {hash} not mined ({}): check the chain and re-run", chain.name, one_line(&e))
-    })?;
+    let receipt = zb_tx::wait_receipt(pending.provider(), hash, RECEIPT_TIMEOUT)
+        .await
+        .map_err(|e| eyre!("{what} on {}: {}: check the chain and re-run", chain.name, one_line(&e)))?;
     if !receipt.status() {
         bail!("{what} on {} reverted in transaction {hash}: re-run to see the reason", chain.name);
     }

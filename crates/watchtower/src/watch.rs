@@ -30,6 +30,8 @@ const RECORD_INTERVAL: u64 = 16;
 /// A source and destination set that differ for longer than this (an update not delivered) is
 /// reported as set drift.
 const SET_DRIFT_SECS: u64 = 600;
+/// Upper bound for a guardian or slashing transaction to be mined.
+const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// One chain, as the watchtower reads it and as its guardian key writes to it.
 pub(crate) struct Chain {
@@ -745,16 +747,12 @@ async fn send(chain: &Chain, input: Bytes) -> Result<(B256, u64), WatchtowerErro
 
 /// Simulates, sends with 30% gas headroom (the estimate runs against the pending block, and the
 /// bridge's timestamp-dependent writes can cost more in the block that includes the transaction)
-/// and waits for the receipt.
+/// and waits for the receipt, for at most [`RECEIPT_TIMEOUT`]: a stuck pause is an error the
+/// next check retries, not a watchtower that hangs.
 async fn send_request(chain: &Chain, request: TransactionRequest) -> Result<(B256, u64), WatchtowerError> {
-    let rpc = |e: &dyn std::fmt::Display| WatchtowerError::Rpc(format!("{}: {e}", chain.name));
-    let gas = chain.wallet.estimate_gas(request.clone()).await.map_err(|e| rpc(&e))?;
-    let pending =
-        chain.wallet.send_transaction(request.with_gas_limit(gas + gas * 3 / 10)).await.map_err(|e| rpc(&e))?;
-    let receipt = pending.get_receipt().await.map_err(|e| rpc(&e))?;
-    if !receipt.status() {
-        return Err(WatchtowerError::Rpc(format!("{}: transaction {} reverted", chain.name, receipt.transaction_hash)));
-    }
+    let receipt = zb_tx::send_and_confirm(&chain.wallet, request, 30, RECEIPT_TIMEOUT)
+        .await
+        .map_err(|e| WatchtowerError::Rpc(format!("{}: {e}", chain.name)))?;
     let block_time = match receipt.block_number {
         Some(number) => chain
             .wallet

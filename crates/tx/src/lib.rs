@@ -1,0 +1,149 @@
+//! Sending transactions the way every zerobridge component should: gas with headroom, EIP-1559
+//! fees that a replacement raises by a fixed step without overflowing, and receipts awaited with
+//! a deadline (a black-holing RPC or an underpriced transaction must not hang a caller forever).
+//!
+//! The relayer, the watchtower and the workflows library (zb-ops) use it.
+
+use std::time::Duration;
+
+use alloy::network::Ethereum;
+use alloy::primitives::TxHash;
+use alloy::providers::Provider;
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+
+/// How often a receipt is polled for.
+const RECEIPT_POLL: Duration = Duration::from_millis(500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TxError {
+    #[error("{0}")]
+    Rpc(String),
+    #[error("transaction {hash} was not mined within {} s: it may still be pending (fees too low?)", timeout.as_secs())]
+    NotMined { hash: TxHash, timeout: Duration },
+    #[error("transaction {hash} reverted in block {block}")]
+    Reverted { hash: TxHash, block: u64 },
+}
+
+/// EIP-1559 fee caps of one transaction, in wei per gas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fees {
+    pub max_fee_per_gas: u128,
+    pub max_priority_fee_per_gas: u128,
+}
+
+impl Fees {
+    /// Fees for a replacement of a transaction sent with `self` (same nonce): at least 25 % more
+    /// on both caps (nodes require +10 %; the margin absorbs rounding and rising base fees) and
+    /// never below the current `estimate`. Saturates instead of overflowing; the tip never
+    /// exceeds the fee cap.
+    pub fn replacement(self, estimate: Fees) -> Fees {
+        let bump = |fee: u128| fee.saturating_add(fee / 4).saturating_add(1);
+        Fees::at_least(
+            Fees {
+                max_fee_per_gas: bump(self.max_fee_per_gas),
+                max_priority_fee_per_gas: bump(self.max_priority_fee_per_gas),
+            },
+            estimate,
+        )
+    }
+
+    /// The larger of each cap, with the tip bounded by the fee cap.
+    pub fn at_least(self, estimate: Fees) -> Fees {
+        let max_fee_per_gas = self.max_fee_per_gas.max(estimate.max_fee_per_gas);
+        let max_priority_fee_per_gas =
+            self.max_priority_fee_per_gas.max(estimate.max_priority_fee_per_gas).min(max_fee_per_gas);
+        Fees { max_fee_per_gas, max_priority_fee_per_gas }
+    }
+}
+
+/// `estimate` plus `percent` % (the estimate runs against the pending block; timestamp-dependent
+/// writes such as a refilling rate limit can cost more in the block that includes the call).
+pub fn with_headroom(estimate: u64, percent: u64) -> u64 {
+    estimate.saturating_add(estimate.saturating_mul(percent) / 100)
+}
+
+/// The current EIP-1559 fee estimate of `provider`'s chain.
+pub async fn estimate_fees<P: Provider<Ethereum>>(provider: &P) -> Result<Fees, TxError> {
+    let fees = provider.estimate_eip1559_fees().await.map_err(|e| TxError::Rpc(e.to_string()))?;
+    Ok(Fees { max_fee_per_gas: fees.max_fee_per_gas, max_priority_fee_per_gas: fees.max_priority_fee_per_gas })
+}
+
+/// Waits for the receipt of `hash` (mined, successful or not) for at most `timeout`. Failed polls
+/// are retried until the deadline: one bad answer from a node is not an outcome.
+pub async fn wait_receipt<P: Provider<Ethereum>>(
+    provider: &P,
+    hash: TxHash,
+    timeout: Duration,
+) -> Result<TransactionReceipt, TxError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(remaining, provider.get_transaction_receipt(hash)).await {
+            Ok(Ok(Some(receipt))) if receipt.block_number.is_some() => return Ok(receipt),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::debug!(%hash, error = %e, "receipt poll failed"),
+            Err(_) => {}
+        }
+        if tokio::time::Instant::now() + RECEIPT_POLL >= deadline {
+            return Err(TxError::NotMined { hash, timeout });
+        }
+        tokio::time::sleep(RECEIPT_POLL).await;
+    }
+}
+
+/// Like [`wait_receipt`], and a reverted transaction is an error.
+pub async fn wait_success<P: Provider<Ethereum>>(
+    provider: &P,
+    hash: TxHash,
+    timeout: Duration,
+) -> Result<TransactionReceipt, TxError> {
+    let receipt = wait_receipt(provider, hash, timeout).await?;
+    if !receipt.status() {
+        return Err(TxError::Reverted { hash, block: receipt.block_number.unwrap_or_default() });
+    }
+    Ok(receipt)
+}
+
+/// Estimates `request`'s gas (which simulates it: a call that would revert is refused before it
+/// costs anything), sends it from `provider`'s wallet with `headroom_percent` % extra gas and
+/// waits up to `timeout` for a successful receipt.
+pub async fn send_and_confirm<P: Provider<Ethereum>>(
+    provider: &P,
+    request: TransactionRequest,
+    headroom_percent: u64,
+    timeout: Duration,
+) -> Result<TransactionReceipt, TxError> {
+    let gas = provider.estimate_gas(request.clone()).await.map_err(|e| TxError::Rpc(e.to_string()))?;
+    let request = request.gas_limit(with_headroom(gas, headroom_percent));
+    let pending = provider.send_transaction(request).await.map_err(|e| TxError::Rpc(e.to_string()))?;
+    wait_success(provider, *pending.tx_hash(), timeout).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn fees(max_fee_per_gas: u128, max_priority_fee_per_gas: u128) -> Fees {
+        Fees { max_fee_per_gas, max_priority_fee_per_gas }
+    }
+
+    #[test]
+    fn a_replacement_raises_both_caps_by_a_quarter_and_follows_a_higher_estimate() {
+        assert_eq!(fees(100, 8).replacement(fees(10, 1)), fees(126, 11));
+        assert_eq!(fees(100, 8).replacement(fees(500, 20)), fees(500, 20));
+    }
+
+    #[test]
+    fn a_replacement_saturates_instead_of_wrapping_and_keeps_the_tip_under_the_cap() {
+        let top = fees(u128::MAX - 3, u128::MAX - 3).replacement(fees(0, 0));
+        assert_eq!(top, fees(u128::MAX, u128::MAX));
+        assert_eq!(fees(10, 9).at_least(fees(10, 50)), fees(10, 10));
+    }
+
+    #[test]
+    fn headroom_is_a_percentage_that_cannot_overflow() {
+        assert_eq!(with_headroom(100_000, 30), 130_000);
+        assert_eq!(with_headroom(100_000, 20), 120_000);
+        assert_eq!(with_headroom(u64::MAX, 30), u64::MAX);
+    }
+}
