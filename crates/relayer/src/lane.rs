@@ -15,6 +15,7 @@ use zb_chain::{BlockRef, Follower};
 use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 use zb_store::{Store, Submission, SubmissionStatus};
+use zb_tx::Fees;
 use zb_validator::api::CheckpointResponse;
 
 use crate::{RelayerError, Status};
@@ -459,22 +460,25 @@ impl LaneRelayer {
         target: u64,
         replacing: Option<Submission>,
     ) -> Result<(), RelayerError> {
-        let fees = self.provider.estimate_eip1559_fees().await.map_err(rpc)?;
-        let (nonce, mut max_fee, mut priority) = match &replacing {
-            Some(old) => (old.nonce, old.max_fee_per_gas * 5 / 4 + 1, old.max_priority_fee_per_gas * 5 / 4 + 1),
-            None => (
-                self.provider.get_transaction_count(self.relayer).pending().await.map_err(rpc)?,
-                fees.max_fee_per_gas,
-                fees.max_priority_fee_per_gas,
-            ),
+        let estimate = zb_tx::estimate_fees(&self.provider).await.map_err(rpc)?;
+        let (nonce, fees) = match &replacing {
+            Some(old) => {
+                let sent = Fees {
+                    max_fee_per_gas: old.max_fee_per_gas,
+                    max_priority_fee_per_gas: old.max_priority_fee_per_gas,
+                };
+                (old.nonce, sent.replacement(estimate))
+            }
+            None => {
+                (self.provider.get_transaction_count(self.relayer).pending().await.map_err(rpc)?, estimate.bounded())
+            }
         };
-        max_fee = max_fee.max(fees.max_fee_per_gas);
-        priority = priority.max(fees.max_priority_fee_per_gas).min(max_fee);
+        let (max_fee, priority) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
         let request = request
             .with_from(self.relayer)
             .with_chain_id(self.destination.config().chain_id)
             .with_nonce(nonce)
-            .with_gas_limit(gas + gas / 5)
+            .with_gas_limit(zb_tx::with_headroom(gas, 20))
             .with_max_fee_per_gas(max_fee)
             .with_max_priority_fee_per_gas(priority);
         let envelope = request.build(&self.wallet).await.map_err(|e| RelayerError::Sign(e.to_string()))?;

@@ -48,11 +48,17 @@ impl Fees {
     }
 
     /// The larger of each cap, with the tip bounded by the fee cap.
-    pub fn at_least(self, estimate: Fees) -> Fees {
-        let max_fee_per_gas = self.max_fee_per_gas.max(estimate.max_fee_per_gas);
-        let max_priority_fee_per_gas =
-            self.max_priority_fee_per_gas.max(estimate.max_priority_fee_per_gas).min(max_fee_per_gas);
-        Fees { max_fee_per_gas, max_priority_fee_per_gas }
+    fn at_least(self, estimate: Fees) -> Fees {
+        Fees {
+            max_fee_per_gas: self.max_fee_per_gas.max(estimate.max_fee_per_gas),
+            max_priority_fee_per_gas: self.max_priority_fee_per_gas.max(estimate.max_priority_fee_per_gas),
+        }
+        .bounded()
+    }
+
+    /// The same fees with the tip no higher than the fee cap (a node rejects a higher one).
+    pub fn bounded(self) -> Fees {
+        Fees { max_priority_fee_per_gas: self.max_priority_fee_per_gas.min(self.max_fee_per_gas), ..self }
     }
 }
 
@@ -137,7 +143,8 @@ mod tests {
     fn a_replacement_saturates_instead_of_wrapping_and_keeps_the_tip_under_the_cap() {
         let top = fees(u128::MAX - 3, u128::MAX - 3).replacement(fees(0, 0));
         assert_eq!(top, fees(u128::MAX, u128::MAX));
-        assert_eq!(fees(10, 9).at_least(fees(10, 50)), fees(10, 10));
+        assert_eq!(fees(10, 9).replacement(fees(10, 50)), fees(13, 13));
+        assert_eq!(fees(10, 50).bounded(), fees(10, 10));
     }
 
     #[test]
