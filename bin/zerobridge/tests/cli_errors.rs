@@ -128,6 +128,13 @@ fn field<'a>(stdout: &'a str, label: &str) -> Result<&'a str> {
 
 const KEY_VAR: &str = "ZB_TEST_SENDER_KEY";
 
+/// `zerobridge send` of `amount` `token` from chain `from` to `to`, signed by the key in [`KEY_VAR`].
+fn send_args<'a>(network: &'a str, from: &'a str, to: &'a str, token: &'a str, amount: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["send", "--network", network, "--from", from, "--to", to, "--token", token, "--amount", amount];
+    args.extend(["--private-key-env", KEY_VAR]);
+    args
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_in_one_line_without_a_chain() -> Result<()> {
     let work = tempfile::tempdir()?;
@@ -138,28 +145,7 @@ async fn bad_input_is_refused_in_one_line_without_a_chain() -> Result<()> {
     let key = [(KEY_VAR, dev_keys::HOLDER)];
     let send = |from: &'static str, to: &'static str, token: &'static str, amount: &'static str| {
         let network = network.clone();
-        async move {
-            zerobridge(
-                dir,
-                &[
-                    "send",
-                    "--network",
-                    &network,
-                    "--from",
-                    from,
-                    "--to",
-                    to,
-                    "--token",
-                    token,
-                    "--amount",
-                    amount,
-                    "--private-key-env",
-                    KEY_VAR,
-                ],
-                &key,
-            )
-            .await
-        }
+        async move { zerobridge(dir, &send_args(&network, from, to, token, amount), &key).await }
     };
 
     expect_refusal(&send("ethereum", "bsc", "NOPE", "1").await?, &["unknown token 'NOPE'", "DEMO"])?;
@@ -176,50 +162,15 @@ async fn bad_input_is_refused_in_one_line_without_a_chain() -> Result<()> {
     // A recipient that is not an address.
     let output = zerobridge(
         dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1",
-            "--recipient",
-            "0x1234",
-            "--private-key-env",
-            KEY_VAR,
-        ],
+        &[send_args(&network, "ethereum", "bsc", "DEMO", "1"), vec!["--recipient", "0x1234"]].concat(),
         &key,
     )
     .await?;
     expect_refusal(&output, &["--recipient", "not an address"])?;
 
     // The key variable is not set.
-    let output = zerobridge(
-        dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1",
-            "--private-key-env",
-            "ZB_TEST_UNSET_KEY_VARIABLE",
-        ],
-        &[],
-    )
-    .await?;
-    expect_refusal(&output, &["ZB_TEST_UNSET_KEY_VARIABLE", "not set"])?;
+    let output = zerobridge(dir, &send_args(&network, "ethereum", "bsc", "DEMO", "1"), &[]).await?;
+    expect_refusal(&output, &[KEY_VAR, "not set"])?;
 
     // Unreachable RPC: one line naming the chain and the URL.
     expect_refusal(&send("ethereum", "bsc", "DEMO", "1").await?, &["cannot reach", "ethereum", "127.0.0.1:9"])?;
@@ -242,26 +193,8 @@ async fn an_rpc_serving_another_chain_id_is_named() -> Result<()> {
     let anvil = Anvil::start(1, &dir.join("anvil.log")).await?;
     let network = write_network(dir, &offline_network(&anvil.http(), &anvil.http(), 56))?;
     let network = network.to_string_lossy().into_owned();
-    let output = zerobridge(
-        dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1",
-            "--private-key-env",
-            KEY_VAR,
-        ],
-        &[(KEY_VAR, dev_keys::HOLDER)],
-    )
-    .await?;
+    let output =
+        zerobridge(dir, &send_args(&network, "ethereum", "bsc", "DEMO", "1"), &[(KEY_VAR, dev_keys::HOLDER)]).await?;
     expect_refusal(&output, &["wrong chain", "'bsc'", "chain id 56", "serves chain id 1"])?;
 
     let output = zerobridge(
@@ -285,95 +218,28 @@ async fn the_chain_refuses_what_the_sender_cannot_send() -> Result<()> {
     let fresh_key = format!("{}", alloy::primitives::B256::from(fresh.to_bytes()));
 
     // A fresh key holds no DEMO.
-    let output = zerobridge(
-        dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "10",
-            "--private-key-env",
-            KEY_VAR,
-        ],
-        &[(KEY_VAR, &fresh_key)],
-    )
-    .await?;
+    let output =
+        zerobridge(dir, &send_args(&network, "ethereum", "bsc", "DEMO", "10"), &[(KEY_VAR, &fresh_key)]).await?;
     expect_refusal(&output, &["insufficient DEMO", "0 DEMO available", "needs 10 DEMO"])?;
 
     // Above the route's maximum (1,000,000 DEMO per transfer).
-    let output = zerobridge(
-        dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1000000.5",
-            "--private-key-env",
-            KEY_VAR,
-        ],
-        &[(KEY_VAR, dev_keys::HOLDER)],
-    )
-    .await?;
+    let output =
+        zerobridge(dir, &send_args(&network, "ethereum", "bsc", "DEMO", "1000000.5"), &[(KEY_VAR, dev_keys::HOLDER)])
+            .await?;
     expect_refusal(&output, &["maximum of 1000000 DEMO"])?;
 
     // More decimals than the token has (read on chain: 18).
     let output = zerobridge(
         dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "0.0000000000000000001",
-            "--private-key-env",
-            KEY_VAR,
-        ],
+        &send_args(&network, "ethereum", "bsc", "DEMO", "0.0000000000000000001"),
         &[(KEY_VAR, dev_keys::HOLDER)],
     )
     .await?;
     expect_refusal(&output, &["19 decimals", "has 18"])?;
 
     // Nothing of the holder's wrapped DEMO exists yet on bsc.
-    let output = zerobridge(
-        dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "bsc",
-            "--to",
-            "ethereum",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1",
-            "--private-key-env",
-            KEY_VAR,
-        ],
-        &[(KEY_VAR, dev_keys::HOLDER)],
-    )
-    .await?;
+    let output =
+        zerobridge(dir, &send_args(&network, "bsc", "ethereum", "DEMO", "1"), &[(KEY_VAR, dev_keys::HOLDER)]).await?;
     expect_refusal(&output, &["insufficient wDEMO", "'bsc'"])?;
 
     // track: a hash no chain knows.
@@ -395,23 +261,7 @@ async fn the_chain_refuses_what_the_sender_cannot_send() -> Result<()> {
     // No validator runs: the display gives up after --timeout, saying the transfer is not lost.
     let output = zerobridge(
         dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "3",
-            "--private-key-env",
-            KEY_VAR,
-            "--timeout",
-            "4",
-        ],
+        &[send_args(&network, "ethereum", "bsc", "DEMO", "3"), vec!["--timeout", "4"]].concat(),
         &[(KEY_VAR, dev_keys::HOLDER)],
     )
     .await?;
@@ -450,23 +300,7 @@ async fn the_chain_refuses_what_the_sender_cannot_send() -> Result<()> {
     // Exit-only keeps the way home open: wrapped DEMO on bsc still goes back to ethereum.
     let output = zerobridge(
         dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "bsc",
-            "--to",
-            "ethereum",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1",
-            "--private-key-env",
-            KEY_VAR,
-            "--timeout",
-            "240",
-        ],
+        &[send_args(&network, "bsc", "ethereum", "DEMO", "1"), vec!["--timeout", "240"]].concat(),
         &[(KEY_VAR, dev_keys::HOLDER)],
     )
     .await?;
@@ -477,26 +311,8 @@ async fn the_chain_refuses_what_the_sender_cannot_send() -> Result<()> {
     // Once ethereum's side is exit-only too, ethereum takes no new sends: refused before sending.
     set_exit_only(&devnet, Chain::Home).await?;
     let sent_before = devnet.sent_sequence(lane).await?;
-    let output = zerobridge(
-        dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1",
-            "--private-key-env",
-            KEY_VAR,
-        ],
-        &[(KEY_VAR, dev_keys::HOLDER)],
-    )
-    .await?;
+    let output =
+        zerobridge(dir, &send_args(&network, "ethereum", "bsc", "DEMO", "1"), &[(KEY_VAR, dev_keys::HOLDER)]).await?;
     expect_refusal(&output, &["exit-only on 'ethereum'", "only the way home stays open"])?;
     ensure!(devnet.sent_sequence(lane).await? == sent_before, "the refused send sent nothing");
     Ok(())
@@ -555,24 +371,10 @@ async fn a_holder_sends_tracks_and_sees_balances() -> Result<()> {
     let output = zerobridge(
         dir,
         &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "1.5",
-            "--recipient",
-            &recipient.to_string(),
-            "--private-key-env",
-            KEY_VAR,
-            "--timeout",
-            "240",
-        ],
+            send_args(&network, "ethereum", "bsc", "DEMO", "1.5"),
+            vec!["--recipient", &recipient.to_string(), "--timeout", "240"],
+        ]
+        .concat(),
         &[(KEY_VAR, &fresh_key)],
     )
     .await?;
@@ -617,23 +419,7 @@ async fn a_holder_sends_tracks_and_sees_balances() -> Result<()> {
     // bsc -> ethereum: the holder's wrapped tokens are burned (no approval needed).
     let output = zerobridge(
         dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "2",
-            "--private-key-env",
-            KEY_VAR,
-            "--timeout",
-            "240",
-        ],
+        &[send_args(&network, "ethereum", "bsc", "DEMO", "2"), vec!["--timeout", "240"]].concat(),
         &[(KEY_VAR, &fresh_key)],
     )
     .await?;
@@ -642,23 +428,7 @@ async fn a_holder_sends_tracks_and_sees_balances() -> Result<()> {
     let wrapped = devnet.manifest().route.wrapped_token.to_string();
     let output = zerobridge(
         dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "bsc",
-            "--to",
-            "ethereum",
-            "--token",
-            &wrapped,
-            "--amount",
-            "1",
-            "--private-key-env",
-            KEY_VAR,
-            "--timeout",
-            "240",
-        ],
+        &[send_args(&network, "bsc", "ethereum", &wrapped, "1"), vec!["--timeout", "240"]].concat(),
         &[(KEY_VAR, &fresh_key)],
     )
     .await?;
@@ -670,23 +440,7 @@ async fn a_holder_sends_tracks_and_sees_balances() -> Result<()> {
     // the countdown and says that anyone may release it.
     let output = zerobridge(
         dir,
-        &[
-            "send",
-            "--network",
-            &network,
-            "--from",
-            "ethereum",
-            "--to",
-            "bsc",
-            "--token",
-            "DEMO",
-            "--amount",
-            "600000",
-            "--private-key-env",
-            KEY_VAR,
-            "--timeout",
-            "240",
-        ],
+        &[send_args(&network, "ethereum", "bsc", "DEMO", "600000"), vec!["--timeout", "240"]].concat(),
         &[(KEY_VAR, dev_keys::HOLDER)],
     )
     .await?;
