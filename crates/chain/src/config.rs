@@ -27,7 +27,7 @@ pub struct ChainConfig {
     pub name: String,
     /// The chain id every endpoint must report.
     pub chain_id: u64,
-    /// HTTP(S) JSON-RPC endpoints. With `rpc_quorum > 1`, that many must agree on every answer.
+    /// HTTP(S) JSON-RPC endpoints, each asked every question with a 5 s deadline.
     pub rpc: Vec<String>,
     /// Websocket endpoint for the new-head subscription; polling is used if absent or failing.
     #[serde(default)]
@@ -37,7 +37,9 @@ pub struct ChainConfig {
     /// When a block counts as final. Default: 2 blocks deep.
     #[serde(default)]
     pub finality: Finality,
-    /// How many endpoints must give identical answers. Default 1.
+    /// q of "q identical answers among n": an answer is trusted when exactly one value is given
+    /// by at least this many endpoints; the others are outvoted (logged, counted in
+    /// `zb_rpc_disagreements_total`). Use more than half of `rpc`. Default 1.
     #[serde(default = "default_quorum")]
     pub rpc_quorum: usize,
     /// Head polling interval when there is no (working) websocket. Default 1000 ms.

@@ -18,8 +18,9 @@ use crate::config::{ChainConfig, Finality};
 use crate::error::ChainError;
 use crate::scan::LogScan;
 
-/// Upper bound on every single RPC call; a hanging endpoint counts as a failed one.
-pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline of every single RPC call: an endpoint that answers later counts as failed, so one
+/// black-holing endpoint among several delays a step by this much at most.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One `MessageSent` event of the configured bridge, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +44,56 @@ pub struct BlockRef {
 
 #[derive(Clone)]
 pub(crate) struct Endpoint {
+    /// The chain's name, for metrics.
+    pub(crate) chain: Arc<str>,
     /// Scheme, host and port only: paths and queries often carry API keys.
     pub(crate) label: String,
     pub(crate) provider: DynProvider,
+    /// Whether the endpoint was seen serving the configured chain id: asked again before every
+    /// call until it answers, so an endpoint down at start-up joins once it is back, and never
+    /// if it serves another chain.
+    chain_id: Arc<std::sync::OnceLock<u64>>,
+}
+
+impl Endpoint {
+    /// [`timed`], and the call's latency and outcome recorded per endpoint
+    /// (`zb_rpc_request_seconds`, `zb_rpc_failures_total`): a slow or failing endpoint shows on a
+    /// dashboard long before the quorum is lost.
+    pub(crate) async fn timed<T, E: std::fmt::Display>(
+        &self,
+        what: &'static str,
+        fut: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, ChainError> {
+        let started = std::time::Instant::now();
+        let result = timed(what, &self.label, fut).await;
+        let labels =
+            [("chain", self.chain.to_string()), ("endpoint", self.label.clone()), ("method", what.to_string())];
+        metrics::histogram!("zb_rpc_request_seconds", &labels).record(started.elapsed().as_secs_f64());
+        if result.is_err() {
+            metrics::counter!("zb_rpc_failures_total", &labels).increment(1);
+        }
+        result
+    }
+
+    /// Ok once the endpoint has reported `expected` as its chain id.
+    async fn check_chain_id(&self, expected: u64) -> Result<(), ChainError> {
+        let found = match self.chain_id.get() {
+            Some(id) => *id,
+            None => {
+                let id = self.timed("eth_chainId", self.provider.get_chain_id()).await?;
+                *self.chain_id.get_or_init(|| id)
+            }
+        };
+        if found != expected {
+            return Err(ChainError::WrongChainId {
+                chain: self.chain.to_string(),
+                endpoint: self.label.clone(),
+                expected,
+                found,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Follows one chain through its configured endpoints. Cheap to clone.
@@ -236,29 +284,40 @@ fn need_quorum<T>(
 }
 
 impl Follower {
-    /// Connects to every endpoint and checks that each serves `chain_id`.
+    /// Connects to the endpoints and checks that each serves `chain_id`. One serving another
+    /// chain is a configuration error; unreachable ones are tolerated while `rpc_quorum` others
+    /// answer (they are checked again when they come back).
     pub async fn connect(config: ChainConfig) -> Result<Follower, ChainError> {
         config.validate()?;
         let mut endpoints = Vec::with_capacity(config.rpc.len());
         for url in &config.rpc {
-            endpoints.push(Endpoint { label: redact(url), provider: http_provider(url)? });
+            endpoints.push(Endpoint {
+                chain: Arc::from(config.name.as_str()),
+                label: redact(url),
+                provider: http_provider(url)?,
+                chain_id: Arc::default(),
+            });
         }
-        let ids = join_all(endpoints.iter().map(|e| timed("eth_chainId", &e.label, e.provider.get_chain_id()))).await;
-        for (endpoint, id) in endpoints.iter().zip(ids) {
-            let found = id.map_err(|e| {
-                ChainError::Rpc(format!(
-                    "chain `{}`: cannot reach endpoint: {e}; is the node up and the URL right?",
-                    config.name
-                ))
-            })?;
-            if found != config.chain_id {
-                return Err(ChainError::WrongChainId {
-                    chain: config.name.clone(),
-                    endpoint: endpoint.label.clone(),
-                    expected: config.chain_id,
-                    found,
-                });
+        let checks = join_all(endpoints.iter().map(|e| e.check_chain_id(config.chain_id))).await;
+        let mut unreachable = Vec::new();
+        for (endpoint, check) in endpoints.iter().zip(checks) {
+            match check {
+                Ok(()) => {}
+                Err(e @ ChainError::WrongChainId { .. }) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(chain = %config.name, endpoint = %endpoint.label, error = %e, "endpoint unreachable at start-up");
+                    unreachable.push(e.to_string());
+                }
             }
+        }
+        if endpoints.len() - unreachable.len() < config.rpc_quorum {
+            return Err(ChainError::Rpc(format!(
+                "chain `{}`: cannot reach endpoint(s), rpc_quorum needs {} of {}: {}; is the node up and the URL right?",
+                config.name,
+                config.rpc_quorum,
+                endpoints.len(),
+                unreachable.join("; ")
+            )));
         }
         Ok(Follower { config: Arc::new(config), endpoints: endpoints.into() })
     }
@@ -281,9 +340,16 @@ impl Follower {
         F: Fn(usize, Endpoint) -> Fut,
         Fut: Future<Output = Result<T, ChainError>>,
     {
+        let expected = self.config.chain_id;
         let futures = indices.iter().map(|&i| {
-            let fut = f(i, self.endpoints[i].clone());
-            async move { (i, fut.await) }
+            let endpoint = self.endpoints[i].clone();
+            let fut = f(i, endpoint.clone());
+            async move {
+                match endpoint.check_chain_id(expected).await {
+                    Ok(()) => (i, fut.await),
+                    Err(e) => (i, Err(e)),
+                }
+            }
         });
         join_all(futures).await
     }
@@ -293,12 +359,12 @@ impl Follower {
     }
 
     async fn head_at(endpoint: &Endpoint, block: BlockNumberOrTag) -> Result<Option<BlockRef>, ChainError> {
-        let head: Option<RpcHead> = timed(
-            "eth_getBlockByNumber",
-            &endpoint.label,
-            endpoint.provider.raw_request(Cow::Borrowed("eth_getBlockByNumber"), (block, false)),
-        )
-        .await?;
+        let head: Option<RpcHead> = endpoint
+            .timed(
+                "eth_getBlockByNumber",
+                endpoint.provider.raw_request(Cow::Borrowed("eth_getBlockByNumber"), (block, false)),
+            )
+            .await?;
         let Some(head) = head else { return Ok(None) };
         let number = head.number.to::<u64>();
         if let BlockNumberOrTag::Number(n) = block
@@ -319,7 +385,7 @@ impl Follower {
     async fn endpoint_final(endpoint: &Endpoint, finality: Finality) -> Result<(u64, Option<B256>), ChainError> {
         match finality {
             Finality::Depth(depth) => {
-                let latest = timed("eth_blockNumber", &endpoint.label, endpoint.provider.get_block_number()).await?;
+                let latest = endpoint.timed("eth_blockNumber", endpoint.provider.get_block_number()).await?;
                 Ok((latest.saturating_sub(depth), None))
             }
             Finality::Finalized => match Self::head_at(endpoint, BlockNumberOrTag::Finalized).await? {
@@ -370,31 +436,73 @@ impl Follower {
         })
     }
 
-    /// Every answer must be identical; returns it.
+    /// The one answer given identically by at least `rpc_quorum` endpoints ("q of n"). An
+    /// endpoint that answered otherwise is outvoted: logged and counted per endpoint
+    /// (`zb_rpc_disagreements_total`). When no answer reaches the quorum, or two different answers
+    /// both do (possible only with `rpc_quorum <= n / 2`), nothing is trusted.
     fn agree<T: PartialEq + Clone>(
         &self,
         what: &str,
         answers: &[(usize, T)],
         describe: impl Fn(&T) -> String,
     ) -> Result<T, ChainError> {
-        let Some((first_idx, first)) = answers.first() else {
-            return Err(ChainError::Rpc(format!("{what}: no endpoint answered")));
-        };
-        for (idx, other) in &answers[1..] {
-            if other != first {
-                return Err(ChainError::RpcDisagreement {
-                    what: format!(
-                        "chain `{}`, {what}: {} says {}, {} says {}",
-                        self.config.name,
-                        self.endpoints[*first_idx].label,
-                        describe(first),
-                        self.endpoints[*idx].label,
-                        describe(other)
-                    ),
-                });
+        self.agree_by(what, answers, |a, b| a == b, |a, _| describe(a))
+    }
+
+    /// [`Follower::agree`] with an explicit comparison; `describe(answer, majority)` says how an
+    /// answer reads (for a dissenter, how it differs from the majority's).
+    fn agree_by<T: Clone>(
+        &self,
+        what: &str,
+        answers: &[(usize, T)],
+        same: impl Fn(&T, &T) -> bool,
+        describe: impl Fn(&T, &T) -> String,
+    ) -> Result<T, ChainError> {
+        // Groups of endpoints that gave the same answer, largest first.
+        let mut groups: Vec<(&T, Vec<usize>)> = Vec::new();
+        for (idx, answer) in answers {
+            match groups.iter_mut().find(|(value, _)| same(value, answer)) {
+                Some((_, members)) => members.push(*idx),
+                None => groups.push((answer, vec![*idx])),
             }
         }
-        Ok(first.clone())
+        groups.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+        let quorum = self.config.rpc_quorum;
+        let labels = |members: &[usize]| {
+            members.iter().map(|i| self.endpoints[*i].label.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        let Some((majority, _)) = groups.first() else {
+            return Err(ChainError::Rpc(format!("{what}: no endpoint answered")));
+        };
+        let reaching = groups.iter().filter(|(_, members)| members.len() >= quorum).count();
+        if reaching != 1 {
+            let said: Vec<String> = groups
+                .iter()
+                .map(|(value, members)| format!("{} say {}", labels(members), describe(value, majority)))
+                .collect();
+            return Err(ChainError::RpcDisagreement {
+                what: format!(
+                    "chain `{}`, {what}: no single answer from {quorum} endpoint(s) (rpc_quorum): {}",
+                    self.config.name,
+                    said.join("; ")
+                ),
+            });
+        }
+        for (value, members) in &groups[1..] {
+            for i in members {
+                let endpoint = &self.endpoints[*i];
+                tracing::warn!(
+                    chain = %self.config.name,
+                    endpoint = %endpoint.label,
+                    answer = %describe(value, majority),
+                    "{what}: endpoint outvoted by the rpc quorum"
+                );
+                metrics::counter!("zb_rpc_disagreements_total", "chain" => self.config.name.clone(),
+                    "endpoint" => endpoint.label.clone())
+                .increment(1);
+            }
+        }
+        Ok((*majority).clone())
     }
 
     /// The newest block that is final under the configured rule (latest - depth, or the
@@ -427,12 +535,12 @@ impl Follower {
         }
         let answers = self
             .ask(&self.all(), |_, e| async move {
-                let block: Option<Timestamp> = timed(
-                    "eth_getBlockByHash",
-                    &e.label,
-                    e.provider.raw_request(Cow::Borrowed("eth_getBlockByHash"), (at.hash, false)),
-                )
-                .await?;
+                let block: Option<Timestamp> = e
+                    .timed(
+                        "eth_getBlockByHash",
+                        e.provider.raw_request(Cow::Borrowed("eth_getBlockByHash"), (at.hash, false)),
+                    )
+                    .await?;
                 block
                     .map(|b| b.timestamp.to::<u64>())
                     .ok_or_else(|| ChainError::Rpc(format!("{} does not have block {}", e.label, at.hash)))
@@ -452,8 +560,7 @@ impl Follower {
             .ask(&self.all(), |_, e| {
                 let request = TransactionRequest::default().to(to).input(input.clone().into());
                 async move {
-                    timed("eth_call", &e.label, e.provider.call(request).block(BlockId::hash(at.hash)).into_future())
-                        .await
+                    e.timed("eth_call", e.provider.call(request).block(BlockId::hash(at.hash)).into_future()).await
                 }
             })
             .await;
@@ -532,30 +639,20 @@ impl Follower {
             .ask(eligible, |_, e| {
                 let filter = filter.clone();
                 async move {
-                    let logs = timed("eth_getLogs", &e.label, e.provider.get_logs(&filter)).await?;
+                    let logs = e.timed("eth_getLogs", e.provider.get_logs(&filter)).await?;
                     clean_logs(logs, address, event, topic1, from, to, &e.label)
                 }
             })
             .await;
         let what = format!("logs of {address} with topic0 {event} in blocks [{from}, {to}]");
         let answers = need_quorum(&what, self.config.rpc_quorum, answers, &self.endpoints)?;
-        let Some((first_idx, (first_keys, first_logs))) = answers.first() else {
-            return Err(ChainError::Rpc(format!("{what}: no endpoint answered")));
-        };
-        for (idx, (keys, _)) in &answers[1..] {
-            if keys != first_keys {
-                return Err(ChainError::RpcDisagreement {
-                    what: format!(
-                        "chain `{}`, {what}: {} and {} return different logs ({})",
-                        self.config.name,
-                        self.endpoints[*first_idx].label,
-                        self.endpoints[*idx].label,
-                        describe_difference(first_keys, keys)
-                    ),
-                });
-            }
-        }
-        Ok(first_logs.clone())
+        let (_, logs) = self.agree_by(
+            &what,
+            &answers,
+            |(a, _), (b, _)| a == b,
+            |(keys, _), (majority, _)| describe_difference(majority, keys),
+        )?;
+        Ok(logs)
     }
 }
 
@@ -606,6 +703,7 @@ fn clean_logs(
     Ok(kept.into_iter().unzip())
 }
 
+/// How logs `b` differ from `a` (just their count when they do not).
 fn describe_difference(a: &[LogKey], b: &[LogKey]) -> String {
     if a.len() != b.len() {
         return format!("{} logs against {}", a.len(), b.len());
@@ -626,5 +724,5 @@ fn describe_difference(a: &[LogKey], b: &[LogKey]) -> String {
             return format!("first difference in block {} log index {}: {field}", x.block_number, x.log_index);
         }
     }
-    "same logs".to_string()
+    format!("{} logs", b.len())
 }

@@ -40,12 +40,13 @@ async fn a_lying_endpoint_is_caught_by_the_quorum() {
         let forged = fooled.sent_messages(0, fin.number).await;
         assert!(forged.map(|m| m != truth).unwrap_or(true), "{lie:?} changes the answer");
 
-        for rpc in [
-            vec![anvil.http(), liar.url.clone()],
-            vec![liar.url.clone(), anvil.http()],
-            vec![anvil.http(), mirror.url.clone(), liar.url.clone()],
+        // Two of two, or three of three, must agree: the liar alone stops the follower.
+        for (rpc, quorum) in [
+            (vec![anvil.http(), liar.url.clone()], 2),
+            (vec![liar.url.clone(), anvil.http()], 2),
+            (vec![anvil.http(), mirror.url.clone(), liar.url.clone()], 3),
         ] {
-            let guarded = follower(&anvil, &bridge, rpc, 2).await;
+            let guarded = follower(&anvil, &bridge, rpc, quorum).await;
             match guarded.sent_messages(0, fin.number).await {
                 Err(ChainError::RpcDisagreement { what }) => {
                     assert!(what.contains("logs"), "{what}")
@@ -55,7 +56,98 @@ async fn a_lying_endpoint_is_caught_by_the_quorum() {
             let raw = guarded.bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, 0, fin.number).await;
             assert!(matches!(raw, Err(ChainError::RpcDisagreement { .. })), "{lie:?}: {raw:?}");
         }
+
+        // Two of three: the two honest answers outvote the liar, wherever it stands.
+        for rpc in [
+            vec![anvil.http(), mirror.url.clone(), liar.url.clone()],
+            vec![liar.url.clone(), anvil.http(), mirror.url.clone()],
+        ] {
+            let outvoted = follower(&anvil, &bridge, rpc, 2).await;
+            assert_eq!(outvoted.finalized().await.expect("finalized"), fin);
+            assert_eq!(outvoted.sent_messages(0, fin.number).await.expect("2 of 3"), truth, "{lie:?}");
+        }
     }
+}
+
+#[tokio::test]
+async fn two_liars_agreeing_with_each_other_are_not_a_quorum_against_two_honest_endpoints() {
+    let anvil = Anvil::start(31337, &[]).await;
+    let bridge = Bridge::deploy(&anvil).await;
+    bridge.send(7).await;
+    anvil.mine(1).await;
+    let mirror = Proxy::start(&anvil.http(), Lie::None).await;
+    let liars =
+        [Proxy::start(&anvil.http(), Lie::ForgeLogData).await, Proxy::start(&anvil.http(), Lie::ForgeLogData).await];
+    let rpc = vec![anvil.http(), liars[0].url.clone(), mirror.url.clone(), liars[1].url.clone()];
+    // rpc_quorum 2 of 4 lets two answers reach it: refused rather than picking one.
+    let split = follower(&anvil, &bridge, rpc, 2).await;
+    let fin = split.finalized().await.expect("blocks agree");
+    match split.sent_messages(0, fin.number).await {
+        Err(ChainError::RpcDisagreement { what }) => assert!(what.contains("no single answer"), "{what}"),
+        other => panic!("expected RpcDisagreement, got {other:?}"),
+    }
+}
+
+/// An endpoint that accepts connections and never answers.
+struct BlackHole {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BlackHole {
+    async fn start() -> BlackHole {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        BlackHole { url, task }
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_liar_and_a_black_hole_among_three_cannot_stop_two_of_three() {
+    let anvil = Anvil::start(31337, &[]).await;
+    let bridge = Bridge::deploy(&anvil).await;
+    bridge.send(7).await;
+    bridge.send(8).await;
+    anvil.mine(1).await;
+    let honest = follower(&anvil, &bridge, vec![anvil.http()], 1).await;
+    let fin = honest.finalized().await.expect("finalized");
+    let truth = honest.sent_messages(0, fin.number).await.expect("honest scan");
+
+    let mirror = Proxy::start(&anvil.http(), Lie::None).await;
+    let liar = Proxy::start(&anvil.http(), Lie::ForgeLogData).await;
+    let hole = BlackHole::start().await;
+
+    // The black hole does not even answer eth_chainId at start-up: tolerated while 2 others do.
+    let follower_of = |rpc: Vec<String>| {
+        let mut config = anvil.config(bridge.address, Finality::Depth(1));
+        config.rpc = rpc;
+        config.rpc_quorum = 2;
+        Follower::connect(config)
+    };
+    let lane = follower_of(vec![anvil.http(), hole.url.clone(), mirror.url.clone()]).await.expect("connect");
+    assert_eq!(lane.finalized().await.expect("2 of 3 answer"), fin);
+    assert_eq!(lane.sent_messages(0, fin.number).await.expect("2 of 3 agree"), truth);
+
+    // With the liar as the third, the black hole leaves the liar and one honest endpoint: no quorum.
+    let stalled = follower_of(vec![anvil.http(), hole.url.clone(), liar.url.clone()]).await.expect("connect");
+    assert!(matches!(stalled.sent_messages(0, fin.number).await, Err(ChainError::RpcDisagreement { .. })));
+
+    // Two unreachable endpoints leave fewer than the quorum: refused at connect.
+    let other_hole = BlackHole::start().await;
+    let refused = follower_of(vec![anvil.http(), hole.url.clone(), other_hole.url.clone()]).await;
+    assert!(matches!(refused, Err(ChainError::Rpc(ref m)) if m.contains("rpc_quorum needs 2 of 3")), "{refused:?}");
 }
 
 #[tokio::test]
