@@ -221,27 +221,21 @@ pub async fn deposit(args: &DepositArgs, progress: &dyn Progress) -> Result<Depo
     // The money: native value plus gas, or the token (approved below).
     let native =
         staking.conn.provider.get_balance(operator).await.map_err(|e| staking.conn.read_err("your balance", e))?;
-    if staking.asset.native() {
-        if native < amount {
-            bail!(
-                "{operator} holds {} on {}, less than the {} to deposit (plus gas): fund it or lower --amount",
-                staking.asset.fmt(native),
-                staking.on(),
-                staking.asset.fmt(amount)
-            );
-        }
+    let (held, gas) = if staking.asset.native() {
+        (native, " (plus gas)")
     } else {
         let token = IStakeToken::new(staking.asset.token, staking.conn.provider.clone());
         let balance =
             token.balanceOf(operator).call().await.map_err(|e| staking.conn.read_err("your token balance", e))?;
-        if balance < amount {
-            bail!(
-                "{operator} holds {} on {}, less than the {} to deposit: fund it or lower --amount",
-                staking.asset.fmt(balance),
-                staking.on(),
-                staking.asset.fmt(amount)
-            );
-        }
+        (balance, "")
+    };
+    if held < amount {
+        bail!(
+            "{operator} holds {} on {}, less than the {} to deposit{gas}: fund it or lower --amount",
+            staking.asset.fmt(held),
+            staking.on(),
+            staking.asset.fmt(amount)
+        );
     }
 
     let tx = staking.conn.with_wallet(EthereumWallet::from(signer))?;
