@@ -220,6 +220,30 @@ mod tests {
         assert!(parse(&["withdraw", "--chain", "bsc", "--operator", "1", "--private-key-env", "K"]).is_err());
     }
 
+    #[test]
+    fn allocation_changes_say_when_the_set_sees_them() {
+        let tx = zb_ops::stake::Tx { hash: B256::ZERO, block: 7 };
+        let lane = B256::repeat_byte(2);
+        let mut change = LaneChange {
+            chain: "ethereum".into(),
+            lane,
+            label: lane.to_string(),
+            allocated: None,
+            tx,
+            next: NextSnapshot::Pending,
+        };
+        let commit = format!("`zerobridge stake commit --chain ethereum --lane {lane}`");
+        assert_eq!(
+            next_snapshot(&change, "counts"),
+            format!("counts from the next snapshot: the route is Pending, so it can be committed now with {commit}")
+        );
+        change.next = NextSnapshot::Epoch { epoch: 3, starts: 1_000, now: 1_000 };
+        assert_eq!(
+            next_snapshot(&change, "takes effect"),
+            format!("takes effect from the next snapshot: epoch 3 starts now; then anyone commits it with {commit}")
+        );
+    }
+
     /// The command-line half of zb-ops' `a_signing_key_and_signer_must_agree`.
     #[test]
     fn a_signing_key_and_signer_must_agree() {
