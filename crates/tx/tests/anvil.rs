@@ -55,3 +55,33 @@ async fn a_transaction_never_mined_times_out_instead_of_hanging() {
     let receipt = zb_tx::wait_success(&wallet, hash, Duration::from_secs(10)).await.expect("mined now");
     assert!(receipt.block_number.is_some());
 }
+
+#[tokio::test]
+async fn concurrent_senders_sharing_a_nonce_manager_never_collide() {
+    let anvil = chain().await;
+    anvil.set_automine(false).await.expect("automine off");
+    let (wallet, from) = anvil.dev_wallet().expect("wallet");
+    let nonces = std::sync::Arc::new(zb_tx::NonceManager::default());
+    let senders = (0..8u8).map(|i| {
+        let (wallet, nonces) = (wallet.clone(), nonces.clone());
+        async move {
+            let nonce = nonces.reserve(&wallet, from).await.expect("nonce");
+            let request = TransactionRequest::default()
+                .with_from(from)
+                .with_to(Address::repeat_byte(i + 1))
+                .with_value(U256::from(1u64))
+                .with_nonce(nonce);
+            (nonce, *wallet.send_transaction(request).await.expect("sent").tx_hash())
+        }
+    });
+    let sent = futures::future::join_all(senders).await;
+    let mut used: Vec<u64> = sent.iter().map(|(n, _)| *n).collect();
+    used.sort_unstable();
+    assert_eq!(used, (0..8).collect::<Vec<u64>>(), "one nonce each, no gap");
+    anvil.mine(1).await.expect("mine");
+    for (_, hash) in sent {
+        zb_tx::wait_success(&wallet, hash, Duration::from_secs(10)).await.expect("every one mined");
+    }
+    // The manager continues after what the chain has seen.
+    assert_eq!(nonces.reserve(&wallet, from).await.expect("nonce"), 8);
+}
