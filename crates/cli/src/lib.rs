@@ -2,3 +2,4 @@
 //! terminal rendering (progress, tables, one-line errors) of the workflows in `zb-ops`.
 
 pub mod doctor;
+pub mod governance;
