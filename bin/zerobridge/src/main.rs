@@ -53,7 +53,7 @@ enum Command {
     /// Token-team commands: register a bridge for your ERC-20, route status, list routes.
     Route {
         #[command(subcommand)]
-        command: zb_ops::route::RouteCommand,
+        command: zb_cli::route::RouteCommand,
     },
     /// Validator operators: bond stake, allocate it to lanes, unbond, withdraw, rewards, snapshots.
     Stake {
@@ -275,7 +275,7 @@ async fn run() -> Result<()> {
         }
         Command::Keys { command } => keys(command),
         Command::Devnet(args) => zb_ops::devnet::run(args).await,
-        Command::Route { command } => zb_ops::route::run(command).await,
+        Command::Route { command } => zb_cli::route::run(command).await,
         Command::Stake { command } => zb_ops::stake::run(command).await,
         Command::Slash { command } => zb_ops::slash::run(command).await,
         Command::Send(args) => zb_ops::transfer::send(&args).await,

@@ -3,3 +3,4 @@
 
 pub mod doctor;
 pub mod governance;
+pub mod route;

@@ -25,26 +25,13 @@ mod view;
 
 pub use config::{RELAYER_BEGIN, RELAYER_END, VALIDATOR_BEGIN, VALIDATOR_END};
 
-use eyre::Result;
-
 use crate::context::{KeyArgs, NetworkArgs};
-use register::register;
-use status::{list, status};
+pub use register::register;
+pub use status::{list, status};
 
 // ------------------------------------------------------------------------------------------
-// Command line
+// Workflow inputs
 // ------------------------------------------------------------------------------------------
-
-/// `zerobridge route ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum RouteCommand {
-    /// Register a bridge for your ERC-20 between two chains (you must be its owner()).
-    Register(Box<RegisterArgs>),
-    /// A route's status on both chains: lanes, fee, limits, capacity, sequences, vault.
-    Status(StatusArgs),
-    /// Every route of the network, one line each.
-    List(ListArgs),
-}
 
 /// The validator set a route gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -142,31 +129,20 @@ pub struct ListArgs {
     pub network: NetworkArgs,
 }
 
-/// Runs one `route` command.
-pub async fn run(command: RouteCommand) -> Result<()> {
-    match command {
-        RouteCommand::Register(args) => register(*args).await,
-        RouteCommand::Status(args) => status(args).await,
-        RouteCommand::List(args) => list(args).await,
-    }
-}
-
-// ------------------------------------------------------------------------------------------
-
 #[cfg(test)]
 mod test_support {
     use super::*;
     use clap::Parser;
 
+    /// `route register`'s arguments as zb-cli's `route register` parses them.
     #[derive(Parser)]
     struct Cli {
-        #[command(subcommand)]
-        command: RouteCommand,
+        #[command(flatten)]
+        args: RegisterArgs,
     }
 
     pub(super) fn register_args(extra: &[&str]) -> RegisterArgs {
         let mut argv = vec![
-            "route",
             "register",
             "--token",
             "0x1111111111111111111111111111111111111111",
@@ -180,14 +156,13 @@ mod test_support {
             "wX",
         ];
         argv.extend(extra);
-        match Cli::try_parse_from(argv).map(|c| c.command) {
-            Ok(RouteCommand::Register(args)) => *args,
-            Ok(_) => panic!("not a register command"),
+        match Cli::try_parse_from(argv) {
+            Ok(cli) => cli.args,
             Err(e) => panic!("{e}"),
         }
     }
 
-    pub(super) fn err<T>(r: Result<T>) -> String {
+    pub(super) fn err<T>(r: eyre::Result<T>) -> String {
         r.err().map(|e| e.to_string()).unwrap_or_default()
     }
 }

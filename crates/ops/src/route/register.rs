@@ -20,6 +20,7 @@ use crate::context::{Conn, Context, load_signer, manifest_signer, signer_from_en
 use crate::explain::status_name;
 use crate::format::{format_amount, parse_amount};
 use crate::network::{ChainInfo, ManifestLane, RouteInfo};
+use crate::progress::Progress;
 use crate::stake::Staking;
 
 /// Everything `register` decided before sending.
@@ -38,7 +39,9 @@ pub(super) struct Plan {
     pub(super) bond: U256,
 }
 
-pub(super) async fn register(args: RegisterArgs) -> Result<()> {
+/// Registers the route, reporting the summary, each step and the configuration text to print as
+/// `progress` steps.
+pub async fn register(args: RegisterArgs, progress: &dyn Progress) -> Result<()> {
     let ctx = Context::load(&args.network)?;
     let owner_signer = load_signer(&args.key, &ctx)?;
     let caller = owner_signer.address();
@@ -187,9 +190,9 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
         Some(_) => Some(devnet_operators(&ctx, &plan)?.len()),
         None => None,
     };
-    print_summary(&args, &plan, &home_info, &remote_info, caller, governance, devnet);
+    print_summary(&args, &plan, &home_info, &remote_info, governance, devnet, progress);
     if args.dry_run {
-        println!("\ndry run: nothing sent");
+        progress.step("\ndry run: nothing sent");
         return Ok(());
     }
 
@@ -214,9 +217,9 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
     };
 
     // [1/5] home registration by the token owner, paying the bond.
-    println!();
+    progress.step("");
     let home_block = if home_registered {
-        println!("[1/5] {}: already registered (owner {caller})", home_info.name);
+        progress.step(&format!("[1/5] {}: already registered (owner {caller})", home_info.name));
         opened_block(&home, route_id).await
     } else {
         let registry = home_tx.registry();
@@ -231,12 +234,12 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
             .value(bond)
             .from(caller);
         let receipt = transact(call, "registerRoute", &home_info).await?;
-        println!(
+        progress.step(&format!(
             "[1/5] {}: registered by the token owner, bond paid (tx {}, block {})",
             home_info.name,
             receipt.transaction_hash,
             receipt.block_number.unwrap_or_default()
-        );
+        ));
         receipt.block_number.unwrap_or_default()
     };
     let lanes = home.bridge().getRoute(route_id).call().await.map_err(|e| home.read_err("the bridge's route", e))?;
@@ -254,7 +257,10 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
     let remote_block = register_remote(&remote, &remote_tx, &plan, &args, governance, &home_info).await?;
     let record = remote.registry().getRoute(route_id).call().await.map_err(|e| remote.read_err("the registry", e))?;
     let wrapped = record.localToken;
-    println!("[2/5] {}: wrapped token {} deployed ({} decimals)", remote_info.name, wrapped, record.decimals);
+    progress.step(&format!(
+        "[2/5] {}: wrapped token {} deployed ({} decimals)",
+        remote_info.name, wrapped, record.decimals
+    ));
 
     // [3/5] validator sets: each lane's set on its source chain (from stake: operators opted in,
     // epoch committed; else the configured set), then the same set on its destination.
@@ -269,13 +275,13 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
     for ((set, source_note), source, destination, inbound) in
         [(&to_remote, &home_info, &remote_info, remote_inbound), (&to_home, &remote_info, &home_info, home_inbound)]
     {
-        println!(
+        progress.step(&format!(
             "[3/5] lane {} -> {}: set {} ({source_note}); on {}: {inbound}",
             source.name,
             destination.name,
             set.hash(),
             destination.name
-        );
+        ));
     }
 
     // [4/5] security levels on the staked chains (the route owner's), checked against the snapshots.
@@ -285,17 +291,17 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
     )?;
     for (chain, level) in [(&home_info, home_level), (&remote_info, remote_level)] {
         if let Some(level) = level {
-            println!("[4/5] {}: {level}", chain.name);
+            progress.step(&format!("[4/5] {}: {level}", chain.name));
         }
     }
     if !plan.security.staked() {
-        println!("[4/5] no stake manager on either chain: no security level to set");
+        progress.step("[4/5] no stake manager on either chain: no security level to set");
     }
 
     // [5/5] activation on both chains (anyone may call it).
     let (home_active, remote_active) =
         tokio::try_join!(activate(&home, &home_tx, route_id, caller), activate(&remote, &remote_tx, route_id, caller))?;
-    println!("[5/5] activated: {} {home_active}, {} {remote_active}", home_info.name, remote_info.name);
+    progress.step(&format!("[5/5] activated: {} {home_active}, {} {remote_active}", home_info.name, remote_info.name));
 
     // Check the result on both chains.
     for conn in [&home, &remote] {
@@ -321,7 +327,10 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
         wrapped_token: wrapped,
         liveness: None,
     };
-    println!("\nRoute {} ({}) is Active on {} and {}.", plan.token_symbol, route_id, home_info.name, remote_info.name);
+    progress.step(&format!(
+        "\nRoute {} ({}) is Active on {} and {}.",
+        plan.token_symbol, route_id, home_info.name, remote_info.name
+    ));
     if ctx.manifest.is_some() {
         let path = crate::network::devnet_manifest_path();
         let lanes = [
@@ -339,11 +348,15 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
             },
         ];
         if append_to_manifest(&path, &route, &lanes)? {
-            println!("Added to {}: `zerobridge send` and `balance` know {} now.", path.display(), plan.token_symbol);
+            progress.step(&format!(
+                "Added to {}: `zerobridge send` and `balance` know {} now.",
+                path.display(),
+                plan.token_symbol
+            ));
         }
     } else if !ctx.network.routes.iter().any(|r| r.route_id == route_id) {
-        println!("\n# Add this route to your network file so send/balance find it:");
-        print!("{}", network_route_toml(&route)?);
+        progress.step("\n# Add this route to your network file so send/balance find it:");
+        progress.step(&text_block(network_route_toml(&route)?));
     }
 
     let start_blocks = (home_block, remote_block);
@@ -353,10 +366,10 @@ pub(super) async fn register(args: RegisterArgs) -> Result<()> {
             signers.push(member.signer);
         }
     }
-    println!();
-    print!("{}", validator_toml(&ctx, &plan, &home_info, &remote_info, start_blocks, &signers));
-    println!();
-    print!("{}", relayer_lanes_toml(&plan, &home_info, &remote_info));
+    progress.step("");
+    progress.step(&text_block(validator_toml(&ctx, &plan, &home_info, &remote_info, start_blocks, &signers)));
+    progress.step("");
+    progress.step(&text_block(relayer_lanes_toml(&plan, &home_info, &remote_info)));
     Ok(())
 }
 
@@ -414,68 +427,84 @@ pub(super) fn print_summary(
     plan: &Plan,
     home: &ChainInfo,
     remote: &ChainInfo,
-    caller: Address,
     governance: Address,
     // On the devnet: how many of its operators opt in to the new lanes.
     devnet: Option<usize>,
+    progress: &dyn Progress,
 ) {
+    let caller = plan.owner;
     let d = plan.decimals;
     let units = |v: u128| format_amount(U256::from(v), d);
     let p = &plan.params;
-    println!("Registering a bridge for {} ({}, {} decimals) {}", plan.token_name, plan.token_symbol, d, plan.token);
-    println!("  home       {} (chain {}): the token is locked in the bridge's vault", home.name, home.chain_id);
-    println!(
+    progress.step(&format!(
+        "Registering a bridge for {} ({}, {} decimals) {}",
+        plan.token_name, plan.token_symbol, d, plan.token
+    ));
+    progress.step(&format!(
+        "  home       {} (chain {}): the token is locked in the bridge's vault",
+        home.name, home.chain_id
+    ));
+    progress.step(&format!(
         "  remote     {} (chain {}): wrapped token \"{}\" ({}), {} decimals, deployed by the registry",
         remote.name, remote.chain_id, args.wrapped_name, args.wrapped_symbol, d
-    );
-    println!("  route id   {}", plan.route_id);
-    println!("  lanes      {} -> {} {}", home.name, remote.name, plan.lane_to_remote);
-    println!("             {} -> {} {}", remote.name, home.name, plan.lane_to_home);
-    println!("  owner      {caller} (the token's owner())");
+    ));
+    progress.step(&format!("  route id   {}", plan.route_id));
+    progress.step(&format!("  lanes      {} -> {} {}", home.name, remote.name, plan.lane_to_remote));
+    progress.step(&format!("             {} -> {} {}", remote.name, home.name, plan.lane_to_home));
+    progress.step(&format!("  owner      {caller} (the token's owner())"));
     if p.feeBps == 0 {
-        println!("  fee        none");
+        progress.step("  fee        none");
     } else {
-        println!("  fee        {} bps to {}", p.feeBps, p.feeCollector);
+        progress.step(&format!("  fee        {} bps to {}", p.feeBps, p.feeCollector));
     }
-    println!(
+    progress.step(&format!(
         "  limits     min {} / max {} per transfer; {} a day out and {} a day in, per lane",
         units(p.minAmount),
         units(p.maxAmount),
         units(p.outboundCapacity),
         units(p.inboundCapacity)
-    );
+    ));
     if p.largeTransferThreshold == 0 {
-        println!("  holds      off");
+        progress.step("  holds      off");
     } else {
-        println!("  holds      transfers of {} or more wait for the guardians' delay", units(p.largeTransferThreshold));
+        progress.step(&format!(
+            "  holds      transfers of {} or more wait for the guardians' delay",
+            units(p.largeTransferThreshold)
+        ));
     }
-    println!("  security   {}", plan.security.describe(home, remote));
+    progress.step(&format!("  security   {}", plan.security.describe(home, remote)));
     if let Some((set, _)) = &plan.security.configured {
         let members: Vec<String> = set.members.iter().map(|m| m.signer.to_string()).collect();
-        println!("             configured signers: {}", members.join(", "));
+        progress.step(&format!("             configured signers: {}", members.join(", ")));
     }
     if plan.security.staked() {
-        println!(
+        progress.step(
             "             each staked lane's set is the operators' stake snapshot on its source chain; the route \
-             activates once it meets the level"
+             activates once it meets the level",
         );
         if let Some(operators) = devnet.filter(|n| *n > 0) {
-            println!("  operators  the devnet's {operators} operators opt in to the new lanes with their active stake");
+            progress.step(&format!(
+                "  operators  the devnet's {operators} operators opt in to the new lanes with their active stake"
+            ));
         } else {
-            println!(
+            progress.step(&format!(
                 "  operators  opt in on their own (`zerobridge stake opt-in --route {}`); re-run this command once \
                  they have",
                 plan.token_symbol
-            );
+            ));
         }
     }
-    println!("  bond       {} native coin on {} (registrationBond)", format_amount(plan.bond, 18), home.name);
-    println!(
+    progress.step(&format!(
+        "  bond       {} native coin on {} (registrationBond)",
+        format_amount(plan.bond, 18),
+        home.name
+    ));
+    progress.step(&format!(
         "  governance {governance} ({}): registerRemoteRoute on {}, each lane's set on its destination chain; in \
          production these calls go through the committee",
         if devnet.is_some() { "the devnet's deployer" } else { "--governance-key-env" },
         remote.name
-    );
+    ));
 }
 
 /// [2/5]: registerRemoteRoute by governance, unless already there. Returns the block it
@@ -521,6 +550,11 @@ pub(super) async fn opened_block(conn: &Conn, route_id: B256) -> u64 {
         Ok(logs) => logs.first().and_then(|l| l.block_number).unwrap_or(0),
         Err(_) => 0,
     }
+}
+
+/// A block of text that ends in a newline, as one step (the step adds the newline back).
+fn text_block(text: String) -> String {
+    text.strip_suffix('\n').map(str::to_string).unwrap_or(text)
 }
 
 #[cfg(test)]

@@ -9,14 +9,16 @@ use super::{ListArgs, StatusArgs};
 use crate::context::{Conn, Context};
 use crate::explain::status_name;
 use crate::format::{format_amount, format_utc};
+use crate::progress::Progress;
 use crate::stake::{Staking, chain_now, expiry_text, snapshot_set};
 
-pub(super) async fn list(args: ListArgs) -> Result<()> {
+/// Every route of the network, one line each (a table), as `progress` steps.
+pub async fn list(args: ListArgs, progress: &dyn Progress) -> Result<()> {
     let ctx = Context::load(&args.network)?;
     let conns = connect_all(&ctx.network).await?;
     let views = discover(&ctx, &conns).await?;
     if views.is_empty() {
-        println!("no routes yet: register one with `zerobridge route register`");
+        progress.step("no routes yet: register one with `zerobridge route register`");
         return Ok(());
     }
     let mut rows = Vec::new();
@@ -44,14 +46,15 @@ pub(super) async fn list(args: ListArgs) -> Result<()> {
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(6);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
     let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(6);
-    println!("{:<w0$}  {:<w1$}  {:<w2$}  ROUTE ID", "SYMBOL", "ROUTE", "STATUS");
+    progress.step(&format!("{:<w0$}  {:<w1$}  {:<w2$}  ROUTE ID", "SYMBOL", "ROUTE", "STATUS"));
     for (symbol, route, status, id) in rows {
-        println!("{symbol:<w0$}  {route:<w1$}  {status:<w2$}  {id}");
+        progress.step(&format!("{symbol:<w0$}  {route:<w1$}  {status:<w2$}  {id}"));
     }
     Ok(())
 }
 
-pub(super) async fn status(args: StatusArgs) -> Result<()> {
+/// A route's status on both chains, line by line as `progress` steps.
+pub async fn status(args: StatusArgs, progress: &dyn Progress) -> Result<()> {
     let ctx = Context::load(&args.network)?;
     let conns = connect_all(&ctx.network).await?;
     let views = discover(&ctx, &conns).await?;
@@ -74,18 +77,21 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
     let units = |v: U256| format_amount(v, decimals);
     let symbol = display_symbol(view);
     let wrapped_symbol = view.wrapped_symbol.clone().unwrap_or_else(|| format!("wrapped {symbol}"));
-    println!("route {symbol}  {}", view.route_id);
-    println!(
+    progress.step(&format!("route {symbol}  {}", view.route_id));
+    progress.step(&format!(
         "  home     {} ({})  token {} ({symbol}, {decimals} decimals)",
         home.info.name, home.info.chain_id, view.home_token
-    );
+    ));
     match (view.wrapped_token, &view.wrapped_name) {
-        (Some(w), Some(name)) => println!(
+        (Some(w), Some(name)) => progress.step(&format!(
             "  remote   {} ({})  wrapped {w} ({name}, {wrapped_symbol})",
             remote.info.name, remote.info.chain_id
-        ),
-        (Some(w), None) => println!("  remote   {} ({})  wrapped {w}", remote.info.name, remote.info.chain_id),
-        (None, _) => println!("  remote   {} ({})  not registered there yet", remote.info.name, remote.info.chain_id),
+        )),
+        (Some(w), None) => {
+            progress.step(&format!("  remote   {} ({})  wrapped {w}", remote.info.name, remote.info.chain_id))
+        }
+        (None, _) => progress
+            .step(&format!("  remote   {} ({})  not registered there yet", remote.info.name, remote.info.chain_id)),
     }
     let mut owners = Vec::new();
     match (&home_view, &remote_view) {
@@ -99,18 +105,18 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
         }
     }
     let bond = home_view.as_ref().map_or(U256::ZERO, |v| v.record.bond);
-    println!(
+    progress.step(&format!(
         "  owner    {}; bond {} native coin",
         if owners.is_empty() { "-".to_string() } else { owners.join(", ") },
         format_amount(bond, 18)
-    );
-    println!(
+    ));
+    progress.step(&format!(
         "  status   {} {}, {} {}",
         home.info.name,
         chain_status(home_view.as_ref()),
         remote.info.name,
         chain_status(remote_view.as_ref())
-    );
+    ));
 
     // Vault versus wrapped supply.
     let locked = home_view.as_ref().map(|v| v.outbound.locked);
@@ -121,15 +127,17 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
         _ => None,
     };
     match (locked, supply) {
-        (Some(locked), Some(supply)) => println!(
+        (Some(locked), Some(supply)) => progress.step(&format!(
             "  vault    {} {symbol} locked on {}; wrapped supply {} {wrapped_symbol} on {} ({})",
             units(locked),
             home.info.name,
             units(supply),
             remote.info.name,
             if supply <= locked { "covered" } else { "WARNING: wrapped supply exceeds the vault" }
-        ),
-        (Some(locked), None) => println!("  vault    {} {symbol} locked on {}", units(locked), home.info.name),
+        )),
+        (Some(locked), None) => {
+            progress.step(&format!("  vault    {} {symbol} locked on {}", units(locked), home.info.name))
+        }
         _ => {}
     }
 
@@ -143,34 +151,37 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
             destination.info.bridge,
             view.route_id,
         );
-        println!("lane {} -> {}  {lane}", source.info.name, destination.info.name);
+        progress.step(&format!("lane {} -> {}  {lane}", source.info.name, destination.info.name));
         let out = source_view.as_ref().map(|v| &v.outbound);
         let inn = destination_view.as_ref().map(|v| &v.inbound);
         let lane_state = |l: Option<&ZeroBridge::Lane>| match l {
             None => "not registered".to_string(),
             Some(l) => format!("{}{}", status_name(l.status), if l.paused { ", paused" } else { "" }),
         };
-        println!(
+        progress.step(&format!(
             "  status         {} {} (source), {} {} (destination)",
             source.info.name,
             lane_state(out),
             destination.info.name,
             lane_state(inn)
-        );
+        ));
         let sent = out.map_or(0, |l| l.sequence);
         let delivered = inn.map_or(0, |l| l.sequence);
-        println!("  sequence       sent {sent}, delivered {delivered} ({} in flight)", sent.saturating_sub(delivered));
+        progress.step(&format!(
+            "  sequence       sent {sent}, delivered {delivered} ({} in flight)",
+            sent.saturating_sub(delivered)
+        ));
         if let Some(l) = out {
             if l.feeBps == 0 {
-                println!("  fee            none");
+                progress.step("  fee            none");
             } else {
-                println!("  fee            {} bps to {}", l.feeBps, l.feeCollector);
+                progress.step(&format!("  fee            {} bps to {}", l.feeBps, l.feeCollector));
             }
-            println!(
+            progress.step(&format!(
                 "  limits         min {}, max {} per transfer",
                 units(U256::from(l.minAmount)),
                 units(U256::from(l.maxAmount))
-            );
+            ));
         }
         let mut capacity = Vec::new();
         if let Some(l) = out {
@@ -201,17 +212,17 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
                 destination.info.name
             ));
             if l.largeTransferThreshold == 0 {
-                println!("  holds          off");
+                progress.step("  holds          off");
             } else {
-                println!(
+                progress.step(&format!(
                     "  holds          transfers of {} or more are held on {}",
                     units(U256::from(l.largeTransferThreshold)),
                     destination.info.name
-                );
+                ));
             }
         }
         if !capacity.is_empty() {
-            println!("  capacity       {}", capacity.join("; "));
+            progress.step(&format!("  capacity       {}", capacity.join("; ")));
         }
         let set_of = |l: Option<&ZeroBridge::Lane>| match l {
             Some(l) if l.validatorSetHash != B256::ZERO => l.validatorSetHash.to_string(),
@@ -219,7 +230,7 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
             None => "-".to_string(),
         };
         let (checked, attesting) = (set_of(inn), set_of(out));
-        println!(
+        progress.step(&format!(
             "  validator set  {checked} (checked on {}){}",
             destination.info.name,
             if checked == attesting {
@@ -227,10 +238,10 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
             } else {
                 format!("; {attesting} on {} (differs)", source.info.name)
             }
-        );
+        ));
         let now = chain_now(destination).await.ok();
         for line in liveness_lines(out, destination_view.as_ref().map(|v| &v.route), &destination.info.name, now) {
-            println!("  {line}");
+            progress.step(&format!("  {line}"));
         }
         let (staking, token_symbol) = if source.info.chain_id == home.info.chain_id {
             (home_staking.as_ref(), &symbol)
@@ -238,7 +249,7 @@ pub(super) async fn status(args: StatusArgs) -> Result<()> {
             (remote_staking.as_ref(), &wrapped_symbol)
         };
         let lane_view = LaneView { source, destination, staking, out, inn, route_id: view.route_id, lane };
-        print_economic_security(&lane_view, decimals, token_symbol).await?;
+        print_economic_security(&lane_view, decimals, token_symbol, progress).await?;
     }
     Ok(())
 }
@@ -314,31 +325,36 @@ pub(crate) fn max_flow_within(capacity: U256, window_secs: u64) -> U256 {
 /// The lane's economic security: the stake behind its snapshot, the least a forging quorum
 /// loses, the route's level, what can flow meanwhile, and whether the destination checks the
 /// snapshot's set.
-pub(super) async fn print_economic_security(view: &LaneView<'_>, decimals: u8, token_symbol: &str) -> Result<()> {
+pub(super) async fn print_economic_security(
+    view: &LaneView<'_>,
+    decimals: u8,
+    token_symbol: &str,
+    progress: &dyn Progress,
+) -> Result<()> {
     let source = view.source;
     let on = &source.info.name;
     let Some(staking) = view.staking else {
-        println!("  stake          none: {on} has no stake manager (a governance-configured set)");
+        progress.step(&format!("  stake          none: {on} has no stake manager (a governance-configured set)"));
         return Ok(());
     };
     let asset = &staking.asset;
     let security = staking.sm().laneSecurity(view.lane).call().await.map_err(|e| source.read_err("laneSecurity", e))?;
     let snapshot = staking.snapshot(view.lane).await?;
     if snapshot.committed {
-        println!(
+        progress.step(&format!(
             "  stake          {} by {} validators (snapshot of epoch {} on {on}); a quorum that signs a forgery loses \
              at least {} (net of the reporter share)",
             asset.fmt(security.totalStake),
             security.validators,
             snapshot.epoch,
             asset.fmt(security.quorumLoss)
-        );
+        ));
         let now = chain_now(source).await?;
-        println!("  set expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now));
+        progress.step(&format!("  set expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now)));
     } else {
-        println!(
+        progress.step(&format!(
             "  stake          no snapshot committed on {on} yet (operators opt in, then `zerobridge stake commit`)"
-        );
+        ));
     }
     let level = source
         .registry()
@@ -348,34 +364,34 @@ pub(super) async fn print_economic_security(view: &LaneView<'_>, decimals: u8, t
         .map_err(|e| source.read_err("securityLevels", e))?;
     let min_validators = level.minValidators.max(1);
     let met = security.totalStake >= level.minTotalStake && security.validators >= U256::from(min_validators);
-    println!(
+    progress.step(&format!(
         "  level          at least {} from at least {min_validators} validators: {}",
         asset.fmt(level.minTotalStake),
         if met { "met" } else { "NOT met" }
-    );
+    ));
     if let Some(out) = view.out {
         let capacity = U256::from(out.capacity);
         let lifetime = staking.config.set_lifetime;
-        println!(
+        progress.step(&format!(
             "  max outflow    {} {token_symbol} within the {} a set can sign ({} a day x (1 + {} / 1 day))",
             format_amount(max_flow_within(capacity, lifetime), decimals),
             crate::format::format_wait(lifetime),
             format_amount(capacity, decimals),
             crate::format::format_wait(lifetime)
-        );
+        ));
     }
     if let Some(inn) = view.inn
         && snapshot.committed
     {
         let destination = &view.destination.info.name;
         if inn.validatorSetHash == snapshot.setHash {
-            println!("  inbound set    {destination} checks the snapshot's set {}", snapshot.setHash);
+            progress.step(&format!("  inbound set    {destination} checks the snapshot's set {}", snapshot.setHash));
         } else {
-            println!(
+            progress.step(&format!(
                 "  inbound set    {destination} checks {}, the snapshot on {on} is {} (differs: a set update is in \
                  flight or due)",
                 inn.validatorSetHash, snapshot.setHash
-            );
+            ));
         }
     }
     Ok(())
