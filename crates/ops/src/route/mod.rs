@@ -27,7 +27,7 @@ pub use config::{RELAYER_BEGIN, RELAYER_END, VALIDATOR_BEGIN, VALIDATOR_END};
 
 use crate::context::{KeyArgs, NetworkArgs};
 pub use register::register;
-pub use status::{list, status};
+pub use status::{RouteRow, list, status};
 
 // ------------------------------------------------------------------------------------------
 // Workflow inputs

@@ -12,15 +12,23 @@ use crate::format::{format_amount, format_utc};
 use crate::progress::Progress;
 use crate::stake::{Staking, chain_now, expiry_text, snapshot_set};
 
-/// Every route of the network, one line each (a table), as `progress` steps.
-pub async fn list(args: ListArgs, progress: &dyn Progress) -> Result<()> {
+/// One route as `route list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteRow {
+    /// The canonical symbol (or the wrapped one, or "?").
+    pub symbol: String,
+    /// "home -> remote".
+    pub route: String,
+    /// The status on both chains, once if they agree.
+    pub status: String,
+    pub route_id: B256,
+}
+
+/// Every route of the network, one row each (none: no routes yet).
+pub async fn list(args: ListArgs) -> Result<Vec<RouteRow>> {
     let ctx = Context::load(&args.network)?;
     let conns = connect_all(&ctx.network).await?;
     let views = discover(&ctx, &conns).await?;
-    if views.is_empty() {
-        progress.step("no routes yet: register one with `zerobridge route register`");
-        return Ok(());
-    }
     let mut rows = Vec::new();
     for view in &views {
         let mut states = Vec::new();
@@ -36,21 +44,14 @@ pub async fn list(args: ListArgs, progress: &dyn Progress) -> Result<()> {
         } else {
             states.iter().map(|(name, s)| format!("{name} {s}")).collect::<Vec<_>>().join(", ")
         };
-        rows.push((
-            display_symbol(view),
-            format!("{} -> {}", chain_label(&ctx, view.home_chain), chain_label(&ctx, view.remote_chain)),
+        rows.push(RouteRow {
+            symbol: display_symbol(view),
+            route: format!("{} -> {}", chain_label(&ctx, view.home_chain), chain_label(&ctx, view.remote_chain)),
             status,
-            view.route_id.to_string(),
-        ));
+            route_id: view.route_id,
+        });
     }
-    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(6);
-    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
-    let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(6);
-    progress.step(&format!("{:<w0$}  {:<w1$}  {:<w2$}  ROUTE ID", "SYMBOL", "ROUTE", "STATUS"));
-    for (symbol, route, status, id) in rows {
-        progress.step(&format!("{symbol:<w0$}  {route:<w1$}  {status:<w2$}  {id}"));
-    }
-    Ok(())
+    Ok(rows)
 }
 
 /// A route's status on both chains, line by line as `progress` steps.
