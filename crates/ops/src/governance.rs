@@ -11,7 +11,7 @@ use alloy::json_abi::Function;
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::{Filter, TransactionReceipt};
+use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
@@ -204,19 +204,6 @@ pub(crate) async fn manager_of(conn: &Conn) -> Result<Address> {
     conn.bridge().authority().call().await.map_err(|e| conn.read_err("the bridge's authority()", e))
 }
 
-/// Sends a call and waits for success; reverts are explained with this module's errors.
-async fn transact<P, D>(
-    call: alloy::contract::CallBuilder<P, D>,
-    what: &str,
-    chain: &ChainInfo,
-) -> Result<TransactionReceipt>
-where
-    P: Provider,
-    D: alloy::contract::CallDecoder,
-{
-    transact_explained(call, what, chain, explain).await
-}
-
 fn role_name(role: &str) -> &'static str {
     match role {
         "pause" | "pauseLane" => "GUARDIAN",
@@ -308,11 +295,11 @@ pub async fn pause(args: &PauseArgs, progress: &dyn Progress) -> Result<()> {
     let lanes = lanes_of(&ctx, &conn, args.lane, args.route.as_deref()).await?;
     let bridge = conn.bridge();
     if lanes.is_empty() {
-        let r = transact(bridge.pause(), "pause", &conn.info).await?;
+        let r = transact_explained(bridge.pause(), "pause", &conn.info, explain).await?;
         progress.step(&format!("bridge on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash));
     }
     for lane in lanes {
-        let r = transact(bridge.pauseLane(lane), "pauseLane", &conn.info).await?;
+        let r = transact_explained(bridge.pauseLane(lane), "pauseLane", &conn.info, explain).await?;
         progress.step(&format!("lane {lane} on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash));
     }
     Ok(())
@@ -361,9 +348,9 @@ pub async fn freeze(args: &AccountArgs, on: bool) -> Result<Sent> {
     let (_, conn, caller) = signing_conn(&args.chain, &args.key).await?;
     let bridge = conn.bridge();
     let r = if on {
-        transact(bridge.freeze(args.account), "freeze", &conn.info).await?
+        transact_explained(bridge.freeze(args.account), "freeze", &conn.info, explain).await?
     } else {
-        transact(bridge.unfreeze(args.account), "unfreeze", &conn.info).await?
+        transact_explained(bridge.unfreeze(args.account), "unfreeze", &conn.info, explain).await?
     };
     Ok(Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash })
 }
@@ -429,13 +416,13 @@ pub async fn attest(args: &AttestArgs) -> Result<(Sent, u64)> {
         .map_err(|e| conn.read_err("the latest block", e))?
         .ok_or_else(|| eyre!("{} has no latest block", conn.info.name))?;
     let expires = parse_expires(&args.expires, block.header.timestamp)?;
-    let r = transact(conn.bridge().attest(args.account, expires), "attest", &conn.info).await?;
+    let r = transact_explained(conn.bridge().attest(args.account, expires), "attest", &conn.info, explain).await?;
     Ok((Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash }, expires))
 }
 
 pub async fn revoke(args: &AccountArgs) -> Result<Sent> {
     let (_, conn, caller) = signing_conn(&args.chain, &args.key).await?;
-    let r = transact(conn.bridge().revoke(args.account), "revoke", &conn.info).await?;
+    let r = transact_explained(conn.bridge().revoke(args.account), "revoke", &conn.info, explain).await?;
     Ok(Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash })
 }
 
@@ -532,7 +519,9 @@ pub async fn propose(args: &ProposeArgs) -> Result<(Sent, U256)> {
     let values = vec![U256::ZERO; parsed.len()];
     let datas: Vec<Bytes> = parsed.iter().map(|c| c.data.clone()).collect();
     let c = committee_of(&conn, committee);
-    let r = transact(c.propose(targets, values, datas, args.description.clone()), "propose", &conn.info).await?;
+    let r =
+        transact_explained(c.propose(targets, values, datas, args.description.clone()), "propose", &conn.info, explain)
+            .await?;
     let id = r
         .inner
         .logs()
@@ -546,7 +535,7 @@ pub async fn propose(args: &ProposeArgs) -> Result<(Sent, U256)> {
 pub async fn vote(args: &VoteArgs) -> Result<ProposalAction> {
     let (_, conn, who) = signing_conn(&args.committee.chain, &args.key).await?;
     let c = committee_of(&conn, args.committee.committee);
-    let r = transact(c.vote(U256::from(args.id), args.yes), "vote", &conn.info).await?;
+    let r = transact_explained(c.vote(U256::from(args.id), args.yes), "vote", &conn.info, explain).await?;
     let state = c.state(U256::from(args.id)).call().await.map_err(|e| conn.read_err("the proposal", e))?;
     let sent = Sent { chain: conn.info.name.clone(), caller: who, tx: r.transaction_hash };
     Ok(ProposalAction { sent, state: state_name(state as u8), eta: 0 })
@@ -558,9 +547,9 @@ pub async fn lifecycle(args: &IdArgs, what: &str) -> Result<ProposalAction> {
     let c = committee_of(&conn, args.committee.committee);
     let id = U256::from(args.id);
     let r = match what {
-        "queue" => transact(c.queue(id), what, &conn.info).await?,
-        "execute" => transact(c.execute(id), what, &conn.info).await?,
-        _ => transact(c.cancel(id), what, &conn.info).await?,
+        "queue" => transact_explained(c.queue(id), what, &conn.info, explain).await?,
+        "execute" => transact_explained(c.execute(id), what, &conn.info, explain).await?,
+        _ => transact_explained(c.cancel(id), what, &conn.info, explain).await?,
     };
     let p = c.getProposal(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;
     let state = c.state(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;

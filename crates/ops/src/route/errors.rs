@@ -1,29 +1,14 @@
-//! Sending the route commands' transactions, and their reverts explained in one line.
+//! The route commands' reverts explained in one line (for `transact_explained`).
 
 use alloy::primitives::Address;
-use alloy::providers::Provider;
-use alloy::rpc::types::TransactionReceipt;
-use eyre::{Result, eyre};
+use eyre::eyre;
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::registry::RouteRegistry;
 
-use crate::context::{looks_unreachable, transact_explained, unreachable_chain};
+use crate::context::{looks_unreachable, unreachable_chain};
 use crate::explain::bridge_error;
 use crate::format::one_line;
 use crate::network::ChainInfo;
-
-/// Sends a contract call and waits for a successful receipt; reverts are explained in one line.
-pub(super) async fn transact<P, D>(
-    call: alloy::contract::CallBuilder<P, D>,
-    what: &str,
-    chain: &ChainInfo,
-) -> Result<TransactionReceipt>
-where
-    P: Provider,
-    D: alloy::contract::CallDecoder,
-{
-    transact_explained(call, what, chain, explain).await
-}
 
 /// One line that names what failed and what to do about it.
 pub(super) fn explain(err: &alloy::contract::Error, what: &str, chain: &ChainInfo) -> eyre::Report {

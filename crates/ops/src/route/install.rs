@@ -7,10 +7,10 @@ use eyre::{Result, bail, eyre};
 use zb_contracts::stake::StakeManager;
 use zb_protocol::validator_set::ValidatorSet;
 
-use super::errors::transact;
+use super::errors::explain;
 use super::register::Plan;
 use super::security::Level;
-use crate::context::{Conn, Context};
+use crate::context::{Conn, Context, transact_explained};
 use crate::explain::status_name;
 use crate::stake::{self, Staking, snapshot_set};
 
@@ -78,7 +78,7 @@ pub(super) async fn outbound_set(
         }
         let bridge = side.tx.bridge();
         let call = bridge.installValidatorSet(lane, set.encode().into()).from(governance);
-        transact(call, "installValidatorSet (governance)", &conn.info).await?;
+        transact_explained(call, "installValidatorSet (governance)", &conn.info, explain).await?;
         return Ok((set.clone(), format!("{description}, installed on {on}")));
     };
     if !pending {
@@ -162,7 +162,7 @@ pub(super) async fn inbound_set(
         None => {
             let bridge = side.tx.bridge();
             let call = bridge.installValidatorSet(lane, set.encode().into()).from(governance);
-            transact(call, "installValidatorSet (governance)", &conn.info).await?;
+            transact_explained(call, "installValidatorSet (governance)", &conn.info, explain).await?;
             Ok("installed by governance (installValidatorSet)".to_string())
         }
     }
@@ -186,7 +186,7 @@ pub(super) async fn security_level(
     if current.minTotalStake != level.min_stake || current.minValidators != level.min_validators {
         let registry = side.tx.registry();
         let call = registry.setSecurityLevel(route_id, level.min_stake, level.min_validators).from(owner);
-        transact(call, "setSecurityLevel", &conn.info).await?;
+        transact_explained(call, "setSecurityLevel", &conn.info, explain).await?;
         note = "set";
     }
     let security = staking.sm().laneSecurity(lane).call().await.map_err(|e| conn.read_err("laneSecurity", e))?;
@@ -222,6 +222,6 @@ pub(super) async fn activate(conn: &Conn, conn_tx: &Conn, route_id: B256, caller
     }
     let registry = conn_tx.registry();
     let call = registry.activateRoute(route_id).from(caller);
-    transact(call, "activateRoute", &conn.info).await?;
+    transact_explained(call, "activateRoute", &conn.info, explain).await?;
     Ok("Active")
 }

@@ -12,11 +12,11 @@ use zb_contracts::registry::RouteRegistry;
 
 use super::RegisterArgs;
 use super::config::{network_route_toml, relayer_lanes_toml, validator_toml};
-use super::errors::transact;
+use super::errors::explain;
 use super::install::{Side, activate, devnet_operators, inbound_set, outbound_set, security_level};
 use super::manifest::append_to_manifest;
 use super::security::{SecurityPlan, choose_security};
-use crate::context::{Conn, Context, load_signer, manifest_signer, signer_from_env};
+use crate::context::{Conn, Context, load_signer, manifest_signer, signer_from_env, transact_explained};
 use crate::explain::status_name;
 use crate::format::{format_amount, parse_amount};
 use crate::network::{ChainInfo, ManifestLane, RouteInfo};
@@ -233,7 +233,7 @@ pub async fn register(args: RegisterArgs, progress: &dyn Progress) -> Result<()>
             )
             .value(bond)
             .from(caller);
-        let receipt = transact(call, "registerRoute", &home_info).await?;
+        let receipt = transact_explained(call, "registerRoute", &home_info, explain).await?;
         progress.step(&format!(
             "[1/5] {}: registered by the token owner, bond paid (tx {}, block {})",
             home_info.name,
@@ -534,7 +534,7 @@ pub(super) async fn register_remote(
             plan.params.clone(),
         )
         .from(governance);
-    let receipt = transact(call, "registerRemoteRoute (governance)", &remote.info).await?;
+    let receipt = transact_explained(call, "registerRemoteRoute (governance)", &remote.info, explain).await?;
     Ok(receipt.block_number.unwrap_or_default())
 }
 
