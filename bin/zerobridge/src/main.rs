@@ -53,7 +53,7 @@ enum Command {
     /// Token-team commands: register a bridge for your ERC-20, route status, list routes.
     Route {
         #[command(subcommand)]
-        command: zb_ops::route::RouteCommand,
+        command: zb_cli::route::RouteCommand,
     },
     /// Validator operators: bond stake, allocate it to lanes, unbond, withdraw, rewards, snapshots.
     Stake {
@@ -85,22 +85,22 @@ enum Command {
     /// Guardians: pause the bridge or a lane at once; paused flags.
     Guardian {
         #[command(subcommand)]
-        command: zb_ops::governance::GuardianCommand,
+        command: zb_cli::governance::GuardianCommand,
     },
     /// Regulator: freeze and unfreeze accounts; list frozen accounts.
     Regulator {
         #[command(subcommand)]
-        command: zb_ops::governance::RegulatorCommand,
+        command: zb_cli::governance::RegulatorCommand,
     },
     /// Compliance issuer: attest and revoke accounts for allowlist routes.
     Compliance {
         #[command(subcommand)]
-        command: zb_ops::governance::ComplianceCommand,
+        command: zb_cli::governance::ComplianceCommand,
     },
     /// Committee governance: propose, vote, queue, execute, cancel, status.
     Gov {
         #[command(subcommand)]
-        command: zb_ops::governance::GovCommand,
+        command: zb_cli::governance::GovCommand,
     },
     /// Check the network: chains reachable, who holds ADMIN, single-key warnings.
     Doctor(zb_cli::doctor::DoctorArgs),
@@ -275,7 +275,7 @@ async fn run() -> Result<()> {
         }
         Command::Keys { command } => keys(command),
         Command::Devnet(args) => zb_ops::devnet::run(args).await,
-        Command::Route { command } => zb_ops::route::run(command).await,
+        Command::Route { command } => zb_cli::route::run(command).await,
         Command::Stake { command } => zb_cli::stake::run(command).await,
         Command::Slash { command } => zb_cli::slash::run(command).await,
         Command::Send(args) => zb_ops::transfer::send(&args).await,
@@ -284,10 +284,10 @@ async fn run() -> Result<()> {
         Command::Claim(args) => zb_ops::claim::claim(&args).await,
         Command::Cancel(args) => zb_ops::cancel::cancel(&args).await,
         Command::Audit { command } => zb_ops::audit::run(command).await,
-        Command::Guardian { command } => zb_ops::governance::guardian_cli(command).await,
-        Command::Regulator { command } => zb_ops::governance::regulator_cli(command).await,
-        Command::Compliance { command } => zb_ops::governance::compliance_cli(command).await,
-        Command::Gov { command } => zb_ops::governance::gov_cli(command).await,
+        Command::Guardian { command } => zb_cli::governance::guardian(command).await,
+        Command::Regulator { command } => zb_cli::governance::regulator(command).await,
+        Command::Compliance { command } => zb_cli::governance::compliance(command).await,
+        Command::Gov { command } => zb_cli::governance::gov(command).await,
         Command::Doctor(args) => zb_cli::doctor::run(args).await,
     }
 }

@@ -2,5 +2,7 @@
 //! terminal rendering (progress, tables, one-line errors) of the workflows in `zb-ops`.
 
 pub mod doctor;
+pub mod governance;
+pub mod route;
 pub mod slash;
 pub mod stake;

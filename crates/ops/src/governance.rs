@@ -11,7 +11,7 @@ use alloy::json_abi::Function;
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::{Filter, TransactionReceipt};
+use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
@@ -22,57 +22,64 @@ use crate::context::{
 };
 use crate::format::one_line;
 use crate::network::ChainInfo;
+use crate::progress::Progress;
 
 // ------------------------------------------------------------------------------------------
-// Command line
+// Workflow inputs and reports
 // ------------------------------------------------------------------------------------------
 
-/// `zerobridge guardian ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum GuardianCommand {
-    /// Pause the whole bridge on a chain, or one lane (--lane) or both lanes of a route (--route).
-    Pause(PauseArgs),
-    /// Not a guardian power: prints the committee proposal that unpauses.
-    Unpause(PauseArgs),
-    /// The bridge's paused flag and every known lane's.
-    Status(ChainArgs),
+/// A transaction a role holder's command sent.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// The chain's name.
+    pub chain: String,
+    /// The signing account.
+    pub caller: Address,
+    pub tx: B256,
 }
 
-/// `zerobridge regulator ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum RegulatorCommand {
-    /// Freeze an account on a chain's bridge (REGULATOR role).
-    Freeze(AccountArgs),
-    /// Unfreeze an account (REGULATOR role).
-    Unfreeze(AccountArgs),
-    /// Accounts currently frozen on a chain (from the bridge's logs), with their state.
-    List(ChainArgs),
+/// `guardian status`: the bridge's paused flag and every known lane's.
+#[derive(Debug, Clone)]
+pub struct PausedFlags {
+    pub chain: String,
+    pub bridge_paused: bool,
+    pub lanes: Vec<LanePaused>,
 }
 
-/// `zerobridge compliance ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum ComplianceCommand {
-    /// Attest an account until --expires (COMPLIANCE_ISSUER role).
-    Attest(AttestArgs),
-    /// End an account's attestation now (COMPLIANCE_ISSUER role).
-    Revoke(AccountArgs),
+#[derive(Debug, Clone)]
+pub struct LanePaused {
+    pub symbol: String,
+    /// "outbound" or "inbound".
+    pub direction: &'static str,
+    pub lane: B256,
+    pub paused: bool,
 }
 
-/// `zerobridge gov ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum GovCommand {
-    /// Propose calls the committee makes if the proposal passes (members only).
-    Propose(ProposeArgs),
-    /// Vote on an active proposal (members only).
-    Vote(VoteArgs),
-    /// Start the timelock of a succeeded proposal (anyone).
-    Queue(IdArgs),
-    /// Execute a queued proposal once its timelock is over (anyone).
-    Execute(IdArgs),
-    /// Withdraw a proposal (its proposer).
-    Cancel(IdArgs),
-    /// A proposal's state, votes against the thresholds and eta; every proposal without an id.
-    Status(GovStatusArgs),
+/// `regulator list`: the accounts frozen on a chain, with their state.
+#[derive(Debug, Clone)]
+pub struct FrozenAccounts {
+    pub chain: String,
+    /// (account, frozen, attestedUntil)
+    pub accounts: Vec<(Address, bool, u64)>,
+}
+
+/// A committee proposal after a vote, queue, execute or cancel.
+#[derive(Debug, Clone)]
+pub struct ProposalAction {
+    pub sent: Sent,
+    pub state: &'static str,
+    pub eta: u64,
+}
+
+/// `gov status`: proposals of a committee.
+#[derive(Debug, Clone)]
+pub struct ProposalStatus {
+    pub id: u64,
+    pub state: &'static str,
+    pub proposal: Committee::Proposal,
+    /// Participation and approval so far, in bps (rounded up).
+    pub participation: u128,
+    pub approval: u128,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -171,40 +178,6 @@ pub struct GovStatusArgs {
     pub committee: CommitteeArgs,
 }
 
-pub async fn guardian_cli(command: GuardianCommand) -> Result<()> {
-    match command {
-        GuardianCommand::Pause(args) => pause(args).await,
-        GuardianCommand::Unpause(args) => unpause_hint(&args),
-        GuardianCommand::Status(args) => guardian_status(args).await,
-    }
-}
-
-pub async fn regulator_cli(command: RegulatorCommand) -> Result<()> {
-    match command {
-        RegulatorCommand::Freeze(args) => freeze(args, true).await,
-        RegulatorCommand::Unfreeze(args) => freeze(args, false).await,
-        RegulatorCommand::List(args) => frozen_list(args).await,
-    }
-}
-
-pub async fn compliance_cli(command: ComplianceCommand) -> Result<()> {
-    match command {
-        ComplianceCommand::Attest(args) => attest(args).await,
-        ComplianceCommand::Revoke(args) => revoke(args).await,
-    }
-}
-
-pub async fn gov_cli(command: GovCommand) -> Result<()> {
-    match command {
-        GovCommand::Propose(args) => propose(args).await,
-        GovCommand::Vote(args) => vote(args).await,
-        GovCommand::Queue(args) => lifecycle(args, "queue").await,
-        GovCommand::Execute(args) => lifecycle(args, "execute").await,
-        GovCommand::Cancel(args) => lifecycle(args, "cancel").await,
-        GovCommand::Status(args) => gov_status(args).await,
-    }
-}
-
 // ------------------------------------------------------------------------------------------
 // Shared
 // ------------------------------------------------------------------------------------------
@@ -229,19 +202,6 @@ pub(crate) async fn manager_of(conn: &Conn) -> Result<Address> {
         return Ok(m);
     }
     conn.bridge().authority().call().await.map_err(|e| conn.read_err("the bridge's authority()", e))
-}
-
-/// Sends a call and waits for success; reverts are explained with this module's errors.
-async fn transact<P, D>(
-    call: alloy::contract::CallBuilder<P, D>,
-    what: &str,
-    chain: &ChainInfo,
-) -> Result<TransactionReceipt>
-where
-    P: Provider,
-    D: alloy::contract::CallDecoder,
-{
-    transact_explained(call, what, chain, explain).await
 }
 
 fn role_name(role: &str) -> &'static str {
@@ -328,22 +288,25 @@ async fn lanes_of(ctx: &Context, conn: &Conn, lane: Option<B256>, route: Option<
     Ok(vec![r.outboundLane, r.inboundLane])
 }
 
-async fn pause(args: PauseArgs) -> Result<()> {
+/// Pauses the bridge (no --lane / --route) or the lanes named; each transaction is reported as a
+/// step as soon as it is mined.
+pub async fn pause(args: &PauseArgs, progress: &dyn Progress) -> Result<()> {
     let (ctx, conn, caller) = signing_conn(&args.chain, &args.key).await?;
     let lanes = lanes_of(&ctx, &conn, args.lane, args.route.as_deref()).await?;
     let bridge = conn.bridge();
     if lanes.is_empty() {
-        let r = transact(bridge.pause(), "pause", &conn.info).await?;
-        println!("bridge on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash);
+        let r = transact_explained(bridge.pause(), "pause", &conn.info, explain).await?;
+        progress.step(&format!("bridge on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash));
     }
     for lane in lanes {
-        let r = transact(bridge.pauseLane(lane), "pauseLane", &conn.info).await?;
-        println!("lane {lane} on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash);
+        let r = transact_explained(bridge.pauseLane(lane), "pauseLane", &conn.info, explain).await?;
+        progress.step(&format!("lane {lane} on {} paused by {caller} (tx {})", conn.info.name, r.transaction_hash));
     }
     Ok(())
 }
 
-fn unpause_hint(args: &PauseArgs) -> Result<()> {
+/// Guardians cannot unpause: the error names the committee proposal that does.
+pub fn unpause_hint(args: &PauseArgs) -> Result<()> {
     let chain = &args.chain.chain;
     let call = match (&args.lane, &args.route) {
         (Some(lane), _) => format!("--call 'bridge:unpauseLane(bytes32):{lane}'"),
@@ -358,11 +321,11 @@ fn unpause_hint(args: &PauseArgs) -> Result<()> {
     )
 }
 
-async fn guardian_status(args: ChainArgs) -> Result<()> {
-    let (ctx, conn) = read_conn(&args).await?;
+pub async fn guardian_status(args: &ChainArgs) -> Result<PausedFlags> {
+    let (ctx, conn) = read_conn(args).await?;
     let bridge = conn.bridge();
     let paused = bridge.paused().call().await.map_err(|e| conn.read_err("paused()", e))?;
-    println!("bridge on {}: {}", conn.info.name, if paused { "PAUSED" } else { "not paused" });
+    let mut flags = PausedFlags { chain: conn.info.name.clone(), bridge_paused: paused, lanes: Vec::new() };
     for route in &ctx.network.routes {
         let r = bridge.getRoute(route.route_id).call().await.map_err(|e| conn.read_err("the route", e))?;
         for (dir, lane) in [("outbound", r.outboundLane), ("inbound", r.inboundLane)] {
@@ -370,31 +333,30 @@ async fn guardian_status(args: ChainArgs) -> Result<()> {
                 continue;
             }
             let l = bridge.getLane(lane).call().await.map_err(|e| conn.read_err("the lane", e))?;
-            println!("  {} {dir} lane {lane}: {}", route.symbol, if l.paused { "PAUSED" } else { "not paused" });
+            flags.lanes.push(LanePaused { symbol: route.symbol.clone(), direction: dir, lane, paused: l.paused });
         }
     }
-    Ok(())
+    Ok(flags)
 }
 
 // ------------------------------------------------------------------------------------------
 // regulator, compliance
 // ------------------------------------------------------------------------------------------
 
-async fn freeze(args: AccountArgs, on: bool) -> Result<()> {
-    let (_, conn, _) = signing_conn(&args.chain, &args.key).await?;
+/// Freezes (`on`) or unfreezes an account.
+pub async fn freeze(args: &AccountArgs, on: bool) -> Result<Sent> {
+    let (_, conn, caller) = signing_conn(&args.chain, &args.key).await?;
     let bridge = conn.bridge();
     let r = if on {
-        transact(bridge.freeze(args.account), "freeze", &conn.info).await?
+        transact_explained(bridge.freeze(args.account), "freeze", &conn.info, explain).await?
     } else {
-        transact(bridge.unfreeze(args.account), "unfreeze", &conn.info).await?
+        transact_explained(bridge.unfreeze(args.account), "unfreeze", &conn.info, explain).await?
     };
-    let verb = if on { "frozen" } else { "unfrozen" };
-    println!("{} {verb} on {} (tx {})", args.account, conn.info.name, r.transaction_hash);
-    Ok(())
+    Ok(Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash })
 }
 
-async fn frozen_list(args: ChainArgs) -> Result<()> {
-    let (ctx, conn) = read_conn(&args).await?;
+pub async fn frozen_list(args: &ChainArgs) -> Result<FrozenAccounts> {
+    let (ctx, conn) = read_conn(args).await?;
     let from = ctx
         .manifest
         .as_ref()
@@ -414,14 +376,12 @@ async fn frozen_list(args: ChainArgs) -> Result<()> {
         }
     }
     let accounts: Vec<Address> = frozen.into_iter().filter(|(_, f)| *f).map(|(a, _)| a).collect();
-    if accounts.is_empty() {
-        println!("no frozen accounts on {}", conn.info.name);
-    }
+    let mut list = FrozenAccounts { chain: conn.info.name.clone(), accounts: Vec::new() };
     for account in accounts {
         let state = conn.bridge().accounts(account).call().await.map_err(|e| conn.read_err("accounts()", e))?;
-        println!("{account} frozen={} attestedUntil={}", state.frozen, state.attestedUntil);
+        list.accounts.push((account, state.frozen, state.attestedUntil));
     }
-    Ok(())
+    Ok(list)
 }
 
 /// `--expires`: unix seconds, or `+N` with unit d/h/m/s relative to `now`.
@@ -446,8 +406,9 @@ pub fn parse_expires(text: &str, now: u64) -> Result<u64> {
     n.checked_mul(scale).and_then(|s| s.checked_add(now)).ok_or_else(bad)
 }
 
-async fn attest(args: AttestArgs) -> Result<()> {
-    let (_, conn, _) = signing_conn(&args.chain, &args.key).await?;
+/// Attests an account; returns the transaction and the expiry (unix seconds).
+pub async fn attest(args: &AttestArgs) -> Result<(Sent, u64)> {
+    let (_, conn, caller) = signing_conn(&args.chain, &args.key).await?;
     let block = conn
         .provider
         .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
@@ -455,16 +416,14 @@ async fn attest(args: AttestArgs) -> Result<()> {
         .map_err(|e| conn.read_err("the latest block", e))?
         .ok_or_else(|| eyre!("{} has no latest block", conn.info.name))?;
     let expires = parse_expires(&args.expires, block.header.timestamp)?;
-    let r = transact(conn.bridge().attest(args.account, expires), "attest", &conn.info).await?;
-    println!("{} attested on {} until {expires} (tx {})", args.account, conn.info.name, r.transaction_hash);
-    Ok(())
+    let r = transact_explained(conn.bridge().attest(args.account, expires), "attest", &conn.info, explain).await?;
+    Ok((Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash }, expires))
 }
 
-async fn revoke(args: AccountArgs) -> Result<()> {
-    let (_, conn, _) = signing_conn(&args.chain, &args.key).await?;
-    let r = transact(conn.bridge().revoke(args.account), "revoke", &conn.info).await?;
-    println!("{}'s attestation revoked on {} (tx {})", args.account, conn.info.name, r.transaction_hash);
-    Ok(())
+pub async fn revoke(args: &AccountArgs) -> Result<Sent> {
+    let (_, conn, caller) = signing_conn(&args.chain, &args.key).await?;
+    let r = transact_explained(conn.bridge().revoke(args.account), "revoke", &conn.info, explain).await?;
+    Ok(Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash })
 }
 
 // ------------------------------------------------------------------------------------------
@@ -548,9 +507,10 @@ pub(crate) fn committee_of(conn: &Conn, address: Address) -> Committee::Committe
     Committee::new(address, conn.provider.clone())
 }
 
-async fn propose(args: ProposeArgs) -> Result<()> {
+/// Creates a proposal; returns the transaction and the proposal's id.
+pub async fn propose(args: &ProposeArgs) -> Result<(Sent, U256)> {
     let parsed: Vec<ParsedCall> = args.calls.iter().map(|c| parse_call(c)).collect::<Result<_>>()?;
-    let (_, conn, _) = signing_conn(&args.committee.chain, &args.key).await?;
+    let (_, conn, caller) = signing_conn(&args.committee.chain, &args.key).await?;
     let committee = args.committee.committee;
     let mut targets = Vec::new();
     for call in &parsed {
@@ -559,7 +519,9 @@ async fn propose(args: ProposeArgs) -> Result<()> {
     let values = vec![U256::ZERO; parsed.len()];
     let datas: Vec<Bytes> = parsed.iter().map(|c| c.data.clone()).collect();
     let c = committee_of(&conn, committee);
-    let r = transact(c.propose(targets, values, datas, args.description.clone()), "propose", &conn.info).await?;
+    let r =
+        transact_explained(c.propose(targets, values, datas, args.description.clone()), "propose", &conn.info, explain)
+            .await?;
     let id = r
         .inner
         .logs()
@@ -567,51 +529,36 @@ async fn propose(args: ProposeArgs) -> Result<()> {
         .find_map(|l| Committee::ProposalCreated::decode_log(&l.inner).ok())
         .map(|e| e.id)
         .ok_or_else(|| eyre!("propose on {}: no ProposalCreated event in {}", conn.info.name, r.transaction_hash))?;
-    println!(
-        "proposal {id} created on {} (tx {}): vote with `zerobridge gov vote {id} --yes`",
-        conn.info.name, r.transaction_hash
-    );
-    Ok(())
+    Ok((Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash }, id))
 }
 
-async fn vote(args: VoteArgs) -> Result<()> {
+pub async fn vote(args: &VoteArgs) -> Result<ProposalAction> {
     let (_, conn, who) = signing_conn(&args.committee.chain, &args.key).await?;
     let c = committee_of(&conn, args.committee.committee);
-    let r = transact(c.vote(U256::from(args.id), args.yes), "vote", &conn.info).await?;
+    let r = transact_explained(c.vote(U256::from(args.id), args.yes), "vote", &conn.info, explain).await?;
     let state = c.state(U256::from(args.id)).call().await.map_err(|e| conn.read_err("the proposal", e))?;
-    println!(
-        "{who} voted {} on proposal {} (tx {}); it is now {}",
-        if args.yes { "yes" } else { "no" },
-        args.id,
-        r.transaction_hash,
-        state_name(state as u8)
-    );
-    Ok(())
+    let sent = Sent { chain: conn.info.name.clone(), caller: who, tx: r.transaction_hash };
+    Ok(ProposalAction { sent, state: state_name(state as u8), eta: 0 })
 }
 
-async fn lifecycle(args: IdArgs, what: &str) -> Result<()> {
-    let (_, conn, _) = signing_conn(&args.committee.chain, &args.key).await?;
+/// `what`: "queue", "execute" or "cancel" the proposal.
+pub async fn lifecycle(args: &IdArgs, what: &str) -> Result<ProposalAction> {
+    let (_, conn, caller) = signing_conn(&args.committee.chain, &args.key).await?;
     let c = committee_of(&conn, args.committee.committee);
     let id = U256::from(args.id);
     let r = match what {
-        "queue" => transact(c.queue(id), what, &conn.info).await?,
-        "execute" => transact(c.execute(id), what, &conn.info).await?,
-        _ => transact(c.cancel(id), what, &conn.info).await?,
+        "queue" => transact_explained(c.queue(id), what, &conn.info, explain).await?,
+        "execute" => transact_explained(c.execute(id), what, &conn.info, explain).await?,
+        _ => transact_explained(c.cancel(id), what, &conn.info, explain).await?,
     };
     let p = c.getProposal(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;
     let state = c.state(id).call().await.map_err(|e| conn.read_err("the proposal", e))?;
-    let extra = if what == "queue" { format!(", eta {}", p.eta) } else { String::new() };
-    println!(
-        "proposal {} {what}d on {} (tx {}): {}{extra}",
-        args.id,
-        conn.info.name,
-        r.transaction_hash,
-        state_name(state as u8)
-    );
-    Ok(())
+    let sent = Sent { chain: conn.info.name.clone(), caller, tx: r.transaction_hash };
+    Ok(ProposalAction { sent, state: state_name(state as u8), eta: p.eta.to::<u64>() })
 }
 
-async fn gov_status(args: GovStatusArgs) -> Result<()> {
+/// The proposal `--id`, or every proposal; with the chain's name.
+pub async fn gov_status(args: &GovStatusArgs) -> Result<(String, Vec<ProposalStatus>)> {
     let (_, conn) = read_conn(&args.committee.chain).await?;
     let c = committee_of(&conn, args.committee.committee);
     let read = |e: alloy::contract::Error| conn.read_err("the committee", e);
@@ -620,9 +567,7 @@ async fn gov_status(args: GovStatusArgs) -> Result<()> {
         Some(id) => vec![id],
         None => (1..=count.to::<u64>()).collect(),
     };
-    if ids.is_empty() {
-        println!("no proposals on committee {} ({})", args.committee.committee, conn.info.name);
-    }
+    let mut proposals = Vec::new();
     for id in ids {
         let uid = U256::from(id);
         let state = c.state(uid).call().await.map_err(|e| explain(&e, "gov status", &conn.info))?;
@@ -630,19 +575,15 @@ async fn gov_status(args: GovStatusArgs) -> Result<()> {
         let voted = p.forWeight.to::<u128>() + p.againstWeight.to::<u128>();
         let part = ceil_bps(voted, p.totalWeight.to::<u128>());
         let appr = ceil_bps(p.forWeight.to::<u128>(), voted);
-        println!(
-            "proposal {id}: {} | for {} against {} of {} | participation {part}/{} bps, approval {appr}/{} bps | vote end {} | eta {}",
-            state_name(state as u8),
-            p.forWeight,
-            p.againstWeight,
-            p.totalWeight,
-            p.participationBps,
-            p.approvalBps,
-            p.voteEnd,
-            if p.eta == 0 { "-".to_string() } else { p.eta.to_string() }
-        );
+        proposals.push(ProposalStatus {
+            id,
+            state: state_name(state as u8),
+            proposal: p,
+            participation: part,
+            approval: appr,
+        });
     }
-    Ok(())
+    Ok((conn.info.name.clone(), proposals))
 }
 
 fn ceil_bps(part: u128, whole: u128) -> u128 {
