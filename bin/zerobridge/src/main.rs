@@ -80,7 +80,7 @@ enum Command {
     /// transfer (read-only: RPC access only, no key).
     Audit {
         #[command(subcommand)]
-        command: zb_ops::audit::AuditCommand,
+        command: zb_cli::audit::AuditCommand,
     },
     /// Guardians: pause the bridge or a lane at once; paused flags.
     Guardian {
@@ -283,7 +283,7 @@ async fn run() -> Result<()> {
         Command::Balance(args) => zb_ops::transfer::balance(&args).await,
         Command::Claim(args) => zb_ops::claim::claim(&args).await,
         Command::Cancel(args) => zb_ops::cancel::cancel(&args).await,
-        Command::Audit { command } => zb_ops::audit::run(command).await,
+        Command::Audit { command } => zb_cli::audit::run(command).await,
         Command::Guardian { command } => zb_ops::governance::guardian_cli(command).await,
         Command::Regulator { command } => zb_ops::governance::regulator_cli(command).await,
         Command::Compliance { command } => zb_ops::governance::compliance_cli(command).await,

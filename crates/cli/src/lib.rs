@@ -1,4 +1,5 @@
 //! The `zerobridge` command line for people rather than agents: argument parsing (clap) and
 //! terminal rendering (progress, tables, one-line errors) of the workflows in `zb-ops`.
 
+pub mod audit;
 pub mod doctor;

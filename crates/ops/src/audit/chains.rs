@@ -59,7 +59,7 @@ impl Coverage {
         }
     }
 
-    pub(super) fn blocks(&self) -> String {
+    pub fn blocks(&self) -> String {
         if self.to_block < self.from_block {
             format!("{} (no blocks)", self.chain)
         } else {

@@ -11,8 +11,20 @@ use super::hash::{render_lines, seal};
 use crate::format::one_line;
 use crate::network::ChainInfo;
 
-/// `zerobridge audit export`.
-pub async fn export(args: &ExportArgs) -> Result<()> {
+/// An exported audit log and what it covers.
+#[derive(Debug, Clone)]
+pub struct AuditExport {
+    /// The JSON lines, header first.
+    pub text: String,
+    pub transfers: usize,
+    pub privileged: usize,
+    pub coverage: Vec<Coverage>,
+    /// The last line's hash.
+    pub head: String,
+}
+
+/// `zerobridge audit export`: reads and seals the log (the caller writes it out).
+pub async fn export(args: &ExportArgs) -> Result<AuditExport> {
     let target = Target::load(args.network.as_deref())?;
     let decoder = Decoder::new();
     let mut chains: Vec<&ChainInfo> = target.ctx.network.chains.iter().collect();
@@ -66,24 +78,5 @@ pub async fn export(args: &ExportArgs) -> Result<()> {
     seal(&mut lines);
     let head = lines.last().and_then(|l| l.get("hash")).and_then(Value::as_str).unwrap_or_default().to_string();
     let text = render_lines(&lines);
-    let ranges: Vec<String> = coverage.iter().map(Coverage::blocks).collect();
-    let summary = format!(
-        "{} events ({transfers} transfer, {privileged} privileged) from {}; head {head}",
-        transfers + privileged,
-        ranges.join(", ")
-    );
-    match &args.out {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|e| eyre!("cannot write {}: {e}", path.display()))?;
-            println!("{summary}; written to {}", path.display());
-        }
-        None => {
-            use std::io::Write as _;
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes()).map_err(|e| eyre!("cannot write the log to stdout: {e}"))?;
-            stdout.flush().map_err(|e| eyre!("cannot write the log to stdout: {e}"))?;
-            eprintln!("{summary}");
-        }
-    }
-    Ok(())
+    Ok(AuditExport { text, transfers, privileged, coverage, head })
 }

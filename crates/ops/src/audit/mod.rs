@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use alloy::primitives::B256;
-use eyre::Result;
 
 mod chains;
 mod decode;
@@ -29,9 +28,9 @@ mod verify;
 
 pub use chains::Coverage;
 pub use decode::{Contract, Decoder, classify};
-pub use export::export;
+pub use export::{AuditExport, export};
 pub use hash::{canonical_json, check_chain, line_hash, render_lines, seal};
-pub use verify::verify;
+pub use verify::{AuditVerified, verify};
 
 /// `format` of the header line.
 pub const FORMAT: &str = "zerobridge-audit/1";
@@ -54,17 +53,6 @@ const TRANSFER_EVENTS: &[&str] = &[
 pub const UNKNOWN_EVENT: &str = "unknown";
 
 // ------------------------------------------------------------------------------------ options
-
-/// `zerobridge audit ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum AuditCommand {
-    /// Write the hash-chained audit log (JSON lines) of every privileged action and every
-    /// transfer, from the chains' events. Read-only: needs RPC access only, never a key.
-    Export(ExportArgs),
-    /// Check an audit log: its hash chain, and every line against the chains (nothing altered,
-    /// nothing missing in the covered blocks). Read-only: needs RPC access only, never a key.
-    Verify(VerifyArgs),
-}
 
 /// `zerobridge audit export`.
 #[derive(Debug, Clone, clap::Args)]
@@ -99,12 +87,4 @@ pub struct VerifyArgs {
     /// $ZB_DEVNET_DIR/manifest.json).
     #[arg(long, value_name = "FILE")]
     pub network: Option<PathBuf>,
-}
-
-/// Runs one `audit` command.
-pub async fn run(command: AuditCommand) -> Result<()> {
-    match command {
-        AuditCommand::Export(args) => export(&args).await,
-        AuditCommand::Verify(args) => verify(&args).await,
-    }
 }

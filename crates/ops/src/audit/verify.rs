@@ -70,8 +70,19 @@ fn shown(value: &Value) -> String {
     if text.chars().count() > 90 { format!("{}...", text.chars().take(87).collect::<String>()) } else { text }
 }
 
+/// A verified audit log: its size and the chains it matches.
+#[derive(Debug, Clone)]
+pub struct AuditVerified {
+    pub lines: usize,
+    pub events: usize,
+    pub transfers: usize,
+    pub chains: Vec<String>,
+    /// The last line's hash.
+    pub head: String,
+}
+
 /// `zerobridge audit verify`.
-pub async fn verify(args: &VerifyArgs) -> Result<()> {
+pub async fn verify(args: &VerifyArgs) -> Result<AuditVerified> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| eyre!("cannot read the audit log {}: {e}", args.file.display()))?;
     // 1. The hash chain, without any chain access.
@@ -236,15 +247,13 @@ pub async fn verify(args: &VerifyArgs) -> Result<()> {
     }
 
     let transfers = stated.iter().filter(|(_, _, l)| l.get("kind").and_then(Value::as_str) == Some("transfer")).count();
-    let names: Vec<&str> = coverage.iter().map(|c| c.chain.as_str()).collect();
-    println!(
-        "{} lines verified ({} events: {transfers} transfer, {} privileged), chain intact, matches {}; head {head}",
-        lines.len(),
-        stated.len(),
-        stated.len() - transfers,
-        names.join("/")
-    );
-    Ok(())
+    Ok(AuditVerified {
+        lines: lines.len(),
+        events: stated.len(),
+        transfers,
+        chains: coverage.iter().map(|c| c.chain.clone()).collect(),
+        head,
+    })
 }
 
 #[cfg(test)]
