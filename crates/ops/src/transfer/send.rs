@@ -12,9 +12,7 @@ use zb_contracts::revert::RevertContext;
 use zb_protocol::Message;
 
 use super::stages::{Progress, Transfer};
-use super::token::{
-    TokenMeta, configured_symbol, explain_contract_error, rate_limit_message, seconds_until_available, token_meta,
-};
+use super::token::{TokenMeta, explain_contract_error, leg_tokens, rate_limit_message, seconds_until_available};
 use super::watch::{Ui, Watch, watch};
 use super::{FALLBACK_SEND_GAS, GAS_HEADROOM_PERCENT, IERC20Token, SendArgs};
 use crate::context::{Context, RECEIPT_TIMEOUT};
@@ -55,15 +53,7 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     let source = ctx.connect(&leg.source).await?;
     let destination = ctx.connect(&leg.destination).await?;
     let is_home = leg.route.home == leg.source.name;
-    let source_token =
-        token_meta(&source, &leg.source, leg.source_token, &configured_symbol(&leg.route.symbol, is_home)).await?;
-    let destination_token = token_meta(
-        &destination,
-        &leg.destination,
-        leg.destination_token,
-        &configured_symbol(&leg.route.symbol, !is_home),
-    )
-    .await?;
+    let (source_token, destination_token) = leg_tokens(&leg, &source, &destination).await?;
     if source_token.decimals != leg.route.decimals {
         println!(
             "note: the network file says {} has {} decimals, the token on {} has {}: using {}",

@@ -8,7 +8,7 @@ use zb_contracts::revert::{self, RevertContext, Wording};
 
 use super::{BUCKET_REFILL_SECONDS, IERC20Token};
 use crate::format::{format_amount, format_utc, format_wait, one_line};
-use crate::network::ChainInfo;
+use crate::network::{ChainInfo, Leg};
 
 // ------------------------------------------------------------------------------------ tokens
 
@@ -44,6 +44,26 @@ pub(crate) async fn token_meta(
     let symbol =
         token.symbol().call().await.ok().filter(|s| !s.is_empty()).unwrap_or_else(|| fallback_symbol.to_string());
     Ok(TokenMeta { address, symbol, decimals })
+}
+
+/// The tokens of `leg` on its source and destination (in that order: the error names the source
+/// first when neither answers).
+pub(crate) async fn leg_tokens(
+    leg: &Leg,
+    source: &DynProvider,
+    destination: &DynProvider,
+) -> Result<(TokenMeta, TokenMeta)> {
+    let is_home = leg.route.home == leg.source.name;
+    let source_token =
+        token_meta(source, &leg.source, leg.source_token, &configured_symbol(&leg.route.symbol, is_home)).await?;
+    let destination_token = token_meta(
+        destination,
+        &leg.destination,
+        leg.destination_token,
+        &configured_symbol(&leg.route.symbol, !is_home),
+    )
+    .await?;
+    Ok((source_token, destination_token))
 }
 
 /// The symbol the network file implies for a token of a route on one side.

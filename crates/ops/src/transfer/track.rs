@@ -11,7 +11,7 @@ use zb_contracts::bridge::ZeroBridge;
 
 use super::TrackArgs;
 use super::stages::{Progress, Transfer};
-use super::token::{configured_symbol, token_meta};
+use super::token::leg_tokens;
 use super::watch::{Watch, watch};
 use crate::context::Context;
 use crate::format::{format_utc, one_line, parse_tx_hash};
@@ -103,16 +103,7 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         )
     })?;
     let destination = ctx.connect(&leg.destination).await?;
-    let is_home = leg.route.home == leg.source.name;
-    let source_token =
-        token_meta(&source, &leg.source, leg.source_token, &configured_symbol(&leg.route.symbol, is_home)).await?;
-    let destination_token = token_meta(
-        &destination,
-        &leg.destination,
-        leg.destination_token,
-        &configured_symbol(&leg.route.symbol, !is_home),
-    )
-    .await?;
+    let (source_token, destination_token) = leg_tokens(&leg, &source, &destination).await?;
     // The amount asked for is in the transaction's input (the event carries it net of the fee).
     let requested = source
         .get_transaction_by_hash(tx)
