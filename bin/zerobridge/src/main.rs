@@ -282,7 +282,7 @@ async fn run() -> Result<()> {
         Command::Track(args) => zb_ops::transfer::track(&args).await,
         Command::Balance(args) => zb_ops::transfer::balance(&args).await,
         Command::Claim(args) => zb_ops::claim::claim(&args).await,
-        Command::Cancel(args) => zb_ops::cancel::cancel(&args).await,
+        Command::Cancel(args) => zb_cli::cancel::run(&args).await,
         Command::Audit { command } => zb_cli::audit::run(command).await,
         Command::Guardian { command } => zb_ops::governance::guardian_cli(command).await,
         Command::Regulator { command } => zb_ops::governance::regulator_cli(command).await,

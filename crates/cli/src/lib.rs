@@ -2,4 +2,5 @@
 //! terminal rendering (progress, tables, one-line errors) of the workflows in `zb-ops`.
 
 pub mod audit;
+pub mod cancel;
 pub mod doctor;
