@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use alloy::primitives::{B256, Bytes};
+use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
@@ -70,36 +70,26 @@ pub(super) async fn known_sets(
 ) -> Result<HashMap<B256, Bytes>> {
     let mut sets = HashMap::new();
     let dest_head = destination.get_block_number().await.map_err(|e| read_err(&leg.destination, &e))?;
-    let installed = Filter::new()
-        .address(leg.destination.bridge)
-        .event_signature(ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH)
-        .topic1(leg.lane);
-    for log in scan_logs(destination, &installed, 0, dest_head).await? {
-        if let Ok(e) = ZeroBridge::ValidatorSetInstalled::decode_log(&log.inner) {
-            sets.insert(e.data.setHash, e.data.validatorSet.clone());
-        }
+    let (bridge, lane) = (leg.destination.bridge, leg.lane);
+    for e in events::<ZeroBridge::ValidatorSetInstalled>(destination, bridge, lane, dest_head).await? {
+        sets.insert(e.setHash, e.validatorSet);
     }
-    let fallback = Filter::new()
-        .address(leg.destination.bridge)
-        .event_signature(ZeroBridge::FallbackSetInstalled::SIGNATURE_HASH)
-        .topic1(leg.route.route_id);
-    for log in scan_logs(destination, &fallback, 0, dest_head).await? {
-        if let Ok(e) = ZeroBridge::FallbackSetInstalled::decode_log(&log.inner) {
-            sets.insert(e.data.setHash, e.data.validatorSet.clone());
-        }
+    let route = leg.route.route_id;
+    for e in events::<ZeroBridge::FallbackSetInstalled>(destination, bridge, route, dest_head).await? {
+        sets.insert(e.setHash, e.validatorSet);
     }
     let source_head = source.get_block_number().await.map_err(|e| read_err(&leg.source, &e))?;
-    let queued = Filter::new()
-        .address(leg.source.bridge)
-        .event_signature(ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH)
-        .topic1(leg.lane);
-    for log in scan_logs(source, &queued, 0, source_head).await? {
-        if let Ok(e) = ZeroBridge::ValidatorSetUpdateQueued::decode_log(&log.inner) {
-            let bytes = e.data.validatorSet.clone();
-            sets.insert(alloy::primitives::keccak256(&bytes), bytes);
-        }
+    for e in events::<ZeroBridge::ValidatorSetUpdateQueued>(source, leg.source.bridge, lane, source_head).await? {
+        sets.insert(alloy::primitives::keccak256(&e.validatorSet), e.validatorSet);
     }
     Ok(sets)
+}
+
+/// The `E` events `bridge` logged with first topic `topic` in blocks `0..=head`.
+async fn events<E: SolEvent>(provider: &DynProvider, bridge: Address, topic: B256, head: u64) -> Result<Vec<E>> {
+    let filter = Filter::new().address(bridge).event_signature(E::SIGNATURE_HASH).topic1(topic);
+    let logs = scan_logs(provider, &filter, 0, head).await?;
+    Ok(logs.iter().filter_map(|log| E::decode_log(&log.inner).ok()).map(|e| e.data).collect())
 }
 
 pub(super) fn set_for(
