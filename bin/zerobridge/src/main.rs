@@ -280,7 +280,7 @@ async fn run() -> Result<()> {
         Command::Slash { command } => zb_ops::slash::run(command).await,
         Command::Send(args) => zb_ops::transfer::send(&args).await,
         Command::Track(args) => zb_ops::transfer::track(&args).await,
-        Command::Balance(args) => zb_ops::transfer::balance(&args).await,
+        Command::Balance(args) => zb_cli::balance::run(&args).await,
         Command::Claim(args) => zb_ops::claim::claim(&args).await,
         Command::Cancel(args) => zb_cli::cancel::run(&args).await,
         Command::Audit { command } => zb_cli::audit::run(command).await,

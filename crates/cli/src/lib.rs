@@ -2,5 +2,6 @@
 //! terminal rendering (progress, tables, one-line errors) of the workflows in `zb-ops`.
 
 pub mod audit;
+pub mod balance;
 pub mod cancel;
 pub mod doctor;

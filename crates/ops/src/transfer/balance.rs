@@ -12,8 +12,31 @@ use crate::network::ChainInfo;
 
 // ------------------------------------------------------------------------------------ balance
 
+/// What an address holds on every configured chain.
+#[derive(Debug, Clone)]
+pub struct Balances {
+    pub address: Address,
+    pub chains: Vec<ChainBalances>,
+}
+
+/// One chain's balances, or why they could not be read (one line).
+#[derive(Debug, Clone)]
+pub struct ChainBalances {
+    pub name: String,
+    pub chain_id: u64,
+    pub balances: std::result::Result<Vec<Balance>, String>,
+}
+
+/// The native currency (`token` None) or one route token, its amount formatted in its decimals.
+#[derive(Debug, Clone)]
+pub struct Balance {
+    pub label: String,
+    pub amount: String,
+    pub token: Option<Address>,
+}
+
 /// `zerobridge balance`: native and route-token balances on every configured chain.
-pub async fn balance(args: &BalanceArgs) -> Result<()> {
+pub async fn balance(args: &BalanceArgs) -> Result<Balances> {
     let ctx = Context::load(&args.network)?;
     let address = match &args.address {
         Some(text) => parse_address(text, "--address")?,
@@ -22,42 +45,27 @@ pub async fn balance(args: &BalanceArgs) -> Result<()> {
             None => bail!("whose balance? pass --address <address>, or a key with --private-key-env / --keystore"),
         },
     };
-    println!("{address}");
     let reads = ctx.network.chains.iter().map(|chain| chain_balances(&ctx, chain, address));
     let results = futures::future::join_all(reads).await;
-    let mut failed = Vec::new();
-    for (chain, result) in ctx.network.chains.iter().zip(results) {
-        println!("{} (chain {})", chain.name, chain.chain_id);
-        match result {
-            Ok(lines) => {
-                for (label, amount, token) in lines {
-                    match token {
-                        Some(token) => println!("  {label:<10} {amount:<28} {token}"),
-                        None => println!("  {label:<10} {amount}"),
-                    }
-                }
-            }
-            Err(e) => {
-                println!("  unavailable: {}", one_line(&e));
-                failed.push(chain.name.clone());
-            }
-        }
-    }
-    if !failed.is_empty() {
-        bail!("could not read the balances on {}: see above", failed.join(", "));
-    }
-    Ok(())
+    let chains = ctx
+        .network
+        .chains
+        .iter()
+        .zip(results)
+        .map(|(chain, result)| ChainBalances {
+            name: chain.name.clone(),
+            chain_id: chain.chain_id,
+            balances: result.map_err(|e| one_line(&e)),
+        })
+        .collect();
+    Ok(Balances { address, chains })
 }
 
-/// (label, formatted amount, token address) for the native currency and every route token.
-async fn chain_balances(
-    ctx: &Context,
-    chain: &ChainInfo,
-    who: Address,
-) -> Result<Vec<(String, String, Option<Address>)>> {
+/// The native currency and every route token of `chain`.
+async fn chain_balances(ctx: &Context, chain: &ChainInfo, who: Address) -> Result<Vec<Balance>> {
     let provider = ctx.connect(chain).await?;
     let native = provider.get_balance(who).await.map_err(|e| eyre!("reading '{}': {}", chain.name, one_line(&e)))?;
-    let mut lines = vec![("native".to_string(), format_amount(native, 18), None)];
+    let mut lines = vec![Balance { label: "native".to_string(), amount: format_amount(native, 18), token: None }];
     for route in &ctx.network.routes {
         let (address, is_home) = if route.home == chain.name {
             (route.home_token, true)
@@ -72,7 +80,11 @@ async fn chain_balances(
             .call()
             .await
             .map_err(|e| eyre!("reading the {} balance on '{}': {}", token.symbol, chain.name, one_line(&e)))?;
-        lines.push((token.symbol.clone(), format_amount(units, token.decimals), Some(address)));
+        lines.push(Balance {
+            label: token.symbol.clone(),
+            amount: format_amount(units, token.decimals),
+            token: Some(address),
+        });
     }
     Ok(lines)
 }

@@ -26,7 +26,7 @@ mod track;
 mod validators;
 mod watch;
 
-pub use balance::balance;
+pub use balance::{Balance, Balances, ChainBalances, balance};
 pub(crate) use dest::{DestEvent, DestStatus, TxAt, first_block_at};
 pub use send::send;
 pub(crate) use send::{check_gas_funds, wait_receipt};
