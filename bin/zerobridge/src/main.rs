@@ -80,7 +80,7 @@ enum Command {
     /// transfer (read-only: RPC access only, no key).
     Audit {
         #[command(subcommand)]
-        command: zb_ops::audit::AuditCommand,
+        command: zb_cli::audit::AuditCommand,
     },
     /// Guardians: pause the bridge or a lane at once; paused flags.
     Guardian {
@@ -280,10 +280,10 @@ async fn run() -> Result<()> {
         Command::Slash { command } => zb_cli::slash::run(command).await,
         Command::Send(args) => zb_ops::transfer::send(&args).await,
         Command::Track(args) => zb_ops::transfer::track(&args).await,
-        Command::Balance(args) => zb_ops::transfer::balance(&args).await,
+        Command::Balance(args) => zb_cli::balance::run(&args).await,
         Command::Claim(args) => zb_ops::claim::claim(&args).await,
-        Command::Cancel(args) => zb_ops::cancel::cancel(&args).await,
-        Command::Audit { command } => zb_ops::audit::run(command).await,
+        Command::Cancel(args) => zb_cli::cancel::run(&args).await,
+        Command::Audit { command } => zb_cli::audit::run(command).await,
         Command::Guardian { command } => zb_cli::governance::guardian(command).await,
         Command::Regulator { command } => zb_cli::governance::regulator(command).await,
         Command::Compliance { command } => zb_cli::governance::compliance(command).await,

@@ -2,6 +2,7 @@
 //! (`cancelHold`); it is refunded on the source through the reverse lane, and `zerobridge claim`
 //! delivers and claims that refund if no relayer does.
 
+use alloy::primitives::{Address, TxHash};
 use eyre::{Result, bail};
 use zb_contracts::bridge::ZeroBridge;
 
@@ -19,8 +20,25 @@ pub struct CancelArgs {
     pub key: KeyArgs,
 }
 
+/// A cancelled hold, and the refund it starts.
+#[derive(Debug, Clone)]
+pub struct Cancelled {
+    /// The chain the transfer was held on.
+    pub destination: String,
+    /// The `cancelHold` transaction and its block.
+    pub tx: TxHash,
+    pub block: u64,
+    /// The amount that travels back, with its symbol.
+    pub refund: String,
+    /// Who is refunded, on the `source` chain.
+    pub sender: Address,
+    pub source: String,
+    /// The `zerobridge claim ...` command that pays the refund out.
+    pub claim_hint: String,
+}
+
 /// `zerobridge cancel`: the sender takes back a held transfer; it is refunded on the source.
-pub async fn cancel(args: &CancelArgs) -> Result<()> {
+pub async fn cancel(args: &CancelArgs) -> Result<Cancelled> {
     let ctx = Context::load(&args.network)?;
     let t = resolve(&ctx, &args.target).await?;
     let signer = signer_of(&ctx, &args.key, "cancel")?;
@@ -70,13 +88,13 @@ pub async fn cancel(args: &CancelArgs) -> Result<()> {
         &t.destination_token,
     )
     .await?;
-    println!("✓ cancelled   the hold on {} in tx {} (block {})", dst.name, at.hash, at.block);
-    println!(
-        "{} travels back to {} on {} as a refund (the fee is not refunded): the validators sign it and a relayer \
-         delivers it, then `{claim_hint}` pays it out; the same command also delivers it if no relayer does",
-        t.source_token.show(t.message.amount),
-        t.message.sender,
-        t.leg.source.name
-    );
-    Ok(())
+    Ok(Cancelled {
+        destination: dst.name.clone(),
+        tx: at.hash,
+        block: at.block,
+        refund: t.source_token.show(t.message.amount),
+        sender: t.message.sender,
+        source: t.leg.source.name.clone(),
+        claim_hint,
+    })
 }

@@ -1,0 +1,245 @@
+//! Delivering a lane's undelivered messages from the holder's key, batch by batch.
+
+use std::collections::HashMap;
+
+use alloy::primitives::{Address, B256, Bytes};
+use alloy::providers::{DynProvider, Provider};
+use alloy::signers::local::PrivateKeySigner;
+use eyre::{Result, bail, eyre};
+use zb_contracts::bridge::ZeroBridge;
+use zb_contracts::revert::{self, RevertContext};
+use zb_protocol::{Accumulator, Checkpoint, Message, PackedSignature};
+
+use super::messages::{known_sets, sent_messages, set_for};
+use super::signatures::{Gathered, gather};
+use super::{chain_now, next_batch_end, read_err};
+use crate::context::Context;
+use crate::explain::fallback_due_text;
+use crate::format::format_utc;
+use crate::network::{ChainInfo, Leg};
+use crate::transfer::{
+    GAS_HEADROOM_PERCENT, TokenMeta, TxAt, Ui, check_gas_funds, explain_contract_error, wait_receipt,
+};
+
+/// Gas when the node cannot estimate (the simulation passed).
+const FALLBACK_GAS: u64 = 1_500_000;
+
+/// The paying key and the chains of one lane, for delivering its messages.
+pub(super) struct Lane<'a> {
+    pub(super) ctx: &'a Context,
+    pub(super) leg: &'a Leg,
+    pub(super) source: &'a DynProvider,
+    pub(super) destination: &'a DynProvider,
+    pub(super) signer: &'a PrivateKeySigner,
+    pub(super) token: &'a TokenMeta,
+    /// The command to run again, for hints.
+    pub(super) again: String,
+}
+
+/// One line for a revert of a holder's own transaction (`deliver`, `claimRefund`, `cancelHold`).
+fn explain(e: &alloy::contract::Error, what: &str, chain: &ChainInfo, sender: Address, token: &TokenMeta) -> String {
+    let on = &chain.name;
+    let decoded = e.as_decoded_interface_error::<ZeroBridge::ZeroBridgeErrors>();
+    let text = decoded
+        .as_ref()
+        .and_then(|z| revert::explain_holder_tx(z, on).or_else(|| crate::explain::bridge_error(z)))
+        .unwrap_or_else(|| {
+            let ctx = RevertContext { source: on, destination: on, sender, words: token };
+            explain_contract_error(e, &ctx)
+        });
+    format!("{what} on '{on}' refused: {text}")
+}
+
+/// Simulates, estimates, checks the gas money, sends and waits for a successful receipt.
+pub(crate) async fn submit<P: Provider, D: alloy::contract::CallDecoder>(
+    call: alloy::contract::CallBuilder<P, D>,
+    what: &str,
+    chain: &ChainInfo,
+    reader: &DynProvider,
+    sender: Address,
+    token: &TokenMeta,
+) -> Result<TxAt> {
+    let call = call.from(sender);
+    call.call_raw().await.map_err(|e| eyre!(explain(&e, what, chain, sender, token)))?;
+    let gas = match call.estimate_gas().await {
+        Ok(estimate) => estimate.saturating_mul(GAS_HEADROOM_PERCENT) / 100,
+        Err(e) if e.as_revert_data().is_some() => bail!(explain(&e, what, chain, sender, token)),
+        Err(_) => FALLBACK_GAS,
+    };
+    check_gas_funds(reader, chain, sender, gas).await?;
+    let pending = call.gas(gas).send().await.map_err(|e| eyre!(explain(&e, what, chain, sender, token)))?;
+    let hash = *pending.tx_hash();
+    let receipt = wait_receipt(reader, hash, &chain.name).await?;
+    let block = receipt.block_number.unwrap_or_default();
+    if !receipt.status() {
+        bail!(
+            "{what}: transaction {hash} reverted on '{}' in block {block}: run the command again to see why",
+            chain.name
+        );
+    }
+    Ok(TxAt { hash, block })
+}
+
+impl Lane<'_> {
+    /// Delivers every undelivered message of the lane up to `target` (sent in source block
+    /// `target_block`), batch by batch. Returns the deliveries made (none if it was delivered).
+    pub(super) async fn deliver_up_to(&self, target: u64, target_block: u64) -> Result<Vec<TxAt>> {
+        let (leg, src, dst) = (self.leg, &self.leg.source.name, &self.leg.destination.name);
+        let inbound_bridge = ZeroBridge::new(leg.destination.bridge, self.destination.clone());
+        let head = self.source.get_block_number().await.map_err(|e| read_err(&leg.source, &e))?;
+        let on_top = head.saturating_sub(target_block);
+        if on_top < leg.source.finality_depth {
+            bail!(
+                "sequence {target} is not final on '{src}' yet ({on_top} of {} blocks on top): the validators sign \
+                 only final messages; {}",
+                leg.source.finality_depth,
+                self.again
+            );
+        }
+        let mut sets: Option<HashMap<B256, Bytes>> = None;
+        let mut done = Vec::new();
+        loop {
+            let inbound = inbound_bridge.getLane(leg.lane).call().await.map_err(|e| read_err(&leg.destination, &e))?;
+            let delivered = inbound.sequence;
+            if delivered >= target {
+                return Ok(done);
+            }
+            let pending = sent_messages(self.source, leg, delivered + 1, target, target_block).await?;
+            let end = next_batch_end(pending.iter().map(|(m, _)| m).cloned().collect::<Vec<_>>().as_slice(), target);
+            let batch: Vec<Message> =
+                pending.iter().take_while(|(m, _)| m.sequence <= end).map(|(m, _)| m.clone()).collect();
+            let mut accumulator = Accumulator { lane: leg.lane, sequence: delivered, value: inbound.accumulator };
+            for message in &batch {
+                accumulator.push(message).map_err(|e| eyre!("the messages of '{src}' are out of order: {e}"))?;
+            }
+            let logged = pending.iter().find(|(m, _)| m.sequence == end).map(|(_, acc)| *acc);
+            if logged != Some(accumulator.value) {
+                bail!(
+                    "the messages '{src}' returned do not hash to the accumulator its bridge logged (sequence {end}): \
+                     the RPC is inconsistent; use another RPC"
+                );
+            }
+            let checkpoint = Checkpoint { lane: leg.lane, sequence: end, accumulator: accumulator.value };
+            if sets.is_none() {
+                sets = Some(known_sets(leg, self.source, self.destination).await?);
+            }
+            let known = sets.as_ref().ok_or_else(|| eyre!("validator sets not loaded"))?;
+            let (set, set_bytes) = set_for(known, inbound.validatorSetHash, "validator", dst)?;
+            let now = chain_now(self.destination, &leg.destination).await?;
+            let ui = Ui::new();
+            let step =
+                ui.step(format!("asking {} validators to sign sequence {end}", self.ctx.network.validators.len()));
+            let primary = if set.expired_at(now) {
+                Gathered {
+                    members: set.members.len(),
+                    threshold: set.threshold,
+                    total: set.members.iter().map(|m| m.weight).sum(),
+                    ..Gathered::default()
+                }
+            } else {
+                gather(&self.ctx.http, &self.ctx.network.validators, &set, &checkpoint, &leg.source).await
+            };
+            let range = if end > delivered + 1 {
+                format!("sequences {}-{end}", delivered + 1)
+            } else {
+                format!("sequence {end}")
+            };
+            if primary.quorum {
+                step.done(format!("✓ signed      {}", primary.summary()));
+                let wallet = self.wallet()?;
+                let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
+                let call = bridge.deliver(
+                    checkpoint,
+                    set_bytes,
+                    Bytes::from(PackedSignature::pack(&primary.signatures)),
+                    batch,
+                );
+                done.push(self.submit_delivery(call, &range, "").await?);
+                continue;
+            }
+            step.clear();
+            let primary_text = if set.expired_at(now) {
+                format!("the lane's validator set expired at {}", format_utc(set.valid_until))
+            } else {
+                primary.summary()
+            };
+            let route =
+                inbound_bridge.getRoute(leg.route.route_id).call().await.map_err(|e| read_err(&leg.destination, &e))?;
+            if route.fallbackSetHash == B256::ZERO {
+                bail!(
+                    "{primary_text}: not enough to deliver, and the route has no fallback validators on '{dst}'; \
+                     the transfer is not lost: once more validators sign, {}",
+                    self.again
+                );
+            }
+            let last_sent = batch.last().map_or(0, |m| m.sentAt);
+            let due_at = last_sent.saturating_add(u64::from(route.fallbackDelay));
+            let in_grace = now < route.graceUntil;
+            if !in_grace && now < due_at {
+                bail!(
+                    "{primary_text}: not enough to deliver; the fallback validators may deliver it {}: {}",
+                    fallback_due_text(due_at, now),
+                    self.again
+                );
+            }
+            if self.ctx.network.fallback_validators.is_empty() {
+                bail!(
+                    "{primary_text}, and the fallback may deliver now, but the network lists no fallbackValidators: \
+                     add their URLs to the network file"
+                );
+            }
+            let (fallback_set, fallback_bytes) = set_for(known, route.fallbackSetHash, "fallback", dst)?;
+            let step = ui.step(format!(
+                "asking {} fallback validators to sign sequence {end}",
+                self.ctx.network.fallback_validators.len()
+            ));
+            let fallback =
+                gather(&self.ctx.http, &self.ctx.network.fallback_validators, &fallback_set, &checkpoint, &leg.source)
+                    .await;
+            if !fallback.quorum {
+                step.clear();
+                bail!(
+                    "primary: {primary_text}; fallback: {}: not enough to deliver; {}",
+                    fallback.summary(),
+                    self.again
+                );
+            }
+            step.done(format!(
+                "✓ signed      by the fallback validators: {} (primary: {primary_text})",
+                fallback.summary()
+            ));
+            let wallet = self.wallet()?;
+            let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
+            let call = bridge.deliverByFallback(
+                checkpoint,
+                fallback_bytes,
+                Bytes::from(PackedSignature::pack(&fallback.signatures)),
+                batch,
+            );
+            done.push(self.submit_delivery(call, &range, " by the fallback validators").await?);
+        }
+    }
+
+    /// Submits a delivery of `range` from the holder's key (`by`: who signed, for the messages)
+    /// and says where it landed.
+    async fn submit_delivery<P: Provider, D: alloy::contract::CallDecoder>(
+        &self,
+        call: alloy::contract::CallBuilder<P, D>,
+        range: &str,
+        by: &str,
+    ) -> Result<TxAt> {
+        let what = format!("delivering {range}{by}");
+        let sender = self.signer.address();
+        let destination = &self.leg.destination;
+        let at = submit(call, &what, destination, self.destination, sender, self.token).await?;
+        println!(
+            "✓ delivered   {range} on {}{by} in tx {} (block {}), gas paid by {sender}",
+            destination.name, at.hash, at.block
+        );
+        Ok(at)
+    }
+
+    fn wallet(&self) -> Result<DynProvider> {
+        self.ctx.wallet_provider(&self.leg.destination, self.signer.clone())
+    }
+}
