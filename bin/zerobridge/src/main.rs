@@ -58,12 +58,12 @@ enum Command {
     /// Validator operators: bond stake, allocate it to lanes, unbond, withdraw, rewards, snapshots.
     Stake {
         #[command(subcommand)]
-        command: zb_ops::stake::StakeCommand,
+        command: zb_cli::stake::StakeCommand,
     },
     /// Anyone: prove a fraudulent checkpoint signature and slash the signer's stake.
     Slash {
         #[command(subcommand)]
-        command: zb_ops::slash::SlashCommand,
+        command: zb_cli::slash::SlashCommand,
     },
     /// Send tokens to another chain, with checks and live progress until they arrive.
     Send(zb_ops::transfer::SendArgs),
@@ -276,8 +276,8 @@ async fn run() -> Result<()> {
         Command::Keys { command } => keys(command),
         Command::Devnet(args) => zb_ops::devnet::run(args).await,
         Command::Route { command } => zb_ops::route::run(command).await,
-        Command::Stake { command } => zb_ops::stake::run(command).await,
-        Command::Slash { command } => zb_ops::slash::run(command).await,
+        Command::Stake { command } => zb_cli::stake::run(command).await,
+        Command::Slash { command } => zb_cli::slash::run(command).await,
         Command::Send(args) => zb_ops::transfer::send(&args).await,
         Command::Track(args) => zb_ops::transfer::track(&args).await,
         Command::Balance(args) => zb_ops::transfer::balance(&args).await,

@@ -2,3 +2,5 @@
 //! terminal rendering (progress, tables, one-line errors) of the workflows in `zb-ops`.
 
 pub mod doctor;
+pub mod slash;
+pub mod stake;

@@ -24,23 +24,18 @@
 //! `zerobridge` binary next to the test executable's directory (`cargo build --bin zerobridge`),
 //! or wherever `ZB_E2E_ZEROBRIDGE` points.
 
-pub mod anvil;
 pub mod config;
 pub mod devnet;
 pub mod forge;
 pub mod logs;
-pub mod paths;
-pub mod process;
-pub mod proxy;
 pub mod watchtower;
 
-pub use anvil::Anvil;
 pub use config::{RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml};
 pub use devnet::{
     AgentId, Chain, CheckpointEvent, Devnet, DevnetOptions, Direction, Executed, Manifest, RouteManifest, Sent,
     SentEvent, Served, SideManifest, ValidatorAudit,
 };
-pub use proxy::{Rewrite, RpcProxy};
+pub use zb_test_utils::{Anvil, Rewrite, RpcProxy, anvil, paths, process, proxy};
 
 /// Anvil's well-known development mnemonic ("test test ... junk"): accounts 0, 1 and 2.
 pub use zb_ops::deploy::dev_keys;

@@ -20,7 +20,6 @@ use std::path::PathBuf;
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, Bytes, Signature, U256, keccak256};
-use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolEvent, SolValue};
 use eyre::{Result, bail, eyre};
@@ -30,27 +29,12 @@ use zb_contracts::stake::StakeManager;
 use zb_protocol::{Checkpoint, Message, checkpoint_digest, initial_accumulator, message_hash};
 
 use crate::context::{Conn, Context, KeyArgs, NetworkArgs, load_signer};
-use crate::format::{format_utc, format_wait};
 use crate::network::ChainInfo;
-use crate::stake::{OUTBOUND, Staking, lane_label, transact};
-use crate::transfer::scan_logs;
+use crate::progress::Progress;
+use crate::stake::{Asset, OUTBOUND, Staking, Tx, from_block, lane_label, logs_to_head, open_on, transact};
 
 /// `ZeroBridge.ACCUMULATOR_RECORD_INTERVAL`: every 16th sequence's accumulator is recorded.
 const RECORD_INTERVAL: u64 = 16;
-
-/// `zerobridge slash ...`
-#[derive(Debug, clap::Subcommand)]
-pub enum SlashCommand {
-    /// Prove a fraudulent checkpoint signature and slash the signer's operator.
-    ///
-    /// The evidence file is a signed checkpoint as a validator's API serves it:
-    /// {"chainId": 1, "lane": "0x..", "sequence": 7, "accumulator": "0x..", "signature": "0x.."}
-    /// with a 65-byte (r, s, v) or 64-byte (EIP-2098) signature; chainId (the lane's source chain)
-    /// and signer are optional. Honest checkpoints are refused before any gas is spent.
-    Submit(SubmitArgs),
-    /// Take what the per-period slashing cap deferred on earlier evidence.
-    Collect(CollectArgs),
-}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SubmitArgs {
@@ -78,13 +62,6 @@ pub struct CollectArgs {
     pub key: KeyArgs,
     #[command(flatten)]
     pub network: NetworkArgs,
-}
-
-pub async fn run(command: SlashCommand) -> Result<()> {
-    match command {
-        SlashCommand::Submit(args) => submit(args).await,
-        SlashCommand::Collect(args) => collect(args).await,
-    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -190,12 +167,9 @@ pub(crate) async fn sent_messages(
         .event_signature(ZeroBridge::MessageSent::SIGNATURE_HASH)
         .topic1(lane)
         .topic2(sequences);
-    let latest = conn.provider.get_block_number().await.map_err(|e| conn.read_err("the block number", e))?;
-    let logs = scan_logs(&conn.provider, &filter, from_block, latest)
-        .await
-        .map_err(|e| eyre!("reading lane {lane}'s messages on {}: {e}", conn.info.name))?;
+    let logs = logs_to_head(conn, &filter, from_block, &format!("lane {lane}'s messages")).await?;
     let mut found: Vec<(Message, B256)> = Vec::new();
-    for log in logs.iter().filter(|l| !l.removed) {
+    for log in &logs {
         let Ok(decoded) = log.log_decode::<ZeroBridge::MessageSent>() else {
             continue;
         };
@@ -291,15 +265,26 @@ async fn source_chain(ctx: &Context, chain: Option<&str>, evidence: &Evidence) -
     )
 }
 
-/// Where to start reading `chain`'s logs: the devnet's deployment block, else genesis.
-pub(crate) fn from_block(ctx: &Context, chain: &ChainInfo) -> u64 {
-    ctx.manifest
-        .as_ref()
-        .and_then(|m| m.chains.iter().find(|c| c.chain.name == chain.name).map(|c| c.start_block))
-        .unwrap_or(0)
+/// What `slash submit` proved and took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slashed {
+    pub chain: String,
+    pub asset: Asset,
+    pub tx: Tx,
+    pub evidence_id: B256,
+    pub operator: Address,
+    /// Slashed by this transaction, and what the per-period cap deferred.
+    pub slashed: U256,
+    pub still_owed: U256,
+    /// The reporter's share, who receives it, and from when it can claim it.
+    pub reporter_share: U256,
+    pub reporter: Address,
+    pub unlocks_at: u64,
+    pub detection_window: u64,
 }
 
-async fn submit(args: SubmitArgs) -> Result<()> {
+/// Proves the evidence's fraud and slashes; the verdict is reported as a step before any gas is spent.
+pub async fn submit(args: &SubmitArgs, progress: &dyn Progress) -> Result<Slashed> {
     let text = std::fs::read_to_string(&args.evidence)
         .map_err(|e| eyre!("cannot read the evidence file {}: {e}", args.evidence.display()))?;
     let evidence = Evidence::parse(&text)?;
@@ -372,7 +357,7 @@ async fn submit(args: SubmitArgs) -> Result<()> {
             proof,
         ),
     };
-    println!("fraud by signer {signer} (operator {operator}) on lane {lane_text}: {why}");
+    progress.step(&format!("fraud by signer {signer} (operator {operator}) on lane {lane_text}: {why}"));
 
     let reporter = load_signer(&args.key, &ctx)?;
     let reporter_address = reporter.address();
@@ -403,34 +388,37 @@ async fn submit(args: SubmitArgs) -> Result<()> {
     let record = sm.evidence(proven_id).call().await.map_err(|e| conn.read_err("evidence", e))?;
     let owed = record.due.saturating_sub(record.paid);
     let unlocks_at = record.provenAt.saturating_add(staking.config.detection_window);
-    let asset = &staking.asset;
-    println!("slashed on {on} in tx {} (block {})", receipt.transaction_hash, receipt.block_number.unwrap_or_default());
-    println!("  evidence id     {proven_id}");
-    println!("  operator        {operator} (jailed: it leaves every set at the next snapshot)");
-    println!("  slashed now     {}", asset.fmt(slashed));
-    if owed.is_zero() {
-        println!("  still owed      nothing");
-    } else {
-        println!(
-            "  still owed      {} (the per-period cap deferred it: `zerobridge slash collect {proven_id} --chain {on}` later)",
-            asset.fmt(owed)
-        );
-    }
-    println!(
-        "  reporter share  {} to {reporter_address}, claimable from {} (after the {} detection window: a forger \
-         reporting itself is found out meanwhile) with `zerobridge stake claim --chain {on}` using this key",
-        asset.fmt(reporter_share),
-        format_utc(unlocks_at),
-        format_wait(staking.config.detection_window)
-    );
-    Ok(())
+    Ok(Slashed {
+        chain: on.clone(),
+        asset: staking.asset.clone(),
+        tx: Tx::of(&receipt),
+        evidence_id: proven_id,
+        operator,
+        slashed,
+        still_owed: owed,
+        reporter_share,
+        reporter: reporter_address,
+        unlocks_at,
+        detection_window: staking.config.detection_window,
+    })
 }
 
-async fn collect(args: CollectArgs) -> Result<()> {
+/// What `slash collect` took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collected {
+    pub chain: String,
+    pub asset: Asset,
+    pub operator: Address,
+    /// Zero when this period's slashing budget is spent.
+    pub slashed: U256,
+    pub tx: Tx,
+    pub still_owed: U256,
+}
+
+pub async fn collect(args: &CollectArgs) -> Result<Collected> {
     let ctx = Context::load(&args.network)?;
-    let info = ctx.network.chain(&args.chain)?.clone();
-    let conn = Conn::connect(&info).await?;
-    let staking = Staking::open(&conn).await?;
+    let staking = open_on(&ctx, &args.chain).await?;
+    let (conn, info) = (&staking.conn, &staking.conn.info);
     let sm = staking.sm();
     let id = args.evidence_id;
     let record = sm.evidence(id).call().await.map_err(|e| conn.read_err("evidence", e))?;
@@ -444,7 +432,7 @@ async fn collect(args: CollectArgs) -> Result<()> {
     let signer = load_signer(&args.key, &ctx)?;
     let tx = conn.with_wallet(EthereumWallet::from(signer))?;
     let sm_tx = StakeManager::new(staking.address, tx.provider.clone());
-    let receipt = transact(sm_tx.collectSlash(id), "collectSlash", &info).await?;
+    let receipt = transact(sm_tx.collectSlash(id), "collectSlash", info).await?;
     let mut slashed = U256::ZERO;
     for log in receipt.inner.logs() {
         if let Ok(e) = log.log_decode::<StakeManager::Slashed>() {
@@ -452,19 +440,14 @@ async fn collect(args: CollectArgs) -> Result<()> {
         }
     }
     let after = sm.evidence(id).call().await.map_err(|e| conn.read_err("evidence", e))?;
-    let owed = after.due.saturating_sub(after.paid);
-    println!(
-        "collected {} from operator {} on {} (tx {}); still owed {}",
-        staking.asset.fmt(slashed),
-        record.operator,
-        info.name,
-        receipt.transaction_hash,
-        if owed.is_zero() { "nothing".to_string() } else { staking.asset.fmt(owed) }
-    );
-    if slashed.is_zero() {
-        println!("nothing could be taken now: this period's slashing budget is spent; try again next period");
-    }
-    Ok(())
+    Ok(Collected {
+        chain: info.name.clone(),
+        asset: staking.asset.clone(),
+        operator: record.operator,
+        slashed,
+        tx: Tx::of(&receipt),
+        still_owed: after.due.saturating_sub(after.paid),
+    })
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use zb_chain::{BlockRef, Follower};
 use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 use zb_store::{Store, Submission, SubmissionStatus};
-use zb_tx::Fees;
+use zb_tx::{Fees, NonceManager};
 
 use crate::{RelayerError, Status};
 
@@ -27,6 +27,8 @@ pub(crate) struct LaneRelayer {
     pub provider: DynProvider,
     pub wallet: EthereumWallet,
     pub relayer: Address,
+    /// Shared with every lane delivering to the same chain.
+    pub nonces: Arc<NonceManager>,
     pub http: reqwest::Client,
     pub validators: Vec<String>,
     pub fallback_validators: Vec<String>,
@@ -98,6 +100,7 @@ impl LaneRelayer {
         destination: Follower,
         wallet: EthereumWallet,
         relayer: Address,
+        nonces: Arc<NonceManager>,
         validators: Vec<String>,
         fallback_validators: Vec<String>,
         store: Arc<Store>,
@@ -126,6 +129,7 @@ impl LaneRelayer {
             provider,
             wallet,
             relayer,
+            nonces,
             http,
             validators,
             fallback_validators,
@@ -469,9 +473,7 @@ impl LaneRelayer {
                 };
                 (old.nonce, sent.replacement(estimate))
             }
-            None => {
-                (self.provider.get_transaction_count(self.relayer).pending().await.map_err(rpc)?, estimate.bounded())
-            }
+            None => (self.nonces.reserve(&self.provider, self.relayer).await.map_err(rpc)?, estimate.bounded()),
         };
         let (max_fee, priority) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
         let request = request

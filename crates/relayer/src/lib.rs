@@ -110,11 +110,14 @@ pub async fn run(
     tracing::info!(%relayer, lanes = config.lanes.len(), validators = config.validators.len(),
         fallback_validators = config.fallback_validators.len(), "relayer starting");
 
+    // One nonce sequence per destination chain: the lanes into it send from the same account.
+    let mut nonces: BTreeMap<u64, Arc<zb_tx::NonceManager>> = BTreeMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     for lane in &config.lanes {
         let (Some(source), Some(destination)) = (config.chain(&lane.source), config.chain(&lane.destination)) else {
             return Err(RelayerError::Config(format!("lane {} names an unknown chain", lane.lane)));
         };
+        let nonces = nonces.entry(destination.chain_id).or_default().clone();
         let (source, destination) = (source.clone(), destination.clone());
         let (lane_id, store, status, wallet, validators) =
             (lane.lane, store.clone(), status.clone(), wallet.clone(), config.validators.clone());
@@ -143,6 +146,7 @@ pub async fn run(
                 destination,
                 wallet,
                 relayer,
+                nonces,
                 validators,
                 fallback_validators,
                 store,

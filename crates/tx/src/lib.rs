@@ -1,13 +1,13 @@
-//! Sending transactions the way every zerobridge component should: gas with headroom, EIP-1559
-//! fees that a replacement raises by a fixed step without overflowing, and receipts awaited with
-//! a deadline (a black-holing RPC or an underpriced transaction must not hang a caller forever).
+//! Sending transactions the way every zerobridge component should: one nonce sequence per
+//! (chain, account) shared by every task, gas with headroom, EIP-1559 fees that a replacement
+//! raises by a fixed step without overflowing, and receipts awaited with a deadline (a black-holing RPC or an underpriced transaction must not hang a caller forever).
 //!
 //! The relayer, the watchtower and the workflows library (zb-ops) use it.
 
 use std::time::Duration;
 
 use alloy::network::Ethereum;
-use alloy::primitives::TxHash;
+use alloy::primitives::{Address, TxHash};
 use alloy::providers::Provider;
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 
@@ -59,6 +59,26 @@ impl Fees {
     /// The same fees with the tip no higher than the fee cap (a node rejects a higher one).
     pub fn bounded(self) -> Fees {
         Fees { max_priority_fee_per_gas: self.max_priority_fee_per_gas.min(self.max_fee_per_gas), ..self }
+    }
+}
+
+/// Hands out the nonces of one account on one chain to every task that sends from it, so two
+/// lanes delivering to the same chain never pick the same nonce and evict each other. Never
+/// below the chain's pending count, so transactions sent from elsewhere are skipped.
+#[derive(Debug, Default)]
+pub struct NonceManager {
+    next: tokio::sync::Mutex<Option<u64>>,
+}
+
+impl NonceManager {
+    /// The nonce for the next new transaction of `account`; a replacement reuses its original's.
+    pub async fn reserve<P: Provider<Ethereum>>(&self, provider: &P, account: Address) -> Result<u64, TxError> {
+        let mut next = self.next.lock().await;
+        let pending =
+            provider.get_transaction_count(account).pending().await.map_err(|e| TxError::Rpc(e.to_string()))?;
+        let nonce = next.map_or(pending, |n| n.max(pending));
+        *next = Some(nonce.saturating_add(1));
+        Ok(nonce)
     }
 }
 

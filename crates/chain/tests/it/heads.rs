@@ -4,7 +4,8 @@ use alloy::primitives::Address;
 use tokio::sync::watch;
 use zb_chain::{Finality, Follower};
 
-use crate::anvil::{Anvil, free_port};
+use crate::anvil::Anvil;
+use zb_test_utils::paths::free_port;
 
 /// Waits for `count` changes; returns the values seen.
 async fn collect(rx: &mut watch::Receiver<u64>, count: usize, within: Duration) -> Vec<u64> {
@@ -53,7 +54,7 @@ async fn heads_by_websocket_subscription() {
 async fn heads_fall_back_to_polling_when_the_websocket_is_down() {
     let anvil = Anvil::start(31337, &["--block-time", "1"]).await;
     let mut config = anvil.config(Address::repeat_byte(1), Finality::Depth(2));
-    config.ws = Some(format!("ws://127.0.0.1:{}", free_port())); // nothing listens there
+    config.ws = Some(format!("ws://127.0.0.1:{}", free_port().expect("port"))); // nothing listens there
     config.poll_interval_ms = 200;
     let follower = Follower::connect(config).await.expect("connect");
     let mut rx = follower.new_heads();

@@ -5,6 +5,7 @@ use zb_contracts::bridge::ZeroBridge;
 use crate::anvil::Anvil;
 use crate::bridge::Bridge;
 use crate::proxy::{Lie, Proxy};
+use zb_test_utils::BlackHole;
 
 async fn follower(anvil: &Anvil, bridge: &Bridge, rpc: Vec<String>, quorum: usize) -> Follower {
     let mut config = anvil.config(bridge.address, Finality::Depth(1));
@@ -88,32 +89,6 @@ async fn two_liars_agreeing_with_each_other_are_not_a_quorum_against_two_honest_
     }
 }
 
-/// An endpoint that accepts connections and never answers.
-struct BlackHole {
-    url: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl BlackHole {
-    async fn start() -> BlackHole {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
-        BlackHole { url, task }
-    }
-}
-
-impl Drop for BlackHole {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 #[tokio::test]
 async fn a_liar_and_a_black_hole_among_three_cannot_stop_two_of_three() {
     let anvil = Anvil::start(31337, &[]).await;
@@ -127,7 +102,7 @@ async fn a_liar_and_a_black_hole_among_three_cannot_stop_two_of_three() {
 
     let mirror = Proxy::start(&anvil.http(), Lie::None).await;
     let liar = Proxy::start(&anvil.http(), Lie::ForgeLogData).await;
-    let hole = BlackHole::start().await;
+    let hole = BlackHole::start().expect("black hole");
 
     // The black hole does not even answer eth_chainId at start-up: tolerated while 2 others do.
     let follower_of = |rpc: Vec<String>| {
@@ -136,17 +111,17 @@ async fn a_liar_and_a_black_hole_among_three_cannot_stop_two_of_three() {
         config.rpc_quorum = 2;
         Follower::connect(config)
     };
-    let lane = follower_of(vec![anvil.http(), hole.url.clone(), mirror.url.clone()]).await.expect("connect");
+    let lane = follower_of(vec![anvil.http(), hole.url().to_string(), mirror.url.clone()]).await.expect("connect");
     assert_eq!(lane.finalized().await.expect("2 of 3 answer"), fin);
     assert_eq!(lane.sent_messages(0, fin.number).await.expect("2 of 3 agree"), truth);
 
     // With the liar as the third, the black hole leaves the liar and one honest endpoint: no quorum.
-    let stalled = follower_of(vec![anvil.http(), hole.url.clone(), liar.url.clone()]).await.expect("connect");
+    let stalled = follower_of(vec![anvil.http(), hole.url().to_string(), liar.url.clone()]).await.expect("connect");
     assert!(matches!(stalled.sent_messages(0, fin.number).await, Err(ChainError::RpcDisagreement { .. })));
 
     // Two unreachable endpoints leave fewer than the quorum: refused at connect.
-    let other_hole = BlackHole::start().await;
-    let refused = follower_of(vec![anvil.http(), hole.url.clone(), other_hole.url.clone()]).await;
+    let other_hole = BlackHole::start().expect("black hole");
+    let refused = follower_of(vec![anvil.http(), hole.url().to_string(), other_hole.url().to_string()]).await;
     assert!(matches!(refused, Err(ChainError::Rpc(ref m)) if m.contains("rpc_quorum needs 2 of 3")), "{refused:?}");
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use alloy::primitives::U256;
+use alloy::primitives::{Address, U256};
 use alloy::sol_types::SolEvent;
 use axum::Router;
 use axum::body::Bytes;
@@ -56,7 +56,7 @@ impl RpcProxy {
         });
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("zb-e2e-rpc-proxy".into()).spawn(move || {
+        let thread = std::thread::Builder::new().name("zb-test-rpc-proxy".into()).spawn(move || {
             runtime.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
@@ -146,6 +146,116 @@ impl RpcProxy {
             }
             changed
         })
+    }
+}
+
+impl RpcProxy {
+    /// No lie: forwards every answer untouched (a second, independent-looking endpoint).
+    pub fn honest() -> Rewrite {
+        Arc::new(|_, _| false)
+    }
+
+    /// Flips the last hex digit of every log's data in `eth_getLogs` answers (for `MessageSent`:
+    /// the emitted accumulator).
+    pub fn forge_log_data() -> Rewrite {
+        Arc::new(|method, result| {
+            if method != "eth_getLogs" {
+                return false;
+            }
+            let mut changed = false;
+            for log in result.as_array_mut().into_iter().flatten() {
+                if let Some(data) = log.get("data").and_then(Value::as_str) {
+                    let mut forged = data.to_string();
+                    let last = if forged.ends_with('0') { "1" } else { "0" };
+                    forged.pop();
+                    forged.push_str(last);
+                    log["data"] = Value::String(forged);
+                    changed = true;
+                }
+            }
+            changed
+        })
+    }
+
+    /// Drops the last log of every `eth_getLogs` answer (a message withheld).
+    pub fn drop_last_log() -> Rewrite {
+        Arc::new(|method, result| method == "eth_getLogs" && result.as_array_mut().and_then(Vec::pop).is_some())
+    }
+
+    /// Adds, before the first log of every `eth_getLogs` answer, a copy of it as if emitted by
+    /// `other` (a log outside the filter).
+    pub fn inject_foreign_log(other: Address) -> Rewrite {
+        Arc::new(move |method, result| {
+            if method != "eth_getLogs" {
+                return false;
+            }
+            let Some(logs) = result.as_array_mut() else { return false };
+            let Some(mut foreign) = logs.first().cloned() else { return false };
+            foreign["address"] = Value::String(format!("{other:#x}"));
+            logs.insert(0, foreign);
+            true
+        })
+    }
+
+    /// Replaces the block hash in every `eth_getBlockByNumber` answer (another fork).
+    pub fn forge_block_hash() -> Rewrite {
+        Arc::new(|method, result| {
+            if method != "eth_getBlockByNumber" || !result.is_object() {
+                return false;
+            }
+            result["hash"] = Value::String(format!("0x{}", "de".repeat(32)));
+            true
+        })
+    }
+}
+
+/// An endpoint that accepts connections and never answers (a black-holing provider).
+pub struct BlackHole {
+    url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BlackHole {
+    pub fn start() -> Result<BlackHole> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").wrap_err("binding the black hole")?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("zb-test-black-hole".into()).spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let mut held = Vec::new();
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => match accepted {
+                            Ok((socket, _)) => held.push(socket),
+                            Err(_) => return,
+                        },
+                        _ = &mut stop => return,
+                    }
+                }
+            });
+        })?;
+        Ok(BlackHole { url, shutdown: Some(shutdown), thread: Some(thread) })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

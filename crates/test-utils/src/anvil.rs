@@ -4,8 +4,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use alloy::primitives::B256;
+use std::sync::OnceLock;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, eyre};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -19,24 +23,34 @@ pub struct Anvil {
     port: u16,
     chain_id: u64,
     reader: DynProvider,
+    /// One signing provider per node, so that its nonce cache is the only one.
+    wallet: OnceLock<(DynProvider, Address)>,
 }
+
+/// anvil's first default account.
+pub const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 impl Anvil {
     /// Starts anvil with `chain_id`, automining (each transaction mined at once, so deployments
     /// are fast); switch to interval or manual mining afterwards. Output goes to `log`.
     pub async fn start(chain_id: u64, log: &Path) -> Result<Anvil> {
+        Anvil::start_with_args(chain_id, &[], log).await
+    }
+
+    /// [`Anvil::start`] with extra command-line arguments (`--block-time 1`, ...).
+    pub async fn start_with_args(chain_id: u64, extra: &[&str], log: &Path) -> Result<Anvil> {
         let bin = anvil_bin()?;
         let mut last = String::new();
         for _ in 0..5 {
             let port = free_port()?;
             let mut command = Command::new(&bin);
-            command.args(["--port", &port.to_string(), "--chain-id", &chain_id.to_string(), "--silent"]);
+            command.args(["--port", &port.to_string(), "--chain-id", &chain_id.to_string(), "--silent"]).args(extra);
             let mut agent = Agent::spawn(format!("anvil (chain {chain_id})"), command, log)?;
             let url = format!("http://127.0.0.1:{port}");
             match zb_chain::wait_for_rpc(&url, Duration::from_secs(20)).await {
                 Ok(id) if id == chain_id => {
                     let reader = ProviderBuilder::new().connect_http(url.parse()?).erased();
-                    return Ok(Anvil { agent, port, chain_id, reader });
+                    return Ok(Anvil { agent, port, chain_id, reader, wallet: OnceLock::new() });
                 }
                 Ok(id) => {
                     // Another node answered on the port we picked: try another one.
@@ -72,6 +86,18 @@ impl Anvil {
     /// A provider without a wallet.
     pub fn reader(&self) -> DynProvider {
         self.reader.clone()
+    }
+
+    /// A provider signing with anvil's first dev account ([`DEV_KEY`]), and its address.
+    pub fn dev_wallet(&self) -> Result<(DynProvider, Address)> {
+        if let Some(wallet) = self.wallet.get() {
+            return Ok(wallet.clone());
+        }
+        let signer: PrivateKeySigner = DEV_KEY.parse()?;
+        let address = signer.address();
+        let provider =
+            ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(self.http().parse()?).erased();
+        Ok(self.wallet.get_or_init(|| (provider, address)).clone())
     }
 
     /// A raw JSON-RPC call.

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use eyre::{Result, WrapErr, bail};
 
-/// The repository root (this crate lives in `crates/e2e`).
+/// The repository root (this crate lives in `crates/test-utils`).
 pub fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.join("../..").canonicalize().unwrap_or_else(|_| manifest.join("../.."))
