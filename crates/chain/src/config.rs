@@ -1,7 +1,4 @@
-use std::path::{Path, PathBuf};
-
 use alloy::primitives::Address;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ChainError;
@@ -108,22 +105,4 @@ impl ChainConfig {
         }
         Ok(())
     }
-}
-
-/// Why an agent's configuration file was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("config {path}: {source}")]
-    Parse { path: PathBuf, source: Box<toml::de::Error> },
-    #[error("config: {0}")]
-    Invalid(String),
-}
-
-/// Reads and parses an agent's TOML configuration; the caller validates what it means.
-pub fn load_toml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) })
 }

@@ -19,7 +19,7 @@ mod heads;
 mod reorg;
 mod scan;
 
-pub use config::{ChainConfig, ConfigError, Finality, load_toml};
+pub use config::{ChainConfig, Finality};
 pub use error::ChainError;
 pub use follower::{BlockRef, Follower, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc};
 pub use reorg::ReorgGuard;

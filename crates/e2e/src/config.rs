@@ -77,7 +77,7 @@ impl ValidatorToml {
     pub fn write(&self, path: &Path) -> Result<()> {
         let text = toml::to_string(self).wrap_err("serializing the validator config")?;
         std::fs::write(path, &text).wrap_err_with(|| format!("writing {}", path.display()))?;
-        zb_validator::ValidatorConfig::load(path)
+        zb_config::validator::ValidatorConfig::load(path)
             .wrap_err_with(|| format!("the validator rejects the config the harness wrote:\n{text}"))?;
         Ok(())
     }
@@ -92,7 +92,7 @@ impl RelayerToml {
     pub fn write(&self, path: &Path) -> Result<()> {
         let text = toml::to_string(self).wrap_err("serializing the relayer config")?;
         std::fs::write(path, &text).wrap_err_with(|| format!("writing {}", path.display()))?;
-        zb_relayer::RelayerConfig::load(path)
+        zb_config::relayer::RelayerConfig::load(path)
             .wrap_err_with(|| format!("the relayer rejects the config the harness wrote:\n{text}"))?;
         Ok(())
     }

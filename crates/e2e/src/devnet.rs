@@ -20,11 +20,11 @@ use eyre::{Result, WrapErr, bail, eyre};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::time::Instant;
+use zb_api_types::validator::{CheckpointResponse, InfoResponse};
 use zb_chain::{ChainConfig, Finality};
 use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Accumulator, Checkpoint, Message, checkpoint_digest};
 use zb_store::{SignedCheckpoint, SigningHistory, Store};
-use zb_validator::api::{CheckpointResponse, InfoResponse};
 
 use crate::anvil::Anvil;
 use crate::config::{RelayerKeyToml, RelayerLaneToml, RelayerToml, ValidatorLaneToml, ValidatorToml};

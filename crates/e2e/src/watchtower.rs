@@ -28,7 +28,7 @@ pub struct WatchtowerToml {
     pub key: WatchtowerKeyToml,
     pub alerts: WatchtowerAlertsToml,
     pub chains: Vec<ChainConfig>,
-    pub routes: Vec<zb_watchtower::config::WatchedRoute>,
+    pub routes: Vec<zb_config::watchtower::WatchedRoute>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,7 +85,7 @@ impl Watchtower {
                 chain(devnet.home(), &manifest.home, Chain::Home.name()),
                 chain(devnet.remote(), &manifest.remote, Chain::Remote.name()),
             ],
-            routes: vec![zb_watchtower::config::WatchedRoute {
+            routes: vec![zb_config::watchtower::WatchedRoute {
                 route_id: manifest.route.route_id,
                 home: Chain::Home.name().into(),
                 remote: Chain::Remote.name().into(),
@@ -118,7 +118,7 @@ impl Watchtower {
         let config = self.config.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let text = toml::to_string(&config).wrap_err("serializing the watchtower config")?;
         std::fs::write(&self.config_path, &text)?;
-        zb_watchtower::WatchtowerConfig::load(&self.config_path)
+        zb_config::watchtower::WatchtowerConfig::load(&self.config_path)
             .wrap_err_with(|| format!("the watchtower rejects the config the harness wrote:\n{text}"))?;
         mark(&self.log, &serde_json::json!({"harness": "start", "agent": "watchtower"}).to_string())?;
         let mut command = Command::new(&self.bin);

@@ -547,7 +547,7 @@ fn validator_agent(
     logs: &Path,
 ) -> Result<ManifestAgent> {
     write_toml(config_path, config)?;
-    zb_validator::ValidatorConfig::load(config_path).map_err(|e| {
+    zb_config::validator::ValidatorConfig::load(config_path).map_err(|e| {
         eyre!(
             "the validator rejects the config devnet wrote ({e}); this is a bug: report it with {}",
             config_path.display()
@@ -929,7 +929,7 @@ async fn start(
             .collect(),
     };
     write_toml(&relayer_config_path, &relayer_config)?;
-    zb_relayer::RelayerConfig::load(&relayer_config_path).map_err(|e| {
+    zb_config::relayer::RelayerConfig::load(&relayer_config_path).map_err(|e| {
         eyre!(
             "the relayer rejects the config devnet wrote ({e}); this is a bug: report it with {}",
             relayer_config_path.display()
@@ -943,7 +943,7 @@ async fn start(
         config: relayer_config_path,
         log: logs.join("relayer.log"),
     };
-    let demo_route = zb_watchtower::config::WatchedRoute {
+    let demo_route = zb_config::watchtower::WatchedRoute {
         route_id: deployed.route.route_id,
         home: HOME.name.into(),
         remote: REMOTE.name.into(),

@@ -11,12 +11,12 @@ use alloy::primitives::{Address, B256, Bytes, Signature, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolEvent;
+use zb_api_types::validator::CheckpointResponse;
 use zb_chain::{BlockRef, Follower};
 use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 use zb_store::{Store, Submission, SubmissionStatus};
 use zb_tx::{Fees, NonceManager};
-use zb_validator::api::CheckpointResponse;
 
 use crate::{RelayerError, Status};
 
@@ -171,7 +171,7 @@ impl LaneRelayer {
             self.accumulators.push(value);
         }
         self.next_source_block = finalized.number + 1;
-        metrics::gauge!("zb_relayer_source_height", "lane" => self.lane.to_string()).set(self.messages.len() as f64);
+        metrics::gauge!("zb_relayer_source_sequence", "lane" => self.lane.to_string()).set(self.messages.len() as f64);
         Ok(())
     }
 

@@ -16,7 +16,6 @@ use axum::extract::State as AxumState;
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Serialize;
 use zb_chain::Follower;
 use zb_store::Store;
 
@@ -58,13 +57,7 @@ pub struct Status {
     lanes: Mutex<BTreeMap<B256, LaneProgress>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LaneProgress {
-    pub source_height: u64,
-    pub delivered: u64,
-    pub last_error: Option<String>,
-}
+pub use zb_api_types::relayer::{LaneProgress, RelayerHealth};
 
 impl Status {
     fn update(&self, lane: B256, source_height: u64, delivered: u64) {
@@ -205,7 +198,7 @@ pub async fn run(
     }
 }
 
-async fn health(AxumState(state): AxumState<HttpState>) -> (axum::http::StatusCode, Json<serde_json::Value>) {
+async fn health(AxumState(state): AxumState<HttpState>) -> (axum::http::StatusCode, Json<RelayerHealth>) {
     let lanes = state.status.snapshot();
     let failing = lanes.values().any(|l| l.last_error.is_some());
     let (code, status) = if failing {
@@ -213,7 +206,7 @@ async fn health(AxumState(state): AxumState<HttpState>) -> (axum::http::StatusCo
     } else {
         (axum::http::StatusCode::OK, "ok")
     };
-    (code, Json(serde_json::json!({ "status": status, "lanes": lanes })))
+    (code, Json(RelayerHealth { lanes, status: status.into() }))
 }
 
 async fn render_metrics(AxumState(state): AxumState<HttpState>) -> String {

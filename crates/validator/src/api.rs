@@ -3,112 +3,17 @@
 
 use std::sync::Arc;
 
-use alloy::primitives::{Address, B256, Bytes};
+use alloy::primitives::{B256, Bytes};
 use axum::extract::{Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+pub use zb_api_types::validator::{
+    CheckpointResponse, InfoResponse, LaneSecurityStatus, LaneState, LaneStatus, LanesResponse, StakeStatus,
+};
 
-use crate::stake::LaneSecurity;
 use crate::{Role, State, ValidatorError};
-
-/// A signed checkpoint as served to relayers. `signature` is 65 bytes: r ‖ s ‖ v (27/28).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckpointResponse {
-    pub lane: B256,
-    pub sequence: u64,
-    pub accumulator: B256,
-    pub signer: Address,
-    pub signature: Bytes,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InfoResponse {
-    pub signer: Address,
-    pub public_url: Option<String>,
-    /// `primary`, or `fallback`: signs only on request, once a message is `fallbackDelaySecs` old.
-    #[serde(default)]
-    pub role: Role,
-    #[serde(default)]
-    pub fallback_delay_secs: Option<u64>,
-    /// Every lane secured now: configured, opted in to, or leaving.
-    pub lanes: Vec<LaneStatus>,
-    /// One entry per chain with a `stake_manager`.
-    #[serde(default)]
-    pub stake: Vec<StakeStatus>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LaneStatus {
-    pub lane: B256,
-    pub source: String,
-    pub observed: u64,
-    /// Why the lane (from some sequence on) or its source chain is halted.
-    pub halted: Option<String>,
-    /// `active`, or `leaving`: opted out, only the hand-over set update is still signed.
-    #[serde(default)]
-    pub status: LaneState,
-    /// Listed in `[[lanes]]`.
-    #[serde(default)]
-    pub configured: bool,
-    /// In the operator's opt-ins on the source chain's stake manager, at the last read.
-    #[serde(default)]
-    pub opted_in: bool,
-    /// For a leaving lane: the height observed at the opt-out. Later sequences are not signed,
-    /// except validator-set updates.
-    #[serde(default)]
-    pub leaving_since: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LaneState {
-    #[default]
-    Active,
-    Leaving,
-}
-
-/// What one chain's stake manager said at the last read.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StakeStatus {
-    pub chain: String,
-    pub stake_manager: Address,
-    /// The operator this validator's signing key is registered to; null if it is not (or if the
-    /// stake manager was not read yet: then `block` is null too).
-    pub operator: Option<Address>,
-    /// The lanes the operator opted in to.
-    pub opted_in: Vec<B256>,
-    /// The final block of the last successful read, and when it happened (unix seconds).
-    pub block: Option<u64>,
-    pub read_at: Option<u64>,
-    /// The last read's failure, cleared by a successful one.
-    pub last_error: Option<String>,
-}
-
-/// `GET /v1/lanes`: each secured lane with its economic security.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LanesResponse {
-    pub signer: Address,
-    pub lanes: Vec<LaneSecurityStatus>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LaneSecurityStatus {
-    #[serde(flatten)]
-    pub status: LaneStatus,
-    /// Read from the source chain's stake manager at every refresh. Null when the source chain
-    /// has no `stake_manager`, before the first read, or when the read failed (`securityError`).
-    pub security: Option<LaneSecurity>,
-    pub security_error: Option<String>,
-}
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()

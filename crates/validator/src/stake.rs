@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::sol_types::SolEvent;
-use serde::{Deserialize, Serialize};
 use zb_chain::{BlockRef, ChainError, Follower};
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::stake::StakeManager;
@@ -20,58 +19,7 @@ pub fn max_flow(capacity: U256, window: u64) -> U256 {
     capacity + capacity * U256::from(window) / U256::from(BUCKET_REFILL_SECS)
 }
 
-/// One lane's economic security, as `GET /v1/lanes` serves it. Amounts are decimal strings in
-/// the smallest unit: stake in the stake manager's staking asset, capacity and flow in the
-/// lane's token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LaneSecurity {
-    pub stake_manager: Address,
-    /// The final block the values were read at.
-    pub block: u64,
-    /// When they were read (unix seconds).
-    pub read_at: u64,
-    /// Whether any snapshot was committed for the lane yet; if not, the figures below are zero.
-    pub committed: bool,
-    pub epoch: u64,
-    /// Members of the current snapshot.
-    pub validators: u64,
-    /// Sum of the members' weights (their stake allocated to the lane).
-    #[serde(with = "decimal")]
-    pub total_stake: U256,
-    /// Weight a quorum needs.
-    #[serde(with = "decimal")]
-    pub threshold: U256,
-    /// The least stake any quorum that signs a forgery would lose (`laneSecurity`).
-    #[serde(with = "decimal")]
-    pub quorum_loss: U256,
-    /// Hash of the snapshot's validator set.
-    pub set_hash: B256,
-    /// The set attesting now on the source lane (`getLane(lane).validatorSetHash`). Equal to
-    /// `setHash` once the snapshot's set update has been queued.
-    pub attesting_set_hash: B256,
-    /// address(0): the chain's native coin.
-    pub staking_token: Address,
-    /// Whether this validator's signing key is a member of the current snapshot.
-    pub in_snapshot: bool,
-    /// Its weight there, if it is.
-    #[serde(with = "decimal_opt")]
-    pub weight: Option<U256>,
-    /// The lane's token on the source chain.
-    pub token: Address,
-    /// The lane's outbound token-bucket capacity.
-    #[serde(with = "decimal")]
-    pub capacity: U256,
-    /// The stake manager's unbonding period, in seconds.
-    pub unbonding_period: u64,
-    /// The stake manager's set lifetime, in seconds: the longest a set (honest or forging) is
-    /// accepted on the destination, with its members' stake locked all that time.
-    pub set_lifetime: u64,
-    /// `capacity × (1 + setLifetime / 86400)`: the most that can leave over the lane while one
-    /// set can sign, all of it while the signers' stake is still slashable.
-    #[serde(with = "decimal")]
-    pub max_flow_in_set_lifetime: U256,
-}
+pub use zb_api_types::validator::LaneSecurity;
 
 /// The operator and its lanes, read at one final block.
 #[derive(Debug, Clone)]
@@ -223,38 +171,6 @@ pub(crate) enum StakeError {
     Config(String),
 }
 
-mod decimal {
-    use alloy::primitives::U256;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&value.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
-        let text = String::deserialize(d)?;
-        U256::from_str_radix(&text, 10).map_err(serde::de::Error::custom)
-    }
-}
-
-mod decimal_opt {
-    use alloy::primitives::U256;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &Option<U256>, s: S) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(v) => s.serialize_some(&v.to_string()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<U256>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|text| U256::from_str_radix(&text, 10).map_err(serde::de::Error::custom))
-            .transpose()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,42 +186,5 @@ mod tests {
         // Rounded down.
         assert_eq!(max_flow(U256::from(3u64), 1), U256::from(3u64));
         assert_eq!(max_flow(U256::ZERO, 600), U256::ZERO);
-    }
-
-    #[test]
-    fn amounts_are_decimal_strings() {
-        let security = LaneSecurity {
-            stake_manager: Address::repeat_byte(1),
-            block: 7,
-            read_at: 1,
-            committed: true,
-            epoch: 3,
-            validators: 4,
-            total_stake: U256::from(4_000u64),
-            threshold: U256::from(2_667u64),
-            quorum_loss: U256::from(2_667u64),
-            set_hash: B256::repeat_byte(2),
-            attesting_set_hash: B256::repeat_byte(2),
-            staking_token: Address::ZERO,
-            in_snapshot: true,
-            weight: Some(U256::from(1_000u64)),
-            token: Address::repeat_byte(3),
-            capacity: U256::from(86_400u64),
-            unbonding_period: 600,
-            set_lifetime: 600,
-            max_flow_in_set_lifetime: U256::from(87_000u64),
-        };
-        let json = serde_json::to_value(&security).expect("serialize");
-        assert_eq!(json["totalStake"], "4000");
-        assert_eq!(json["quorumLoss"], "2667");
-        assert_eq!(json["weight"], "1000");
-        assert_eq!(json["maxFlowInSetLifetime"], "87000");
-        assert_eq!(json["unbondingPeriod"], 600);
-        let back: LaneSecurity = serde_json::from_value(json).expect("deserialize");
-        assert_eq!(back, security);
-        let outsider = LaneSecurity { in_snapshot: false, weight: None, ..security };
-        let json = serde_json::to_value(&outsider).expect("serialize");
-        assert!(json["weight"].is_null());
-        assert_eq!(serde_json::from_value::<LaneSecurity>(json).expect("deserialize"), outsider);
     }
 }

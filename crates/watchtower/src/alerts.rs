@@ -7,31 +7,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::Value;
-
 use crate::config::AlertsConfig;
 
-/// How bad it is: `critical` alerts come with an action (pause, slash, freeze).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-/// One alert as written: `kind` names the check (docs/watchtower.md), `details` its fields.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Alert {
-    pub kind: &'static str,
-    pub severity: Severity,
-    /// Unix seconds, this machine's clock.
-    pub at: u64,
-    pub message: String,
-    pub details: Value,
-}
+pub use zb_api_types::watchtower::{Alert, Severity};
 
 const WEBHOOK_ATTEMPTS: u32 = 5;
 
@@ -62,7 +40,7 @@ impl Alerts {
                 return;
             }
         };
-        metrics::counter!("zb_watchtower_alerts_total", "kind" => alert.kind, "severity" => format!("{:?}", alert.severity).to_lowercase())
+        metrics::counter!("zb_watchtower_alerts_total", "kind" => alert.kind.clone(), "severity" => format!("{:?}", alert.severity).to_lowercase())
             .increment(1);
         match &self.file {
             Some(file) => {
@@ -77,7 +55,7 @@ impl Alerts {
             }
             None => println!("{line}"),
         }
-        tracing::warn!(kind = alert.kind, severity = ?alert.severity, message = %alert.message, "alert");
+        tracing::warn!(kind = &*alert.kind, severity = ?alert.severity, message = %alert.message, "alert");
         for url in &self.webhooks {
             let (http, url, body) = (self.http.clone(), url.clone(), line.clone());
             tokio::spawn(async move { post_with_retry(&http, &url, body).await });
@@ -110,6 +88,7 @@ mod tests {
 
     use axum::http::StatusCode;
     use axum::routing::post;
+    use serde_json::Value;
 
     use super::*;
 
@@ -139,7 +118,7 @@ mod tests {
         let alerts =
             Alerts::open(&AlertsConfig { file: Some(file.clone()), webhooks: vec![url] }).expect("open alerts");
         alerts.raise(Alert {
-            kind: "fraud",
+            kind: "fraud".into(),
             severity: Severity::Critical,
             at: 1_700_000_000,
             message: "lane 0x01: forged".into(),

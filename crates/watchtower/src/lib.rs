@@ -20,7 +20,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Serialize;
 use zb_chain::Follower;
 
 pub use config::{ConfigError, KeyConfig, WatchtowerConfig};
@@ -41,22 +40,7 @@ pub enum WatchtowerError {
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
-/// The key performance indicators (docs/watchtower.md), served on /v1/kpis and as metrics.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Kpis {
-    pub deliveries_checked: u64,
-    /// Checked within `enforcement_blocks` of the delivery's block.
-    pub deliveries_enforced: u64,
-    pub frauds: u64,
-    pub conservation_breaks: u64,
-    pub paused_lanes: u64,
-    pub slashes: u64,
-    /// Mean time to detect, of the last fraud: its block's timestamp to the alert (chain time).
-    pub last_mttd_secs: Option<u64>,
-    /// Mean time to respond, of the last pause: the alert to the pause's block (chain time).
-    pub last_mttr_secs: Option<u64>,
-}
+pub use zb_api_types::watchtower::{Kpis, KpisResponse};
 
 /// Served by the API; written by the watcher.
 #[derive(Default)]
@@ -182,9 +166,9 @@ async fn ready(AxumState(api): AxumState<Api>) -> (StatusCode, Json<serde_json::
     }
 }
 
-async fn kpis(AxumState(api): AxumState<Api>) -> Json<serde_json::Value> {
+async fn kpis(AxumState(api): AxumState<Api>) -> Json<KpisResponse> {
     let kpis = api.state.kpis();
     let rate = kpis.enforcement_rate();
     metrics::gauge!("zb_watchtower_policy_enforcement_rate").set(rate);
-    Json(serde_json::json!({"kpis": kpis, "policyEnforcementRate": rate}))
+    Json(KpisResponse { kpis, policy_enforcement_rate: rate })
 }

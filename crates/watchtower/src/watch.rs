@@ -23,7 +23,7 @@ use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, ValidatorSet};
 use crate::alerts::{Alert, Alerts, Severity};
 use crate::config::{AnomalyConfig, WatchtowerConfig};
 use crate::store::Store;
-use crate::{Kpis, State, WatchtowerError, unix_now};
+use crate::{State, WatchtowerError, unix_now};
 
 /// `ZeroBridge.ACCUMULATOR_RECORD_INTERVAL`.
 const RECORD_INTERVAL: u64 = 16;
@@ -178,7 +178,7 @@ impl Watcher {
     }
 
     fn alert(&self, kind: &'static str, severity: Severity, message: String, details: serde_json::Value) {
-        self.alerts.raise(Alert { kind, severity, at: unix_now(), message, details });
+        self.alerts.raise(Alert { kind: kind.into(), severity, at: unix_now(), message, details });
     }
 
     // ----------------------------------------------------------------------------- source
@@ -775,16 +775,5 @@ impl State {
             }
         });
         metrics::counter!("zb_watchtower_deliveries_checked_total").increment(1);
-    }
-}
-
-impl Kpis {
-    /// Share of checked deliveries checked within `enforcement_blocks` of their own block.
-    pub fn enforcement_rate(&self) -> f64 {
-        if self.deliveries_checked == 0 {
-            1.0
-        } else {
-            self.deliveries_enforced as f64 / self.deliveries_checked as f64
-        }
     }
 }

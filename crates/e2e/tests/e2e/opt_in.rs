@@ -20,11 +20,11 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, ensure, eyre};
+use zb_api_types::validator::{LaneSecurityStatus, LaneState, LanesResponse};
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::stake::StakeManager;
 use zb_e2e::devnet::wait_until;
 use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, Served, tokens};
-use zb_validator::api::{LaneSecurityStatus, LaneState, LanesResponse};
 
 use crate::DELIVERY;
 
@@ -91,7 +91,7 @@ fn sorted(mut lanes: Vec<B256>) -> Vec<B256> {
     lanes
 }
 
-fn signed(served: Served, what: &str) -> Result<zb_validator::api::CheckpointResponse> {
+fn signed(served: Served, what: &str) -> Result<zb_api_types::validator::CheckpointResponse> {
     match served {
         Served::Signed(c) => Ok(c),
         Served::Refused { status, body } => bail!("{what}: refused with {status}: {body}"),
@@ -158,7 +158,7 @@ async fn logged(devnet: &Devnet, from: u64, message: &str, lane: B256) -> Result
     Ok(end)
 }
 
-async fn lane_state(devnet: &Devnet, i: usize, lane: B256) -> Result<Option<zb_validator::api::LaneStatus>> {
+async fn lane_state(devnet: &Devnet, i: usize, lane: B256) -> Result<Option<zb_api_types::validator::LaneStatus>> {
     Ok(devnet.validator_info(i).await?.lanes.into_iter().find(|l| l.lane == lane))
 }
 

@@ -9,13 +9,13 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::{Context, bail, ensure, eyre};
+use zb_api_types::validator::CheckpointResponse;
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::stake::StakeManager;
 use zb_e2e::devnet::validator_key;
 use zb_e2e::forge::forge_delivery;
 use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, tokens};
 use zb_protocol::{Message, PackedSignature};
-use zb_validator::api::CheckpointResponse;
 
 use crate::DELIVERY;
 

@@ -8,7 +8,7 @@ use alloy::primitives::Address;
 use eyre::{Result, eyre};
 use serde::Serialize;
 use zb_chain::{ChainConfig, Finality};
-use zb_watchtower::config::WatchedRoute;
+use zb_config::watchtower::WatchedRoute;
 
 use super::{Layout, agent_command, write_toml};
 use crate::network::ManifestAgent;
@@ -59,7 +59,7 @@ pub(super) fn agent(
         routes,
     };
     write_toml(&config_path, &config)?;
-    zb_watchtower::WatchtowerConfig::load(&config_path).map_err(|e| {
+    zb_config::watchtower::WatchtowerConfig::load(&config_path).map_err(|e| {
         eyre!(
             "the watchtower rejects the config devnet wrote ({e}); this is a bug: report it with {}",
             config_path.display()

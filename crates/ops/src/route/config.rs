@@ -200,7 +200,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("validator.toml");
         std::fs::write(&path, &text).expect("write");
-        let config = zb_validator::ValidatorConfig::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let config = zb_config::validator::ValidatorConfig::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(config.lanes.len(), 2);
         assert_eq!((config.lanes[0].lane, config.lanes[0].source.as_str()), (plan.lane_to_remote, "ethereum"));
         assert_eq!((config.lanes[1].lane, config.lanes[1].source.as_str()), (plan.lane_to_home, "bsc"));

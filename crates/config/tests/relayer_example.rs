@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use zb_chain::Finality;
-use zb_relayer::RelayerConfig;
+use zb_config::relayer::RelayerConfig;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/relayer.example.toml");
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use zb_chain::Finality;
-use zb_validator::ValidatorConfig;
+use zb_config::validator::ValidatorConfig;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/validator.example.toml");
 

@@ -1,0 +1,288 @@
+//! The validator's TOML configuration (documented in config/validator.example.toml).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::ConfigError;
+use alloy::primitives::B256;
+use serde::Deserialize;
+use zb_chain::ChainConfig;
+use zb_keys::PasswordSource;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorConfig {
+    /// Web3 Secret Storage file of the signing key (`zerobridge keys new`).
+    pub keystore: PathBuf,
+    /// Environment variable holding the keystore password (default ZB_KEYSTORE_PASSWORD)...
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// ...or a file holding it. Never put the password itself in this file.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Where the slashing-protection database lives.
+    pub data_dir: PathBuf,
+    /// HTTP API (/v1/...), health and Prometheus metrics.
+    pub listen: SocketAddr,
+    /// The URL relayers should use to reach this validator, published in /v1/info.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Source chains this validator follows. A chain with `stake_manager` also contributes the
+    /// lanes this validator's operator opted in to there.
+    pub chains: Vec<ChainConfig>,
+    /// Lanes it secures whatever the stake managers say; each names its source chain. Optional
+    /// when at least one chain has a `stake_manager`.
+    #[serde(default)]
+    pub lanes: Vec<LaneConfig>,
+    /// How often the stake managers are read again (opt-ins, snapshots), in seconds.
+    #[serde(default = "default_stake_refresh_secs")]
+    pub stake_refresh_secs: u64,
+    /// `primary` signs every new head; `fallback` signs only on request, once a message has
+    /// waited out `fallback_delay_secs` (DESIGN.md section 5).
+    #[serde(default)]
+    pub role: Role,
+    /// The route's fallback delay, in seconds: required for, and only allowed with, the
+    /// fallback role.
+    #[serde(default)]
+    pub fallback_delay_secs: Option<u64>,
+}
+
+pub use zb_api_types::validator::Role;
+
+/// Default of `stake_refresh_secs`: an opt-in counts from the next epoch's snapshot, so a minute
+/// is early enough, and it keeps the RPC load negligible.
+pub const DEFAULT_STAKE_REFRESH_SECS: u64 = 60;
+
+fn default_stake_refresh_secs() -> u64 {
+    DEFAULT_STAKE_REFRESH_SECS
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneConfig {
+    pub lane: B256,
+    /// `name` of an entry in `chains`.
+    pub source: String,
+}
+
+impl ValidatorConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let config: Self = crate::load_toml(path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_role()?;
+        if self.lanes.is_empty() && !self.has_stake_manager() {
+            return Err(ConfigError::Invalid(
+                "no [[lanes]]: a validator must secure at least one lane (list [[lanes]], or set `stake_manager` on a \
+                 [[chains]] entry to secure the lanes its operator opted in to)"
+                    .into(),
+            ));
+        }
+        if self.stake_refresh_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "`stake_refresh_secs` is 0: set how often the stake managers are read, in seconds (default 60)".into(),
+            ));
+        }
+        for lane in &self.lanes {
+            if !self.chains.iter().any(|c| c.name == lane.source) {
+                return Err(ConfigError::Invalid(format!(
+                    "lane {} names source chain '{}', which has no [[chains]] entry",
+                    lane.lane, lane.source
+                )));
+            }
+        }
+        for chain in &self.chains {
+            chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
+        if self.password_env.is_some() && self.password_file.is_some() {
+            return Err(ConfigError::Invalid("set password_env or password_file, not both".into()));
+        }
+        Ok(())
+    }
+
+    fn validate_role(&self) -> Result<(), ConfigError> {
+        match (self.role, self.fallback_delay_secs) {
+            (Role::Primary, None) => Ok(()),
+            (Role::Primary, Some(_)) => Err(ConfigError::Invalid(
+                "`fallback_delay_secs` is only used with `role = \"fallback\"`: remove it, or set the role".into(),
+            )),
+            (Role::Fallback, None | Some(0)) => Err(ConfigError::Invalid(
+                "`role = \"fallback\"` needs `fallback_delay_secs` > 0: the route's fallback delay on the \
+                 destination (getRoute(routeId).fallbackDelay), in seconds"
+                    .into(),
+            )),
+            (Role::Fallback, Some(_)) if self.lanes.is_empty() => Err(ConfigError::Invalid(
+                "`role = \"fallback\"` needs [[lanes]]: a fallback validator secures exactly the lanes listed there \
+                 (fallback opt-ins are stored under StakeManager.fallbackKey(lane), which this validator does not map \
+                 back to lanes)"
+                    .into(),
+            )),
+            (Role::Fallback, Some(_)) if self.has_stake_manager() => Err(ConfigError::Invalid(
+                "`role = \"fallback\"` with a `stake_manager`: a fallback validator secures exactly its [[lanes]]; \
+                 lanesOf(operator) would list fallback keys, not lanes. Remove `stake_manager` from [[chains]]"
+                    .into(),
+            )),
+            (Role::Fallback, Some(_)) => Ok(()),
+        }
+    }
+
+    /// The fallback delay, for the fallback role.
+    pub fn fallback_delay(&self) -> Option<u64> {
+        match self.role {
+            Role::Primary => None,
+            Role::Fallback => self.fallback_delay_secs,
+        }
+    }
+
+    /// Whether any chain names a stake manager (lanes then come from opt-ins too).
+    pub fn has_stake_manager(&self) -> bool {
+        self.chains.iter().any(|c| c.stake_manager.is_some())
+    }
+
+    pub fn password_source(&self) -> PasswordSource {
+        match (&self.password_file, &self.password_env) {
+            (Some(file), _) => PasswordSource::File(file.clone()),
+            (None, Some(var)) => PasswordSource::Env(var.clone()),
+            (None, None) => PasswordSource::Env("ZB_KEYSTORE_PASSWORD".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::Address;
+
+    use super::*;
+
+    const HEAD: &str = r#"
+        keystore = "/keys/validator.json"
+        data_dir = "/data"
+        listen = "127.0.0.1:7300"
+    "#;
+
+    fn chain(name: &str, extra: &str) -> String {
+        format!(
+            r#"
+            [[chains]]
+            name = "{name}"
+            chain_id = 1
+            rpc = ["http://127.0.0.1:8545"]
+            bridge = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            {extra}
+            "#
+        )
+    }
+
+    const LANE: &str = r#"
+        [[lanes]]
+        lane = "0x80bb922d65d7120ec6067b9cc084049301de2fe48a0a169029ec310ac61838f6"
+        source = "ethereum"
+    "#;
+
+    /// Loads `text` with the real loader (parse, then validate).
+    fn parse(text: &str) -> Result<ValidatorConfig, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("validator.toml");
+        std::fs::write(&path, text).expect("write config");
+        ValidatorConfig::load(&path).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn stake_manager_is_read_per_chain() {
+        let text = format!(
+            "{HEAD}{}{}",
+            chain("ethereum", r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#),
+            chain("bsc", "")
+        );
+        let config = parse(&text).expect("loads");
+        let expected: Address = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512".parse().expect("address");
+        assert_eq!(config.chains[0].stake_manager, Some(expected));
+        assert_eq!(config.chains[1].stake_manager, None);
+        assert!(config.has_stake_manager());
+        // No [[lanes]]: they come from the opt-ins.
+        assert!(config.lanes.is_empty());
+        assert_eq!(config.stake_refresh_secs, DEFAULT_STAKE_REFRESH_SECS);
+    }
+
+    #[test]
+    fn lanes_are_optional_only_with_a_stake_manager() {
+        let neither = format!("{HEAD}{}", chain("ethereum", ""));
+        let error = parse(&neither).expect_err("no lanes and no stake manager");
+        assert!(error.contains("no [[lanes]]"), "{error}");
+        assert!(error.contains("stake_manager"), "the error names the other way: {error}");
+
+        // Explicit lanes alone still work, and so do both together.
+        let explicit = format!("{HEAD}{}{LANE}", chain("ethereum", ""));
+        assert_eq!(parse(&explicit).expect("explicit lanes").lanes.len(), 1);
+        let both = format!(
+            "{HEAD}{}{LANE}",
+            chain("ethereum", r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#)
+        );
+        let config = parse(&both).expect("both");
+        assert_eq!(config.lanes.len(), 1);
+        assert!(config.has_stake_manager());
+    }
+
+    #[test]
+    fn stake_refresh_and_bad_stake_managers() {
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let text = format!("stake_refresh_secs = 5\n{HEAD}{}", chain("ethereum", sm));
+        assert_eq!(parse(&text).expect("loads").stake_refresh_secs, 5);
+
+        let zero = format!("stake_refresh_secs = 0\n{HEAD}{}", chain("ethereum", sm));
+        let error = parse(&zero).expect_err("zero refresh");
+        assert!(error.contains("stake_refresh_secs"), "{error}");
+
+        let zero_address =
+            format!("{HEAD}{}", chain("ethereum", r#"stake_manager = "0x0000000000000000000000000000000000000000""#));
+        let error = parse(&zero_address).expect_err("zero stake manager");
+        assert!(error.contains("`stake_manager` is the zero address"), "{error}");
+
+        let not_an_address = format!("{HEAD}{}", chain("ethereum", r#"stake_manager = "0x1234""#));
+        assert!(parse(&not_an_address).is_err());
+    }
+
+    #[test]
+    fn the_fallback_role_needs_a_delay_and_lanes() {
+        let eth = chain("ethereum", "");
+        let primary = parse(&format!("{HEAD}{eth}{LANE}")).expect("default role");
+        assert_eq!((primary.role, primary.fallback_delay()), (Role::Primary, None));
+
+        let fallback =
+            parse(&format!("role = \"fallback\"\nfallback_delay_secs = 3600\n{HEAD}{eth}{LANE}")).expect("fallback");
+        assert_eq!((fallback.role, fallback.fallback_delay()), (Role::Fallback, Some(3600)));
+
+        for (top, needle) in [
+            ("role = \"fallback\"", "needs `fallback_delay_secs` > 0"),
+            ("role = \"fallback\"\nfallback_delay_secs = 0", "needs `fallback_delay_secs` > 0"),
+            ("fallback_delay_secs = 60", "only used with `role = \"fallback\"`"),
+            ("role = \"primary\"\nfallback_delay_secs = 60", "only used with `role = \"fallback\"`"),
+        ] {
+            let error = parse(&format!("{top}\n{HEAD}{eth}{LANE}")).expect_err(top);
+            assert!(error.contains(needle), "{top}: {error}");
+        }
+        let role = "role = \"fallback\"\nfallback_delay_secs = 60";
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let no_lanes = parse(&format!("{role}\n{HEAD}{}", chain("ethereum", sm))).expect_err("no lanes");
+        assert!(no_lanes.contains("needs [[lanes]]") && no_lanes.contains("fallbackKey"), "{no_lanes}");
+        let staked = parse(&format!("{role}\n{HEAD}{}{LANE}", chain("ethereum", sm))).expect_err("stake manager");
+        assert!(staked.contains("Remove `stake_manager`"), "{staked}");
+        let error = parse(&format!("role = \"master\"\n{HEAD}{eth}{LANE}")).expect_err("unknown role");
+        assert!(error.contains("unknown variant `master`"), "{error}");
+    }
+
+    #[test]
+    fn unknown_keys_are_still_refused_in_chains_and_at_the_top() {
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let misspelt = format!("{HEAD}{}", chain("ethereum", &format!("{sm}\nstake_manger = \"0x00\"")));
+        let error = parse(&misspelt).expect_err("misspelt chain key");
+        assert!(error.contains("unknown field `stake_manger`"), "{error}");
+
+        let top = format!("stake_refresh = 5\n{HEAD}{}", chain("ethereum", sm));
+        let error = parse(&top).expect_err("misspelt top-level key");
+        assert!(error.contains("unknown field `stake_refresh`"), "{error}");
+    }
+}
