@@ -10,7 +10,9 @@ use serde::Serialize;
 use zb_chain::{ChainConfig, Finality};
 use zb_config::watchtower::WatchedRoute;
 
-use super::{Layout, agent_command, write_toml};
+use super::Layout;
+use super::configs::write_toml;
+use super::process::agent_command;
 use crate::network::ManifestAgent;
 
 /// The environment variable the watchtower reads its raw devnet key from.
