@@ -1,5 +1,5 @@
 use alloy::sol_types::SolEvent;
-use zb_chain::{ChainError, Finality, Follower};
+use zb_chain::{BlockRef, ChainError, Finality, Follower, SentMessage};
 use zb_contracts::bridge::ZeroBridge;
 
 use crate::anvil::Anvil;
@@ -14,18 +14,23 @@ async fn follower(anvil: &Anvil, bridge: &Bridge, rpc: Vec<String>, quorum: usiz
     Follower::connect(config).await.expect("connect")
 }
 
-#[tokio::test]
-async fn a_lying_endpoint_is_caught_by_the_quorum() {
+/// A chain with two messages sent and final, and what an honest endpoint alone reads of them.
+async fn two_messages_sent() -> (Anvil, Bridge, BlockRef, Vec<SentMessage>) {
     let anvil = Anvil::start(31337, &[]).await;
     let bridge = Bridge::deploy(&anvil).await;
     bridge.send(7).await;
     bridge.send(8).await;
     anvil.mine(1).await;
-
     let honest = follower(&anvil, &bridge, vec![anvil.http()], 1).await;
     let fin = honest.finalized().await.expect("finalized");
     let truth = honest.sent_messages(0, fin.number).await.expect("honest scan");
     assert_eq!(truth.len(), 2);
+    (anvil, bridge, fin, truth)
+}
+
+#[tokio::test]
+async fn a_lying_endpoint_is_caught_by_the_quorum() {
+    let (anvil, bridge, fin, truth) = two_messages_sent().await;
 
     // A transparent proxy agrees with the node: quorum 2 passes.
     let mirror = Proxy::start(&anvil.http(), Lie::None).await;
@@ -91,14 +96,7 @@ async fn two_liars_agreeing_with_each_other_are_not_a_quorum_against_two_honest_
 
 #[tokio::test]
 async fn a_liar_and_a_black_hole_among_three_cannot_stop_two_of_three() {
-    let anvil = Anvil::start(31337, &[]).await;
-    let bridge = Bridge::deploy(&anvil).await;
-    bridge.send(7).await;
-    bridge.send(8).await;
-    anvil.mine(1).await;
-    let honest = follower(&anvil, &bridge, vec![anvil.http()], 1).await;
-    let fin = honest.finalized().await.expect("finalized");
-    let truth = honest.sent_messages(0, fin.number).await.expect("honest scan");
+    let (anvil, bridge, fin, truth) = two_messages_sent().await;
 
     let mirror = Proxy::start(&anvil.http(), Lie::None).await;
     let liar = Proxy::start(&anvil.http(), Lie::ForgeLogData).await;
