@@ -25,6 +25,16 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 const DEFAULT_PASSWORD_ENV: &str = "ZB_KEYSTORE_PASSWORD";
 
 alloy::sol! {
+    /// An ERC-20 a workflow sends, stakes or approves.
+    #[sol(rpc)]
+    interface IERC20Token {
+        function decimals() external view returns (uint8);
+        function symbol() external view returns (string);
+        function balanceOf(address owner) external view returns (uint256);
+        function allowance(address owner, address spender) external view returns (uint256);
+        function approve(address spender, uint256 amount) external returns (bool);
+    }
+
     /// What the workflows read from a route's tokens.
     #[sol(rpc)]
     interface IOwnedToken {

@@ -12,7 +12,7 @@ use zb_protocol::{Message, ValidatorSet};
 
 use super::read_err;
 use crate::network::Leg;
-use crate::transfer::scan_logs;
+use zb_chain::scan_logs;
 
 /// First window when searching the source backwards for a lane's messages (doubles each step).
 const SEARCH_WINDOW: u64 = 2_000;

@@ -29,8 +29,10 @@ use zb_contracts::bridge::ZeroBridge;
 use crate::context::{Context, KeyArgs, NetworkArgs};
 use crate::format::{one_line, parse_tx_hash};
 use crate::network::ChainInfo;
+use zb_chain::scan_logs;
+
 use crate::transfer::{
-    DestEvent, DestStatus, Transfer, TxAt, Watch, first_block_at, leg_for_lane, load_transfer, scan_logs, watch,
+    DestEvent, DestStatus, Transfer, TxAt, Watch, first_block_at, leg_for_lane, load_transfer, watch,
 };
 
 use deliver::Lane;

@@ -13,9 +13,10 @@ use zb_contracts::stake::StakeManager;
 
 use super::args::{DepositArgs, OptInArgs, OptOutArgs, RegisterArgs, SignerKeyArgs};
 use super::lanes::{OnLane, labelled, open_as, open_lane};
-use super::manager::{Asset, IStakeToken, PENDING, Staking, chain_now};
+use super::manager::{Asset, PENDING, Staking, chain_now};
 use super::tx::{Tx, transact};
 use crate::context::Context;
+use crate::context::IERC20Token;
 use crate::context::signer_from_env;
 use crate::format::parse_amount;
 use crate::progress::Progress;
@@ -224,7 +225,7 @@ pub async fn deposit(args: &DepositArgs, progress: &dyn Progress) -> Result<Depo
     let (held, gas) = if staking.asset.native() {
         (native, " (plus gas)")
     } else {
-        let token = IStakeToken::new(staking.asset.token, staking.conn.provider.clone());
+        let token = IERC20Token::new(staking.asset.token, staking.conn.provider.clone());
         let balance =
             token.balanceOf(operator).call().await.map_err(|e| staking.conn.read_err("your token balance", e))?;
         (balance, "")
@@ -248,7 +249,7 @@ pub async fn deposit(args: &DepositArgs, progress: &dyn Progress) -> Result<Depo
     let receipt = if staking.asset.native() {
         transact(sm.deposit(amount).value(amount), "deposit", info).await?
     } else {
-        let token = IStakeToken::new(staking.asset.token, tx.provider.clone());
+        let token = IERC20Token::new(staking.asset.token, tx.provider.clone());
         let allowance = token
             .allowance(operator, staking.address)
             .call()

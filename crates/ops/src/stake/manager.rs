@@ -9,6 +9,7 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::stake::StakeManager;
 use zb_protocol::validator_set::{Member, NEVER_EXPIRES, ValidatorSet};
 
+use crate::context::IERC20Token;
 use crate::context::{Conn, Context, looks_unreachable, unreachable_chain};
 use crate::format::{format_amount, format_utc, format_wait, one_line};
 
@@ -18,18 +19,6 @@ pub const INBOUND: u8 = 2;
 /// `RouteStatus.Pending`: while a route is Pending its snapshot may be re-committed at any time.
 pub const PENDING: u8 = 1;
 pub const BPS: u64 = 10_000;
-
-alloy::sol! {
-    /// The staking token, when it is an ERC-20 (deposit approves it), and lane tokens (rewards).
-    #[sol(rpc)]
-    interface IStakeToken {
-        function symbol() external view returns (string);
-        function decimals() external view returns (uint8);
-        function balanceOf(address owner) external view returns (uint256);
-        function allowance(address owner, address spender) external view returns (uint256);
-        function approve(address spender, uint256 amount) external returns (bool);
-    }
-}
 
 /// The staking asset: the native coin (token zero) or an ERC-20.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +123,7 @@ impl Staking {
         let asset = if token == Address::ZERO {
             Asset { token, symbol: native_symbol(conn.info.chain_id).to_string(), decimals: 18 }
         } else {
-            let erc20 = IStakeToken::new(token, conn.provider.clone());
+            let erc20 = IERC20Token::new(token, conn.provider.clone());
             let decimals = erc20.decimals().call().await.map_err(read("the staking token's decimals()"))?;
             let symbol = erc20.symbol().call().await.unwrap_or_else(|_| format!("token {token}"));
             Asset { token, symbol, decimals }

@@ -10,9 +10,10 @@ use zb_contracts::stake::StakeManager;
 
 use super::args::OperatorArgs;
 use super::lanes::{from_block, known_outbound_lanes, logs_to_head, open_as};
-use super::manager::{Asset, IStakeToken, StakeConfig, Staking, chain_now, when};
+use super::manager::{Asset, StakeConfig, Staking, chain_now, when};
 use super::tx::{Tx, transact};
 use crate::context::Context;
+use crate::context::IERC20Token;
 use crate::format::format_amount;
 use crate::progress::Progress;
 
@@ -186,7 +187,7 @@ pub(super) async fn reward_balances(
         if amount.is_zero() {
             continue;
         }
-        let erc20 = IStakeToken::new(token, staking.conn.provider.clone());
+        let erc20 = IERC20Token::new(token, staking.conn.provider.clone());
         let text = match (erc20.decimals().call().await, erc20.symbol().call().await) {
             (Ok(d), Ok(s)) => format!("{} {s}", format_amount(amount, d)),
             _ => format!("{amount} units of {token}"),

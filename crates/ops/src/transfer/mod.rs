@@ -37,19 +37,8 @@ pub use track::track;
 pub(crate) use track::{leg_for_lane, load_transfer};
 pub(crate) use validators::CheckpointResponse;
 pub(crate) use watch::{Ui, Watch, watch};
-/// The one streaming log scanner (adaptive range splitting), kept at this path for its callers.
-pub(crate) use zb_chain::scan_logs;
 
-alloy::sol! {
-    #[sol(rpc)]
-    interface IERC20Token {
-        function decimals() external view returns (uint8);
-        function symbol() external view returns (string);
-        function balanceOf(address owner) external view returns (uint256);
-        function allowance(address owner, address spender) external view returns (uint256);
-        function approve(address spender, uint256 amount) external returns (bool);
-    }
-}
+pub(crate) use crate::context::IERC20Token;
 
 /// Seconds the token bucket takes to refill completely (TokenBucket.sol).
 const BUCKET_REFILL_SECONDS: u64 = 86_400;

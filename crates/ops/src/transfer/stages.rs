@@ -11,7 +11,9 @@ use zb_protocol::Message;
 use super::dest::{DestEvent, DestStatus, TxAt, first_block_at};
 use super::token::TokenMeta;
 use super::validators::{SignCount, count_signatures};
-use super::{CLOCK_SKEW_MARGIN_SECS, scan_logs};
+use zb_chain::scan_logs;
+
+use super::CLOCK_SKEW_MARGIN_SECS;
 use crate::context::Context;
 use crate::format::{format_utc, format_wait, one_line};
 use crate::network::Leg;
