@@ -73,9 +73,9 @@ enum Command {
     Balance(zb_ops::transfer::BalanceArgs),
     /// Deliver a stuck transfer yourself (validator signatures, you pay the gas), or claim its
     /// refund on the source.
-    Claim(zb_ops::claim::ClaimArgs),
+    Claim(zb_ops::claim::HolderArgs),
     /// The sender takes back a held (large) transfer: it is refunded on the source.
-    Cancel(zb_ops::cancel::CancelArgs),
+    Cancel(zb_ops::claim::HolderArgs),
     /// Regulator / auditor: export and verify the hash-chained log of every privileged action and
     /// transfer (read-only: RPC access only, no key).
     Audit {
@@ -278,10 +278,10 @@ async fn run() -> Result<()> {
         Command::Route { command } => zb_cli::route::run(command).await,
         Command::Stake { command } => zb_cli::stake::run(command).await,
         Command::Slash { command } => zb_cli::slash::run(command).await,
-        Command::Send(args) => zb_ops::transfer::send(&args).await,
-        Command::Track(args) => zb_ops::transfer::track(&args).await,
+        Command::Send(args) => zb_cli::transfer::send(&args).await,
+        Command::Track(args) => zb_cli::transfer::track(&args).await,
         Command::Balance(args) => zb_cli::balance::run(&args).await,
-        Command::Claim(args) => zb_ops::claim::claim(&args).await,
+        Command::Claim(args) => zb_cli::transfer::claim(&args).await,
         Command::Cancel(args) => zb_cli::cancel::run(&args).await,
         Command::Audit { command } => zb_cli::audit::run(command).await,
         Command::Guardian { command } => zb_cli::governance::guardian(command).await,

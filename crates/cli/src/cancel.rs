@@ -1,10 +1,14 @@
 //! `zerobridge cancel`: prints the hold `zb_ops::cancel` cancelled and the refund it starts.
 
 use eyre::Result;
-use zb_ops::cancel::{CancelArgs, cancel};
+use zb_ops::cancel::cancel;
+use zb_ops::claim::HolderArgs;
 
-pub async fn run(args: &CancelArgs) -> Result<()> {
+pub async fn run(args: &HolderArgs) -> Result<()> {
     let c = cancel(args).await?;
+    for line in &c.transfer {
+        println!("{line}");
+    }
     println!("✓ cancelled   the hold on {} in tx {} (block {})", c.destination, c.tx, c.block);
     println!(
         "{} travels back to {} on {} as a refund (the fee is not refunded): the validators sign it and a relayer \

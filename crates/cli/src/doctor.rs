@@ -2,8 +2,8 @@
 
 use alloy::primitives::Address;
 use eyre::{Result, bail};
-use zb_ops::doctor::{DoctorInput, Finding, Level, doctor};
 use zb_ops::context::NetworkArgs;
+use zb_ops::doctor::{DoctorInput, Finding, Level, doctor};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DoctorArgs {

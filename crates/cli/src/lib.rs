@@ -9,3 +9,4 @@ pub mod governance;
 pub mod route;
 pub mod slash;
 pub mod stake;
+pub mod transfer;

@@ -6,23 +6,14 @@ use alloy::primitives::{Address, TxHash};
 use eyre::{Result, bail};
 use zb_contracts::bridge::ZeroBridge;
 
-use crate::claim::{TransferRef, read_err, resolve, signer_of, submit};
-use crate::context::{Context, KeyArgs, NetworkArgs};
-
-/// `zerobridge cancel`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CancelArgs {
-    #[command(flatten)]
-    pub target: TransferRef,
-    #[command(flatten)]
-    pub network: NetworkArgs,
-    #[command(flatten)]
-    pub key: KeyArgs,
-}
+use crate::claim::{HolderArgs, read_err, resolve, signer_of, submit};
+use crate::context::Context;
 
 /// A cancelled hold, and the refund it starts.
 #[derive(Debug, Clone)]
 pub struct Cancelled {
+    /// What the transfer was (its amount, chains, recipient, lane and sequence).
+    pub transfer: Vec<String>,
     /// The chain the transfer was held on.
     pub destination: String,
     /// The `cancelHold` transaction and its block.
@@ -38,7 +29,7 @@ pub struct Cancelled {
 }
 
 /// `zerobridge cancel`: the sender takes back a held transfer; it is refunded on the source.
-pub async fn cancel(args: &CancelArgs) -> Result<Cancelled> {
+pub async fn cancel(args: &HolderArgs) -> Result<Cancelled> {
     let ctx = Context::load(&args.network)?;
     let t = resolve(&ctx, &args.target).await?;
     let signer = signer_of(&ctx, &args.key, "cancel")?;
@@ -89,6 +80,7 @@ pub async fn cancel(args: &CancelArgs) -> Result<Cancelled> {
     )
     .await?;
     Ok(Cancelled {
+        transfer: t.heading(),
         destination: dst.name.clone(),
         tx: at.hash,
         block: at.block,

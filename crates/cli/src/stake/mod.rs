@@ -253,7 +253,7 @@ mod tests {
         );
         match parse(&["deposit", "--chain", "bsc", "--amount", "1", "--signer-key-env", "K", "--operator", "0"]) {
             Ok(StakeCommand::Deposit(args)) => {
-                assert_eq!(args.signing.signer_key_env.as_deref(), Some("K"))
+                assert_eq!(args.operator.signing.signer_key_env.as_deref(), Some("K"))
             }
             other => panic!("{:?}", other.err()),
         }

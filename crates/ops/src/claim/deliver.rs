@@ -18,7 +18,7 @@ use crate::explain::fallback_due_text;
 use crate::format::format_utc;
 use crate::network::{ChainInfo, Leg};
 use crate::transfer::{
-    GAS_HEADROOM_PERCENT, TokenMeta, TxAt, Ui, check_gas_funds, explain_contract_error, wait_receipt,
+    GAS_HEADROOM_PERCENT, TokenMeta, TransferView, TxAt, check_gas_funds, explain_contract_error, wait_receipt,
 };
 
 /// Gas when the node cannot estimate (the simulation passed).
@@ -34,6 +34,7 @@ pub(super) struct Lane<'a> {
     pub(super) token: &'a TokenMeta,
     /// The command to run again, for hints.
     pub(super) again: String,
+    pub(super) view: &'a dyn TransferView,
 }
 
 /// One line for a revert of a holder's own transaction (`deliver`, `claimRefund`, `cancelHold`).
@@ -126,9 +127,7 @@ impl Lane<'_> {
             let known = sets.as_ref().ok_or_else(|| eyre!("validator sets not loaded"))?;
             let (set, set_bytes) = set_for(known, inbound.validatorSetHash, "validator", dst)?;
             let now = chain_now(self.destination, &leg.destination).await?;
-            let ui = Ui::new();
-            let step =
-                ui.step(format!("asking {} validators to sign sequence {end}", self.ctx.network.validators.len()));
+            self.view.begin(&format!("asking {} validators to sign sequence {end}", self.ctx.network.validators.len()));
             let primary = if set.expired_at(now) {
                 Gathered {
                     members: set.members.len(),
@@ -145,7 +144,7 @@ impl Lane<'_> {
                 format!("sequence {end}")
             };
             if primary.quorum {
-                step.done(format!("✓ signed      {}", primary.summary()));
+                self.view.end(Some(&format!("✓ signed      {}", primary.summary())));
                 let wallet = self.wallet()?;
                 let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
                 let call = bridge.deliver(
@@ -157,7 +156,7 @@ impl Lane<'_> {
                 done.push(self.submit_delivery(call, &range, "").await?);
                 continue;
             }
-            step.clear();
+            self.view.end(None);
             let primary_text = if set.expired_at(now) {
                 format!("the lane's validator set expired at {}", format_utc(set.valid_until))
             } else {
@@ -189,7 +188,7 @@ impl Lane<'_> {
                 );
             }
             let (fallback_set, fallback_bytes) = set_for(known, route.fallbackSetHash, "fallback", dst)?;
-            let step = ui.step(format!(
+            self.view.begin(&format!(
                 "asking {} fallback validators to sign sequence {end}",
                 self.ctx.network.fallback_validators.len()
             ));
@@ -197,17 +196,17 @@ impl Lane<'_> {
                 gather(&self.ctx.http, &self.ctx.network.fallback_validators, &fallback_set, &checkpoint, &leg.source)
                     .await;
             if !fallback.quorum {
-                step.clear();
+                self.view.end(None);
                 bail!(
                     "primary: {primary_text}; fallback: {}: not enough to deliver; {}",
                     fallback.summary(),
                     self.again
                 );
             }
-            step.done(format!(
+            self.view.end(Some(&format!(
                 "✓ signed      by the fallback validators: {} (primary: {primary_text})",
                 fallback.summary()
-            ));
+            )));
             let wallet = self.wallet()?;
             let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
             let call = bridge.deliverByFallback(
@@ -232,10 +231,10 @@ impl Lane<'_> {
         let sender = self.signer.address();
         let destination = &self.leg.destination;
         let at = submit(call, &what, destination, self.destination, sender, self.token).await?;
-        println!(
+        self.view.line(&format!(
             "✓ delivered   {range} on {}{by} in tx {} (block {}), gas paid by {sender}",
             destination.name, at.hash, at.block
-        );
+        ));
         Ok(at)
     }
 

@@ -32,7 +32,7 @@ use crate::network::ChainInfo;
 use zb_chain::scan_logs;
 
 use crate::transfer::{
-    DestEvent, DestStatus, Transfer, TxAt, Watch, first_block_at, leg_for_lane, load_transfer, watch,
+    DestEvent, DestStatus, Transfer, TransferView, TxAt, Watch, first_block_at, leg_for_lane, load_transfer, watch,
 };
 
 use deliver::Lane;
@@ -61,9 +61,10 @@ pub struct TransferRef {
     pub sequence: Option<u64>,
 }
 
-/// `zerobridge claim`.
+/// Which transfer, on which network, and the key that pays: the arguments of `zerobridge claim`
+/// and `zerobridge cancel`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ClaimArgs {
+pub struct HolderArgs {
     #[command(flatten)]
     pub target: TransferRef,
     #[command(flatten)]
@@ -149,9 +150,12 @@ pub(crate) fn signer_of(ctx: &Context, key: &KeyArgs, what: &str) -> Result<Priv
 }
 
 /// `zerobridge claim`: delivers the transfer yourself, or claims its refund on the source.
-pub async fn claim(args: &ClaimArgs) -> Result<()> {
+pub async fn claim(args: &HolderArgs, view: &dyn TransferView) -> Result<()> {
     let ctx = Context::load(&args.network)?;
     let t = resolve(&ctx, &args.target).await?;
+    for line in t.heading() {
+        view.line(&line);
+    }
     let again = format!("run `zerobridge claim {}{}` again then", t.tx, ctx.network_flag());
     let inbound = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone())
         .getLane(t.leg.lane)
@@ -159,7 +163,7 @@ pub async fn claim(args: &ClaimArgs) -> Result<()> {
         .await
         .map_err(|e| read_err(&t.leg.destination, &e))?;
     if inbound.sequence >= t.message.sequence {
-        println!("already delivered to {}: nothing to deliver", t.leg.destination.name);
+        view.line(&format!("already delivered to {}: nothing to deliver", t.leg.destination.name));
     } else {
         let signer = signer_of(&ctx, &args.key, "claim")?;
         let lane = Lane {
@@ -170,14 +174,15 @@ pub async fn claim(args: &ClaimArgs) -> Result<()> {
             signer: &signer,
             token: &t.destination_token,
             again: again.clone(),
+            view,
         };
         lane.deliver_up_to(t.message.sequence, t.block).await?;
     }
     // The stages as `track` shows them (the summary, or the refusal and how the refund comes).
-    watch(&t, &ctx, crate::transfer::Progress::new(t.block, None), Watch::Once).await?;
+    watch(&t, &ctx, crate::transfer::Progress::new(t.block, None), Watch::Once, view).await?;
     let status = destination_status(&t).await?;
     match status.failed {
-        Some((at, _)) => claim_refund(&ctx, &t, at, &signer_of(&ctx, &args.key, "claim")?, &again).await,
+        Some((at, _)) => claim_refund(&ctx, &t, at, &signer_of(&ctx, &args.key, "claim")?, &again, view).await,
         None => Ok(()),
     }
 }
@@ -210,11 +215,11 @@ mod tests {
 
     #[derive(clap::Subcommand)]
     enum Sub {
-        Claim(ClaimArgs),
-        Cancel(crate::cancel::CancelArgs),
+        Claim(HolderArgs),
+        Cancel(HolderArgs),
     }
 
-    fn claim_args(args: &[&str]) -> Result<ClaimArgs, clap::Error> {
+    fn claim_args(args: &[&str]) -> Result<HolderArgs, clap::Error> {
         let mut argv = vec!["zb", "claim"];
         argv.extend_from_slice(args);
         match Cli::try_parse_from(argv)?.command {
@@ -238,9 +243,6 @@ mod tests {
         assert!(claim_args(&["--sequence", "3"]).is_err(), "--sequence needs --lane");
         assert!(claim_args(&[&tx, "--lane", &lane, "--sequence", "1"]).is_err(), "not both");
         let parsed = Cli::try_parse_from(["zb", "cancel", &tx, "--network", "net.toml"]).map(|c| c.command);
-        assert!(matches!(
-            parsed,
-            Ok(Sub::Cancel(crate::cancel::CancelArgs { network: NetworkArgs { network: Some(_) }, .. }))
-        ));
+        assert!(matches!(parsed, Ok(Sub::Cancel(HolderArgs { network: NetworkArgs { network: Some(_) }, .. }))));
     }
 }

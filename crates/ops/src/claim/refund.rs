@@ -13,7 +13,7 @@ use super::deliver::Lane;
 use super::messages::sent_messages;
 use super::{read_err, refund_segment, submit};
 use crate::context::Context;
-use crate::transfer::{Transfer, TxAt, leg_for_lane};
+use crate::transfer::{Transfer, TransferView, TxAt, leg_for_lane};
 
 /// The refund of a transfer refused on its destination (in transaction `failed`): delivers the
 /// REFUND message to the source if it is still on its way, then claims the refund there.
@@ -23,6 +23,7 @@ pub(super) async fn claim_refund(
     failed: TxAt,
     signer: &PrivateKeySigner,
     again: &str,
+    view: &dyn TransferView,
 ) -> Result<()> {
     let (src, dst) = (&t.leg.source, &t.leg.destination);
     let hash = zb_protocol::message_hash(&t.message);
@@ -49,10 +50,10 @@ pub(super) async fn claim_refund(
         let reverse = leg_for_lane(&ctx.network, dst, refund.data.lane).ok_or_else(|| {
             eyre!("the refund travels on lane {:#x}, which the network file does not know", refund.data.lane)
         })?;
-        println!(
+        view.line(&format!(
             "the refund travels back on lane {:#x} as its message {}: delivering it to {} first",
             reverse.lane, refund.data.message.sequence, src.name
-        );
+        ));
         let lane = Lane {
             ctx,
             leg: &reverse,
@@ -61,6 +62,7 @@ pub(super) async fn claim_refund(
             signer,
             token: &t.source_token,
             again: again.to_string(),
+            view,
         };
         lane.deliver_up_to(refund.data.message.sequence, failed.block).await?;
         status = refund_status().await?;
@@ -68,12 +70,12 @@ pub(super) async fn claim_refund(
     match status {
         1 => {}
         2 => {
-            println!(
+            view.line(&format!(
                 "the refund was already claimed: {} went back to {} on {}",
                 t.source_token.show(t.message.amount),
                 t.message.sender,
                 src.name
-            );
+            ));
             return Ok(());
         }
         3 => bail!("governance cancelled this refund on '{}': nothing can claim it", src.name),
@@ -95,13 +97,13 @@ pub(super) async fn claim_refund(
         &t.source_token,
     )
     .await?;
-    println!(
+    view.line(&format!(
         "✓ refunded    {} to {} on {} in tx {} (block {})",
         t.source_token.show(t.message.amount),
         t.message.sender,
         src.name,
         at.hash,
         at.block
-    );
+    ));
     Ok(())
 }

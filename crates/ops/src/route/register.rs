@@ -97,30 +97,8 @@ pub async fn register(args: RegisterArgs, progress: &dyn Progress) -> Result<()>
     }
 
     // The bridges must know each other.
-    let peer =
-        home.bridge().peers(remote_info.chain_id).call().await.map_err(|e| home.read_err("the bridge's peers", e))?;
-    if peer != remote_info.bridge {
-        bail!(
-            "the bridge on {} knows {} as the bridge of {} but the network says {}: fix the network file, or governance \
-             must call setPeer",
-            home_info.name,
-            peer,
-            remote_info.name,
-            remote_info.bridge
-        );
-    }
-    let peer =
-        remote.bridge().peers(home_info.chain_id).call().await.map_err(|e| remote.read_err("the bridge's peers", e))?;
-    if peer != home_info.bridge {
-        bail!(
-            "the bridge on {} knows {} as the bridge of {} but the network says {}: fix the network file, or governance \
-             must call setPeer",
-            remote_info.name,
-            peer,
-            home_info.name,
-            home_info.bridge
-        );
-    }
+    check_peer(&home, &remote_info).await?;
+    check_peer(&remote, &home_info).await?;
 
     // Fee and limits, in the token's decimals.
     let collector = match &args.collector {
@@ -555,6 +533,22 @@ pub(super) async fn opened_block(conn: &Conn, route_id: B256) -> u64 {
 /// A block of text that ends in a newline, as one step (the step adds the newline back).
 fn text_block(text: String) -> String {
     text.strip_suffix('\n').map(str::to_string).unwrap_or(text)
+}
+
+/// Fails unless the bridge on `chain` records `peer`'s bridge as the bridge of `peer`'s chain.
+async fn check_peer(chain: &Conn, peer: &ChainInfo) -> Result<()> {
+    let known =
+        chain.bridge().peers(peer.chain_id).call().await.map_err(|e| chain.read_err("the bridge's peers", e))?;
+    if known != peer.bridge {
+        bail!(
+            "the bridge on {} knows {known} as the bridge of {} but the network says {}: fix the network file, or \
+             governance must call setPeer",
+            chain.info.name,
+            peer.name,
+            peer.bridge
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -67,7 +67,8 @@ pub struct SignerKeyArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegisterArgs {
     /// The address your validator signs checkpoints with (not the operator key). Optional: it is
-    /// the signing key's address; when given, it must match.
+    /// the signing key's address; when given, it must match. `deposit` registers with it first
+    /// when the operator is not registered yet.
     #[arg(long, value_name = "ADDRESS")]
     pub signer: Option<Address>,
     #[command(flatten)]
@@ -83,16 +84,8 @@ pub struct DepositArgs {
     /// How much to bond, in whole coins of the staking asset (e.g. 32 or 0.5).
     #[arg(long)]
     pub amount: String,
-    /// Register first with this checkpoint-signing address, if not registered yet (its key,
-    /// --signer-keystore or --signer-key-env, signs the proof of possession).
-    #[arg(long, value_name = "ADDRESS")]
-    pub signer: Option<Address>,
     #[command(flatten)]
-    pub signing: SignerKeyArgs,
-    #[command(flatten)]
-    pub chain: ChainArg,
-    #[command(flatten)]
-    pub key: OperatorKey,
+    pub operator: RegisterArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]

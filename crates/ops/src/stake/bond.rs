@@ -186,9 +186,9 @@ pub struct Deposited {
 
 /// Bonds stake, registering first when a signing key is given (reported as a step).
 pub async fn deposit(args: &DepositArgs, progress: &dyn Progress) -> Result<Deposited> {
-    let signing = signing_key(&args.signing)?;
-    let wanted = registering_signer(args.signer, signing.as_ref())?;
-    let (_, staking, signer) = open_as(&args.chain, &args.key).await?;
+    let signing = signing_key(&args.operator.signing)?;
+    let wanted = registering_signer(args.operator.signer, signing.as_ref())?;
+    let (_, staking, signer) = open_as(&args.operator.chain, &args.operator.key).await?;
     let operator = signer.address();
     let amount = parse_stake(&args.amount, &staking.asset)?;
     let op = staking.operator(operator).await?;

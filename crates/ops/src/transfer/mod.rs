@@ -24,19 +24,22 @@ mod stages;
 mod token;
 mod track;
 mod validators;
+mod view;
 mod watch;
 
 pub use balance::{Balance, Balances, ChainBalances, balance};
 pub(crate) use dest::{DestEvent, DestStatus, TxAt, first_block_at};
 pub use send::send;
 pub(crate) use send::{check_gas_funds, wait_receipt};
+pub use stages::StageView;
 pub(crate) use stages::{Progress, Transfer};
 pub(crate) use token::{TokenMeta, explain_contract_error};
 pub use token::{rate_limit_message, seconds_until_available};
 pub use track::track;
 pub(crate) use track::{leg_for_lane, load_transfer};
 pub(crate) use validators::CheckpointResponse;
-pub(crate) use watch::{Ui, Watch, watch};
+pub use view::TransferView;
+pub(crate) use watch::{Watch, watch};
 
 pub(crate) use crate::context::IERC20Token;
 

@@ -13,7 +13,8 @@ use zb_protocol::Message;
 
 use super::stages::{Progress, Transfer};
 use super::token::{TokenMeta, explain_contract_error, leg_tokens, rate_limit_message, seconds_until_available};
-use super::watch::{Ui, Watch, watch};
+use super::view::TransferView;
+use super::watch::{Watch, watch};
 use super::{FALLBACK_SEND_GAS, GAS_HEADROOM_PERCENT, IERC20Token, SendArgs};
 use crate::context::{Context, RECEIPT_TIMEOUT};
 use crate::format::{format_amount, format_wait, one_line, parse_address, parse_amount, unix_now};
@@ -37,7 +38,7 @@ fn offline_checks(network: &Network, args: &SendArgs) -> Result<Leg> {
 }
 
 /// `zerobridge send`: checks everything, approves if needed, sends and shows the progress.
-pub async fn send(args: &SendArgs) -> Result<()> {
+pub async fn send(args: &SendArgs, view: &dyn TransferView) -> Result<()> {
     let ctx = Context::load(&args.network)?;
     let leg = offline_checks(&ctx.network, args)?;
     let Some(signer) = ctx.signer(&args.key, "holder")? else {
@@ -55,10 +56,10 @@ pub async fn send(args: &SendArgs) -> Result<()> {
     let is_home = leg.route.home == leg.source.name;
     let (source_token, destination_token) = leg_tokens(&leg, &source, &destination).await?;
     if source_token.decimals != leg.route.decimals {
-        println!(
+        view.line(&format!(
             "note: the network file says {} has {} decimals, the token on {} has {}: using {}",
             leg.route.symbol, leg.route.decimals, leg.source.name, source_token.decimals, source_token.decimals
-        );
+        ));
     }
     let amount = parse_amount(&args.amount, source_token.decimals)?;
     let revert_ctx =
@@ -66,14 +67,13 @@ pub async fn send(args: &SendArgs) -> Result<()> {
 
     preflight(&leg, &source, &destination, &source_token, sender, amount).await?;
 
-    println!(
+    view.line(&format!(
         "sending {} from {} to {} for {recipient} (lane {:#x})",
         source_token.show(amount),
         leg.source.name,
         leg.destination.name,
         leg.lane
-    );
-    let ui = Ui::new();
+    ));
     let wallet = ctx.wallet_provider(&leg.source, signer)?;
     let bridge = ZeroBridge::new(leg.source.bridge, wallet.clone());
 
@@ -87,16 +87,15 @@ pub async fn send(args: &SendArgs) -> Result<()> {
             .await
             .map_err(|e| eyre!("cannot read the allowance on '{}': {}", leg.source.name, one_line(&e)))?;
         if allowance < amount {
-            let step =
-                ui.step(format!("approving the bridge on {} to take {}", leg.source.name, source_token.show(amount)));
+            view.begin(&format!("approving the bridge on {} to take {}", leg.source.name, source_token.show(amount)));
             match approve(&wallet, &token, leg.source.bridge, amount, &revert_ctx).await {
-                Ok(hash) => step.done(format!(
+                Ok(hash) => view.end(Some(&format!(
                     "✓ approved the bridge on {} for {} (tx {hash})",
                     leg.source.name,
                     source_token.show(amount)
-                )),
+                ))),
                 Err(e) => {
-                    step.clear();
+                    view.end(None);
                     return Err(e);
                 }
             }
@@ -124,15 +123,10 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         .map_err(|e| eyre!("reading '{}': {}", leg.destination.name, one_line(&e)))?;
     let pending = call.gas(gas).send().await.map_err(|e| eyre!(explain_contract_error(&e, &revert_ctx)))?;
     let tx = *pending.tx_hash();
-    let step = ui.step(format!("submitted {tx} on {}: waiting for it to be mined", leg.source.name));
-    let receipt = match wait_receipt(&source, tx, &leg.source.name).await {
-        Ok(receipt) => receipt,
-        Err(e) => {
-            step.clear();
-            return Err(e);
-        }
-    };
-    step.clear();
+    view.begin(&format!("submitted {tx} on {}: waiting for it to be mined", leg.source.name));
+    let receipt = wait_receipt(&source, tx, &leg.source.name).await;
+    view.end(None);
+    let receipt = receipt?;
     if !receipt.status() {
         let block = receipt.block_number.unwrap_or_default();
         let reason = match bridge
@@ -162,8 +156,8 @@ pub async fn send(args: &SendArgs) -> Result<()> {
         destination_token,
     };
     let progress = Progress::new(block, Some(dest_from));
-    watch(&transfer, &ctx, progress, Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: true })
-        .await
+    let mode = Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: true };
+    watch(&transfer, &ctx, progress, mode, view).await
 }
 
 /// Everything the chain can tell before sending: route status, limits, balance, gas money.

@@ -34,6 +34,27 @@ pub(crate) struct Transfer {
     pub(crate) destination_token: TokenMeta,
 }
 
+impl Transfer {
+    /// What, from where to where and for whom ("5 DEMO from ethereum to bsc for 0x…"), and the
+    /// deadline when it has one.
+    pub(crate) fn heading(&self) -> Vec<String> {
+        let message = &self.message;
+        let mut lines = vec![format!(
+            "{} from {} to {} for {} (lane {:#x}, sequence {})",
+            self.source_token.show(self.requested.unwrap_or(message.amount)),
+            self.leg.source.name,
+            self.leg.destination.name,
+            message.recipient,
+            self.leg.lane,
+            message.sequence
+        )];
+        if message.deadline != u64::MAX {
+            lines.push(format!("deadline: {} (refunded instead if it arrives later)", format_utc(message.deadline)));
+        }
+        lines
+    }
+}
+
 /// What is known of a transfer, refreshed by polling.
 pub(crate) struct Progress {
     source_head: u64,
@@ -300,9 +321,12 @@ fn threshold_label(threshold: Option<u64>) -> String {
     threshold.map(|t| format!(", threshold {t}")).unwrap_or_default()
 }
 
+/// One of a transfer's five stages as it stands, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StageView {
+pub enum StageView {
+    /// Not part of this transfer (the hold stage of a small transfer).
     Hidden,
+    /// Not reached yet: what it waits on.
     Waiting(String),
     Done(String),
     Failed(String),

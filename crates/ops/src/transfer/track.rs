@@ -12,24 +12,28 @@ use zb_contracts::bridge::ZeroBridge;
 use super::TrackArgs;
 use super::stages::{Progress, Transfer};
 use super::token::leg_tokens;
+use super::view::TransferView;
 use super::watch::{Watch, watch};
 use crate::context::Context;
-use crate::format::{format_utc, one_line, parse_tx_hash};
+use crate::format::{one_line, parse_tx_hash};
 use crate::network::{ChainInfo, Leg, Network};
 
 // ------------------------------------------------------------------------------------ track
 
 /// `zerobridge track <tx>`: finds the send among the configured chains and shows its stages.
-pub async fn track(args: &TrackArgs) -> Result<()> {
+pub async fn track(args: &TrackArgs, view: &dyn TransferView) -> Result<()> {
     let ctx = Context::load(&args.network)?;
     let tx = parse_tx_hash(&args.tx)?;
     let transfer = load_transfer(&ctx, tx).await?;
+    for line in transfer.heading() {
+        view.line(&line);
+    }
     let mode = if args.follow {
         Watch::Follow { timeout: Duration::from_secs(args.timeout), stop_when_held: false }
     } else {
         Watch::Once
     };
-    watch(&transfer, &ctx, Progress::new(transfer.block, None), mode).await
+    watch(&transfer, &ctx, Progress::new(transfer.block, None), mode, view).await
 }
 
 /// Finds the send `tx` among the configured chains, reads its `MessageSent`, the tokens on both
@@ -115,18 +119,6 @@ pub(crate) async fn load_transfer(ctx: &Context, tx: TxHash) -> Result<Transfer>
         .map(|call| call.amount);
     let block = receipt.block_number.ok_or_else(|| eyre!("the receipt of {tx} has no block number"))?;
     let message = event.data.message.clone();
-    println!(
-        "{} from {} to {} for {} (lane {:#x}, sequence {})",
-        source_token.show(requested.unwrap_or(message.amount)),
-        leg.source.name,
-        leg.destination.name,
-        message.recipient,
-        leg.lane,
-        message.sequence
-    );
-    if message.deadline != u64::MAX {
-        println!("deadline: {} (refunded instead if it arrives later)", format_utc(message.deadline));
-    }
     Ok(Transfer { leg, source, destination, tx, block, message, requested, source_token, destination_token })
 }
 

@@ -1,154 +1,21 @@
-//! Showing the stages on the terminal (indicatif spinners on a TTY) until the transfer settles.
+//! Watching a transfer's stages until it settles (or for one look), reporting them to a
+//! `TransferView`.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use alloy::primitives::{Address, FixedBytes, U256};
 use alloy::sol_types::SolError;
 use eyre::{Result, bail, eyre};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::revert::failure_reason;
 
 use super::POLL;
 use super::dest::TxAt;
-use super::stages::{Progress, StageView, Transfer};
+use super::stages::{Progress, Transfer};
+use super::view::TransferView;
 use crate::context::Context;
 use crate::format::{format_wait, one_line};
-
-/// The stage lines. On a terminal, the stages still in progress are indicatif spinners below
-/// the finished ones, which are printed as permanent lines (in stage order); elsewhere only
-/// the permanent lines are printed.
-pub(crate) struct Ui {
-    tty: bool,
-    multi: MultiProgress,
-    bars: Vec<Option<ProgressBar>>,
-    finished: Vec<bool>,
-}
-
-fn spinner_style() -> Option<ProgressStyle> {
-    // wide_msg: cut to the terminal's width, so a long message never wraps and garbles redraws.
-    ProgressStyle::with_template("{spinner} {wide_msg}").ok()
-}
-
-impl Ui {
-    pub(crate) fn new() -> Ui {
-        let tty = std::io::stdout().is_terminal();
-        let target = if tty { ProgressDrawTarget::stdout() } else { ProgressDrawTarget::hidden() };
-        Ui { tty, multi: MultiProgress::with_draw_target(target), bars: vec![None; 5], finished: vec![false; 5] }
-    }
-
-    fn spin(&mut self, index: usize, message: String) {
-        if !self.tty {
-            return;
-        }
-        let Some(slot) = self.bars.get_mut(index) else {
-            return;
-        };
-        let bar = slot.get_or_insert_with(|| {
-            let bar = self.multi.add(ProgressBar::new_spinner());
-            if let Some(style) = spinner_style() {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        bar.set_message(message);
-    }
-
-    /// Prints a stage's permanent line and removes its spinner.
-    fn settle(&mut self, index: usize, line: String) {
-        if let Some(bar) = self.bars.get_mut(index).and_then(Option::take) {
-            bar.finish_and_clear();
-            self.multi.remove(&bar);
-        }
-        if self.tty {
-            if self.multi.println(&line).is_err() {
-                println!("{line}");
-            }
-        } else {
-            println!("{line}");
-        }
-        if let Some(done) = self.finished.get_mut(index) {
-            *done = true;
-        }
-    }
-
-    fn render(&mut self, views: &[StageView]) {
-        // A stage is printed for good only once every stage before it is.
-        let mut blocked = false;
-        for (index, view) in views.iter().enumerate() {
-            if self.finished.get(index).copied().unwrap_or(true) {
-                continue;
-            }
-            let number = index + 1;
-            match view {
-                StageView::Hidden => {}
-                StageView::Waiting(message) => {
-                    blocked = true;
-                    self.spin(index, format!("{number}. {message}"));
-                }
-                StageView::Done(message) | StageView::Failed(message) => {
-                    let mark = if matches!(view, StageView::Done(_)) { "✓" } else { "✗" };
-                    let line = format!("{mark} {number}. {message}");
-                    if blocked {
-                        self.spin(index, line);
-                    } else {
-                        self.settle(index, line);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Prints the stages still in progress as they stand ("…" lines) and removes every spinner.
-    fn abandon(&mut self, views: &[StageView]) {
-        for (index, view) in views.iter().enumerate() {
-            if self.finished.get(index).copied().unwrap_or(true) {
-                continue;
-            }
-            let number = index + 1;
-            match view {
-                StageView::Hidden => {}
-                StageView::Waiting(message) => self.settle(index, format!("… {number}. {message}")),
-                StageView::Done(message) => self.settle(index, format!("✓ {number}. {message}")),
-                StageView::Failed(message) => self.settle(index, format!("✗ {number}. {message}")),
-            }
-        }
-    }
-
-    /// A spinner for one step before the transfer (approval, mining); returns a finisher.
-    pub(crate) fn step(&self, message: String) -> Step {
-        if !self.tty {
-            return Step { bar: None };
-        }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
-        if let Some(style) = spinner_style() {
-            bar.set_style(style);
-        }
-        bar.set_message(message);
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Step { bar: Some(bar) }
-    }
-}
-
-pub(crate) struct Step {
-    bar: Option<ProgressBar>,
-}
-
-impl Step {
-    pub(crate) fn done(self, line: String) {
-        self.clear();
-        println!("{line}");
-    }
-
-    pub(crate) fn clear(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
 
 /// How long to watch.
 #[derive(Debug, Clone, Copy)]
@@ -160,19 +27,24 @@ pub(crate) enum Watch {
 }
 
 /// Shows the stages until the transfer settles, or once.
-pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, watch: Watch) -> Result<()> {
-    let mut ui = Ui::new();
+pub(crate) async fn watch(
+    t: &Transfer,
+    ctx: &Context,
+    mut progress: Progress,
+    watch: Watch,
+    view: &dyn TransferView,
+) -> Result<()> {
     let started = Instant::now();
     let mut hold_deadline: Option<Instant> = None;
     let track_hint = format!("zerobridge track {} --follow{}", t.tx, ctx.network_flag());
     loop {
         let refreshed = progress.refresh(t, ctx).await;
         let views = progress.stages(t, ctx);
-        ui.render(&views);
+        view.stages(&views);
         if let Err(error) = &refreshed {
             match watch {
                 Watch::Once => {
-                    ui.abandon(&views);
+                    view.close(&views);
                     return Err(eyre!("{}", one_line(error)));
                 }
                 // A flaky RPC while following: keep trying until the deadline.
@@ -180,16 +52,18 @@ pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, w
             }
         }
         if let Some((at, recipient, amount)) = progress.dest.executed {
-            ui.abandon(&views);
-            print_summary(t, &progress, at, recipient, amount);
+            view.close(&views);
+            for line in summary(t, &progress, at, recipient, amount) {
+                view.line(&line);
+            }
             return Ok(());
         }
         if let Some((_, reason)) = progress.dest.failed {
-            ui.abandon(&views);
+            view.close(&views);
             let line = refund_explanation(t, reason, &ctx.network_flag());
             return match watch {
                 Watch::Once => {
-                    println!("{line}");
+                    view.line(&line);
                     Ok(())
                 }
                 Watch::Follow { .. } => Err(eyre!(line)),
@@ -197,21 +71,21 @@ pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, w
         }
         match watch {
             Watch::Once => {
-                ui.abandon(&views);
+                view.close(&views);
                 if progress.dest.waiting_on_hold() {
-                    println!("{}", hold_explanation(t, &progress));
+                    view.line(&hold_explanation(t, &progress));
                 }
-                print_stuck_hints(t, ctx, &progress).await;
-                println!("in progress: `{track_hint}` watches it until it arrives");
+                show_stuck_hints(t, ctx, &progress, view).await;
+                view.line(&format!("in progress: `{track_hint}` watches it until it arrives"));
                 return Ok(());
             }
             Watch::Follow { timeout, stop_when_held } => {
                 if progress.dest.waiting_on_hold() {
                     if stop_when_held {
-                        ui.abandon(&views);
-                        println!("{}", hold_explanation(t, &progress));
-                        print_stuck_hints(t, ctx, &progress).await;
-                        println!("`{track_hint}` watches it until it is released");
+                        view.close(&views);
+                        view.line(&hold_explanation(t, &progress));
+                        show_stuck_hints(t, ctx, &progress, view).await;
+                        view.line(&format!("`{track_hint}` watches it until it is released"));
                         return Ok(());
                     }
                     if hold_deadline.is_none() {
@@ -224,8 +98,8 @@ pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, w
                 }
                 let deadline = hold_deadline.unwrap_or(started + timeout);
                 if Instant::now() >= deadline {
-                    ui.abandon(&views);
-                    print_stuck_hints(t, ctx, &progress).await;
+                    view.close(&views);
+                    show_stuck_hints(t, ctx, &progress, view).await;
                     let waited = format_wait(started.elapsed().as_secs());
                     let state = progress.summary(t, ctx);
                     let reason = refreshed.err().map(|e| format!("; last error: {}", one_line(&e))).unwrap_or_default();
@@ -241,7 +115,7 @@ pub(crate) async fn watch(t: &Transfer, ctx: &Context, mut progress: Progress, w
 }
 
 /// "You can claim / cancel it yourself" when the transfer is stuck (claim.rs decides).
-async fn print_stuck_hints(t: &Transfer, ctx: &Context, progress: &Progress) {
+async fn show_stuck_hints(t: &Transfer, ctx: &Context, progress: &Progress, view: &dyn TransferView) {
     let facts = crate::claim::StuckFacts {
         delivered: progress.delivered(t),
         quorum: progress.threshold_reached(ctx),
@@ -250,7 +124,7 @@ async fn print_stuck_hints(t: &Transfer, ctx: &Context, progress: &Progress) {
         ..crate::claim::StuckFacts::default()
     };
     for hint in crate::claim::hints_for(t, ctx, facts).await {
-        println!("{hint}");
+        view.line(&hint);
     }
 }
 
@@ -290,13 +164,20 @@ pub(crate) fn refund_explanation(t: &Transfer, reason: FixedBytes<4>, network_fl
     )
 }
 
-fn print_summary(t: &Transfer, progress: &Progress, at: TxAt, recipient: Address, amount: U256) {
-    println!("source tx:        {} ({}, block {})", t.tx, t.leg.source.name, progress.source_block.unwrap_or(t.block));
-    println!("destination tx:   {} ({}, block {})", at.hash, t.leg.destination.name, at.block);
+fn summary(t: &Transfer, progress: &Progress, at: TxAt, recipient: Address, amount: U256) -> [String; 3] {
     let fee = t
         .requested
         .filter(|requested| *requested >= amount)
         .map(|requested| format!(" (fee {})", t.source_token.show(requested - amount)))
         .unwrap_or_default();
-    println!("received:         {} by {recipient}{fee}", t.destination_token.show(amount));
+    [
+        format!(
+            "source tx:        {} ({}, block {})",
+            t.tx,
+            t.leg.source.name,
+            progress.source_block.unwrap_or(t.block)
+        ),
+        format!("destination tx:   {} ({}, block {})", at.hash, t.leg.destination.name, at.block),
+        format!("received:         {} by {recipient}{fee}", t.destination_token.show(amount)),
+    ]
 }
