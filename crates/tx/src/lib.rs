@@ -60,25 +60,76 @@ impl Fees {
     pub fn bounded(self) -> Fees {
         Fees { max_priority_fee_per_gas: self.max_priority_fee_per_gas.min(self.max_fee_per_gas), ..self }
     }
+
+    /// Each cap no higher than `ceiling`'s: what an operator is willing to pay at most.
+    pub fn capped(self, ceiling: Fees) -> Fees {
+        Fees {
+            max_fee_per_gas: self.max_fee_per_gas.min(ceiling.max_fee_per_gas),
+            max_priority_fee_per_gas: self.max_priority_fee_per_gas.min(ceiling.max_priority_fee_per_gas),
+        }
+        .bounded()
+    }
+
+    /// [`Fees::replacement`] within `ceiling`, or None when the ceiling leaves no room for a
+    /// replacement a node accepts (both caps at least 10 % above `self`'s): the original then has
+    /// to be waited for, or rebroadcast, instead of replaced.
+    pub fn replacement_within(self, estimate: Fees, ceiling: Fees) -> Option<Fees> {
+        let next = self.replacement(estimate).capped(ceiling);
+        let accepted = |old: u128, new: u128| new >= old.saturating_add(old / 10).saturating_add(1);
+        (accepted(self.max_fee_per_gas, next.max_fee_per_gas)
+            && accepted(self.max_priority_fee_per_gas, next.max_priority_fee_per_gas))
+        .then_some(next)
+    }
 }
 
 /// Hands out the nonces of one account on one chain to every task that sends from it, so two
 /// lanes delivering to the same chain never pick the same nonce and evict each other. Never
-/// below the chain's pending count, so transactions sent from elsewhere are skipped.
+/// below the chain's pending count (transactions sent from elsewhere are skipped) nor below the
+/// floor the caller persisted (its own signed transactions a node may have dropped, which it
+/// rebroadcasts with their nonces). A nonce reserved and then not sent is released and handed
+/// out again first, so it cannot leave a gap that wedges every later transaction.
 #[derive(Debug, Default)]
 pub struct NonceManager {
-    next: tokio::sync::Mutex<Option<u64>>,
+    state: tokio::sync::Mutex<NonceState>,
+}
+
+#[derive(Debug, Default)]
+struct NonceState {
+    next: u64,
+    released: std::collections::BTreeSet<u64>,
 }
 
 impl NonceManager {
+    /// A manager that never hands out a nonce below `floor` (one above the highest nonce of the
+    /// caller's own transactions not known to be mined).
+    pub fn with_floor(floor: u64) -> NonceManager {
+        NonceManager { state: tokio::sync::Mutex::new(NonceState { next: floor, released: Default::default() }) }
+    }
+
     /// The nonce for the next new transaction of `account`; a replacement reuses its original's.
     pub async fn reserve<P: Provider<Ethereum>>(&self, provider: &P, account: Address) -> Result<u64, TxError> {
-        let mut next = self.next.lock().await;
+        let mut state = self.state.lock().await;
         let pending =
             provider.get_transaction_count(account).pending().await.map_err(|e| TxError::Rpc(e.to_string()))?;
-        let nonce = next.map_or(pending, |n| n.max(pending));
-        *next = Some(nonce.saturating_add(1));
+        // A released nonce the chain has meanwhile seen (used from elsewhere) is no gap any more.
+        state.released.retain(|&n| n >= pending);
+        if let Some(gap) = state.released.pop_first() {
+            return Ok(gap);
+        }
+        let nonce = state.next.max(pending);
+        state.next = nonce.saturating_add(1);
         Ok(nonce)
+    }
+
+    /// Gives back a reserved `nonce` whose transaction was never broadcast (building or signing
+    /// it failed): the next [`reserve`](Self::reserve) hands it out again.
+    pub async fn release(&self, nonce: u64) {
+        let mut state = self.state.lock().await;
+        if nonce.saturating_add(1) == state.next {
+            state.next = nonce;
+        } else if nonce < state.next {
+            state.released.insert(nonce);
+        }
     }
 }
 
@@ -165,6 +216,16 @@ mod tests {
         assert_eq!(top, fees(u128::MAX, u128::MAX));
         assert_eq!(fees(10, 9).replacement(fees(10, 50)), fees(13, 13));
         assert_eq!(fees(10, 50).bounded(), fees(10, 10));
+    }
+
+    #[test]
+    fn a_ceiling_caps_both_fees_and_refuses_a_replacement_it_leaves_no_room_for() {
+        let ceiling = fees(150, 20);
+        assert_eq!(fees(500, 30).capped(ceiling), fees(150, 20));
+        assert_eq!(fees(100, 8).replacement_within(fees(10, 1), ceiling), Some(fees(126, 11)));
+        // 140 -> 176 capped to 150: only +7 %, a node would refuse it as underpriced.
+        assert_eq!(fees(140, 8).replacement_within(fees(10, 1), ceiling), None);
+        assert_eq!(fees(150, 20).replacement_within(fees(900, 90), ceiling), None, "already at the ceiling");
     }
 
     #[test]

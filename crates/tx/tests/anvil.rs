@@ -85,3 +85,52 @@ async fn concurrent_senders_sharing_a_nonce_manager_never_collide() {
     // The manager continues after what the chain has seen.
     assert_eq!(nonces.reserve(&wallet, from).await.expect("nonce"), 8);
 }
+
+#[tokio::test]
+async fn a_released_nonce_is_handed_out_again_and_fills_the_gap_that_held_later_transactions() {
+    let anvil = chain().await;
+    let (wallet, from) = anvil.dev_wallet().expect("wallet");
+    let nonces = zb_tx::NonceManager::default();
+    let send = |nonce: u64| {
+        let wallet = wallet.clone();
+        async move {
+            let request = TransactionRequest::default()
+                .with_from(from)
+                .with_to(Address::repeat_byte(9))
+                .with_value(U256::from(1u64))
+                .with_nonce(nonce);
+            *wallet.send_transaction(request).await.expect("sent").tx_hash()
+        }
+    };
+    let reserved = [
+        nonces.reserve(&wallet, from).await.expect("nonce"),
+        nonces.reserve(&wallet, from).await.expect("nonce"),
+        nonces.reserve(&wallet, from).await.expect("nonce"),
+    ];
+    assert_eq!(reserved, [0, 1, 2]);
+    let first = send(0).await;
+    // Building nonce 1's transaction failed: it is given back, and 2 is sent behind the gap.
+    nonces.release(1).await;
+    let third = send(2).await;
+    zb_tx::wait_success(&wallet, first, Duration::from_secs(10)).await.expect("nonce 0 mined");
+    assert!(
+        matches!(zb_tx::wait_receipt(&wallet, third, Duration::from_secs(2)).await, Err(TxError::NotMined { .. })),
+        "nonce 2 waits behind the gap"
+    );
+    assert_eq!(nonces.reserve(&wallet, from).await.expect("nonce"), 1, "the gap is handed out first");
+    let second = send(1).await;
+    for hash in [second, third] {
+        zb_tx::wait_success(&wallet, hash, Duration::from_secs(10)).await.expect("mined once the gap is filled");
+    }
+    assert_eq!(nonces.reserve(&wallet, from).await.expect("nonce"), 3);
+}
+
+#[tokio::test]
+async fn a_floor_keeps_new_nonces_above_transactions_a_node_dropped() {
+    let anvil = chain().await;
+    let (wallet, from) = anvil.dev_wallet().expect("wallet");
+    // The caller's store holds signed transactions up to nonce 4 that this node never saw.
+    let nonces = zb_tx::NonceManager::with_floor(5);
+    assert_eq!(wallet.get_transaction_count(from).pending().await.expect("count"), 0);
+    assert_eq!(nonces.reserve(&wallet, from).await.expect("nonce"), 5);
+}
