@@ -1,5 +1,6 @@
 //! The relayer's TOML configuration (documented in config/relayer.example.toml).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,27 @@ pub struct RelayerConfig {
     /// A submission not mined after this long is replaced with higher fees (same nonce).
     #[serde(default = "default_confirmation_timeout")]
     pub confirmation_timeout_secs: u64,
+    /// The most the relayer pays per gas on each destination chain, by `[[chains]] name`;
+    /// a chain without an entry gets [`FeeCeiling::default`].
+    #[serde(default)]
+    pub fee_ceilings: BTreeMap<String, FeeCeiling>,
+}
+
+/// EIP-1559 caps no delivery (first submission or replacement) goes above, in wei per gas. At
+/// the ceiling a stuck submission is rebroadcast as it is instead of replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeCeiling {
+    pub max_fee_per_gas: u64,
+    pub max_priority_fee_per_gas: u64,
+}
+
+impl Default for FeeCeiling {
+    /// 500 gwei and a 50 gwei tip: far above a normal day on Ethereum or BNB Smart Chain, low
+    /// enough that a fee spike or a lying fee estimate cannot drain the paying account.
+    fn default() -> Self {
+        FeeCeiling { max_fee_per_gas: 500_000_000_000, max_priority_fee_per_gas: 50_000_000_000 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +110,18 @@ impl RelayerConfig {
                 }
             }
         }
+        for (name, ceiling) in &self.fee_ceilings {
+            if self.chain(name).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "fee_ceilings.{name}: no [[chains]] entry is named '{name}'"
+                )));
+            }
+            if ceiling.max_fee_per_gas == 0 || ceiling.max_priority_fee_per_gas > ceiling.max_fee_per_gas {
+                return Err(ConfigError::Invalid(format!(
+                    "fee_ceilings.{name}: max_fee_per_gas must be above zero and at least max_priority_fee_per_gas"
+                )));
+            }
+        }
         for chain in &self.chains {
             chain.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
@@ -97,6 +131,11 @@ impl RelayerConfig {
 
     pub fn chain(&self, name: &str) -> Option<&ChainConfig> {
         self.chains.iter().find(|c| c.name == name)
+    }
+
+    /// The fee ceiling of the chain named `name`.
+    pub fn fee_ceiling(&self, name: &str) -> FeeCeiling {
+        self.fee_ceilings.get(name).copied().unwrap_or_default()
     }
 }
 
@@ -142,5 +181,22 @@ mod tests {
         assert!(error.contains("fallback_validators") && error.contains("127.0.0.1:7310"), "{error}");
         let error = parse(r#"fallback_validators = ["ws://127.0.0.1:7310"]"#).expect_err("not http");
         assert!(error.contains("not an http:// or https:// URL"), "{error}");
+    }
+
+    #[test]
+    fn fee_ceilings_are_per_named_chain_with_a_safe_default() {
+        let config = parse("").expect("without");
+        assert_eq!(config.fee_ceiling("a"), FeeCeiling::default());
+        let config = parse(
+            "fee_ceilings = { a = { max_fee_per_gas = 20_000_000_000, max_priority_fee_per_gas = 1_000_000_000 } }",
+        )
+        .expect("with");
+        assert_eq!(config.fee_ceiling("a").max_fee_per_gas, 20_000_000_000);
+        let error =
+            parse("fee_ceilings = { b = { max_fee_per_gas = 1, max_priority_fee_per_gas = 1 } }").expect_err("unknown");
+        assert!(error.contains("no [[chains]] entry is named 'b'"), "{error}");
+        let error =
+            parse("fee_ceilings = { a = { max_fee_per_gas = 1, max_priority_fee_per_gas = 2 } }").expect_err("tip");
+        assert!(error.contains("at least max_priority_fee_per_gas"), "{error}");
     }
 }

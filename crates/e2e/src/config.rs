@@ -2,6 +2,7 @@
 //! only deserialize, so these mirror them; every file written is loaded back with the agent's own
 //! loader before the agent starts, so a drift between the two fails loudly.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,8 @@ pub struct RelayerToml {
     pub max_batch_messages: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmation_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fee_ceilings: BTreeMap<String, zb_config::relayer::FeeCeiling>,
     pub validators: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fallback_validators: Vec<String>,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::eips::BlockNumberOrTag;
+use alloy::eips::eip2718::Encodable2718;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes, Signature, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
@@ -37,6 +38,8 @@ pub(crate) struct LaneRelayer {
     pub max_batch_gas: u64,
     pub max_batch_messages: u64,
     pub confirmation_timeout: Duration,
+    /// The most this lane pays per gas on its destination.
+    pub fee_ceiling: Fees,
     messages: Vec<Message>,
     accumulator: Accumulator,
     accumulators: Vec<B256>,
@@ -108,6 +111,7 @@ impl LaneRelayer {
         max_batch_gas: u64,
         max_batch_messages: u64,
         confirmation_timeout: Duration,
+        fee_ceiling: Fees,
     ) -> Result<Self, RelayerError> {
         let url = destination
             .config()
@@ -138,6 +142,7 @@ impl LaneRelayer {
             max_batch_gas,
             max_batch_messages,
             confirmation_timeout,
+            fee_ceiling,
             messages: Vec::new(),
             accumulator: Accumulator::new(lane),
             accumulators: Vec::new(),
@@ -188,7 +193,7 @@ impl LaneRelayer {
         // One submission in flight per lane: resolve it first (this is what survives a restart).
         let replacing = match self.resolve_pending(delivered).await? {
             Pending::InFlight => return Ok(Tick::Waiting),
-            Pending::Replace(old) => Some(old),
+            Pending::Replace(old, fees) => Some((*old, fees)),
             Pending::None => None,
         };
         if delivered >= head {
@@ -444,73 +449,137 @@ impl LaneRelayer {
                 self.store.mark_submission(submission.tx_hash, SubmissionStatus::Replaced)?;
                 continue;
             }
+            self.rebroadcast_if_dropped(&submission).await?;
             let age = now().saturating_sub(submission.created_at);
-            if age >= self.confirmation_timeout.as_secs() {
-                result = Pending::Replace(submission);
-            } else {
+            if age < self.confirmation_timeout.as_secs() {
                 return Ok(Pending::InFlight);
+            }
+            let estimate = zb_tx::estimate_fees(&self.provider).await.map_err(rpc)?;
+            let sent = Fees {
+                max_fee_per_gas: submission.max_fee_per_gas,
+                max_priority_fee_per_gas: submission.max_priority_fee_per_gas,
+            };
+            match sent.replacement_within(estimate, self.fee_ceiling) {
+                Some(fees) => result = Pending::Replace(Box::new(submission), fees),
+                None => {
+                    // Raising further would pass the ceiling: wait for the base fee to fall.
+                    tracing::warn!(lane = %self.lane, tx = %submission.tx_hash, nonce = submission.nonce,
+                        max_fee = sent.max_fee_per_gas, ceiling = self.fee_ceiling.max_fee_per_gas,
+                        "submission not mined and its fees are at the ceiling: waiting, not replacing");
+                    metrics::counter!("zb_relayer_fee_ceiling_hits_total", "lane" => self.lane.to_string())
+                        .increment(1);
+                    return Ok(Pending::InFlight);
+                }
             }
         }
         Ok(result)
     }
 
-    /// Signs locally, records the submission, then broadcasts: after a crash the record is there
-    /// and its nonce is reused, so a batch can never be submitted twice.
+    /// Sends `submission`'s signed bytes again when the node does not know the transaction (its
+    /// mempool dropped it, or the first broadcast never arrived): otherwise its nonce stays a gap
+    /// that holds back every later transaction of the account.
+    async fn rebroadcast_if_dropped(&self, submission: &Submission) -> Result<(), RelayerError> {
+        if submission.raw_tx.is_empty()
+            || self.provider.get_transaction_by_hash(submission.tx_hash).await.map_err(rpc)?.is_some()
+        {
+            return Ok(());
+        }
+        tracing::warn!(lane = %self.lane, tx = %submission.tx_hash, nonce = submission.nonce,
+            "the node does not know a pending submission: rebroadcasting its signed bytes");
+        metrics::counter!("zb_relayer_rebroadcasts_total", "lane" => self.lane.to_string()).increment(1);
+        if let Err(e) = self.provider.send_raw_transaction(&submission.raw_tx).await {
+            // Mined or replaced meanwhile: the next tick's receipt and nonce checks see it.
+            tracing::debug!(lane = %self.lane, tx = %submission.tx_hash, error = %e, "rebroadcast refused");
+        }
+        Ok(())
+    }
+
+    /// Signs locally, records the submission with its signed bytes, then broadcasts: after a
+    /// crash or a lost broadcast the record is there, its nonce is reused and its bytes are
+    /// rebroadcast, so a batch can never be submitted twice. `replacing` carries the fees its
+    /// replacement pays.
     async fn submit(
         &self,
         request: TransactionRequest,
         gas: u64,
         delivered: u64,
         target: u64,
-        replacing: Option<Submission>,
+        replacing: Option<(Submission, Fees)>,
     ) -> Result<(), RelayerError> {
-        let estimate = zb_tx::estimate_fees(&self.provider).await.map_err(rpc)?;
         let (nonce, fees) = match &replacing {
-            Some(old) => {
-                let sent = Fees {
-                    max_fee_per_gas: old.max_fee_per_gas,
-                    max_priority_fee_per_gas: old.max_priority_fee_per_gas,
-                };
-                (old.nonce, sent.replacement(estimate))
+            Some((old, fees)) => (old.nonce, *fees),
+            None => {
+                let estimate = zb_tx::estimate_fees(&self.provider).await.map_err(rpc)?;
+                let nonce = self.nonces.reserve(&self.provider, self.relayer).await.map_err(rpc)?;
+                (nonce, estimate.capped(self.fee_ceiling))
             }
-            None => (self.nonces.reserve(&self.provider, self.relayer).await.map_err(rpc)?, estimate.bounded()),
         };
-        let (max_fee, priority) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
+        let recorded = self.sign_and_record(request, gas, nonce, fees, delivered, target).await;
+        let (tx_hash, raw) = match recorded {
+            Ok(signed) => signed,
+            Err(e) => {
+                if replacing.is_none() {
+                    // Never broadcast: hand the nonce out again rather than leave a gap.
+                    self.nonces.release(nonce).await;
+                }
+                return Err(e);
+            }
+        };
+        if let Some((old, _)) = &replacing {
+            self.store.mark_submission(old.tx_hash, SubmissionStatus::Replaced)?;
+            tracing::info!(lane = %self.lane, nonce, old = %old.tx_hash, new = %tx_hash, "fee bump: replaced submission");
+        }
+        tracing::info!(lane = %self.lane, from = delivered + 1, to = target, %tx_hash, nonce, gas,
+            max_fee = fees.max_fee_per_gas, "submitting delivery");
+        // Confirmation is tracked through the store on the next ticks, not by waiting here; a
+        // broadcast that fails is retried from the stored bytes.
+        let _pending = self.provider.send_raw_transaction(&raw).await.map_err(rpc)?;
+        Ok(())
+    }
+
+    async fn sign_and_record(
+        &self,
+        request: TransactionRequest,
+        gas: u64,
+        nonce: u64,
+        fees: Fees,
+        delivered: u64,
+        target: u64,
+    ) -> Result<(B256, Bytes), RelayerError> {
+        let chain_id = self.destination.config().chain_id;
         let request = request
             .with_from(self.relayer)
-            .with_chain_id(self.destination.config().chain_id)
+            .with_chain_id(chain_id)
             .with_nonce(nonce)
             .with_gas_limit(zb_tx::with_headroom(gas, 20))
-            .with_max_fee_per_gas(max_fee)
-            .with_max_priority_fee_per_gas(priority);
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
         let envelope = request.build(&self.wallet).await.map_err(|e| RelayerError::Sign(e.to_string()))?;
         let tx_hash = *envelope.tx_hash();
+        let raw = Bytes::from(envelope.encoded_2718());
         self.store.record_submission(&Submission {
             lane: self.lane,
             from_sequence: delivered,
             to_sequence: target,
             nonce,
             tx_hash,
-            max_fee_per_gas: max_fee,
-            max_priority_fee_per_gas: priority,
+            max_fee_per_gas: fees.max_fee_per_gas,
+            max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
             status: SubmissionStatus::Pending,
             created_at: now(),
+            chain_id,
+            sender: self.relayer,
+            raw_tx: raw.clone(),
         })?;
-        if let Some(old) = &replacing {
-            self.store.mark_submission(old.tx_hash, SubmissionStatus::Replaced)?;
-            tracing::info!(lane = %self.lane, nonce, old = %old.tx_hash, new = %tx_hash, "fee bump: replaced submission");
-        }
-        tracing::info!(lane = %self.lane, from = delivered + 1, to = target, %tx_hash, nonce, gas, "submitting delivery");
-        // Confirmation is tracked through the store on the next ticks, not by waiting here.
-        let _pending = self.provider.send_tx_envelope(envelope).await.map_err(rpc)?;
-        Ok(())
+        Ok((tx_hash, raw))
     }
 }
 
 enum Pending {
     None,
     InFlight,
-    Replace(Submission),
+    /// Not mined in time: replace it, paying these fees.
+    Replace(Box<Submission>, Fees),
 }
 
 fn rpc(e: impl std::fmt::Display) -> RelayerError {

@@ -110,7 +110,19 @@ pub async fn run(
         let (Some(source), Some(destination)) = (config.chain(&lane.source), config.chain(&lane.destination)) else {
             return Err(RelayerError::Config(format!("lane {} names an unknown chain", lane.lane)));
         };
-        let nonces = nonces.entry(destination.chain_id).or_default().clone();
+        let nonces = match nonces.entry(destination.chain_id) {
+            std::collections::btree_map::Entry::Occupied(shared) => shared.get().clone(),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                // Above every transaction of ours still expected to be mined, even one the node dropped.
+                let floor = store.pending_nonce_floor(destination.chain_id, relayer)?.unwrap_or(0);
+                slot.insert(Arc::new(zb_tx::NonceManager::with_floor(floor))).clone()
+            }
+        };
+        let ceiling = config.fee_ceiling(&destination.name);
+        let fee_ceiling = zb_tx::Fees {
+            max_fee_per_gas: u128::from(ceiling.max_fee_per_gas),
+            max_priority_fee_per_gas: u128::from(ceiling.max_priority_fee_per_gas),
+        };
         let (source, destination) = (source.clone(), destination.clone());
         let (lane_id, store, status, wallet, validators) =
             (lane.lane, store.clone(), status.clone(), wallet.clone(), config.validators.clone());
@@ -147,6 +159,7 @@ pub async fn run(
                 max_gas,
                 max_messages,
                 timeout,
+                fee_ceiling,
             )?;
             let mut backoff = poll;
             loop {

@@ -7,7 +7,8 @@
 //!   [`StoreError::Conflict`]. The record is committed with `synchronous=FULL` before the call
 //!   returns, so a crash right after it cannot forget it.
 //! - **Signed checkpoints** (validator): what the validator serves over its API.
-//! - **Submissions** (relayer): its queue of `deliver` transactions with nonce, fees and status.
+//! - **Submissions** (relayer): its queue of `deliver` transactions with chain, account, nonce,
+//!   fees, status and the signed bytes (rebroadcast when a node dropped them).
 //! - **Halts** (validator): lanes and chains it stopped signing, kept until an operator removes
 //!   them ([`Store::halt_lane`], [`Store::halt_chain`], [`Store::unhalt_lane`]).
 //!
@@ -15,7 +16,7 @@
 //! Hashes, addresses and signatures are stored as BLOBs of exactly 32, 20 and 65 bytes (r ‖ s ‖ v,
 //! v = 27 or 28), `u64` values as INTEGER (so they must not exceed `i64::MAX`), `u128` fees as
 //! decimal TEXT, submission status as its snake_case name. The table `schema_version` holds the
-//! schema version (2); a version-1 file is upgraded on open, a file of a newer version is refused.
+//! schema version (3); an older file is upgraded on open, a file of a newer version is refused.
 //!
 //! # Slashing-protection interchange format
 //!

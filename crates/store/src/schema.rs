@@ -1,12 +1,12 @@
 //! Tables and their versioning. The `schema_version` table holds one row; `open` creates the
 //! tables of the current version in an empty file, upgrades an older file in place (each
-//! version's DDL only adds tables) and refuses a file of a newer version.
+//! version's DDL only adds tables or nullable columns) and refuses a file of a newer version.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::StoreError;
 
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 const VERSION_TABLE: &str = "
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -68,6 +68,16 @@ CREATE TABLE chain_halts (
 ) WITHOUT ROWID;
 ";
 
+/// Version 3: each submission records the chain and account it was sent from and its signed
+/// bytes, so the relayer can rebroadcast a transaction a node dropped and never reuses the
+/// nonce of one it still expects mined. Rows of version 2 have no bytes (NULL) and chain id 0.
+const V3: &str = "
+ALTER TABLE submissions ADD COLUMN chain_id INTEGER NOT NULL DEFAULT 0 CHECK (chain_id >= 0);
+ALTER TABLE submissions ADD COLUMN sender BLOB CHECK (sender IS NULL OR length(sender) = 20);
+ALTER TABLE submissions ADD COLUMN raw_tx BLOB;
+CREATE INDEX submissions_by_account ON submissions (chain_id, sender, status, nonce);
+";
+
 /// Brings the file to [`SCHEMA_VERSION`] inside one exclusive transaction, so two processes
 /// opening a new file at once cannot both create it.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -79,10 +89,14 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         None => {
             tx.execute_batch(V1)?;
             tx.execute_batch(V2)?;
+            tx.execute_batch(V3)?;
             tx.execute("INSERT INTO schema_version (id, version) VALUES (1, ?1)", [SCHEMA_VERSION])?;
         }
-        Some(1) => {
-            tx.execute_batch(V2)?;
+        Some(old @ (1 | 2)) => {
+            if old < 2 {
+                tx.execute_batch(V2)?;
+            }
+            tx.execute_batch(V3)?;
             tx.execute("UPDATE schema_version SET version = ?1 WHERE id = 1", [SCHEMA_VERSION])?;
         }
         Some(SCHEMA_VERSION) => {}

@@ -1,4 +1,4 @@
-use alloy::primitives::{Address, B256, Signature};
+use alloy::primitives::{Address, B256, Bytes, Signature};
 use serde::{Deserialize, Serialize};
 
 /// `format` of a [`SigningHistory`].
@@ -59,6 +59,12 @@ pub struct Submission {
     pub status: SubmissionStatus,
     /// Unix seconds.
     pub created_at: u64,
+    /// The destination chain's id (0 in rows written before schema version 3).
+    pub chain_id: u64,
+    /// The paying account (zero in rows written before schema version 3).
+    pub sender: Address,
+    /// The signed transaction as broadcast (empty in rows written before schema version 3).
+    pub raw_tx: Bytes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

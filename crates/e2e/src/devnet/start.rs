@@ -223,6 +223,7 @@ impl Devnet {
             max_batch_gas: None,
             max_batch_messages: options.max_batch_messages,
             confirmation_timeout_secs: options.confirmation_timeout_secs,
+            fee_ceilings: Default::default(),
             validators: validators[..options.validators]
                 .iter()
                 .map(|v| format!("http://127.0.0.1:{}", v.port))

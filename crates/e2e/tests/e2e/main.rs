@@ -6,6 +6,7 @@
 
 mod accumulator_mismatch;
 mod claim;
+mod fee_ceiling;
 mod liveness;
 mod lying_rpc;
 mod opt_in;

@@ -2,7 +2,8 @@
 //! restarted: every message is delivered exactly once. Mining on the destination is paused
 //! around each kill so that the kill lands deterministically while a delivery is submitted but
 //! not mined: the first one is mined while no relayer runs; the second one is lost (dropped from
-//! the mempool, as a failed broadcast would be) and must be re-submitted with the same nonce.
+//! the mempool, as a failed broadcast would be) and must be rebroadcast from the signed bytes the
+//! relayer stored, so the same transaction (same nonce, same hash) delivers it.
 
 use std::time::Duration;
 
@@ -87,14 +88,17 @@ async fn a_relayer_killed_mid_batch_and_restarted_delivers_every_message_exactly
     assert!(remote.reader().get_transaction_by_hash(lost).await?.is_none(), "the second delivery is lost");
     assert_eq!(devnet.delivered_sequence(lane).await?, 4, "12 messages pending at the second kill");
 
-    // Restarted for good: it re-submits the lost batch with the same nonce and finishes the lane.
+    // Restarted for good: it rebroadcasts the lost transaction itself and finishes the lane.
     let from = devnet.log_offset(relayer)?;
     devnet.start_relayer().await?;
     devnet.wait_delivered(lane, MESSAGES, DELIVERY).await?;
-    let (bump, _) =
-        devnet.wait_for_log(relayer, from, DELIVERY, |l| message(l) == Some("fee bump: replaced submission")).await?;
-    assert_eq!(field_str(&bump, "old").and_then(|h| h.parse::<B256>().ok()), Some(lost));
-    assert_eq!(field_u64(&bump, "nonce"), lost_nonce, "the replacement reuses the lost transaction's nonce");
+    let (resent, _) = devnet
+        .wait_for_log(relayer, from, DELIVERY, |l| {
+            message(l) == Some("the node does not know a pending submission: rebroadcasting its signed bytes")
+        })
+        .await?;
+    assert_eq!(field_str(&resent, "tx").and_then(|h| h.parse::<B256>().ok()), Some(lost));
+    assert_eq!(field_u64(&resent, "nonce"), lost_nonce, "the lost transaction keeps its nonce");
 
     // Exactly once: one MessageExecuted per sequence, none missing, none failed.
     devnet.check_exactly_once(lane, MESSAGES).await?;
@@ -105,17 +109,18 @@ async fn a_relayer_killed_mid_batch_and_restarted_delivers_every_message_exactly
         previous = d.sequence;
     }
     assert_eq!(previous, MESSAGES);
-    assert!(deliveries.iter().all(|d| d.tx_hash != lost));
+    assert!(
+        deliveries.iter().any(|d| d.tx_hash == lost && d.sequence == 8),
+        "the lost batch, as signed: {deliveries:?}"
+    );
     let total: U256 = sent.iter().map(|s| s.net).sum();
     assert_eq!(devnet.wrapped_balance(recipient).await?, total);
     assert_eq!(devnet.wrapped_supply().await?, total, "wrapped supply is the sum of the net amounts");
     assert_eq!(devnet.vault_locked().await?, total);
 
-    // The relayer's own queue: the lost transaction was replaced, and no two confirmed
+    // The relayer's own queue: the lost transaction is confirmed, and no two confirmed
     // submissions overlap.
     let store = devnet.relayer_store()?;
-    let replaced = store.submissions_with_status(lane, SubmissionStatus::Replaced)?;
-    assert!(replaced.iter().any(|s| s.tx_hash == lost), "the lost submission is marked replaced");
     let mut confirmed: Vec<(u64, u64)> = store
         .submissions_with_status(lane, SubmissionStatus::Confirmed)?
         .iter()
@@ -123,6 +128,7 @@ async fn a_relayer_killed_mid_batch_and_restarted_delivers_every_message_exactly
         .collect();
     confirmed.sort_unstable();
     assert!(confirmed.first().is_some_and(|c| c.0 == 0), "the first delivery was confirmed: {confirmed:?}");
+    assert!(confirmed.contains(&(4, 8)), "the rebroadcast one was confirmed: {confirmed:?}");
     for pair in confirmed.windows(2) {
         assert!(pair[0].1 <= pair[1].0, "overlapping confirmed submissions: {confirmed:?}");
     }

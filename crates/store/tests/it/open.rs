@@ -15,7 +15,7 @@ fn creates_a_wal_database_with_a_schema_version() {
     let mode: String = raw.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("journal_mode");
     assert_eq!(mode, "wal");
     let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let tables: Vec<String> = raw
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .expect("prepare")
@@ -36,7 +36,7 @@ fn refuses_a_newer_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agent.sqlite");
     drop(Store::open(&path).expect("open"));
-    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 3", []).expect("bump");
+    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 4", []).expect("bump");
     assert!(matches!(Store::open(&path), Err(StoreError::UnsupportedFormat(_))));
 }
 
@@ -48,10 +48,12 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
         let store = Store::open(&path).expect("open");
         store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
     }
-    // What a version-1 build left behind: no halt tables.
+    // What a version-1 build left behind: no halt tables, submissions without version 3's columns.
     let raw = Connection::open(&path).expect("raw");
-    raw.execute_batch("DROP TABLE lane_halts; DROP TABLE chain_halts; UPDATE schema_version SET version = 1;")
-        .expect("downgrade");
+    raw.execute_batch(&format!(
+        "DROP TABLE lane_halts; DROP TABLE chain_halts; {V3_UNDONE} UPDATE schema_version SET version = 1;"
+    ))
+    .expect("downgrade");
     drop(raw);
 
     let store = Store::open(&path).expect("upgrade");
@@ -59,7 +61,35 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     store.halt_lane(lane(1), 2, "mismatch").expect("halt table exists");
     let raw = Connection::open(&path).expect("raw");
     let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+}
+
+/// Removes what schema version 3 added to a version-2 file.
+const V3_UNDONE: &str = "DROP INDEX submissions_by_account; ALTER TABLE submissions DROP COLUMN raw_tx; \
+    ALTER TABLE submissions DROP COLUMN sender; ALTER TABLE submissions DROP COLUMN chain_id;";
+
+#[test]
+fn upgrades_a_version_2_file_whose_submissions_have_no_chain_account_or_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("relayer.sqlite");
+    drop(Store::open(&path).expect("open"));
+    let raw = Connection::open(&path).expect("raw");
+    raw.execute_batch(&format!("{V3_UNDONE} UPDATE schema_version SET version = 2;")).expect("downgrade");
+    raw.execute(
+        "INSERT INTO submissions (tx_hash, lane, from_sequence, to_sequence, nonce, max_fee_per_gas,
+                                  max_priority_fee_per_gas, status, created_at)
+         VALUES (?1, ?2, 0, 3, 7, '100', '2', 'pending', 1795000000)",
+        rusqlite::params![[0x11u8; 32].as_slice(), lane(1).as_slice()],
+    )
+    .expect("a version-2 row");
+    drop(raw);
+
+    let store = Store::open(&path).expect("upgrade");
+    let pending = store.submissions_with_status(lane(1), zb_store::SubmissionStatus::Pending).expect("pending");
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].nonce, pending[0].chain_id), (7, 0));
+    assert_eq!(pending[0].sender, alloy::primitives::Address::ZERO);
+    assert!(pending[0].raw_tx.is_empty(), "nothing to rebroadcast");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-use alloy::primitives::{B256, keccak256};
+use alloy::primitives::{Address, B256, Bytes, keccak256};
 use zb_store::{Store, StoreError, Submission, SubmissionStatus};
 
 use crate::{lane, temp_store};
@@ -14,6 +14,9 @@ fn submission(l: B256, nonce: u64, from: u64, to: u64) -> Submission {
         max_priority_fee_per_gas: 1_500_000_000,
         status: SubmissionStatus::Pending,
         created_at: 1_795_000_000 + nonce,
+        chain_id: 56,
+        sender: Address::repeat_byte(0xaa),
+        raw_tx: Bytes::from(vec![0x02, nonce as u8, 0xc0]),
     }
 }
 
@@ -88,4 +91,21 @@ fn queue_persists_across_reopen() {
 fn status_serializes_snake_case() {
     assert_eq!(serde_json::to_string(&SubmissionStatus::Confirmed).expect("json"), "\"confirmed\"");
     assert_eq!(SubmissionStatus::Replaced.as_str(), "replaced");
+}
+
+#[test]
+fn the_nonce_floor_is_one_above_the_account_s_highest_pending_nonce_on_that_chain() {
+    let (_dir, store) = temp_store();
+    let sender = Address::repeat_byte(0xaa);
+    assert_eq!(store.pending_nonce_floor(56, sender).expect("floor"), None);
+    let (low, high) = (submission(lane(1), 3, 1, 2), submission(lane(2), 8, 1, 2));
+    let other_chain = Submission { chain_id: 1, ..submission(lane(1), 40, 3, 4) };
+    let other_sender = Submission { sender: Address::repeat_byte(0xbb), ..submission(lane(1), 50, 5, 6) };
+    for s in [&low, &high, &other_chain, &other_sender] {
+        store.record_submission(s).expect("record");
+    }
+    assert_eq!(store.pending_nonce_floor(56, sender).expect("floor"), Some(9), "across lanes, per chain and account");
+    store.mark_submission(high.tx_hash, SubmissionStatus::Confirmed).expect("mark");
+    assert_eq!(store.pending_nonce_floor(56, sender).expect("floor"), Some(4), "mined ones no longer count");
+    assert_eq!(store.pending_nonce_floor(1, sender).expect("floor"), Some(41));
 }
