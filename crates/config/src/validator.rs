@@ -45,6 +45,88 @@ pub struct ValidatorConfig {
     /// fallback role.
     #[serde(default)]
     pub fallback_delay_secs: Option<u64>,
+    /// Who may call the signing endpoints, and how much (`[api]`).
+    #[serde(default)]
+    pub api: ApiConfig,
+}
+
+/// The API's guard: bearer tokens, a request timeout, a concurrency and a per-client rate limit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Relayers allowed to call the signing endpoints, by the SHA-256 of their bearer token
+    /// (only hashes live here). Empty leaves them open (devnet only; logged as a warning).
+    #[serde(default)]
+    pub tokens: Vec<ApiToken>,
+    /// A request taking longer than this is answered 503.
+    #[serde(default = "default_request_timeout_secs")]
+    pub request_timeout_secs: u64,
+    /// Requests served at once; more are answered 503 at once rather than queued.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: usize,
+    /// Sustained requests per second per client (token name, or peer IP without tokens)...
+    #[serde(default = "default_rate_limit_per_sec")]
+    pub rate_limit_per_sec: u32,
+    /// ...with bursts up to this many; above it, 429.
+    #[serde(default = "default_rate_limit_burst")]
+    pub rate_limit_burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    /// Names the client in logs and in the rate limit.
+    pub name: String,
+    /// `sha256sum` of the token file's content (trailing newline stripped), hex.
+    pub token_sha256: B256,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            tokens: Vec::new(),
+            request_timeout_secs: default_request_timeout_secs(),
+            max_concurrent_requests: default_max_concurrent_requests(),
+            rate_limit_per_sec: default_rate_limit_per_sec(),
+            rate_limit_burst: default_rate_limit_burst(),
+        }
+    }
+}
+
+fn default_request_timeout_secs() -> u64 {
+    10
+}
+fn default_max_concurrent_requests() -> usize {
+    64
+}
+fn default_rate_limit_per_sec() -> u32 {
+    50
+}
+fn default_rate_limit_burst() -> u32 {
+    200
+}
+
+impl ApiConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.request_timeout_secs == 0 || self.max_concurrent_requests == 0 || self.rate_limit_per_sec == 0 {
+            return Err(ConfigError::Invalid(
+                "[api]: request_timeout_secs, max_concurrent_requests and rate_limit_per_sec must be > 0".into(),
+            ));
+        }
+        if self.rate_limit_burst < self.rate_limit_per_sec {
+            return Err(ConfigError::Invalid("[api]: rate_limit_burst must be >= rate_limit_per_sec".into()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for token in &self.tokens {
+            if token.name.is_empty() || !names.insert(token.name.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "[api] tokens: name '{}' is empty or listed twice; each relayer gets its own name",
+                    token.name
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 pub use zb_api_types::validator::Role;
@@ -74,6 +156,7 @@ impl ValidatorConfig {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_role()?;
+        self.api.validate()?;
         if self.lanes.is_empty() && !self.has_stake_manager() {
             return Err(ConfigError::Invalid(
                 "no [[lanes]]: a validator must secure at least one lane (list [[lanes]], or set `stake_manager` on a \
@@ -284,5 +367,25 @@ mod tests {
         let top = format!("stake_refresh = 5\n{HEAD}{}", chain("ethereum", sm));
         let error = parse(&top).expect_err("misspelt top-level key");
         assert!(error.contains("unknown field `stake_refresh`"), "{error}");
+    }
+
+    #[test]
+    fn api_tokens_are_hashes_with_unique_names_and_limits_are_positive() {
+        let eth = chain("ethereum", "");
+        let hash = "0x2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+        let api = format!("[api]\ntokens = [{{ name = \"relayer-1\", token_sha256 = \"{hash}\" }}]\n");
+        let config = parse(&format!("{HEAD}{eth}{LANE}{api}")).expect("tokens");
+        assert_eq!(config.api.tokens[0].name, "relayer-1");
+        assert_eq!(config.api.rate_limit_burst, 200);
+
+        let twice = format!(
+            "[api]\ntokens = [{{ name = \"r\", token_sha256 = \"{hash}\" }}, {{ name = \"r\", token_sha256 = \"{hash}\" }}]\n"
+        );
+        let error = parse(&format!("{HEAD}{eth}{LANE}{twice}")).expect_err("duplicate name");
+        assert!(error.contains("listed twice"), "{error}");
+        let error = parse(&format!("{HEAD}{eth}{LANE}[api]\nmax_concurrent_requests = 0\n")).expect_err("zero");
+        assert!(error.contains("must be > 0"), "{error}");
+        let error = parse(&format!("{HEAD}{eth}{LANE}[api]\ntoken = \"plain\"\n")).expect_err("plain token");
+        assert!(error.contains("unknown field `token`"), "{error}");
     }
 }

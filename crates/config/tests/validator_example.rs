@@ -16,6 +16,9 @@ fn validator_example_config_loads() {
     assert_eq!(config.public_url.as_deref(), Some("https://validator-1.example.org"));
     assert_eq!(config.password_env.as_deref(), Some("ZB_KEYSTORE_PASSWORD"));
     assert!(config.password_file.is_none(), "password_env and password_file are exclusive");
+    // Safe by default: the example's signing endpoints need a bearer token.
+    assert_eq!(config.api.tokens.len(), 1);
+    assert_eq!(config.api.tokens[0].name, "relayer-1");
 
     // Every chain also passes the checks the follower runs at connect time.
     for chain in &config.chains {

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod config;
 mod grace;
+mod guard;
 mod halt;
 mod history;
 mod observer;
@@ -381,7 +382,12 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ValidatorError::Listen { addr: config.listen, source })?;
-    let server = axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(shutdown);
+    if config.api.tokens.is_empty() {
+        tracing::warn!("[api] has no tokens: anyone who reaches {} can ask for signatures", config.listen);
+    }
+    let app = guard::guarded(api::router(state.clone()), Arc::new(guard::Guard::new(&config.api)));
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown);
     let mut followers = tokio::task::JoinSet::new();
     let refresh = std::time::Duration::from_secs(config.stake_refresh_secs);
     for chain in &config.chains {
@@ -444,6 +450,7 @@ pub(crate) mod tests {
             stake_refresh_secs: 60,
             role: Role::Primary,
             fallback_delay_secs: None,
+            api: Default::default(),
         }
     }
 
