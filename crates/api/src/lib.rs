@@ -101,3 +101,15 @@ pub async fn run(
     tracing::info!(listen = %config.listen, "REST API listening");
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| ApiError::Serve(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_loads() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/api.example.toml"));
+        let config = ApiConfig::load(path).map_err(|e| e.to_string());
+        assert_eq!(config.map(|c| c.listen.port()), Ok(8080));
+    }
+}

@@ -296,3 +296,45 @@ fn sent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentRow> {
         deadline: r.get::<_, i64>(11)? as u64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(byte: u8, block: u64) -> SentRow {
+        SentRow {
+            message_hash: B256::repeat_byte(byte),
+            lane: B256::repeat_byte(0xaa),
+            sequence: u64::from(byte),
+            source_chain: 1,
+            block,
+            log_index: 0,
+            sender: Address::repeat_byte(0x11),
+            recipient: Address::repeat_byte(0x22),
+            amount: "5".into(),
+            source_tx: B256::repeat_byte(byte.wrapping_add(0x80)),
+            sent_at: 100,
+            deadline: 200,
+        }
+    }
+
+    #[test]
+    fn a_roll_back_forgets_rows_after_the_kept_block_and_pages_hold_each_row_once() -> Result<(), ApiError> {
+        let dir = tempfile::tempdir().map_err(storage)?;
+        let store = IndexStore::open(&dir.path().join("index.sqlite"))?;
+        let rows = [sent(1, 10), sent(2, 11), sent(3, 12)];
+        store.commit_range(1, &rows, &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) })?;
+        let who = TransferFilter::Address(Address::repeat_byte(0x22));
+        let first = store.transfers(who, None, 2)?;
+        assert_eq!(first.iter().map(|r| r.sent.block).collect::<Vec<_>>(), vec![12, 11]);
+        let last = &first[1].sent;
+        let rest = store.transfers(who, Some((last.block, last.log_index, last.source_chain)), 2)?;
+        assert_eq!(rest.iter().map(|r| r.sent.block).collect::<Vec<_>>(), vec![10]);
+
+        store.roll_back(1, Cursor { block: 10, hash: B256::repeat_byte(0x10) })?;
+        assert_eq!(store.cursor(1)?, Some(Cursor { block: 10, hash: B256::repeat_byte(0x10) }));
+        assert!(store.transfer(B256::repeat_byte(3))?.is_none(), "the row of a replaced block is gone");
+        assert!(store.transfer(B256::repeat_byte(1))?.is_some());
+        Ok(())
+    }
+}
