@@ -91,12 +91,13 @@ export async function transact(
   w: Wallet,
   chain: ChainEntry,
   request: { address: Address; abi: readonly unknown[]; functionName: string; args: readonly unknown[] },
+  value?: bigint,
 ): Promise<Hash> {
   await switchTo(w, chain);
   const client = reader(chain);
   // Simulate first: a refusal is explained before anything is spent (as the CLI does).
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const { request: prepared } = await client.simulateContract({ ...(request as any), account: w.address });
+  const { request: prepared } = await client.simulateContract({ ...(request as any), value, account: w.address });
   const hash = await w.client.writeContract({ ...prepared, chain: null, account: w.address });
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`the transaction ${hash} reverted on '${chain.name}'`);
