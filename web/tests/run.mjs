@@ -4,7 +4,8 @@
 //
 //   node web/tests/run.mjs          (from the repository root; scripts/test.sh runs it)
 // Env: ZB_BIN (default target/debug/zerobridge), ZB_WEB_PORT_BASE (default 18700),
-//      ZB_CHROMIUM (default /usr/bin/chromium), ZB_WEB_ARTIFACTS (default test-artifacts/web).
+//      ZB_CHROMIUM (default /usr/bin/chromium), ZB_WEB_ARTIFACTS (default test-artifacts/web);
+//      ZB_WEB_DEVNET_DIR + ZB_WEB_URL: use a devnet that already runs (and its API's URL) instead.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,8 @@ const root = resolve(import.meta.dirname, "../..");
 const bin = process.env.ZB_BIN ?? join(root, "target/debug/zerobridge");
 const portBase = process.env.ZB_WEB_PORT_BASE ?? "18700";
 const artifacts = resolve(root, process.env.ZB_WEB_ARTIFACTS ?? "test-artifacts/web");
-const devnetDir = mkdtempSync(join(tmpdir(), "zb-web-devnet-"));
+const reuse = process.env.ZB_WEB_DEVNET_DIR;
+const devnetDir = reuse ?? mkdtempSync(join(tmpdir(), "zb-web-devnet-"));
 mkdirSync(artifacts, { recursive: true });
 
 const erc20 = parseAbi(["function balanceOf(address) view returns (uint256)"]);
@@ -96,9 +98,12 @@ const PROVIDER_SHIM = `
 
 let browser;
 try {
-  console.log(`devnet up in ${devnetDir}`);
-  const upOutput = zerobridge("devnet", "up", "--dir", devnetDir, "--port-base", portBase);
-  const url = upOutput.match(/web app and API: (http:\/\/\S+)/)?.[1];
+  let url = process.env.ZB_WEB_URL;
+  if (!reuse) {
+    console.log(`devnet up in ${devnetDir}`);
+    const upOutput = zerobridge("devnet", "up", "--dir", devnetDir, "--port-base", portBase);
+    url = upOutput.match(/web app and API: (http:\/\/\S+)/)?.[1];
+  }
   if (!url) throw new Error("`devnet up` printed no 'web app and API: <url>' line: the API is not part of the devnet");
   const manifest = JSON.parse(readFileSync(join(devnetDir, "manifest.json"), "utf8"));
   const holder = manifest.accounts.find((a) => a.role === "holder");
@@ -203,7 +208,7 @@ try {
 } finally {
   await browser?.close();
   try {
-    zerobridge("devnet", "down", "--dir", devnetDir);
+    if (!reuse) zerobridge("devnet", "down", "--dir", devnetDir);
   } catch (error) {
     console.log(`devnet down: ${error}`);
   }
