@@ -42,6 +42,12 @@ enum Command {
         #[arg(long, env = "ZB_WATCHTOWER_CONFIG")]
         config: PathBuf,
     },
+    /// The public REST API and its indexer (docs/api.md); serves the web app's files too.
+    Api {
+        /// Its TOML configuration (config/api.example.toml).
+        #[arg(long, env = "ZB_API_CONFIG")]
+        config: PathBuf,
+    },
     /// Encrypted signing keys (Web3 Secret Storage).
     Keys {
         #[command(subcommand)]
@@ -272,6 +278,10 @@ async fn run() -> Result<()> {
             let signer = zb_watchtower::load_signer(&config.key)?;
             let metrics = PrometheusBuilder::new().install_recorder().wrap_err("installing metrics recorder")?;
             Ok(zb_watchtower::run(config, signer, metrics, shutdown_signal()).await?)
+        }
+        Command::Api { config } => {
+            let config = zb_api::ApiConfig::load(&config)?;
+            Ok(zb_api::run(config, shutdown_signal()).await?)
         }
         Command::Keys { command } => keys(command),
         Command::Devnet(args) => zb_ops::devnet::run(args).await,

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const AGENTS: &[&str] = &["zb-validator", "zb-relayer", "zb-watchtower"];
+const AGENTS: &[&str] = &["zb-validator", "zb-relayer", "zb-watchtower", "zb-api"];
 const MAY_DEPEND_ON_AGENTS: &[&str] = &["zerobridge", "zb-cli"];
 const PRIMITIVES: &[&str] = &["zb-protocol", "zb-contracts", "zb-api-types"];
 /// Crates that open sockets, files of a database or an async runtime.

@@ -11,29 +11,29 @@ use crate::network::Network;
 
 /// A route as the registries and the network file know it.
 #[derive(Debug, Clone)]
-pub(super) struct RouteView {
-    pub(super) route_id: B256,
-    pub(super) home_chain: u64,
-    pub(super) remote_chain: u64,
-    pub(super) home_token: Address,
-    pub(super) wrapped_token: Option<Address>,
-    pub(super) symbol: Option<String>,
-    pub(super) wrapped_name: Option<String>,
-    pub(super) wrapped_symbol: Option<String>,
-    pub(super) decimals: Option<u8>,
+pub struct RouteView {
+    pub route_id: B256,
+    pub home_chain: u64,
+    pub remote_chain: u64,
+    pub home_token: Address,
+    pub wrapped_token: Option<Address>,
+    pub symbol: Option<String>,
+    pub wrapped_name: Option<String>,
+    pub wrapped_symbol: Option<String>,
+    pub decimals: Option<u8>,
 }
 
 /// One chain's view of a route: its two lanes, and the registry's record.
-pub(super) struct ChainView {
-    pub(super) outbound: ZeroBridge::Lane,
-    pub(super) inbound: ZeroBridge::Lane,
+pub struct ChainView {
+    pub outbound: ZeroBridge::Lane,
+    pub inbound: ZeroBridge::Lane,
     /// The route's liveness on this chain (of its inbound lane).
-    pub(super) route: ZeroBridge::Route,
-    pub(super) record: RouteRegistry::RouteRecord,
-    pub(super) bridge_paused: bool,
+    pub route: ZeroBridge::Route,
+    pub record: RouteRegistry::RouteRecord,
+    pub bridge_paused: bool,
 }
 
-pub(super) async fn connect_all(network: &Network) -> Result<Vec<Conn>> {
+pub async fn connect_all(network: &Network) -> Result<Vec<Conn>> {
     let mut conns = Vec::new();
     for chain in &network.chains {
         conns.push(Conn::connect(chain).await?);
@@ -42,7 +42,7 @@ pub(super) async fn connect_all(network: &Network) -> Result<Vec<Conn>> {
 }
 
 /// Every route: the network's (manifest or file) merged with every chain's registry.
-pub(super) async fn discover(ctx: &Context, conns: &[Conn]) -> Result<Vec<RouteView>> {
+pub async fn discover(ctx: &Context, conns: &[Conn]) -> Result<Vec<RouteView>> {
     let mut views: Vec<RouteView> = Vec::new();
     for route in &ctx.network.routes {
         let home = ctx.network.chain(&route.home)?;
@@ -105,15 +105,15 @@ pub(super) async fn discover(ctx: &Context, conns: &[Conn]) -> Result<Vec<RouteV
     Ok(views)
 }
 
-pub(super) fn chain_label(ctx: &Context, chain_id: u64) -> String {
+pub fn chain_label(ctx: &Context, chain_id: u64) -> String {
     ctx.chain_by_id(chain_id).map_or_else(|| format!("chain {chain_id}"), |c| c.name.clone())
 }
 
-pub(super) fn display_symbol(view: &RouteView) -> String {
+pub fn display_symbol(view: &RouteView) -> String {
     view.symbol.clone().or_else(|| view.wrapped_symbol.clone()).unwrap_or_else(|| "?".to_string())
 }
 
-pub(super) async fn chain_view(conn: &Conn, route_id: B256) -> Result<Option<ChainView>> {
+pub async fn chain_view(conn: &Conn, route_id: B256) -> Result<Option<ChainView>> {
     let bridge = conn.bridge();
     let lanes = bridge.getRoute(route_id).call().await.map_err(|e| conn.read_err("the bridge's route", e))?;
     if lanes.outboundLane == B256::ZERO {
@@ -126,7 +126,7 @@ pub(super) async fn chain_view(conn: &Conn, route_id: B256) -> Result<Option<Cha
     Ok(Some(ChainView { outbound, inbound, route: lanes, record, bridge_paused }))
 }
 
-pub(super) fn chain_status(view: Option<&ChainView>) -> String {
+pub fn chain_status(view: Option<&ChainView>) -> String {
     match view {
         None => "not registered".to_string(),
         Some(v) => {
@@ -142,7 +142,7 @@ pub(super) fn chain_status(view: Option<&ChainView>) -> String {
 }
 
 /// Finds the route `wanted` (symbol, wrapped symbol or route id) among `views`.
-pub(super) fn pick<'a>(views: &'a [RouteView], wanted: &str) -> Result<&'a RouteView> {
+pub fn pick<'a>(views: &'a [RouteView], wanted: &str) -> Result<&'a RouteView> {
     let wanted = wanted.trim();
     if let Ok(id) = wanted.parse::<B256>() {
         return views

@@ -1,0 +1,164 @@
+//! The public REST API of `zerobridge api` (docs/api.md): network, routes, transfers, validators,
+//! health. Amounts are decimal strings of base units so that JavaScript loses no precision.
+
+use alloy_primitives::{Address, B256};
+use serde::{Deserialize, Serialize};
+
+/// `{ "error": "<plain words>" }` of every 4xx/5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+}
+
+/// `GET /v1/network`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkResponse {
+    pub chains: Vec<ChainEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainEntry {
+    pub name: String,
+    pub chain_id: u64,
+    /// The RPC a browser on this machine can use.
+    pub rpc_url: String,
+    pub bridge: Address,
+    pub route_registry: Address,
+    pub stake_manager: Option<Address>,
+}
+
+/// `GET /v1/routes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutesResponse {
+    pub routes: Vec<RouteEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteEntry {
+    pub route_id: B256,
+    pub symbol: String,
+    pub status: String,
+    pub decimals: Option<u8>,
+    pub home: RouteEnd,
+    pub remote: RouteEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteEnd {
+    pub chain: String,
+    pub chain_id: u64,
+    /// Unknown until the remote chain's registry has the wrapped token.
+    pub token: Option<Address>,
+}
+
+/// `GET /v1/transfers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransfersResponse {
+    pub transfers: Vec<Transfer>,
+    /// Pass as `cursor` for the next (older) page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a transfer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Sent,
+    Final,
+    Signed,
+    Delivered,
+    Held,
+    Released,
+    Failed,
+    Refunded,
+    TimedOut,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Sent => "sent",
+            Stage::Final => "final",
+            Stage::Signed => "signed",
+            Stage::Delivered => "delivered",
+            Stage::Held => "held",
+            Stage::Released => "released",
+            Stage::Failed => "failed",
+            Stage::Refunded => "refunded",
+            Stage::TimedOut => "timed_out",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Stage> {
+        [
+            Stage::Sent,
+            Stage::Final,
+            Stage::Signed,
+            Stage::Delivered,
+            Stage::Held,
+            Stage::Released,
+            Stage::Failed,
+            Stage::Refunded,
+            Stage::TimedOut,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signatures {
+    pub have: u64,
+    pub need: u64,
+}
+
+/// `GET /v1/transfers/{message_hash}` and each entry of the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub message_hash: B256,
+    pub route_id: Option<B256>,
+    pub lane: B256,
+    pub sequence: u64,
+    pub from_chain: String,
+    pub to_chain: String,
+    pub sender: Address,
+    pub recipient: Address,
+    pub amount: String,
+    pub stage: Stage,
+    pub signatures: Option<Signatures>,
+    pub source_tx: B256,
+    pub destination_tx: Option<B256>,
+    pub sent_at: u64,
+    pub updated_at: u64,
+    pub claimable: bool,
+    pub cancellable: bool,
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    pub status: String,
+    pub chains: Vec<ChainHealth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHealth {
+    pub name: String,
+    pub indexed_block: Option<u64>,
+    pub head: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_round_trip_through_their_wire_names() {
+        for stage in [Stage::Sent, Stage::Delivered, Stage::TimedOut] {
+            let json = serde_json::to_string(&stage).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", stage.as_str()));
+            assert_eq!(Stage::parse(stage.as_str()), Some(stage));
+        }
+        assert_eq!(Stage::parse("lost"), None);
+    }
+}

@@ -1,0 +1,103 @@
+//! `zerobridge api`: the indexer (crate::indexer) follows every chain of the network into an
+//! embedded SQLite index, and an axum server answers the public REST API (docs/api.md) from it,
+//! plus live reads of the routes through zb-ops. It also serves the web app's built files.
+
+pub mod http;
+pub mod indexer;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use zb_ops::context::{Context, NetworkArgs};
+
+use crate::indexer::{ChainIndexer, Heads};
+use crate::store::IndexStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("config: {0}")]
+    Config(String),
+    #[error("index storage: {0}")]
+    Storage(String),
+    #[error("{0}")]
+    Chain(String),
+    #[error("cannot serve: {0}")]
+    Serve(String),
+}
+
+/// `zerobridge api --config api.toml` (config/api.example.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Network file for real chains; absent: the devnet manifest.
+    #[serde(default)]
+    pub network: Option<PathBuf>,
+    /// Where the server listens, e.g. "127.0.0.1:8080".
+    pub listen: SocketAddr,
+    /// The SQLite index file (created when missing).
+    pub database: PathBuf,
+    /// The web app's built files, served at `/` when the directory exists.
+    #[serde(default)]
+    pub static_dir: Option<PathBuf>,
+    /// How often the indexer asks each chain for new blocks, in milliseconds.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+}
+
+fn default_poll_ms() -> u64 {
+    1_000
+}
+
+impl ApiConfig {
+    pub fn load(path: &std::path::Path) -> Result<ApiConfig, ApiError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ApiError::Config(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))
+    }
+}
+
+/// What every handler reads.
+pub struct AppState {
+    pub ctx: Context,
+    pub store: Arc<IndexStore>,
+    pub heads: Heads,
+}
+
+/// Starts one indexer per chain and serves until the process stops.
+pub async fn run(
+    config: ApiConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ApiError> {
+    let ctx =
+        Context::load(&NetworkArgs { network: config.network.clone() }).map_err(|e| ApiError::Config(e.to_string()))?;
+    let store = Arc::new(IndexStore::open(&config.database)?);
+    let heads: Heads = Arc::default();
+    for chain in &ctx.network.chains {
+        let provider = ctx.provider(chain).map_err(|e| ApiError::Config(e.to_string()))?;
+        let start_block = ctx
+            .manifest
+            .as_ref()
+            .and_then(|m| m.chains.iter().find(|c| c.chain.chain_id == chain.chain_id))
+            .map_or(0, |c| c.start_block);
+        let indexer = ChainIndexer {
+            chain: chain.clone(),
+            provider,
+            start_block,
+            store: store.clone(),
+            heads: heads.clone(),
+            poll: Duration::from_millis(config.poll_ms),
+        };
+        tokio::spawn(indexer.run());
+    }
+    let state = Arc::new(AppState { ctx, store, heads });
+    let app = http::router(state, config.static_dir.as_deref());
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ApiError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
+    tracing::info!(listen = %config.listen, "REST API listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| ApiError::Serve(e.to_string()))
+}
