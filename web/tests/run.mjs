@@ -158,6 +158,8 @@ try {
   statusLine = () => page.evaluate(() => ["send-status", "stage", "search-status", "page-error"].map((id) => `${id}: ${document.getElementById(id)?.textContent}`).join("; "));
 
   const sendFromPage = async (direction, amount) => {
+    // A fresh status line, so a wait for an error sees this send's answer, not the last one's.
+    await page.evaluate(() => { const s = document.querySelector("#send-status"); s.textContent = ""; s.className = ""; });
     await page.selectOption("#direction", direction);
     await page.fill("#amount", amount);
     await page.click("#send");
