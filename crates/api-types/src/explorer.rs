@@ -4,6 +4,34 @@
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
+/// Addresses go out EIP-55 checksummed (alloy's serde writes lowercase); they parse either way.
+mod checksummed {
+    use alloy_primitives::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(address: &Address, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&address.to_checksum(None))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
+        Address::deserialize(d)
+    }
+
+    pub mod option {
+        use alloy_primitives::Address;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(address: &Option<Address>, s: S) -> Result<S::Ok, S::Error> {
+            match address {
+                Some(a) => s.serialize_str(&a.to_checksum(None)),
+                None => s.serialize_none(),
+            }
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
+            Option::<Address>::deserialize(d)
+        }
+    }
+}
+
 /// `{ "error": "<plain words>" }` of every 4xx/5xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -22,8 +50,11 @@ pub struct ChainEntry {
     pub chain_id: u64,
     /// The RPC a browser on this machine can use.
     pub rpc_url: String,
+    #[serde(with = "checksummed")]
     pub bridge: Address,
+    #[serde(with = "checksummed")]
     pub route_registry: Address,
+    #[serde(with = "checksummed::option")]
     pub stake_manager: Option<Address>,
 }
 
@@ -48,6 +79,7 @@ pub struct RouteEnd {
     pub chain: String,
     pub chain_id: u64,
     /// Unknown until the remote chain's registry has the wrapped token.
+    #[serde(with = "checksummed::option")]
     pub token: Option<Address>,
 }
 
@@ -121,7 +153,9 @@ pub struct Transfer {
     pub sequence: u64,
     pub from_chain: String,
     pub to_chain: String,
+    #[serde(with = "checksummed")]
     pub sender: Address,
+    #[serde(with = "checksummed")]
     pub recipient: Address,
     pub amount: String,
     pub stage: Stage,
@@ -160,5 +194,20 @@ mod tests {
             assert_eq!(Stage::parse(stage.as_str()), Some(stage));
         }
         assert_eq!(Stage::parse("lost"), None);
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_written_checksummed_and_read_back() {
+        let token: Address = "0x67d269191c92caf3cd7723f116c85e6e9bf55933".parse().unwrap_or_default();
+        let end = RouteEnd { chain: "ethereum".into(), chain_id: 1, token: Some(token) };
+        let json = serde_json::to_string(&end).unwrap_or_default();
+        assert!(json.contains("0x67d269191c92Caf3cD7723F116c85e6E9bf55933"), "{json}");
+        let back: RouteEnd = serde_json::from_str(&json).unwrap_or_else(|_| RouteEnd { token: None, ..end.clone() });
+        assert_eq!(back, end);
     }
 }

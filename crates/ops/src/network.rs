@@ -38,6 +38,9 @@ pub struct DevnetManifest {
     /// written before it joined the devnet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watchtower: Option<ManifestAgent>,
+    /// The REST API and web app (`zerobridge api`); absent in manifests written before it joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<ManifestAgent>,
     /// How many of the (equally staked) validators must sign: progress display only; the
     /// on-chain threshold is a stake weight.
     pub threshold: u64,

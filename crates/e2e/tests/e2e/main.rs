@@ -5,6 +5,7 @@
 //! Needs `cargo build --bin zerobridge` first (scripts/test.sh does it).
 
 mod accumulator_mismatch;
+mod api;
 mod claim;
 mod liveness;
 mod lying_rpc;

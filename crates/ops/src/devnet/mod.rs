@@ -101,9 +101,9 @@ pub enum DevnetCommand {
     /// open the DEMO route and start 4 validators, 2 fallback validators, a relayer and a
     /// watchtower in the background.
     Up {
-        /// Use 10 consecutive ports from this one (ethereum, bsc, validators 0-3, relayer,
-        /// fallback validators 0-1, watchtower) instead of the fixed ones (8545, 8546, 7101-7104,
-        /// 7200, 7111-7112, 7300).
+        /// Use 11 consecutive ports from this one (ethereum, bsc, validators 0-3, relayer,
+        /// fallback validators 0-1, watchtower, API) instead of the fixed ones (8545, 8546, 7101-7104,
+        /// 7200, 7111-7112, 7300, 7400).
         #[arg(long, env = "ZB_DEVNET_PORT_BASE")]
         port_base: Option<u16>,
         /// The zerobridge repository (contracts/ and node_modules/); found from the working

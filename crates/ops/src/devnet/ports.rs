@@ -15,6 +15,7 @@ pub struct Ports {
     pub relayer: u16,
     pub fallback: [u16; FALLBACK_VALIDATORS],
     pub watchtower: u16,
+    pub api: u16,
 }
 
 impl Ports {
@@ -26,13 +27,14 @@ impl Ports {
         relayer: 7200,
         fallback: [7111, 7112],
         watchtower: 7300,
+        api: 7400,
     };
 
     /// `base` (ethereum), `base+1` (bsc), `base+2..=base+5` (validators), `base+6` (relayer),
-    /// `base+7..=base+8` (fallback validators), `base+9` (watchtower).
+    /// `base+7..=base+8` (fallback validators), `base+9` (watchtower), `base+10` (API).
     pub fn from_base(base: u16) -> Result<Ports> {
-        if !(1024..=u16::MAX - 9).contains(&base) {
-            bail!("--port-base {base} is out of range: pick one between 1024 and {}", u16::MAX - 9);
+        if !(1024..=u16::MAX - 10).contains(&base) {
+            bail!("--port-base {base} is out of range: pick one between 1024 and {}", u16::MAX - 10);
         }
         Ok(Ports {
             home: base,
@@ -41,6 +43,7 @@ impl Ports {
             relayer: base + 6,
             fallback: [base + 7, base + 8],
             watchtower: base + 9,
+            api: base + 10,
         })
     }
 
@@ -55,6 +58,7 @@ impl Ports {
             out.push((*port, format!("fallback-{i}")));
         }
         out.push((self.watchtower, "watchtower".to_string()));
+        out.push((self.api, "api".to_string()));
         out
     }
 
@@ -86,13 +90,14 @@ mod tests {
         assert_eq!(ports.relayer, 20_006);
         assert_eq!(ports.fallback, [20_007, 20_008]);
         assert_eq!(ports.watchtower, 20_009);
+        assert_eq!(ports.api, 20_010);
         assert!(Ports::from_base(80).is_err());
-        assert!(Ports::from_base(u16::MAX - 9).is_ok());
-        assert!(Ports::from_base(u16::MAX - 8).is_err());
+        assert!(Ports::from_base(u16::MAX - 10).is_ok());
+        assert!(Ports::from_base(u16::MAX - 9).is_err());
         let mut taken: Vec<u16> = ports.labelled().into_iter().map(|(port, _)| port).collect();
         taken.sort_unstable();
         taken.dedup();
-        assert_eq!(taken, (20_000..20_010).collect::<Vec<_>>());
+        assert_eq!(taken, (20_000..20_011).collect::<Vec<_>>());
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub async fn status(dir: &Path) -> Result<()> {
 
     println!("agents:");
     let agents = manifest.validators.iter().chain(&manifest.fallback_validators);
-    for agent in agents.chain(std::iter::once(&manifest.relayer)).chain(&manifest.watchtower) {
+    for agent in agents.chain(std::iter::once(&manifest.relayer)).chain(&manifest.watchtower).chain(&manifest.api) {
         let running = alive(agent.pid, "zerobridge");
         let health = match http.get(format!("{}/v1/health", agent.url)).send().await {
             Ok(response) => {

@@ -88,9 +88,48 @@ pub async fn up(options: &UpOptions) -> Result<()> {
         }
     };
     write_json(&layout.manifest(), &manifest)?;
+    // The API reads the manifest, so it starts once the manifest is written.
+    let mut manifest = manifest;
+    match start_api(&mut launch, &layout, &root, &exe, options.ports.api).await {
+        Ok(api) => manifest.api = Some(api),
+        Err(e) => {
+            drop(launch);
+            return Err(e.wrap_err(format!("devnet up failed; logs are in {}", layout.logs().display())));
+        }
+    }
+    write_json(&layout.manifest(), &manifest)?;
     launch.release();
     print_ready(&manifest, &layout, &options.dir);
     Ok(())
+}
+
+/// Writes configs/api.toml (index in data/api, the web app from web/dist) and starts `zerobridge api`.
+async fn start_api(launch: &mut Launch, layout: &Layout, root: &Path, exe: &Path, port: u16) -> Result<ManifestAgent> {
+    let dir = layout.dir.canonicalize().wrap_err_with(|| format!("resolving {}", layout.dir.display()))?;
+    let config_path = layout.configs().join("api.toml");
+    let toml_string = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
+    let config = format!(
+        "listen = \"127.0.0.1:{port}\"\ndatabase = {}\nstatic_dir = {}\npoll_ms = 500\n",
+        toml_string(&dir.join("data/api/index.sqlite")),
+        toml_string(&root.join("web/dist")),
+    );
+    std::fs::write(&config_path, config).wrap_err_with(|| format!("writing {}", config_path.display()))?;
+    let mut agent = ManifestAgent {
+        name: "api".into(),
+        url: format!("http://127.0.0.1:{port}"),
+        address: alloy::primitives::Address::ZERO,
+        pid: 0,
+        config: config_path,
+        log: layout.logs().join("api.log"),
+    };
+    let mut command = agent_command(exe, &["api"], &agent.config);
+    // No network file: the API reads this devnet's manifest.
+    command.env_remove("ZB_API_CONFIG").env(DEVNET_DIR_ENV, &dir);
+    agent.pid = launch.spawn(&agent.name, command, &agent.log)?;
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build()?;
+    wait_healthy(&http, &agent.name, &agent.url, launch, &agent.log).await?;
+    println!("web app and API: {}", agent.url);
+    Ok(agent)
 }
 
 fn signer(key: &str) -> Result<PrivateKeySigner> {
@@ -416,6 +455,7 @@ async fn start(
         fallback_validators: fallback_agents,
         relayer: relayer_agent,
         watchtower: Some(watchtower_agent),
+        api: None,
         threshold: THRESHOLD,
         lanes: lanes
             .iter()
@@ -456,6 +496,9 @@ fn print_ready(manifest: &DevnetManifest, layout: &Layout, dir_arg: &Path) {
             tower.url,
             layout.logs().join("alerts.jsonl").display()
         );
+    }
+    if let Some(api) = &manifest.api {
+        println!("  web app and API: {} (docs/api.md)", api.url);
     }
     if let Some(holder) = manifest.account("holder") {
         println!("  holder {} has 1000000 DEMO on {} (test key in the manifest)", holder.address, HOME.name);
