@@ -16,3 +16,11 @@ cd "$root"
 # The end-to-end tests (crates/e2e) run the real agents from this binary.
 cargo build --locked --bin zerobridge
 cargo test --workspace --locked
+
+# Browser tests of the web app (web/tests/run.mjs): Debian's Chromium, installed only when missing,
+# driven by playwright-core against a devnet of this binary; screenshots in test-artifacts/web.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test: installing chromium from Debian for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+node web/tests/run.mjs
