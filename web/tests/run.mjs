@@ -6,8 +6,8 @@
 // Env: ZB_BIN (default target/debug/zerobridge), ZB_WEB_PORT_BASE (default 18700),
 //      ZB_CHROMIUM (default /usr/bin/chromium), ZB_WEB_ARTIFACTS (default test-artifacts/web);
 //      ZB_WEB_DEVNET_DIR + ZB_WEB_URL: use a devnet that already runs (and its API's URL) instead.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -98,23 +98,6 @@ const PROVIDER_SHIM = `
     on() {}, removeListener() {},
   };`;
 
-let apiProcess = null;
-
-/// Until `devnet up` starts the API itself: `zerobridge api` on the devnet's manifest, serving web/dist.
-async function startApi() {
-  const port = Number(portBase) + 20;
-  const config = join(devnetDir, "web-api.toml");
-  writeFileSync(config, `listen = "127.0.0.1:${port}"\ndatabase = "${join(devnetDir, "web-api.sqlite")}"\nstatic_dir = "${join(root, "web/dist")}"\npoll_ms = 500\n`);
-  const log = openSync(join(devnetDir, "web-api.log"), "w");
-  apiProcess = spawn(bin, ["api", "--config", config], { cwd: root, env: { ...process.env, ZB_DEVNET_DIR: devnetDir }, stdio: ["ignore", log, log] });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 60; i++) {
-    if (await fetch(`${url}/v1/health`).then((r) => r.ok).catch(() => false)) return url;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`zerobridge api did not answer on ${url}/v1/health within 30 s (log: ${join(devnetDir, "web-api.log")})`);
-}
-
 let browser;
 try {
   let url = process.env.ZB_WEB_URL;
@@ -123,7 +106,6 @@ try {
     const upOutput = zerobridge("devnet", "up", "--dir", devnetDir, "--port-base", portBase);
     url = upOutput.match(/web app and API: (http:\/\/\S+)/)?.[1];
   }
-  if (!url && !reuse) url = await startApi();
   if (!url) throw new Error("`devnet up` printed no 'web app and API: <url>' line: the API is not part of the devnet");
   const manifest = JSON.parse(readFileSync(join(devnetDir, "manifest.json"), "utf8"));
   const holder = manifest.accounts.find((a) => a.role === "holder");
@@ -233,7 +215,6 @@ try {
   console.log(`FAIL setup: ${error?.stack ?? error}`);
 } finally {
   await browser?.close();
-  apiProcess?.kill();
   try {
     if (!reuse) zerobridge("devnet", "down", "--dir", devnetDir);
   } catch (error) {
