@@ -82,6 +82,20 @@ async fn roles_pause_govern_and_refuse() -> Result<()> {
     ensure!(out.matches("no operator reaches the threshold alone (4 members)").count() == 2, "{out}");
     ensure!(!out.contains("alone weighs") && !out.contains("maxOperatorShareBps"), "{out}");
 
+    // Doctor reads agents' configs too: one public provider's word alone is an error.
+    let agent = dir.join("relayer.toml");
+    std::fs::write(&agent, "[[chains]]\nname = \"ethereum\"\nrpc = [\"https://eth.example\"]\n")?;
+    let agent_arg = agent.display().to_string();
+    let output = zerobridge(dir, &["doctor", "--agent-config", &agent_arg], &[]).await?;
+    expect_refusal(&output, &["doctor found 1 error(s)"])?;
+    let (out, _) = text(&output);
+    ensure!(
+        out.contains("ERROR")
+            && out.contains("relayer.toml [ethereum]: rpc_quorum 1")
+            && out.contains("single provider"),
+        "{out}"
+    );
+
     // The deployer does not hold REGULATOR.
     let output = zerobridge(dir, &["regulator", "freeze", &holder_arg, "--chain", "ethereum"], &[]).await?;
     expect_refusal(&output, &["AccessManagedUnauthorized", "REGULATOR"])?;

@@ -1,4 +1,7 @@
+use std::net::IpAddr;
+
 use alloy::primitives::Address;
+use alloy::transports::http::reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ChainError;
@@ -36,7 +39,8 @@ pub struct ChainConfig {
     pub finality: Finality,
     /// q of "q identical answers among n": an answer is trusted when exactly one value is given
     /// by at least this many endpoints; the others are outvoted (logged, counted in
-    /// `zb_rpc_disagreements_total`). Use more than half of `rpc`. Default 1.
+    /// `zb_rpc_disagreements_total`). Use more than half of `rpc`. Default 1, which `validate` accepts
+    /// only when every endpoint is on this machine (loopback): elsewhere set at least 2.
     #[serde(default = "default_quorum")]
     pub rpc_quorum: usize,
     /// Head polling interval when there is no (working) websocket. Default 1000 ms.
@@ -67,6 +71,17 @@ impl Default for Finality {
     }
 }
 
+/// A loopback endpoint: a node the operator runs on this machine (the devnet's anvil, or their own
+/// node), the one case where a single answer may be trusted.
+pub fn on_this_machine(url: &str) -> bool {
+    let Ok(parsed) = Url::parse(url) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn default_quorum() -> usize {
     1
 }
@@ -90,6 +105,15 @@ impl ChainConfig {
                 "`rpc_quorum` is {} but only {} endpoint(s) are listed in `rpc`: add endpoints or lower the quorum",
                 self.rpc_quorum,
                 self.rpc.len()
+            ));
+        }
+        if self.rpc_quorum < 2 && !self.rpc.iter().all(|url| on_this_machine(url)) {
+            return fail(format!(
+                "`rpc_quorum` is {}: every answer would be trusted from a single endpoint, and one lying or broken \
+                 provider could make this agent act on events the chain never emitted. List at least two independent \
+                 providers in `rpc` and set `rpc_quorum = 2` (more than half of them); a quorum of 1 is accepted only \
+                 when every endpoint is a node on this machine (127.0.0.1, ::1 or localhost), as on the devnet",
+                self.rpc_quorum
             ));
         }
         if self.poll_interval_ms == 0 {

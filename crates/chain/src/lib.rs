@@ -19,7 +19,7 @@ mod heads;
 mod reorg;
 mod scan;
 
-pub use config::{ChainConfig, Finality};
+pub use config::{ChainConfig, Finality, on_this_machine};
 pub use error::ChainError;
 pub use follower::{BlockRef, Follower, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc};
 pub use reorg::ReorgGuard;

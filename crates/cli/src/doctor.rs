@@ -15,11 +15,19 @@ pub struct DoctorArgs {
     /// Further accounts to check for ADMIN (repeatable).
     #[arg(long)]
     pub account: Vec<Address>,
+    /// A validator, relayer or watchtower config whose RPC quorums to check (repeatable).
+    #[arg(long = "agent-config")]
+    pub agent_config: Vec<std::path::PathBuf>,
 }
 
 pub async fn run(args: DoctorArgs) -> Result<()> {
-    let findings =
-        doctor(&DoctorInput { network: args.network, committees: args.committee, accounts: args.account }).await?;
+    let input = DoctorInput {
+        network: args.network,
+        committees: args.committee,
+        accounts: args.account,
+        agent_configs: args.agent_config,
+    };
+    let findings = doctor(&input).await?;
     for finding in &findings {
         println!("{}", line(finding));
     }

@@ -66,3 +66,17 @@ fn validator_example_config_loads_without_lanes() {
     let error = ValidatorConfig::load(&path).expect_err("nothing to secure").to_string();
     assert!(error.contains("no [[lanes]]"), "{error}");
 }
+
+/// The loader refuses the example with its quorum lowered to 1: one provider's word would be signed.
+#[test]
+fn a_lone_remote_rpc_answer_is_refused_by_the_loader() {
+    let text = std::fs::read_to_string(EXAMPLE).expect("example");
+    assert!(text.contains("rpc_quorum = 2"), "the example sets a quorum of 2");
+    let lowered = text.replace("rpc_quorum = 2", "rpc_quorum = 1");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("validator.toml");
+    std::fs::write(&path, lowered).expect("write");
+    let refused = ValidatorConfig::load(&path).expect_err("a quorum of 1 over public providers loaded");
+    let message = refused.to_string();
+    assert!(message.contains("`rpc_quorum` is 1") && message.contains("127.0.0.1"), "{message}");
+}

@@ -1,5 +1,8 @@
 //! `doctor`: is every chain reachable, who holds ADMIN (a single key?), can one operator sign a
-//! staked lane alone, are stake sets expiring. Returns findings; printing is the caller's.
+//! staked lane alone, are stake sets expiring, do the agents' configs trust a single RPC answer.
+//! Returns findings; printing is the caller's.
+
+use std::path::{Path, PathBuf};
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
@@ -20,6 +23,8 @@ pub struct DoctorInput {
     pub network: NetworkArgs,
     pub committees: Vec<Address>,
     pub accounts: Vec<Address>,
+    /// Validator, relayer or watchtower config files whose `[[chains]]` RPC quorums to check.
+    pub agent_configs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +60,9 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
     candidates.extend(input.committees.iter().map(|a| ("committee".to_string(), *a)));
     candidates.extend(input.accounts.iter().map(|a| ("account".to_string(), *a)));
     let mut out = Vec::new();
+    for path in &input.agent_configs {
+        check_rpc_quorums(path, &mut out);
+    }
     for info in &ctx.network.chains {
         let on = info.name.as_str();
         let conn = match Conn::connect(info).await {
@@ -145,6 +153,64 @@ pub async fn doctor(input: &DoctorInput) -> Result<Vec<Finding>> {
         }
     }
     Ok(out)
+}
+
+/// The `[[chains]]` of an agent's config, as far as the RPC quorum goes.
+#[derive(serde::Deserialize)]
+struct AgentChains {
+    #[serde(default)]
+    chains: Vec<QuorumOf>,
+}
+
+#[derive(serde::Deserialize)]
+struct QuorumOf {
+    name: String,
+    rpc: Vec<String>,
+    rpc_quorum: Option<usize>,
+}
+
+/// One finding per chain of the config: a quorum of 1 over remote endpoints is an error (the
+/// agents refuse it), a quorum that half of the endpoints reach is a warning (two groups can each
+/// reach it, and the agent then stalls rather than pick one).
+fn check_rpc_quorums(path: &Path, out: &mut Vec<Finding>) {
+    use Level::{Error, Ok as Fine, Warn};
+    let file = path.display().to_string();
+    let parsed = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}")).and_then(|text| {
+        toml::from_str::<AgentChains>(&text).map_err(|e| one_line(format!("not an agent config: {e}")))
+    });
+    let config = match parsed {
+        Ok(config) => config,
+        Err(e) => return out.push(Finding::new(Error, &file, e)),
+    };
+    for chain in config.chains {
+        let (n, q) = (chain.rpc.len(), chain.rpc_quorum.unwrap_or(1));
+        let local = chain.rpc.iter().all(|url| zb_chain::on_this_machine(url));
+        let on = format!("{file} [{}]", chain.name);
+        out.push(if q < 2 && !local {
+            Finding::new(
+                Error,
+                &on,
+                format!(
+                    "rpc_quorum {q} over {n} endpoint(s) trusts a single provider's answer, and the agent refuses to \
+                     start: list at least two independent providers and set rpc_quorum = 2 or more"
+                ),
+            )
+        } else if q < 2 {
+            Finding::new(Warn, &on, "rpc_quorum 1 on a node of this machine: fine on a devnet, never in production")
+        } else if 2 * q <= n {
+            Finding::new(
+                Warn,
+                &on,
+                format!(
+                    "rpc_quorum {q} of {n}: two groups of endpoints can each reach it, and the agent then refuses \
+                     both answers; use more than half ({})",
+                    n / 2 + 1
+                ),
+            )
+        } else {
+            Finding::new(Fine, &on, format!("rpc_quorum {q} of {n}: {q} identical answers are needed"))
+        });
+    }
 }
 
 /// The member of `snapshot` that reaches its threshold alone (the heaviest such), if any: its
@@ -258,6 +324,38 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn agent_configs_with_a_lone_remote_rpc_answer_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("agent.toml");
+        let chain = |name: &str, rpc: &[&str], quorum: Option<usize>| {
+            let quorum = quorum.map(|q| format!("rpc_quorum = {q}\n")).unwrap_or_default();
+            format!("[[chains]]\nname = \"{name}\"\nrpc = {rpc:?}\n{quorum}")
+        };
+        let text = [
+            chain("lone", &["https://a.example"], None),
+            chain("local", &["http://127.0.0.1:8545"], None),
+            chain(
+                "split",
+                &["https://a.example", "https://b.example", "https://c.example", "https://d.example"],
+                Some(2),
+            ),
+            chain("majority", &["https://a.example", "https://b.example", "https://c.example"], Some(2)),
+        ]
+        .join("\n");
+        std::fs::write(&path, text).expect("write");
+        let mut out = Vec::new();
+        check_rpc_quorums(&path, &mut out);
+        let levels: Vec<Level> = out.iter().map(|f| f.level).collect();
+        assert_eq!(levels, [Level::Error, Level::Warn, Level::Warn, Level::Ok], "{out:?}");
+        assert!(out[0].chain.ends_with("[lone]") && out[0].text.contains("single provider"), "{out:?}");
+        assert!(out[2].text.contains("more than half (3)"), "{out:?}");
+
+        let mut out = Vec::new();
+        check_rpc_quorums(&dir.path().join("missing.toml"), &mut out);
+        assert!(out.len() == 1 && out[0].level == Level::Error && out[0].text.contains("cannot read"), "{out:?}");
     }
 
     #[test]

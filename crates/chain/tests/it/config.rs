@@ -94,6 +94,26 @@ async fn invalid_configs_are_refused() {
     c.rpc = vec![];
     assert!(matches!(Follower::connect(c).await, Err(ChainError::Config(_))));
 
+    // One endpoint's word is trusted only from this machine: any remote endpoint needs a quorum of 2.
+    for lone in [vec!["https://eth.example/rpc"], vec!["http://127.0.0.1:8545", "http://10.0.0.7:8545"]] {
+        let mut c = base.clone();
+        c.rpc = lone.iter().map(|u| u.to_string()).collect();
+        match c.validate() {
+            Err(ChainError::Config(m)) => {
+                assert!(m.contains("`rpc_quorum` is 1") && m.contains("rpc_quorum = 2"), "{m}")
+            }
+            other => panic!("a quorum of 1 over {lone:?} was accepted: {other:?}"),
+        }
+        c.rpc_quorum = 2;
+        c.rpc.push("https://second.example/rpc".into());
+        assert!(c.validate().is_ok(), "2 of {:?} refused", c.rpc);
+    }
+    for local in ["http://localhost:8545", "http://[::1]:8545", "http://127.0.0.1:8545"] {
+        let mut c = base.clone();
+        c.rpc = vec![local.to_string()];
+        assert!(c.validate().is_ok(), "{local} is on this machine");
+    }
+
     let mut c = base.clone();
     c.rpc = vec![anvil.ws()];
     assert!(matches!(Follower::connect(c).await, Err(ChainError::Config(_))));

@@ -28,6 +28,8 @@ pub const VALIDATOR_BEGIN: &str = "# ===== BEGIN validator.toml =====";
 pub const VALIDATOR_END: &str = "# ===== END validator.toml =====";
 pub const RELAYER_BEGIN: &str = "# ===== BEGIN relayer.toml [[lanes]] =====";
 pub const RELAYER_END: &str = "# ===== END relayer.toml [[lanes]] =====";
+/// The placeholder for the second RPC provider of a printed config on a real chain.
+pub const SECOND_PROVIDER: &str = "https://REPLACE-WITH-A-SECOND-INDEPENDENT-PROVIDER.invalid";
 
 /// A complete validator configuration for the route's two lanes (config/validator.example.toml).
 pub(super) fn validator_toml(
@@ -88,15 +90,24 @@ pub(super) fn validator_toml(
         let _ = writeln!(out, "[[chains]]");
         let _ = writeln!(out, "name = {}", q(&chain.name));
         let _ = writeln!(out, "chain_id = {}", chain.chain_id);
-        let _ = writeln!(out, "# Add independent providers and raise rpc_quorum on a real chain.");
-        let _ = writeln!(out, "rpc = [{}]", q(&chain.rpc));
+        // One endpoint is trusted alone only on this machine (the validator refuses it elsewhere).
+        let local = zb_chain::on_this_machine(&chain.rpc);
+        if local {
+            let _ = writeln!(out, "# A node on this machine: its answers may be trusted alone (rpc_quorum = 1).");
+            let _ = writeln!(out, "rpc = [{}]", q(&chain.rpc));
+        } else {
+            let _ = writeln!(out, "# Two independent providers must answer identically before anything is signed:");
+            let _ =
+                writeln!(out, "# replace the second with a provider other than the first (add more, keep a majority).");
+            let _ = writeln!(out, "rpc = [{}, {}]", q(&chain.rpc), q(SECOND_PROVIDER));
+        }
         if let Some(ws) = ctx.ws(&chain.name) {
             let _ = writeln!(out, "ws = {}", q(&ws));
         }
         let _ = writeln!(out, "bridge = \"{}\"", chain.bridge);
         let _ = writeln!(out, "# On a proof-of-stake chain prefer finality = \"finalized\".");
         let _ = writeln!(out, "finality = {{ depth = {} }}", chain.finality_depth);
-        let _ = writeln!(out, "rpc_quorum = 1");
+        let _ = writeln!(out, "rpc_quorum = {}", if local { 1 } else { 2 });
         if start == 0 {
             let _ = writeln!(out, "# Set this to the bridge's deployment block on {}.", chain.name);
         } else {
@@ -207,6 +218,21 @@ mod tests {
         assert_eq!(config.chains[0].bridge, home.bridge);
         assert_eq!(config.chains[1].start_block, 200);
         assert_eq!(config.chains[0].finality, zb_chain::Finality::Depth(3));
+        assert_eq!((config.chains[0].rpc.len(), config.chains[0].rpc_quorum), (1, 1), "a node on this machine");
+
+        // On a real chain the printed config asks for two providers agreeing, never one.
+        let public = |mut c: ChainInfo| {
+            c.rpc = format!("https://rpc.{}.example", c.name);
+            c
+        };
+        let (public_home, public_remote) = (public(home.clone()), public(remote.clone()));
+        let text = validator_toml(&ctx, &plan, &public_home, &public_remote, (100, 200), &members);
+        std::fs::write(&path, &text).expect("write");
+        let config = zb_config::validator::ValidatorConfig::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        for chain in &config.chains {
+            assert_eq!(chain.rpc_quorum, 2, "{text}");
+            assert_eq!(chain.rpc[1], SECOND_PROVIDER, "{text}");
+        }
 
         let relayer = relayer_lanes_toml(&plan, &home, &remote);
         #[derive(serde::Deserialize)]
