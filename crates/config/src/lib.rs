@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+pub mod client;
 pub mod relayer;
 pub mod validator;
 pub mod watchtower;

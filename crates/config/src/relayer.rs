@@ -25,6 +25,10 @@ pub struct RelayerConfig {
     /// set has no quorum and a route has a fallback set whose delay has passed.
     #[serde(default)]
     pub fallback_validators: Vec<String>,
+    /// The file holding this relayer's bearer token for the validators' signing endpoints (one
+    /// line); each validator lists its SHA-256 in `[api] tokens`. Absent: no token is sent.
+    #[serde(default)]
+    pub validator_token_file: Option<PathBuf>,
     pub chains: Vec<ChainConfig>,
     pub lanes: Vec<RelayLane>,
     /// A delivery whose estimated gas exceeds this is split into smaller batches.

@@ -14,6 +14,7 @@ fn relayer_example_config_loads() {
 
     assert_eq!(config.listen.port(), 7400);
     assert_eq!(config.validators.len(), 4);
+    assert_eq!(config.validator_token_file.as_deref(), Some(std::path::Path::new("/etc/zerobridge/relayer-1.token")));
     assert_eq!(config.max_batch_gas, 8_000_000);
     assert_eq!(config.max_batch_messages, 100);
     assert_eq!(config.confirmation_timeout_secs, 60);

@@ -78,7 +78,10 @@ pub struct Context {
     pub network: Network,
     pub manifest: Option<DevnetManifest>,
     pub network_file: Option<PathBuf>,
+    /// For RPC endpoints.
     pub http: reqwest::Client,
+    /// For validator APIs: presents the network's validator token, if any.
+    pub validator_http: reqwest::Client,
 }
 
 impl Context {
@@ -94,7 +97,9 @@ impl Context {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| eyre!("cannot build an HTTP client: {e}"))?;
-        Ok(Context { network, manifest, network_file: args.network.clone(), http })
+        let validator_http =
+            zb_config::client::validator_client(network.validator_token_file.as_deref(), REQUEST_TIMEOUT)?;
+        Ok(Context { network, manifest, network_file: args.network.clone(), http, validator_http })
     }
 
     pub fn chain_by_id(&self, chain_id: u64) -> Option<&ChainInfo> {
@@ -320,6 +325,7 @@ mod tests {
             manifest: None,
             network_file: Some(PathBuf::from("net.toml")),
             http: reqwest::Client::new(),
+            validator_http: reqwest::Client::new(),
         }
     }
 

@@ -192,6 +192,10 @@ pub struct Network {
     /// The validator-set threshold, for progress display.
     #[serde(default)]
     pub threshold: Option<u64>,
+    /// The file holding the bearer token to present to validators whose API needs one
+    /// (`[api] tokens`); relative to the network file. Absent: no token is sent.
+    #[serde(default, rename = "validatorTokenFile", skip_serializing_if = "Option::is_none")]
+    pub validator_token_file: Option<PathBuf>,
 }
 
 /// One direction of a route, resolved for a command.
@@ -214,9 +218,12 @@ impl Network {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| eyre!("cannot read network file {}: {e}", path.display()))?;
-                let network: Network =
+                let mut network: Network =
                     toml::from_str(&text).map_err(|e| eyre!("network file {}: {e}", path.display()))?;
                 network.validate()?;
+                if let (Some(token), Some(dir)) = (&network.validator_token_file, path.parent()) {
+                    network.validator_token_file = Some(dir.join(token));
+                }
                 Ok(network)
             }
             None => {
@@ -319,10 +326,38 @@ impl DevnetManifest {
             validators: self.validators.iter().map(|v| v.url.clone()).collect(),
             fallback_validators: self.fallback_validators.iter().map(|v| v.url.clone()).collect(),
             threshold: Some(self.threshold),
+            validator_token_file: None,
         }
     }
 
     pub fn account(&self, role: &str) -> Option<&ManifestAccount> {
         self.accounts.iter().find(|a| a.role == role)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validator_token_file_is_found_beside_the_network_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("zerobridge.toml");
+        let chain = |name: &str, id: u64, byte: char| {
+            let address = |b: char| format!("0x{}", b.to_string().repeat(40));
+            format!(
+                "[[chains]]\nname = \"{name}\"\nchainId = {id}\nrpc = \"http://127.0.0.1:1\"\nbridge = \"{}\"\nregistry = \"{}\"\n",
+                address(byte),
+                address(byte)
+            )
+        };
+        let text = format!(
+            "validatorTokenFile = \"keys/claim.token\"\n{}{}",
+            chain("ethereum", 1, '1'),
+            chain("bsc", 56, '2')
+        );
+        std::fs::write(&path, text).expect("write");
+        let network = Network::load(Some(&path)).expect("network");
+        assert_eq!(network.validator_token_file, Some(dir.path().join("keys/claim.token")));
     }
 }

@@ -106,6 +106,7 @@ impl LaneRelayer {
         nonces: Arc<NonceManager>,
         validators: Vec<String>,
         fallback_validators: Vec<String>,
+        http: reqwest::Client,
         store: Arc<Store>,
         status: Arc<Status>,
         max_batch_gas: u64,
@@ -121,10 +122,6 @@ impl LaneRelayer {
             .to_string();
         let url = url.parse().map_err(|e| RelayerError::Config(format!("rpc url {url}: {e}")))?;
         let provider = ProviderBuilder::new().wallet(wallet.clone()).connect_http(url).erased();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(3))
-            .build()
-            .map_err(|e| RelayerError::Config(format!("http client: {e}")))?;
         let next_source_block = source.config().start_block;
         Ok(Self {
             lane,

@@ -100,8 +100,13 @@ pub async fn run(
     let status = Arc::new(Status::default());
     let relayer = signer.address();
     let wallet = EthereumWallet::from(signer);
+    // Validator answers older than this are not waited for: the next tick asks again.
+    let validator_http =
+        zb_config::client::validator_client(config.validator_token_file.as_deref(), Duration::from_secs(3))
+            .map_err(|e| RelayerError::Config(e.to_string()))?;
     tracing::info!(%relayer, lanes = config.lanes.len(), validators = config.validators.len(),
-        fallback_validators = config.fallback_validators.len(), "relayer starting");
+        fallback_validators = config.fallback_validators.len(),
+        validator_token = config.validator_token_file.is_some(), "relayer starting");
 
     // One nonce sequence per destination chain: the lanes into it send from the same account.
     let mut nonces: BTreeMap<u64, Arc<zb_tx::NonceManager>> = BTreeMap::new();
@@ -127,6 +132,7 @@ pub async fn run(
         let (lane_id, store, status, wallet, validators) =
             (lane.lane, store.clone(), status.clone(), wallet.clone(), config.validators.clone());
         let fallback_validators = config.fallback_validators.clone();
+        let validator_http = validator_http.clone();
         let (max_gas, max_messages) = (config.max_batch_gas, config.max_batch_messages);
         let timeout = Duration::from_secs(config.confirmation_timeout_secs);
         tasks.spawn(async move {
@@ -154,6 +160,7 @@ pub async fn run(
                 nonces,
                 validators,
                 fallback_validators,
+                validator_http,
                 store,
                 status.clone(),
                 max_gas,

@@ -136,7 +136,7 @@ impl Lane<'_> {
                     ..Gathered::default()
                 }
             } else {
-                gather(&self.ctx.http, &self.ctx.network.validators, &set, &checkpoint, &leg.source).await
+                gather(&self.ctx.validator_http, &self.ctx.network.validators, &set, &checkpoint, &leg.source).await
             };
             let range = if end > delivered + 1 {
                 format!("sequences {}-{end}", delivered + 1)
@@ -193,7 +193,7 @@ impl Lane<'_> {
                 self.ctx.network.fallback_validators.len()
             ));
             let fallback =
-                gather(&self.ctx.http, &self.ctx.network.fallback_validators, &fallback_set, &checkpoint, &leg.source)
+                gather(&self.ctx.validator_http, &self.ctx.network.fallback_validators, &fallback_set, &checkpoint, &leg.source)
                     .await;
             if !fallback.quorum {
                 self.view.end(None);

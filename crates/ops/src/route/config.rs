@@ -202,10 +202,12 @@ mod tests {
                 validators: vec![],
                 fallback_validators: vec![],
                 threshold: None,
+                validator_token_file: None,
             },
             manifest: None,
             network_file: None,
             http: reqwest::Client::new(),
+            validator_http: reqwest::Client::new(),
         };
         let text = validator_toml(&ctx, &plan, &home, &remote, (100, 200), &members);
         let dir = tempfile::tempdir().expect("tempdir");

@@ -124,7 +124,7 @@ impl Progress {
             }
         } else if self.is_final && !ctx.network.validators.is_empty() {
             self.signed = Some(
-                count_signatures(&ctx.http, &ctx.network.validators, t.leg.lane, t.message.sequence, &t.leg.source)
+                count_signatures(&ctx.validator_http, &ctx.network.validators, t.leg.lane, t.message.sequence, &t.leg.source)
                     .await,
             );
         }
