@@ -6,6 +6,6 @@ pub mod lane;
 pub mod validator_set;
 
 pub use checkpoint::{PackedSignature, checkpoint_digest, domain_separator, sign_checkpoint};
-pub use lane::{Accumulator, MessageKind, initial_accumulator, lane_id, message_hash, route_id};
+pub use lane::{Accumulator, MessageKind, SequenceError, initial_accumulator, lane_id, message_hash, route_id};
 pub use validator_set::{QuorumError, Selection, ValidatorSet, ValidatorSetError};
 pub use zb_contracts::bridge::ZeroBridge::{Checkpoint, Message};

@@ -13,12 +13,13 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolEvent;
 use zb_api_types::validator::CheckpointResponse;
-use zb_chain::{BlockRef, Follower};
+use zb_chain::{BlockRef, ChainError, Follower, ReorgGuard, decode_sent_message};
 use zb_contracts::bridge::ZeroBridge;
-use zb_protocol::{Accumulator, Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
+use zb_protocol::{Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
 use zb_store::{Store, Submission, SubmissionStatus};
 use zb_tx::{Fees, NonceManager};
 
+use crate::window::Window;
 use crate::{RelayerError, Status};
 
 pub(crate) struct LaneRelayer {
@@ -40,10 +41,12 @@ pub(crate) struct LaneRelayer {
     pub confirmation_timeout: Duration,
     /// The most this lane pays per gas on its destination.
     pub fee_ceiling: Fees,
-    messages: Vec<Message>,
-    accumulator: Accumulator,
-    accumulators: Vec<B256>,
+    /// The undelivered messages; None until the first tick reads the destination, and again
+    /// after a resync.
+    window: Option<Window>,
     next_source_block: u64,
+    /// The final source blocks consumed: a deeper reorg than the finality rule is noticed.
+    guard: ReorgGuard,
     /// The source's final block at the last `follow_source`.
     source_final: Option<BlockRef>,
     /// Validator-set bytes (primary and fallback) by hash.
@@ -67,16 +70,22 @@ pub(crate) struct Liveness {
 /// The highest sequence in (delivered, target] the fallback set can deliver now: due on the
 /// destination (`sentAt + delay <= destination time`) and for the fallback validators, which wait
 /// the delay in source chain time. While the destination's Emergency grace runs neither waits
-/// (the fallback validators read the grace too): everything undelivered can go.
-pub(crate) fn fallback_target(messages: &[Message], delivered: u64, target: u64, liveness: &Liveness) -> Option<u64> {
+/// (the fallback validators read the grace too): everything undelivered can go. `undelivered`
+/// holds the messages from `delivered + 1` on.
+pub(crate) fn fallback_target(
+    undelivered: &[Message],
+    delivered: u64,
+    target: u64,
+    liveness: &Liveness,
+) -> Option<u64> {
     if liveness.destination_time < liveness.grace_until {
         return (target > delivered).then_some(target);
     }
     let now = liveness.destination_time.min(liveness.source_time);
     (delivered + 1..=target).rev().find(|k| {
-        usize::try_from(k - 1)
+        usize::try_from(k - delivered - 1)
             .ok()
-            .and_then(|i| messages.get(i))
+            .and_then(|i| undelivered.get(i))
             .is_some_and(|m| m.sentAt.saturating_add(liveness.delay) <= now)
     })
 }
@@ -140,10 +149,9 @@ impl LaneRelayer {
             max_batch_messages,
             confirmation_timeout,
             fee_ceiling,
-            messages: Vec::new(),
-            accumulator: Accumulator::new(lane),
-            accumulators: Vec::new(),
+            window: None,
             next_source_block,
+            guard: ReorgGuard::new(),
             source_final: None,
             sets: HashMap::new(),
         })
@@ -153,35 +161,79 @@ impl LaneRelayer {
         ZeroBridge::new(self.destination.config().bridge, self.provider.clone())
     }
 
-    /// Reads newly final messages of the lane from the source bridge.
-    async fn follow_source(&mut self) -> Result<(), RelayerError> {
+    /// Reads the source again from `start_block` (this lane's logs only) for a window that
+    /// starts at the destination's delivered sequence.
+    fn restart_source(&mut self, delivered: u64, why: &str) {
+        tracing::info!(lane = %self.lane, delivered, from_block = self.source.config().start_block,
+            "{why}: following the lane from the destination's delivered sequence");
+        self.next_source_block = self.source.config().start_block;
+        self.guard = ReorgGuard::new();
+    }
+
+    /// Reads newly final messages of the lane from the source bridge into `window`.
+    async fn follow_source(&mut self, window: &mut Window) -> Result<(), RelayerError> {
+        self.guard.check(&self.source).await?;
         let finalized = self.source.finalized().await?;
         self.source_final = Some(finalized);
         if finalized.number < self.next_source_block {
             return Ok(());
         }
-        let sent = self.source.sent_messages(self.next_source_block, finalized.number).await?;
-        let mut accumulator = self.accumulator.clone();
-        let mut fresh = Vec::new();
-        for event in sent.into_iter().filter(|e| e.lane == self.lane) {
-            let value = accumulator.push(&event.message).map_err(|e| RelayerError::Protocol(e.to_string()))?;
-            fresh.push((event.message, value));
+        let (bridge, event) = (self.source.config().bridge, ZeroBridge::MessageSent::SIGNATURE_HASH);
+        let logs =
+            self.source.contract_logs(bridge, event, Some(self.lane), self.next_source_block, finalized.number).await?;
+        let mut sent = Vec::with_capacity(logs.len());
+        for log in &logs {
+            sent.push(decode_sent_message(log, bridge)?.message);
         }
-        self.accumulator = accumulator;
-        for (message, value) in fresh {
-            self.messages.push(message);
-            self.accumulators.push(value);
-        }
+        window.extend(sent).map_err(|e| RelayerError::Protocol(e.to_string()))?;
+        self.guard.record(finalized);
         self.next_source_block = finalized.number + 1;
-        metrics::gauge!("zb_relayer_source_sequence", "lane" => self.lane.to_string()).set(self.messages.len() as f64);
+        metrics::gauge!("zb_relayer_source_sequence", "lane" => self.lane.to_string()).set(window.head() as f64);
         Ok(())
     }
 
     pub async fn tick(&mut self) -> Result<Tick, RelayerError> {
-        self.follow_source().await?;
         let on_chain = self.bridge().getLane(self.lane).call().await.map_err(rpc)?;
         let delivered = on_chain.sequence;
-        let head = self.messages.len() as u64;
+        let mut window = match self.window.take() {
+            Some(window) if window.base() <= delivered => window,
+            held => {
+                let why = if held.is_some() { "the destination's delivered sequence went back" } else { "starting" };
+                self.restart_source(delivered, why);
+                Window::after(self.lane, delivered, on_chain.accumulator)
+            }
+        };
+        match self.follow_source(&mut window).await {
+            Ok(()) => {}
+            Err(RelayerError::Chain(ChainError::DeepReorg { number, expected, found })) => {
+                // The source undid a block this lane consumed as final: nothing read from it is
+                // trusted any more. What is delivered stands (a quorum signed it); the rest is
+                // read again, and the window is rebuilt at the next tick.
+                tracing::error!(lane = %self.lane, number, %expected, %found,
+                    "the source reorganised deeper than the finality rule; resyncing the lane");
+                metrics::counter!("zb_relayer_deep_reorgs_total", "lane" => self.lane.to_string()).increment(1);
+                return Ok(Tick::Waiting);
+            }
+            Err(e) => {
+                self.window = Some(window);
+                return Err(e);
+            }
+        }
+        window.prune(delivered);
+        let result = self.deliver_from(&window, delivered, &on_chain).await;
+        self.window = Some(window);
+        result
+    }
+
+    /// The part of a tick after the source is read: resolve the pending submission, then gather a
+    /// quorum for the next batch and submit it.
+    async fn deliver_from(
+        &mut self,
+        window: &Window,
+        delivered: u64,
+        on_chain: &ZeroBridge::Lane,
+    ) -> Result<Tick, RelayerError> {
+        let head = window.head();
         self.status.update(self.lane, head, delivered);
         metrics::gauge!("zb_relayer_delivered_height", "lane" => self.lane.to_string()).set(delivered as f64);
         metrics::gauge!("zb_relayer_lane_lag", "lane" => self.lane.to_string())
@@ -199,7 +251,8 @@ impl LaneRelayer {
 
         let mut target = head.min(delivered + self.max_batch_messages);
         // The old set's authority ends at a set update: deliver exactly up to it.
-        if let Some(update) = self.messages[delivered as usize..target as usize]
+        if let Some(update) = window
+            .between(delivered, target)
             .iter()
             .find(|m| MessageKind::from_u8(m.kind) == Some(MessageKind::SetUpdate))
         {
@@ -208,11 +261,11 @@ impl LaneRelayer {
         let set = self.validator_set(on_chain.validatorSetHash).await?;
         let mut liveness = None;
         loop {
-            let (via, signatures) = match self.gather_signatures(&self.validators, &set, target).await? {
+            let (via, signatures) = match self.gather_signatures(window, &self.validators, &set, target).await? {
                 Some(signatures) => (Via::Primary, signatures),
                 None => {
                     let Some((due, fallback, signatures)) =
-                        self.fallback_quorum(on_chain.routeId, delivered, target, &mut liveness).await?
+                        self.fallback_quorum(window, on_chain.routeId, delivered, target, &mut liveness).await?
                     else {
                         return Ok(Tick::Waiting);
                     };
@@ -220,9 +273,9 @@ impl LaneRelayer {
                     (Via::Fallback(fallback), signatures)
                 }
             };
-            let checkpoint =
-                Checkpoint { lane: self.lane, sequence: target, accumulator: self.accumulators[(target - 1) as usize] };
-            let batch = self.messages[delivered as usize..target as usize].to_vec();
+            let accumulator = window.accumulator_at(target).ok_or_else(|| not_held(self.lane, target))?;
+            let checkpoint = Checkpoint { lane: self.lane, sequence: target, accumulator };
+            let batch = window.between(delivered, target).to_vec();
             let signatures = Bytes::from(PackedSignature::pack(&signatures));
             let bridge = self.bridge();
             // Simulate first: a delivery that would revert is never sent.
@@ -267,6 +320,7 @@ impl LaneRelayer {
     /// route is read once per tick (`cache`), and only from here: the happy path never pays for it.
     async fn fallback_quorum(
         &mut self,
+        window: &Window,
         route: B256,
         delivered: u64,
         target: u64,
@@ -282,13 +336,13 @@ impl LaneRelayer {
         let Some(liveness) = liveness else {
             return Ok(None);
         };
-        let Some(due) = fallback_target(&self.messages, delivered, target, &liveness) else {
+        let Some(due) = fallback_target(window.between(delivered, target), delivered, target, &liveness) else {
             tracing::debug!(lane = %self.lane, next = delivered + 1, delay = liveness.delay,
                 "no primary quorum; nothing due for the fallback set yet");
             return Ok(None);
         };
         let set = self.fallback_set(route, liveness.set_hash).await?;
-        let signatures = self.gather_signatures(&self.fallback_validators, &set, due).await?;
+        let signatures = self.gather_signatures(window, &self.fallback_validators, &set, due).await?;
         Ok(signatures.map(|signatures| (due, set, signatures)))
     }
 
@@ -378,11 +432,12 @@ impl LaneRelayer {
     /// ascending member order. The same for the primary and the fallback set.
     async fn gather_signatures(
         &self,
+        window: &Window,
         urls: &[String],
         set: &ValidatorSet,
         target: u64,
     ) -> Result<Option<Vec<PackedSignature>>, RelayerError> {
-        let accumulator = self.accumulators[(target - 1) as usize];
+        let accumulator = window.accumulator_at(target).ok_or_else(|| not_held(self.lane, target))?;
         let checkpoint = Checkpoint { lane: self.lane, sequence: target, accumulator };
         let digest = checkpoint_digest(&checkpoint, self.source.config().chain_id, self.source.config().bridge);
         let requests = urls.iter().map(|base| {
@@ -579,6 +634,12 @@ enum Pending {
     Replace(Box<Submission>, Fees),
 }
 
+/// A sequence the window should hold and does not: the source answered less than the
+/// destination or the validators know.
+fn not_held(lane: B256, sequence: u64) -> RelayerError {
+    RelayerError::Protocol(format!("lane {lane}: sequence {sequence} is not among the undelivered messages read"))
+}
+
 fn rpc(e: impl std::fmt::Display) -> RelayerError {
     RelayerError::Rpc(e.to_string())
 }
@@ -617,27 +678,27 @@ mod tests {
     fn the_fallback_target_is_the_highest_due_sequence() {
         let m = messages();
         // Both clocks at 1115: 1 (due 1100) and 2 (due 1110) are due, 3 (due 1120) is not.
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1115, 1115, 0)), Some(2));
+        assert_eq!(fallback_target(&m[0..], 0, 4, &liveness(1115, 1115, 0)), Some(2));
         // The boundary counts as due, as on chain (`block.timestamp >= dueAt`).
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1120, 1120, 0)), Some(3));
+        assert_eq!(fallback_target(&m[0..], 0, 4, &liveness(1120, 1120, 0)), Some(3));
         // Nothing undelivered is due: the oldest one is younger than the delay.
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1099, 1099, 0)), None);
-        assert_eq!(fallback_target(&m, 2, 4, &liveness(1115, 1115, 0)), None);
+        assert_eq!(fallback_target(&m[0..], 0, 4, &liveness(1099, 1099, 0)), None);
+        assert_eq!(fallback_target(&m[2..], 2, 4, &liveness(1115, 1115, 0)), None);
         // Never past the target, never at or below what is delivered.
-        assert_eq!(fallback_target(&m, 1, 2, &liveness(2000, 2000, 0)), Some(2));
-        assert_eq!(fallback_target(&m, 4, 4, &liveness(2000, 2000, 0)), None);
+        assert_eq!(fallback_target(&m[1..], 1, 2, &liveness(2000, 2000, 0)), Some(2));
+        assert_eq!(fallback_target(&m[4..], 4, 4, &liveness(2000, 2000, 0)), None);
         // The slower clock decides: the destination refuses early, so do the fallback validators.
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1130, 1110, 0)), Some(2));
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1110, 1130, 0)), Some(2));
+        assert_eq!(fallback_target(&m[0..], 0, 4, &liveness(1130, 1110, 0)), Some(2));
+        assert_eq!(fallback_target(&m[0..], 0, 4, &liveness(1110, 1130, 0)), Some(2));
     }
 
     #[test]
     fn an_emergency_grace_waives_the_delay() {
         let m = messages();
         // Destination time 1005 is inside the grace: nobody waits, the whole batch goes.
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1005, 1000, 1006)), Some(4));
-        assert_eq!(fallback_target(&m, 4, 4, &liveness(1005, 1000, 1006)), None, "nothing undelivered");
+        assert_eq!(fallback_target(&m[0..], 0, 4, &liveness(1005, 1000, 1006)), Some(4));
+        assert_eq!(fallback_target(&m[4..], 4, 4, &liveness(1005, 1000, 1006)), None, "nothing undelivered");
         // The grace ended (exclusive, as on chain): the delay counts again.
-        assert_eq!(fallback_target(&m, 0, 4, &liveness(1006, 1120, 1006)), None);
+        assert_eq!(fallback_target(&m[0..], 0, 4, &liveness(1006, 1120, 1006)), None);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod config;
 mod lane;
+mod window;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -1,12 +1,15 @@
 //! A deposit reorged out before it is final is never signed: validators with a finality depth of
 //! 5 skip it, a new deposit that takes its sequence is signed and delivered instead, and their
-//! slashing-protection stores never hold the reorged accumulator.
+//! slashing-protection stores never hold the reorged accumulator. The relayer trusts a single
+//! confirmation here, so it reads the deposit before the reorg: its reorg guard notices, it
+//! resyncs the lane from the destination, and it delivers the new deposit exactly once.
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use zb_chain::Finality;
 use zb_e2e::devnet::{HOME_NAME, wait_until};
-use zb_e2e::{Devnet, DevnetOptions, Direction, Served, tokens};
+use zb_e2e::logs::message;
+use zb_e2e::{AgentId, Devnet, DevnetOptions, Direction, Served, tokens};
 
 use crate::DELIVERY;
 
@@ -33,8 +36,14 @@ async fn a_deposit_reorged_out_below_finality_is_never_signed() -> eyre::Result<
         }
     })?;
     let careful = [0, 2, 3];
+    devnet.configure_relayer(|config| {
+        if let Some(chain) = config.chain_mut(HOME_NAME) {
+            chain.finality = Finality::Depth(1);
+        }
+    });
     devnet.start_all_validators().await?;
     devnet.start_relayer().await?;
+    let relayer_log = devnet.log_offset(AgentId::Relayer)?;
 
     let first_recipient = Address::repeat_byte(0xd1);
     let reorged = devnet.send_to_remote(tokens(77), first_recipient).await?;
@@ -57,6 +66,11 @@ async fn a_deposit_reorged_out_below_finality_is_never_signed() -> eyre::Result<
     assert!(home.reader().get_transaction_receipt(reorged.tx_hash).await?.is_none(), "the deposit is gone");
     assert_eq!(devnet.sent_sequence(lane).await?, 0);
     home.mine(2 * DEPTH).await?;
+    devnet
+        .wait_for_log(AgentId::Relayer, relayer_log, DELIVERY, |line| {
+            message(line).is_some_and(|m| m.contains("reorganised deeper than the finality rule; resyncing the lane"))
+        })
+        .await?;
     let final_now = home.block_number().await? - DEPTH;
     assert!(final_now > reorged.block_number);
     for i in careful {
