@@ -3,10 +3,11 @@
 //! on every request, and only to validators: RPC endpoints get other clients, so the token never
 //! reaches a chain provider.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde::Deserialize;
 
 use crate::ConfigError;
 
@@ -25,9 +26,44 @@ pub fn read_token(path: &Path) -> Result<String, ConfigError> {
     Ok(token.to_string())
 }
 
+/// How a client reaches validators that serve TLS (`[api.tls]` on the validator).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientTls {
+    /// PEM CA certificates trusted for the validators' certificates, instead of the public
+    /// roots: the consortium's CA.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// This client's certificate chain (PEM), for validators that require mutual TLS...
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    /// ...and its private key (PEM).
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+}
+
+impl ClientTls {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.cert_file.is_some() != self.key_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "validator TLS: set cert_file and key_file together (the client certificate and its key)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn read_pem(what: &str, path: &Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError::Invalid(format!("validator TLS {what} {}: {e}", path.display())))
+}
+
 /// A client for validator APIs with `timeout` per request, sending `Authorization: Bearer
-/// <token>` when a token file is given.
-pub fn validator_client(token_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+/// <token>` when a token file is given, and trusting / presenting the certificates of `tls`.
+pub fn validator_client(
+    token_file: Option<&Path>,
+    tls: Option<&ClientTls>,
+    timeout: Duration,
+) -> Result<reqwest::Client, ConfigError> {
     let mut headers = HeaderMap::new();
     if let Some(path) = token_file {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", read_token(path)?)).map_err(|_| {
@@ -37,11 +73,30 @@ pub fn validator_client(token_file: Option<&Path>, timeout: Duration) -> Result<
         value.set_sensitive(true);
         headers.insert(AUTHORIZATION, value);
     }
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .default_headers(headers)
-        .build()
-        .map_err(|e| ConfigError::Invalid(format!("cannot build the validator HTTP client: {e}")))
+    let mut builder = reqwest::Client::builder().timeout(timeout).default_headers(headers);
+    if let Some(tls) = tls {
+        tls.validate()?;
+        if let Some(ca_file) = &tls.ca_file {
+            let bundle = read_pem("ca_file", ca_file)?;
+            let roots = reqwest::Certificate::from_pem_bundle(&bundle)
+                .map_err(|e| ConfigError::Invalid(format!("validator TLS ca_file {}: {e}", ca_file.display())))?;
+            builder = builder.tls_certs_only(roots);
+        }
+        if let (Some(cert_file), Some(key_file)) = (&tls.cert_file, &tls.key_file) {
+            let mut pem = read_pem("cert_file", cert_file)?;
+            pem.push(b'\n');
+            pem.extend(read_pem("key_file", key_file)?);
+            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "validator TLS cert_file {} / key_file {}: {e}",
+                    cert_file.display(),
+                    key_file.display()
+                ))
+            })?;
+            builder = builder.identity(identity);
+        }
+    }
+    builder.build().map_err(|e| ConfigError::Invalid(format!("cannot build the validator HTTP client: {e}")))
 }
 
 #[cfg(test)]
@@ -59,6 +114,8 @@ mod tests {
             assert!(matches!(read_token(&path), Err(ConfigError::Invalid(_))), "{bad:?} accepted");
         }
         assert!(matches!(read_token(&dir.path().join("missing")), Err(ConfigError::Read { .. })));
-        assert!(validator_client(None, Duration::from_secs(1)).is_ok());
+        assert!(validator_client(None, None, Duration::from_secs(1)).is_ok());
+        let half = ClientTls { cert_file: Some(path.clone()), ..ClientTls::default() };
+        assert!(matches!(validator_client(None, Some(&half), Duration::from_secs(1)), Err(ConfigError::Invalid(_))));
     }
 }

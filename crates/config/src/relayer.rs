@@ -29,6 +29,10 @@ pub struct RelayerConfig {
     /// line); each validator lists its SHA-256 in `[api] tokens`. Absent: no token is sent.
     #[serde(default)]
     pub validator_token_file: Option<PathBuf>,
+    /// `[validator_tls]`: the CA to trust and the client certificate to present to validators
+    /// serving TLS (mutual TLS in consortium mode). Absent: public roots, no client certificate.
+    #[serde(default)]
+    pub validator_tls: Option<crate::client::ClientTls>,
     pub chains: Vec<ChainConfig>,
     pub lanes: Vec<RelayLane>,
     /// A delivery whose estimated gas exceeds this is split into smaller batches.
@@ -95,6 +99,9 @@ impl RelayerConfig {
         }
         if self.validators.is_empty() {
             return Err(ConfigError::Invalid("no validators: list their API URLs in `validators`".into()));
+        }
+        if let Some(tls) = &self.validator_tls {
+            tls.validate()?;
         }
         for url in &self.fallback_validators {
             let scheme = reqwest::Url::parse(url).map(|u| u.scheme().to_string());

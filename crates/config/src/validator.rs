@@ -70,6 +70,23 @@ pub struct ApiConfig {
     /// ...with bursts up to this many; above it, 429.
     #[serde(default = "default_rate_limit_burst")]
     pub rate_limit_burst: u32,
+    /// Serve the API over TLS; absent: plain HTTP (loopback or behind a TLS proxy only).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    /// Serve `/metrics` on this address (plain HTTP, keep it private) and not on the API port.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// `[api.tls]`: rustls with this certificate chain and key (PEM). With `client_ca_file`, only
+/// clients presenting a certificate issued by that CA connect: mutual TLS, the consortium mode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,6 +106,8 @@ impl Default for ApiConfig {
             max_concurrent_requests: default_max_concurrent_requests(),
             rate_limit_per_sec: default_rate_limit_per_sec(),
             rate_limit_burst: default_rate_limit_burst(),
+            tls: None,
+            metrics_listen: None,
         }
     }
 }

@@ -19,6 +19,7 @@ fn validator_example_config_loads() {
     // Safe by default: the example's signing endpoints need a bearer token.
     assert_eq!(config.api.tokens.len(), 1);
     assert_eq!(config.api.tokens[0].name, "relayer-1");
+    assert_eq!(config.api.metrics_listen, Some("127.0.0.1:7301".parse().expect("address")));
 
     // Every chain also passes the checks the follower runs at connect time.
     for chain in &config.chains {

@@ -98,7 +98,7 @@ impl Context {
             .build()
             .map_err(|e| eyre!("cannot build an HTTP client: {e}"))?;
         let validator_http =
-            zb_config::client::validator_client(network.validator_token_file.as_deref(), REQUEST_TIMEOUT)?;
+            zb_config::client::validator_client(network.validator_token_file.as_deref(), None, REQUEST_TIMEOUT)?;
         Ok(Context { network, manifest, network_file: args.network.clone(), http, validator_http })
     }
 

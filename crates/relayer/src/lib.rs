@@ -102,9 +102,12 @@ pub async fn run(
     let relayer = signer.address();
     let wallet = EthereumWallet::from(signer);
     // Validator answers older than this are not waited for: the next tick asks again.
-    let validator_http =
-        zb_config::client::validator_client(config.validator_token_file.as_deref(), Duration::from_secs(3))
-            .map_err(|e| RelayerError::Config(e.to_string()))?;
+    let validator_http = zb_config::client::validator_client(
+        config.validator_token_file.as_deref(),
+        config.validator_tls.as_ref(),
+        Duration::from_secs(3),
+    )
+    .map_err(|e| RelayerError::Config(e.to_string()))?;
     tracing::info!(%relayer, lanes = config.lanes.len(), validators = config.validators.len(),
         fallback_validators = config.fallback_validators.len(),
         validator_token = config.validator_token_file.is_some(), "relayer starting");

@@ -15,6 +15,7 @@ pub use zb_api_types::validator::{
 
 use crate::{Role, State, ValidatorError};
 
+/// The API, without `/metrics` (see [`metrics_router`]).
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/v1/info", get(info))
@@ -23,8 +24,12 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/v1/lanes", get(lanes))
         .route("/v1/lanes/{lane}/checkpoints/latest", get(latest))
         .route("/v1/lanes/{lane}/checkpoints/{sequence}", get(at_sequence))
-        .route("/metrics", get(metrics))
         .with_state(state)
+}
+
+/// `/metrics`: on the API port, or alone on `[api] metrics_listen`.
+pub(crate) fn metrics_router(state: Arc<State>) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
 }
 
 struct ApiError(ValidatorError);

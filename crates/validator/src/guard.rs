@@ -181,7 +181,7 @@ mod tests {
         let lane = B256::repeat_byte(0x11);
         let cfg = config(vec![chain("ethereum", None)], vec![crate::LaneConfig { lane, source: "ethereum".into() }]);
         let state = Arc::new(state(&dir.join("v.sqlite"), &cfg));
-        serve(guarded(crate::api::router(state), Arc::new(Guard::new(&api)))).await
+        serve(crate::serve::api_app(state, &api)).await
     }
 
     async fn status(request: reqwest::RequestBuilder) -> u16 {

@@ -14,7 +14,9 @@ mod guard;
 mod halt;
 mod history;
 mod observer;
+mod serve;
 pub mod stake;
+mod tls;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -59,6 +61,8 @@ pub enum ValidatorError {
     Io { path: std::path::PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("[api.tls]: {0}")]
+    Tls(String),
     #[error(
         "lane {lane}: this validator's operator opted out of the lane when it had observed sequence {since}; it \
          signs no new sequence there except the validator-set update that hands the lane over (sequence {sequence} \
@@ -379,15 +383,7 @@ pub async fn run(
         "validator starting"
     );
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ValidatorError::Listen { addr: config.listen, source })?;
-    if config.api.tokens.is_empty() {
-        tracing::warn!("[api] has no tokens: anyone who reaches {} can ask for signatures", config.listen);
-    }
-    let app = guard::guarded(api::router(state.clone()), Arc::new(guard::Guard::new(&config.api)));
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown);
+    let server = serve::api(&config, state.clone(), shutdown).await?;
     let mut followers = tokio::task::JoinSet::new();
     let refresh = std::time::Duration::from_secs(config.stake_refresh_secs);
     for chain in &config.chains {
@@ -402,7 +398,7 @@ pub async fn run(
         followers.spawn(grace::watch(state.clone(), config.chains.clone(), lanes, GRACE_REFRESH));
     }
     tokio::select! {
-        served = server => served.map_err(|source| ValidatorError::Listen { addr: config.listen, source }),
+        served = server => served,
         Some(finished) = followers.join_next() => match finished {
             Ok(result) => result,
             Err(e) => Err(ValidatorError::Sign(format!("chain follower task failed: {e}"))),
