@@ -6,6 +6,7 @@
 //! PostgreSQL server. Each query below is written once, against `Database::query` and
 //! `Database::write_atomically`; a new table is one more entry in `sql::MIGRATIONS`.
 
+mod postgres;
 mod sql;
 mod sqlite;
 
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use alloy::primitives::{Address, B256};
 
 use crate::ApiError;
+use postgres::PostgresDb;
 use sql::{Row, Statement, Value};
 use sqlite::SqliteDb;
 
@@ -22,6 +24,8 @@ use sqlite::SqliteDb;
 pub enum Backend {
     /// An SQLite file, created when missing.
     Sqlite(PathBuf),
+    /// A database on a PostgreSQL server: postgres://user[:password]@host:port/database.
+    Postgres(String),
 }
 
 /// A chain position: the block the indexer has fully read and its hash (reorg check).
@@ -80,18 +84,22 @@ pub enum TransferFilter {
 
 enum Database {
     Sqlite(SqliteDb),
+    // Boxed: the client pair is large and there is one Database per process.
+    Postgres(Box<PostgresDb>),
 }
 
 impl Database {
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError> {
         match self {
             Database::Sqlite(db) => db.query(sql, params),
+            Database::Postgres(db) => db.query(sql, params).await,
         }
     }
 
     async fn write_atomically(&self, statements: &[Statement]) -> Result<(), ApiError> {
         match self {
             Database::Sqlite(db) => db.write_atomically(statements),
+            Database::Postgres(db) => db.write_atomically(statements).await,
         }
     }
 }
@@ -118,6 +126,7 @@ impl IndexStore {
     pub async fn open(backend: &Backend) -> Result<IndexStore, ApiError> {
         let db = match backend {
             Backend::Sqlite(path) => Database::Sqlite(SqliteDb::open(path)?),
+            Backend::Postgres(url) => Database::Postgres(Box::new(PostgresDb::open(url).await?)),
         };
         Ok(IndexStore { db })
     }
@@ -367,6 +376,42 @@ mod tests {
     async fn the_sqlite_index_passes_the_store_suite() -> Result<(), ApiError> {
         let dir = tempfile::tempdir().map_err(|e| ApiError::Storage(e.to_string()))?;
         suite(Backend::Sqlite(dir.path().join("index.sqlite"))).await
+    }
+
+    #[tokio::test]
+    async fn the_postgres_index_passes_the_store_suite() -> Result<(), ApiError> {
+        let url = zb_test_utils::postgres::fresh_database("store_suite")
+            .await
+            .map_err(|e| ApiError::Storage(format!("{e:#}")))?;
+        suite(Backend::Postgres(url)).await
+    }
+
+    /// Two servers opening one new database at once: one migrates, the other finds it done.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_migrations_run_once_when_two_servers_open_a_new_database() -> Result<(), ApiError> {
+        let url = zb_test_utils::postgres::fresh_database("two_openers")
+            .await
+            .map_err(|e| ApiError::Storage(format!("{e:#}")))?;
+        let backend = Backend::Postgres(url);
+        let (a, b) = tokio::join!(IndexStore::open(&backend), IndexStore::open(&backend));
+        let (a, _b) = (a?, b?);
+        let version = a.db.query("SELECT version FROM schema_version", &[]).await?;
+        assert_eq!(
+            version.iter().map(|r| r.u64(0)).collect::<Result<Vec<_>, _>>()?,
+            vec![sql::MIGRATIONS.len() as u64]
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_bad_postgres_url_is_a_config_error_and_an_unreachable_server_a_storage_error() {
+        let bad = IndexStore::open(&Backend::Postgres("postgres://u@h:notaport/db".into())).await;
+        assert!(matches!(bad, Err(ApiError::Config(_))), "{:?}", bad.err());
+        // Port 1 on loopback: nothing listens there.
+        let down = IndexStore::open(&Backend::Postgres("postgres://u:secret@127.0.0.1:1/db".into())).await;
+        let text = down.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("127.0.0.1:1/db"), "names the server: {text}");
+        assert!(!text.contains("secret"), "never shows the password: {text}");
     }
 
     #[test]
