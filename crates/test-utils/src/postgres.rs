@@ -52,6 +52,20 @@ pub async fn fresh_database(label: &str) -> Result<String> {
     with_database(&url, &name)
 }
 
+/// How many rows `table` of the database at `url` holds: a test's look behind the program's back.
+pub async fn count(url: &str, table: &str) -> Result<i64> {
+    if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("'{table}' is not a plain table name");
+    }
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.wrap_err("connecting to the test database")?;
+    let driver = tokio::spawn(connection);
+    let row = client.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await?;
+    let rows: i64 = row.try_get(0)?;
+    drop(client);
+    let _ = driver.await;
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;
