@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -97,48 +98,105 @@ impl PostgresDb {
         Ok(PostgresDb { config, place, reader: RwLock::new(reader), writer: Mutex::new(writer) })
     }
 
-    async fn reader(&self) -> Result<RwLockReadGuard<'_, Client>, ApiError> {
-        {
+    /// The read connection, opened again when it is closed (or `fresh`: it just failed as closed).
+    async fn reader(&self, fresh: bool) -> Result<RwLockReadGuard<'_, Client>, ApiError> {
+        if !fresh {
             let client = self.reader.read().await;
             if !client.is_closed() {
                 return Ok(client);
             }
         }
         let mut client = self.reader.write().await;
-        if client.is_closed() {
+        if fresh || client.is_closed() {
             *client = connect(&self.config, &self.place).await?;
         }
         Ok(client.downgrade())
     }
 
-    pub async fn query(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, ApiError> {
-        let client = self.reader().await?;
-        let rows = client.query(sql, &params(values)).await.map_err(|e| storage(&self.place, e))?;
-        rows.iter().map(row_of).collect::<Result<_, _>>().map_err(|e| storage(&self.place, e))
+    async fn query_once(&self, sql: &str, values: &[Value], fresh: bool) -> Result<Vec<Row>, Failure> {
+        let client = self.reader(fresh).await.map_err(Failure::Open)?;
+        let rows = client.query(sql, &params(values)).await.map_err(|e| Failure::of(e, &client))?;
+        rows.iter().map(row_of).collect::<Result<_, _>>().map_err(Failure::Db)
     }
 
-    /// All statements or none: one transaction, each distinct statement prepared once.
+    /// A read that finds the connection lost (the server restarted, or dropped it) is sent once more
+    /// on a new connection.
+    pub async fn query(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, ApiError> {
+        let answer = match self.query_once(sql, values, false).await {
+            Err(Failure::Lost(e)) => {
+                tracing::warn!(database = %self.place, error = %e, "PostgreSQL connection lost; reconnecting");
+                self.query_once(sql, values, true).await
+            }
+            other => other,
+        };
+        answer.map_err(|f| f.into_error(&self.place))
+    }
+
+    /// All statements or none: one transaction, each distinct statement prepared once. A write that
+    /// finds the connection lost before its COMMIT was sent (nothing of it can have been applied) is
+    /// run once more on a new connection; a loss during COMMIT is reported, as its outcome is unknown.
     pub async fn write_atomically(&self, statements: &[Statement]) -> Result<(), ApiError> {
         let mut client = self.writer.lock().await;
-        if client.is_closed() {
-            *client = connect(&self.config, &self.place).await?;
-        }
-        let fail = |e| storage(&self.place, e);
-        let tx = client.transaction().await.map_err(fail)?;
-        let mut prepared = HashMap::new();
-        for s in statements {
-            let statement = match prepared.get(&s.sql) {
-                Some(statement) => statement,
-                None => {
-                    let statement = tx.prepare(&s.sql).await.map_err(fail)?;
-                    prepared.entry(s.sql.clone()).or_insert(statement)
+        let mut retried = false;
+        loop {
+            if client.is_closed() {
+                *client = connect(&self.config, &self.place).await?;
+            }
+            match write_once(&mut client, statements).await {
+                Err(Failure::Lost(e)) if !retried => {
+                    tracing::warn!(database = %self.place, error = %e, "PostgreSQL connection lost; reconnecting");
+                    *client = connect(&self.config, &self.place).await?;
+                    retried = true;
                 }
-            };
-            tx.execute(statement, &params(&s.params)).await.map_err(fail)?;
+                other => return other.map_err(|f| f.into_error(&self.place)),
+            }
         }
-        // Dropping an uncommitted transaction (the `?` above) rolls it back.
-        tx.commit().await.map_err(fail)
     }
+}
+
+/// Why a call failed, telling apart a lost connection that is safe to retry.
+enum Failure {
+    Open(ApiError),
+    /// The connection was closed before the statement's effect could have been committed.
+    Lost(tokio_postgres::Error),
+    Db(tokio_postgres::Error),
+}
+
+impl Failure {
+    fn of(e: tokio_postgres::Error, client: &Client) -> Failure {
+        // A terminated backend answers FATAL 57P01 and closes; a dead socket gives a closed error.
+        let lost = e.is_closed() || client.is_closed() || e.code() == Some(&SqlState::ADMIN_SHUTDOWN);
+        if lost { Failure::Lost(e) } else { Failure::Db(e) }
+    }
+
+    fn into_error(self, place: &str) -> ApiError {
+        match self {
+            Failure::Open(e) => e,
+            Failure::Lost(e) | Failure::Db(e) => storage(place, e),
+        }
+    }
+}
+
+async fn write_once(client: &mut Client, statements: &[Statement]) -> Result<(), Failure> {
+    let tx = client.transaction().await.map_err(|e| if e.is_closed() { Failure::Lost(e) } else { Failure::Db(e) })?;
+    let mut prepared = HashMap::new();
+    for s in statements {
+        let statement = match prepared.get(&s.sql) {
+            Some(statement) => statement,
+            None => {
+                let statement = tx.prepare(&s.sql).await.map_err(|e| lost_or_db(e, &tx))?;
+                prepared.entry(s.sql.clone()).or_insert(statement)
+            }
+        };
+        tx.execute(statement, &params(&s.params)).await.map_err(|e| lost_or_db(e, &tx))?;
+    }
+    // Dropping an uncommitted transaction (the `?` above) rolls it back. Past this point a lost
+    // connection is not retried.
+    tx.commit().await.map_err(Failure::Db)
+}
+
+fn lost_or_db(e: tokio_postgres::Error, tx: &tokio_postgres::Transaction<'_>) -> Failure {
+    Failure::of(e, tx.client())
 }
 
 /// Runs the migrations the database has not run yet, in one transaction with the new version.
