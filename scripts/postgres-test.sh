@@ -42,16 +42,28 @@ if [ "$(id -u)" -eq 0 ]; then
   as_owner=(runuser -u postgres --)
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/zb-postgres.XXXXXX")
+# As root, under /tmp whatever TMPDIR says: the postgres user must be able to reach the directory.
+# (A short path, too: the unix socket's path must fit in 107 bytes.)
 if [ "${#as_owner[@]}" -gt 0 ]; then
+  dir=$(mktemp -d /tmp/zb-postgres.XXXXXX)
   chown postgres: "$dir"
+else
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/zb-postgres.XXXXXX")
 fi
 
 stop() {
+  local status=$?
+  if [ "$status" -ne 0 ] && [ -f "$dir/server.log" ]; then
+    echo "postgres-test: exit status $status; the last lines of the PostgreSQL server log:" >&2
+    tail -n 20 "$dir/server.log" >&2 || true
+  fi
   "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
+  exit "$status"
 }
 trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
