@@ -69,6 +69,7 @@ export async function claimYourself(transfer: Transfer): Promise<void> {
     if (fresh) {
       byId("claim-stage").textContent = fresh.stage;
       if (["delivered", "released", "refunded"].includes(fresh.stage)) {
+        document.getElementById("claim")?.remove();
         say("action-status", `✓ ${fresh.stage} (destination tx ${fresh.destination_tx ?? "—"})`, "ok");
         return;
       }

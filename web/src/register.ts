@@ -6,7 +6,7 @@
 // Finally the validator config from the API, to read and download.
 import { encodeAbiParameters, encodePacked, keccak256, parseAbi, toFunctionSelector, type Address, type Hex } from "viem";
 import { api, type ChainEntry } from "./api";
-import { bridgeAbi, connectWallet, erc20Abi, formatAmount, parseAmount, plainError, reader, transact, wallet, type Wallet } from "./chain";
+import { bridgeAbi, erc20Abi, formatAmount, parseAmount, plainError, reader, transact, wallet, type Wallet } from "./chain";
 import { byId, el, say } from "./dom";
 import { chainNamed, loadNetwork, type Network } from "./network";
 import { accessAbi, ownableAbi, registryAbi, stakeAbi, ZERO, type RouteParams } from "./registry";
@@ -279,8 +279,9 @@ async function register(network: Network): Promise<void> {
     const homeActive = await activate(plan, home, toRemote);
     const remoteActive = await activate(plan, remote, toHome);
     step(`[5/5] activated: ${home.name} ${homeActive}, ${remote.name} ${remoteActive}`);
-    say("register-status", `Route ${form.wrappedSymbol} (${routeId}) is Active on ${home.name} and ${remote.name}.`, "ok");
-    await showValidatorConfig(routeId, form.wrappedSymbol);
+    const symbol = await client.readContract({ address: form.token, abi: erc20Abi, functionName: "symbol" });
+    await showValidatorConfig(routeId, symbol);
+    say("register-status", `Route ${symbol} (${routeId}) is Active on ${home.name} and ${remote.name}.`, "ok");
   } catch (error) {
     if (error instanceof Handoff) say("register-status", error.message, "");
     else say("register-status", plainError(error), "error");
@@ -307,11 +308,10 @@ export async function registerPage(root: HTMLElement): Promise<void> {
       if (i === chosen) option.setAttribute("selected", "");
       return option;
     })));
-  const connect = el("button", { id: "connect" }, "Connect wallet");
   const button = el("button", { id: "register" }, "Register / Continue");
   root.replaceChildren(
     el("h1", {}, "Register New Bridge"),
-    el("p", {}, connect, " ", el("code", { id: "account" }, wallet()?.address ?? "not connected")),
+    el("p", {}, "Each step runs from the wallet connected above; a step it may not do says whose wallet to connect, then press Continue."),
     input("Token address", "token", "", "0x…"),
     chains("from", 0),
     chains("to", 1),
@@ -330,11 +330,6 @@ export async function registerPage(root: HTMLElement): Promise<void> {
     el("ol", { id: "steps" }),
     el("pre", { id: "validator-config" }),
     el("a", { id: "download-config", hidden: "" }, "Download the validator config"),
-  );
-  connect.addEventListener("click", () =>
-    void connectWallet()
-      .then((w) => (byId("account").textContent = w.address))
-      .catch((e) => say("register-status", plainError(e), "error")),
   );
   button.addEventListener("click", () => void register(network));
 }

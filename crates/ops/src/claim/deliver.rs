@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::revert::{self, RevertContext};
-use alloy::sol_types::SolCall;
 use zb_protocol::{Accumulator, Checkpoint, Message, PackedSignature};
 
 use super::messages::{known_sets, sent_messages, set_for};

@@ -35,10 +35,10 @@ use crate::transfer::{
     DestEvent, DestStatus, Transfer, TransferView, TxAt, Watch, first_block_at, leg_for_lane, load_transfer, watch,
 };
 
-pub use deliver::{ClaimKind, PreparedClaim};
 use deliver::Lane;
-pub(crate) use messages::{known_sets, set_for};
 pub(crate) use deliver::submit;
+pub use deliver::{ClaimKind, PreparedClaim};
+pub(crate) use messages::{known_sets, set_for};
 use refund::{claim_refund, prepare_refund};
 pub use rules::{StuckFacts, next_batch_end, refund_segment, signature_count_message, stuck_hints};
 
@@ -206,15 +206,7 @@ async fn delivered(t: &Transfer) -> Result<bool> {
 }
 
 fn forward_lane<'a>(ctx: &'a Context, t: &'a Transfer, again: String, view: &'a dyn TransferView) -> Lane<'a> {
-    Lane {
-        ctx,
-        leg: &t.leg,
-        source: &t.source,
-        destination: &t.destination,
-        token: &t.destination_token,
-        again,
-        view,
-    }
+    Lane { ctx, leg: &t.leg, source: &t.source, destination: &t.destination, token: &t.destination_token, again, view }
 }
 
 /// The "you can claim / cancel it yourself" lines for `track`, reading the route's fallback

@@ -123,7 +123,8 @@ pub(super) async fn prepare_refund(
     let latest = t.source.get_block_number().await.map_err(|e| read_err(src, &e))?;
     let segment: Vec<Message> =
         sent_messages(&t.source, &t.leg, first, last, latest).await?.into_iter().map(|(m, _)| m).collect();
-    let call = ZeroBridge::claimRefundCall { laneId: t.leg.lane, segment, index: U256::from(t.message.sequence - first) };
+    let call =
+        ZeroBridge::claimRefundCall { laneId: t.leg.lane, segment, index: U256::from(t.message.sequence - first) };
     Ok(Some(PreparedClaim {
         kind: ClaimKind::Refund,
         chain: src.clone(),

@@ -92,8 +92,11 @@ pub async fn validator_config(ctx: &Context, route_id: B256) -> Result<String> {
                     .call()
                     .await
                     .map_err(|e| source.read_err("securityLevels", e))?;
-                let level =
-                    Level { min_stake: level.minTotalStake, min_validators: level.minValidators, asset: staking.asset.clone() };
+                let level = Level {
+                    min_stake: level.minTotalStake,
+                    min_validators: level.minValidators,
+                    asset: staking.asset.clone(),
+                };
                 let snapshot = staking.snapshot(lane).await?;
                 let set = if snapshot.members.is_empty() { None } else { Some(snapshot_set(&snapshot)?) };
                 (format!("{} stake: {}", source.info.name, level.describe()), set)
