@@ -146,7 +146,7 @@ async function registerHome(plan: Plan): Promise<Address> {
     { address: home.route_registry, abi: registryAbi, functionName: "registerRoute", args: [form.token, BigInt(remote.chain_id), form.wrappedName, form.wrappedSymbol, params] },
     bond,
   );
-  step(`[1/5] ${home.name}: registered by the token owner, bond ${formatAmount(bond, 18)} paid (tx ${tx})`);
+  step(`[1/5] ${home.name}: registered by the token owner, bond ${formatAmount(bond, 18)} (native coin) paid (tx ${tx})`);
   return w.address;
 }
 
