@@ -63,6 +63,19 @@ export interface Transfer {
   cancellable: boolean;
 }
 
+/// `GET /v1/transfers/{hash}/claim`: the next claim transaction, prepared (signatures gathered and
+/// checked) but not sent.
+export interface ClaimAnswer {
+  status: "ready" | "nothing_to_claim";
+  kind?: "delivery" | "refund";
+  chain?: string;
+  chain_id?: number;
+  to?: `0x${string}`;
+  data?: `0x${string}`;
+  what?: string;
+  notes: string[];
+}
+
 /// Thrown with the API's own plain-words `{ "error": ... }` text.
 export class ApiError extends Error {
   constructor(
@@ -94,6 +107,7 @@ export const api = {
     return get<{ transfers: Transfer[]; next_cursor: string | null }>(`/v1/transfers?${params}`);
   },
   transfer: (hash: string) => get<Transfer>(`/v1/transfers/${hash}`),
+  claim: (hash: string) => get<ClaimAnswer>(`/v1/transfers/${hash}/claim`),
   validatorConfig: async (routeId: string): Promise<string> => {
     const response = await fetch(`/v1/routes/${routeId}/validator-config`);
     if (!response.ok) throw new ApiError(`the API answered ${response.status}`, response.status);

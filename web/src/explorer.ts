@@ -24,6 +24,8 @@ function detail(transfer: Transfer): HTMLElement {
       row("Message", transfer.message_hash),
     ),
     el("p", { id: "action-status" }),
+    el("p", {}, "Stage now: ", el("code", { id: "claim-stage" }, transfer.stage)),
+    el("ol", { id: "claim-steps" }),
   );
   if (transfer.claimable) {
     const button = el("button", { id: "claim" }, "Claim it yourself");

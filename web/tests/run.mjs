@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { createPublicClient, createWalletClient, http, parseAbi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { registerTests } from "./register.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const bin = process.env.ZB_BIN ?? join(root, "target/debug/zerobridge");
@@ -47,14 +48,20 @@ function zerobridge(...args) {
   return execFileSync(bin, args, { cwd: root, encoding: "utf8", env: { ...process.env, ZB_DEVNET_DIR: devnetDir } });
 }
 
-/// The wallet behind window.ethereum: one devnet key, the chain the page switched to.
+/// The wallet behind window.ethereum: one devnet key at a time (`use` switches it, as a person
+/// switches accounts in a wallet), the chain the page switched to.
 function testWallet(manifest, privateKey) {
-  const account = privateKeyToAccount(privateKey);
+  let account = privateKeyToAccount(privateKey);
   const chains = new Map(manifest.chains.map((c) => [c.chainId, c.rpc]));
   let chainId = manifest.chains[0].chainId;
   const chainOf = (id) => ({ id, name: `chain-${id}`, nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [chains.get(id)] } } });
   return {
-    address: account.address,
+    get address() {
+      return account.address;
+    },
+    use(key) {
+      account = privateKeyToAccount(key);
+    },
     async request({ method, params = [] }) {
       const rpc = chains.get(chainId);
       switch (method) {
@@ -137,7 +144,7 @@ try {
     }
   });
   await page.addInitScript(PROVIDER_SHIM);
-  statusLine = () => page.evaluate(() => ["send-status", "stage", "search-status", "page-error"].map((id) => `${id}: ${document.getElementById(id)?.textContent}`).join("; "));
+  statusLine = () => page.evaluate(() => ["send-status", "stage", "search-status", "register-status", "action-status", "page-error"].map((id) => `${id}: ${document.getElementById(id)?.textContent}`).join("; "));
 
   const sendFromPage = async (direction, amount) => {
     // A fresh status line, so a wait for an error sees this send's answer, not the last one's.
@@ -210,6 +217,8 @@ try {
     assert(stages.includes("delivered"), `stages: ${stages}`);
     await page.screenshot({ path: join(artifacts, "explorer.png"), fullPage: true });
   });
+
+  await registerTests({ page, url, wallet, manifest, root, artifacts, zerobridge, test, assert });
 } catch (error) {
   results.push({ name: "setup", ok: false });
   console.log(`FAIL setup: ${error?.stack ?? error}`);

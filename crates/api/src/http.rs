@@ -29,19 +29,19 @@ const REFILL_PERIOD: u64 = 86_400;
 type Shared = Arc<AppState>;
 
 /// An error answer: the status and plain words.
-pub struct Refusal(StatusCode, String);
+pub struct Refusal(pub(crate) StatusCode, pub(crate) String);
 
 impl Refusal {
-    fn bad(text: impl Into<String>) -> Refusal {
+    pub(crate) fn bad(text: impl Into<String>) -> Refusal {
         Refusal(StatusCode::BAD_REQUEST, text.into())
     }
-    fn missing(text: impl Into<String>) -> Refusal {
+    pub(crate) fn missing(text: impl Into<String>) -> Refusal {
         Refusal(StatusCode::NOT_FOUND, text.into())
     }
-    fn internal(e: impl std::fmt::Display) -> Refusal {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
         Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     }
-    fn unavailable(e: impl std::fmt::Display) -> Refusal {
+    pub(crate) fn unavailable(e: impl std::fmt::Display) -> Refusal {
         Refusal(StatusCode::BAD_GATEWAY, e.to_string())
     }
 }
@@ -59,8 +59,8 @@ pub fn router(state: Shared, static_dir: Option<&Path>) -> Router {
         .route("/v1/routes/{route_id}", get(route_detail))
         .route("/v1/transfers", get(transfers))
         .route("/v1/transfers/{message_hash}", get(transfer))
-        .route("/v1/health", get(health))
-        .with_state(state);
+        .route("/v1/health", get(health));
+    let api = crate::actions::routes(api).with_state(state);
     match static_dir.filter(|d| d.is_dir()) {
         Some(dir) => {
             let dir = dir.to_path_buf();
@@ -247,7 +247,8 @@ fn render(state: &AppState, row: &TransferRow) -> Transfer {
     let network = &state.ctx.network;
     let sent = &row.sent;
     let source = network.chains.iter().find(|c| c.chain_id == sent.source_chain);
-    let leg = network.routes.iter().find_map(|route| {
+    let known = state.routes.lock().map(|r| r.clone()).unwrap_or_default();
+    let leg = network.routes.iter().chain(&known).find_map(|route| {
         let home = network.chain(&route.home).ok()?;
         let remote = network.chain(&route.remote).ok()?;
         [(home, remote), (remote, home)].into_iter().find_map(|(from, to)| {
@@ -281,8 +282,10 @@ fn render(state: &AppState, row: &TransferRow) -> Transfer {
         destination_tx: row.outcome.as_ref().map(|o| o.tx),
         sent_at: sent.sent_at,
         updated_at: row.outcome.as_ref().map_or(sent.sent_at, |o| o.at),
-        // Self-claim is offered once the fallback delay has passed without a delivery.
-        claimable: waiting && fallback_delay.is_some_and(|d| now > sent.sent_at.saturating_add(d)),
+        // Self-claim is offered once the fallback delay has passed without a delivery; on a route
+        // without fallback validators once the relayer is late (`track`'s rule).
+        claimable: waiting
+            && now > sent.sent_at.saturating_add(fallback_delay.unwrap_or(zb_ops::claim::RELAYER_GRACE_SECS)),
         cancellable: stage == Stage::Held,
     }
 }

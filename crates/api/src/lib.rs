@@ -2,6 +2,7 @@
 //! index (an embedded SQLite file, or a PostgreSQL database: crate::store), and an axum server answers the public REST API (docs/api.md) from it,
 //! plus live reads of the routes through zb-ops. It also serves the web app's built files.
 
+pub mod actions;
 pub mod http;
 pub mod indexer;
 pub mod store;
@@ -90,6 +91,9 @@ pub struct AppState {
     pub ctx: Context,
     pub store: Arc<IndexStore>,
     pub heads: Heads,
+    /// Every route read from the chains (actions::refresh_routes), for transfers on routes
+    /// registered after the API started.
+    pub routes: actions::KnownRoutes,
 }
 
 /// Starts one indexer per chain and serves until the process stops.
@@ -118,7 +122,9 @@ pub async fn run(
         };
         tokio::spawn(indexer.run());
     }
-    let state = Arc::new(AppState { ctx, store, heads });
+    let routes = actions::KnownRoutes::default();
+    tokio::spawn(actions::refresh_routes(ctx.with_routes(ctx.network.routes.clone()), routes.clone()));
+    let state = Arc::new(AppState { ctx, store, heads, routes });
     let app = http::router(state, config.static_dir.as_deref());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

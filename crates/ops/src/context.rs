@@ -102,6 +102,18 @@ impl Context {
         Ok(Context { network, manifest, network_file: args.network.clone(), http, validator_http })
     }
 
+    /// The same network knowing `routes` instead of its own (e.g. every route read from the
+    /// chains, `route::chain_routes`, so a route registered since the network was loaded is known).
+    pub fn with_routes(&self, routes: Vec<crate::network::RouteInfo>) -> Context {
+        let network = Network { routes, ..self.network.clone() };
+        Context {
+            network,
+            manifest: self.manifest.clone(),
+            network_file: self.network_file.clone(),
+            http: self.http.clone(),
+        }
+    }
+
     pub fn chain_by_id(&self, chain_id: u64) -> Option<&ChainInfo> {
         self.network.chains.iter().find(|c| c.chain_id == chain_id)
     }

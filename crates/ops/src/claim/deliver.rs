@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
 use zb_contracts::revert::{self, RevertContext};
@@ -24,17 +25,44 @@ use crate::transfer::{
 /// Gas when the node cannot estimate (the simulation passed).
 const FALLBACK_GAS: u64 = 1_500_000;
 
-/// The paying key and the chains of one lane, for delivering its messages.
+/// The chains of one lane, for delivering its messages.
 pub(super) struct Lane<'a> {
     pub(super) ctx: &'a Context,
     pub(super) leg: &'a Leg,
     pub(super) source: &'a DynProvider,
     pub(super) destination: &'a DynProvider,
-    pub(super) signer: &'a PrivateKeySigner,
     pub(super) token: &'a TokenMeta,
     /// The command to run again, for hints.
     pub(super) again: String,
     pub(super) view: &'a dyn TransferView,
+}
+
+/// What a prepared claim transaction does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// `deliver` or `deliverByFallback` of a batch of the lane's messages.
+    Delivery,
+    /// `claimRefund` on the source of a transfer refused on its destination.
+    Refund,
+}
+
+/// One claim transaction, checked and ready for anyone to send (the holder pays the gas): the
+/// validators' signatures gathered and checked against the recomputed accumulator and the set
+/// the destination checks. Nothing was sent.
+#[derive(Debug, Clone)]
+pub struct PreparedClaim {
+    pub kind: ClaimKind,
+    /// The chain to send it on.
+    pub chain: ChainInfo,
+    /// Its bridge.
+    pub to: Address,
+    pub calldata: Bytes,
+    /// What it does, in the CLI's words ("delivering sequence 3 by the fallback validators").
+    pub what: String,
+    /// The sequences it delivers ("sequence 3", "sequences 2-3"), or the refund's amount.
+    pub range: String,
+    /// Who signed: "" (the primary validators) or " by the fallback validators".
+    pub by: String,
 }
 
 /// One line for a revert of a holder's own transaction (`deliver`, `claimRefund`, `cancelHold`).
@@ -83,8 +111,31 @@ pub(crate) async fn submit<P: Provider, D: alloy::contract::CallDecoder>(
 
 impl Lane<'_> {
     /// Delivers every undelivered message of the lane up to `target` (sent in source block
-    /// `target_block`), batch by batch. Returns the deliveries made (none if it was delivered).
-    pub(super) async fn deliver_up_to(&self, target: u64, target_block: u64) -> Result<Vec<TxAt>> {
+    /// `target_block`), batch by batch, from `signer`. Returns the deliveries made (none if it
+    /// was delivered).
+    pub(super) async fn deliver_up_to(
+        &self,
+        signer: &PrivateKeySigner,
+        target: u64,
+        target_block: u64,
+    ) -> Result<Vec<TxAt>> {
+        let mut sets = None;
+        let mut done = Vec::new();
+        while let Some(prepared) = self.prepare_batch(target, target_block, &mut sets).await? {
+            done.push(self.submit_delivery(&prepared, signer).await?);
+        }
+        Ok(done)
+    }
+
+    /// The next delivery toward `target` (sent in source block `target_block`): the next batch,
+    /// signed and checked, or `None` once the destination has it. `sets` caches the lane's
+    /// validator sets between batches.
+    pub(super) async fn prepare_batch(
+        &self,
+        target: u64,
+        target_block: u64,
+        sets: &mut Option<HashMap<B256, Bytes>>,
+    ) -> Result<Option<PreparedClaim>> {
         let (leg, src, dst) = (self.leg, &self.leg.source.name, &self.leg.destination.name);
         let inbound_bridge = ZeroBridge::new(leg.destination.bridge, self.destination.clone());
         let head = self.source.get_block_number().await.map_err(|e| read_err(&leg.source, &e))?;
@@ -97,13 +148,11 @@ impl Lane<'_> {
                 self.again
             );
         }
-        let mut sets: Option<HashMap<B256, Bytes>> = None;
-        let mut done = Vec::new();
-        loop {
+        {
             let inbound = inbound_bridge.getLane(leg.lane).call().await.map_err(|e| read_err(&leg.destination, &e))?;
             let delivered = inbound.sequence;
             if delivered >= target {
-                return Ok(done);
+                return Ok(None);
             }
             let pending = sent_messages(self.source, leg, delivered + 1, target, target_block).await?;
             let end = next_batch_end(pending.iter().map(|(m, _)| m).cloned().collect::<Vec<_>>().as_slice(), target);
@@ -122,7 +171,7 @@ impl Lane<'_> {
             }
             let checkpoint = Checkpoint { lane: leg.lane, sequence: end, accumulator: accumulator.value };
             if sets.is_none() {
-                sets = Some(known_sets(leg, self.source, self.destination).await?);
+                *sets = Some(known_sets(leg, self.source, self.destination).await?);
             }
             let known = sets.as_ref().ok_or_else(|| eyre!("validator sets not loaded"))?;
             let (set, set_bytes) = set_for(known, inbound.validatorSetHash, "validator", dst)?;
@@ -145,16 +194,13 @@ impl Lane<'_> {
             };
             if primary.quorum {
                 self.view.end(Some(&format!("✓ signed      {}", primary.summary())));
-                let wallet = self.wallet()?;
-                let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
-                let call = bridge.deliver(
+                let call = ZeroBridge::deliverCall {
                     checkpoint,
-                    set_bytes,
-                    Bytes::from(PackedSignature::pack(&primary.signatures)),
-                    batch,
-                );
-                done.push(self.submit_delivery(call, &range, "").await?);
-                continue;
+                    validatorSet: set_bytes,
+                    signatures: Bytes::from(PackedSignature::pack(&primary.signatures)),
+                    messages: batch,
+                };
+                return Ok(Some(self.prepared(call.abi_encode(), range, "")));
             }
             self.view.end(None);
             let primary_text = if set.expired_at(now) {
@@ -207,38 +253,54 @@ impl Lane<'_> {
                 "✓ signed      by the fallback validators: {} (primary: {primary_text})",
                 fallback.summary()
             )));
-            let wallet = self.wallet()?;
-            let bridge = ZeroBridge::new(leg.destination.bridge, &wallet);
-            let call = bridge.deliverByFallback(
+            let call = ZeroBridge::deliverByFallbackCall {
                 checkpoint,
-                fallback_bytes,
-                Bytes::from(PackedSignature::pack(&fallback.signatures)),
-                batch,
-            );
-            done.push(self.submit_delivery(call, &range, " by the fallback validators").await?);
+                fallbackSet: fallback_bytes,
+                signatures: Bytes::from(PackedSignature::pack(&fallback.signatures)),
+                messages: batch,
+            };
+            Ok(Some(self.prepared(call.abi_encode(), range, " by the fallback validators")))
         }
     }
 
-    /// Submits a delivery of `range` from the holder's key (`by`: who signed, for the messages)
-    /// and says where it landed.
-    async fn submit_delivery<P: Provider, D: alloy::contract::CallDecoder>(
-        &self,
-        call: alloy::contract::CallBuilder<P, D>,
-        range: &str,
-        by: &str,
-    ) -> Result<TxAt> {
-        let what = format!("delivering {range}{by}");
-        let sender = self.signer.address();
-        let destination = &self.leg.destination;
-        let at = submit(call, &what, destination, self.destination, sender, self.token).await?;
+    fn prepared(&self, calldata: Vec<u8>, range: String, by: &str) -> PreparedClaim {
+        PreparedClaim {
+            kind: ClaimKind::Delivery,
+            chain: self.leg.destination.clone(),
+            to: self.leg.destination.bridge,
+            calldata: calldata.into(),
+            what: format!("delivering {range}{by}"),
+            range,
+            by: by.to_string(),
+        }
+    }
+
+    /// Sends a prepared delivery from the holder's key and says where it landed.
+    async fn submit_delivery(&self, prepared: &PreparedClaim, signer: &PrivateKeySigner) -> Result<TxAt> {
+        let at = send_prepared(self.ctx, prepared, signer, self.destination, self.token).await?;
         self.view.line(&format!(
-            "✓ delivered   {range} on {}{by} in tx {} (block {}), gas paid by {sender}",
-            destination.name, at.hash, at.block
+            "✓ delivered   {} on {}{} in tx {} (block {}), gas paid by {}",
+            prepared.range,
+            prepared.chain.name,
+            prepared.by,
+            at.hash,
+            at.block,
+            signer.address()
         ));
         Ok(at)
     }
+}
 
-    fn wallet(&self) -> Result<DynProvider> {
-        self.ctx.wallet_provider(&self.leg.destination, self.signer.clone())
-    }
+/// Sends a prepared claim transaction from `signer` on its chain (`reader` reads that chain):
+/// simulated, estimated and funded first, as every holder transaction.
+pub(super) async fn send_prepared(
+    ctx: &Context,
+    prepared: &PreparedClaim,
+    signer: &PrivateKeySigner,
+    reader: &DynProvider,
+    token: &TokenMeta,
+) -> Result<TxAt> {
+    let wallet = ctx.wallet_provider(&prepared.chain, signer.clone())?;
+    let call = alloy::contract::CallBuilder::new_raw(&wallet, prepared.calldata.clone()).to(prepared.to);
+    submit(call, &prepared.what, &prepared.chain, reader, signer.address(), token).await
 }

@@ -63,7 +63,7 @@ pub(super) async fn sent_messages(
 
 /// Every validator set of `leg`'s lane the bridges announced: installed on the destination,
 /// queued on the source (set updates), and the route's fallback sets on the destination.
-pub(super) async fn known_sets(
+pub(crate) async fn known_sets(
     leg: &Leg,
     source: &DynProvider,
     destination: &DynProvider,
@@ -92,7 +92,7 @@ async fn events<E: SolEvent>(provider: &DynProvider, bridge: Address, topic: B25
     Ok(logs.iter().filter_map(|log| E::decode_log(&log.inner).ok()).map(|e| e.data).collect())
 }
 
-pub(super) fn set_for(
+pub(crate) fn set_for(
     sets: &HashMap<B256, Bytes>,
     hash: B256,
     which: &str,

@@ -37,7 +37,9 @@ use crate::transfer::{
 
 use deliver::Lane;
 pub(crate) use deliver::submit;
-use refund::claim_refund;
+pub use deliver::{ClaimKind, PreparedClaim};
+pub(crate) use messages::{known_sets, set_for};
+use refund::{claim_refund, prepare_refund};
 pub use rules::{StuckFacts, next_batch_end, refund_segment, signature_count_message, stuck_hints};
 
 /// `claimRefund` proves a message against the accumulators the source records every this many.
@@ -156,27 +158,12 @@ pub async fn claim(args: &HolderArgs, view: &dyn TransferView) -> Result<()> {
     for line in t.heading() {
         view.line(&line);
     }
-    let again = format!("run `zerobridge claim {}{}` again then", t.tx, ctx.network_flag());
-    let inbound = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone())
-        .getLane(t.leg.lane)
-        .call()
-        .await
-        .map_err(|e| read_err(&t.leg.destination, &e))?;
-    if inbound.sequence >= t.message.sequence {
+    let again = again_command(&ctx, &t);
+    if delivered(&t).await? {
         view.line(&format!("already delivered to {}: nothing to deliver", t.leg.destination.name));
     } else {
         let signer = signer_of(&ctx, &args.key, "claim")?;
-        let lane = Lane {
-            ctx: &ctx,
-            leg: &t.leg,
-            source: &t.source,
-            destination: &t.destination,
-            signer: &signer,
-            token: &t.destination_token,
-            again: again.clone(),
-            view,
-        };
-        lane.deliver_up_to(t.message.sequence, t.block).await?;
+        forward_lane(&ctx, &t, again.clone(), view).deliver_up_to(&signer, t.message.sequence, t.block).await?;
     }
     // The stages as `track` shows them (the summary, or the refusal and how the refund comes).
     watch(&t, &ctx, crate::transfer::Progress::new(t.block, None), Watch::Once, view).await?;
@@ -185,6 +172,41 @@ pub async fn claim(args: &HolderArgs, view: &dyn TransferView) -> Result<()> {
         Some((at, _)) => claim_refund(&ctx, &t, at, &signer_of(&ctx, &args.key, "claim")?, &again, view).await,
         None => Ok(()),
     }
+}
+
+/// The next transaction of `zerobridge claim` for the transfer sent in `tx`, prepared but not
+/// sent (for the REST API: the holder's wallet sends it): a delivery of the lane's messages up to
+/// the transfer, or, when its destination refused it, the REFUND's delivery back or `claimRefund`.
+/// `None` when there is nothing left to claim. Errors are the CLI's.
+pub async fn prepare_claim(ctx: &Context, tx: TxHash, view: &dyn TransferView) -> Result<Option<PreparedClaim>> {
+    let t = load_transfer(ctx, tx).await?;
+    let again = again_command(ctx, &t);
+    if !delivered(&t).await? {
+        let mut sets = None;
+        return forward_lane(ctx, &t, again, view).prepare_batch(t.message.sequence, t.block, &mut sets).await;
+    }
+    match destination_status(&t).await?.failed {
+        Some((at, _)) => prepare_refund(ctx, &t, at, &again, view).await,
+        None => Ok(None),
+    }
+}
+
+fn again_command(ctx: &Context, t: &Transfer) -> String {
+    format!("run `zerobridge claim {}{}` again then", t.tx, ctx.network_flag())
+}
+
+/// Whether the destination's inbound lane has reached the transfer.
+async fn delivered(t: &Transfer) -> Result<bool> {
+    let inbound = ZeroBridge::new(t.leg.destination.bridge, t.destination.clone())
+        .getLane(t.leg.lane)
+        .call()
+        .await
+        .map_err(|e| read_err(&t.leg.destination, &e))?;
+    Ok(inbound.sequence >= t.message.sequence)
+}
+
+fn forward_lane<'a>(ctx: &'a Context, t: &'a Transfer, again: String, view: &'a dyn TransferView) -> Lane<'a> {
+    Lane { ctx, leg: &t.leg, source: &t.source, destination: &t.destination, token: &t.destination_token, again, view }
 }
 
 /// The "you can claim / cancel it yourself" lines for `track`, reading the route's fallback

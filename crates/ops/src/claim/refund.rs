@@ -4,14 +4,14 @@
 use alloy::primitives::U256;
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolEvent;
+use alloy::sol_types::{SolCall, SolEvent};
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Message, MessageKind};
 
-use super::deliver::Lane;
+use super::deliver::{ClaimKind, Lane, PreparedClaim, send_prepared};
 use super::messages::sent_messages;
-use super::{read_err, refund_segment, submit};
+use super::{read_err, refund_segment};
 use crate::context::Context;
 use crate::transfer::{Transfer, TransferView, TxAt, leg_for_lane};
 
@@ -25,13 +25,49 @@ pub(super) async fn claim_refund(
     again: &str,
     view: &dyn TransferView,
 ) -> Result<()> {
+    while let Some(prepared) = prepare_refund(ctx, t, failed, again, view).await? {
+        match prepared.kind {
+            ClaimKind::Delivery => {
+                let reader = if prepared.chain.chain_id == t.leg.source.chain_id { &t.source } else { &t.destination };
+                let at = send_prepared(ctx, &prepared, signer, reader, &t.source_token).await?;
+                view.line(&format!(
+                    "✓ delivered   {} on {}{} in tx {} (block {}), gas paid by {}",
+                    prepared.range,
+                    prepared.chain.name,
+                    prepared.by,
+                    at.hash,
+                    at.block,
+                    signer.address()
+                ));
+            }
+            ClaimKind::Refund => {
+                let at = send_prepared(ctx, &prepared, signer, &t.source, &t.source_token).await?;
+                view.line(&format!(
+                    "✓ refunded    {} to {} on {} in tx {} (block {})",
+                    prepared.range, t.message.sender, t.leg.source.name, at.hash, at.block
+                ));
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The next transaction of the refund of a transfer refused on its destination (in transaction
+/// `failed`): the REFUND message's delivery to the source while it is on its way, then
+/// `claimRefund` there; `None` once it was claimed.
+pub(super) async fn prepare_refund(
+    ctx: &Context,
+    t: &Transfer,
+    failed: TxAt,
+    again: &str,
+    view: &dyn TransferView,
+) -> Result<Option<PreparedClaim>> {
     let (src, dst) = (&t.leg.source, &t.leg.destination);
     let hash = zb_protocol::message_hash(&t.message);
     let source_bridge = ZeroBridge::new(src.bridge, t.source.clone());
-    let refund_status = || async {
-        source_bridge.refunds(t.leg.lane, hash).call().await.map(|r| r.status).map_err(|e| read_err(src, &e))
-    };
-    let mut status = refund_status().await?;
+    let status =
+        source_bridge.refunds(t.leg.lane, hash).call().await.map(|r| r.status).map_err(|e| read_err(src, &e))?;
     if status == 0 {
         // The REFUND was appended to the reverse lane in the transaction that refused the transfer.
         let receipt =
@@ -50,22 +86,23 @@ pub(super) async fn claim_refund(
         let reverse = leg_for_lane(&ctx.network, dst, refund.data.lane).ok_or_else(|| {
             eyre!("the refund travels on lane {:#x}, which the network file does not know", refund.data.lane)
         })?;
-        view.line(&format!(
-            "the refund travels back on lane {:#x} as its message {}: delivering it to {} first",
-            reverse.lane, refund.data.message.sequence, src.name
-        ));
         let lane = Lane {
             ctx,
             leg: &reverse,
             source: &t.destination,
             destination: &t.source,
-            signer,
             token: &t.source_token,
             again: again.to_string(),
             view,
         };
-        lane.deliver_up_to(refund.data.message.sequence, failed.block).await?;
-        status = refund_status().await?;
+        if let Some(prepared) = lane.prepare_batch(refund.data.message.sequence, failed.block, &mut None).await? {
+            view.line(&format!(
+                "the refund travels back on lane {:#x} as its message {}: delivering it to {} first",
+                reverse.lane, refund.data.message.sequence, src.name
+            ));
+            return Ok(Some(prepared));
+        }
+        bail!("the refund is not approved on '{}' although its REFUND was delivered: {again}", src.name);
     }
     match status {
         1 => {}
@@ -76,7 +113,7 @@ pub(super) async fn claim_refund(
                 t.message.sender,
                 src.name
             ));
-            return Ok(());
+            return Ok(None);
         }
         3 => bail!("governance cancelled this refund on '{}': nothing can claim it", src.name),
         _ => bail!("the refund is not approved on '{}' although its REFUND was delivered: {again}", src.name),
@@ -86,24 +123,15 @@ pub(super) async fn claim_refund(
     let latest = t.source.get_block_number().await.map_err(|e| read_err(src, &e))?;
     let segment: Vec<Message> =
         sent_messages(&t.source, &t.leg, first, last, latest).await?.into_iter().map(|(m, _)| m).collect();
-    let index = U256::from(t.message.sequence - first);
-    let wallet = ctx.wallet_provider(src, signer.clone())?;
-    let at = submit(
-        ZeroBridge::new(src.bridge, &wallet).claimRefund(t.leg.lane, segment, index),
-        "claiming the refund",
-        src,
-        &t.source,
-        signer.address(),
-        &t.source_token,
-    )
-    .await?;
-    view.line(&format!(
-        "✓ refunded    {} to {} on {} in tx {} (block {})",
-        t.source_token.show(t.message.amount),
-        t.message.sender,
-        src.name,
-        at.hash,
-        at.block
-    ));
-    Ok(())
+    let call =
+        ZeroBridge::claimRefundCall { laneId: t.leg.lane, segment, index: U256::from(t.message.sequence - first) };
+    Ok(Some(PreparedClaim {
+        kind: ClaimKind::Refund,
+        chain: src.clone(),
+        to: src.bridge,
+        calldata: call.abi_encode().into(),
+        what: "claiming the refund".to_string(),
+        range: t.source_token.show(t.message.amount),
+        by: String::new(),
+    }))
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use eyre::{Result, eyre};
 
 use super::register::Plan;
@@ -31,10 +31,36 @@ pub const RELAYER_END: &str = "# ===== END relayer.toml [[lanes]] =====";
 /// The placeholder for the second RPC provider of a printed config on a real chain.
 pub const SECOND_PROVIDER: &str = "https://REPLACE-WITH-A-SECOND-INDEPENDENT-PROVIDER.invalid";
 
+/// What the validator configuration says about the route: from the registration's plan, or read
+/// back from the chains (`validator_config`, for the API).
+pub(super) struct RouteFacts {
+    pub(super) route_id: B256,
+    pub(super) symbol: String,
+    pub(super) lane_to_remote: B256,
+    pub(super) lane_to_home: B256,
+    /// How the lanes' sets are chosen, in words (SecurityPlan::describe).
+    pub(super) security: String,
+    /// Whether a lane's set comes from stake (validators pick their lanes up by themselves).
+    pub(super) staked: bool,
+}
+
+impl Plan {
+    pub(super) fn facts(&self, home: &ChainInfo, remote: &ChainInfo) -> RouteFacts {
+        RouteFacts {
+            route_id: self.route_id,
+            symbol: self.token_symbol.clone(),
+            lane_to_remote: self.lane_to_remote,
+            lane_to_home: self.lane_to_home,
+            security: self.security.describe(home, remote),
+            staked: self.security.staked(),
+        }
+    }
+}
+
 /// A complete validator configuration for the route's two lanes (config/validator.example.toml).
 pub(super) fn validator_toml(
     ctx: &Context,
-    plan: &Plan,
+    plan: &RouteFacts,
     home: &ChainInfo,
     remote: &ChainInfo,
     start_blocks: (u64, u64),
@@ -45,15 +71,15 @@ pub(super) fn validator_toml(
     let _ = writeln!(
         out,
         "# zerobridge validator for route {} ({}): {} ({}) <-> {} ({})",
-        plan.token_symbol, plan.route_id, home.name, home.chain_id, remote.name, remote.chain_id
+        plan.symbol, plan.route_id, home.name, home.chain_id, remote.name, remote.chain_id
     );
-    let _ = writeln!(out, "# Security: {}.", plan.security.describe(home, remote));
+    let _ = writeln!(out, "# Security: {}.", plan.security);
     let _ = writeln!(out, "# Each of these signers runs one validator with its own key:");
     for signer in signers {
         let _ = writeln!(out, "#   {signer}");
     }
     let _ = writeln!(out, "# Run:  zerobridge validator run --config validator.toml");
-    if plan.security.staked() {
+    if plan.staked {
         let _ = writeln!(
             out,
             "# On staked chains a running validator picks up the lanes its operator opted in to by itself:"
@@ -132,7 +158,7 @@ pub(super) fn validator_toml(
 }
 
 /// The relayer's `[[lanes]]` entries for the route.
-pub(super) fn relayer_lanes_toml(plan: &Plan, home: &ChainInfo, remote: &ChainInfo) -> String {
+pub(super) fn relayer_lanes_toml(plan: &RouteFacts, home: &ChainInfo, remote: &ChainInfo) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{RELAYER_BEGIN}");
     let _ = writeln!(
@@ -209,7 +235,7 @@ mod tests {
             http: reqwest::Client::new(),
             validator_http: reqwest::Client::new(),
         };
-        let text = validator_toml(&ctx, &plan, &home, &remote, (100, 200), &members);
+        let text = validator_toml(&ctx, &plan.facts(&home, &remote), &home, &remote, (100, 200), &members);
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("validator.toml");
         std::fs::write(&path, &text).expect("write");
@@ -236,7 +262,7 @@ mod tests {
             assert_eq!(chain.rpc[1], SECOND_PROVIDER, "{text}");
         }
 
-        let relayer = relayer_lanes_toml(&plan, &home, &remote);
+        let relayer = relayer_lanes_toml(&plan.facts(&home, &remote), &home, &remote);
         #[derive(serde::Deserialize)]
         struct Lanes {
             lanes: Vec<toml::Value>,

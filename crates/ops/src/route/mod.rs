@@ -14,6 +14,7 @@
 //! installs a configured set (`--security`). Every step checks the chain first, so re-running the
 //! command after a failure resumes where it stopped.
 
+mod chain_config;
 mod config;
 mod errors;
 mod install;
@@ -23,6 +24,7 @@ mod security;
 mod status;
 mod view;
 
+pub use chain_config::{chain_routes, validator_config};
 pub use config::{RELAYER_BEGIN, RELAYER_END, VALIDATOR_BEGIN, VALIDATOR_END};
 
 use crate::context::{KeyArgs, NetworkArgs};

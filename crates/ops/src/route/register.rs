@@ -345,9 +345,10 @@ pub async fn register(args: RegisterArgs, progress: &dyn Progress) -> Result<()>
         }
     }
     progress.step("");
-    progress.step(&text_block(validator_toml(&ctx, &plan, &home_info, &remote_info, start_blocks, &signers)));
+    let facts = plan.facts(&home_info, &remote_info);
+    progress.step(&text_block(validator_toml(&ctx, &facts, &home_info, &remote_info, start_blocks, &signers)));
     progress.step("");
-    progress.step(&text_block(relayer_lanes_toml(&plan, &home_info, &remote_info)));
+    progress.step(&text_block(relayer_lanes_toml(&facts, &home_info, &remote_info)));
     Ok(())
 }
 
