@@ -97,6 +97,7 @@ async fn transfer_claim(
     let row = state
         .store
         .transfer(id)
+        .await
         .map_err(Refusal::internal)?
         .ok_or_else(|| Refusal::missing(format!("no transfer with message hash {id} has been indexed")))?;
     let ctx = context_with_chain_routes(&state).await?;

@@ -111,6 +111,7 @@ impl Context {
             manifest: self.manifest.clone(),
             network_file: self.network_file.clone(),
             http: self.http.clone(),
+            validator_http: self.validator_http.clone(),
         }
     }
 

@@ -254,7 +254,8 @@ mod tests {
             c
         };
         let (public_home, public_remote) = (public(home.clone()), public(remote.clone()));
-        let text = validator_toml(&ctx, &plan, &public_home, &public_remote, (100, 200), &members);
+        let facts = plan.facts(&public_home, &public_remote);
+        let text = validator_toml(&ctx, &facts, &public_home, &public_remote, (100, 200), &members);
         std::fs::write(&path, &text).expect("write");
         let config = zb_config::validator::ValidatorConfig::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
         for chain in &config.chains {
