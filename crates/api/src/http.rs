@@ -219,7 +219,7 @@ async fn transfers(
         })?),
     };
     // One row more than asked tells whether another page follows.
-    let mut rows = state.store.transfers(filter, before, limit + 1).map_err(Refusal::internal)?;
+    let mut rows = state.store.transfers(filter, before, limit + 1).await.map_err(Refusal::internal)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next_cursor = if more {
@@ -236,6 +236,7 @@ async fn transfer(State(state): State<Shared>, UrlPath(hash): UrlPath<String>) -
     let row = state
         .store
         .transfer(id)
+        .await
         .map_err(Refusal::internal)?
         .ok_or_else(|| Refusal::missing(format!("no transfer with message hash {id} has been indexed")))?;
     Ok(Json(render(&state, &row)))
@@ -289,7 +290,7 @@ fn render(state: &AppState, row: &TransferRow) -> Transfer {
 async fn health(State(state): State<Shared>) -> Result<Json<HealthResponse>, Refusal> {
     let mut chains = Vec::new();
     for chain in &state.ctx.network.chains {
-        let indexed_block = state.store.cursor(chain.chain_id).map_err(Refusal::internal)?.map(|c| c.block);
+        let indexed_block = state.store.cursor(chain.chain_id).await.map_err(Refusal::internal)?.map(|c| c.block);
         let head = state.heads.lock().ok().and_then(|h| h.get(&chain.chain_id).copied());
         chains.push(ChainHealth { name: chain.name.clone(), indexed_block, head });
     }

@@ -69,14 +69,14 @@ impl ChainIndexer {
             heads.insert(self.chain.chain_id, head);
         }
         let chain_id = self.chain.chain_id;
-        let from = match self.store.cursor(chain_id)? {
+        let from = match self.store.cursor(chain_id).await? {
             None => self.start_block,
             Some(cursor) => {
                 if self.block_hash(cursor.block).await? != Some(cursor.hash) {
                     let keep = cursor.block.saturating_sub(REORG_REWIND).max(self.start_block.saturating_sub(1));
                     let hash = self.block_hash(keep).await?.unwrap_or_default();
                     tracing::warn!(chain = %self.chain.name, block = cursor.block, rewind_to = keep, "reorg: rereading");
-                    self.store.roll_back(chain_id, Cursor { block: keep, hash })?;
+                    self.store.roll_back(chain_id, Cursor { block: keep, hash }).await?;
                     return Ok(true);
                 }
                 cursor.block + 1
@@ -127,7 +127,7 @@ impl ChainIndexer {
                 });
             }
         }
-        self.store.commit_range(chain_id, &sent, &outcomes, Cursor { block: to, hash })?;
+        self.store.commit_range(chain_id, &sent, &outcomes, Cursor { block: to, hash }).await?;
         Ok(to < head)
     }
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use zb_ops::context::{Context, NetworkArgs};
 
 use crate::indexer::{ChainIndexer, Heads};
-use crate::store::IndexStore;
+use crate::store::{Backend, IndexStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -74,7 +74,7 @@ pub async fn run(
 ) -> Result<(), ApiError> {
     let ctx =
         Context::load(&NetworkArgs { network: config.network.clone() }).map_err(|e| ApiError::Config(e.to_string()))?;
-    let store = Arc::new(IndexStore::open(&config.database)?);
+    let store = Arc::new(IndexStore::open(&Backend::Sqlite(config.database.clone())).await?);
     let heads: Heads = Arc::default();
     for chain in &ctx.network.chains {
         let provider = ctx.provider(chain).map_err(|e| ApiError::Config(e.to_string()))?;
