@@ -24,16 +24,18 @@ fn to_u64(value: U256) -> u64 {
 }
 
 /// The economic security of both lanes of `entry` and the route's weakest figures.
-pub async fn economic_security(
-    state: &AppState,
-    conns: &[Conn],
-    entry: &RouteEntry,
-) -> Result<EconomicSecurity, ReadError> {
+pub async fn economic_security(conns: &[Conn], entry: &RouteEntry) -> Result<EconomicSecurity, ReadError> {
     let conn_of = |chain_id: u64| conns.iter().find(|c| c.info.chain_id == chain_id);
     let mut lanes = Vec::new();
     for (from, to) in [(&entry.home, &entry.remote), (&entry.remote, &entry.home)] {
         let (Some(src), Some(dst)) = (conn_of(from.chain_id), conn_of(to.chain_id)) else { continue };
-        let lane = zb_protocol::lane_id(src.info.chain_id, src.info.bridge, dst.info.chain_id, dst.info.bridge, entry.route_id);
+        let lane = zb_protocol::lane_id(
+            src.info.chain_id,
+            src.info.bridge,
+            dst.info.chain_id,
+            dst.info.bridge,
+            entry.route_id,
+        );
         let staking = Staking::try_open(src).await.map_err(|e| e.to_string())?;
         let Some(staking) = staking else {
             lanes.push(LaneSecurity {
@@ -70,7 +72,6 @@ pub async fn economic_security(
             met: facts.met,
         });
     }
-    let _ = state;
     let amount = |text: &Option<String>| text.as_deref().and_then(|t| t.parse::<U256>().ok());
     let staked: Vec<&LaneSecurity> = lanes.iter().filter(|l| l.asset.is_some()).collect();
     let least = |pick: &dyn Fn(&LaneSecurity) -> Option<U256>| staked.iter().filter_map(|l| pick(l)).min();
@@ -140,7 +141,7 @@ pub async fn validators(state: &AppState, conns: &[Conn], window: u64) -> Result
             chain_now.insert(conn.info.chain_id, block.header.timestamp);
         }
     }
-    for signing in state.store.latest_signings().map_err(|e| e.to_string())? {
+    for signing in state.store.latest_signings().await.map_err(|e| e.to_string())? {
         let entry = by_signer.entry(signing.signer).or_default();
         if !entry.lanes.contains(&signing.lane) && entry.operator.is_none() {
             entry.lanes.push(signing.lane);

@@ -1,0 +1,165 @@
+//! Delivered checkpoints and the signers whose signatures they carried: "signed k of n" of a
+//! delivered transfer, and the validators' liveness from the chain.
+
+use alloy::primitives::{Address, B256};
+
+use super::IndexStore;
+use super::sql::{Row, Statement};
+use crate::ApiError;
+
+/// A `deliver` / `deliverByFallback` seen on a destination chain (its `CheckpointDelivered`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub chain_id: u64,
+    pub block: u64,
+    pub log_index: u64,
+    pub lane: B256,
+    /// The checkpoint's sequence: the batch delivered every message up to it.
+    pub sequence: u64,
+    pub tx: B256,
+    pub at: u64,
+    /// The members whose signatures the delivery carried.
+    pub signers: Vec<Address>,
+    /// The fewest members of the set that reach its threshold.
+    pub need: u64,
+    pub members: u64,
+}
+
+/// The signatures of the delivery that carried a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Covering {
+    pub signatures: u64,
+    pub need: u64,
+    pub members: u64,
+}
+
+/// The latest delivery carrying `signer`'s signature on `lane`, by the destination's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signing {
+    pub signer: Address,
+    pub chain_id: u64,
+    pub lane: B256,
+    pub at: u64,
+}
+
+pub(super) fn insert_statements(deliveries: &[DeliveryRow]) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    for d in deliveries {
+        statements.push(Statement::new(
+            "INSERT INTO deliveries (chain_id, block, log_index, lane, sequence, tx, at, signatures, need, members)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            vec![
+                d.chain_id.into(),
+                d.block.into(),
+                d.log_index.into(),
+                d.lane.into(),
+                d.sequence.into(),
+                d.tx.into(),
+                d.at.into(),
+                d.signers.len().into(),
+                d.need.into(),
+                d.members.into(),
+            ],
+        ));
+        for signer in &d.signers {
+            statements.push(Statement::new(
+                "INSERT INTO delivery_signers (chain_id, block, log_index, signer, lane, at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                vec![
+                    d.chain_id.into(),
+                    d.block.into(),
+                    d.log_index.into(),
+                    (*signer).into(),
+                    d.lane.into(),
+                    d.at.into(),
+                ],
+            ));
+        }
+    }
+    statements
+}
+
+fn covering(r: &Row) -> Result<Covering, ApiError> {
+    Ok(Covering { signatures: r.u64(0)?, need: r.u64(1)?, members: r.u64(2)? })
+}
+
+impl IndexStore {
+    /// The delivery that carried message `sequence` of `lane`: a batch delivers every message
+    /// after the previous checkpoint up to its own, so the first checkpoint at or past it.
+    pub async fn delivery_covering(&self, lane: B256, sequence: u64) -> Result<Option<Covering>, ApiError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT signatures, need, members FROM deliveries WHERE lane = $1 AND sequence >= $2
+                 ORDER BY sequence ASC LIMIT 1",
+                &[lane.into(), sequence.into()],
+            )
+            .await?;
+        rows.first().map(covering).transpose()
+    }
+
+    /// Each signer's latest delivered signature per lane.
+    pub async fn latest_signings(&self) -> Result<Vec<Signing>, ApiError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT signer, chain_id, lane, MAX(at) FROM delivery_signers GROUP BY signer, chain_id, lane
+                 ORDER BY signer, chain_id, lane",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok(Signing { signer: r.address(0)?, chain_id: r.u64(1)?, lane: r.b256(2)?, at: r.u64(3)? }))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::super::{Backend, Cursor};
+    use super::*;
+
+    fn delivery(block: u64, sequence: u64, signers: &[u8], at: u64) -> DeliveryRow {
+        DeliveryRow {
+            chain_id: 2,
+            block,
+            log_index: 0,
+            lane: B256::repeat_byte(0xaa),
+            sequence,
+            tx: B256::repeat_byte(block as u8),
+            at,
+            signers: signers.iter().map(|b| Address::repeat_byte(*b)).collect(),
+            need: 3,
+            members: 4,
+        }
+    }
+
+    /// Deliveries answer the covering checkpoint and each signer's latest; a roll-back forgets
+    /// those of replaced blocks. Every backend runs it on a fresh index.
+    pub(crate) async fn deliveries_suite(backend: Backend) -> Result<(), ApiError> {
+        let store = IndexStore::open(&backend).await?;
+        let first = delivery(5, 2, &[1, 2, 3], 100);
+        let second = delivery(9, 6, &[2, 3, 4], 200);
+        store.commit_range(2, &[], &[], &[first, second], Cursor { block: 9, hash: B256::repeat_byte(9) }).await?;
+        let lane = B256::repeat_byte(0xaa);
+        let of = |s| Some(Covering { signatures: 3, need: 3, members: 4 }).filter(|_| s);
+        assert_eq!(store.delivery_covering(lane, 1).await?, of(true));
+        assert_eq!(store.delivery_covering(lane, 7).await?, None, "nothing delivered past 6");
+        let latest = store.latest_signings().await?;
+        let at_of = |byte: u8| latest.iter().find(|s| s.signer == Address::repeat_byte(byte)).map(|s| s.at);
+        assert_eq!((at_of(1), at_of(2), at_of(4), at_of(5)), (Some(100), Some(200), Some(200), None));
+
+        store.roll_back(2, Cursor { block: 6, hash: B256::repeat_byte(6) }).await?;
+        let latest = store.latest_signings().await?;
+        let at_of = |byte: u8| latest.iter().find(|s| s.signer == Address::repeat_byte(byte)).map(|s| s.at);
+        assert_eq!((at_of(2), at_of(4)), (Some(100), None), "the replaced delivery is forgotten");
+        assert_eq!(store.delivery_covering(lane, 5).await?, None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_index_passes_the_deliveries_suite() -> Result<(), ApiError> {
+        let dir = tempfile::tempdir().map_err(|e| ApiError::Storage(e.to_string()))?;
+        deliveries_suite(Backend::Sqlite(dir.path().join("index.sqlite"))).await
+    }
+}
