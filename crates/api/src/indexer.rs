@@ -269,3 +269,34 @@ fn outcome_of(log: &Log) -> Option<(B256, u64, &'static str)> {
     pick!(HoldCancelled, "refunded");
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::signers::local::PrivateKeySigner;
+    use zb_protocol::validator_set::Member;
+    use zb_protocol::{Checkpoint, sign_checkpoint};
+
+    #[test]
+    fn a_delivery_names_the_members_whose_signatures_it_carried() -> Result<(), Box<dyn std::error::Error>> {
+        let keys: Vec<PrivateKeySigner> =
+            (1u8..=4).map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i))).collect::<Result<_, _>>()?;
+        let members = keys.iter().map(|k| Member { signer: k.address(), weight: 1000 }).collect();
+        let set = ValidatorSet::new(2667, u64::MAX, members)?;
+        let checkpoint = Checkpoint { lane: B256::repeat_byte(7), sequence: 3, accumulator: B256::repeat_byte(9) };
+        // Members 0, 2 and 3 sign (the set sorts its members by address).
+        let chosen: Vec<usize> = vec![0, 2, 3];
+        let mut packed = Vec::new();
+        for &index in &chosen {
+            let member = &set.members[index];
+            let key = keys.iter().find(|k| k.address() == member.signer).ok_or("a member's key")?;
+            let signature = sign_checkpoint(key, &checkpoint, 1, Address::repeat_byte(0xbb))?;
+            packed.push(PackedSignature { member_index: index as u8, signature });
+        }
+        let decoded = carried(&set.encode(), &PackedSignature::pack(&packed)).ok_or("decodes")?;
+        let expected: Vec<Address> = chosen.iter().map(|&i| set.members[i].signer).collect();
+        assert_eq!(decoded, Carried { signers: expected, need: 3, members: 4 });
+        assert!(carried(b"not a set", &[]).is_none());
+        Ok(())
+    }
+}

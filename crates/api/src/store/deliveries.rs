@@ -154,6 +154,37 @@ pub(crate) mod tests {
         let at_of = |byte: u8| latest.iter().find(|s| s.signer == Address::repeat_byte(byte)).map(|s| s.at);
         assert_eq!((at_of(2), at_of(4)), (Some(100), None), "the replaced delivery is forgotten");
         assert_eq!(store.delivery_covering(lane, 5).await?, None);
+
+        // A refund claimed on the source chain stays apart from the destination's outcome.
+        let sent = super::super::SentRow {
+            message_hash: B256::repeat_byte(0x51),
+            lane,
+            sequence: 4,
+            source_chain: 1,
+            block: 3,
+            log_index: 0,
+            sender: Address::repeat_byte(0x11),
+            recipient: Address::repeat_byte(0x22),
+            amount: "5".into(),
+            source_tx: B256::repeat_byte(0x52),
+            sent_at: 100,
+            deadline: 150,
+        };
+        let outcome = |chain_id: u64, stage: &str, at: u64| super::super::OutcomeRow {
+            chain_id,
+            block: at,
+            log_index: 0,
+            lane,
+            sequence: 4,
+            stage: stage.into(),
+            tx: B256::repeat_byte(at as u8),
+            at,
+        };
+        let (refused, claimed) = (outcome(2, "timed_out", 160), outcome(1, "refunded", 170));
+        store.commit_range(1, &[sent], &[claimed.clone()], &[], Cursor { block: 170, hash: B256::ZERO }).await?;
+        store.commit_range(2, &[], &[refused.clone()], &[], Cursor { block: 160, hash: B256::ZERO }).await?;
+        let row = store.transfer(B256::repeat_byte(0x51)).await?.ok_or_else(|| ApiError::Storage("gone".into()))?;
+        assert_eq!((row.outcome, row.refund), (Some(refused), Some(claimed)));
         Ok(())
     }
 
