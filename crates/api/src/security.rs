@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use alloy::primitives::{Address, B256, U256};
-use alloy::providers::Provider;
 use zb_api_types::explorer::{
     ChainStake, EconomicSecurity, LaneSecurity, RouteEntry, StakeAsset, ValidatorEntry, ValidatorsResponse,
 };
@@ -133,31 +132,23 @@ pub async fn validators(state: &AppState, conns: &[Conn], window: u64) -> Result
         }
     }
 
-    // Deliveries: by the destination chain's clock, against that chain's latest block.
-    let mut chain_now: HashMap<u64, u64> = HashMap::new();
-    for conn in conns {
-        let latest = conn.provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await;
-        if let Ok(Some(block)) = latest {
-            chain_now.insert(conn.info.chain_id, block.header.timestamp);
-        }
-    }
+    // Liveness by the API's clock: a delivery's block timestamp or the time a probe verified it.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     for signing in state.store.latest_signings().await.map_err(|e| e.to_string())? {
         let entry = by_signer.entry(signing.signer).or_default();
         if !entry.lanes.contains(&signing.lane) && entry.operator.is_none() {
             entry.lanes.push(signing.lane);
         }
         entry.last_seen = entry.last_seen.max(Some(signing.at));
-        let now = chain_now.get(&signing.chain_id).copied().unwrap_or(signing.at);
-        entry.live |= now.saturating_sub(signing.at) <= window;
     }
-    // Endpoint probes: by the API's own clock.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     if let Ok(view) = state.signers.lock() {
         for ((_, signer), seen) in &view.seen {
             let Some(entry) = by_signer.get_mut(signer) else { continue };
             entry.last_seen = entry.last_seen.max(Some(seen.at));
-            entry.live |= now.saturating_sub(seen.at) <= window;
         }
+    }
+    for entry in by_signer.values_mut() {
+        entry.live = entry.last_seen.is_some_and(|at| now.saturating_sub(at) <= window);
     }
     let validators = by_signer
         .into_iter()

@@ -16,8 +16,16 @@ use zb_e2e::{Chain, Devnet, DevnetOptions, tokens};
 
 use crate::DELIVERY;
 
+/// Validators, signatures, timeouts, refunds, economic security and reorgs.
+mod data;
+
 /// Writes the API's network file and config for `devnet`; returns the config path and base URL.
-fn write_config(devnet: &Devnet) -> Result<(std::path::PathBuf, String)> {
+pub(crate) fn write_config(devnet: &Devnet) -> Result<(std::path::PathBuf, String)> {
+    write_config_with(devnet, "")
+}
+
+/// Like [`write_config`], with `extra` lines in api.toml (e.g. `live_window_secs = 20`).
+pub(crate) fn write_config_with(devnet: &Devnet, extra: &str) -> Result<(std::path::PathBuf, String)> {
     let root = devnet.dir().join("api");
     std::fs::create_dir_all(&root)?;
     let manifest = devnet.manifest();
@@ -33,8 +41,13 @@ fn write_config(devnet: &Devnet) -> Result<(std::path::PathBuf, String)> {
         )
     };
     let route = &manifest.route;
+    // The validators' endpoints: the API asks them what they signed.
+    let urls: Vec<String> = (0..devnet.validator_count())
+        .map(|i| devnet.validator_url(i).map(|u| format!("\"{u}\"")))
+        .collect::<Result<_>>()?;
     let network = format!(
-        "{}{}[[routes]]\nrouteId = \"{}\"\nsymbol = \"DEMO\"\ndecimals = 18\nhome = \"{}\"\nremote = \"{}\"\nhomeToken = \"{}\"\nwrappedToken = \"{}\"\n",
+        "validators = [{}]\n\n{}{}[[routes]]\nrouteId = \"{}\"\nsymbol = \"DEMO\"\ndecimals = 18\nhome = \"{}\"\nremote = \"{}\"\nhomeToken = \"{}\"\nwrappedToken = \"{}\"\n",
+        urls.join(", "),
         chain(Chain::Home, &manifest.home),
         chain(Chain::Remote, &manifest.remote),
         route.route_id,
@@ -46,7 +59,7 @@ fn write_config(devnet: &Devnet) -> Result<(std::path::PathBuf, String)> {
     std::fs::write(root.join("network.toml"), network)?;
     let port = free_port()?;
     let config = format!(
-        "network = \"{}\"\nlisten = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\npoll_ms = 200\n",
+        "network = \"{}\"\nlisten = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\npoll_ms = 200\nprobe_ms = 500\n{extra}\n",
         root.join("network.toml").display(),
         root.join("data/index.sqlite").display()
     );
@@ -55,13 +68,13 @@ fn write_config(devnet: &Devnet) -> Result<(std::path::PathBuf, String)> {
     Ok((path, format!("http://127.0.0.1:{port}")))
 }
 
-fn start_api(devnet: &Devnet, config: &std::path::Path) -> Result<Agent> {
+pub(crate) fn start_api(devnet: &Devnet, config: &std::path::Path) -> Result<Agent> {
     let mut command = Command::new(zerobridge_bin()?);
     command.arg("api").arg("--config").arg(config);
     Agent::spawn("api", command, &devnet.dir().join("api/api.log"))
 }
 
-async fn get(http: &reqwest::Client, url: &str) -> Result<(u16, Value)> {
+pub(crate) async fn get(http: &reqwest::Client, url: &str) -> Result<(u16, Value)> {
     let response = http.get(url).send().await.wrap_err_with(|| format!("GET {url}"))?;
     let status = response.status().as_u16();
     let body: Value = response.json().await.wrap_err_with(|| format!("GET {url}: not JSON"))?;
@@ -69,7 +82,12 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<(u16, Value)> {
 }
 
 /// Every transfer of `address`, page by page with `limit`.
-async fn all_pages(http: &reqwest::Client, base: &str, address: Address, limit: usize) -> Result<Vec<Value>> {
+pub(crate) async fn all_pages(
+    http: &reqwest::Client,
+    base: &str,
+    address: Address,
+    limit: usize,
+) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..50 {
