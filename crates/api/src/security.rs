@@ -102,11 +102,13 @@ pub async fn validators(state: &AppState, conns: &[Conn], window: u64) -> Result
     let mut staking_of: HashMap<u64, Option<Staking>> = HashMap::new();
     for leg in lane_legs(&state.ctx.network) {
         let Some(conn) = conns.iter().find(|c| c.info.chain_id == leg.source.chain_id) else { continue };
-        if !staking_of.contains_key(&leg.source.chain_id) {
-            let staking = Staking::try_open(conn).await.map_err(|e| e.to_string())?;
-            staking_of.insert(leg.source.chain_id, staking);
-        }
-        let Some(Some(staking)) = staking_of.get(&leg.source.chain_id) else { continue };
+        let staking = match staking_of.entry(leg.source.chain_id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(Staking::try_open(conn).await.map_err(|e| e.to_string())?)
+            }
+        };
+        let Some(staking) = staking.as_ref() else { continue };
         let snapshot = staking.snapshot(leg.lane).await.map_err(|e| e.to_string())?;
         if !snapshot.committed {
             continue;

@@ -181,8 +181,12 @@ pub(crate) mod tests {
             at,
         };
         let (refused, claimed) = (outcome(2, "timed_out", 160), outcome(1, "refunded", 170));
-        store.commit_range(1, &[sent], &[claimed.clone()], &[], Cursor { block: 170, hash: B256::ZERO }).await?;
-        store.commit_range(2, &[], &[refused.clone()], &[], Cursor { block: 160, hash: B256::ZERO }).await?;
+        store
+            .commit_range(1, &[sent], std::slice::from_ref(&claimed), &[], Cursor { block: 170, hash: B256::ZERO })
+            .await?;
+        store
+            .commit_range(2, &[], std::slice::from_ref(&refused), &[], Cursor { block: 160, hash: B256::ZERO })
+            .await?;
         let row = store.transfer(B256::repeat_byte(0x51)).await?.ok_or_else(|| ApiError::Storage("gone".into()))?;
         assert_eq!((row.outcome, row.refund), (Some(refused), Some(claimed)));
         Ok(())
