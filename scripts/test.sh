@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: builds the contracts offline and runs the forge unit, fuzz and invariant suites.
+# Runs every test: builds the contracts offline and runs the forge unit, fuzz and invariant suites,
+# the Rust workspace (with a throwaway PostgreSQL server) and the browser tests.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install.sh"
@@ -15,7 +16,9 @@ forge snapshot --offline --check --no-match-path 'test/invariant/*'
 cd "$root"
 # The end-to-end tests (crates/e2e) run the real agents from this binary.
 cargo build --locked --bin zerobridge
-cargo test --workspace --locked
+# Through a throwaway PostgreSQL server (installed from Debian when missing): the API's store and
+# e2e suites run on both SQLite and PostgreSQL (ZB_TEST_POSTGRES_URL).
+"$root/scripts/postgres-test.sh" cargo test --workspace --locked
 
 # Browser tests of the web app (web/tests/run.mjs): Debian's Chromium, installed only when missing,
 # driven by playwright-core against a devnet of this binary; screenshots in test-artifacts/web.

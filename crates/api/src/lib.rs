@@ -1,5 +1,5 @@
 //! `zerobridge api`: the indexer (crate::indexer) follows every chain of the network into an
-//! embedded SQLite index, and an axum server answers the public REST API (docs/api.md) from it,
+//! index (an embedded SQLite file, or a PostgreSQL database: crate::store), and an axum server answers the public REST API (docs/api.md) from it,
 //! plus live reads of the routes through zb-ops. It also serves the web app's built files.
 
 pub mod http;
@@ -41,8 +41,12 @@ pub struct ApiConfig {
     pub network: Option<PathBuf>,
     /// Where the server listens, e.g. "127.0.0.1:8080".
     pub listen: SocketAddr,
-    /// The SQLite index file (created when missing).
-    pub database: PathBuf,
+    /// The SQLite index file (created when missing). Exactly one of `database` and `database_url`.
+    #[serde(default)]
+    pub database: Option<PathBuf>,
+    /// A PostgreSQL database for the index instead: "postgres://user[:password]@host:port/db".
+    #[serde(default)]
+    pub database_url: Option<String>,
     /// The web app's built files, served at `/` when the directory exists.
     #[serde(default)]
     pub static_dir: Option<PathBuf>,
@@ -73,7 +77,26 @@ impl ApiConfig {
     pub fn load(path: &std::path::Path) -> Result<ApiConfig, ApiError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ApiError::Config(format!("cannot read {}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))
+        let config: ApiConfig =
+            toml::from_str(&text).map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))?;
+        config.backend().map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))?;
+        Ok(config)
+    }
+
+    /// Where the index lives: `database` (SQLite) or `database_url` (PostgreSQL), never both.
+    pub fn backend(&self) -> Result<Backend, ApiError> {
+        match (&self.database, &self.database_url) {
+            (Some(path), None) => Ok(Backend::Sqlite(path.clone())),
+            (None, Some(url)) => Ok(Backend::Postgres(url.clone())),
+            (Some(_), Some(_)) => Err(ApiError::Config(
+                "set either database (an SQLite file) or database_url (PostgreSQL), not both".into(),
+            )),
+            (None, None) => Err(ApiError::Config(
+                "no index: set database = \"data/api/index.sqlite\" (SQLite) or \
+                 database_url = \"postgres://user@host:port/db\" (PostgreSQL)"
+                    .into(),
+            )),
+        }
     }
 }
 
@@ -95,7 +118,7 @@ pub async fn run(
 ) -> Result<(), ApiError> {
     let ctx =
         Context::load(&NetworkArgs { network: config.network.clone() }).map_err(|e| ApiError::Config(e.to_string()))?;
-    let store = Arc::new(IndexStore::open(&Backend::Sqlite(config.database.clone())).await?);
+    let store = Arc::new(IndexStore::open(&config.backend()?).await?);
     let heads: Heads = Arc::default();
     let clocks: Clocks = Arc::default();
     for chain in &ctx.network.chains {
@@ -170,5 +193,21 @@ mod tests {
         let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/api.example.toml"));
         let config = ApiConfig::load(path).map_err(|e| e.to_string());
         assert_eq!(config.map(|c| c.listen.port()), Ok(8080));
+    }
+
+    fn parse(text: &str) -> Result<Backend, String> {
+        let config: ApiConfig =
+            toml::from_str(&format!("listen = \"127.0.0.1:1\"\n{text}")).map_err(|e| e.to_string())?;
+        config.backend().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_index_is_either_an_sqlite_file_or_a_postgres_url() {
+        assert_eq!(parse("database = \"i.sqlite\""), Ok(Backend::Sqlite("i.sqlite".into())));
+        assert_eq!(parse("database_url = \"postgres://u@h:5/d\""), Ok(Backend::Postgres("postgres://u@h:5/d".into())));
+        let both = parse("database = \"i.sqlite\"\ndatabase_url = \"postgres://u@h/d\"");
+        assert!(both.as_ref().is_err_and(|e| e.contains("not both")), "{both:?}");
+        let neither = parse("");
+        assert!(neither.as_ref().is_err_and(|e| e.contains("database_url")), "{neither:?}");
     }
 }

@@ -197,4 +197,12 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().map_err(|e| ApiError::Storage(e.to_string()))?;
         deliveries_suite(Backend::Sqlite(dir.path().join("index.sqlite"))).await
     }
+
+    #[tokio::test]
+    async fn the_postgres_index_passes_the_deliveries_suite() -> Result<(), ApiError> {
+        let url = zb_test_utils::postgres::fresh_database("deliveries_suite")
+            .await
+            .map_err(|e| ApiError::Storage(e.to_string()))?;
+        deliveries_suite(Backend::Postgres(url)).await
+    }
 }

@@ -1,6 +1,7 @@
 //! `zerobridge api` on a devnet with real validators and a relayer: transfers both ways are listed
 //! by address and by transaction with their stage ending `delivered`, pages hold each transfer once,
-//! bad input answers 400 and an unknown hash 404, and a restart resumes from the cursor.
+//! bad input answers 400 and an unknown hash 404, and a restart resumes from the cursor. The same
+//! suite runs with the index in SQLite and in PostgreSQL (a fresh database on the test server).
 
 use std::collections::HashSet;
 use std::process::Command;
@@ -19,13 +20,21 @@ use crate::DELIVERY;
 /// Validators, signatures, timeouts, refunds, economic security and reorgs.
 mod data;
 
+/// Where the API under test keeps its index.
+#[derive(Debug, Clone)]
+pub(crate) enum Index {
+    Sqlite,
+    /// The URL of a fresh database on the test server.
+    Postgres(String),
+}
+
 /// Writes the API's network file and config for `devnet`; returns the config path and base URL.
-pub(crate) fn write_config(devnet: &Devnet) -> Result<(std::path::PathBuf, String)> {
-    write_config_with(devnet, "")
+pub(crate) fn write_config(devnet: &Devnet, index: &Index) -> Result<(std::path::PathBuf, String)> {
+    write_config_with(devnet, index, "")
 }
 
 /// Like [`write_config`], with `extra` lines in api.toml (e.g. `live_window_secs = 20`).
-pub(crate) fn write_config_with(devnet: &Devnet, extra: &str) -> Result<(std::path::PathBuf, String)> {
+pub(crate) fn write_config_with(devnet: &Devnet, index: &Index, extra: &str) -> Result<(std::path::PathBuf, String)> {
     let root = devnet.dir().join("api");
     std::fs::create_dir_all(&root)?;
     let manifest = devnet.manifest();
@@ -58,10 +67,13 @@ pub(crate) fn write_config_with(devnet: &Devnet, extra: &str) -> Result<(std::pa
     );
     std::fs::write(root.join("network.toml"), network)?;
     let port = free_port()?;
+    let database = match index {
+        Index::Sqlite => format!("database = \"{}\"", root.join("data/index.sqlite").display()),
+        Index::Postgres(url) => format!("database_url = \"{url}\""),
+    };
     let config = format!(
-        "network = \"{}\"\nlisten = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\npoll_ms = 200\nprobe_ms = 500\n{extra}\n",
-        root.join("network.toml").display(),
-        root.join("data/index.sqlite").display()
+        "network = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n{database}\npoll_ms = 200\nprobe_ms = 500\n{extra}\n",
+        root.join("network.toml").display()
     );
     let path = root.join("api.toml");
     std::fs::write(&path, config)?;
@@ -109,11 +121,21 @@ pub(crate) async fn all_pages(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_lists_transfers_both_ways_with_their_stages_and_resumes_after_a_restart() -> Result<()> {
+async fn the_api_on_sqlite_lists_transfers_both_ways_with_their_stages_and_resumes_after_a_restart() -> Result<()> {
+    suite(Index::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_on_postgres_lists_transfers_both_ways_with_their_stages_and_resumes_after_a_restart() -> Result<()> {
+    let url = zb_test_utils::postgres::fresh_database("e2e_api").await?;
+    suite(Index::Postgres(url)).await
+}
+
+async fn suite(index: Index) -> Result<()> {
     let devnet = Devnet::start(DevnetOptions::default()).await?;
     devnet.start_all_validators().await?;
     devnet.start_relayer().await?;
-    let (config, base) = write_config(&devnet)?;
+    let (config, base) = write_config(&devnet, &index)?;
     let mut api = start_api(&devnet, &config)?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;
 
@@ -184,5 +206,15 @@ async fn the_api_lists_transfers_both_ways_with_their_stages_and_resumes_after_a
     assert_eq!((list.len(), hashes.len()), (3, 3), "no duplicates after the restart");
     let (_, health) = get(&http, &format!("{base}/v1/health")).await?;
     assert_eq!(health["status"], "ok");
+    match &index {
+        // The rows are in the configured database, not in some other index.
+        Index::Postgres(url) => {
+            let stored = zb_test_utils::postgres::count(url, "transfers").await?;
+            assert_eq!(stored, 3, "the PostgreSQL database holds the three transfers");
+        }
+        Index::Sqlite => {
+            assert!(devnet.dir().join("api/data/index.sqlite").is_file(), "the SQLite file was created");
+        }
+    }
     Ok(())
 }

@@ -16,7 +16,7 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_e2e::devnet::wait_until;
 use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, tokens};
 
-use super::{get, start_api, write_config, write_config_with};
+use super::{Index, get, start_api, write_config, write_config_with};
 use crate::DELIVERY;
 
 fn client() -> Result<reqwest::Client> {
@@ -43,12 +43,22 @@ fn amount(value: &Value) -> U256 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_lists_validators_with_stake_and_liveness_and_counts_signatures() -> Result<()> {
+async fn the_api_on_sqlite_lists_validators_with_stake_and_liveness_and_counts_signatures() -> Result<()> {
+    validators_and_signatures(Index::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_on_postgres_lists_validators_with_stake_and_liveness_and_counts_signatures() -> Result<()> {
+    validators_and_signatures(Index::Postgres(zb_test_utils::postgres::fresh_database("e2e_api_validators").await?))
+        .await
+}
+
+async fn validators_and_signatures(index: Index) -> Result<()> {
     let devnet = Devnet::start(DevnetOptions::default()).await?;
     devnet.start_all_validators().await?;
     devnet.start_relayer().await?;
     // A short window, so that a stopped validator stops being live within the test.
-    let (config, base) = write_config_with(&devnet, "live_window_secs = 15")?;
+    let (config, base) = write_config_with(&devnet, &index, "live_window_secs = 15")?;
     let _api = start_api(&devnet, &config)?;
     let http = client()?;
     let (http, base) = (&http, base.as_str());
@@ -141,11 +151,20 @@ async fn zerobridge(dir: &std::path::Path, args: &[&str]) -> Result<Output> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_transfer_past_its_deadline_shows_timed_out_then_refunded_with_its_claim() -> Result<()> {
+async fn the_api_on_sqlite_shows_a_transfer_past_its_deadline_timed_out_then_refunded_with_its_claim() -> Result<()> {
+    timed_out_then_refunded(Index::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_on_postgres_shows_a_transfer_past_its_deadline_timed_out_then_refunded_with_its_claim() -> Result<()> {
+    timed_out_then_refunded(Index::Postgres(zb_test_utils::postgres::fresh_database("e2e_api_refund").await?)).await
+}
+
+async fn timed_out_then_refunded(index: Index) -> Result<()> {
     let devnet = Devnet::start(DevnetOptions::default()).await?;
     let lane = devnet.lane(Direction::ToRemote);
     let holder = devnet.holder();
-    let (config, base) = write_config(&devnet)?;
+    let (config, base) = write_config(&devnet, &index)?;
     let _api = start_api(&devnet, &config)?;
     let http = client()?;
     let (http, base) = (&http, base.as_str());
@@ -213,10 +232,19 @@ async fn a_transfer_past_its_deadline_shows_timed_out_then_refunded_with_its_cla
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_transfer_reorged_away_leaves_the_index_and_its_replacement_is_listed() -> Result<()> {
+async fn the_api_on_sqlite_forgets_a_transfer_reorged_away_and_lists_its_replacement() -> Result<()> {
+    reorged_away(Index::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_on_postgres_forgets_a_transfer_reorged_away_and_lists_its_replacement() -> Result<()> {
+    reorged_away(Index::Postgres(zb_test_utils::postgres::fresh_database("e2e_api_reorg").await?)).await
+}
+
+async fn reorged_away(index: Index) -> Result<()> {
     let devnet = Devnet::start(DevnetOptions { manual_mining_home: true, ..DevnetOptions::default() }).await?;
     let home = devnet.home();
-    let (config, base) = write_config(&devnet)?;
+    let (config, base) = write_config(&devnet, &index)?;
     let _api = start_api(&devnet, &config)?;
     let http = client()?;
     let (http, base) = (&http, base.as_str());
