@@ -18,7 +18,7 @@ use zb_ops::network::ChainInfo;
 use zb_protocol::{MessageKind, PackedSignature, ValidatorSet};
 
 use crate::ApiError;
-use crate::store::{Cursor, DeliveryRow, IndexStore, OutcomeRow, SentRow};
+use crate::store::{AccumulatorRow, Cursor, DeliveryRow, IndexStore, OutcomeRow, SentRow};
 
 /// How far back a detected reorg rewinds (deeper than any finality depth the bridge is run with).
 const REORG_REWIND: u64 = 64;
@@ -106,8 +106,20 @@ impl ChainIndexer {
         let mut sent: Vec<SentRow> = Vec::new();
         let mut outcomes = Vec::new();
         let mut deliveries = Vec::new();
+        let mut accumulators = Vec::new();
         let mut timestamps: HashMap<u64, u64> = HashMap::new();
         for log in &logs {
+            // Every message's accumulator, whatever its kind: what a validator's signature is checked against.
+            if let Ok(event) = ZeroBridge::MessageSent::decode_log(&log.inner) {
+                accumulators.push(AccumulatorRow {
+                    chain_id,
+                    block: log.block_number.unwrap_or_default(),
+                    log_index: log.log_index.unwrap_or_default(),
+                    lane: event.data.lane,
+                    sequence: event.data.sequence,
+                    accumulator: event.data.accumulator,
+                });
+            }
             if let Some(row) = self.sent_row(log) {
                 sent.push(row);
                 continue;
@@ -164,7 +176,9 @@ impl ChainIndexer {
                 });
             }
         }
-        self.store.commit_range(chain_id, &sent, &outcomes, &deliveries, Cursor { block: to, hash }).await?;
+        self.store
+            .commit_range(chain_id, &sent, &outcomes, &deliveries, &accumulators, Cursor { block: to, hash })
+            .await?;
         Ok(to < head)
     }
 

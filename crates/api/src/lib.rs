@@ -140,7 +140,7 @@ pub async fn run(
         tokio::spawn(indexer.run());
     }
     let signers: Signers = Arc::default();
-    spawn_prober(&ctx, &config, signers.clone()).await?;
+    spawn_prober(&ctx, &config, signers.clone(), store.clone()).await?;
     let state = Arc::new(AppState { ctx, store, heads, clocks, signers, live_window_secs: config.live_window_secs });
     let app = http::router(state, config.static_dir.as_deref());
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -151,7 +151,12 @@ pub async fn run(
 }
 
 /// Starts asking the network's validator endpoints for their signatures (none listed: nothing).
-async fn spawn_prober(ctx: &Context, config: &ApiConfig, signers: Signers) -> Result<(), ApiError> {
+async fn spawn_prober(
+    ctx: &Context,
+    config: &ApiConfig,
+    signers: Signers,
+    store: Arc<IndexStore>,
+) -> Result<(), ApiError> {
     if ctx.network.validators.is_empty() {
         return Ok(());
     }
@@ -177,6 +182,7 @@ async fn spawn_prober(ctx: &Context, config: &ApiConfig, signers: Signers) -> Re
         staking,
         urls: ctx.network.validators.clone(),
         signers,
+        store,
         interval: Duration::from_millis(config.probe_ms),
         http,
     };

@@ -1,8 +1,8 @@
 //! What the validators sign right now: every `probe_ms` the API asks each validator endpoint of
 //! the network (`validators` of the network file or the devnet manifest) for its latest
 //! checkpoint of every lane, and keeps the signatures it can verify: recovered to the signer
-//! they name over the lane's source domain, with the accumulator the source chain itself records
-//! for that sequence. Kept in memory only: it answers "signed k of n" for transfers not delivered
+//! they name over the lane's source domain, with the accumulator the source emitted for that
+//! sequence (its `MessageSent`, in the index; else what the source bridge records). Kept in memory only: it answers "signed k of n" for transfers not delivered
 //! yet and half of the validators' liveness (the other half is the deliveries in the index).
 
 use std::collections::HashMap;
@@ -85,6 +85,8 @@ pub struct SignatureProber {
     pub staking: HashMap<u64, zb_ops::stake::Staking>,
     pub urls: Vec<String>,
     pub signers: Signers,
+    /// The index, for the accumulators of the messages sent.
+    pub store: Arc<crate::store::IndexStore>,
     pub interval: Duration,
     pub http: reqwest::Client,
 }
@@ -134,18 +136,13 @@ impl SignatureProber {
             }
             let accumulator = match recorded.get(&answer.sequence) {
                 Some(a) => *a,
-                None => match bridge.accumulatorAt(leg.lane, answer.sequence).call().await {
-                    Ok(a) => {
-                        recorded.insert(answer.sequence, a);
-                        a
-                    }
-                    Err(e) => {
-                        tracing::debug!(chain = %leg.source.name, error = %e, "accumulatorAt failed");
-                        continue;
-                    }
-                },
+                None => {
+                    let a = self.accumulator(leg, &bridge, answer.sequence).await;
+                    recorded.insert(answer.sequence, a);
+                    a
+                }
             };
-            // Zero: the source records no accumulator for that sequence (it moved on); unverifiable.
+            // Zero: neither the index nor the source knows that sequence's accumulator; unverifiable.
             if accumulator == B256::ZERO || accumulator != answer.accumulator {
                 continue;
             }
@@ -159,6 +156,31 @@ impl SignatureProber {
                 let entry = view.seen.entry((leg.lane, answer.signer)).or_insert(Seen { sequence: 0, at: 0 });
                 entry.sequence = entry.sequence.max(answer.sequence);
                 entry.at = unix_now();
+            }
+        }
+    }
+}
+
+impl SignatureProber {
+    /// The accumulator after message `sequence` of the leg's lane: from the index (every
+    /// `MessageSent` is stored with it), else what the source bridge records (its head, and every
+    /// 16th); zero when neither knows it.
+    async fn accumulator(
+        &self,
+        leg: &LaneLeg,
+        bridge: &ZeroBridge::ZeroBridgeInstance<DynProvider>,
+        sequence: u64,
+    ) -> B256 {
+        match self.store.accumulator_at(leg.lane, sequence).await {
+            Ok(Some(a)) => return a,
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "reading the index for an accumulator"),
+        }
+        match bridge.accumulatorAt(leg.lane, sequence).call().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::debug!(chain = %leg.source.name, error = %e, "accumulatorAt failed");
+                B256::ZERO
             }
         }
     }

@@ -42,6 +42,36 @@ pub struct Signing {
     pub at: u64,
 }
 
+/// The accumulator a source bridge emitted with a message (`MessageSent`, any kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccumulatorRow {
+    pub chain_id: u64,
+    pub block: u64,
+    pub log_index: u64,
+    pub lane: B256,
+    pub sequence: u64,
+    pub accumulator: B256,
+}
+
+pub(super) fn accumulator_statements(rows: &[AccumulatorRow]) -> Vec<Statement> {
+    rows.iter()
+        .map(|a| {
+            Statement::new(
+                "INSERT INTO accumulators (chain_id, block, log_index, lane, sequence, accumulator)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                vec![
+                    a.chain_id.into(),
+                    a.block.into(),
+                    a.log_index.into(),
+                    a.lane.into(),
+                    a.sequence.into(),
+                    a.accumulator.into(),
+                ],
+            )
+        })
+        .collect()
+}
+
 pub(super) fn insert_statements(deliveries: &[DeliveryRow]) -> Vec<Statement> {
     let mut statements = Vec::new();
     for d in deliveries {
@@ -98,6 +128,18 @@ impl IndexStore {
         rows.first().map(covering).transpose()
     }
 
+    /// The accumulator the source emitted after message `sequence` of `lane`, if indexed.
+    pub async fn accumulator_at(&self, lane: B256, sequence: u64) -> Result<Option<B256>, ApiError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT accumulator FROM accumulators WHERE lane = $1 AND sequence = $2 ORDER BY block DESC LIMIT 1",
+                &[lane.into(), sequence.into()],
+            )
+            .await?;
+        rows.first().map(|r| r.b256(0)).transpose()
+    }
+
     /// Each signer's latest delivered signature per lane.
     pub async fn latest_signings(&self) -> Result<Vec<Signing>, ApiError> {
         let rows = self
@@ -140,7 +182,21 @@ pub(crate) mod tests {
         let store = IndexStore::open(&backend).await?;
         let first = delivery(5, 2, &[1, 2, 3], 100);
         let second = delivery(9, 6, &[2, 3, 4], 200);
-        store.commit_range(2, &[], &[], &[first, second], Cursor { block: 9, hash: B256::repeat_byte(9) }).await?;
+        let accumulator = |block: u64, sequence: u64| AccumulatorRow {
+            chain_id: 2,
+            block,
+            log_index: 1,
+            lane: B256::repeat_byte(0xbb),
+            sequence,
+            accumulator: B256::repeat_byte(sequence as u8),
+        };
+        let accumulators = [accumulator(5, 1), accumulator(9, 2)];
+        store
+            .commit_range(2, &[], &[], &[first, second], &accumulators, Cursor { block: 9, hash: B256::repeat_byte(9) })
+            .await?;
+        let other = B256::repeat_byte(0xbb);
+        assert_eq!(store.accumulator_at(other, 2).await?, Some(B256::repeat_byte(2)));
+        assert_eq!(store.accumulator_at(other, 3).await?, None);
         let lane = B256::repeat_byte(0xaa);
         let of = |s| Some(Covering { signatures: 3, need: 3, members: 4 }).filter(|_| s);
         assert_eq!(store.delivery_covering(lane, 1).await?, of(true));
@@ -154,6 +210,8 @@ pub(crate) mod tests {
         let at_of = |byte: u8| latest.iter().find(|s| s.signer == Address::repeat_byte(byte)).map(|s| s.at);
         assert_eq!((at_of(2), at_of(4)), (Some(100), None), "the replaced delivery is forgotten");
         assert_eq!(store.delivery_covering(lane, 5).await?, None);
+        assert_eq!(store.accumulator_at(other, 2).await?, None, "the replaced accumulator is forgotten");
+        assert_eq!(store.accumulator_at(other, 1).await?, Some(B256::repeat_byte(1)));
 
         // A refund claimed on the source chain stays apart from the destination's outcome.
         let sent = super::super::SentRow {
@@ -182,10 +240,10 @@ pub(crate) mod tests {
         };
         let (refused, claimed) = (outcome(2, "timed_out", 160), outcome(1, "refunded", 170));
         store
-            .commit_range(1, &[sent], std::slice::from_ref(&claimed), &[], Cursor { block: 170, hash: B256::ZERO })
+            .commit_range(1, &[sent], std::slice::from_ref(&claimed), &[], &[], Cursor { block: 170, hash: B256::ZERO })
             .await?;
         store
-            .commit_range(2, &[], std::slice::from_ref(&refused), &[], Cursor { block: 160, hash: B256::ZERO })
+            .commit_range(2, &[], std::slice::from_ref(&refused), &[], &[], Cursor { block: 160, hash: B256::ZERO })
             .await?;
         let row = store.transfer(B256::repeat_byte(0x51)).await?.ok_or_else(|| ApiError::Storage("gone".into()))?;
         assert_eq!((row.outcome, row.refund), (Some(refused), Some(claimed)));

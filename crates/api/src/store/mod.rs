@@ -20,7 +20,7 @@ use postgres::PostgresDb;
 use sql::{Row, Statement, Value};
 use sqlite::SqliteDb;
 
-pub use deliveries::{Covering, DeliveryRow, Signing};
+pub use deliveries::{AccumulatorRow, Covering, DeliveryRow, Signing};
 
 /// Where the index lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,10 +149,12 @@ impl IndexStore {
         sent: &[SentRow],
         outcomes: &[OutcomeRow],
         deliveries: &[DeliveryRow],
+        accumulators: &[AccumulatorRow],
         cursor: Cursor,
     ) -> Result<(), ApiError> {
         let mut statements = Vec::with_capacity(sent.len() + outcomes.len() + 1);
         statements.extend(deliveries::insert_statements(deliveries));
+        statements.extend(deliveries::accumulator_statements(accumulators));
         for s in sent {
             statements.push(Statement::new(
                 "INSERT INTO transfers (message_hash, lane, sequence, source_chain, block, log_index,
@@ -207,6 +209,7 @@ impl IndexStore {
                 Statement::new("DELETE FROM outcomes WHERE chain_id = $1 AND block > $2", after()),
                 Statement::new("DELETE FROM deliveries WHERE chain_id = $1 AND block > $2", after()),
                 Statement::new("DELETE FROM delivery_signers WHERE chain_id = $1 AND block > $2", after()),
+                Statement::new("DELETE FROM accumulators WHERE chain_id = $1 AND block > $2", after()),
                 Statement::new(
                     "UPDATE cursors SET block = $2, hash = $3 WHERE chain_id = $1",
                     vec![chain_id.into(), keep.block.into(), keep.hash.into()],
@@ -336,18 +339,19 @@ mod tests {
             tx: B256::repeat_byte(0x77),
             at: 150,
         };
-        store.commit_range(1, &rows, &[], &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
+        store.commit_range(1, &rows, &[], &[], &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
         store
             .commit_range(
                 2,
                 &[],
                 std::slice::from_ref(&delivered),
                 &[],
+                &[],
                 Cursor { block: 7, hash: B256::repeat_byte(0x07) },
             )
             .await?;
         // A range read twice (a restart before the cursor moved) stores nothing twice.
-        store.commit_range(1, &rows[2..], &[], &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
+        store.commit_range(1, &rows[2..], &[], &[], &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
 
         let who = TransferFilter::Address(Address::repeat_byte(0x22));
         let first = store.transfers(who, None, 2).await?;
@@ -447,13 +451,17 @@ mod tests {
             .await
             .map_err(|e| ApiError::Storage(format!("{e:#}")))?;
         let store = IndexStore::open(&Backend::Postgres(url.clone())).await?;
-        store.commit_range(1, &[sent(1, 10)], &[], &[], Cursor { block: 10, hash: B256::repeat_byte(0x10) }).await?;
+        store
+            .commit_range(1, &[sent(1, 10)], &[], &[], &[], Cursor { block: 10, hash: B256::repeat_byte(0x10) })
+            .await?;
 
         assert_eq!(drop_connections(&url).await?, 2, "the store's reader and writer were open");
         assert_eq!(store.cursor(1).await?.map(|c| c.block), Some(10), "a read after the drop");
         // Now the writer (lost in the first drop) and the new reader.
         assert!(drop_connections(&url).await? >= 1);
-        store.commit_range(1, &[sent(2, 11)], &[], &[], Cursor { block: 11, hash: B256::repeat_byte(0x11) }).await?;
+        store
+            .commit_range(1, &[sent(2, 11)], &[], &[], &[], Cursor { block: 11, hash: B256::repeat_byte(0x11) })
+            .await?;
         assert_eq!(store.transfers(TransferFilter::All, None, 10).await?.len(), 2, "the write after the drop landed");
         Ok(())
     }

@@ -71,6 +71,16 @@ CREATE TABLE IF NOT EXISTS delivery_signers (
     PRIMARY KEY (chain_id, block, log_index, signer)
 );
 CREATE INDEX IF NOT EXISTS delivery_signers_signer ON delivery_signers (signer);
+CREATE TABLE IF NOT EXISTS accumulators (
+    chain_id BIGINT NOT NULL,
+    block BIGINT NOT NULL,
+    log_index BIGINT NOT NULL,
+    lane TEXT NOT NULL,
+    sequence BIGINT NOT NULL,
+    accumulator TEXT NOT NULL,
+    PRIMARY KEY (chain_id, block, log_index)
+);
+CREATE INDEX IF NOT EXISTS accumulators_lane ON accumulators (lane, sequence);
 ",
 ];
 
