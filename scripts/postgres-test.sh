@@ -42,22 +42,39 @@ if [ "$(id -u)" -eq 0 ]; then
   as_owner=(runuser -u postgres --)
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/zb-postgres.XXXXXX")
+# As root, under /tmp whatever TMPDIR says: the postgres user must be able to reach the directory.
+# (A short path, too: the unix socket's path must fit in 107 bytes.)
 if [ "${#as_owner[@]}" -gt 0 ]; then
+  dir=$(mktemp -d /tmp/zb-postgres.XXXXXX)
   chown postgres: "$dir"
+else
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/zb-postgres.XXXXXX")
 fi
 
+# Server commands run from the server's directory: the postgres user may not enter the caller's.
+server() {
+  (cd "$dir" && "${as_owner[@]}" "$@")
+}
+
 stop() {
-  "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  local status=$?
+  if [ "$status" -ne 0 ] && [ -f "$dir/server.log" ]; then
+    echo "postgres-test: exit status $status; the last lines of the PostgreSQL server log:" >&2
+    tail -n 20 "$dir/server.log" >&2 || true
+  fi
+  server "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
+  exit "$status"
 }
 trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-"${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
+server "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 
 # A free port can be taken between the probe and the start: try a few.
@@ -65,7 +82,7 @@ started=""
 for _ in 1 2 3 4 5; do
   port=$(free_port)
   # fsync off: a test server's data may be lost on a crash; max_connections: tests run in parallel.
-  if "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+  if server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" \
     start >/dev/null; then
     started=yes

@@ -79,7 +79,9 @@ impl ApiConfig {
             .map_err(|e| ApiError::Config(format!("cannot read {}: {e}", path.display())))?;
         let config: ApiConfig =
             toml::from_str(&text).map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))?;
-        config.backend().map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))?;
+        if let Err(ApiError::Config(problem)) = config.backend() {
+            return Err(ApiError::Config(format!("{}: {problem}", path.display())));
+        }
         Ok(config)
     }
 

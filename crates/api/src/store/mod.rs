@@ -97,14 +97,14 @@ enum Database {
 impl Database {
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError> {
         match self {
-            Database::Sqlite(db) => db.query(sql, params),
+            Database::Sqlite(db) => db.query(sql, params).await,
             Database::Postgres(db) => db.query(sql, params).await,
         }
     }
 
     async fn write_atomically(&self, statements: &[Statement]) -> Result<(), ApiError> {
         match self {
-            Database::Sqlite(db) => db.write_atomically(statements),
+            Database::Sqlite(db) => db.write_atomically(statements).await,
             Database::Postgres(db) => db.write_atomically(statements).await,
         }
     }

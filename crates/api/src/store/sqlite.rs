@@ -1,8 +1,9 @@
-//! The embedded backend: one SQLite file (WAL), the default. Calls are short and run on the
-//! caller's thread under a lock, as the index is small and local.
+//! The embedded backend: one SQLite file (WAL), the default. rusqlite blocks, so each call runs
+//! on tokio's blocking pool (one at a time, under the connection's lock), leaving the runtime's
+//! threads to the HTTP server and the indexers' RPC calls.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::types::{Null, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -11,7 +12,7 @@ use super::sql::{Cell, MIGRATIONS, Row, Statement, VERSION_TABLE, Value};
 use crate::ApiError;
 
 pub(crate) struct SqliteDb {
-    conn: Mutex<Connection>,
+    conn: Arc<Mutex<Connection>>,
 }
 
 fn storage(e: impl std::fmt::Display) -> ApiError {
@@ -62,34 +63,45 @@ impl SqliteDb {
         let mut conn = Connection::open(path).map_err(|e| storage(format!("{}: {e}", path.display())))?;
         conn.execute_batch("PRAGMA journal_mode = WAL;").map_err(storage)?;
         migrate(&mut conn)?;
-        Ok(SqliteDb { conn: Mutex::new(conn) })
+        Ok(SqliteDb { conn: Arc::new(Mutex::new(conn)) })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, ApiError> {
-        let mut conn = self.conn.lock().map_err(|_| ApiError::Storage("the index lock is poisoned".into()))?;
-        f(&mut conn).map_err(storage)
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let conn = self.conn.clone();
+        let call = tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| ApiError::Storage("the index lock is poisoned".into()))?;
+            f(&mut conn).map_err(storage)
+        });
+        call.await.map_err(|e| ApiError::Storage(format!("an SQLite call did not finish: {e}")))?
     }
 
-    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError> {
-        self.with(|c| {
-            let mut stmt = c.prepare_cached(&positional(sql))?;
+    pub async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError> {
+        let (sql, params) = (positional(sql), params.to_vec());
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(&sql)?;
             let width = stmt.column_count();
-            let rows = stmt.query_map(params_from_iter(params), |r| {
+            let rows = stmt.query_map(params_from_iter(&params), |r| {
                 (0..width).map(|i| cell(r.get_ref(i)?)).collect::<rusqlite::Result<Vec<Cell>>>().map(Row)
             })?;
             rows.collect()
         })
+        .await
     }
 
     /// All statements or none.
-    pub fn write_atomically(&self, statements: &[Statement]) -> Result<(), ApiError> {
-        self.with(|c| {
+    pub async fn write_atomically(&self, statements: &[Statement]) -> Result<(), ApiError> {
+        let statements = statements.to_vec();
+        self.with(move |c| {
             let tx = c.transaction()?;
-            for s in statements {
+            for s in &statements {
                 tx.prepare_cached(&positional(&s.sql))?.execute(params_from_iter(&s.params))?;
             }
             tx.commit()
         })
+        .await
     }
 }
 
