@@ -284,24 +284,16 @@ async fn render(state: &AppState, row: &TransferRow) -> Result<Transfer, Refusal
         leg.as_ref().and_then(|(_, to)| state.clocks.lock().ok().and_then(|c| c.get(&to.chain_id).copied()));
     let deadline = (sent.deadline != NO_DEADLINE).then_some(sent.deadline);
     let probed = state.signers.lock().ok().and_then(|view| view.covering(sent.lane, sent.sequence));
-    let (stage, signatures) = match (&row.refund, &row.outcome) {
-        (Some(_), _) => (Stage::Refunded, delivered_signatures(state, sent).await?),
-        (None, Some(o)) => {
-            (Stage::parse(&o.stage).unwrap_or(Stage::Delivered), delivered_signatures(state, sent).await?)
-        }
-        (None, None) => {
-            let signatures = probed.map(|(s, _)| s);
-            let stage = if deadline.zip(destination_now).is_some_and(|(d, now)| now > d) {
-                Stage::TimedOut
-            } else if probed.is_some_and(|(_, quorum)| quorum) {
-                Stage::Signed
-            } else if head.saturating_sub(sent.block) >= depth {
-                Stage::Final
-            } else {
-                Stage::Sent
-            };
-            (stage, signatures)
-        }
+    let on_the_way = OnTheWay {
+        timed_out: deadline.zip(destination_now).is_some_and(|(d, now)| now > d),
+        quorum: probed.is_some_and(|(_, quorum)| quorum),
+        deep_enough: head.saturating_sub(sent.block) >= depth,
+    };
+    let stage = stage_of(row.refund.is_some(), row.outcome.as_ref().map(|o| o.stage.as_str()), on_the_way);
+    let signatures = if row.refund.is_some() || row.outcome.is_some() {
+        delivered_signatures(state, sent).await?
+    } else {
+        probed.map(|(s, _)| s)
     };
     let waiting = row.outcome.is_none() && row.refund.is_none();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -333,6 +325,37 @@ async fn render(state: &AppState, row: &TransferRow) -> Result<Transfer, Refusal
         claimable,
         cancellable: stage == Stage::Held,
     })
+}
+
+/// What decides the stage of a transfer not on its destination yet.
+#[derive(Debug, Clone, Copy, Default)]
+struct OnTheWay {
+    /// Its deadline passed by the destination's clock.
+    timed_out: bool,
+    /// The probes verified a quorum's signatures covering it.
+    quorum: bool,
+    /// `finalityDepth` blocks deep on its source.
+    deep_enough: bool,
+}
+
+/// The stage (docs/api.md): a claimed refund, else the destination's latest outcome, else where
+/// it is on its way.
+fn stage_of(refund_claimed: bool, outcome: Option<&str>, on_the_way: OnTheWay) -> Stage {
+    if refund_claimed {
+        return Stage::Refunded;
+    }
+    if let Some(outcome) = outcome {
+        return Stage::parse(outcome).unwrap_or(Stage::Delivered);
+    }
+    if on_the_way.timed_out {
+        Stage::TimedOut
+    } else if on_the_way.quorum {
+        Stage::Signed
+    } else if on_the_way.deep_enough {
+        Stage::Final
+    } else {
+        Stage::Sent
+    }
 }
 
 /// "k of n" of a transfer that reached its destination: the signatures its delivery carried.
@@ -388,6 +411,19 @@ fn content_type(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claimed_refund_then_the_destination_then_the_way_decide_the_stage() {
+        let waiting = OnTheWay::default();
+        let everything = OnTheWay { timed_out: true, quorum: true, deep_enough: true };
+        assert_eq!(stage_of(true, Some("timed_out"), everything), Stage::Refunded);
+        assert_eq!(stage_of(false, Some("timed_out"), everything), Stage::TimedOut);
+        assert_eq!(stage_of(false, Some("held"), everything), Stage::Held);
+        assert_eq!(stage_of(false, None, everything), Stage::TimedOut, "a late one is refused, signed or not");
+        assert_eq!(stage_of(false, None, OnTheWay { timed_out: false, ..everything }), Stage::Signed);
+        assert_eq!(stage_of(false, None, OnTheWay { deep_enough: true, ..waiting }), Stage::Final);
+        assert_eq!(stage_of(false, None, waiting), Stage::Sent);
+    }
 
     #[test]
     fn cursors_are_three_numbers() {
