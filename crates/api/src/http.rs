@@ -298,9 +298,9 @@ async fn render(state: &AppState, row: &TransferRow) -> Result<Transfer, Refusal
     let waiting = row.outcome.is_none() && row.refund.is_none();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let fallback_delay = leg.as_ref().and_then(|(r, _)| r.liveness).map(|l| l.fallback_delay);
-    // `zerobridge claim` delivers it once the fallback delay passed or it timed out (the
-    // destination then refunds it), and collects the refund of a refused one.
-    let refusable = matches!(stage, Stage::Failed | Stage::TimedOut);
+    // `zerobridge claim` delivers it once the fallback delay passed; a refused, timed-out or
+    // cancelled / refunded hold sent a REFUND home, which claim collects on the source.
+    let refusable = matches!(stage, Stage::Failed | Stage::TimedOut | Stage::Refunded);
     let claimable = (waiting && fallback_delay.is_some_and(|d| now > sent.sent_at.saturating_add(d)))
         || refusable && row.refund.is_none();
     let updated_at = [row.outcome.as_ref(), row.refund.as_ref()].into_iter().flatten().map(|o| o.at).max();
