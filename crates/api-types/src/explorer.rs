@@ -138,10 +138,15 @@ impl Stage {
     }
 }
 
+/// How many of the lane's validators signed a checkpoint covering the transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signatures {
+    /// Members with a verified signature covering it (a delivered transfer: those in the delivery).
     pub have: u64,
+    /// The fewest members whose weight reaches the set's threshold (heaviest first).
     pub need: u64,
+    /// The set's size.
+    pub of: u64,
 }
 
 /// `GET /v1/transfers/{message_hash}` and each entry of the list.
@@ -162,10 +167,91 @@ pub struct Transfer {
     pub signatures: Option<Signatures>,
     pub source_tx: B256,
     pub destination_tx: Option<B256>,
+    /// The `claimRefund` transaction on the source chain of a refunded transfer.
+    pub refund_tx: Option<B256>,
+    /// Unix seconds after which the destination refuses (and refunds) it; null: no deadline.
+    pub deadline: Option<u64>,
     pub sent_at: u64,
     pub updated_at: u64,
     pub claimable: bool,
     pub cancellable: bool,
+}
+
+/// `economic_security` of `GET /v1/routes/{route_id}`: each lane's stake against the route's
+/// security level, and the route's weakest lane (the least stake and validators of its lanes
+/// against the most either lane requires).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EconomicSecurity {
+    /// The least stake of the route's staked lanes (base units of the staking asset).
+    pub stake: Option<String>,
+    pub required_stake: Option<String>,
+    pub validators: Option<u64>,
+    pub required_validators: Option<u64>,
+    /// Every lane is staked and meets the level.
+    pub met: bool,
+    pub lanes: Vec<LaneSecurity>,
+}
+
+/// One lane's economic security, from its source chain's stake manager and registry. The
+/// amounts are null when the source has no stake manager (a governance-configured set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaneSecurity {
+    pub from: String,
+    pub to: String,
+    pub lane: B256,
+    pub asset: Option<StakeAsset>,
+    /// The stake behind the committed snapshot ("0" before the first commit).
+    pub stake: Option<String>,
+    pub required_stake: Option<String>,
+    pub validators: Option<u64>,
+    pub required_validators: Option<u64>,
+    /// The least stake a quorum that signs a forgery loses (net of the reporter share).
+    pub quorum_loss: Option<String>,
+    /// The epoch of the committed snapshot; null before the first commit.
+    pub snapshot_epoch: Option<u64>,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeAsset {
+    /// The zero address for the native coin.
+    #[serde(with = "checksummed")]
+    pub token: Address,
+    pub symbol: String,
+    pub decimals: u8,
+}
+
+/// `GET /v1/validators`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorsResponse {
+    /// `live` means a verified signature within this many seconds (config `live_window_secs`).
+    pub live_window_secs: u64,
+    pub validators: Vec<ValidatorEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorEntry {
+    /// The key that signs checkpoints.
+    #[serde(with = "checksummed")]
+    pub signer: Address,
+    /// The staking operator behind the signer; null for a governance-configured set.
+    #[serde(with = "checksummed::option")]
+    pub operator: Option<Address>,
+    /// The operator's active bond on each chain where it stakes.
+    pub stake: Vec<ChainStake>,
+    /// The lanes whose committed snapshot (or, unstaked, whose deliveries) include the signer.
+    pub lanes: Vec<B256>,
+    /// Unix seconds of its latest verified signature seen (see docs/api.md); null: never seen.
+    pub last_seen_signing: Option<u64>,
+    pub live: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainStake {
+    pub chain: String,
+    pub amount: String,
+    pub symbol: String,
+    pub decimals: u8,
 }
 
 /// `GET /v1/health`.

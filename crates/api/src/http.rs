@@ -13,18 +13,21 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use zb_api_types::explorer::{
     ApiError as ErrorBody, ChainEntry, ChainHealth, HealthResponse, NetworkResponse, RouteEnd, RouteEntry,
-    RoutesResponse, Stage, Transfer, TransfersResponse,
+    RoutesResponse, Signatures, Stage, Transfer, TransfersResponse, ValidatorsResponse,
 };
+use zb_ops::context::Conn;
 use zb_ops::route::{chain_status, chain_view, connect_all, discover, display_symbol};
 
 use crate::AppState;
-use crate::store::{TransferFilter, TransferRow};
+use crate::store::{SentRow, TransferFilter, TransferRow};
 
 /// Page size when `limit` is absent, and the most a page may hold.
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
 /// The token bucket refills its capacity over this many seconds (TokenBucket.REFILL_PERIOD).
 const REFILL_PERIOD: u64 = 86_400;
+/// The deadline of a transfer that never times out (BridgeBase.NO_DEADLINE).
+const NO_DEADLINE: u64 = u64::MAX;
 
 type Shared = Arc<AppState>;
 
@@ -59,7 +62,8 @@ pub fn router(state: Shared, static_dir: Option<&Path>) -> Router {
         .route("/v1/routes/{route_id}", get(route_detail))
         .route("/v1/transfers", get(transfers))
         .route("/v1/transfers/{message_hash}", get(transfer))
-        .route("/v1/health", get(health));
+        .route("/v1/health", get(health))
+        .route("/v1/validators", get(validators));
     let api = crate::actions::routes(api).with_state(state);
     match static_dir.filter(|d| d.is_dir()) {
         Some(dir) => {
@@ -170,10 +174,23 @@ async fn route_detail(
     let mut body = serde_json::to_value(&entry).map_err(Refusal::internal)?;
     if let Some(object) = body.as_object_mut() {
         object.insert("directions".into(), directions.into());
-        // Not read yet: the stake behind the route's validator sets (zb_ops::stake).
-        object.insert("economic_security".into(), serde_json::Value::Null);
+        let security = route_security(&conns, &entry).await?;
+        object.insert("economic_security".into(), security);
     }
     Ok(Json(body))
+}
+
+/// `economic_security` of a route's detail (crate::security).
+async fn route_security(conns: &[Conn], entry: &RouteEntry) -> Result<serde_json::Value, Refusal> {
+    let security = crate::security::economic_security(conns, entry).await.map_err(Refusal::unavailable)?;
+    serde_json::to_value(security).map_err(Refusal::internal)
+}
+
+/// `GET /v1/validators`.
+async fn validators(State(state): State<Shared>) -> Result<Json<ValidatorsResponse>, Refusal> {
+    let conns = connect_all(&state.ctx.network).await.map_err(Refusal::unavailable)?;
+    let window = state.live_window_secs;
+    Ok(Json(crate::security::validators(&state, &conns, window).await.map_err(Refusal::unavailable)?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,7 +244,10 @@ async fn transfers(
     } else {
         None
     };
-    let transfers = rows.iter().map(|r| render(&state, r)).collect();
+    let mut transfers = Vec::with_capacity(rows.len());
+    for row in &rows {
+        transfers.push(render(&state, row).await?);
+    }
     Ok(Json(TransfersResponse { transfers, next_cursor }))
 }
 
@@ -239,11 +259,14 @@ async fn transfer(State(state): State<Shared>, UrlPath(hash): UrlPath<String>) -
         .await
         .map_err(Refusal::internal)?
         .ok_or_else(|| Refusal::missing(format!("no transfer with message hash {id} has been indexed")))?;
-    Ok(Json(render(&state, &row)))
+    Ok(Json(render(&state, &row).await?))
 }
 
-/// A stored transfer as the API shows it: its stage from the latest outcome, or from its depth.
-fn render(state: &AppState, row: &TransferRow) -> Transfer {
+/// A stored transfer as the API shows it: refunded once its refund is claimed on the source;
+/// else the stage of its latest outcome on the destination; else, still on its way, timed out
+/// past its deadline (by the destination's clock), signed once a quorum's signatures cover it,
+/// final once deep enough, or sent.
+async fn render(state: &AppState, row: &TransferRow) -> Result<Transfer, Refusal> {
     let network = &state.ctx.network;
     let sent = &row.sent;
     let source = network.chains.iter().find(|c| c.chain_id == sent.source_chain);
@@ -253,41 +276,94 @@ fn render(state: &AppState, row: &TransferRow) -> Transfer {
         let remote = network.chain(&route.remote).ok()?;
         [(home, remote), (remote, home)].into_iter().find_map(|(from, to)| {
             let lane = zb_protocol::lane_id(from.chain_id, from.bridge, to.chain_id, to.bridge, route.route_id);
-            (lane == sent.lane).then(|| (route, to.name.clone()))
+            (lane == sent.lane).then(|| (route, to.clone()))
         })
     });
     let head = state.heads.lock().ok().and_then(|h| h.get(&sent.source_chain).copied()).unwrap_or(sent.block);
     let depth = source.map_or(0, |c| c.finality_depth);
-    let stage = match &row.outcome {
-        Some(o) => Stage::parse(&o.stage).unwrap_or(Stage::Delivered),
-        None if head.saturating_sub(sent.block) >= depth => Stage::Final,
-        None => Stage::Sent,
+    let destination_now =
+        leg.as_ref().and_then(|(_, to)| state.clocks.lock().ok().and_then(|c| c.get(&to.chain_id).copied()));
+    let deadline = (sent.deadline != NO_DEADLINE).then_some(sent.deadline);
+    let probed = state.signers.lock().ok().and_then(|view| view.covering(sent.lane, sent.sequence));
+    let on_the_way = OnTheWay {
+        timed_out: deadline.zip(destination_now).is_some_and(|(d, now)| now > d),
+        quorum: probed.is_some_and(|(_, quorum)| quorum),
+        deep_enough: head.saturating_sub(sent.block) >= depth,
     };
-    let waiting = matches!(stage, Stage::Sent | Stage::Final | Stage::Signed);
+    let stage = stage_of(row.refund.is_some(), row.outcome.as_ref().map(|o| o.stage.as_str()), on_the_way);
+    let signatures = if row.refund.is_some() || row.outcome.is_some() {
+        delivered_signatures(state, sent).await?
+    } else {
+        probed.map(|(s, _)| s)
+    };
+    let waiting = row.outcome.is_none() && row.refund.is_none();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let fallback_delay = leg.as_ref().and_then(|(r, _)| r.liveness).map(|l| l.fallback_delay);
-    Transfer {
+    // `zerobridge claim` delivers it once the fallback delay passed (on a route without fallback
+    // validators once the relayer is late: `track`'s rule); a refused, timed-out or cancelled /
+    // refunded hold sent a REFUND home, which claim collects on the source.
+    let refusable = matches!(stage, Stage::Failed | Stage::TimedOut | Stage::Refunded);
+    let relayer_late = now > sent.sent_at.saturating_add(fallback_delay.unwrap_or(zb_ops::claim::RELAYER_GRACE_SECS));
+    let claimable = (waiting && relayer_late) || (refusable && row.refund.is_none());
+    let updated_at = [row.outcome.as_ref(), row.refund.as_ref()].into_iter().flatten().map(|o| o.at).max();
+    Ok(Transfer {
         message_hash: sent.message_hash,
         route_id: leg.as_ref().map(|(r, _)| r.route_id),
         lane: sent.lane,
         sequence: sent.sequence,
         from_chain: source.map_or_else(|| format!("chain {}", sent.source_chain), |c| c.name.clone()),
-        to_chain: leg.map_or_else(|| "unknown".to_string(), |(_, to)| to),
+        to_chain: leg.map_or_else(|| "unknown".to_string(), |(_, to)| to.name),
         sender: sent.sender,
         recipient: sent.recipient,
         amount: sent.amount.clone(),
         stage,
-        signatures: None,
+        signatures,
         source_tx: sent.source_tx,
         destination_tx: row.outcome.as_ref().map(|o| o.tx),
+        refund_tx: row.refund.as_ref().map(|o| o.tx),
+        deadline,
         sent_at: sent.sent_at,
-        updated_at: row.outcome.as_ref().map_or(sent.sent_at, |o| o.at),
-        // Self-claim is offered once the fallback delay has passed without a delivery; on a route
-        // without fallback validators once the relayer is late (`track`'s rule).
-        claimable: waiting
-            && now > sent.sent_at.saturating_add(fallback_delay.unwrap_or(zb_ops::claim::RELAYER_GRACE_SECS)),
+        updated_at: updated_at.unwrap_or(sent.sent_at),
+        claimable,
         cancellable: stage == Stage::Held,
+    })
+}
+
+/// What decides the stage of a transfer not on its destination yet.
+#[derive(Debug, Clone, Copy, Default)]
+struct OnTheWay {
+    /// Its deadline passed by the destination's clock.
+    timed_out: bool,
+    /// The probes verified a quorum's signatures covering it.
+    quorum: bool,
+    /// `finalityDepth` blocks deep on its source.
+    deep_enough: bool,
+}
+
+/// The stage (docs/api.md): a claimed refund, else the destination's latest outcome, else where
+/// it is on its way.
+fn stage_of(refund_claimed: bool, outcome: Option<&str>, on_the_way: OnTheWay) -> Stage {
+    if refund_claimed {
+        return Stage::Refunded;
     }
+    if let Some(outcome) = outcome {
+        return Stage::parse(outcome).unwrap_or(Stage::Delivered);
+    }
+    if on_the_way.timed_out {
+        Stage::TimedOut
+    } else if on_the_way.quorum {
+        Stage::Signed
+    } else if on_the_way.deep_enough {
+        Stage::Final
+    } else {
+        Stage::Sent
+    }
+}
+
+/// "k of n" of a transfer that reached its destination: the signatures its delivery carried.
+async fn delivered_signatures(state: &AppState, sent: &SentRow) -> Result<Option<Signatures>, Refusal> {
+    let covering = state.store.delivery_covering(sent.lane, sent.sequence).await.map_err(Refusal::internal)?;
+    Ok(covering.map(|c| Signatures { have: c.signatures, need: c.need, of: c.members }))
 }
 
 async fn health(State(state): State<Shared>) -> Result<Json<HealthResponse>, Refusal> {
@@ -337,6 +413,19 @@ fn content_type(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claimed_refund_then_the_destination_then_the_way_decide_the_stage() {
+        let waiting = OnTheWay::default();
+        let everything = OnTheWay { timed_out: true, quorum: true, deep_enough: true };
+        assert_eq!(stage_of(true, Some("timed_out"), everything), Stage::Refunded);
+        assert_eq!(stage_of(false, Some("timed_out"), everything), Stage::TimedOut);
+        assert_eq!(stage_of(false, Some("held"), everything), Stage::Held);
+        assert_eq!(stage_of(false, None, everything), Stage::TimedOut, "a late one is refused, signed or not");
+        assert_eq!(stage_of(false, None, OnTheWay { timed_out: false, ..everything }), Stage::Signed);
+        assert_eq!(stage_of(false, None, OnTheWay { deep_enough: true, ..waiting }), Stage::Final);
+        assert_eq!(stage_of(false, None, waiting), Stage::Sent);
+    }
 
     #[test]
     fn cursors_are_three_numbers() {

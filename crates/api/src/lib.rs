@@ -5,6 +5,8 @@
 pub mod actions;
 pub mod http;
 pub mod indexer;
+pub mod security;
+pub mod signers;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -15,7 +17,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use zb_ops::context::{Context, NetworkArgs};
 
-use crate::indexer::{ChainIndexer, Heads};
+use crate::indexer::{ChainIndexer, Clocks, Heads};
+use crate::signers::{SignatureProber, Signers, lane_legs};
 use crate::store::{Backend, IndexStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,10 +54,24 @@ pub struct ApiConfig {
     /// How often the indexer asks each chain for new blocks, in milliseconds.
     #[serde(default = "default_poll_ms")]
     pub poll_ms: u64,
+    /// How often the validators' endpoints are asked for their latest checkpoints, in milliseconds.
+    #[serde(default = "default_probe_ms")]
+    pub probe_ms: u64,
+    /// A validator is `live` when its latest verified signature is at most this many seconds old.
+    #[serde(default = "default_live_window_secs")]
+    pub live_window_secs: u64,
 }
 
 fn default_poll_ms() -> u64 {
     1_000
+}
+
+fn default_probe_ms() -> u64 {
+    5_000
+}
+
+fn default_live_window_secs() -> u64 {
+    600
 }
 
 impl ApiConfig {
@@ -94,6 +111,10 @@ pub struct AppState {
     /// Every route read from the chains (actions::refresh_routes), for transfers on routes
     /// registered after the API started.
     pub routes: actions::KnownRoutes,
+    pub clocks: Clocks,
+    /// The validators' latest verified checkpoints (crate::signers).
+    pub signers: Signers,
+    pub live_window_secs: u64,
 }
 
 /// Starts one indexer per chain and serves until the process stops.
@@ -105,6 +126,7 @@ pub async fn run(
         Context::load(&NetworkArgs { network: config.network.clone() }).map_err(|e| ApiError::Config(e.to_string()))?;
     let store = Arc::new(IndexStore::open(&config.backend()?).await?);
     let heads: Heads = Arc::default();
+    let clocks: Clocks = Arc::default();
     for chain in &ctx.network.chains {
         let provider = ctx.provider(chain).map_err(|e| ApiError::Config(e.to_string()))?;
         let start_block = ctx
@@ -118,19 +140,63 @@ pub async fn run(
             start_block,
             store: store.clone(),
             heads: heads.clone(),
+            clocks: clocks.clone(),
             poll: Duration::from_millis(config.poll_ms),
         };
         tokio::spawn(indexer.run());
     }
     let routes = actions::KnownRoutes::default();
     tokio::spawn(actions::refresh_routes(ctx.with_routes(ctx.network.routes.clone()), routes.clone()));
-    let state = Arc::new(AppState { ctx, store, heads, routes });
+    let signers: Signers = Arc::default();
+    spawn_prober(&ctx, &config, signers.clone(), store.clone()).await?;
+    let live_window_secs = config.live_window_secs;
+    let state = Arc::new(AppState { ctx, store, heads, routes, clocks, signers, live_window_secs });
     let app = http::router(state, config.static_dir.as_deref());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ApiError::Serve(format!("cannot listen on {}: {e}", config.listen)))?;
     tracing::info!(listen = %config.listen, "REST API listening");
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| ApiError::Serve(e.to_string()))
+}
+
+/// Starts asking the network's validator endpoints for their signatures (none listed: nothing).
+async fn spawn_prober(
+    ctx: &Context,
+    config: &ApiConfig,
+    signers: Signers,
+    store: Arc<IndexStore>,
+) -> Result<(), ApiError> {
+    if ctx.network.validators.is_empty() {
+        return Ok(());
+    }
+    let mut legs = Vec::new();
+    for leg in lane_legs(&ctx.network) {
+        let provider = ctx.provider(&leg.source).map_err(|e| ApiError::Config(e.to_string()))?;
+        legs.push((leg, provider));
+    }
+    let mut staking = std::collections::HashMap::new();
+    for chain in &ctx.network.chains {
+        // A chain that cannot be read now is probed without its set (no "signed k of n" there).
+        let opened = match zb_ops::context::Conn::connect(chain).await {
+            Ok(conn) => zb_ops::stake::Staking::try_open(&conn).await.ok().flatten(),
+            Err(_) => None,
+        };
+        if let Some(opened) = opened {
+            staking.insert(chain.chain_id, opened);
+        }
+    }
+    let http = reqwest::Client::builder().build().map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?;
+    let prober = SignatureProber {
+        legs,
+        staking,
+        urls: ctx.network.validators.clone(),
+        signers,
+        store,
+        interval: Duration::from_millis(config.probe_ms),
+        http,
+    };
+    tokio::spawn(prober.run());
+    Ok(())
 }
 
 #[cfg(test)]

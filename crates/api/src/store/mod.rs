@@ -6,6 +6,7 @@
 //! PostgreSQL server. Each query below is written once, against `Database::query` and
 //! `Database::write_atomically`; a new table is one more entry in `sql::MIGRATIONS`.
 
+mod deliveries;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -18,6 +19,8 @@ use crate::ApiError;
 use postgres::PostgresDb;
 use sql::{Row, Statement, Value};
 use sqlite::SqliteDb;
+
+pub use deliveries::{AccumulatorRow, Covering, DeliveryRow, Signing};
 
 /// Where the index lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +72,10 @@ pub struct OutcomeRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferRow {
     pub sent: SentRow,
+    /// The latest outcome on the destination chain.
     pub outcome: Option<OutcomeRow>,
+    /// The refund claimed on the source chain (`RefundClaimed`), if any.
+    pub refund: Option<OutcomeRow>,
 }
 
 /// Which transfers a list asks for.
@@ -142,9 +148,13 @@ impl IndexStore {
         chain_id: u64,
         sent: &[SentRow],
         outcomes: &[OutcomeRow],
+        deliveries: &[DeliveryRow],
+        accumulators: &[AccumulatorRow],
         cursor: Cursor,
     ) -> Result<(), ApiError> {
         let mut statements = Vec::with_capacity(sent.len() + outcomes.len() + 1);
+        statements.extend(deliveries::insert_statements(deliveries));
+        statements.extend(deliveries::accumulator_statements(accumulators));
         for s in sent {
             statements.push(Statement::new(
                 "INSERT INTO transfers (message_hash, lane, sequence, source_chain, block, log_index,
@@ -197,6 +207,9 @@ impl IndexStore {
             .write_atomically(&[
                 Statement::new("DELETE FROM transfers WHERE source_chain = $1 AND block > $2", after()),
                 Statement::new("DELETE FROM outcomes WHERE chain_id = $1 AND block > $2", after()),
+                Statement::new("DELETE FROM deliveries WHERE chain_id = $1 AND block > $2", after()),
+                Statement::new("DELETE FROM delivery_signers WHERE chain_id = $1 AND block > $2", after()),
+                Statement::new("DELETE FROM accumulators WHERE chain_id = $1 AND block > $2", after()),
                 Statement::new(
                     "UPDATE cursors SET block = $2, hash = $3 WHERE chain_id = $1",
                     vec![chain_id.into(), keep.block.into(), keep.hash.into()],
@@ -242,31 +255,32 @@ impl IndexStore {
     }
 
     async fn with_outcome(&self, sent: SentRow) -> Result<TransferRow, ApiError> {
-        let rows = self
-            .db
-            .query(
+        // Outcomes on the destination, and the refund claim on the source, each the latest.
+        let latest = |side: &str| {
+            format!(
                 "SELECT chain_id, block, log_index, lane, sequence, stage, tx, at FROM outcomes
-                 WHERE lane = $1 AND sequence = $2 ORDER BY at DESC, block DESC, log_index DESC LIMIT 1",
-                &[sent.lane.into(), sent.sequence.into()],
+                 WHERE lane = $1 AND sequence = $2 AND chain_id {side} $3
+                 ORDER BY at DESC, block DESC, log_index DESC LIMIT 1"
             )
-            .await?;
-        let outcome = rows
-            .first()
-            .map(|r| {
-                Ok::<_, ApiError>(OutcomeRow {
-                    chain_id: r.u64(0)?,
-                    block: r.u64(1)?,
-                    log_index: r.u64(2)?,
-                    lane: r.b256(3)?,
-                    sequence: r.u64(4)?,
-                    stage: r.text(5)?.to_string(),
-                    tx: r.b256(6)?,
-                    at: r.u64(7)?,
-                })
-            })
-            .transpose()?;
-        Ok(TransferRow { sent, outcome })
+        };
+        let params = [sent.lane.into(), sent.sequence.into(), sent.source_chain.into()];
+        let outcome = self.db.query(&latest("<>"), &params).await?.first().map(outcome_row).transpose()?;
+        let refund = self.db.query(&latest("="), &params).await?.first().map(outcome_row).transpose()?;
+        Ok(TransferRow { sent, outcome, refund })
     }
+}
+
+fn outcome_row(r: &Row) -> Result<OutcomeRow, ApiError> {
+    Ok(OutcomeRow {
+        chain_id: r.u64(0)?,
+        block: r.u64(1)?,
+        log_index: r.u64(2)?,
+        lane: r.b256(3)?,
+        sequence: r.u64(4)?,
+        stage: r.text(5)?.to_string(),
+        tx: r.b256(6)?,
+        at: r.u64(7)?,
+    })
 }
 
 const SENT_COLUMNS: &str = "message_hash, lane, sequence, source_chain, block, log_index, sender, recipient, amount, \
@@ -325,12 +339,19 @@ mod tests {
             tx: B256::repeat_byte(0x77),
             at: 150,
         };
-        store.commit_range(1, &rows, &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
+        store.commit_range(1, &rows, &[], &[], &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
         store
-            .commit_range(2, &[], std::slice::from_ref(&delivered), Cursor { block: 7, hash: B256::repeat_byte(0x07) })
+            .commit_range(
+                2,
+                &[],
+                std::slice::from_ref(&delivered),
+                &[],
+                &[],
+                Cursor { block: 7, hash: B256::repeat_byte(0x07) },
+            )
             .await?;
         // A range read twice (a restart before the cursor moved) stores nothing twice.
-        store.commit_range(1, &rows[2..], &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
+        store.commit_range(1, &rows[2..], &[], &[], &[], Cursor { block: 12, hash: B256::repeat_byte(0x12) }).await?;
 
         let who = TransferFilter::Address(Address::repeat_byte(0x22));
         let first = store.transfers(who, None, 2).await?;
@@ -430,13 +451,17 @@ mod tests {
             .await
             .map_err(|e| ApiError::Storage(format!("{e:#}")))?;
         let store = IndexStore::open(&Backend::Postgres(url.clone())).await?;
-        store.commit_range(1, &[sent(1, 10)], &[], Cursor { block: 10, hash: B256::repeat_byte(0x10) }).await?;
+        store
+            .commit_range(1, &[sent(1, 10)], &[], &[], &[], Cursor { block: 10, hash: B256::repeat_byte(0x10) })
+            .await?;
 
         assert_eq!(drop_connections(&url).await?, 2, "the store's reader and writer were open");
         assert_eq!(store.cursor(1).await?.map(|c| c.block), Some(10), "a read after the drop");
         // Now the writer (lost in the first drop) and the new reader.
         assert!(drop_connections(&url).await? >= 1);
-        store.commit_range(1, &[sent(2, 11)], &[], Cursor { block: 11, hash: B256::repeat_byte(0x11) }).await?;
+        store
+            .commit_range(1, &[sent(2, 11)], &[], &[], &[], Cursor { block: 11, hash: B256::repeat_byte(0x11) })
+            .await?;
         assert_eq!(store.transfers(TransferFilter::All, None, 10).await?.len(), 2, "the write after the drop landed");
         Ok(())
     }

@@ -8,7 +8,8 @@ use crate::ApiError;
 
 /// The schema, one entry per version: entry `i` moves a database from version `i` to `i + 1`.
 /// Append new entries; never edit a released one (opened databases have already run it).
-pub(crate) const MIGRATIONS: &[&str] = &["
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS cursors (
     chain_id BIGINT PRIMARY KEY,
     block BIGINT NOT NULL,
@@ -44,7 +45,44 @@ CREATE TABLE IF NOT EXISTS outcomes (
     PRIMARY KEY (chain_id, block, log_index)
 );
 CREATE INDEX IF NOT EXISTS outcomes_lane ON outcomes (lane, sequence);
-"];
+",
+    "
+CREATE TABLE IF NOT EXISTS deliveries (
+    chain_id BIGINT NOT NULL,
+    block BIGINT NOT NULL,
+    log_index BIGINT NOT NULL,
+    lane TEXT NOT NULL,
+    sequence BIGINT NOT NULL,
+    tx TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    signatures BIGINT NOT NULL,
+    need BIGINT NOT NULL,
+    members BIGINT NOT NULL,
+    PRIMARY KEY (chain_id, block, log_index)
+);
+CREATE INDEX IF NOT EXISTS deliveries_lane ON deliveries (lane, sequence);
+CREATE TABLE IF NOT EXISTS delivery_signers (
+    chain_id BIGINT NOT NULL,
+    block BIGINT NOT NULL,
+    log_index BIGINT NOT NULL,
+    signer TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (chain_id, block, log_index, signer)
+);
+CREATE INDEX IF NOT EXISTS delivery_signers_signer ON delivery_signers (signer);
+CREATE TABLE IF NOT EXISTS accumulators (
+    chain_id BIGINT NOT NULL,
+    block BIGINT NOT NULL,
+    log_index BIGINT NOT NULL,
+    lane TEXT NOT NULL,
+    sequence BIGINT NOT NULL,
+    accumulator TEXT NOT NULL,
+    PRIMARY KEY (chain_id, block, log_index)
+);
+CREATE INDEX IF NOT EXISTS accumulators_lane ON accumulators (lane, sequence);
+",
+];
 
 /// The table holding the version a database has migrated to (one row).
 pub(crate) const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)";

@@ -17,16 +17,24 @@ use zb_e2e::{Chain, Devnet, DevnetOptions, tokens};
 
 use crate::DELIVERY;
 
+/// Validators, signatures, timeouts, refunds, economic security and reorgs.
+mod data;
+
 /// Where the API under test keeps its index.
 #[derive(Debug, Clone)]
-enum Index {
+pub(crate) enum Index {
     Sqlite,
     /// The URL of a fresh database on the test server.
     Postgres(String),
 }
 
 /// Writes the API's network file and config for `devnet`; returns the config path and base URL.
-fn write_config(devnet: &Devnet, index: &Index) -> Result<(std::path::PathBuf, String)> {
+pub(crate) fn write_config(devnet: &Devnet, index: &Index) -> Result<(std::path::PathBuf, String)> {
+    write_config_with(devnet, index, "")
+}
+
+/// Like [`write_config`], with `extra` lines in api.toml (e.g. `live_window_secs = 20`).
+pub(crate) fn write_config_with(devnet: &Devnet, index: &Index, extra: &str) -> Result<(std::path::PathBuf, String)> {
     let root = devnet.dir().join("api");
     std::fs::create_dir_all(&root)?;
     let manifest = devnet.manifest();
@@ -42,8 +50,13 @@ fn write_config(devnet: &Devnet, index: &Index) -> Result<(std::path::PathBuf, S
         )
     };
     let route = &manifest.route;
+    // The validators' endpoints: the API asks them what they signed.
+    let urls: Vec<String> = (0..devnet.validator_count())
+        .map(|i| devnet.validator_url(i).map(|u| format!("\"{u}\"")))
+        .collect::<Result<_>>()?;
     let network = format!(
-        "{}{}[[routes]]\nrouteId = \"{}\"\nsymbol = \"DEMO\"\ndecimals = 18\nhome = \"{}\"\nremote = \"{}\"\nhomeToken = \"{}\"\nwrappedToken = \"{}\"\n",
+        "validators = [{}]\n\n{}{}[[routes]]\nrouteId = \"{}\"\nsymbol = \"DEMO\"\ndecimals = 18\nhome = \"{}\"\nremote = \"{}\"\nhomeToken = \"{}\"\nwrappedToken = \"{}\"\n",
+        urls.join(", "),
         chain(Chain::Home, &manifest.home),
         chain(Chain::Remote, &manifest.remote),
         route.route_id,
@@ -59,7 +72,7 @@ fn write_config(devnet: &Devnet, index: &Index) -> Result<(std::path::PathBuf, S
         Index::Postgres(url) => format!("database_url = \"{url}\""),
     };
     let config = format!(
-        "network = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n{database}\npoll_ms = 200\n",
+        "network = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n{database}\npoll_ms = 200\nprobe_ms = 500\n{extra}\n",
         root.join("network.toml").display()
     );
     let path = root.join("api.toml");
@@ -67,13 +80,13 @@ fn write_config(devnet: &Devnet, index: &Index) -> Result<(std::path::PathBuf, S
     Ok((path, format!("http://127.0.0.1:{port}")))
 }
 
-fn start_api(devnet: &Devnet, config: &std::path::Path) -> Result<Agent> {
+pub(crate) fn start_api(devnet: &Devnet, config: &std::path::Path) -> Result<Agent> {
     let mut command = Command::new(zerobridge_bin()?);
     command.arg("api").arg("--config").arg(config);
     Agent::spawn("api", command, &devnet.dir().join("api/api.log"))
 }
 
-async fn get(http: &reqwest::Client, url: &str) -> Result<(u16, Value)> {
+pub(crate) async fn get(http: &reqwest::Client, url: &str) -> Result<(u16, Value)> {
     let response = http.get(url).send().await.wrap_err_with(|| format!("GET {url}"))?;
     let status = response.status().as_u16();
     let body: Value = response.json().await.wrap_err_with(|| format!("GET {url}: not JSON"))?;
@@ -81,7 +94,12 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<(u16, Value)> {
 }
 
 /// Every transfer of `address`, page by page with `limit`.
-async fn all_pages(http: &reqwest::Client, base: &str, address: Address, limit: usize) -> Result<Vec<Value>> {
+pub(crate) async fn all_pages(
+    http: &reqwest::Client,
+    base: &str,
+    address: Address,
+    limit: usize,
+) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..50 {

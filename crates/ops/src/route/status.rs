@@ -323,6 +323,47 @@ pub(crate) fn max_flow_within(capacity: U256, window_secs: u64) -> U256 {
     capacity * U256::from(DAY + window_secs) / U256::from(DAY)
 }
 
+/// A lane's economic security as the chains state it: what its source's stake snapshot holds and
+/// what the route's security level (on the source's registry) requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneSecurityFacts {
+    /// A snapshot is committed on the source (else the stake figures are zero).
+    pub committed: bool,
+    pub epoch: u64,
+    pub set_hash: B256,
+    pub total_stake: U256,
+    pub validators: U256,
+    /// The least stake a quorum signing a forgery loses, net of the reporter share.
+    pub quorum_loss: U256,
+    pub min_total_stake: U256,
+    /// At least 1 (a level of 0 validators still needs one).
+    pub min_validators: u64,
+    /// Both the stake and the validator count reach the level.
+    pub met: bool,
+}
+
+/// Reads the lane's security from `staking` (its source chain's stake manager) and the route's
+/// level from the source's registry.
+pub async fn lane_security(staking: &Staking, route_id: B256, lane: B256) -> Result<LaneSecurityFacts> {
+    let source = &staking.conn;
+    let security = staking.sm().laneSecurity(lane).call().await.map_err(|e| source.read_err("laneSecurity", e))?;
+    let snapshot = staking.snapshot(lane).await?;
+    let level =
+        source.registry().securityLevels(route_id).call().await.map_err(|e| source.read_err("securityLevels", e))?;
+    let min_validators = level.minValidators.max(1);
+    Ok(LaneSecurityFacts {
+        committed: snapshot.committed,
+        epoch: snapshot.epoch,
+        set_hash: snapshot.setHash,
+        total_stake: security.totalStake,
+        validators: security.validators,
+        quorum_loss: security.quorumLoss,
+        min_total_stake: level.minTotalStake,
+        min_validators,
+        met: security.totalStake >= level.minTotalStake && security.validators >= U256::from(min_validators),
+    })
+}
+
 /// The lane's economic security: the stake behind its snapshot, the least a forging quorum
 /// loses, the route's level, what can flow meanwhile, and whether the destination checks the
 /// snapshot's set.
@@ -339,16 +380,16 @@ pub(super) async fn print_economic_security(
         return Ok(());
     };
     let asset = &staking.asset;
-    let security = staking.sm().laneSecurity(view.lane).call().await.map_err(|e| source.read_err("laneSecurity", e))?;
-    let snapshot = staking.snapshot(view.lane).await?;
-    if snapshot.committed {
+    let facts = lane_security(staking, view.route_id, view.lane).await?;
+    if facts.committed {
+        let snapshot = staking.snapshot(view.lane).await?;
         progress.step(&format!(
             "  stake          {} by {} validators (snapshot of epoch {} on {on}); a quorum that signs a forgery loses \
              at least {} (net of the reporter share)",
-            asset.fmt(security.totalStake),
-            security.validators,
-            snapshot.epoch,
-            asset.fmt(security.quorumLoss)
+            asset.fmt(facts.total_stake),
+            facts.validators,
+            facts.epoch,
+            asset.fmt(facts.quorum_loss)
         ));
         let now = chain_now(source).await?;
         progress.step(&format!("  set expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now)));
@@ -357,18 +398,11 @@ pub(super) async fn print_economic_security(
             "  stake          no snapshot committed on {on} yet (operators opt in, then `zerobridge stake commit`)"
         ));
     }
-    let level = source
-        .registry()
-        .securityLevels(view.route_id)
-        .call()
-        .await
-        .map_err(|e| source.read_err("securityLevels", e))?;
-    let min_validators = level.minValidators.max(1);
-    let met = security.totalStake >= level.minTotalStake && security.validators >= U256::from(min_validators);
     progress.step(&format!(
-        "  level          at least {} from at least {min_validators} validators: {}",
-        asset.fmt(level.minTotalStake),
-        if met { "met" } else { "NOT met" }
+        "  level          at least {} from at least {} validators: {}",
+        asset.fmt(facts.min_total_stake),
+        facts.min_validators,
+        if facts.met { "met" } else { "NOT met" }
     ));
     if let Some(out) = view.out {
         let capacity = U256::from(out.capacity);
@@ -382,16 +416,16 @@ pub(super) async fn print_economic_security(
         ));
     }
     if let Some(inn) = view.inn
-        && snapshot.committed
+        && facts.committed
     {
         let destination = &view.destination.info.name;
-        if inn.validatorSetHash == snapshot.setHash {
-            progress.step(&format!("  inbound set    {destination} checks the snapshot's set {}", snapshot.setHash));
+        if inn.validatorSetHash == facts.set_hash {
+            progress.step(&format!("  inbound set    {destination} checks the snapshot's set {}", facts.set_hash));
         } else {
             progress.step(&format!(
                 "  inbound set    {destination} checks {}, the snapshot on {on} is {} (differs: a set update is in \
                  flight or due)",
-                inn.validatorSetHash, snapshot.setHash
+                inn.validatorSetHash, facts.set_hash
             ));
         }
     }
