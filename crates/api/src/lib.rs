@@ -185,7 +185,8 @@ async fn spawn_prober(
             staking.insert(chain.chain_id, opened);
         }
     }
-    let http = reqwest::Client::builder().build().map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?;
+    // The network's validator client: it presents the validator token, if any.
+    let http = ctx.validator_http.clone();
     let prober = SignatureProber {
         legs,
         staking,
