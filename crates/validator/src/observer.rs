@@ -22,7 +22,9 @@ use alloy::primitives::B256;
 use tokio::time::Instant;
 use zb_chain::{ChainConfig, ChainError, Follower, ReorgGuard, SentMessage};
 use zb_protocol::{Accumulator, MessageKind};
+use zb_store::LaneProgress;
 
+use crate::progress;
 use crate::stake::{LaneSecurity, StakeError, StakeReader};
 use crate::{ConfigError, LaneView, State, ValidatorError, poisoned};
 
@@ -256,6 +258,9 @@ pub(crate) async fn follow_chain(
     };
     let mut heads = follower.new_heads();
     let mut guard = ReorgGuard::new();
+    if let Some(cursor) = progress::load_cursor(&state, &config, &mut guard)? {
+        next_block = cursor;
+    }
     let mut lanes = ChainLanes { pending: configured.clone(), configured, followed: HashMap::new() };
     let mut stake = config.stake_manager.map(|sm| StakeReader::new(follower.clone(), sm, state.signer.address()));
     let mut next_refresh = Instant::now();
@@ -327,29 +332,41 @@ struct Mismatch {
     computed: B256,
 }
 
-/// New accumulators (with each message's `sentAt`) and set updates per lane, from one range of
-/// logs, and the mismatches that stopped a lane.
+/// New accumulators (with each message's `sentAt` and block) and set updates per lane, from one
+/// range of logs, and the mismatches that stopped a lane.
 #[derive(Default)]
-struct Scanned {
-    accumulators: HashMap<B256, Vec<(B256, u64)>>,
-    set_updates: HashMap<B256, Vec<(u64, B256)>>,
+pub(crate) struct Scanned {
+    pub(crate) accumulators: HashMap<B256, Vec<LaneProgress>>,
+    pub(crate) set_updates: HashMap<B256, Vec<(u64, B256)>>,
     mismatches: Vec<Mismatch>,
+    /// Lanes stopped at a mismatch: the block of that message and the accumulator before it.
+    pub(crate) stopped: HashMap<B256, (u64, Accumulator)>,
 }
 
 /// Recomputes the accumulators of the lanes in `accumulators` over `sent`; others are skipped. A
 /// lane whose emitted accumulator differs from the recomputed one is taken out of `accumulators`
 /// at that sequence (it is not followed any more) and reported in `mismatches`; its earlier
-/// sequences are kept.
-fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>) -> Result<Scanned, ValidatorError> {
+/// sequences are kept. `catching_up`: a lane resumed from its stored head skips the messages it
+/// already has (the scan starts at the oldest lane's block).
+fn recompute(
+    sent: &[SentMessage],
+    accumulators: &mut HashMap<B256, Accumulator>,
+    catching_up: bool,
+) -> Result<Scanned, ValidatorError> {
     let mut scanned = Scanned::default();
     for event in sent {
         let Some(acc) = accumulators.get_mut(&event.lane) else {
             continue;
         };
+        if catching_up && event.message.sequence <= acc.sequence {
+            continue;
+        }
+        let before = acc.clone();
         let value = acc.push(&event.message).map_err(|e| ValidatorError::Sign(e.to_string()))?;
         if value != event.accumulator {
             // Either side may be wrong; signing a value the bridge never had is slashable.
             accumulators.remove(&event.lane);
+            scanned.stopped.insert(event.lane, (event.block_number, before));
             scanned.mismatches.push(Mismatch {
                 lane: event.lane,
                 sequence: event.message.sequence,
@@ -358,7 +375,12 @@ fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>
             });
             continue;
         }
-        scanned.accumulators.entry(event.lane).or_default().push((value, event.message.sentAt));
+        scanned.accumulators.entry(event.lane).or_default().push(LaneProgress {
+            sequence: event.message.sequence,
+            accumulator: value,
+            sent_at: event.message.sentAt,
+            block: event.block_number,
+        });
         if MessageKind::from_u8(event.message.kind) == Some(MessageKind::SetUpdate) {
             scanned.set_updates.entry(event.lane).or_default().push((event.message.sequence, event.message.data));
         }
@@ -378,10 +400,13 @@ fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, V
         let Some(view) = lanes.get_mut(&lane) else {
             continue;
         };
-        for (accumulator, sent_at) in values {
-            view.accumulators.push(accumulator);
-            view.sent_at.push(sent_at);
+        for message in values {
+            view.accumulators.push(message.accumulator);
+            view.sent_at.push(message.sent_at);
         }
+        // Everything scanned was persisted first (progress::persist): older sequences are read
+        // from the store.
+        view.evict(state.memory_window);
         let head = view.observed();
         let signable = |sequence| primary && halts.refusal(lane, Some(&view.source_name), sequence).is_none();
         if view.leaving_since.is_none() && signable(head) {
@@ -427,41 +452,20 @@ async fn step(
     lanes: &mut ChainLanes,
     next_block: &mut u64,
 ) -> Result<(), ValidatorError> {
+    // Also the start-up check of a resumed cursor: its blocks, read again through the quorum.
     guard.check(follower).await?;
-
-    // Lanes added since the last step: recompute them from start_block up to the last block
-    // consumed, so that they join the others at `next_block`.
     if !lanes.pending.is_empty() {
-        let mut fresh: HashMap<B256, Accumulator> = lanes.pending.iter().map(|l| (*l, Accumulator::new(*l))).collect();
-        let start = follower.config().start_block;
-        let scanned = if *next_block > start {
-            let sent = follower.sent_messages(start, *next_block - 1).await?;
-            recompute(&sent, &mut fresh)?
-        } else {
-            Scanned::default()
-        };
-        halt_mismatches(state, &scanned.mismatches).await?;
-        let to_sign = apply(state, scanned)?;
-        lanes.followed.extend(fresh);
-        let caught_up = std::mem::take(&mut lanes.pending);
-        if *next_block > start {
-            let table = state.lanes.read().map_err(|_| poisoned())?;
-            for lane in &caught_up {
-                let observed = table.get(lane).map_or(0, LaneView::observed);
-                tracing::info!(%lane, chain = %follower.config().name, observed, up_to_block = *next_block - 1,
-                    "lane caught up");
-            }
-        }
-        sign_all(state, to_sign).await?;
+        catch_up(state, follower, lanes, *next_block).await?;
     }
 
     let finalized = follower.finalized().await?;
-    metrics::gauge!("zb_validator_finalized_block", "chain" => follower.config().name.clone())
-        .set(finalized.number as f64);
+    let config = follower.config();
+    metrics::gauge!("zb_validator_finalized_block", "chain" => config.name.clone()).set(finalized.number as f64);
     if finalized.number < *next_block {
         return Ok(());
     }
-    let sent = follower.sent_messages(*next_block, finalized.number).await?;
+    let followed: Vec<B256> = lanes.followed.keys().copied().collect();
+    let sent = follower.sent_messages_of(&followed, *next_block, finalized.number).await?;
     // Only the fallback role needs chain time (its due check); a primary makes no extra call.
     let chain_time = match state.fallback_delay {
         Some(_) => Some(follower.block_timestamp(finalized).await?),
@@ -470,14 +474,62 @@ async fn step(
 
     // Work on copies so a failure half-way leaves the lane state untouched.
     let mut updated = lanes.followed.clone();
-    let scanned = recompute(&sent, &mut updated)?;
+    let scanned = recompute(&sent, &mut updated, false)?;
     halt_mismatches(state, &scanned.mismatches).await?;
+    let mut recorded = guard.clone();
+    recorded.record(finalized);
+    let consumed = finalized.number + 1;
+    let cursor = progress::cursor(config, &recorded, consumed);
+    progress::persist(state, progress::lane_steps(config, &scanned, &updated, consumed), Some(cursor)).await?;
     lanes.followed = updated;
-    guard.record(finalized);
-    *next_block = finalized.number + 1;
+    *guard = recorded;
+    *next_block = consumed;
     let to_sign = apply(state, scanned)?;
     if let Some(time) = chain_time {
-        state.chain_times.write().map_err(|_| poisoned())?.insert(follower.config().name.clone(), time);
+        state.chain_times.write().map_err(|_| poisoned())?.insert(config.name.clone(), time);
+    }
+    sign_all(state, to_sign).await
+}
+
+/// Brings the lanes added since the last step to `next_block`: each resumes from its stored head
+/// (a lane followed before), or from `start_block`; one scan from the oldest of them covers all.
+async fn catch_up(
+    state: &Arc<State>,
+    follower: &Follower,
+    lanes: &mut ChainLanes,
+    next_block: u64,
+) -> Result<(), ValidatorError> {
+    let config = follower.config();
+    let mut fresh = HashMap::new();
+    let mut from = next_block;
+    for &lane in &lanes.pending {
+        let resumed = progress::resume(state, config, lane, next_block)?;
+        from = from.min(resumed.as_ref().map_or(config.start_block, |h| h.next_block));
+        let acc = resumed.map_or_else(
+            || Accumulator::new(lane),
+            |h| Accumulator { lane, sequence: h.sequence, value: h.accumulator },
+        );
+        fresh.insert(lane, acc);
+    }
+    let scanned = if next_block > from {
+        let pending: Vec<B256> = lanes.pending.iter().copied().collect();
+        let sent = follower.sent_messages_of(&pending, from, next_block - 1).await?;
+        recompute(&sent, &mut fresh, true)?
+    } else {
+        Scanned::default()
+    };
+    halt_mismatches(state, &scanned.mismatches).await?;
+    progress::persist(state, progress::lane_steps(config, &scanned, &fresh, next_block), None).await?;
+    let to_sign = apply(state, scanned)?;
+    lanes.followed.extend(fresh);
+    let caught_up = std::mem::take(&mut lanes.pending);
+    if next_block > from {
+        let table = state.lanes.read().map_err(|_| poisoned())?;
+        for lane in &caught_up {
+            let observed = table.get(lane).map_or(0, LaneView::observed);
+            tracing::info!(%lane, chain = %config.name, observed, from_block = from, up_to_block = next_block - 1,
+                "lane caught up");
+        }
     }
     sign_all(state, to_sign).await
 }
@@ -531,7 +583,13 @@ mod tests {
             let state = state(&dir.path().join(format!("{:?}.sqlite", cfg.role)), &cfg);
             state.lanes.write().expect("lock").insert(lane, LaneView::new(&cfg.chains[0], true, false));
             let mut scanned = Scanned::default();
-            scanned.accumulators.insert(lane, vec![(B256::repeat_byte(1), 100), (B256::repeat_byte(2), 110)]);
+            let progress = |sequence, sent_at| LaneProgress {
+                sequence,
+                accumulator: B256::repeat_byte(sequence as u8),
+                sent_at,
+                block: sequence,
+            };
+            scanned.accumulators.insert(lane, vec![progress(1, 100), progress(2, 110)]);
             scanned.set_updates.insert(lane, vec![(1, B256::repeat_byte(0x5e))]);
             assert_eq!(apply(&state, scanned).expect("apply"), expected, "{:?}", cfg.role);
             let view = state.lanes.read().expect("lock").get(&lane).cloned().expect("lane");
@@ -582,7 +640,7 @@ mod tests {
         let two = {
             let state = state(&db, &cfg);
             let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
-            let scanned = recompute(&lying, &mut followed).expect("recompute");
+            let scanned = recompute(&lying, &mut followed, false).expect("recompute");
             assert_eq!(scanned.mismatches, vec![Mismatch { lane, sequence: 3, emitted, computed }]);
             assert!(!followed.contains_key(&lane), "a halted lane is not followed any more");
             let Mismatch { lane, sequence, emitted, computed } = scanned.mismatches[0];
@@ -607,7 +665,7 @@ mod tests {
         {
             let restarted = state(&db, &cfg);
             let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
-            let scanned = recompute(&honest, &mut followed).expect("recompute");
+            let scanned = recompute(&honest, &mut followed, false).expect("recompute");
             assert!(scanned.mismatches.is_empty());
             assert_eq!(apply(&restarted, scanned).expect("apply"), BTreeSet::new(), "the halted head is not signed");
             assert_eq!(restarted.sign(lane, 2).expect("served"), two);
