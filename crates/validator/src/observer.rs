@@ -348,7 +348,7 @@ pub(crate) struct Scanned {
 /// at that sequence (it is not followed any more) and reported in `mismatches`; its earlier
 /// sequences are kept. `catching_up`: a lane resumed from its stored head skips the messages it
 /// already has (the scan starts at the oldest lane's block).
-fn recompute(
+pub(crate) fn recompute(
     sent: &[SentMessage],
     accumulators: &mut HashMap<B256, Accumulator>,
     catching_up: bool,
@@ -391,7 +391,7 @@ fn recompute(
 /// Adds what was scanned to the lane table; returns what to sign: each lane's new head (unless
 /// it is leaving) and every new set update. A fallback validator signs nothing on its own: only
 /// what a relayer asks for once it is due.
-fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, ValidatorError> {
+pub(crate) fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, ValidatorError> {
     let mut to_sign = BTreeSet::new();
     let primary = state.fallback_delay.is_none();
     let mut lanes = state.lanes.write().map_err(|_| poisoned())?;
@@ -540,6 +540,7 @@ mod tests {
 
     use super::*;
     use crate::LaneConfig;
+    use crate::progress::tests::sent;
     use crate::tests::{chain, config, state};
 
     fn set(lanes: &[B256]) -> BTreeSet<B256> {
@@ -595,35 +596,6 @@ mod tests {
             let view = state.lanes.read().expect("lock").get(&lane).cloned().expect("lane");
             assert_eq!((view.observed(), view.sent_at), (2, vec![100, 110]));
         }
-    }
-
-    /// Messages 1..=n of `lane` as the bridge emits them, with their true accumulators.
-    fn sent(lane: B256, n: u64) -> Vec<SentMessage> {
-        let mut acc = Accumulator::new(lane);
-        (1..=n)
-            .map(|sequence| {
-                let message = zb_protocol::Message {
-                    sequence,
-                    kind: MessageKind::Transfer as u8,
-                    sender: Address::repeat_byte(1),
-                    recipient: Address::repeat_byte(2),
-                    amount: U256::from(sequence),
-                    data: B256::ZERO,
-                    sentAt: 1000 + sequence,
-                    deadline: u64::MAX,
-                };
-                let accumulator = acc.push(&message).expect("in order");
-                SentMessage {
-                    lane,
-                    message,
-                    accumulator,
-                    block_number: sequence,
-                    block_hash: B256::ZERO,
-                    tx_hash: B256::ZERO,
-                    log_index: 0,
-                }
-            })
-            .collect()
     }
 
     #[test]
