@@ -223,6 +223,31 @@ impl Store {
             })
             .collect()
     }
+
+    /// Forgets what was followed on chain `chain_id` with bridge `bridge`: its cursor, and the
+    /// heads, rows and set updates of its lanes. The next start catches every lane up from
+    /// `start_block` over the chain as it is now (after a deep-reorg halt was lifted). Returns
+    /// how many lanes were forgotten. Slashing protection and signed checkpoints are kept.
+    pub fn forget_follow_progress(&self, chain_id: u64, bridge: Address) -> Result<usize, StoreError> {
+        let id = codec::int(chain_id, "chain_id")?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let of_chain = "SELECT lane FROM lane_heads WHERE chain_id = ?1 AND bridge = ?2";
+        tx.execute(&format!("DELETE FROM lane_progress WHERE lane IN ({of_chain})"), params![id, bridge.as_slice()])?;
+        tx.execute(
+            &format!("DELETE FROM lane_set_updates WHERE lane IN ({of_chain})"),
+            params![id, bridge.as_slice()],
+        )?;
+        let lanes =
+            tx.execute("DELETE FROM lane_heads WHERE chain_id = ?1 AND bridge = ?2", params![id, bridge.as_slice()])?;
+        tx.execute(
+            "DELETE FROM chain_cursor_blocks WHERE chain_id = ?1 AND bridge = ?2",
+            params![id, bridge.as_slice()],
+        )?;
+        tx.execute("DELETE FROM chain_cursors WHERE chain_id = ?1 AND bridge = ?2", params![id, bridge.as_slice()])?;
+        tx.commit()?;
+        Ok(lanes)
+    }
 }
 
 fn write_lane(tx: &Transaction<'_>, step: &LaneStep) -> Result<(), StoreError> {

@@ -465,7 +465,12 @@ async fn step(
         return Ok(());
     }
     let followed: Vec<B256> = lanes.followed.keys().copied().collect();
-    let sent = follower.sent_messages_of(&followed, *next_block, finalized.number).await?;
+    // Every lane halted: nothing to read, but the cursor still moves (the reorg guard with it).
+    let sent = if followed.is_empty() {
+        Vec::new()
+    } else {
+        follower.sent_messages_of(&followed, *next_block, finalized.number).await?
+    };
     // Only the fallback role needs chain time (its due check); a primary makes no extra call.
     let chain_time = match state.fallback_delay {
         Some(_) => Some(follower.block_timestamp(finalized).await?),

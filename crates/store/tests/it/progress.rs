@@ -101,3 +101,27 @@ fn a_cursor_must_end_at_its_last_consumed_block() {
     assert_eq!(store.chain_cursor(1, BRIDGE).expect("cursor"), None);
     assert_eq!(store.lane_head(lane(1)).expect("head"), None, "the lane rows of a refused step are not kept");
 }
+
+#[test]
+fn forgetting_a_chain_drops_its_cursor_and_lanes_only() {
+    let (_dir, store) = temp_store();
+    store.record_follow_step(&[step(1, 1, 3, 104), step(2, 1, 2, 104)], Some(&cursor(103))).expect("chain 1");
+    let mut other = step(3, 1, 2, 50);
+    other.head.chain_id = 56;
+    let other_cursor = ChainCursor { chain_id: 56, ..cursor(49) };
+    store.record_follow_step(&[other], Some(&other_cursor)).expect("chain 56");
+    store.check_and_record_signing(lane(1), 3, acc(1, 3)).expect("signed");
+
+    assert_eq!(store.forget_follow_progress(1, BRIDGE).expect("forget"), 2);
+    assert_eq!(store.chain_cursor(1, BRIDGE).expect("cursor"), None);
+    assert_eq!(store.lane_head(lane(1)).expect("head"), None);
+    assert!(store.lane_progress(lane(2), 1, 10).expect("rows").is_empty());
+    // Rows read again from a changed chain are accepted now.
+    let mut changed = step(1, 1, 3, 104);
+    changed.messages[2].accumulator = acc(9, 3);
+    store.record_follow_step(&[changed], Some(&cursor(103))).expect("rewritten");
+    // The other chain and slashing protection are untouched.
+    assert_eq!(store.chain_cursor(56, BRIDGE).expect("cursor").expect("kept").next_block, 50);
+    assert_eq!(store.lane_head(lane(3)).expect("head").expect("kept").sequence, 2);
+    assert_eq!(store.export_history(Address::ZERO).expect("history").entries.len(), 1);
+}
