@@ -8,6 +8,7 @@
 //! restart, and an opted-out lane stops being signed for new sequences.
 
 pub mod api;
+mod catchup;
 pub mod config;
 mod grace;
 mod guard;

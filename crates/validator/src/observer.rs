@@ -24,9 +24,9 @@ use zb_chain::{ChainConfig, ChainError, Follower, ReorgGuard, SentMessage};
 use zb_protocol::{Accumulator, MessageKind};
 use zb_store::LaneProgress;
 
-use crate::progress;
 use crate::stake::{LaneSecurity, StakeError, StakeReader};
 use crate::{ConfigError, LaneView, State, ValidatorError, poisoned};
+use crate::{catchup, progress};
 
 /// The lanes one chain task works on.
 struct ChainLanes {
@@ -34,8 +34,11 @@ struct ChainLanes {
     configured: BTreeSet<B256>,
     /// Lanes whose accumulators are current up to `next_block - 1`.
     followed: HashMap<B256, Accumulator>,
-    /// Lanes added since the last step; caught up from `start_block` at the next one.
+    /// Lanes added since the last step: caught up (from their stored head, or `start_block`) at
+    /// the next one, or handed to the catch-up task when far behind.
     pending: BTreeSet<B256>,
+    /// Lanes the catch-up task is bringing to the cursor: neither followed nor pending.
+    catching: BTreeSet<B256>,
 }
 
 /// What a lane should be after a stake-manager read.
@@ -77,7 +80,7 @@ fn decide(
 
 impl ChainLanes {
     fn is_empty(&self) -> bool {
-        self.followed.is_empty() && self.pending.is_empty()
+        self.followed.is_empty() && self.pending.is_empty() && self.catching.is_empty()
     }
 
     /// Applies the targets of `chain`'s lanes to the lane table; returns the lanes dropped.
@@ -129,7 +132,7 @@ impl ChainLanes {
                 (Target::Dropped, Some(_)) => {
                     table.remove(&lane);
                     self.followed.remove(&lane);
-                    if self.pending.remove(&lane) {
+                    if self.pending.remove(&lane) | self.catching.remove(&lane) {
                         tracing::info!(%lane, chain = %name, "lane removed before it was caught up: the operator opted out");
                     } else {
                         tracing::info!(%lane, chain = %name,
@@ -204,12 +207,14 @@ async fn refresh_stake(
     let targets: BTreeMap<B256, Target> = candidates
         .iter()
         .map(|lane| {
+            // A lane not caught up yet has consumed no block: its hand-over cannot be observed.
+            let consumed = if lanes.pending.contains(lane) || lanes.catching.contains(lane) { 0 } else { next_block };
             let target = decide(
                 lanes.configured.contains(lane),
                 opt_ins.lanes.contains(lane),
                 in_table.contains(lane),
                 security.get(lane),
-                next_block,
+                consumed,
             );
             (*lane, target)
         })
@@ -261,13 +266,21 @@ pub(crate) async fn follow_chain(
     if let Some(cursor) = progress::load_cursor(&state, &config, &mut guard)? {
         next_block = cursor;
     }
-    let mut lanes = ChainLanes { pending: configured.clone(), configured, followed: HashMap::new() };
+    let mut lanes =
+        ChainLanes { pending: configured.clone(), configured, followed: HashMap::new(), catching: BTreeSet::new() };
+    // At most one catch-up task (aborted with this task).
+    let mut catch_ups: tokio::task::JoinSet<Result<HashMap<B256, Accumulator>, ValidatorError>> =
+        tokio::task::JoinSet::new();
+    let mut caught_up = None;
     let mut stake = config.stake_manager.map(|sm| StakeReader::new(follower.clone(), sm, state.signer.address()));
     let mut next_refresh = Instant::now();
     count_lanes(&state, &chain);
     let backoff_max = Duration::from_secs(30);
     let mut backoff = poll;
     loop {
+        if let Some(finished) = caught_up.take() {
+            catchup::finish(&chain, &mut lanes.catching, &mut lanes.pending, finished);
+        }
         if let Some(reader) = stake.as_mut()
             && Instant::now() >= next_refresh
         {
@@ -300,6 +313,19 @@ pub(crate) async fn follow_chain(
                 }
             }
         }
+        if catch_ups.is_empty() && !lanes.pending.is_empty() {
+            let (_near, far) = catchup::plan(&state, &config, &lanes.pending, next_block)?;
+            if !far.lanes.is_empty() {
+                tracing::info!(chain = %chain, lanes = far.lanes.len(), from_block = far.from, to_block = next_block,
+                    "catching lanes up in their own task");
+                for lane in far.lanes.keys() {
+                    lanes.pending.remove(lane);
+                    lanes.catching.insert(*lane);
+                }
+                let (state, follower) = (state.clone(), follower.clone());
+                catch_ups.spawn(async move { catchup::run(&state, &follower, far, next_block).await });
+            }
+        }
         if lanes.is_empty() && stake_read(&state, &chain)? {
             // Nothing to follow: the stake manager was read and no lane is secured here.
             mark_following(&state, &chain)?;
@@ -307,6 +333,7 @@ pub(crate) async fn follow_chain(
         tokio::select! {
             _ = heads.changed() => {}
             _ = tokio::time::sleep(poll) => {}
+            Some(finished) = catch_ups.join_next(), if !catch_ups.is_empty() => caught_up = Some(finished),
         }
     }
 }
@@ -325,7 +352,7 @@ fn stake_read(state: &State, chain: &str) -> Result<bool, ValidatorError> {
 
 /// A sequence whose emitted accumulator differs from the recomputed one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Mismatch {
+pub(crate) struct Mismatch {
     lane: B256,
     sequence: u64,
     emitted: B256,
@@ -341,6 +368,12 @@ pub(crate) struct Scanned {
     mismatches: Vec<Mismatch>,
     /// Lanes stopped at a mismatch: the block of that message and the accumulator before it.
     pub(crate) stopped: HashMap<B256, (u64, Accumulator)>,
+}
+
+impl Scanned {
+    pub(crate) fn mismatches(&self) -> &[Mismatch] {
+        &self.mismatches
+    }
 }
 
 /// Recomputes the accumulators of the lanes in `accumulators` over `sent`; others are skipped. A
@@ -400,6 +433,13 @@ pub(crate) fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B25
         let Some(view) = lanes.get_mut(&lane) else {
             continue;
         };
+        let expected = view.observed() + 1;
+        if values.first().is_some_and(|m| m.sequence != expected) {
+            // A catch-up that ended after the lane was dropped and added again: the new view is
+            // caught up on its own.
+            tracing::warn!(%lane, expected, "scanned messages do not continue the lane's view; not applied");
+            continue;
+        }
         for message in values {
             view.accumulators.push(message.accumulator);
             view.sent_at.push(message.sent_at);
@@ -425,7 +465,7 @@ pub(crate) fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B25
 
 /// Persists and raises a halt for every mismatch, before anything of the scan is applied (a
 /// failure leaves the lane state as it was, so the next step scans and halts again).
-async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<(), ValidatorError> {
+pub(crate) async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<(), ValidatorError> {
     for &Mismatch { lane, sequence, emitted, computed } in mismatches {
         let state = state.clone();
         tokio::task::spawn_blocking(move || state.halt_lane(lane, sequence, emitted, computed))
@@ -435,7 +475,7 @@ async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<
     Ok(())
 }
 
-async fn sign_all(state: &Arc<State>, to_sign: BTreeSet<(B256, u64)>) -> Result<(), ValidatorError> {
+pub(crate) async fn sign_all(state: &Arc<State>, to_sign: BTreeSet<(B256, u64)>) -> Result<(), ValidatorError> {
     for (lane, sequence) in to_sign {
         let state = state.clone();
         tokio::task::spawn_blocking(move || state.sign(lane, sequence))
@@ -455,7 +495,16 @@ async fn step(
     // Also the start-up check of a resumed cursor: its blocks, read again through the quorum.
     guard.check(follower).await?;
     if !lanes.pending.is_empty() {
-        catch_up(state, follower, lanes, *next_block).await?;
+        // Far lanes stay pending: follow_chain hands them to their own task.
+        let (near, _far) = catchup::plan(state, follower.config(), &lanes.pending, *next_block)?;
+        if !near.lanes.is_empty() {
+            let near_lanes: Vec<B256> = near.lanes.keys().copied().collect();
+            let caught_up = catchup::run(state, follower, near, *next_block).await?;
+            for lane in near_lanes {
+                lanes.pending.remove(&lane);
+            }
+            lanes.followed.extend(caught_up);
+        }
     }
 
     let finalized = follower.finalized().await?;
@@ -492,49 +541,6 @@ async fn step(
     let to_sign = apply(state, scanned)?;
     if let Some(time) = chain_time {
         state.chain_times.write().map_err(|_| poisoned())?.insert(config.name.clone(), time);
-    }
-    sign_all(state, to_sign).await
-}
-
-/// Brings the lanes added since the last step to `next_block`: each resumes from its stored head
-/// (a lane followed before), or from `start_block`; one scan from the oldest of them covers all.
-async fn catch_up(
-    state: &Arc<State>,
-    follower: &Follower,
-    lanes: &mut ChainLanes,
-    next_block: u64,
-) -> Result<(), ValidatorError> {
-    let config = follower.config();
-    let mut fresh = HashMap::new();
-    let mut from = next_block;
-    for &lane in &lanes.pending {
-        let resumed = progress::resume(state, config, lane, next_block)?;
-        from = from.min(resumed.as_ref().map_or(config.start_block, |h| h.next_block));
-        let acc = resumed.map_or_else(
-            || Accumulator::new(lane),
-            |h| Accumulator { lane, sequence: h.sequence, value: h.accumulator },
-        );
-        fresh.insert(lane, acc);
-    }
-    let scanned = if next_block > from {
-        let pending: Vec<B256> = lanes.pending.iter().copied().collect();
-        let sent = follower.sent_messages_of(&pending, from, next_block - 1).await?;
-        recompute(&sent, &mut fresh, true)?
-    } else {
-        Scanned::default()
-    };
-    halt_mismatches(state, &scanned.mismatches).await?;
-    progress::persist(state, progress::lane_steps(config, &scanned, &fresh, next_block), None).await?;
-    let to_sign = apply(state, scanned)?;
-    lanes.followed.extend(fresh);
-    let caught_up = std::mem::take(&mut lanes.pending);
-    if next_block > from {
-        let table = state.lanes.read().map_err(|_| poisoned())?;
-        for lane in &caught_up {
-            let observed = table.get(lane).map_or(0, LaneView::observed);
-            tracing::info!(%lane, chain = %config.name, observed, from_block = from, up_to_block = next_block - 1,
-                "lane caught up");
-        }
     }
     sign_all(state, to_sign).await
 }
@@ -699,8 +705,12 @@ mod tests {
         let (configured, a, b) = (B256::repeat_byte(1), B256::repeat_byte(0xa), B256::repeat_byte(0xb));
         let cfg = config(vec![eth.clone()], vec![LaneConfig { lane: configured, source: "ethereum".into() }]);
         let state = state(&dir.path().join("v.sqlite"), &cfg);
-        let mut lanes =
-            ChainLanes { pending: set(&[configured]), configured: set(&[configured]), followed: HashMap::new() };
+        let mut lanes = ChainLanes {
+            pending: set(&[configured]),
+            configured: set(&[configured]),
+            followed: HashMap::new(),
+            catching: BTreeSet::new(),
+        };
         let view = |lane: B256| state.lanes.read().expect("lock").get(&lane).cloned();
         let apply = |lanes: &mut ChainLanes, targets: &[(B256, Target)]| {
             lanes.apply_targets(&state, &eth, &targets.iter().copied().collect()).expect("apply")

@@ -98,13 +98,23 @@ pub(crate) fn resume(
     lane: B256,
     next_block: u64,
 ) -> Result<Option<LaneHead>, ValidatorError> {
+    let from_start = |state: &State| -> Result<Option<LaneHead>, ValidatorError> {
+        // Caught up from start_block: the view starts empty, whatever it held.
+        if let Some(view) = state.lanes.write().map_err(|_| poisoned())?.get_mut(&lane) {
+            view.window_start = 0;
+            view.accumulators.clear();
+            view.sent_at.clear();
+            view.set_updates.clear();
+        }
+        Ok(None)
+    };
     let Some(head) = state.store.lane_head(lane)? else {
-        return Ok(None);
+        return from_start(state);
     };
     if head.chain_id != chain.chain_id || head.bridge != chain.bridge || head.next_block > next_block {
         tracing::warn!(%lane, chain = %chain.name, stored = ?head,
             "the stored head of this lane does not belong to this chain's cursor; catching up from start_block");
-        return Ok(None);
+        return from_start(state);
     }
     let keep = u64::try_from(state.memory_window).unwrap_or(u64::MAX).min(head.sequence);
     let first = head.sequence - keep + 1;
