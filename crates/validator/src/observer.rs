@@ -107,7 +107,7 @@ impl ChainLanes {
                     table.insert(lane, LaneView::new(chain, self.configured.contains(&lane), opted_in));
                     self.pending.insert(lane);
                     tracing::info!(%lane, chain = %name, from_block = chain.start_block,
-                        "lane added: the operator opted in to it; catching up from start_block");
+                        "lane added: the operator opted in to it; catching up from its stored head, or from start_block");
                 }
                 (Target::Leaving, Some(view)) => {
                     view.opted_in = false;

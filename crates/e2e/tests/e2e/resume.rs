@@ -1,7 +1,8 @@
 //! A validator restarted after a long lane history resumes from its persisted cursor: it reads
 //! no log from below the cursor again (counted through an RPC proxy in front of its only
 //! endpoint), still signs a new transfer, and serves old checkpoints (older than its memory
-//! window) from its store. A cursor whose block hash the chain no longer has halts the chain.
+//! window) from its store; a lane configured only now is caught up in its own task. A cursor
+//! whose block hash the chain no longer has halts the chain.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,7 +15,8 @@ use futures::StreamExt;
 use serde_json::Value;
 use zb_contracts::bridge::ZeroBridge;
 use zb_e2e::devnet::{HOME_NAME, wait_until};
-use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, RpcProxy, Served, dev_keys};
+use zb_e2e::logs::{field_str, message};
+use zb_e2e::{AgentId, Chain, Devnet, DevnetOptions, Direction, RpcProxy, Served, ValidatorLaneToml, dev_keys};
 use zb_store::Store;
 
 /// Messages in the lane's history before the restart: more than the default memory window (4096).
@@ -109,6 +111,14 @@ async fn a_restarted_validator_resumes_from_its_cursor_without_rescanning() -> e
         refused => panic!("sequence 3 must be signed on request: {refused:?}"),
     };
     devnet.verify_served(0, &old_signed)?;
+    // Far enough from start_block that a lane new at the restart is caught up in its own task.
+    devnet.home().mine(64).await?;
+    let mined = devnet.home().block_number().await?;
+    wait_until("validator 0 to consume the mined blocks", Duration::from_secs(60), || async {
+        let finalized = devnet.validator_metric(0, "zb_validator_finalized_block", "chain=\"ethereum\"").await?;
+        Ok(finalized.filter(|f| *f >= (mined - 2) as f64).map(|_| ()))
+    })
+    .await?;
 
     // SIGKILL: the cursor is whatever the last committed step wrote.
     devnet.kill_validator(0)?;
@@ -127,6 +137,13 @@ async fn a_restarted_validator_resumes_from_its_cursor_without_rescanning() -> e
 
     seen.lock().expect("lock").clear();
     let calls_before = proxy.calls();
+    // A lane configured now has no stored head: it is caught up from start_block in its own
+    // task (it has no messages, so the lane filter returns no log), the followed lane resumes.
+    let new_lane = B256::repeat_byte(0x1e);
+    devnet.configure_validator(0, |config| {
+        config.lanes.push(ValidatorLaneToml { lane: new_lane, source: HOME_NAME.into() });
+    })?;
+    let log_from = devnet.log_offset(AgentId::Validator(0))?;
     devnet.start_validator(0).await?;
     // Served from the store before, and after, the lane is resumed.
     assert_eq!(devnet.validator_checkpoint(0, lane, 3).await?.signed(), Some(&old_signed));
@@ -149,6 +166,18 @@ async fn a_restarted_validator_resumes_from_its_cursor_without_rescanning() -> e
     let never_signed = never_signed.signed().expect("sequence 10 is signed on request from the store");
     devnet.verify_served(0, never_signed)?;
     assert_eq!(never_signed.accumulator, devnet.source_accumulators(lane).await?[9]);
+
+    let new_lane_hex = format!("{new_lane:#x}");
+    devnet
+        .wait_for_log(AgentId::Validator(0), log_from, Duration::from_secs(60), |l| {
+            message(l) == Some("lane caught up") && field_str(l, "lane").as_deref() == Some(new_lane_hex.as_str())
+        })
+        .await?;
+    devnet
+        .wait_for_log(AgentId::Validator(0), log_from, Duration::from_secs(5), |l| {
+            message(l) == Some("catching lanes up in their own task")
+        })
+        .await?;
 
     // No rescan: nothing below the cursor was read again, only the new transfer's log.
     let after: Vec<u64> = seen.lock().expect("lock").clone();
