@@ -291,7 +291,10 @@ pub(crate) async fn follow_chain(
             match step(&state, &follower, &mut guard, &mut lanes, &mut next_block).await {
                 Ok(()) => {
                     backoff = poll;
-                    mark_following(&state, &chain)?;
+                    // Ready once every lane is caught up (also those caught up in their own task).
+                    if lanes.pending.is_empty() && lanes.catching.is_empty() {
+                        mark_following(&state, &chain)?;
+                    }
                 }
                 Err(ValidatorError::Chain(ChainError::DeepReorg { number, expected, found })) => {
                     let reason = format!(
