@@ -541,6 +541,7 @@ async fn step(
     lanes.followed = updated;
     *guard = recorded;
     *next_block = consumed;
+    metrics::gauge!("zb_validator_cursor_block", "chain" => config.name.clone()).set(consumed as f64);
     let to_sign = apply(state, scanned)?;
     if let Some(time) = chain_time {
         state.chain_times.write().map_err(|_| poisoned())?.insert(config.name.clone(), time);
