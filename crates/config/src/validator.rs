@@ -327,6 +327,18 @@ mod tests {
     }
 
     #[test]
+    fn memory_window_defaults_and_must_hold_the_head() {
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let default = format!("{HEAD}{}", chain("ethereum", sm));
+        assert_eq!(parse(&default).expect("loads").memory_window, DEFAULT_MEMORY_WINDOW);
+        let small = format!("memory_window = 16\n{HEAD}{}", chain("ethereum", sm));
+        assert_eq!(parse(&small).expect("loads").memory_window, 16);
+        let zero = format!("memory_window = 0\n{HEAD}{}", chain("ethereum", sm));
+        let error = parse(&zero).expect_err("refused").to_string();
+        assert!(error.contains("memory_window"), "{error}");
+    }
+
+    #[test]
     fn stake_refresh_and_bad_stake_managers() {
         let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
         let text = format!("stake_refresh_secs = 5\n{HEAD}{}", chain("ethereum", sm));
