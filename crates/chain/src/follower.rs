@@ -18,6 +18,9 @@ use crate::config::{ChainConfig, Finality};
 use crate::error::ChainError;
 use crate::scan::LogScan;
 
+/// The most lanes [`Follower::sent_messages_of`] names in a log filter; beyond, it asks for all.
+pub const MAX_TOPIC_FILTER: usize = 64;
+
 /// Deadline of every single RPC call: an endpoint that answers later counts as failed, so one
 /// black-holing endpoint among several delays a step by this much at most.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
@@ -581,7 +584,16 @@ impl Follower {
     /// by (block, log index), decoded. `to` must be final ([`ChainError::NotFinalYet`]). With
     /// `rpc_quorum > 1` the endpoints' answers must be identical.
     pub async fn sent_messages(&self, from: u64, to: u64) -> Result<Vec<SentMessage>, ChainError> {
-        let logs = self.bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, from, to).await?;
+        self.sent_messages_of(&[], from, to).await
+    }
+
+    /// [`Follower::sent_messages`] of the given lanes only (the lane is the event's topic1), so
+    /// that the endpoints return nothing of other lanes. Empty `lanes`, or more than
+    /// [`MAX_TOPIC_FILTER`] of them (providers cap filter sizes): every lane.
+    pub async fn sent_messages_of(&self, lanes: &[B256], from: u64, to: u64) -> Result<Vec<SentMessage>, ChainError> {
+        let topic1 = if lanes.len() > MAX_TOPIC_FILTER { &[][..] } else { lanes };
+        let logs =
+            self.logs_matching(self.config.bridge, ZeroBridge::MessageSent::SIGNATURE_HASH, topic1, from, to).await?;
         logs.iter().map(|log| decode_sent_message(log, self.config.bridge)).collect()
     }
 
@@ -600,6 +612,18 @@ impl Follower {
         address: Address,
         event: B256,
         topic1: Option<B256>,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>, ChainError> {
+        self.logs_matching(address, event, topic1.as_slice(), from, to).await
+    }
+
+    /// [`Follower::contract_logs`] with topic1 any of `topic1` (empty: any topic1).
+    async fn logs_matching(
+        &self,
+        address: Address,
+        event: B256,
+        topic1: &[B256],
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
@@ -627,13 +651,13 @@ impl Follower {
         eligible: &[usize],
         address: Address,
         event: B256,
-        topic1: Option<B256>,
+        topic1: &[B256],
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
         let mut filter = Filter::new().address(address).event_signature(event).from_block(from).to_block(to);
-        if let Some(topic) = topic1 {
-            filter = filter.topic1(topic);
+        if !topic1.is_empty() {
+            filter = filter.topic1(topic1.to_vec());
         }
         let answers = self
             .ask(eligible, |_, e| {
@@ -661,7 +685,7 @@ fn clean_logs(
     logs: Vec<Log>,
     address: Address,
     event: B256,
-    topic1: Option<B256>,
+    topic1: &[B256],
     from: u64,
     to: u64,
     label: &str,
@@ -671,7 +695,7 @@ fn clean_logs(
         let topics = log.inner.data.topics();
         if log.inner.address != address
             || topics.first() != Some(&event)
-            || topic1.is_some_and(|t| topics.get(1) != Some(&t))
+            || (!topic1.is_empty() && !topics.get(1).is_some_and(|t| topic1.contains(t)))
         {
             tracing::warn!(endpoint = label, address = %log.inner.address, "eth_getLogs returned a log outside the filter; ignored");
             continue;

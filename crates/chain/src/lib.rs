@@ -21,6 +21,6 @@ mod scan;
 
 pub use config::{ChainConfig, Finality, on_this_machine};
 pub use error::ChainError;
-pub use follower::{BlockRef, Follower, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc};
+pub use follower::{BlockRef, Follower, MAX_TOPIC_FILTER, RPC_TIMEOUT, SentMessage, decode_sent_message, wait_for_rpc};
 pub use reorg::ReorgGuard;
 pub use scan::{LogScan, MAX_LOG_RANGE, MAX_LOG_WINDOW, scan_logs};

@@ -50,6 +50,12 @@ impl ReorgGuard {
         self.blocks.last_key_value().map(|(n, h)| BlockRef { number: *n, hash: *h })
     }
 
+    /// The newest `n` recorded blocks, oldest first (what a persisted cursor keeps).
+    pub fn recent(&self, n: usize) -> Vec<BlockRef> {
+        let skip = self.blocks.len().saturating_sub(n);
+        self.blocks.iter().skip(skip).map(|(n, h)| BlockRef { number: *n, hash: *h }).collect()
+    }
+
     /// Re-reads the hashes of the newest recorded blocks through the follower (with its quorum
     /// rule); the oldest block that changed is reported as [`ChainError::DeepReorg`].
     pub async fn check(&self, follower: &Follower) -> Result<(), ChainError> {

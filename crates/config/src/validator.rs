@@ -48,6 +48,10 @@ pub struct ValidatorConfig {
     /// Who may call the signing endpoints, and how much (`[api]`).
     #[serde(default)]
     pub api: ApiConfig,
+    /// How many of each lane's newest accumulators are kept in memory; older sequences are read
+    /// from the store (signing one on request, the fallback due check). At least 1.
+    #[serde(default = "default_memory_window")]
+    pub memory_window: usize,
 }
 
 /// The API's guard: bearer tokens, a request timeout, a concurrency and a per-client rate limit.
@@ -158,6 +162,14 @@ fn default_stake_refresh_secs() -> u64 {
     DEFAULT_STAKE_REFRESH_SECS
 }
 
+/// Default of `memory_window`: about 160 KiB per lane, and far more than relayers ask for behind
+/// the head; anything older costs one store read.
+pub const DEFAULT_MEMORY_WINDOW: usize = 4096;
+
+fn default_memory_window() -> usize {
+    DEFAULT_MEMORY_WINDOW
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LaneConfig {
@@ -182,6 +194,11 @@ impl ValidatorConfig {
                  [[chains]] entry to secure the lanes its operator opted in to)"
                     .into(),
             ));
+        }
+        if self.memory_window == 0 {
+            return Err(ConfigError::Invalid(format!(
+                "`memory_window` is 0: keep at least the head of every lane in memory (default {DEFAULT_MEMORY_WINDOW})"
+            )));
         }
         if self.stake_refresh_secs == 0 {
             return Err(ConfigError::Invalid(
@@ -326,6 +343,18 @@ mod tests {
         let config = parse(&both).expect("both");
         assert_eq!(config.lanes.len(), 1);
         assert!(config.has_stake_manager());
+    }
+
+    #[test]
+    fn memory_window_defaults_and_must_hold_the_head() {
+        let sm = r#"stake_manager = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512""#;
+        let default = format!("{HEAD}{}", chain("ethereum", sm));
+        assert_eq!(parse(&default).expect("loads").memory_window, DEFAULT_MEMORY_WINDOW);
+        let small = format!("memory_window = 16\n{HEAD}{}", chain("ethereum", sm));
+        assert_eq!(parse(&small).expect("loads").memory_window, 16);
+        let zero = format!("memory_window = 0\n{HEAD}{}", chain("ethereum", sm));
+        let error = parse(&zero).expect_err("refused").to_string();
+        assert!(error.contains("memory_window"), "{error}");
     }
 
     #[test]

@@ -40,6 +40,7 @@ fn validator_example_config_loads() {
     assert_eq!(bsc.stake_manager, Some(alloy::primitives::Address::repeat_byte(0xdd)));
     assert!(config.has_stake_manager());
     assert_eq!(config.stake_refresh_secs, 60);
+    assert_eq!(config.memory_window, zb_config::validator::DEFAULT_MEMORY_WINDOW);
 
     // The lane ids are the real ones for the placeholder bridges (docs/protocol.md section 4).
     let route = zb_protocol::route_id(1, alloy::primitives::Address::repeat_byte(0x11), 56);

@@ -11,12 +11,15 @@
 //!   fees, status and the signed bytes (rebroadcast when a node dropped them).
 //! - **Halts** (validator): lanes and chains it stopped signing, kept until an operator removes
 //!   them ([`Store::halt_lane`], [`Store::halt_chain`], [`Store::unhalt_lane`]).
+//! - **Follow progress** (validator): per chain a cursor, per lane its head, one row per message
+//!   and its set updates, written in one transaction per follow step
+//!   ([`Store::record_follow_step`]); a restart resumes from them instead of rescanning.
 //!
 //! The file uses the WAL journal, `synchronous=FULL` and a busy timeout of [`BUSY_TIMEOUT`].
 //! Hashes, addresses and signatures are stored as BLOBs of exactly 32, 20 and 65 bytes (r ‖ s ‖ v,
 //! v = 27 or 28), `u64` values as INTEGER (so they must not exceed `i64::MAX`), `u128` fees as
 //! decimal TEXT, submission status as its snake_case name. The table `schema_version` holds the
-//! schema version (3); an older file is upgraded on open, a file of a newer version is refused.
+//! schema version (4); an older file is upgraded on open, a file of a newer version is refused.
 //!
 //! # Slashing-protection interchange format
 //!
@@ -60,6 +63,7 @@ mod checkpoints;
 mod codec;
 mod error;
 mod halts;
+mod progress;
 mod schema;
 mod slashing;
 mod store;
@@ -67,6 +71,7 @@ mod submissions;
 mod types;
 
 pub use error::StoreError;
+pub use progress::{CURSOR_RECENT_BLOCKS, ChainCursor, LaneHead, LaneProgress, LaneStep};
 pub use store::{BUSY_TIMEOUT, Store};
 pub use types::{
     ChainHalt, HISTORY_FORMAT, HISTORY_VERSION, ImportReport, LaneHalt, SignDecision, SignedCheckpoint, SignedEntry,

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::StoreError;
 
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 const VERSION_TABLE: &str = "
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -78,6 +78,56 @@ ALTER TABLE submissions ADD COLUMN raw_tx BLOB;
 CREATE INDEX submissions_by_account ON submissions (chain_id, sender, status, nonce);
 ";
 
+/// Version 4: the validator's follow progress, so that a restart resumes instead of rescanning
+/// (see `progress.rs`). Per followed chain (chain id and bridge) a cursor: the next block to
+/// read and the last consumed blocks the reorg guard re-checks. Per lane its head (the block it
+/// is consumed up to, sequence, accumulator), one row per message (accumulator, sentAt, block)
+/// and its validator-set updates. Written in one transaction per follow step.
+const V4: &str = "
+CREATE TABLE chain_cursors (
+    chain_id   INTEGER NOT NULL CHECK (chain_id >= 0),
+    bridge     BLOB    NOT NULL CHECK (length(bridge) = 20),
+    next_block INTEGER NOT NULL CHECK (next_block >= 0),
+    last_hash  BLOB    NOT NULL CHECK (length(last_hash) = 32),
+    updated_at INTEGER NOT NULL CHECK (updated_at >= 0),
+    PRIMARY KEY (chain_id, bridge)
+) WITHOUT ROWID;
+
+CREATE TABLE chain_cursor_blocks (
+    chain_id INTEGER NOT NULL,
+    bridge   BLOB    NOT NULL,
+    number   INTEGER NOT NULL CHECK (number >= 0),
+    hash     BLOB    NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (chain_id, bridge, number)
+) WITHOUT ROWID;
+
+CREATE TABLE lane_heads (
+    lane        BLOB    NOT NULL PRIMARY KEY CHECK (length(lane) = 32),
+    chain_id    INTEGER NOT NULL CHECK (chain_id >= 0),
+    bridge      BLOB    NOT NULL CHECK (length(bridge) = 20),
+    next_block  INTEGER NOT NULL CHECK (next_block >= 0),
+    sequence    INTEGER NOT NULL CHECK (sequence >= 0),
+    accumulator BLOB    NOT NULL CHECK (length(accumulator) = 32)
+) WITHOUT ROWID;
+
+CREATE TABLE lane_progress (
+    lane        BLOB    NOT NULL CHECK (length(lane) = 32),
+    sequence    INTEGER NOT NULL CHECK (sequence >= 1),
+    accumulator BLOB    NOT NULL CHECK (length(accumulator) = 32),
+    sent_at     INTEGER NOT NULL CHECK (sent_at >= 0),
+    block       INTEGER NOT NULL CHECK (block >= 0),
+    PRIMARY KEY (lane, sequence)
+) WITHOUT ROWID;
+CREATE INDEX lane_progress_by_sent_at ON lane_progress (lane, sent_at);
+
+CREATE TABLE lane_set_updates (
+    lane     BLOB    NOT NULL CHECK (length(lane) = 32),
+    sequence INTEGER NOT NULL CHECK (sequence >= 1),
+    set_hash BLOB    NOT NULL CHECK (length(set_hash) = 32),
+    PRIMARY KEY (lane, sequence)
+) WITHOUT ROWID;
+";
+
 /// Brings the file to [`SCHEMA_VERSION`] inside one exclusive transaction, so two processes
 /// opening a new file at once cannot both create it.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -90,13 +140,17 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             tx.execute_batch(V1)?;
             tx.execute_batch(V2)?;
             tx.execute_batch(V3)?;
+            tx.execute_batch(V4)?;
             tx.execute("INSERT INTO schema_version (id, version) VALUES (1, ?1)", [SCHEMA_VERSION])?;
         }
-        Some(old @ (1 | 2)) => {
+        Some(old @ (1..=3)) => {
             if old < 2 {
                 tx.execute_batch(V2)?;
             }
-            tx.execute_batch(V3)?;
+            if old < 3 {
+                tx.execute_batch(V3)?;
+            }
+            tx.execute_batch(V4)?;
             tx.execute("UPDATE schema_version SET version = ?1 WHERE id = 1", [SCHEMA_VERSION])?;
         }
         Some(SCHEMA_VERSION) => {}

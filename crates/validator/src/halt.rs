@@ -154,10 +154,19 @@ pub fn unhalt(config: &ValidatorConfig, lane: Option<B256>, chain: Option<&str>)
     }
     let _lock = lock_data_dir(&config.data_dir)?;
     let store = Store::open(&config.data_dir.join("validator.sqlite"))?;
-    Ok(Unhalted {
+    let unhalted = Unhalted {
         lane: lane.map(|l| store.unhalt_lane(l)).transpose()?.flatten(),
         chain: chain.map(|c| store.unhalt_chain(c)).transpose()?.flatten(),
-    })
+    };
+    if unhalted.chain.is_some()
+        && let Some(followed) = config.chains.iter().find(|c| Some(c.name.as_str()) == chain)
+    {
+        // The stored cursor holds the blocks that changed: resuming from it would halt again.
+        // The chain is caught up from start_block as it is now; slashing protection still
+        // refuses a different accumulator for anything signed before.
+        store.forget_follow_progress(followed.chain_id, followed.bridge)?;
+    }
+    Ok(unhalted)
 }
 
 #[cfg(test)]
@@ -175,6 +184,14 @@ mod tests {
             let store = Store::open(&dir.path().join("validator.sqlite")).expect("store");
             store.halt_lane(lane, 3, "mismatch").expect("halt");
             store.halt_chain("ethereum", "deep reorg").expect("halt");
+            let eth = chain("ethereum", None);
+            let cursor = zb_store::ChainCursor {
+                chain_id: eth.chain_id,
+                bridge: eth.bridge,
+                next_block: 11,
+                recent: vec![(10, B256::repeat_byte(0xbb))],
+            };
+            store.record_follow_step(&[], Some(&cursor)).expect("cursor");
         }
 
         let running = lock_data_dir(dir.path()).expect("lock");
@@ -185,11 +202,16 @@ mod tests {
         let removed = unhalt(&cfg, Some(lane), None).expect("unhalt lane");
         assert_eq!(removed.lane.map(|h| h.sequence), Some(3));
         assert!(removed.chain.is_none());
+        let eth = chain("ethereum", None);
+        let cursor = |store: &Store| store.chain_cursor(eth.chain_id, eth.bridge).expect("cursor");
+        assert!(cursor(&Store::open(&dir.path().join("validator.sqlite")).expect("store")).is_some());
         let removed = unhalt(&cfg, Some(lane), Some("ethereum")).expect("unhalt chain");
         assert!(removed.lane.is_none());
         assert_eq!(removed.chain.map(|h| h.reason), Some("deep reorg".to_string()));
         let store = Store::open(&dir.path().join("validator.sqlite")).expect("store");
         assert!(store.lane_halts().expect("halts").is_empty() && store.chain_halts().expect("halts").is_empty());
+        // Lifting the chain halt forgets the cursor whose blocks changed: the next start catches up.
+        assert_eq!(cursor(&store), None);
     }
 
     #[test]

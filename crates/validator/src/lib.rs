@@ -8,12 +8,14 @@
 //! restart, and an opted-out lane stops being signed for new sequences.
 
 pub mod api;
+mod catchup;
 pub mod config;
 mod grace;
 mod guard;
 mod halt;
 mod history;
 mod observer;
+mod progress;
 mod serve;
 pub mod stake;
 mod tls;
@@ -85,9 +87,11 @@ pub(crate) struct LaneView {
     pub source_name: String,
     pub source_chain_id: u64,
     pub source_bridge: Address,
-    /// accumulators[i] is the accumulator after message i + 1, recomputed locally.
+    /// Sequences up to this one are only in the store (the memory window moved past them).
+    pub window_start: u64,
+    /// accumulators[i] is the accumulator after message window_start + i + 1, recomputed locally.
     pub accumulators: Vec<B256>,
-    /// sent_at[i] is message i + 1's `sentAt`: a fallback validator's due check.
+    /// sent_at[i] is message window_start + i + 1's `sentAt`: a fallback validator's due check.
     pub sent_at: Vec<u64>,
     /// Validator-set updates (sequence, hash of the new set): the old set must sign exactly there.
     pub set_updates: Vec<(u64, B256)>,
@@ -106,6 +110,7 @@ impl LaneView {
             source_name: chain.name.clone(),
             source_chain_id: chain.chain_id,
             source_bridge: chain.bridge,
+            window_start: 0,
             accumulators: Vec::new(),
             sent_at: Vec::new(),
             set_updates: Vec::new(),
@@ -116,25 +121,40 @@ impl LaneView {
     }
 
     pub(crate) fn observed(&self) -> u64 {
-        self.accumulators.len() as u64
+        self.window_start + self.accumulators.len() as u64
     }
 
     fn is_set_update(&self, sequence: u64) -> bool {
         self.set_updates.iter().any(|(s, _)| *s == sequence)
     }
 
-    /// When the fallback set may deliver up to `sequence`: its `sentAt` plus `delay`.
-    fn due_at(&self, sequence: u64, delay: u64) -> Option<u64> {
-        let index = usize::try_from(sequence.checked_sub(1)?).ok()?;
-        self.sent_at.get(index).map(|sent| sent.saturating_add(delay))
+    /// Where `sequence` is in the memory window (None: not observed, or only in the store).
+    fn window_index(&self, sequence: u64) -> Option<usize> {
+        let index = usize::try_from(sequence.checked_sub(self.window_start)?.checked_sub(1)?).ok()?;
+        (index < self.accumulators.len()).then_some(index)
     }
 
-    /// The highest sequence due at `chain_time` (0: none).
-    fn due_head(&self, delay: u64, chain_time: u64) -> u64 {
-        (1..=self.sent_at.len() as u64)
-            .rev()
-            .find(|s| self.due_at(*s, delay).is_some_and(|due| due <= chain_time))
-            .unwrap_or(0)
+    /// (accumulator, sentAt) of `sequence` if it is in the memory window.
+    fn in_window(&self, sequence: u64) -> Option<(B256, u64)> {
+        let index = self.window_index(sequence)?;
+        Some((self.accumulators[index], self.sent_at.get(index).copied().unwrap_or(0)))
+    }
+
+    /// The highest sequence of the window sent by `sent_by` (sentAt is non-decreasing along a
+    /// lane). None: no sequence of the window was; an older one may have been (see the store).
+    fn window_sent_by(&self, sent_by: u64) -> Option<u64> {
+        let last = self.sent_at.iter().rposition(|sent| *sent <= sent_by)?;
+        Some(self.window_start + last as u64 + 1)
+    }
+
+    /// Keeps only the newest `keep` (at least one) sequences in memory.
+    pub(crate) fn evict(&mut self, keep: usize) {
+        let excess = self.accumulators.len().saturating_sub(keep.max(1));
+        if excess > 0 {
+            self.accumulators.drain(..excess);
+            self.sent_at.drain(..excess.min(self.sent_at.len()));
+            self.window_start += excess as u64;
+        }
     }
 }
 
@@ -173,6 +193,8 @@ pub(crate) struct State {
     pub halts: RwLock<halt::Halts>,
     /// Keyed by chain name: every chain followed, and whether its first step is done (readiness).
     pub following: RwLock<BTreeMap<String, bool>>,
+    /// How many of each lane's newest sequences stay in memory (`memory_window`).
+    pub memory_window: usize,
 }
 
 fn poisoned() -> ValidatorError {
@@ -217,6 +239,7 @@ impl State {
             in_grace: RwLock::new(std::collections::HashSet::new()),
             halts: RwLock::new(halts),
             following: RwLock::new(BTreeMap::new()),
+            memory_window: config.memory_window,
         })
     }
 
@@ -251,19 +274,18 @@ impl State {
         Ok(())
     }
 
-    /// Fallback role: refuses a sequence whose message has not waited out the delay in source
-    /// chain time. The destination would refuse the delivery anyway; signing early would let the
-    /// fallback set stand in for the primary one without the delay.
-    fn check_due(&self, lane: B256, view: &LaneView, sequence: u64) -> Result<(), ValidatorError> {
+    /// Fallback role: refuses a sequence whose message (sent at `sent_at`) has not waited out the
+    /// delay in source chain time. The destination would refuse the delivery anyway; signing
+    /// early would let the fallback set stand in for the primary one without the delay.
+    fn check_due(&self, lane: B256, source: &str, sequence: u64, sent_at: u64) -> Result<(), ValidatorError> {
         let Some(delay) = self.fallback_delay else {
             return Ok(());
         };
         if self.is_in_grace(lane)? {
             return Ok(());
         }
-        let observed = view.observed();
-        let due_at = view.due_at(sequence, delay).ok_or(ValidatorError::NotObserved { lane, sequence, observed })?;
-        let chain_time = self.chain_time(&view.source_name)?;
+        let due_at = sent_at.saturating_add(delay);
+        let chain_time = self.chain_time(source)?;
         if chain_time < due_at {
             return Err(ValidatorError::NotDue { lane, sequence, due_at, chain_time });
         }
@@ -280,17 +302,77 @@ impl State {
 
     /// What `checkpoints/latest` signs: the head for a primary, the highest due sequence for a
     /// fallback (the first sequence when none is due, so that the refusal names its `dueAt`).
+    /// A lane not caught up yet (or not secured any more) answers with the newest checkpoint
+    /// signed before, from the store.
     pub(crate) fn latest(&self, lane: B256) -> Result<u64, ValidatorError> {
-        let lanes = self.lanes.read().map_err(|_| poisoned())?;
-        let view = lanes.get(&lane).ok_or(ValidatorError::UnknownLane(lane))?;
-        let Some(delay) = self.fallback_delay else {
-            return Ok(view.observed());
+        let (observed, window_due, window_start, source) = {
+            let lanes = self.lanes.read().map_err(|_| poisoned())?;
+            match lanes.get(&lane) {
+                Some(view) if view.observed() > 0 => {
+                    let due = self.fallback_delay.map(|delay| {
+                        let sent_by = self.chain_time(&view.source_name).map(|t| t.saturating_sub(delay));
+                        sent_by.map(|by| view.window_sent_by(by))
+                    });
+                    (view.observed(), due.transpose()?, view.window_start, view.source_name.clone())
+                }
+                found => {
+                    return match self.store.latest_signed(lane)? {
+                        Some(stored) => Ok(stored.sequence),
+                        None if found.is_some() => Ok(0),
+                        None => Err(ValidatorError::UnknownLane(lane)),
+                    };
+                }
+            }
+        };
+        let (Some(window_due), Some(delay)) = (window_due, self.fallback_delay) else {
+            return Ok(observed);
         };
         if self.is_in_grace(lane)? {
-            return Ok(view.observed());
+            return Ok(observed);
         }
-        let due = view.due_head(delay, self.chain_time(&view.source_name)?);
-        Ok(if due == 0 { view.observed().min(1) } else { due })
+        let due = match window_due {
+            Some(due) => due,
+            // Nothing in memory is due yet: the highest due sequence is older, in the store.
+            None if window_start > 0 => {
+                self.store.lane_sent_by(lane, self.chain_time(&source)?.saturating_sub(delay))?.min(window_start)
+            }
+            None => 0,
+        };
+        Ok(if due == 0 { observed.min(1) } else { due })
+    }
+
+    /// (accumulator, chain id, bridge) to sign (lane, sequence) with, or why not: the lane's
+    /// state, the opt-out, the fallback delay. A sequence older than the memory window is read
+    /// from the store.
+    fn plan(&self, lane: B256, sequence: u64) -> Result<(B256, u64, Address), ValidatorError> {
+        let (window, source, chain_id, bridge) = {
+            let lanes = self.lanes.read().map_err(|_| poisoned())?;
+            let view = lanes.get(&lane).ok_or(ValidatorError::UnknownLane(lane))?;
+            let observed = view.observed();
+            if sequence == 0 || sequence > observed {
+                return Err(ValidatorError::NotObserved { lane, sequence, observed });
+            }
+            if let Some(since) = view.leaving_since
+                && sequence > since
+                && !view.is_set_update(sequence)
+            {
+                return Err(ValidatorError::OptedOut { lane, sequence, since });
+            }
+            (view.in_window(sequence), view.source_name.clone(), view.source_chain_id, view.source_bridge)
+        };
+        let (accumulator, sent_at) = match window {
+            Some(values) => values,
+            None => {
+                let stored = self.store.lane_progress_at(lane, sequence)?.ok_or_else(|| {
+                    ValidatorError::Sign(format!(
+                        "lane {lane}: sequence {sequence} is older than the memory window and missing from the store"
+                    ))
+                })?;
+                (stored.accumulator, stored.sent_at)
+            }
+        };
+        self.check_due(lane, &source, sequence, sent_at)?;
+        Ok((accumulator, chain_id, bridge))
     }
 
     /// Signs (lane, sequence) with the locally recomputed accumulator, after the slashing
@@ -298,33 +380,16 @@ impl State {
     /// not secured (any more), or a sequence past an opt-out, is only served from the store. A
     /// halted sequence is neither signed nor served.
     pub(crate) fn sign(&self, lane: B256, sequence: u64) -> Result<SignedCheckpoint, ValidatorError> {
-        let plan = {
+        {
             let lanes = self.lanes.read().map_err(|_| poisoned())?;
             let source = lanes.get(&lane).map(|v| v.source_name.as_str());
             if let Some(reason) = self.halts.read().map_err(|_| poisoned())?.refusal(lane, source, sequence) {
                 return Err(ValidatorError::Halted { lane, reason: reason.to_string() });
             }
-            match lanes.get(&lane) {
-                None => Err(ValidatorError::UnknownLane(lane)),
-                Some(view) => {
-                    let observed = view.observed();
-                    if sequence == 0 || sequence > observed {
-                        return Err(ValidatorError::NotObserved { lane, sequence, observed });
-                    }
-                    match view.leaving_since {
-                        Some(since) if sequence > since && !view.is_set_update(sequence) => {
-                            Err(ValidatorError::OptedOut { lane, sequence, since })
-                        }
-                        _ => self.check_due(lane, view, sequence).map(|()| {
-                            (view.accumulators[(sequence - 1) as usize], view.source_chain_id, view.source_bridge)
-                        }),
-                    }
-                }
-            }
-        };
-        let (accumulator, chain_id, bridge) = match plan {
+        }
+        let (accumulator, chain_id, bridge) = match self.plan(lane, sequence) {
             Ok(values) => values,
-            // Not signing here (any more): what this key signed before is still served.
+            // Not signing here (any more, or yet): what this key signed before is still served.
             Err(refusal) => {
                 return match self.store.signed_at(lane, sequence)? {
                     Some(stored) => Ok(stored),
@@ -447,6 +512,7 @@ pub(crate) mod tests {
             role: Role::Primary,
             fallback_delay_secs: None,
             api: Default::default(),
+            memory_window: crate::config::DEFAULT_MEMORY_WINDOW,
         }
     }
 

@@ -22,9 +22,11 @@ use alloy::primitives::B256;
 use tokio::time::Instant;
 use zb_chain::{ChainConfig, ChainError, Follower, ReorgGuard, SentMessage};
 use zb_protocol::{Accumulator, MessageKind};
+use zb_store::LaneProgress;
 
 use crate::stake::{LaneSecurity, StakeError, StakeReader};
 use crate::{ConfigError, LaneView, State, ValidatorError, poisoned};
+use crate::{catchup, progress};
 
 /// The lanes one chain task works on.
 struct ChainLanes {
@@ -32,8 +34,11 @@ struct ChainLanes {
     configured: BTreeSet<B256>,
     /// Lanes whose accumulators are current up to `next_block - 1`.
     followed: HashMap<B256, Accumulator>,
-    /// Lanes added since the last step; caught up from `start_block` at the next one.
+    /// Lanes added since the last step: caught up (from their stored head, or `start_block`) at
+    /// the next one, or handed to the catch-up task when far behind.
     pending: BTreeSet<B256>,
+    /// Lanes the catch-up task is bringing to the cursor: neither followed nor pending.
+    catching: BTreeSet<B256>,
 }
 
 /// What a lane should be after a stake-manager read.
@@ -75,7 +80,7 @@ fn decide(
 
 impl ChainLanes {
     fn is_empty(&self) -> bool {
-        self.followed.is_empty() && self.pending.is_empty()
+        self.followed.is_empty() && self.pending.is_empty() && self.catching.is_empty()
     }
 
     /// Applies the targets of `chain`'s lanes to the lane table; returns the lanes dropped.
@@ -102,7 +107,7 @@ impl ChainLanes {
                     table.insert(lane, LaneView::new(chain, self.configured.contains(&lane), opted_in));
                     self.pending.insert(lane);
                     tracing::info!(%lane, chain = %name, from_block = chain.start_block,
-                        "lane added: the operator opted in to it; catching up from start_block");
+                        "lane added: the operator opted in to it; catching up from its stored head, or from start_block");
                 }
                 (Target::Leaving, Some(view)) => {
                     view.opted_in = false;
@@ -127,7 +132,7 @@ impl ChainLanes {
                 (Target::Dropped, Some(_)) => {
                     table.remove(&lane);
                     self.followed.remove(&lane);
-                    if self.pending.remove(&lane) {
+                    if self.pending.remove(&lane) | self.catching.remove(&lane) {
                         tracing::info!(%lane, chain = %name, "lane removed before it was caught up: the operator opted out");
                     } else {
                         tracing::info!(%lane, chain = %name,
@@ -202,12 +207,14 @@ async fn refresh_stake(
     let targets: BTreeMap<B256, Target> = candidates
         .iter()
         .map(|lane| {
+            // A lane not caught up yet has consumed no block: its hand-over cannot be observed.
+            let consumed = if lanes.pending.contains(lane) || lanes.catching.contains(lane) { 0 } else { next_block };
             let target = decide(
                 lanes.configured.contains(lane),
                 opt_ins.lanes.contains(lane),
                 in_table.contains(lane),
                 security.get(lane),
-                next_block,
+                consumed,
             );
             (*lane, target)
         })
@@ -256,13 +263,24 @@ pub(crate) async fn follow_chain(
     };
     let mut heads = follower.new_heads();
     let mut guard = ReorgGuard::new();
-    let mut lanes = ChainLanes { pending: configured.clone(), configured, followed: HashMap::new() };
+    if let Some(cursor) = progress::load_cursor(&state, &config, &mut guard)? {
+        next_block = cursor;
+    }
+    let mut lanes =
+        ChainLanes { pending: configured.clone(), configured, followed: HashMap::new(), catching: BTreeSet::new() };
+    // At most one catch-up task (aborted with this task).
+    let mut catch_ups: tokio::task::JoinSet<Result<HashMap<B256, Accumulator>, ValidatorError>> =
+        tokio::task::JoinSet::new();
+    let mut caught_up = None;
     let mut stake = config.stake_manager.map(|sm| StakeReader::new(follower.clone(), sm, state.signer.address()));
     let mut next_refresh = Instant::now();
     count_lanes(&state, &chain);
     let backoff_max = Duration::from_secs(30);
     let mut backoff = poll;
     loop {
+        if let Some(finished) = caught_up.take() {
+            catchup::finish(&chain, &mut lanes.catching, &mut lanes.pending, finished);
+        }
         if let Some(reader) = stake.as_mut()
             && Instant::now() >= next_refresh
         {
@@ -273,7 +291,10 @@ pub(crate) async fn follow_chain(
             match step(&state, &follower, &mut guard, &mut lanes, &mut next_block).await {
                 Ok(()) => {
                     backoff = poll;
-                    mark_following(&state, &chain)?;
+                    // Ready once every lane is caught up (also those caught up in their own task).
+                    if lanes.pending.is_empty() && lanes.catching.is_empty() {
+                        mark_following(&state, &chain)?;
+                    }
                 }
                 Err(ValidatorError::Chain(ChainError::DeepReorg { number, expected, found })) => {
                     let reason = format!(
@@ -295,6 +316,19 @@ pub(crate) async fn follow_chain(
                 }
             }
         }
+        if catch_ups.is_empty() && !lanes.pending.is_empty() {
+            let (_near, far) = catchup::plan(&state, &config, &lanes.pending, next_block)?;
+            if !far.lanes.is_empty() {
+                tracing::info!(chain = %chain, lanes = far.lanes.len(), from_block = far.from, to_block = next_block,
+                    "catching lanes up in their own task");
+                for lane in far.lanes.keys() {
+                    lanes.pending.remove(lane);
+                    lanes.catching.insert(*lane);
+                }
+                let (state, follower) = (state.clone(), follower.clone());
+                catch_ups.spawn(async move { catchup::run(&state, &follower, far, next_block).await });
+            }
+        }
         if lanes.is_empty() && stake_read(&state, &chain)? {
             // Nothing to follow: the stake manager was read and no lane is secured here.
             mark_following(&state, &chain)?;
@@ -302,6 +336,7 @@ pub(crate) async fn follow_chain(
         tokio::select! {
             _ = heads.changed() => {}
             _ = tokio::time::sleep(poll) => {}
+            Some(finished) = catch_ups.join_next(), if !catch_ups.is_empty() => caught_up = Some(finished),
         }
     }
 }
@@ -320,36 +355,54 @@ fn stake_read(state: &State, chain: &str) -> Result<bool, ValidatorError> {
 
 /// A sequence whose emitted accumulator differs from the recomputed one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Mismatch {
+pub(crate) struct Mismatch {
     lane: B256,
     sequence: u64,
     emitted: B256,
     computed: B256,
 }
 
-/// New accumulators (with each message's `sentAt`) and set updates per lane, from one range of
-/// logs, and the mismatches that stopped a lane.
+/// New accumulators (with each message's `sentAt` and block) and set updates per lane, from one
+/// range of logs, and the mismatches that stopped a lane.
 #[derive(Default)]
-struct Scanned {
-    accumulators: HashMap<B256, Vec<(B256, u64)>>,
-    set_updates: HashMap<B256, Vec<(u64, B256)>>,
+pub(crate) struct Scanned {
+    pub(crate) accumulators: HashMap<B256, Vec<LaneProgress>>,
+    pub(crate) set_updates: HashMap<B256, Vec<(u64, B256)>>,
     mismatches: Vec<Mismatch>,
+    /// Lanes stopped at a mismatch: the block of that message and the accumulator before it.
+    pub(crate) stopped: HashMap<B256, (u64, Accumulator)>,
+}
+
+impl Scanned {
+    pub(crate) fn mismatches(&self) -> &[Mismatch] {
+        &self.mismatches
+    }
 }
 
 /// Recomputes the accumulators of the lanes in `accumulators` over `sent`; others are skipped. A
 /// lane whose emitted accumulator differs from the recomputed one is taken out of `accumulators`
 /// at that sequence (it is not followed any more) and reported in `mismatches`; its earlier
-/// sequences are kept.
-fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>) -> Result<Scanned, ValidatorError> {
+/// sequences are kept. `catching_up`: a lane resumed from its stored head skips the messages it
+/// already has (the scan starts at the oldest lane's block).
+pub(crate) fn recompute(
+    sent: &[SentMessage],
+    accumulators: &mut HashMap<B256, Accumulator>,
+    catching_up: bool,
+) -> Result<Scanned, ValidatorError> {
     let mut scanned = Scanned::default();
     for event in sent {
         let Some(acc) = accumulators.get_mut(&event.lane) else {
             continue;
         };
+        if catching_up && event.message.sequence <= acc.sequence {
+            continue;
+        }
+        let before = acc.clone();
         let value = acc.push(&event.message).map_err(|e| ValidatorError::Sign(e.to_string()))?;
         if value != event.accumulator {
             // Either side may be wrong; signing a value the bridge never had is slashable.
             accumulators.remove(&event.lane);
+            scanned.stopped.insert(event.lane, (event.block_number, before));
             scanned.mismatches.push(Mismatch {
                 lane: event.lane,
                 sequence: event.message.sequence,
@@ -358,7 +411,12 @@ fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>
             });
             continue;
         }
-        scanned.accumulators.entry(event.lane).or_default().push((value, event.message.sentAt));
+        scanned.accumulators.entry(event.lane).or_default().push(LaneProgress {
+            sequence: event.message.sequence,
+            accumulator: value,
+            sent_at: event.message.sentAt,
+            block: event.block_number,
+        });
         if MessageKind::from_u8(event.message.kind) == Some(MessageKind::SetUpdate) {
             scanned.set_updates.entry(event.lane).or_default().push((event.message.sequence, event.message.data));
         }
@@ -369,7 +427,7 @@ fn recompute(sent: &[SentMessage], accumulators: &mut HashMap<B256, Accumulator>
 /// Adds what was scanned to the lane table; returns what to sign: each lane's new head (unless
 /// it is leaving) and every new set update. A fallback validator signs nothing on its own: only
 /// what a relayer asks for once it is due.
-fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, ValidatorError> {
+pub(crate) fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, ValidatorError> {
     let mut to_sign = BTreeSet::new();
     let primary = state.fallback_delay.is_none();
     let mut lanes = state.lanes.write().map_err(|_| poisoned())?;
@@ -378,10 +436,20 @@ fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, V
         let Some(view) = lanes.get_mut(&lane) else {
             continue;
         };
-        for (accumulator, sent_at) in values {
-            view.accumulators.push(accumulator);
-            view.sent_at.push(sent_at);
+        let expected = view.observed() + 1;
+        if values.first().is_some_and(|m| m.sequence != expected) {
+            // A catch-up that ended after the lane was dropped and added again: the new view is
+            // caught up on its own.
+            tracing::warn!(%lane, expected, "scanned messages do not continue the lane's view; not applied");
+            continue;
         }
+        for message in values {
+            view.accumulators.push(message.accumulator);
+            view.sent_at.push(message.sent_at);
+        }
+        // Everything scanned was persisted first (progress::persist): older sequences are read
+        // from the store.
+        view.evict(state.memory_window);
         let head = view.observed();
         let signable = |sequence| primary && halts.refusal(lane, Some(&view.source_name), sequence).is_none();
         if view.leaving_since.is_none() && signable(head) {
@@ -400,7 +468,7 @@ fn apply(state: &State, mut scanned: Scanned) -> Result<BTreeSet<(B256, u64)>, V
 
 /// Persists and raises a halt for every mismatch, before anything of the scan is applied (a
 /// failure leaves the lane state as it was, so the next step scans and halts again).
-async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<(), ValidatorError> {
+pub(crate) async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<(), ValidatorError> {
     for &Mismatch { lane, sequence, emitted, computed } in mismatches {
         let state = state.clone();
         tokio::task::spawn_blocking(move || state.halt_lane(lane, sequence, emitted, computed))
@@ -410,7 +478,7 @@ async fn halt_mismatches(state: &Arc<State>, mismatches: &[Mismatch]) -> Result<
     Ok(())
 }
 
-async fn sign_all(state: &Arc<State>, to_sign: BTreeSet<(B256, u64)>) -> Result<(), ValidatorError> {
+pub(crate) async fn sign_all(state: &Arc<State>, to_sign: BTreeSet<(B256, u64)>) -> Result<(), ValidatorError> {
     for (lane, sequence) in to_sign {
         let state = state.clone();
         tokio::task::spawn_blocking(move || state.sign(lane, sequence))
@@ -427,41 +495,34 @@ async fn step(
     lanes: &mut ChainLanes,
     next_block: &mut u64,
 ) -> Result<(), ValidatorError> {
+    // Also the start-up check of a resumed cursor: its blocks, read again through the quorum.
     guard.check(follower).await?;
-
-    // Lanes added since the last step: recompute them from start_block up to the last block
-    // consumed, so that they join the others at `next_block`.
     if !lanes.pending.is_empty() {
-        let mut fresh: HashMap<B256, Accumulator> = lanes.pending.iter().map(|l| (*l, Accumulator::new(*l))).collect();
-        let start = follower.config().start_block;
-        let scanned = if *next_block > start {
-            let sent = follower.sent_messages(start, *next_block - 1).await?;
-            recompute(&sent, &mut fresh)?
-        } else {
-            Scanned::default()
-        };
-        halt_mismatches(state, &scanned.mismatches).await?;
-        let to_sign = apply(state, scanned)?;
-        lanes.followed.extend(fresh);
-        let caught_up = std::mem::take(&mut lanes.pending);
-        if *next_block > start {
-            let table = state.lanes.read().map_err(|_| poisoned())?;
-            for lane in &caught_up {
-                let observed = table.get(lane).map_or(0, LaneView::observed);
-                tracing::info!(%lane, chain = %follower.config().name, observed, up_to_block = *next_block - 1,
-                    "lane caught up");
+        // Far lanes stay pending: follow_chain hands them to their own task.
+        let (near, _far) = catchup::plan(state, follower.config(), &lanes.pending, *next_block)?;
+        if !near.lanes.is_empty() {
+            let near_lanes: Vec<B256> = near.lanes.keys().copied().collect();
+            let caught_up = catchup::run(state, follower, near, *next_block).await?;
+            for lane in near_lanes {
+                lanes.pending.remove(&lane);
             }
+            lanes.followed.extend(caught_up);
         }
-        sign_all(state, to_sign).await?;
     }
 
     let finalized = follower.finalized().await?;
-    metrics::gauge!("zb_validator_finalized_block", "chain" => follower.config().name.clone())
-        .set(finalized.number as f64);
+    let config = follower.config();
+    metrics::gauge!("zb_validator_finalized_block", "chain" => config.name.clone()).set(finalized.number as f64);
     if finalized.number < *next_block {
         return Ok(());
     }
-    let sent = follower.sent_messages(*next_block, finalized.number).await?;
+    let followed: Vec<B256> = lanes.followed.keys().copied().collect();
+    // Every lane halted: nothing to read, but the cursor still moves (the reorg guard with it).
+    let sent = if followed.is_empty() {
+        Vec::new()
+    } else {
+        follower.sent_messages_of(&followed, *next_block, finalized.number).await?
+    };
     // Only the fallback role needs chain time (its due check); a primary makes no extra call.
     let chain_time = match state.fallback_delay {
         Some(_) => Some(follower.block_timestamp(finalized).await?),
@@ -470,14 +531,20 @@ async fn step(
 
     // Work on copies so a failure half-way leaves the lane state untouched.
     let mut updated = lanes.followed.clone();
-    let scanned = recompute(&sent, &mut updated)?;
+    let scanned = recompute(&sent, &mut updated, false)?;
     halt_mismatches(state, &scanned.mismatches).await?;
+    let mut recorded = guard.clone();
+    recorded.record(finalized);
+    let consumed = finalized.number + 1;
+    let cursor = progress::cursor(config, &recorded, consumed);
+    progress::persist(state, progress::lane_steps(config, &scanned, &updated, consumed), Some(cursor)).await?;
     lanes.followed = updated;
-    guard.record(finalized);
-    *next_block = finalized.number + 1;
+    *guard = recorded;
+    *next_block = consumed;
+    metrics::gauge!("zb_validator_cursor_block", "chain" => config.name.clone()).set(consumed as f64);
     let to_sign = apply(state, scanned)?;
     if let Some(time) = chain_time {
-        state.chain_times.write().map_err(|_| poisoned())?.insert(follower.config().name.clone(), time);
+        state.chain_times.write().map_err(|_| poisoned())?.insert(config.name.clone(), time);
     }
     sign_all(state, to_sign).await
 }
@@ -488,6 +555,7 @@ mod tests {
 
     use super::*;
     use crate::LaneConfig;
+    use crate::progress::tests::sent;
     use crate::tests::{chain, config, state};
 
     fn set(lanes: &[B256]) -> BTreeSet<B256> {
@@ -531,41 +599,18 @@ mod tests {
             let state = state(&dir.path().join(format!("{:?}.sqlite", cfg.role)), &cfg);
             state.lanes.write().expect("lock").insert(lane, LaneView::new(&cfg.chains[0], true, false));
             let mut scanned = Scanned::default();
-            scanned.accumulators.insert(lane, vec![(B256::repeat_byte(1), 100), (B256::repeat_byte(2), 110)]);
+            let progress = |sequence, sent_at| LaneProgress {
+                sequence,
+                accumulator: B256::repeat_byte(sequence as u8),
+                sent_at,
+                block: sequence,
+            };
+            scanned.accumulators.insert(lane, vec![progress(1, 100), progress(2, 110)]);
             scanned.set_updates.insert(lane, vec![(1, B256::repeat_byte(0x5e))]);
             assert_eq!(apply(&state, scanned).expect("apply"), expected, "{:?}", cfg.role);
             let view = state.lanes.read().expect("lock").get(&lane).cloned().expect("lane");
             assert_eq!((view.observed(), view.sent_at), (2, vec![100, 110]));
         }
-    }
-
-    /// Messages 1..=n of `lane` as the bridge emits them, with their true accumulators.
-    fn sent(lane: B256, n: u64) -> Vec<SentMessage> {
-        let mut acc = Accumulator::new(lane);
-        (1..=n)
-            .map(|sequence| {
-                let message = zb_protocol::Message {
-                    sequence,
-                    kind: MessageKind::Transfer as u8,
-                    sender: Address::repeat_byte(1),
-                    recipient: Address::repeat_byte(2),
-                    amount: U256::from(sequence),
-                    data: B256::ZERO,
-                    sentAt: 1000 + sequence,
-                    deadline: u64::MAX,
-                };
-                let accumulator = acc.push(&message).expect("in order");
-                SentMessage {
-                    lane,
-                    message,
-                    accumulator,
-                    block_number: sequence,
-                    block_hash: B256::ZERO,
-                    tx_hash: B256::ZERO,
-                    log_index: 0,
-                }
-            })
-            .collect()
     }
 
     #[test]
@@ -582,7 +627,7 @@ mod tests {
         let two = {
             let state = state(&db, &cfg);
             let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
-            let scanned = recompute(&lying, &mut followed).expect("recompute");
+            let scanned = recompute(&lying, &mut followed, false).expect("recompute");
             assert_eq!(scanned.mismatches, vec![Mismatch { lane, sequence: 3, emitted, computed }]);
             assert!(!followed.contains_key(&lane), "a halted lane is not followed any more");
             let Mismatch { lane, sequence, emitted, computed } = scanned.mismatches[0];
@@ -607,7 +652,7 @@ mod tests {
         {
             let restarted = state(&db, &cfg);
             let mut followed = HashMap::from([(lane, Accumulator::new(lane))]);
-            let scanned = recompute(&honest, &mut followed).expect("recompute");
+            let scanned = recompute(&honest, &mut followed, false).expect("recompute");
             assert!(scanned.mismatches.is_empty());
             assert_eq!(apply(&restarted, scanned).expect("apply"), BTreeSet::new(), "the halted head is not signed");
             assert_eq!(restarted.sign(lane, 2).expect("served"), two);
@@ -664,8 +709,12 @@ mod tests {
         let (configured, a, b) = (B256::repeat_byte(1), B256::repeat_byte(0xa), B256::repeat_byte(0xb));
         let cfg = config(vec![eth.clone()], vec![LaneConfig { lane: configured, source: "ethereum".into() }]);
         let state = state(&dir.path().join("v.sqlite"), &cfg);
-        let mut lanes =
-            ChainLanes { pending: set(&[configured]), configured: set(&[configured]), followed: HashMap::new() };
+        let mut lanes = ChainLanes {
+            pending: set(&[configured]),
+            configured: set(&[configured]),
+            followed: HashMap::new(),
+            catching: BTreeSet::new(),
+        };
         let view = |lane: B256| state.lanes.read().expect("lock").get(&lane).cloned();
         let apply = |lanes: &mut ChainLanes, targets: &[(B256, Target)]| {
             lanes.apply_targets(&state, &eth, &targets.iter().copied().collect()).expect("apply")

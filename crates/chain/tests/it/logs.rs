@@ -24,6 +24,12 @@ async fn logs_of_other_addresses_are_ignored() {
     assert_eq!(amounts, vec![1, 4]);
     assert!(messages.iter().all(|m| m.lane == ours.lane));
 
+    // Filtered by lane (topic1): the lane followed, or nothing for a lane without messages.
+    let of_lane = follower.sent_messages_of(&[ours.lane], 0, fin.number).await.expect("scan of the lane");
+    assert_eq!(of_lane, messages);
+    let none = follower.sent_messages_of(&[alloy::primitives::B256::repeat_byte(0x1a)], 0, fin.number).await;
+    assert!(none.expect("scan of another lane").is_empty());
+
     let raw = follower.bridge_logs(ZeroBridge::MessageSent::SIGNATURE_HASH, 0, fin.number).await.expect("raw logs");
     assert_eq!(raw.len(), 2);
     assert!(raw.iter().all(|l| l.inner.address == ours.address));

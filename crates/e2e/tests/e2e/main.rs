@@ -14,6 +14,7 @@ mod lying_rpc;
 mod opt_in;
 mod relayer_crash;
 mod reorg;
+mod resume;
 mod slashing;
 mod transfer;
 mod validator_crash;

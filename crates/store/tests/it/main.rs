@@ -6,6 +6,7 @@ mod crash;
 mod halts;
 mod history;
 mod open;
+mod progress;
 mod signing;
 mod submissions;
 

@@ -15,7 +15,7 @@ fn creates_a_wal_database_with_a_schema_version() {
     let mode: String = raw.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("journal_mode");
     assert_eq!(mode, "wal");
     let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let tables: Vec<String> = raw
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .expect("prepare")
@@ -25,7 +25,19 @@ fn creates_a_wal_database_with_a_schema_version() {
         .expect("rows");
     assert_eq!(
         tables,
-        ["chain_halts", "lane_halts", "schema_version", "signed_checkpoints", "signing_history", "submissions"]
+        [
+            "chain_cursor_blocks",
+            "chain_cursors",
+            "chain_halts",
+            "lane_halts",
+            "lane_heads",
+            "lane_progress",
+            "lane_set_updates",
+            "schema_version",
+            "signed_checkpoints",
+            "signing_history",
+            "submissions"
+        ]
     );
     let rows: i64 = raw.query_row("SELECT count(*) FROM signing_history", [], |r| r.get(0)).expect("count");
     assert_eq!(rows, 1);
@@ -36,7 +48,7 @@ fn refuses_a_newer_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agent.sqlite");
     drop(Store::open(&path).expect("open"));
-    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 4", []).expect("bump");
+    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 5", []).expect("bump");
     assert!(matches!(Store::open(&path), Err(StoreError::UnsupportedFormat(_))));
 }
 
@@ -51,7 +63,7 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     // What a version-1 build left behind: no halt tables, submissions without version 3's columns.
     let raw = Connection::open(&path).expect("raw");
     raw.execute_batch(&format!(
-        "DROP TABLE lane_halts; DROP TABLE chain_halts; {V3_UNDONE} UPDATE schema_version SET version = 1;"
+        "{V4_UNDONE} DROP TABLE lane_halts; DROP TABLE chain_halts; {V3_UNDONE} UPDATE schema_version SET version = 1;"
     ))
     .expect("downgrade");
     drop(raw);
@@ -61,7 +73,35 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     store.halt_lane(lane(1), 2, "mismatch").expect("halt table exists");
     let raw = Connection::open(&path).expect("raw");
     let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
+}
+
+/// Removes what schema version 4 added.
+const V4_UNDONE: &str = "DROP TABLE chain_cursors; DROP TABLE chain_cursor_blocks; DROP TABLE lane_heads; \
+    DROP TABLE lane_progress; DROP TABLE lane_set_updates;";
+
+#[test]
+fn upgrades_a_version_3_file_with_empty_follow_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("validator.sqlite");
+    {
+        let store = Store::open(&path).expect("open");
+        store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
+        store.halt_chain("ethereum", "deep reorg").expect("halt");
+    }
+    let raw = Connection::open(&path).expect("raw");
+    raw.execute_batch(&format!("{V4_UNDONE} UPDATE schema_version SET version = 3;")).expect("downgrade");
+    drop(raw);
+
+    let store = Store::open(&path).expect("upgrade");
+    assert_eq!(store.export_history(alloy::primitives::Address::ZERO).expect("history").entries.len(), 1);
+    assert_eq!(store.chain_halts().expect("halts").len(), 1);
+    // Nothing to resume from: the validator catches up from start_block once, as before.
+    assert_eq!(store.chain_cursor(1, alloy::primitives::Address::ZERO).expect("cursor"), None);
+    assert_eq!(store.lane_head(lane(1)).expect("head"), None);
+    let raw = Connection::open(&path).expect("raw");
+    let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
+    assert_eq!(version, 4);
 }
 
 /// Removes what schema version 3 added to a version-2 file.
@@ -74,7 +114,7 @@ fn upgrades_a_version_2_file_whose_submissions_have_no_chain_account_or_bytes() 
     let path = dir.path().join("relayer.sqlite");
     drop(Store::open(&path).expect("open"));
     let raw = Connection::open(&path).expect("raw");
-    raw.execute_batch(&format!("{V3_UNDONE} UPDATE schema_version SET version = 2;")).expect("downgrade");
+    raw.execute_batch(&format!("{V4_UNDONE} {V3_UNDONE} UPDATE schema_version SET version = 2;")).expect("downgrade");
     raw.execute(
         "INSERT INTO submissions (tx_hash, lane, from_sequence, to_sequence, nonce, max_fee_per_gas,
                                   max_priority_fee_per_gas, status, created_at)
