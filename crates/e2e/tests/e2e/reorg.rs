@@ -60,6 +60,15 @@ async fn a_deposit_reorged_out_below_finality_is_never_signed() -> eyre::Result<
         assert!(matches!(served, Served::Refused { status: 404, .. }), "validator {i}: {served:?}");
     }
 
+    // The relayer (one confirmation too) has read the deposit as final before it goes.
+    let lane_key = format!("{lane:#x}");
+    wait_until("the relayer to read the deposit", DELIVERY, || async {
+        let health = devnet.relayer_health().await?;
+        let seen = health["lanes"][lane_key.as_str()]["sourceHeight"].as_u64().unwrap_or(0);
+        Ok((seen >= 1).then_some(()))
+    })
+    .await?;
+
     // Reorg the deposit's block and the two above it out, then bury that height below finality.
     let depth = home.block_number().await? - reorged.block_number + 1;
     home.reorg(depth).await?;
