@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod balance;
 pub mod cancel;
+pub mod devnet;
 pub mod doctor;
 pub mod governance;
 pub mod route;
