@@ -27,6 +27,7 @@
 use std::time::Duration;
 
 pub mod configs;
+pub mod devnet;
 pub mod keys;
 pub mod layout;
 pub mod manifest;
@@ -64,7 +65,6 @@ pub const HOME: ChainSpec = ChainSpec { name: "ethereum", chain_id: 1 };
 pub const REMOTE: ChainSpec = ChainSpec { name: "bsc", chain_id: 56 };
 
 const RPC_TIMEOUT: Duration = Duration::from_secs(20);
-const AGENT_TIMEOUT: Duration = Duration::from_secs(60);
 const BLOCKS_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_GRACE: Duration = Duration::from_secs(5);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);

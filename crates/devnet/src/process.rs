@@ -9,7 +9,7 @@ use eyre::{Result, WrapErr, bail};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use zb_ops::network::DevnetManifest;
-use zb_test_utils::process::{Agent, tail};
+use zb_test_utils::process::tail;
 
 use crate::{Layout, STOP_GRACE};
 
@@ -89,72 +89,18 @@ pub fn read_processes(layout: &Layout) -> Vec<ProcessRecord> {
         .unwrap_or_default()
 }
 
-/// The processes started by `devnet up` (detached, each in its own process group), killed again
-/// if `up` fails or is interrupted; [`Launch::release`] leaves them running.
-pub(crate) struct Launch {
-    layout: Layout,
-    records: Vec<ProcessRecord>,
-    agents: Vec<Agent>,
-}
-
-impl Launch {
-    pub(crate) fn new(layout: Layout) -> Launch {
-        Launch { layout, records: Vec::new(), agents: Vec::new() }
-    }
-
-    /// Records a process started elsewhere (the chains) in processes.json.
-    pub(crate) fn record(&mut self, name: &str, pid: u32, program: &str) -> Result<()> {
-        self.records.push(ProcessRecord { name: name.to_string(), pid, program: program.to_string() });
-        write_json(&self.layout.processes(), &self.records)
-    }
-
-    /// Starts `command` detached with its output in `log` (truncated).
-    pub(crate) fn spawn(&mut self, name: &str, command: Command, log: &Path) -> Result<u32> {
-        let program =
-            Path::new(command.get_program()).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let agent = Agent::spawn_detached(name, command, log)?;
-        let pid = agent.pid();
-        tracing::debug!(name, pid, log = %log.display(), "started");
-        self.agents.push(agent);
-        self.record(name, pid, &program)?;
-        Ok(pid)
-    }
-
-    /// Fails with the log's tail if the process `name` has exited.
-    pub(crate) fn check(&mut self, name: &str, log: &Path) -> Result<()> {
-        let Some(agent) = self.agents.iter_mut().find(|a| a.name() == name) else {
-            return Ok(());
-        };
-        if let Some(status) = agent.exited() {
-            bail!("{name} exited ({status}); see {}\n{}", log.display(), log_end(log, 30));
-        }
-        Ok(())
-    }
-
-    /// How many processes this attempt started.
-    pub(crate) fn started(&self) -> usize {
-        self.records.len()
-    }
-
-    /// The processes keep running after this process exits.
-    pub(crate) fn release(mut self) {
-        for agent in self.agents.drain(..) {
-            agent.release();
-        }
-        self.records.clear();
-    }
-}
-
-impl Drop for Launch {
-    fn drop(&mut self) {
-        // Last started first; the chains (owned by their Anvil values) go after.
-        while let Some(mut agent) = self.agents.pop() {
-            agent.kill();
-        }
-        if !self.records.is_empty() {
-            let _ = std::fs::remove_file(self.layout.processes());
-        }
-    }
+/// Adds a process to `records` and rewrites processes.json (so `down` finds it even if `up`
+/// dies before writing the manifest).
+pub(crate) fn record(
+    layout: &Layout,
+    records: &std::sync::Mutex<Vec<ProcessRecord>>,
+    name: &str,
+    pid: u32,
+    program: &str,
+) -> Result<()> {
+    let mut records = records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    records.push(ProcessRecord { name: name.to_string(), pid, program: program.to_string() });
+    write_json(&layout.processes(), &*records)
 }
 
 /// The last `n` lines of a log, framed for an error message ("" if empty).

@@ -1,5 +1,6 @@
-//! `zerobridge devnet up`: the chains, the keys, the deployment, the agents' configs and the
-//! agents, started detached in that order, and the manifest describing them.
+//! `zerobridge devnet up`: a [`Devnet`] in detached mode with the DEMO route's full cast (4
+//! validators, 2 fallback validators, the relayer, the watchtower and the API), its manifest
+//! written, and every process released to outlive the command.
 
 use std::path::{Path, PathBuf};
 
@@ -7,20 +8,15 @@ use alloy::primitives::Address;
 use eyre::{Result, WrapErr, bail, eyre};
 use zb_ops::deploy::{Deployment, Liveness, dev_keys};
 use zb_ops::network::{DEVNET_DIR_ENV, DevnetManifest, ManifestAgent};
-use zb_test_utils::Anvil;
 
-use crate::configs::RelayerKeyToml;
-use crate::layout::{fallback_name, foundry_bin, validator_name};
-use crate::manifest::{ManifestParts, RunningChain, agent};
-use crate::probe::{http_client, wait_blocks, wait_healthy};
-use crate::process::{AgentLogging, Launch, ProcessRecord, agent_command, alive, recorded, write_json};
-use crate::setup::{
-    ChainSettings, DeploySettings, chain_config, dev_address, relayer_config, validator_config, validator_lanes,
-    watchtower_config, without_stake,
-};
+use crate::devnet::{Detached, Devnet, DevnetOptions, Mode};
+use crate::manifest::agent;
+use crate::probe::wait_blocks;
+use crate::process::{ProcessRecord, alive, read_processes, recorded, write_json};
+use crate::setup::{ChainSettings, chain_config, dev_address, watchtower_config};
 use crate::{
-    BLOCK_TIME, FALLBACK_VALIDATORS, FINALITY_DEPTH, HOME, KEYSTORE_PASSWORD, Layout, Ports, REMOTE, RPC_TIMEOUT,
-    THRESHOLD, VALIDATORS, fallback_validator_key, keys, repo_root, validator_key, watchtower,
+    BLOCK_TIME, FALLBACK_VALIDATORS, FINALITY_DEPTH, HOME, Layout, Ports, REMOTE, THRESHOLD, VALIDATORS, repo_root,
+    watchtower,
 };
 
 /// How to start a devnet.
@@ -32,7 +28,7 @@ pub struct UpOptions {
     pub repo: Option<PathBuf>,
 }
 
-/// What `devnet up` reports as it goes.
+/// What `devnet up` (and [`Devnet::start_with`]) reports as it goes.
 #[derive(Debug, Clone)]
 pub enum UpEvent<'a> {
     /// The directory held the manifest of a devnet that no longer runs.
@@ -111,227 +107,110 @@ pub async fn up(options: &UpOptions, view: &mut dyn UpView) -> Result<(DevnetMan
             std::fs::remove_dir_all(&stale).wrap_err_with(|| format!("cannot clear {}", stale.display()))?;
         }
     }
-    layout.create()?;
 
-    let mut launch = Launch::new(layout.clone());
-    let mut chains = Vec::new();
+    let devnet_options = DevnetOptions {
+        validators: VALIDATORS,
+        threshold: THRESHOLD,
+        finality_depth: FINALITY_DEPTH,
+        block_time: BLOCK_TIME,
+        // Each validator secures the lanes its operator opted in to, and follows new opt-ins.
+        lanes_from_stake: true,
+        fallback_validators: FALLBACK_VALIDATORS,
+        liveness: Liveness::DEVNET,
+        mode: Mode::Detached(Detached { dir: dir.clone(), ports: options.ports, repo: root.clone(), zerobridge: exe }),
+        ..DevnetOptions::default()
+    };
+    // Dropping the Devnet on an error (or an interrupt, which drops the future) kills what it
+    // started.
     let started = tokio::select! {
-        result = start(&mut launch, &mut chains, &layout, &root, &exe, options.ports, view) => result,
+        result = start(devnet_options, &layout, &root, options.ports, view) => result,
         _ = tokio::signal::ctrl_c() => Err(eyre!("interrupted")),
     };
-    let failed = |launch: Launch, chains: Vec<Anvil>, view: &mut dyn UpView, e: eyre::Report| {
-        let processes = launch.started();
-        drop(launch);
-        drop(chains);
-        if processes > 0 {
-            view.event(UpEvent::StoppedAttempt { processes });
+    match started {
+        Ok((devnet, manifest)) => {
+            devnet.release();
+            Ok((manifest, layout))
         }
-        e.wrap_err(format!("devnet up failed; logs are in {}", layout.logs().display()))
-    };
-    let mut manifest = match started {
-        Ok(manifest) => manifest,
-        Err(e) => return Err(failed(launch, chains, view, e)),
-    };
+        Err(e) => {
+            let processes = read_processes(&layout).len();
+            let _ = std::fs::remove_file(layout.processes());
+            if processes > 0 {
+                view.event(UpEvent::StoppedAttempt { processes });
+            }
+            Err(e.wrap_err(format!("devnet up failed; logs are in {}", layout.logs().display())))
+        }
+    }
+}
+
+async fn start(
+    options: DevnetOptions,
+    layout: &Layout,
+    root: &Path,
+    ports: Ports,
+    view: &mut dyn UpView,
+) -> Result<(Devnet, DevnetManifest)> {
+    let devnet = Devnet::start_with(options, view).await?;
+
+    // Validators first (the relayer asks them who they are), then the relayer.
+    let all: Vec<usize> = (0..VALIDATORS + FALLBACK_VALIDATORS).collect();
+    devnet.start_validators(&all).await?;
+    let listed = devnet.cli_manifest(None)?;
+    for agent in listed.validators.iter().chain(&listed.fallback_validators) {
+        view.event(UpEvent::ValidatorUp { agent });
+    }
+    devnet.start_relayer().await?;
+    view.event(UpEvent::RelayerUp { agent: &devnet.cli_manifest(None)?.relayer });
+
+    // The watchtower reads the chains as the validators do, at depth 0.
+    let settings = ChainSettings { finality_depth: FINALITY_DEPTH, poll_interval_ms: 500, websocket: true };
+    let deployed = devnet.manifest();
+    let chains = [
+        chain_config(HOME, ports.home, &deployed.home, &settings),
+        chain_config(REMOTE, ports.remote, &deployed.remote, &settings),
+    ];
+    let config =
+        watchtower_config(&layout.data_dir("watchtower"), &layout.alerts(), ports.watchtower, &chains, deployed, None);
+    let mut tower = agent(
+        "watchtower",
+        ports.watchtower,
+        dev_address(dev_keys::WATCHTOWER)?,
+        layout.config("watchtower"),
+        layout.log("watchtower"),
+    );
+    config.write(&tower.config)?;
+    let command =
+        watchtower::command(devnet.bin(), &tower.config, dev_keys::WATCHTOWER, crate::process::AgentLogging::DETACHED);
+    tower.pid = devnet.start_other(&tower.name, command, &tower.log, &format!("{}/v1/health", tower.url)).await?;
+    view.event(UpEvent::WatchtowerUp { agent: &tower });
+
+    // Both chains produce blocks.
+    for (chain, spec) in [(devnet.home(), HOME), (devnet.remote(), REMOTE)] {
+        wait_blocks(&chain.reader(), spec.name).await?;
+    }
+    let mut manifest = devnet.cli_manifest(Some(tower))?;
     write_json(&layout.manifest(), &manifest)?;
+
     // The API reads the manifest, so it starts once the manifest is written.
-    match start_api(&mut launch, &layout, &root, &exe, options.ports.api).await {
-        Ok(api) => {
-            view.event(UpEvent::ApiUp { agent: &api });
-            manifest.api = Some(api);
-        }
-        Err(e) => return Err(failed(launch, chains, view, e)),
-    }
+    let api = start_api(&devnet, layout, root, ports.api).await?;
+    view.event(UpEvent::ApiUp { agent: &api });
+    manifest.api = Some(api);
     write_json(&layout.manifest(), &manifest)?;
-    launch.release();
-    for chain in chains {
-        chain.release();
-    }
-    Ok((manifest, layout))
+    Ok((devnet, manifest))
 }
 
 /// Writes configs/api.toml (index in data/api, the web app from web/dist) and starts `zerobridge api`.
-async fn start_api(launch: &mut Launch, layout: &Layout, root: &Path, exe: &Path, port: u16) -> Result<ManifestAgent> {
-    let config_path = layout.config("api");
+async fn start_api(devnet: &Devnet, layout: &Layout, root: &Path, port: u16) -> Result<ManifestAgent> {
     let toml_string = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
     let config = format!(
         "listen = \"127.0.0.1:{port}\"\ndatabase = {}\nstatic_dir = {}\npoll_ms = 500\n",
         toml_string(&layout.data_dir("api").join("index.sqlite")),
         toml_string(&root.join("web/dist")),
     );
-    std::fs::write(&config_path, config).wrap_err_with(|| format!("writing {}", config_path.display()))?;
-    let mut api = agent("api", port, Address::ZERO, config_path, layout.log("api"));
-    let mut command = agent_command(exe, &["api"], &api.config, AgentLogging::DETACHED);
+    let mut api = agent("api", port, Address::ZERO, layout.config("api"), layout.log("api"));
+    std::fs::write(&api.config, config).wrap_err_with(|| format!("writing {}", api.config.display()))?;
+    let mut command = devnet.agent_command(&["api"], &api.config);
     // No network file: the API reads this devnet's manifest.
     command.env_remove("ZB_API_CONFIG").env(DEVNET_DIR_ENV, &layout.dir);
-    api.pid = launch.spawn(&api.name, command, &api.log)?;
-    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build()?;
-    wait_healthy(&http, &api.name, &api.url, launch, &api.log).await?;
+    api.pid = devnet.start_other(&api.name, command, &api.log, &format!("{}/v1/health", api.url)).await?;
     Ok(api)
-}
-
-async fn start(
-    launch: &mut Launch,
-    chains: &mut Vec<Anvil>,
-    layout: &Layout,
-    root: &Path,
-    exe: &Path,
-    ports: Ports,
-    view: &mut dyn UpView,
-) -> Result<DevnetManifest> {
-    let http = http_client()?;
-    let anvil = foundry_bin(root, "anvil")?;
-    let forge = foundry_bin(root, "forge")?;
-
-    // 1. Chains, automining while deploying.
-    for (spec, port) in [(HOME, ports.home), (REMOTE, ports.remote)] {
-        let log = layout.log(&format!("anvil-{}", spec.name));
-        let chain = Anvil::start_detached(&anvil, spec.chain_id, port, &log, RPC_TIMEOUT).await?;
-        launch.record(&format!("anvil {}", spec.name), chain.pid(), "anvil")?;
-        view.event(UpEvent::ChainUp { name: spec.name, url: &chain.http(), chain_id: spec.chain_id });
-        chains.push(chain);
-    }
-    let (home_rpc, remote_rpc) = (chains[0].http(), chains[1].http());
-
-    // 2. Keys: the devnet's validators and fallback validators, anvil account 2 for the relayer.
-    let password_file = keys::write_password_file(&layout.password_file())?;
-    let relayer_key = dev_keys::RELAYER.parse().map_err(|e| eyre!("bad relayer key: {e}"))?;
-    let all_keys = (0..VALIDATORS).map(validator_key).chain((0..FALLBACK_VALIDATORS).map(fallback_validator_key));
-    let mut keystores = keys::import_keys(&layout.keys(), all_keys.chain([relayer_key]).collect()).await?;
-    let relayer_keystore = keystores.pop().ok_or_else(|| eyre!("no relayer keystore"))?;
-    let fallback_keystores = keystores.split_off(VALIDATORS);
-    view.event(UpEvent::KeysImported {
-        validators: VALIDATORS,
-        fallback_validators: FALLBACK_VALIDATORS,
-        dir: &layout.keys(),
-        password: KEYSTORE_PASSWORD,
-    });
-
-    // 3. Contracts and the demo route.
-    view.event(UpEvent::Deploying);
-    let settings = DeploySettings {
-        validators: VALIDATORS,
-        fallback_validators: FALLBACK_VALIDATORS,
-        threshold: THRESHOLD,
-        liveness: Liveness::DEVNET,
-    };
-    let deployed = crate::setup::deploy(layout, &forge, &root.join("contracts"), (&home_rpc, &remote_rpc), settings)
-        .await
-        .map_err(|e| e.wrap_err(crate::process::log_end(&layout.deploy_log(), 30)))?;
-    view.event(UpEvent::Deployed { deployed: &deployed });
-
-    // 4. 1-second blocks from now on.
-    for (chain, spec) in chains.iter().zip([HOME, REMOTE]) {
-        chain
-            .set_interval_mining(BLOCK_TIME)
-            .await
-            .wrap_err_with(|| format!("switching {} to interval mining", spec.name))?;
-    }
-
-    // 5. Agent configs, checked with the agents' own loaders. Each validator secures the lanes
-    // its operator opted in to (stake managers, no [[lanes]]); the fallback group watches both
-    // lanes and signs only what waited out the route's delay.
-    let chain_settings = ChainSettings { finality_depth: FINALITY_DEPTH, poll_interval_ms: 500, websocket: true };
-    let chain_configs = vec![
-        chain_config(HOME, ports.home, &deployed.home, &chain_settings),
-        chain_config(REMOTE, ports.remote, &deployed.remote, &chain_settings),
-    ];
-    let mut validators = Vec::new();
-    for (i, key) in keystores.iter().enumerate() {
-        let name = validator_name(i);
-        let config =
-            validator_config(layout, &name, &key.path, ports.validators[i], chain_configs.clone(), Vec::new(), None);
-        config.write(&layout.config(&name))?;
-        validators.push(agent(&name, ports.validators[i], key.address, layout.config(&name), layout.log(&name)));
-    }
-    let mut fallback_validators = Vec::new();
-    for (j, key) in fallback_keystores.iter().enumerate() {
-        let name = fallback_name(j);
-        let config = validator_config(
-            layout,
-            &name,
-            &key.path,
-            ports.fallback[j],
-            without_stake(&chain_configs),
-            validator_lanes(&deployed),
-            Some(Liveness::DEVNET.fallback_delay),
-        );
-        config.write(&layout.config(&name))?;
-        fallback_validators.push(agent(&name, ports.fallback[j], key.address, layout.config(&name), layout.log(&name)));
-    }
-    let key =
-        RelayerKeyToml::Keystore { keystore: relayer_keystore.path.clone(), password_file: password_file.clone() };
-    let urls = |agents: &[ManifestAgent]| agents.iter().map(|a| a.url.clone()).collect::<Vec<_>>();
-    let config = relayer_config(
-        layout,
-        ports.relayer,
-        urls(&validators),
-        urls(&fallback_validators),
-        key,
-        chain_configs.clone(),
-        &deployed,
-    );
-    config.write(&layout.config("relayer"))?;
-    let mut relayer =
-        agent("relayer", ports.relayer, relayer_keystore.address, layout.config("relayer"), layout.log("relayer"));
-    let config = watchtower_config(
-        &layout.data_dir("watchtower"),
-        &layout.alerts(),
-        ports.watchtower,
-        &chain_configs,
-        &deployed,
-        None,
-    );
-    config.write(&layout.config("watchtower"))?;
-    let watchtower_address = dev_address(dev_keys::WATCHTOWER)?;
-    let mut tower = agent(
-        "watchtower",
-        ports.watchtower,
-        watchtower_address,
-        layout.config("watchtower"),
-        layout.log("watchtower"),
-    );
-
-    // 6. Agents: validators first (the relayer asks them who they are), then the relayer.
-    let logging = AgentLogging::DETACHED;
-    for agent in validators.iter_mut().chain(&mut fallback_validators) {
-        let command = agent_command(exe, &["validator", "run"], &agent.config, logging);
-        agent.pid = launch.spawn(&agent.name, command, &agent.log)?;
-    }
-    for agent in validators.iter().chain(&fallback_validators) {
-        wait_healthy(&http, &agent.name, &agent.url, launch, &agent.log).await?;
-        view.event(UpEvent::ValidatorUp { agent });
-    }
-    let command = agent_command(exe, &["relayer", "run"], &relayer.config, logging);
-    relayer.pid = launch.spawn(&relayer.name, command, &relayer.log)?;
-    wait_healthy(&http, &relayer.name, &relayer.url, launch, &relayer.log).await?;
-    view.event(UpEvent::RelayerUp { agent: &relayer });
-    let command = watchtower::command(exe, &tower.config, dev_keys::WATCHTOWER, logging);
-    tower.pid = launch.spawn(&tower.name, command, &tower.log)?;
-    wait_healthy(&http, &tower.name, &tower.url, launch, &tower.log).await?;
-    view.event(UpEvent::WatchtowerUp { agent: &tower });
-
-    // 7. Both chains produce blocks.
-    for (chain, spec) in chains.iter().zip([HOME, REMOTE]) {
-        wait_blocks(&chain.reader(), spec.name).await?;
-    }
-
-    let running = |chain: &Anvil, spec: crate::ChainSpec| RunningChain {
-        port: chain.port(),
-        pid: chain.pid(),
-        log: layout.log(&format!("anvil-{}", spec.name)),
-    };
-    crate::manifest::build(ManifestParts {
-        deployed: &deployed,
-        home: running(&chains[0], HOME),
-        remote: running(&chains[1], REMOTE),
-        finality_depth: FINALITY_DEPTH,
-        threshold: THRESHOLD,
-        liveness: Liveness::DEVNET,
-        validators,
-        fallback_validators,
-        relayer,
-        watchtower: Some(tower),
-        keys_dir: layout.keys(),
-        password_file,
-    })
 }

@@ -93,7 +93,7 @@ impl Anvil {
     }
 
     /// Lets the node outlive this value (and this process); returns its pid.
-    pub fn release(self) -> u32 {
+    pub fn release(&mut self) -> u32 {
         self.agent.release()
     }
 

@@ -52,7 +52,7 @@ impl Agent {
     }
 
     /// Lets the process outlive this value (and this process); returns its pid.
-    pub fn release(mut self) -> u32 {
+    pub fn release(&mut self) -> u32 {
         self.released = true;
         self.child.id()
     }
