@@ -9,7 +9,6 @@ use eyre::{Result, WrapErr, bail};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use zb_ops::network::DevnetManifest;
-use zb_test_utils::process::tail;
 
 use crate::{Layout, STOP_GRACE};
 
@@ -101,12 +100,6 @@ pub(crate) fn record(
     let mut records = records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     records.push(ProcessRecord { name: name.to_string(), pid, program: program.to_string() });
     write_json(&layout.processes(), &*records)
-}
-
-/// The last `n` lines of a log, framed for an error message ("" if empty).
-pub fn log_end(path: &Path, n: usize) -> String {
-    let text = tail(path, n);
-    if text.is_empty() { String::new() } else { format!("--- the end of {}:\n{text}\n---", path.display()) }
 }
 
 /// Writes JSON through a temporary file and a rename, so readers never see half a file.

@@ -150,9 +150,8 @@ impl Devnet {
             threshold: options.threshold,
             liveness: options.liveness,
         };
-        let manifest = crate::setup::deploy(&layout, &forge, &contracts, (&home.http(), &remote.http()), settings)
-            .await
-            .map_err(|e| e.wrap_err(crate::process::log_end(&layout.deploy_log(), 30)))?;
+        let manifest =
+            crate::setup::deploy(&layout, &forge, &contracts, (&home.http(), &remote.http()), settings).await?;
         view.event(UpEvent::Deployed { deployed: &manifest });
 
         let holder = dev_address(dev_keys::HOLDER)?;
