@@ -8,6 +8,7 @@ pub mod devnet;
 pub mod doctor;
 pub mod governance;
 pub mod route;
+mod route_status;
 pub mod slash;
 pub mod stake;
 pub mod transfer;
