@@ -9,6 +9,7 @@ use eyre::{Result, WrapErr, bail};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use zb_ops::network::DevnetManifest;
+use zb_test_utils::process::{Agent, tail};
 
 use crate::{Layout, STOP_GRACE};
 
@@ -150,6 +151,49 @@ pub fn recorded(layout: &Layout) -> (Option<Result<DevnetManifest>>, Vec<Process
         }
     }
     (manifest, records)
+}
+
+/// Upper bound for an agent to start serving HTTP.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// When an agent counts as started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serving {
+    /// Any HTTP answer: a test may start an agent that is unhealthy on purpose.
+    AnyAnswer,
+    /// A success status (`devnet up` hands over a devnet that works).
+    Healthy,
+}
+
+/// Polls `url` every 100 ms until it answers as `serving` asks, for at most [`READY_TIMEOUT`];
+/// fails at once, with the end of `log`, if the process in `process` exits.
+pub async fn wait_serving(
+    http: &reqwest::Client,
+    what: &str,
+    url: &str,
+    serving: Serving,
+    process: &std::sync::Mutex<Option<Agent>>,
+    log: &Path,
+) -> Result<()> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        let last = match http.get(url).send().await {
+            Ok(response) if serving == Serving::AnyAnswer || response.status().is_success() => return Ok(()),
+            Ok(response) => format!("{}: {}", response.status(), response.text().await.unwrap_or_default()),
+            Err(e) => e.to_string(),
+        };
+        {
+            let mut guard = process.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(agent) = guard.as_mut() else { bail!("{what} is not running") };
+            if let Some(status) = agent.exited() {
+                bail!("{what} exited ({status}) before serving {url}; its log:\n{}", tail(log, 30));
+            }
+        }
+        if Instant::now() >= deadline {
+            bail!("{what} did not serve {url} within {READY_TIMEOUT:?} (last: {last}); its log:\n{}", tail(log, 30));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// How an agent logs: `ZB_LOG_FORMAT` and the variable whose value becomes its `RUST_LOG`.

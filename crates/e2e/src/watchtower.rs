@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use eyre::{Result, bail};
 use serde_json::Value;
-use tokio::time::Instant;
-use zb_devnet::process::AgentLogging;
+use zb_devnet::process::{AgentLogging, Serving, wait_serving};
 use zb_devnet::setup::{ChainSettings, chain_config, watchtower_config};
 use zb_devnet::{HOME, REMOTE};
 
@@ -19,8 +18,6 @@ use crate::paths::{free_port, zerobridge_bin};
 use crate::process::{Agent, mark, tail};
 
 pub use zb_devnet::configs::{WatchtowerAlertsToml, WatchtowerKeyToml, WatchtowerToml};
-
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Watchtower {
     bin: PathBuf,
@@ -79,21 +76,8 @@ impl Watchtower {
             zb_devnet::watchtower::command(&self.bin, &self.config_path, dev_keys::WATCHTOWER, AgentLogging::OWNED);
         let agent = Agent::spawn("watchtower", command, &self.log)?;
         *self.process.lock().unwrap_or_else(PoisonError::into_inner) = Some(agent);
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if self.http.get(format!("{}/v1/health", self.url())).send().await.is_ok() {
-                return Ok(());
-            }
-            if let Some(agent) = self.process.lock().unwrap_or_else(PoisonError::into_inner).as_mut()
-                && let Some(status) = agent.exited()
-            {
-                bail!("the watchtower exited ({status}); its log:\n{}", tail(&self.log, 30));
-            }
-            if Instant::now() >= deadline {
-                bail!("the watchtower did not serve within {READY_TIMEOUT:?}; its log:\n{}", tail(&self.log, 30));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let health = format!("{}/v1/health", self.url());
+        wait_serving(&self.http, "the watchtower", &health, Serving::AnyAnswer, &self.process, &self.log).await
     }
 
     /// SIGKILL, as `kill -9`.

@@ -5,19 +5,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use eyre::{Result, WrapErr, bail};
 use serde_json::{Value, json};
-use tokio::time::Instant;
 use zb_ops::deploy::dev_keys;
 use zb_ops::network::{DevnetManifest, ManifestAgent};
-use zb_test_utils::process::{Agent, mark, tail};
+use zb_test_utils::process::{Agent, mark};
 
-use super::{AgentId, AgentSlot, Devnet, READY_TIMEOUT, lock};
+use super::{AgentId, AgentSlot, Devnet, lock};
 use crate::configs::{RelayerToml, ValidatorToml};
 use crate::manifest::{ManifestParts, RunningChain};
-use crate::process::{AgentLogging, agent_command};
+use crate::process::{AgentLogging, Serving, agent_command, wait_serving};
 use crate::{HOME, REMOTE};
 
 impl Devnet {
@@ -90,32 +88,14 @@ impl Devnet {
     }
 
     /// Waits until `url` answers (owned mode: any answer; detached: a success), failing early
-    /// if the process exits.
+    /// if the process exits; a failure keeps the devnet's directory.
     async fn wait_serving(&self, what: &str, url: String, process: &Mutex<Option<Agent>>, log: &Path) -> Result<()> {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            let last = match self.http.get(&url).send().await {
-                Ok(response) if !self.detached() || response.status().is_success() => return Ok(()),
-                Ok(response) => format!("{}: {}", response.status(), response.text().await.unwrap_or_default()),
-                Err(e) => e.to_string(),
-            };
-            {
-                let mut guard = lock(process);
-                let Some(agent) = guard.as_mut() else { bail!("{what} is not running") };
-                if let Some(status) = agent.exited() {
-                    self.mark_failed();
-                    bail!("{what} exited ({status}) before serving {url}; its log:\n{}", tail(log, 30));
-                }
-            }
-            if Instant::now() >= deadline {
-                self.mark_failed();
-                bail!(
-                    "{what} did not serve {url} within {READY_TIMEOUT:?} (last: {last}); its log:\n{}",
-                    tail(log, 30)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let serving = if self.detached() { Serving::Healthy } else { Serving::AnyAnswer };
+        let waited = wait_serving(&self.http, what, &url, serving, process, log).await;
+        if waited.is_err() {
+            self.mark_failed();
         }
+        waited
     }
 
     /// Starts validator `i` (`zerobridge validator run`) and waits until its API answers.
@@ -194,25 +174,7 @@ impl Devnet {
         let agent = self.spawn(name, command, log)?;
         let pid = agent.pid();
         let process = Mutex::new(Some(agent));
-        let deadline = Instant::now() + READY_TIMEOUT;
-        let result = loop {
-            match self.http.get(health).send().await {
-                Ok(response) if response.status().is_success() => break Ok(()),
-                Ok(_) | Err(_) if Instant::now() >= deadline => {
-                    break Err(eyre::eyre!(
-                        "{name} did not report healthy on {health} within {READY_TIMEOUT:?}; its log:\n{}",
-                        tail(log, 30)
-                    ));
-                }
-                _ => {}
-            }
-            if let Some(agent) = lock(&process).as_mut()
-                && let Some(status) = agent.exited()
-            {
-                break Err(eyre::eyre!("{name} exited ({status}); its log:\n{}", tail(log, 30)));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let result = wait_serving(&self.http, name, health, Serving::Healthy, &process, log).await;
         if let Some(agent) = lock(&process).take() {
             lock(&self.others).push(agent);
         }

@@ -38,8 +38,6 @@ pub const HOME_NAME: &str = HOME.name;
 pub const REMOTE_NAME: &str = REMOTE.name;
 pub const HOME_CHAIN_ID: u64 = HOME.chain_id;
 pub const REMOTE_CHAIN_ID: u64 = REMOTE.chain_id;
-/// Upper bound for an agent to start serving HTTP.
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One agent of the devnet: its config (written at each start), its process and its files.
 struct AgentSlot<C> {
