@@ -55,7 +55,7 @@ enum Command {
     },
     /// The local devnet: two anvil chains, the contracts, a demo route, validators, a relayer and a
     /// watchtower.
-    Devnet(zb_ops::devnet::DevnetArgs),
+    Devnet(zb_cli::devnet::DevnetArgs),
     /// Token-team commands: register a bridge for your ERC-20, route status, list routes.
     Route {
         #[command(subcommand)]
@@ -284,7 +284,7 @@ async fn run() -> Result<()> {
             Ok(zb_api::run(config, shutdown_signal()).await?)
         }
         Command::Keys { command } => keys(command),
-        Command::Devnet(args) => zb_ops::devnet::run(args).await,
+        Command::Devnet(args) => zb_cli::devnet::run(args).await,
         Command::Route { command } => zb_cli::route::run(command).await,
         Command::Stake { command } => zb_cli::stake::run(command).await,
         Command::Slash { command } => zb_cli::slash::run(command).await,

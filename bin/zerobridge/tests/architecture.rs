@@ -1,6 +1,8 @@
 //! The workspace's dependency rules (docs/architecture.md), read from `cargo metadata`:
 //! agents never depend on agents; only the binary and the CLI depend on agent crates; primitives
-//! depend on no I/O crate; the end-to-end harness never depends on the CLI.
+//! depend on no I/O crate; the end-to-end harness never depends on the CLI; the devnet
+//! orchestrator (zb-devnet) is used only by the CLI and the tests, and the workflows (zb-ops) do
+//! not depend on it (it depends on them).
 //!
 //! `KNOWN_VIOLATIONS` lists the edges that still break a rule while the split of issue #12 is
 //! under way. The test fails on any new violation and on any listed edge that no longer exists, so
@@ -14,6 +16,10 @@ use serde_json::Value;
 const AGENTS: &[&str] = &["zb-validator", "zb-relayer", "zb-watchtower", "zb-api"];
 const MAY_DEPEND_ON_AGENTS: &[&str] = &["zerobridge", "zb-cli"];
 const PRIMITIVES: &[&str] = &["zb-protocol", "zb-contracts", "zb-api-types"];
+/// The one devnet orchestrator, and the crates that may use it (`zerobridge devnet` through the
+/// CLI; the tests).
+const DEVNET: &str = "zb-devnet";
+const MAY_DEPEND_ON_DEVNET: &[&str] = &["zb-cli", "zb-e2e", "zerobridge"];
 /// Crates that open sockets, files of a database or an async runtime.
 const IO_CRATES: &[&str] = &["tokio", "reqwest", "hyper", "axum", "rusqlite", "sqlx", "tokio-postgres"];
 
@@ -63,6 +69,9 @@ fn violations(packages: &[(String, Vec<String>)]) -> BTreeSet<(String, String, &
             if package == "zb-e2e" && dependency == "zb-cli" {
                 found.insert(edge("the end-to-end harness never depends on the CLI"));
             }
+            if dependency == DEVNET && !MAY_DEPEND_ON_DEVNET.contains(&package.as_str()) {
+                found.insert(edge("only the CLI and the tests use the devnet orchestrator"));
+            }
         }
     }
     found
@@ -72,7 +81,9 @@ fn violations(packages: &[(String, Vec<String>)]) -> BTreeSet<(String, String, &
 fn dependency_rules_hold_apart_from_the_listed_exceptions() {
     let packages = workspace();
     let names: BTreeSet<&str> = packages.iter().map(|(name, _)| name.as_str()).collect();
-    for crate_name in AGENTS.iter().chain(PRIMITIVES).chain(MAY_DEPEND_ON_AGENTS) {
+    for crate_name in
+        AGENTS.iter().chain(PRIMITIVES).chain(MAY_DEPEND_ON_AGENTS).chain(MAY_DEPEND_ON_DEVNET).chain([&DEVNET])
+    {
         assert!(names.contains(crate_name), "{crate_name} is not a workspace member: update the rules");
     }
     let found = violations(&packages);
@@ -92,13 +103,18 @@ fn the_rules_catch_each_kind_of_violation() {
         ("zb-contracts".to_string(), vec!["tokio".to_string()]),
         ("zb-e2e".to_string(), vec!["zb-cli".to_string()]),
         ("zb-cli".to_string(), vec!["zb-relayer".to_string()]),
+        ("zb-ops".to_string(), vec!["zb-devnet".to_string()]),
+        ("zb-devnet".to_string(), vec!["zb-validator".to_string()]),
+        ("zb-cli".to_string(), vec!["zb-devnet".to_string()]),
     ];
     let rules: Vec<&str> = violations(&packages).into_iter().map(|(_, _, rule)| rule).collect();
     assert_eq!(
         rules,
         vec![
             "primitives depend on no I/O crate",
+            "only the binary and the CLI depend on agent crates",
             "the end-to-end harness never depends on the CLI",
+            "only the CLI and the tests use the devnet orchestrator",
             "only the binary and the CLI depend on agent crates",
             "agents never depend on agents",
         ]

@@ -52,7 +52,8 @@ pub async fn economic_security(conns: &[Conn], entry: &RouteEntry) -> Result<Eco
             });
             continue;
         };
-        let facts = lane_security(&staking, entry.route_id, lane).await.map_err(|e| e.to_string())?;
+        let facts =
+            lane_security(&staking.conn, &staking, None, entry.route_id, lane).await.map_err(|e| e.to_string())?;
         lanes.push(LaneSecurity {
             from: from.chain.clone(),
             to: to.chain.clone(),
@@ -67,8 +68,8 @@ pub async fn economic_security(conns: &[Conn], entry: &RouteEntry) -> Result<Eco
             validators: Some(to_u64(facts.validators)),
             required_validators: Some(facts.min_validators),
             quorum_loss: Some(facts.quorum_loss.to_string()),
-            snapshot_epoch: facts.committed.then_some(facts.epoch),
-            met: facts.met,
+            snapshot_epoch: facts.snapshot.as_ref().map(|(epoch, _, _)| *epoch),
+            met: facts.level_met,
         });
     }
     let amount = |text: &Option<String>| text.as_deref().and_then(|t| t.parse::<U256>().ok());

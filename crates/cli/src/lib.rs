@@ -4,9 +4,11 @@
 pub mod audit;
 pub mod balance;
 pub mod cancel;
+pub mod devnet;
 pub mod doctor;
 pub mod governance;
 pub mod route;
+mod route_status;
 pub mod slash;
 pub mod stake;
 pub mod transfer;

@@ -21,7 +21,13 @@ pub enum RouteCommand {
 pub async fn run(command: RouteCommand) -> Result<()> {
     match command {
         RouteCommand::Register(args) => zb_ops::route::register(*args, &PrintSteps).await,
-        RouteCommand::Status(args) => zb_ops::route::status(args, &PrintSteps).await,
+        RouteCommand::Status(args) => {
+            let status = zb_ops::route::status(args).await?;
+            for line in crate::route_status::lines(&status) {
+                println!("{line}");
+            }
+            Ok(())
+        }
         RouteCommand::List(args) => {
             let rows = zb_ops::route::list(args).await?;
             print!("{}", table(&rows));

@@ -1,6 +1,6 @@
-//! End-to-end harness for zerobridge: two real anvil chains, the real contracts deployed by
-//! `contracts/script/Deploy.s.sol`, and the real agents (`zerobridge validator run`,
-//! `zerobridge relayer run`) as separate processes.
+//! End-to-end tests of zerobridge and their helpers: the devnet itself (two real anvil chains,
+//! the real contracts deployed by `contracts/script/Deploy.s.sol`, the real agents as separate
+//! processes) is zb-devnet's, in owned mode; this crate adds what tests check with it.
 //!
 //! ```no_run
 //! # async fn demo() -> eyre::Result<()> {
@@ -24,7 +24,10 @@
 //! `zerobridge` binary next to the test executable's directory (`cargo build --bin zerobridge`),
 //! or wherever `ZB_E2E_ZEROBRIDGE` points.
 
-pub mod config;
+/// The agents' config files as the devnet writes them (zb-devnet's).
+pub mod config {
+    pub use zb_devnet::configs::*;
+}
 pub mod devnet;
 pub mod forge;
 pub mod logs;
@@ -41,7 +44,7 @@ pub use zb_test_utils::{Anvil, Rewrite, RpcProxy, anvil, paths, process, proxy};
 pub use zb_ops::deploy::dev_keys;
 
 /// The keystore password of the devnet's validator keys.
-pub const KEYSTORE_PASSWORD: &str = "devnet";
+pub use zb_devnet::KEYSTORE_PASSWORD;
 
 /// The route's fee as Deploy.s.sol sets it, in basis points.
 pub const FEE_BPS: u64 = 10;

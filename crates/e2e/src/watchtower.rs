@@ -2,47 +2,22 @@
 //! key, store and alerts file), started, killed (SIGKILL) and restarted by tests, which read its
 //! alerts (JSON lines) and its KPIs.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use eyre::{Result, WrapErr, bail};
-use serde::Serialize;
+use eyre::{Result, bail};
 use serde_json::Value;
-use tokio::time::Instant;
-use zb_chain::{ChainConfig, Finality};
+use zb_devnet::process::{AgentLogging, Serving, wait_serving};
+use zb_devnet::setup::{ChainSettings, chain_config, watchtower_config};
+use zb_devnet::{HOME, REMOTE};
 
 use crate::dev_keys;
-use crate::devnet::{Chain, Devnet};
+use crate::devnet::Devnet;
 use crate::paths::{free_port, zerobridge_bin};
 use crate::process::{Agent, mark, tail};
 
-/// `zerobridge watchtower --config` (crates/watchtower/src/config.rs).
-#[derive(Debug, Clone, Serialize)]
-pub struct WatchtowerToml {
-    pub data_dir: PathBuf,
-    pub listen: SocketAddr,
-    pub poll_interval_ms: u64,
-    pub key: WatchtowerKeyToml,
-    pub alerts: WatchtowerAlertsToml,
-    pub chains: Vec<ChainConfig>,
-    pub routes: Vec<zb_config::watchtower::WatchedRoute>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct WatchtowerKeyToml {
-    pub private_key_env: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct WatchtowerAlertsToml {
-    pub file: PathBuf,
-}
-
-const KEY_ENV: &str = "ZB_WATCHTOWER_KEY";
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
+pub use zb_devnet::configs::{WatchtowerAlertsToml, WatchtowerKeyToml, WatchtowerToml};
 
 pub struct Watchtower {
     bin: PathBuf,
@@ -62,35 +37,15 @@ impl Watchtower {
         let root = devnet.dir().join("watchtower");
         std::fs::create_dir_all(&root)?;
         let manifest = devnet.manifest();
-        let chain = |anvil: &crate::Anvil, side: &crate::SideManifest, name: &str| ChainConfig {
-            name: name.into(),
-            chain_id: side.chain_id,
-            rpc: vec![anvil.http()],
-            ws: None,
-            bridge: side.bridge,
-            finality: Finality::Depth(0),
-            rpc_quorum: 1,
-            poll_interval_ms: 200,
-            start_block: side.start_block,
-            stake_manager: Some(side.stake_manager),
-        };
+        // No websocket, a 200 ms poll: it sees each block soon after it is mined.
+        let settings = ChainSettings { finality_depth: 0, poll_interval_ms: 200, websocket: false };
+        let chains = [
+            chain_config(HOME, devnet.home().port(), &manifest.home, &settings),
+            chain_config(REMOTE, devnet.remote().port(), &manifest.remote, &settings),
+        ];
         let port = free_port()?;
-        let config = WatchtowerToml {
-            data_dir: root.join("data"),
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            poll_interval_ms: 200,
-            key: WatchtowerKeyToml { private_key_env: KEY_ENV.into() },
-            alerts: WatchtowerAlertsToml { file: root.join("alerts.jsonl") },
-            chains: vec![
-                chain(devnet.home(), &manifest.home, Chain::Home.name()),
-                chain(devnet.remote(), &manifest.remote, Chain::Remote.name()),
-            ],
-            routes: vec![zb_config::watchtower::WatchedRoute {
-                route_id: manifest.route.route_id,
-                home: Chain::Home.name().into(),
-                remote: Chain::Remote.name().into(),
-            }],
-        };
+        let config =
+            watchtower_config(&root.join("data"), &root.join("alerts.jsonl"), port, &chains, manifest, Some(200));
         Ok(Watchtower {
             bin: zerobridge_bin()?,
             port,
@@ -115,37 +70,14 @@ impl Watchtower {
     /// Writes the config (checked by the watchtower's own loader), starts the process and waits
     /// until /v1/health answers.
     pub async fn start(&self) -> Result<()> {
-        let config = self.config.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let text = toml::to_string(&config).wrap_err("serializing the watchtower config")?;
-        std::fs::write(&self.config_path, &text)?;
-        zb_config::watchtower::WatchtowerConfig::load(&self.config_path)
-            .wrap_err_with(|| format!("the watchtower rejects the config the harness wrote:\n{text}"))?;
+        self.config.lock().unwrap_or_else(PoisonError::into_inner).write(&self.config_path)?;
         mark(&self.log, &serde_json::json!({"harness": "start", "agent": "watchtower"}).to_string())?;
-        let mut command = Command::new(&self.bin);
-        command
-            .args(["watchtower", "--config"])
-            .arg(&self.config_path)
-            .env(KEY_ENV, dev_keys::WATCHTOWER)
-            .env("ZB_LOG_FORMAT", "json")
-            .env("RUST_LOG", std::env::var("ZB_E2E_AGENT_LOG").unwrap_or_else(|_| "info".into()))
-            .env("NO_COLOR", "1");
+        let command =
+            zb_devnet::watchtower::command(&self.bin, &self.config_path, dev_keys::WATCHTOWER, AgentLogging::OWNED);
         let agent = Agent::spawn("watchtower", command, &self.log)?;
         *self.process.lock().unwrap_or_else(PoisonError::into_inner) = Some(agent);
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if self.http.get(format!("{}/v1/health", self.url())).send().await.is_ok() {
-                return Ok(());
-            }
-            if let Some(agent) = self.process.lock().unwrap_or_else(PoisonError::into_inner).as_mut()
-                && let Some(status) = agent.exited()
-            {
-                bail!("the watchtower exited ({status}); its log:\n{}", tail(&self.log, 30));
-            }
-            if Instant::now() >= deadline {
-                bail!("the watchtower did not serve within {READY_TIMEOUT:?}; its log:\n{}", tail(&self.log, 30));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let health = format!("{}/v1/health", self.url());
+        wait_serving(&self.http, "the watchtower", &health, Serving::AnyAnswer, &self.process, &self.log).await
     }
 
     /// SIGKILL, as `kill -9`.

@@ -8,7 +8,6 @@ pub mod cancel;
 pub mod claim;
 pub mod context;
 pub mod deploy;
-pub mod devnet;
 pub mod doctor;
 pub mod explain;
 pub mod format;

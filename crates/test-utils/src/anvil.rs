@@ -63,6 +63,40 @@ impl Anvil {
         bail!("anvil (chain {chain_id}) did not come up: {last}; its log:\n{}", tail(log, 20))
     }
 
+    /// Starts `bin` (anvil) on 127.0.0.1:`port` in its own process group with its output in
+    /// `log` (truncated), automining, and waits up to `timeout` for it to answer with `chain_id`.
+    /// For `zerobridge devnet up`: [`Anvil::release`] leaves it running.
+    pub async fn start_detached(bin: &Path, chain_id: u64, port: u16, log: &Path, timeout: Duration) -> Result<Anvil> {
+        let mut command = Command::new(bin);
+        command.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &chain_id.to_string()]);
+        let mut agent = Agent::spawn_detached(format!("anvil (chain {chain_id})"), command, log)?;
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = agent.exited() {
+                bail!("anvil (chain {chain_id}) exited ({status}); see {}; its log:\n{}", log.display(), tail(log, 20));
+            }
+            match zb_chain::wait_for_rpc(&url, Duration::from_millis(500)).await {
+                Ok(id) if id == chain_id => break,
+                Ok(id) => bail!(
+                    "{url} answers with chain id {id}, not {chain_id}: another node took the port; stop it and retry"
+                ),
+                Err(e) if std::time::Instant::now() >= deadline => bail!(
+                    "anvil (chain {chain_id}) did not answer on {url} within {timeout:?}: {e}; its log:\n{}",
+                    tail(log, 20)
+                ),
+                Err(_) => {}
+            }
+        }
+        let reader = ProviderBuilder::new().connect_http(url.parse()?).erased();
+        Ok(Anvil { agent, port, chain_id, reader, wallet: OnceLock::new() })
+    }
+
+    /// Lets the node outlive this value (and this process); returns its pid.
+    pub fn release(&mut self) -> u32 {
+        self.agent.release()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

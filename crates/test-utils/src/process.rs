@@ -1,7 +1,9 @@
-//! Child processes that are always killed: on [`Agent::kill`], and on drop (also during a panic).
+//! Child processes that are always killed: on [`Agent::kill`], and on drop (also during a panic),
+//! unless [`Agent::release`]d to outlive this process (`zerobridge devnet up`).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 
@@ -14,6 +16,8 @@ pub struct Agent {
     name: String,
     child: Child,
     log: PathBuf,
+    /// Released: dropping the value leaves the process running.
+    released: bool,
 }
 
 /// Opens `path` for appending, creating it.
@@ -23,9 +27,20 @@ pub fn append_file(path: &Path) -> Result<File> {
 
 impl Agent {
     /// Starts `command` with stdin closed and both outputs appended to `log`.
-    pub fn spawn(name: impl Into<String>, mut command: Command, log: &Path) -> Result<Agent> {
-        let name = name.into();
-        let out = append_file(log)?;
+    pub fn spawn(name: impl Into<String>, command: Command, log: &Path) -> Result<Agent> {
+        Agent::start(name.into(), command, log, append_file(log)?)
+    }
+
+    /// Starts `command` in its own process group (a Ctrl-C in the terminal does not reach it),
+    /// stdin closed, both outputs to `log` (truncated first). Still killed on drop until
+    /// [`Agent::release`]d.
+    pub fn spawn_detached(name: impl Into<String>, mut command: Command, log: &Path) -> Result<Agent> {
+        let out = File::create(log).wrap_err_with(|| format!("creating {}", log.display()))?;
+        command.process_group(0);
+        Agent::start(name.into(), command, log, out)
+    }
+
+    fn start(name: String, mut command: Command, log: &Path, out: File) -> Result<Agent> {
         let err = out.try_clone().wrap_err("duplicating the log file handle")?;
         let child = command
             .stdin(Stdio::null())
@@ -33,7 +48,13 @@ impl Agent {
             .stderr(Stdio::from(err))
             .spawn()
             .wrap_err_with(|| format!("starting {name}: {command:?}"))?;
-        Ok(Agent { name, child, log: log.to_path_buf() })
+        Ok(Agent { name, child, log: log.to_path_buf(), released: false })
+    }
+
+    /// Lets the process outlive this value (and this process); returns its pid.
+    pub fn release(&mut self) -> u32 {
+        self.released = true;
+        self.child.id()
     }
 
     pub fn name(&self) -> &str {
@@ -62,7 +83,9 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
-        self.kill();
+        if !self.released {
+            self.kill();
+        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! Chain reads: balances, lane state, the bridges' events and the exactly-once check.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, FixedBytes, U256};
@@ -24,21 +23,21 @@ impl Devnet {
 
     /// The demo token balance of `who` on the home chain.
     pub async fn home_balance(&self, who: Address) -> Result<U256> {
-        Ok(IERC20::new(self.manifest.route.home_token, self.home.reader()).balanceOf(who).call().await?)
+        Ok(IERC20::new(self.manifest().route.home_token, self.home().reader()).balanceOf(who).call().await?)
     }
 
     /// The wrapped token balance of `who` on the remote chain.
     pub async fn wrapped_balance(&self, who: Address) -> Result<U256> {
-        Ok(IERC20::new(self.manifest.route.wrapped_token, self.remote.reader()).balanceOf(who).call().await?)
+        Ok(IERC20::new(self.manifest().route.wrapped_token, self.remote().reader()).balanceOf(who).call().await?)
     }
 
     pub async fn wrapped_supply(&self) -> Result<U256> {
-        Ok(IERC20::new(self.manifest.route.wrapped_token, self.remote.reader()).totalSupply().call().await?)
+        Ok(IERC20::new(self.manifest().route.wrapped_token, self.remote().reader()).totalSupply().call().await?)
     }
 
     /// The route's vault on the home chain (`locked` of the home outbound lane).
     pub async fn vault_locked(&self) -> Result<U256> {
-        Ok(self.bridge(Chain::Home).getLane(self.manifest.route.lane_to_remote).call().await?.locked)
+        Ok(self.bridge(Chain::Home).getLane(self.manifest().route.lane_to_remote).call().await?.locked)
     }
 
     /// The last sequence sent on `lane` (its source bridge).
@@ -63,7 +62,7 @@ impl Devnet {
         match waited {
             Ok(()) => Ok(()),
             Err(e) => {
-                self.failed.store(true, Ordering::SeqCst);
+                self.mark_failed();
                 let health = self.relayer_health().await.map_or_else(|e| e.to_string(), |v| v.to_string());
                 Err(e.wrap_err(format!("relayer health: {health}\n{}", self.diagnostics(12))))
             }

@@ -1,129 +1,76 @@
-//! [`Devnet`]: two anvil chains with zerobridge deployed and a demo route active, validator keys,
-//! agent configurations, and the agents as child processes the test starts and kills.
+//! [`Devnet`]: zb-devnet's devnet (owned mode: chains, keys, deployment, configs, the agents as
+//! child processes) with the test helpers on top: the holder's sends, balances, events,
+//! exactly-once checks, the validators' view (checkpoints, metrics, stores, audit) and the
+//! agents' JSON logs. Everything zb-devnet's [`zb_devnet::devnet::Devnet`] offers is reachable
+//! through `Deref`.
 //!
-//! Split by responsibility: `types` (options and the harness's value types), `start`
-//! (chains, keys, deployment, configs), `agents` (configs, processes, logs), `transfers`
-//! (sends), `chain` (balances, events, exactly-once checks) and `validators` (checkpoints,
-//! metrics, stores, audit).
+//! Split by responsibility: `types` (the helpers' value types), `transfers` (sends), `chain`
+//! (balances, events, exactly-once checks) and `validators` (checkpoints, metrics, stores, audit).
 
-use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::ops::Deref;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256, TxHash};
-use alloy::providers::{DynProvider, Provider};
+use alloy::network::EthereumWallet;
+use alloy::primitives::TxHash;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionReceipt;
-use eyre::{Result, bail, eyre};
-use tempfile::TempDir;
+use alloy::signers::local::PrivateKeySigner;
+use eyre::{Result, WrapErr, bail};
+use serde_json::Value;
 use tokio::time::Instant;
+use zb_store::Store;
 
-use crate::anvil::Anvil;
-use crate::config::{RelayerToml, ValidatorToml};
-use crate::process::{Agent, tail};
-pub use zb_ops::deploy::Liveness;
+use crate::dev_keys;
+use crate::logs;
+use crate::process::tail;
 
-mod agents;
 mod chain;
-mod start;
 mod transfers;
 mod types;
 mod validators;
 
-pub use start::{fallback_validator_key, validator_key};
-pub use types::{
-    AgentId, Chain, CheckpointEvent, DevnetOptions, Direction, Executed, Manifest, RouteManifest, Sent, SentEvent,
-    Served, SideManifest, ValidatorAudit,
+pub use types::{CheckpointEvent, Executed, Sent, SentEvent, Served, ValidatorAudit};
+pub use zb_devnet::devnet::{
+    AgentId, Chain, Detached, DevnetOptions, Direction, HOME_CHAIN_ID, HOME_NAME, Liveness, Manifest, Mode,
+    REMOTE_CHAIN_ID, REMOTE_NAME, RouteManifest, SideManifest, wait_until,
 };
+pub use zb_devnet::{fallback_validator_key, validator_key};
 
-/// `[[chains]] name` of the home chain (chain id 1) in the agents' configs.
-pub const HOME_NAME: &str = "ethereum";
-/// `[[chains]] name` of the remote chain (chain id 56).
-pub const REMOTE_NAME: &str = "bsc";
-pub const HOME_CHAIN_ID: u64 = 1;
-pub const REMOTE_CHAIN_ID: u64 = 56;
 /// Gas limit of the harness's `send` calls: the token bucket refills with time, so an estimate
 /// made a moment earlier can come out short.
 const SEND_GAS: u64 = 500_000;
 /// Upper bound for one transaction of the harness to be mined.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Upper bound for an agent to start serving HTTP.
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 alloy::sol! {
     #[sol(rpc)]
     interface IERC20 {
         function balanceOf(address owner) external view returns (uint256);
         function totalSupply() external view returns (uint256);
-        function approve(address spender, uint256 amount) external returns (bool);
     }
 }
 
-struct ValidatorSlot {
-    signer: Address,
-    port: u16,
-    config_path: PathBuf,
-    log: PathBuf,
-    data_dir: PathBuf,
-    config: Mutex<ValidatorToml>,
-    process: Mutex<Option<Agent>>,
-    runs: AtomicU64,
-}
-
-/// Two chains with zerobridge deployed, and the agents as processes. Dropping it kills them all.
+/// A test's devnet: zb-devnet's [`zb_devnet::devnet::Devnet`] (dropping it kills every process)
+/// and the holder's wallets.
 pub struct Devnet {
-    options: DevnetOptions,
-    manifest: Manifest,
-    dir: Option<TempDir>,
-    root: PathBuf,
-    bin: PathBuf,
-    home: Anvil,
-    remote: Anvil,
-    validators: Vec<ValidatorSlot>,
-    relayer_port: u16,
-    relayer_config_path: PathBuf,
-    relayer_log: PathBuf,
-    relayer_data_dir: PathBuf,
-    relayer_config: Mutex<RelayerToml>,
-    relayer: Mutex<Option<Agent>>,
-    relayer_runs: AtomicU64,
-    holder: Address,
-    relayer_address: Address,
+    core: zb_devnet::devnet::Devnet,
     home_wallet: DynProvider,
     remote_wallet: DynProvider,
     send_lock: tokio::sync::Mutex<()>,
-    http: reqwest::Client,
-    failed: AtomicBool,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+impl Deref for Devnet {
+    type Target = zb_devnet::devnet::Devnet;
 
-/// Polls `check` every 100 ms until it returns `Some`, for at most `timeout` (a failure bound,
-/// not an expectation). Errors from `check` count as "not yet"; the last one is reported.
-pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let deadline = Instant::now() + timeout;
-    let mut last_error = None;
-    loop {
-        match check().await {
-            Ok(Some(v)) => return Ok(v),
-            Ok(None) => {}
-            Err(e) => last_error = Some(e),
-        }
-        if Instant::now() >= deadline {
-            return Err(match last_error {
-                Some(e) => e.wrap_err(format!("timed out after {timeout:?} waiting for {what}")),
-                None => eyre!("timed out after {timeout:?} waiting for {what}"),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    fn deref(&self) -> &Self::Target {
+        &self.core
     }
+}
+
+fn wallet_provider(url: &str, key: &str) -> Result<DynProvider> {
+    let signer: PrivateKeySigner = key.parse().wrap_err("parsing a dev key")?;
+    Ok(ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url.parse()?).erased())
 }
 
 async fn wait_receipt(provider: &DynProvider, hash: TxHash, timeout: Duration) -> Result<TransactionReceipt> {
@@ -134,146 +81,64 @@ async fn wait_receipt(provider: &DynProvider, hash: TxHash, timeout: Duration) -
 }
 
 impl Devnet {
-    // ---------------------------------------------------------------- accessors
-
-    pub fn options(&self) -> &DevnetOptions {
-        &self.options
-    }
-
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
-    }
-
-    /// The devnet's temporary directory (configs, keys, data, logs).
-    pub fn dir(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn home(&self) -> &Anvil {
-        &self.home
-    }
-
-    pub fn remote(&self) -> &Anvil {
-        &self.remote
-    }
-
-    pub fn chain(&self, chain: Chain) -> &Anvil {
-        match chain {
-            Chain::Home => &self.home,
-            Chain::Remote => &self.remote,
+    /// Starts both chains, imports the validator keys, deploys with Deploy.s.sol, approves the
+    /// home bridge for the holder, switches the chains to interval (or manual) mining and writes
+    /// the agents' configs. No agent runs yet.
+    pub async fn start(options: DevnetOptions) -> Result<Devnet> {
+        if matches!(options.mode, Mode::Detached(_)) {
+            bail!("a test's devnet is owned by the test: use zb_devnet::up for a detached one");
         }
+        let core = zb_devnet::devnet::Devnet::start(options).await?;
+        Ok(Devnet {
+            home_wallet: wallet_provider(&core.home().http(), dev_keys::HOLDER)?,
+            remote_wallet: wallet_provider(&core.remote().http(), dev_keys::HOLDER)?,
+            core,
+            send_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
-    fn side(&self, chain: Chain) -> &SideManifest {
-        match chain {
-            Chain::Home => &self.manifest.home,
-            Chain::Remote => &self.manifest.remote,
-        }
+    /// The relayer's SQLite store (submission queue).
+    pub fn relayer_store(&self) -> Result<Store> {
+        Ok(Store::open(&self.relayer_data_dir().join("relayer.sqlite"))?)
     }
 
-    /// The bridge contract on `chain`.
-    pub fn bridge_address(&self, chain: Chain) -> Address {
-        self.side(chain).bridge
+    // ---------------------------------------------------------------- logs
+
+    /// The current end of an agent's log: pass it to [`Devnet::wait_for_log`] to see only what
+    /// comes after now.
+    pub fn log_offset(&self, agent: AgentId) -> Result<u64> {
+        Ok(logs::log_len(&self.log_path(agent)?))
     }
 
-    pub fn lane(&self, direction: Direction) -> B256 {
-        match direction {
-            Direction::ToRemote => self.manifest.route.lane_to_remote,
-            Direction::ToHome => self.manifest.route.lane_to_home,
-        }
+    /// Every line of an agent's log, all runs (JSON; see [`crate::logs`]).
+    pub fn log_lines(&self, agent: AgentId) -> Result<Vec<Value>> {
+        Ok(logs::read_lines_from(&self.log_path(agent)?, 0)?.0)
     }
 
-    /// The direction of one of the route's lanes.
-    pub fn direction(&self, lane: B256) -> Result<Direction> {
-        if lane == self.manifest.route.lane_to_remote {
-            Ok(Direction::ToRemote)
-        } else if lane == self.manifest.route.lane_to_home {
-            Ok(Direction::ToHome)
-        } else {
-            bail!("lane {lane} is not a lane of the devnet's route")
-        }
-    }
-
-    /// The account that holds the demo token and sends transfers (anvil account 1).
-    pub fn holder(&self) -> Address {
-        self.holder
-    }
-
-    /// The account that pays for deliveries (anvil account 2).
-    pub fn relayer_address(&self) -> Address {
-        self.relayer_address
-    }
-
-    /// Primary validators; fallback validators follow them (see [`Devnet::fallback_index`]).
-    pub fn validator_count(&self) -> usize {
-        self.options.validators
-    }
-
-    /// The validator index of fallback validator `j`.
-    pub fn fallback_index(&self, j: usize) -> usize {
-        self.options.validators + j
-    }
-
-    fn slot(&self, i: usize) -> Result<&ValidatorSlot> {
-        self.validators
-            .get(i)
-            .ok_or_else(|| eyre!("there is no validator {i} (the devnet has {})", self.validators.len()))
-    }
-
-    /// Validator `i`'s signing address.
-    pub fn validator_address(&self, i: usize) -> Result<Address> {
-        Ok(self.slot(i)?.signer)
-    }
-
-    /// Validator `i`'s API base URL.
-    pub fn validator_url(&self, i: usize) -> Result<String> {
-        Ok(format!("http://127.0.0.1:{}", self.slot(i)?.port))
-    }
-
-    pub fn relayer_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.relayer_port)
-    }
-
-    // ---------------------------------------------------------------- diagnostics
-
-    /// The last `lines` lines of every agent's log.
-    pub fn diagnostics(&self, lines: usize) -> String {
-        let mut out = String::new();
-        out.push_str(&format!(
-            "--- relayer log ({}):\n{}\n",
-            self.relayer_log.display(),
-            tail(&self.relayer_log, lines)
-        ));
-        for (i, slot) in self.validators.iter().enumerate() {
-            out.push_str(&format!("--- validator {i} log ({}):\n{}\n", slot.log.display(), tail(&slot.log, lines)));
-        }
-        out
-    }
-
-    /// Marks the devnet failed: its directory is kept when dropped.
-    pub fn mark_failed(&self) {
-        self.failed.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        if let Some(mut relayer) = lock(&self.relayer).take() {
-            relayer.kill();
-        }
-        for slot in &self.validators {
-            if let Some(mut agent) = lock(&slot.process).take() {
-                agent.kill();
+    /// Waits for a log line after byte `from` that satisfies `matches`; returns it and the offset
+    /// just after it.
+    pub async fn wait_for_log(
+        &self,
+        agent: AgentId,
+        from: u64,
+        timeout: Duration,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Result<(Value, u64)> {
+        let path: PathBuf = self.log_path(agent)?;
+        let mut offset = from;
+        let deadline = Instant::now() + timeout;
+        loop {
+            for (line, end) in logs::read_lines_with_offsets(&path, offset)? {
+                offset = end;
+                if matches(&line) {
+                    return Ok((line, end));
+                }
             }
+            if Instant::now() >= deadline {
+                self.mark_failed();
+                bail!("no matching line in {} within {timeout:?}; its end:\n{}", path.display(), tail(&path, 20));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let panicking = std::thread::panicking();
-        if panicking {
-            eprintln!("zb-e2e: test failed; agents' last log lines:\n{}", self.diagnostics(25));
-        }
-        let keep = panicking || self.failed.load(Ordering::SeqCst) || std::env::var_os("ZB_E2E_KEEP").is_some();
-        if keep && let Some(dir) = self.dir.take() {
-            eprintln!("zb-e2e: kept the devnet directory {}", dir.keep().display());
-        }
-        // The anvils are killed when their fields drop, after the agents.
     }
 }

@@ -19,7 +19,7 @@ impl Devnet {
     }
 
     fn manual(&self, chain: Chain) -> bool {
-        chain == Chain::Home && self.options.manual_mining_home
+        chain == Chain::Home && self.options().manual_mining_home
     }
 
     /// Sends `send(lane, recipient, amount)` from the holder without waiting for it to be mined.
@@ -40,7 +40,7 @@ impl Devnet {
         let bridge = ZeroBridge::new(self.bridge_address(source), provider.clone());
         let _serial = self.send_lock.lock().await;
         // Explicit nonces: a cached nonce would be wrong after a reorg.
-        let nonce = provider.get_transaction_count(self.holder).pending().await?;
+        let nonce = provider.get_transaction_count(self.holder()).pending().await?;
         let pending = bridge
             .send(self.lane(direction), recipient, amount, deadline)
             .nonce(nonce)
@@ -107,8 +107,8 @@ impl Devnet {
 
     /// Moves both chains' clocks forward by `seconds`.
     pub async fn warp(&self, seconds: u64) -> Result<()> {
-        self.home.increase_time(seconds).await?;
-        self.remote.increase_time(seconds).await
+        self.home().increase_time(seconds).await?;
+        self.remote().increase_time(seconds).await
     }
 
     /// Locks `amount` on the home chain for `recipient` on the remote chain.

@@ -9,7 +9,7 @@ use zb_api_types::validator::{CheckpointResponse, InfoResponse};
 use zb_protocol::{Checkpoint, checkpoint_digest};
 use zb_store::{SignedCheckpoint, SigningHistory, Store};
 
-use super::{Devnet, Direction, Served, ValidatorAudit, lock};
+use super::{Devnet, Direction, Served, ValidatorAudit};
 
 impl Devnet {
     // ---------------------------------------------------------------- validators' view
@@ -18,7 +18,7 @@ impl Devnet {
     /// signs on demand a sequence it has observed as final.
     pub async fn validator_checkpoint(&self, i: usize, lane: B256, sequence: u64) -> Result<Served> {
         let url = format!("{}/v1/lanes/{lane:#x}/checkpoints/{sequence}", self.validator_url(i)?);
-        let response = self.http.get(&url).send().await.wrap_err_with(|| format!("GET {url}"))?;
+        let response = self.http().get(&url).send().await.wrap_err_with(|| format!("GET {url}"))?;
         let status = response.status();
         if status.is_success() {
             let body: CheckpointResponse = response.json().await.wrap_err_with(|| format!("GET {url}: body"))?;
@@ -31,7 +31,7 @@ impl Devnet {
     /// Validator `i`'s /v1/info.
     pub async fn validator_info(&self, i: usize) -> Result<InfoResponse> {
         let url = format!("{}/v1/info", self.validator_url(i)?);
-        self.http.get(&url).send().await?.json().await.wrap_err_with(|| format!("GET {url}"))
+        self.http().get(&url).send().await?.json().await.wrap_err_with(|| format!("GET {url}"))
     }
 
     /// How many messages of `lane` validator `i` has observed as final.
@@ -44,7 +44,7 @@ impl Devnet {
     /// in validator `i`'s /metrics.
     pub async fn validator_metric(&self, i: usize, name: &str, labels: &str) -> Result<Option<f64>> {
         let url = format!("{}/metrics", self.validator_url(i)?);
-        let text = self.http.get(&url).send().await?.text().await?;
+        let text = self.http().get(&url).send().await?.text().await?;
         Ok(text.lines().find_map(|line| {
             let rest = line.strip_prefix(name)?;
             if !(rest.starts_with('{') || rest.starts_with(' ')) || !rest.contains(labels) {
@@ -86,7 +86,7 @@ impl Devnet {
     }
 
     fn validator_store(&self, i: usize) -> Result<Option<Store>> {
-        let path = self.slot(i)?.data_dir.join("validator.sqlite");
+        let path = self.validator_data_dir(i)?.join("validator.sqlite");
         if !path.exists() {
             return Ok(None);
         }
@@ -113,18 +113,10 @@ impl Devnet {
     /// `GET {path}` on validator `i`: the status code and the JSON body.
     pub async fn validator_get(&self, i: usize, path: &str) -> Result<(u16, Value)> {
         let url = format!("{}{path}", self.validator_url(i)?);
-        let response = self.http.get(&url).send().await.wrap_err_with(|| format!("GET {url}"))?;
+        let response = self.http().get(&url).send().await.wrap_err_with(|| format!("GET {url}"))?;
         let status = response.status().as_u16();
         let body = response.json().await.wrap_err_with(|| format!("GET {url}: body"))?;
         Ok((status, body))
-    }
-
-    /// Runs `zerobridge validator <args> --config <validator i's config>` to completion.
-    pub async fn validator_cli(&self, i: usize, args: &[&str]) -> Result<std::process::Output> {
-        let slot = self.slot(i)?;
-        lock(&slot.config).write(&slot.config_path)?;
-        let mut command = self.agent_command(&[&["validator"], args].concat(), &slot.config_path);
-        tokio::task::spawn_blocking(move || command.output()).await?.wrap_err("running zerobridge validator")
     }
 
     /// The signed checkpoint validator `i` stored for (lane, sequence), if any.

@@ -29,7 +29,7 @@ pub use config::{RELAYER_BEGIN, RELAYER_END, VALIDATOR_BEGIN, VALIDATOR_END};
 
 use crate::context::{KeyArgs, NetworkArgs};
 pub use register::register;
-pub use status::{LaneSecurityFacts, RouteRow, lane_security, list, status};
+pub use status::{LaneSecurity, LaneStatus, RouteRow, RouteStatus, lane_security, list, status};
 // What the REST API (zb-api) reads: every route and each chain's view of it.
 pub use view::{ChainView, RouteView, chain_label, chain_status, chain_view, connect_all, discover, display_symbol};
 

@@ -1,16 +1,16 @@
-//! `route list` and `route status`.
+//! `route list` and `route status`: what they read, as values (zb-cli words them).
 
 use alloy::primitives::{B256, U256};
 use eyre::{Result, eyre};
 use zb_contracts::bridge::ZeroBridge;
 
-use super::view::{chain_label, chain_status, chain_view, connect_all, discover, display_symbol, pick};
+use super::view::{
+    ChainView, RouteView, chain_label, chain_status, chain_view, connect_all, discover, display_symbol, pick,
+};
 use super::{ListArgs, StatusArgs};
 use crate::context::{Conn, Context};
-use crate::explain::status_name;
-use crate::format::{format_amount, format_utc};
-use crate::progress::Progress;
-use crate::stake::{Staking, chain_now, expiry_text, snapshot_set};
+use crate::network::ChainInfo;
+use crate::stake::{Asset, Staking, chain_now, expiry_text, snapshot_set};
 
 /// One route as `route list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +54,76 @@ pub async fn list(args: ListArgs) -> Result<Vec<RouteRow>> {
     Ok(rows)
 }
 
-/// A route's status on both chains, line by line as `progress` steps.
-pub async fn status(args: StatusArgs, progress: &dyn Progress) -> Result<()> {
+/// What `route status` read of a route on both chains (zb-cli words it).
+pub struct RouteStatus {
+    pub view: RouteView,
+    pub home: ChainInfo,
+    pub remote: ChainInfo,
+    /// Each chain's view of the route; None where it is not registered.
+    pub home_view: Option<ChainView>,
+    pub remote_view: Option<ChainView>,
+    /// The wrapped token's supply on the remote chain, when it is registered there.
+    pub wrapped_supply: Option<U256>,
+    /// home -> remote, then remote -> home.
+    pub lanes: Vec<LaneStatus>,
+}
+
+impl RouteStatus {
+    pub fn decimals(&self) -> u8 {
+        self.view.decimals.unwrap_or(18)
+    }
+    pub fn symbol(&self) -> String {
+        display_symbol(&self.view)
+    }
+    pub fn wrapped_symbol(&self) -> String {
+        self.view.wrapped_symbol.clone().unwrap_or_else(|| format!("wrapped {}", self.symbol()))
+    }
+    /// "Active", "not registered", ... on the home and the remote chain.
+    pub fn chain_states(&self) -> (String, String) {
+        (chain_status(self.home_view.as_ref()), chain_status(self.remote_view.as_ref()))
+    }
+}
+
+/// One lane of the route: its source's outbound and its destination's inbound state.
+pub struct LaneStatus {
+    pub source: ChainInfo,
+    pub destination: ChainInfo,
+    pub lane: B256,
+    pub out: Option<ZeroBridge::Lane>,
+    pub inn: Option<ZeroBridge::Lane>,
+    /// What the outbound (source) and inbound (destination) buckets let through now.
+    pub available_out: Option<U256>,
+    pub available_in: Option<U256>,
+    /// The route's liveness on the destination.
+    pub route: Option<ZeroBridge::Route>,
+    /// The destination's clock.
+    pub now: Option<u64>,
+    /// The symbol of the token the lane's sends carry.
+    pub token_symbol: String,
+    /// The source's stake behind the lane; None without a stake manager there.
+    pub security: Option<LaneSecurity>,
+}
+
+/// The lane's economic security on its source chain.
+pub struct LaneSecurity {
+    pub asset: Asset,
+    pub total_stake: U256,
+    pub validators: U256,
+    /// The least a quorum that signs a forgery loses (net of the reporter share).
+    pub quorum_loss: U256,
+    /// The committed snapshot, if any: epoch, set hash, and the set's expiry in words.
+    pub snapshot: Option<(u64, B256, String)>,
+    pub min_total_stake: U256,
+    pub min_validators: u64,
+    pub level_met: bool,
+    /// How long a set may sign.
+    pub set_lifetime: u64,
+    /// [`max_flow_within`] the set lifetime, when the source has the lane.
+    pub max_outflow: Option<U256>,
+}
+
+/// A route's status on both chains.
+pub async fn status(args: StatusArgs) -> Result<RouteStatus> {
     let ctx = Context::load(&args.network)?;
     let conns = connect_all(&ctx.network).await?;
     let views = discover(&ctx, &conns).await?;
@@ -73,75 +141,16 @@ pub async fn status(args: StatusArgs, progress: &dyn Progress) -> Result<()> {
     let (home_view, remote_view) =
         tokio::try_join!(chain_view(home, view.route_id), chain_view(remote, view.route_id))?;
     let (home_staking, remote_staking) = tokio::try_join!(Staking::try_open(home), Staking::try_open(remote))?;
-
-    let decimals = view.decimals.unwrap_or(18);
-    let units = |v: U256| format_amount(v, decimals);
-    let symbol = display_symbol(view);
-    let wrapped_symbol = view.wrapped_symbol.clone().unwrap_or_else(|| format!("wrapped {symbol}"));
-    progress.step(&format!("route {symbol}  {}", view.route_id));
-    progress.step(&format!(
-        "  home     {} ({})  token {} ({symbol}, {decimals} decimals)",
-        home.info.name, home.info.chain_id, view.home_token
-    ));
-    match (view.wrapped_token, &view.wrapped_name) {
-        (Some(w), Some(name)) => progress.step(&format!(
-            "  remote   {} ({})  wrapped {w} ({name}, {wrapped_symbol})",
-            remote.info.name, remote.info.chain_id
-        )),
-        (Some(w), None) => {
-            progress.step(&format!("  remote   {} ({})  wrapped {w}", remote.info.name, remote.info.chain_id))
-        }
-        (None, _) => progress
-            .step(&format!("  remote   {} ({})  not registered there yet", remote.info.name, remote.info.chain_id)),
-    }
-    let mut owners = Vec::new();
-    match (&home_view, &remote_view) {
-        (Some(h), Some(r)) if h.record.owner == r.record.owner => owners.push(h.record.owner.to_string()),
-        _ => {
-            for (conn, v) in [(home, &home_view), (remote, &remote_view)] {
-                if let Some(v) = v {
-                    owners.push(format!("{} on {}", v.record.owner, conn.info.name));
-                }
-            }
-        }
-    }
-    let bond = home_view.as_ref().map_or(U256::ZERO, |v| v.record.bond);
-    progress.step(&format!(
-        "  owner    {}; bond {} native coin",
-        if owners.is_empty() { "-".to_string() } else { owners.join(", ") },
-        format_amount(bond, 18)
-    ));
-    progress.step(&format!(
-        "  status   {} {}, {} {}",
-        home.info.name,
-        chain_status(home_view.as_ref()),
-        remote.info.name,
-        chain_status(remote_view.as_ref())
-    ));
-
-    // Vault versus wrapped supply.
-    let locked = home_view.as_ref().map(|v| v.outbound.locked);
-    let supply = match view.wrapped_token {
+    let wrapped_supply = match view.wrapped_token {
         Some(w) if remote_view.is_some() => {
             Some(remote.token(w).totalSupply().call().await.map_err(|e| remote.read_err("the wrapped supply", e))?)
         }
         _ => None,
     };
-    match (locked, supply) {
-        (Some(locked), Some(supply)) => progress.step(&format!(
-            "  vault    {} {symbol} locked on {}; wrapped supply {} {wrapped_symbol} on {} ({})",
-            units(locked),
-            home.info.name,
-            units(supply),
-            remote.info.name,
-            if supply <= locked { "covered" } else { "WARNING: wrapped supply exceeds the vault" }
-        )),
-        (Some(locked), None) => {
-            progress.step(&format!("  vault    {} {symbol} locked on {}", units(locked), home.info.name))
-        }
-        _ => {}
-    }
+    let symbol = display_symbol(view);
+    let wrapped_symbol = view.wrapped_symbol.clone().unwrap_or_else(|| format!("wrapped {symbol}"));
 
+    let mut lanes = Vec::new();
     for (source, source_view, destination, destination_view) in
         [(home, &home_view, remote, &remote_view), (remote, &remote_view, home, &home_view)]
     {
@@ -152,167 +161,87 @@ pub async fn status(args: StatusArgs, progress: &dyn Progress) -> Result<()> {
             destination.info.bridge,
             view.route_id,
         );
-        progress.step(&format!("lane {} -> {}  {lane}", source.info.name, destination.info.name));
-        let out = source_view.as_ref().map(|v| &v.outbound);
-        let inn = destination_view.as_ref().map(|v| &v.inbound);
-        let lane_state = |l: Option<&ZeroBridge::Lane>| match l {
-            None => "not registered".to_string(),
-            Some(l) => format!("{}{}", status_name(l.status), if l.paused { ", paused" } else { "" }),
+        let out = source_view.as_ref().map(|v| v.outbound.clone());
+        let inn = destination_view.as_ref().map(|v| v.inbound.clone());
+        let available_out = match out {
+            Some(_) => Some(available_capacity(source, lane).await?),
+            None => None,
         };
-        progress.step(&format!(
-            "  status         {} {} (source), {} {} (destination)",
-            source.info.name,
-            lane_state(out),
-            destination.info.name,
-            lane_state(inn)
-        ));
-        let sent = out.map_or(0, |l| l.sequence);
-        let delivered = inn.map_or(0, |l| l.sequence);
-        progress.step(&format!(
-            "  sequence       sent {sent}, delivered {delivered} ({} in flight)",
-            sent.saturating_sub(delivered)
-        ));
-        if let Some(l) = out {
-            if l.feeBps == 0 {
-                progress.step("  fee            none");
-            } else {
-                progress.step(&format!("  fee            {} bps to {}", l.feeBps, l.feeCollector));
-            }
-            progress.step(&format!(
-                "  limits         min {}, max {} per transfer",
-                units(U256::from(l.minAmount)),
-                units(U256::from(l.maxAmount))
-            ));
-        }
-        let mut capacity = Vec::new();
-        if let Some(l) = out {
-            let available = source
-                .bridge()
-                .availableCapacity(lane)
-                .call()
-                .await
-                .map_err(|e| source.read_err("availableCapacity", e))?;
-            capacity.push(format!(
-                "out {} of {} a day available ({})",
-                units(available),
-                units(U256::from(l.capacity)),
-                source.info.name
-            ));
-        }
-        if let Some(l) = inn {
-            let available = destination
-                .bridge()
-                .availableCapacity(lane)
-                .call()
-                .await
-                .map_err(|e| destination.read_err("availableCapacity", e))?;
-            capacity.push(format!(
-                "in {} of {} a day available ({})",
-                units(available),
-                units(U256::from(l.capacity)),
-                destination.info.name
-            ));
-            if l.largeTransferThreshold == 0 {
-                progress.step("  holds          off");
-            } else {
-                progress.step(&format!(
-                    "  holds          transfers of {} or more are held on {}",
-                    units(U256::from(l.largeTransferThreshold)),
-                    destination.info.name
-                ));
-            }
-        }
-        if !capacity.is_empty() {
-            progress.step(&format!("  capacity       {}", capacity.join("; ")));
-        }
-        let set_of = |l: Option<&ZeroBridge::Lane>| match l {
-            Some(l) if l.validatorSetHash != B256::ZERO => l.validatorSetHash.to_string(),
-            Some(_) => "none".to_string(),
-            None => "-".to_string(),
+        let available_in = match inn {
+            Some(_) => Some(available_capacity(destination, lane).await?),
+            None => None,
         };
-        let (checked, attesting) = (set_of(inn), set_of(out));
-        progress.step(&format!(
-            "  validator set  {checked} (checked on {}){}",
-            destination.info.name,
-            if checked == attesting {
-                String::new()
-            } else {
-                format!("; {attesting} on {} (differs)", source.info.name)
-            }
-        ));
-        let now = chain_now(destination).await.ok();
-        for line in liveness_lines(out, destination_view.as_ref().map(|v| &v.route), &destination.info.name, now) {
-            progress.step(&format!("  {line}"));
-        }
         let (staking, token_symbol) = if source.info.chain_id == home.info.chain_id {
-            (home_staking.as_ref(), &symbol)
+            (home_staking.as_ref(), symbol.clone())
         } else {
-            (remote_staking.as_ref(), &wrapped_symbol)
+            (remote_staking.as_ref(), wrapped_symbol.clone())
         };
-        let lane_view = LaneView { source, destination, staking, out, inn, route_id: view.route_id, lane };
-        print_economic_security(&lane_view, decimals, token_symbol, progress).await?;
-    }
-    Ok(())
-}
-
-/// The lane's liveness: the default timeout of its sends (outbound lane on the source), the
-/// fallback set, strikes and Emergency of the route on the destination (`now`: its clock).
-pub(crate) fn liveness_lines(
-    out: Option<&ZeroBridge::Lane>,
-    route: Option<&ZeroBridge::Route>,
-    destination: &str,
-    now: Option<u64>,
-) -> Vec<String> {
-    let wait = crate::format::format_wait;
-    let mut lines = Vec::new();
-    if let Some(out) = out {
-        lines.push(match out.defaultTimeout {
-            0 => "timeout        none by default (a send may set --deadline)".to_string(),
-            t => format!("timeout        {} by default: refunded if not delivered by then", wait(u64::from(t))),
+        let security = match staking {
+            Some(staking) => Some(lane_security(source, staking, out.as_ref(), view.route_id, lane).await?),
+            None => None,
+        };
+        lanes.push(LaneStatus {
+            source: source.info.clone(),
+            destination: destination.info.clone(),
+            lane,
+            out,
+            inn,
+            available_out,
+            available_in,
+            route: destination_view.as_ref().map(|v| v.route.clone()),
+            now: chain_now(destination).await.ok(),
+            token_symbol,
+            security,
         });
     }
-    let Some(route) = route else { return lines };
-    if route.fallbackSetHash == B256::ZERO {
-        lines.push(format!("fallback       none on {destination}: only the primary set delivers"));
-    } else {
-        lines.push(format!(
-            "fallback       set {} on {destination}: delivers what waited {}",
-            route.fallbackSetHash,
-            wait(u64::from(route.fallbackDelay))
-        ));
-    }
-    let limit = if route.strikeLimit == 0 { "no limit".to_string() } else { format!("limit {}", route.strikeLimit) };
-    let last =
-        if route.lastStrikeAt == 0 { String::new() } else { format!(", last at {}", format_utc(route.lastStrikeAt)) };
-    lines.push(format!("strikes        {} ({limit}){last}", route.strikes));
-    if route.graceUntil != 0 {
-        let grace = match now {
-            Some(now) if now < route.graceUntil => {
-                format!(
-                    "grace until {} ({} left): the fallback delivers without waiting",
-                    format_utc(route.graceUntil),
-                    wait(route.graceUntil - now)
-                )
-            }
-            _ => format!("grace ended {}", format_utc(route.graceUntil)),
-        };
-        lines.push(format!("EMERGENCY      on {destination}: no new sends from the home chain; {grace}"));
-    } else {
-        lines.push(format!("emergency      no (grace would last {})", wait(u64::from(route.emergencyGrace))));
-    }
-    lines
+    Ok(RouteStatus {
+        view: view.clone(),
+        home: home.info.clone(),
+        remote: remote.info.clone(),
+        home_view,
+        remote_view,
+        wrapped_supply,
+        lanes,
+    })
 }
 
-/// One lane of a route as `status` shows it.
-pub(super) struct LaneView<'a> {
-    pub(super) source: &'a Conn,
-    pub(super) destination: &'a Conn,
-    /// The source chain's stake manager, if it is staked.
-    pub(super) staking: Option<&'a Staking>,
-    pub(super) out: Option<&'a ZeroBridge::Lane>,
-    pub(super) inn: Option<&'a ZeroBridge::Lane>,
-    pub(super) route_id: B256,
-    pub(super) lane: B256,
+async fn available_capacity(conn: &Conn, lane: B256) -> Result<U256> {
+    conn.bridge().availableCapacity(lane).call().await.map_err(|e| conn.read_err("availableCapacity", e))
+}
+
+/// The stake behind the lane's snapshot, the least a forging quorum loses, the route's level and
+/// what can flow while a set may sign.
+pub async fn lane_security(
+    source: &Conn,
+    staking: &Staking,
+    out: Option<&ZeroBridge::Lane>,
+    route_id: B256,
+    lane: B256,
+) -> Result<LaneSecurity> {
+    let security = staking.sm().laneSecurity(lane).call().await.map_err(|e| source.read_err("laneSecurity", e))?;
+    let snapshot = staking.snapshot(lane).await?;
+    let committed = if snapshot.committed {
+        let now = chain_now(source).await?;
+        Some((snapshot.epoch, snapshot.setHash, expiry_text(&snapshot_set(&snapshot)?, now)))
+    } else {
+        None
+    };
+    let level =
+        source.registry().securityLevels(route_id).call().await.map_err(|e| source.read_err("securityLevels", e))?;
+    let min_validators = level.minValidators.max(1);
+    let lifetime = staking.config.set_lifetime;
+    Ok(LaneSecurity {
+        asset: staking.asset.clone(),
+        total_stake: security.totalStake,
+        validators: security.validators,
+        quorum_loss: security.quorumLoss,
+        snapshot: committed,
+        min_total_stake: level.minTotalStake,
+        min_validators,
+        level_met: security.totalStake >= level.minTotalStake && security.validators >= U256::from(min_validators),
+        set_lifetime: lifetime,
+        max_outflow: out.map(|l| max_flow_within(U256::from(l.capacity), lifetime)),
+    })
 }
 
 /// The most a lane can carry within a window: the outbound bucket is full at the start and
@@ -321,115 +250,6 @@ pub(super) struct LaneView<'a> {
 pub(crate) fn max_flow_within(capacity: U256, window_secs: u64) -> U256 {
     const DAY: u64 = 86_400;
     capacity * U256::from(DAY + window_secs) / U256::from(DAY)
-}
-
-/// A lane's economic security as the chains state it: what its source's stake snapshot holds and
-/// what the route's security level (on the source's registry) requires.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LaneSecurityFacts {
-    /// A snapshot is committed on the source (else the stake figures are zero).
-    pub committed: bool,
-    pub epoch: u64,
-    pub set_hash: B256,
-    pub total_stake: U256,
-    pub validators: U256,
-    /// The least stake a quorum signing a forgery loses, net of the reporter share.
-    pub quorum_loss: U256,
-    pub min_total_stake: U256,
-    /// At least 1 (a level of 0 validators still needs one).
-    pub min_validators: u64,
-    /// Both the stake and the validator count reach the level.
-    pub met: bool,
-}
-
-/// Reads the lane's security from `staking` (its source chain's stake manager) and the route's
-/// level from the source's registry.
-pub async fn lane_security(staking: &Staking, route_id: B256, lane: B256) -> Result<LaneSecurityFacts> {
-    let source = &staking.conn;
-    let security = staking.sm().laneSecurity(lane).call().await.map_err(|e| source.read_err("laneSecurity", e))?;
-    let snapshot = staking.snapshot(lane).await?;
-    let level =
-        source.registry().securityLevels(route_id).call().await.map_err(|e| source.read_err("securityLevels", e))?;
-    let min_validators = level.minValidators.max(1);
-    Ok(LaneSecurityFacts {
-        committed: snapshot.committed,
-        epoch: snapshot.epoch,
-        set_hash: snapshot.setHash,
-        total_stake: security.totalStake,
-        validators: security.validators,
-        quorum_loss: security.quorumLoss,
-        min_total_stake: level.minTotalStake,
-        min_validators,
-        met: security.totalStake >= level.minTotalStake && security.validators >= U256::from(min_validators),
-    })
-}
-
-/// The lane's economic security: the stake behind its snapshot, the least a forging quorum
-/// loses, the route's level, what can flow meanwhile, and whether the destination checks the
-/// snapshot's set.
-pub(super) async fn print_economic_security(
-    view: &LaneView<'_>,
-    decimals: u8,
-    token_symbol: &str,
-    progress: &dyn Progress,
-) -> Result<()> {
-    let source = view.source;
-    let on = &source.info.name;
-    let Some(staking) = view.staking else {
-        progress.step(&format!("  stake          none: {on} has no stake manager (a governance-configured set)"));
-        return Ok(());
-    };
-    let asset = &staking.asset;
-    let facts = lane_security(staking, view.route_id, view.lane).await?;
-    if facts.committed {
-        let snapshot = staking.snapshot(view.lane).await?;
-        progress.step(&format!(
-            "  stake          {} by {} validators (snapshot of epoch {} on {on}); a quorum that signs a forgery loses \
-             at least {} (net of the reporter share)",
-            asset.fmt(facts.total_stake),
-            facts.validators,
-            facts.epoch,
-            asset.fmt(facts.quorum_loss)
-        ));
-        let now = chain_now(source).await?;
-        progress.step(&format!("  set expiry     {}", expiry_text(&snapshot_set(&snapshot)?, now)));
-    } else {
-        progress.step(&format!(
-            "  stake          no snapshot committed on {on} yet (operators opt in, then `zerobridge stake commit`)"
-        ));
-    }
-    progress.step(&format!(
-        "  level          at least {} from at least {} validators: {}",
-        asset.fmt(facts.min_total_stake),
-        facts.min_validators,
-        if facts.met { "met" } else { "NOT met" }
-    ));
-    if let Some(out) = view.out {
-        let capacity = U256::from(out.capacity);
-        let lifetime = staking.config.set_lifetime;
-        progress.step(&format!(
-            "  max outflow    {} {token_symbol} within the {} a set can sign ({} a day x (1 + {} / 1 day))",
-            format_amount(max_flow_within(capacity, lifetime), decimals),
-            crate::format::format_wait(lifetime),
-            format_amount(capacity, decimals),
-            crate::format::format_wait(lifetime)
-        ));
-    }
-    if let Some(inn) = view.inn
-        && facts.committed
-    {
-        let destination = &view.destination.info.name;
-        if inn.validatorSetHash == facts.set_hash {
-            progress.step(&format!("  inbound set    {destination} checks the snapshot's set {}", facts.set_hash));
-        } else {
-            progress.step(&format!(
-                "  inbound set    {destination} checks {}, the snapshot on {on} is {} (differs: a set update is in \
-                 flight or due)",
-                inn.validatorSetHash, facts.set_hash
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -443,36 +263,5 @@ mod tests {
         assert_eq!(max_flow_within(capacity, 600), U256::from(100_694u64));
         assert_eq!(max_flow_within(capacity, 0), capacity);
         assert_eq!(max_flow_within(capacity, 7 * 86_400), U256::from(800_000u64));
-    }
-
-    #[test]
-    fn liveness_reads_plainly() {
-        let mut route = ZeroBridge::Route {
-            outboundLane: B256::ZERO,
-            inboundLane: B256::ZERO,
-            capacityCap: 0,
-            holdThresholdCap: 0,
-            fallbackSetHash: B256::ZERO,
-            fallbackDelay: 0,
-            emergencyGrace: 0,
-            strikeLimit: 0,
-            strikes: 0,
-            lastStrikeAt: 0,
-            graceUntil: 0,
-        };
-        let none = liveness_lines(None, Some(&route), "bsc", Some(0));
-        assert!(none[0].contains("fallback       none on bsc"), "{none:?}");
-        route.fallbackSetHash = B256::repeat_byte(9);
-        route.fallbackDelay = 120;
-        route.strikes = 1;
-        route.strikeLimit = 3;
-        route.emergencyGrace = 86_400;
-        let lines = liveness_lines(None, Some(&route), "bsc", Some(1_000));
-        assert!(lines.iter().any(|l| l.contains("delivers what waited 2 min")), "{lines:?}");
-        assert!(lines.iter().any(|l| l == "strikes        1 (limit 3)"), "{lines:?}");
-        assert!(lines.iter().any(|l| l.contains("emergency      no (grace would last 24 h)")), "{lines:?}");
-        route.graceUntil = 1_700_000_000;
-        let lines = liveness_lines(None, Some(&route), "bsc", Some(1_700_000_000 - 3_600));
-        assert!(lines.iter().any(|l| l.starts_with("EMERGENCY") && l.contains("1 h left")), "{lines:?}");
     }
 }

@@ -1,31 +1,29 @@
-//! The devnet's background processes: how they are started detached and recorded in
-//! `processes.json`, whether they still run, and how `devnet down` stops them.
+//! The agents' command lines (both modes), and the detached mode's bookkeeping: processes
+//! recorded in `processes.json`, whether they still run, and how `devnet down` stops them.
 
-use std::fs::File;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use eyre::{Result, WrapErr, bail};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
+use zb_ops::network::DevnetManifest;
+use zb_test_utils::process::{Agent, tail};
 
-use super::{Layout, STOP_GRACE};
-use crate::deploy::tail;
-use crate::network::DevnetManifest;
+use crate::{Layout, STOP_GRACE};
 
 /// One background process of the devnet, as `processes.json` records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct ProcessRecord {
-    pub(super) name: String,
-    pub(super) pid: u32,
+pub struct ProcessRecord {
+    pub name: String,
+    pub pid: u32,
     /// The executable's file name, checked before signalling so that a recycled pid is never hit.
-    pub(super) program: String,
+    pub program: String,
 }
 
 /// The state of a recorded process.
-pub(super) fn alive(pid: u32, program: &str) -> bool {
+pub fn alive(pid: u32, program: &str) -> bool {
     if pid <= 1 {
         return false;
     }
@@ -63,7 +61,7 @@ fn signal(pid: u32, sig: &str) {
 
 /// SIGTERM, then SIGKILL for whatever still runs after the grace period. Returns the records
 /// still alive after that (normally none).
-pub(super) async fn stop_all(records: &[ProcessRecord]) -> Vec<ProcessRecord> {
+async fn stop_all(records: &[ProcessRecord], view: &mut dyn DownView) -> Vec<ProcessRecord> {
     let running: Vec<&ProcessRecord> = records.iter().filter(|r| alive(r.pid, &r.program)).collect();
     for r in &running {
         tracing::debug!(name = %r.name, pid = r.pid, "SIGTERM");
@@ -74,7 +72,7 @@ pub(super) async fn stop_all(records: &[ProcessRecord]) -> Vec<ProcessRecord> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for r in running.iter().filter(|r| alive(r.pid, &r.program)) {
-        println!("{} (pid {}) did not stop within {STOP_GRACE:?}: killing it", r.name, r.pid);
+        view.killing(r, STOP_GRACE);
         signal(r.pid, "KILL");
     }
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -84,93 +82,29 @@ pub(super) async fn stop_all(records: &[ProcessRecord]) -> Vec<ProcessRecord> {
     running.into_iter().filter(|r| alive(r.pid, &r.program)).cloned().collect()
 }
 
-pub(super) fn read_processes(layout: &Layout) -> Vec<ProcessRecord> {
+pub fn read_processes(layout: &Layout) -> Vec<ProcessRecord> {
     std::fs::read_to_string(layout.processes())
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default()
 }
 
-/// The processes started by `devnet up`, killed again if `up` fails or is interrupted.
-pub(super) struct Launch {
-    layout: Layout,
-    records: Vec<ProcessRecord>,
-    children: Vec<Child>,
-    armed: bool,
-}
-
-impl Launch {
-    pub(super) fn new(layout: Layout) -> Launch {
-        Launch { layout, records: Vec::new(), children: Vec::new(), armed: true }
-    }
-
-    /// Starts `command` detached (own process group, stdin closed, output to `log`).
-    pub(super) fn spawn(&mut self, name: &str, mut command: Command, log: &Path) -> Result<u32> {
-        let out = File::create(log).wrap_err_with(|| format!("creating {}", log.display()))?;
-        let err = out.try_clone().wrap_err("duplicating a log file handle")?;
-        let program =
-            Path::new(command.get_program()).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .process_group(0)
-            .spawn()
-            .wrap_err_with(|| format!("starting {name}: {command:?}"))?;
-        let pid = child.id();
-        tracing::debug!(name, pid, log = %log.display(), "started");
-        self.children.push(child);
-        self.records.push(ProcessRecord { name: name.to_string(), pid, program });
-        write_json(&self.layout.processes(), &self.records)?;
-        Ok(pid)
-    }
-
-    /// Fails with the log's tail if the process `name` has exited.
-    pub(super) fn check(&mut self, name: &str, log: &Path) -> Result<()> {
-        let Some(index) = self.records.iter().position(|r| r.name == name) else {
-            bail!("{name} was never started");
-        };
-        if let Some(child) = self.children.get_mut(index)
-            && let Ok(Some(status)) = child.try_wait()
-        {
-            show_tail(log, 30);
-            bail!("{name} exited ({status}); see {}", log.display());
-        }
-        Ok(())
-    }
-
-    /// The processes keep running after this process exits.
-    pub(super) fn release(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for Launch {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        for child in self.children.iter_mut().rev() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_file(self.layout.processes());
-        if !self.children.is_empty() {
-            println!("stopped the {} processes this attempt started", self.children.len());
-        }
-    }
-}
-
-/// Prints the last `n` lines of a log to stderr (errors themselves are printed on one line).
-pub(super) fn show_tail(path: &Path, n: usize) {
-    let text = tail(path, n);
-    if !text.is_empty() {
-        eprintln!("--- the end of {}:\n{text}\n---", path.display());
-    }
+/// Adds a process to `records` and rewrites processes.json (so `down` finds it even if `up`
+/// dies before writing the manifest).
+pub(crate) fn record(
+    layout: &Layout,
+    records: &std::sync::Mutex<Vec<ProcessRecord>>,
+    name: &str,
+    pid: u32,
+    program: &str,
+) -> Result<()> {
+    let mut records = records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    records.push(ProcessRecord { name: name.to_string(), pid, program: program.to_string() });
+    write_json(&layout.processes(), &*records)
 }
 
 /// Writes JSON through a temporary file and a rename, so readers never see half a file.
-pub(super) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text + "\n").wrap_err_with(|| format!("writing {}", tmp.display()))?;
@@ -178,11 +112,12 @@ pub(super) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 fn manifest_records(manifest: &DevnetManifest) -> Vec<ProcessRecord> {
-    // Stop order: watchtower (it would alert on agents going away), relayer, validators, then the
+    // Stop order: the API, the watchtower (it would alert on agents going away), relayer, validators, then the
     // chains.
     let mut out: Vec<ProcessRecord> = manifest
-        .watchtower
+        .api
         .iter()
+        .chain(&manifest.watchtower)
         .chain(std::iter::once(&manifest.relayer))
         .map(|a| ProcessRecord { name: a.name.clone(), pid: a.pid, program: "zerobridge".into() })
         .collect();
@@ -201,7 +136,7 @@ fn manifest_records(manifest: &DevnetManifest) -> Vec<ProcessRecord> {
 
 /// Everything recorded in `layout`: the manifest's processes, then any others from
 /// processes.json (a failed `up`), in stop order. Also the manifest if it parses.
-pub(super) fn recorded(layout: &Layout) -> (Option<Result<DevnetManifest>>, Vec<ProcessRecord>) {
+pub fn recorded(layout: &Layout) -> (Option<Result<DevnetManifest>>, Vec<ProcessRecord>) {
     let manifest = layout.manifest().exists().then(|| DevnetManifest::load(&layout.manifest()));
     let mut records = match &manifest {
         Some(Ok(m)) => manifest_records(m),
@@ -218,44 +153,121 @@ pub(super) fn recorded(layout: &Layout) -> (Option<Result<DevnetManifest>>, Vec<
     (manifest, records)
 }
 
-pub(super) fn agent_command(exe: &Path, args: &[&str], config: &Path) -> Command {
+/// Upper bound for an agent to start serving HTTP.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// When an agent counts as started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serving {
+    /// Any HTTP answer: a test may start an agent that is unhealthy on purpose.
+    AnyAnswer,
+    /// A success status (`devnet up` hands over a devnet that works).
+    Healthy,
+}
+
+/// Polls `url` every 100 ms until it answers as `serving` asks, for at most [`READY_TIMEOUT`];
+/// fails at once, with the end of `log`, if the process in `process` exits.
+pub async fn wait_serving(
+    http: &reqwest::Client,
+    what: &str,
+    url: &str,
+    serving: Serving,
+    process: &std::sync::Mutex<Option<Agent>>,
+    log: &Path,
+) -> Result<()> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        let last = match http.get(url).send().await {
+            Ok(response) if serving == Serving::AnyAnswer || response.status().is_success() => return Ok(()),
+            Ok(response) => format!("{}: {}", response.status(), response.text().await.unwrap_or_default()),
+            Err(e) => e.to_string(),
+        };
+        {
+            let mut guard = process.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(agent) = guard.as_mut() else { bail!("{what} is not running") };
+            if let Some(status) = agent.exited() {
+                bail!("{what} exited ({status}) before serving {url}; its log:\n{}", tail(log, 30));
+            }
+        }
+        if Instant::now() >= deadline {
+            bail!("{what} did not serve {url} within {READY_TIMEOUT:?} (last: {last}); its log:\n{}", tail(log, 30));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How an agent logs: `ZB_LOG_FORMAT` and the variable whose value becomes its `RUST_LOG`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentLogging {
+    /// `text` (people read `devnet up`'s logs) or `json` (tests parse them).
+    pub format: &'static str,
+    /// Read for the agents' RUST_LOG filter ("info" if unset).
+    pub filter_env: &'static str,
+}
+
+impl AgentLogging {
+    /// `zerobridge devnet up`.
+    pub const DETACHED: AgentLogging = AgentLogging { format: "text", filter_env: "ZB_DEVNET_AGENT_LOG" };
+    /// The test harness.
+    pub const OWNED: AgentLogging = AgentLogging { format: "json", filter_env: "ZB_E2E_AGENT_LOG" };
+}
+
+/// `<exe> <args> --config <config>`, with the logging set and no stray agent configuration or
+/// password from the caller's environment.
+pub fn agent_command(exe: &Path, args: &[&str], config: &Path, logging: AgentLogging) -> Command {
     let mut command = Command::new(exe);
     command
         .args(args)
         .arg("--config")
         .arg(config)
-        .env("ZB_LOG_FORMAT", "text")
+        .env("ZB_LOG_FORMAT", logging.format)
         .env("NO_COLOR", "1")
-        .env("RUST_LOG", std::env::var("ZB_DEVNET_AGENT_LOG").unwrap_or_else(|_| "info".into()))
+        .env("RUST_LOG", std::env::var(logging.filter_env).unwrap_or_else(|_| "info".into()))
         .env_remove("ZB_VALIDATOR_CONFIG")
         .env_remove("ZB_RELAYER_CONFIG")
+        .env_remove("ZB_WATCHTOWER_CONFIG")
         .env_remove("ZB_KEYSTORE_PASSWORD");
     command
 }
 
+/// What `devnet down` found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownOutcome {
+    /// No manifest and nothing running.
+    NothingRunning,
+    /// A manifest, but none of its processes ran: the manifest was removed.
+    StaleManifestRemoved,
+    /// This many processes were stopped; the logs stay.
+    Stopped { processes: usize },
+}
+
+/// What `devnet down` reports while it works.
+pub trait DownView {
+    /// The manifest exists but does not parse (its processes from processes.json are stopped).
+    fn unreadable_manifest(&mut self, error: &eyre::Report);
+    fn stopping(&mut self, process: &ProcessRecord);
+    /// `process` ignored SIGTERM for `grace`: SIGKILL follows.
+    fn killing(&mut self, process: &ProcessRecord, grace: Duration);
+}
+
 /// Stops every process of the devnet in `dir` and removes its manifest (logs stay).
-pub async fn down(dir: &Path) -> Result<()> {
+pub async fn down(dir: &Path, view: &mut dyn DownView) -> Result<DownOutcome> {
     let layout = Layout::new(dir);
     let (manifest, records) = recorded(&layout);
     if let Some(Err(e)) = &manifest {
-        println!("warning: {e}");
+        view.unreadable_manifest(e);
     }
     let running: Vec<ProcessRecord> = records.iter().filter(|r| alive(r.pid, &r.program)).cloned().collect();
     if running.is_empty() {
         let stale = manifest.is_some();
         let _ = std::fs::remove_file(layout.manifest());
         let _ = std::fs::remove_file(layout.processes());
-        if stale {
-            println!("no devnet process is running in {}; removed its stale manifest", dir.display());
-        } else {
-            println!("no devnet is running in {}", dir.display());
-        }
-        return Ok(());
+        return Ok(if stale { DownOutcome::StaleManifestRemoved } else { DownOutcome::NothingRunning });
     }
     for r in &running {
-        println!("stopping {} (pid {})", r.name, r.pid);
+        view.stopping(r);
     }
-    let left = stop_all(&running).await;
+    let left = stop_all(&running, view).await;
     if !left.is_empty() {
         let list: Vec<String> = left.iter().map(|r| format!("{} (pid {})", r.name, r.pid)).collect();
         bail!(
@@ -265,8 +277,7 @@ pub async fn down(dir: &Path) -> Result<()> {
     }
     let _ = std::fs::remove_file(layout.manifest());
     let _ = std::fs::remove_file(layout.processes());
-    println!("devnet stopped ({} processes); logs kept in {}", running.len(), layout.logs().display());
-    Ok(())
+    Ok(DownOutcome::Stopped { processes: running.len() })
 }
 
 #[cfg(test)]

@@ -1,23 +1,81 @@
-//! `zerobridge devnet status`: chains, agents and the demo route's lanes, and what is down.
+//! `zerobridge devnet status`: chains, agents and the demo route's lanes, and what is down, as
+//! a [`StatusReport`] for the CLI to show.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use alloy::primitives::B256;
 use alloy::providers::{DynProvider, Provider};
 use eyre::{Result, bail, eyre};
 use zb_contracts::bridge::ZeroBridge;
+use zb_ops::network::{ChainInfo, DevnetManifest};
 
-use super::probe::{http_client, http_provider};
-use super::process::{ProcessRecord, alive, read_processes};
-use super::{Layout, PROBE_TIMEOUT, watchtower};
-use crate::network::{ChainInfo, DevnetManifest};
+use crate::probe::{http_client, http_provider};
+use crate::process::{ProcessRecord, alive, read_processes};
+use crate::{Layout, PROBE_TIMEOUT, watchtower};
+
+/// One chain of the devnet.
+#[derive(Debug, Clone)]
+pub struct ChainStatus {
+    pub name: String,
+    pub chain_id: u64,
+    pub rpc: String,
+    pub pid: u32,
+    pub running: bool,
+    /// Its head, or why it cannot be read.
+    pub head: std::result::Result<u64, String>,
+}
+
+/// One agent of the devnet.
+#[derive(Debug, Clone)]
+pub struct AgentStatus {
+    pub name: String,
+    pub url: String,
+    pub pid: u32,
+    pub running: bool,
+    /// `/v1/health`'s status, or what is wrong with it.
+    pub health: std::result::Result<String, String>,
+}
+
+/// One lane of a route: what its source sent and its destination delivered.
+#[derive(Debug, Clone)]
+pub struct LaneStatus {
+    pub symbol: String,
+    pub from: String,
+    pub to: String,
+    pub lane: B256,
+    pub sent: std::result::Result<u64, String>,
+    pub delivered: std::result::Result<u64, String>,
+}
+
+/// A route's state on one chain (status, fallback, grace), in one line.
+#[derive(Debug, Clone)]
+pub struct RouteStateLine {
+    pub symbol: String,
+    pub chain: String,
+    pub state: String,
+}
+
+/// What `devnet status` found.
+#[derive(Debug, Clone)]
+pub struct StatusReport {
+    pub dir: PathBuf,
+    pub logs: PathBuf,
+    pub chains: Vec<ChainStatus>,
+    pub agents: Vec<AgentStatus>,
+    /// The watchtower's readiness, and its KPIs in one line when they could be read.
+    pub watchtower: Option<(String, Option<String>)>,
+    pub lanes: Vec<LaneStatus>,
+    pub route_states: Vec<RouteStateLine>,
+    /// Everything that is down; empty if all is up.
+    pub problems: Vec<String>,
+}
 
 /// The route's status and liveness on one chain, in one line.
 async fn route_state(provider: DynProvider, bridge: alloy::primitives::Address, route_id: B256) -> Result<String> {
     let bridge = ZeroBridge::new(bridge, provider);
     let route = bridge.getRoute(route_id).call().await?;
     let lane = bridge.getLane(route.outboundLane).call().await?;
-    let mut line = crate::explain::status_name(lane.status).to_string();
+    let mut line = zb_ops::explain::status_name(lane.status).to_string();
     if route.fallbackSetHash.is_zero() {
         line.push_str("  no fallback set");
     } else {
@@ -27,13 +85,13 @@ async fn route_state(provider: DynProvider, bridge: alloy::primitives::Address, 
         ));
     }
     if route.graceUntil != 0 {
-        line.push_str(&format!("  Emergency grace until {}", crate::format::format_utc(route.graceUntil)));
+        line.push_str(&format!("  Emergency grace until {}", zb_ops::format::format_utc(route.graceUntil)));
     }
     Ok(line)
 }
 
-/// Prints the state of every part of the devnet in `dir`; fails if any part is down.
-pub async fn status(dir: &Path) -> Result<()> {
+/// The state of every part of the devnet in `dir`; fails only if there is no devnet there.
+pub async fn status(dir: &Path) -> Result<StatusReport> {
     let layout = Layout::new(dir);
     if !layout.manifest().exists() {
         let orphans: Vec<ProcessRecord> =
@@ -52,9 +110,16 @@ pub async fn status(dir: &Path) -> Result<()> {
     let manifest = DevnetManifest::load(&layout.manifest())?;
     let http = http_client()?;
     let mut problems: Vec<String> = Vec::new();
-
-    println!("devnet {}", layout.dir.canonicalize().unwrap_or_else(|_| layout.dir.clone()).display());
-    println!("chains:");
+    let mut report = StatusReport {
+        dir: layout.dir.canonicalize().unwrap_or_else(|_| layout.dir.clone()),
+        logs: layout.logs(),
+        chains: Vec::new(),
+        agents: Vec::new(),
+        watchtower: None,
+        lanes: Vec::new(),
+        route_states: Vec::new(),
+        problems: Vec::new(),
+    };
     let mut providers = Vec::new();
     for chain in &manifest.chains {
         let running = alive(chain.pid, "anvil");
@@ -76,18 +141,14 @@ pub async fn status(dir: &Path) -> Result<()> {
             }
             Err(e) => Err(e.to_string()),
         };
-        let process =
-            if running { format!("pid {} running", chain.pid) } else { format!("pid {} NOT RUNNING", chain.pid) };
-        match &head {
-            Ok(block) => println!(
-                "  {:<9} chain id {:<3} {}  {process}  block {block}",
-                chain.chain.name, chain.chain.chain_id, chain.chain.rpc
-            ),
-            Err(e) => println!(
-                "  {:<9} chain id {:<3} {}  {process}  {e}",
-                chain.chain.name, chain.chain.chain_id, chain.chain.rpc
-            ),
-        }
+        report.chains.push(ChainStatus {
+            name: chain.chain.name.clone(),
+            chain_id: chain.chain.chain_id,
+            rpc: chain.chain.rpc.clone(),
+            pid: chain.pid,
+            running,
+            head: head.clone(),
+        });
         if !running {
             problems.push(format!("anvil {} is not running", chain.chain.name));
         }
@@ -96,7 +157,6 @@ pub async fn status(dir: &Path) -> Result<()> {
         }
     }
 
-    println!("agents:");
     let agents = manifest.validators.iter().chain(&manifest.fallback_validators);
     for agent in agents.chain(std::iter::once(&manifest.relayer)).chain(&manifest.watchtower).chain(&manifest.api) {
         let running = alive(agent.pid, "zerobridge");
@@ -114,13 +174,13 @@ pub async fn status(dir: &Path) -> Result<()> {
             }
             Err(_) => Err("unreachable".to_string()),
         };
-        let process =
-            if running { format!("pid {} running", agent.pid) } else { format!("pid {} NOT RUNNING", agent.pid) };
-        let shown = match &health {
-            Ok(s) => format!("health {s}"),
-            Err(e) => format!("health {e}"),
-        };
-        println!("  {:<12} {}  {process}  {shown}", agent.name, agent.url);
+        report.agents.push(AgentStatus {
+            name: agent.name.clone(),
+            url: agent.url.clone(),
+            pid: agent.pid,
+            running,
+            health: health.clone(),
+        });
         if !running {
             problems.push(format!("{} is not running (log: {})", agent.name, agent.log.display()));
         }
@@ -130,14 +190,17 @@ pub async fn status(dir: &Path) -> Result<()> {
     }
     if let Some(tower) = &manifest.watchtower {
         // Not ready is shown, not a problem: it catches up after a start and retries failed polls.
-        println!("  {:<12} {}", "", watchtower::readiness(&http, &tower.url).await);
-        match watchtower::kpis(&http, &tower.url).await {
-            Ok(line) => println!("  {:<12} {line}", ""),
-            Err(e) => problems.push(format!("watchtower KPIs: {e} (log: {})", tower.log.display())),
-        }
+        let readiness = watchtower::readiness(&http, &tower.url).await;
+        let kpis = match watchtower::kpis(&http, &tower.url).await {
+            Ok(line) => Some(line),
+            Err(e) => {
+                problems.push(format!("watchtower KPIs: {e} (log: {})", tower.log.display()));
+                None
+            }
+        };
+        report.watchtower = Some((readiness, kpis));
     }
 
-    println!("routes:");
     let network = manifest.network();
     for route in &manifest.routes {
         for (from, to) in [(&route.home, &route.remote), (&route.remote, &route.home)] {
@@ -164,35 +227,19 @@ pub async fn status(dir: &Path) -> Result<()> {
             };
             let sent = read(&leg.source).await;
             let delivered = read(&leg.destination).await;
-            match (sent, delivered) {
-                (Ok(sent), Ok(delivered)) => {
-                    let pending = sent.saturating_sub(delivered);
-                    println!(
-                        "  {} {} -> {}  lane {}  sent {sent}  delivered {delivered}{}",
-                        route.symbol,
-                        from,
-                        to,
-                        leg.lane,
-                        if pending > 0 { format!("  ({pending} in flight)") } else { String::new() }
-                    );
-                }
-                (sent, delivered) => {
-                    let show = |r: &Result<u64>| match r {
-                        Ok(n) => n.to_string(),
-                        Err(e) => format!("? ({e})"),
-                    };
-                    println!(
-                        "  {} {} -> {}  lane {}  sent {}  delivered {}",
-                        route.symbol,
-                        from,
-                        to,
-                        leg.lane,
-                        show(&sent),
-                        show(&delivered)
-                    );
-                    problems.push(format!("route {} {from} -> {to}: cannot read the lane", route.symbol));
-                }
+            let shown = |r: Result<u64>| r.map_err(|e| e.to_string());
+            let (sent, delivered) = (shown(sent), shown(delivered));
+            if sent.is_err() || delivered.is_err() {
+                problems.push(format!("route {} {from} -> {to}: cannot read the lane", route.symbol));
             }
+            report.lanes.push(LaneStatus {
+                symbol: route.symbol.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                lane: leg.lane,
+                sent,
+                delivered,
+            });
         }
         for chain in &manifest.chains {
             let Some((_, provider)) = providers.iter().find(|(n, _)| *n == chain.chain.name) else {
@@ -201,25 +248,16 @@ pub async fn status(dir: &Path) -> Result<()> {
             match tokio::time::timeout(PROBE_TIMEOUT, route_state(provider.clone(), chain.chain.bridge, route.route_id))
                 .await
             {
-                Ok(Ok(state)) => println!("  {} on {}: {state}", route.symbol, chain.chain.name),
+                Ok(Ok(state)) => report.route_states.push(RouteStateLine {
+                    symbol: route.symbol.clone(),
+                    chain: chain.chain.name.clone(),
+                    state,
+                }),
                 _ => problems.push(format!("route {} on {}: cannot read its state", route.symbol, chain.chain.name)),
             }
         }
     }
 
-    if problems.is_empty() {
-        println!("all up");
-        return Ok(());
-    }
-    println!("problems:");
-    for problem in &problems {
-        println!("  {problem}");
-    }
-    bail!(
-        "the devnet is degraded ({} problem{} above): look at the logs in {}, or start over with \
-         `zerobridge devnet down && zerobridge devnet up`",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" },
-        layout.logs().display()
-    )
+    report.problems = problems;
+    Ok(report)
 }

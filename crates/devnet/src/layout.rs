@@ -1,5 +1,6 @@
 //! The files of a devnet directory, and where the repository and its Foundry binaries are.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use eyre::{Result, WrapErr, bail};
@@ -17,7 +18,7 @@ impl Layout {
     pub fn manifest(&self) -> PathBuf {
         self.dir.join("manifest.json")
     }
-    pub(super) fn processes(&self) -> PathBuf {
+    pub fn processes(&self) -> PathBuf {
         self.dir.join("processes.json")
     }
     pub fn logs(&self) -> PathBuf {
@@ -35,9 +36,46 @@ impl Layout {
     pub fn data(&self) -> PathBuf {
         self.dir.join("data")
     }
-    pub(super) fn broadcast(&self) -> PathBuf {
+    pub fn broadcast(&self) -> PathBuf {
         self.dir.join("broadcast")
     }
+    pub fn deploy_log(&self) -> PathBuf {
+        self.log("deploy")
+    }
+    /// `configs/<agent>.toml`.
+    pub fn config(&self, agent: &str) -> PathBuf {
+        self.configs().join(format!("{agent}.toml"))
+    }
+    /// `logs/<name>.log`.
+    pub fn log(&self, name: &str) -> PathBuf {
+        self.logs().join(format!("{name}.log"))
+    }
+    /// `data/<agent>`: the agent's store.
+    pub fn data_dir(&self, agent: &str) -> PathBuf {
+        self.data().join(agent)
+    }
+    /// The watchtower's alerts, as JSON lines.
+    pub fn alerts(&self) -> PathBuf {
+        self.logs().join("alerts.jsonl")
+    }
+    /// Creates logs/, data/, configs/ and keys/ (owner only).
+    pub fn create(&self) -> Result<()> {
+        for sub in [self.logs(), self.data(), self.configs(), self.keys()] {
+            std::fs::create_dir_all(&sub).wrap_err_with(|| format!("creating {}", sub.display()))?;
+        }
+        std::fs::set_permissions(self.keys(), std::fs::Permissions::from_mode(0o700))
+            .wrap_err_with(|| format!("restricting {}", self.keys().display()))
+    }
+}
+
+/// The name of primary validator `i` (its config, log and store): `validator-<i>`.
+pub fn validator_name(i: usize) -> String {
+    format!("validator-{i}")
+}
+
+/// The name of fallback validator `j`: `fallback-<j>`.
+pub fn fallback_name(j: usize) -> String {
+    format!("fallback-{j}")
 }
 
 /// Finds the repository: `explicit`, else the first ancestor of the working directory, else of
@@ -71,7 +109,7 @@ pub fn repo_root(explicit: Option<&Path>) -> Result<PathBuf> {
     )
 }
 
-pub(super) fn foundry_bin(root: &Path, tool: &str) -> Result<PathBuf> {
+pub fn foundry_bin(root: &Path, tool: &str) -> Result<PathBuf> {
     let path = root.join(format!("node_modules/@foundry-rs/{tool}-linux-amd64/bin/{tool}"));
     if !path.is_file() {
         bail!(
