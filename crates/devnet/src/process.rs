@@ -38,6 +38,10 @@ pub fn alive(pid: u32, program: &str) -> bool {
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
         return false;
     };
+    // A process that is exiting has an empty command line but has not exited yet.
+    if cmdline.is_empty() {
+        return true;
+    }
     let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
     let argv0 = String::from_utf8_lossy(argv0);
     Path::new(argv0.as_ref()).file_name().is_some_and(|name| name.to_string_lossy().contains(program))
