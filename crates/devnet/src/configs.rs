@@ -34,6 +34,20 @@ pub struct ValidatorToml {
     pub lanes: Vec<ValidatorLaneToml>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stake_refresh_secs: Option<u64>,
+    /// `[api]`: the bearer tokens the signing endpoints accept (none: open, as on the devnet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiToml>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToml {
+    pub tokens: Vec<ApiTokenToml>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiTokenToml {
+    pub name: String,
+    pub token_sha256: B256,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +72,9 @@ pub struct RelayerToml {
     pub validators: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fallback_validators: Vec<String>,
+    /// The bearer token it presents to the validators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validator_token_file: Option<PathBuf>,
     pub key: RelayerKeyToml,
     pub chains: Vec<ChainConfig>,
     pub lanes: Vec<RelayerLaneToml>,
@@ -195,6 +212,7 @@ mod tests {
             chains: vec![chain("ethereum", 1), chain("bsc", 56)],
             lanes: vec![ValidatorLaneToml { lane, source: "ethereum".into() }],
             stake_refresh_secs: None,
+            api: None,
         };
         validator.write(&dir.path().join("validator.toml")).expect("the validator accepts it");
         // A lane naming an unknown chain: the validator's loader refuses, and so does write.
@@ -211,6 +229,7 @@ mod tests {
             fee_ceilings: BTreeMap::new(),
             validators: vec!["http://127.0.0.1:7101".into()],
             fallback_validators: Vec::new(),
+            validator_token_file: None,
             key: RelayerKeyToml::Keystore { keystore, password_file: password },
             chains: vec![chain("ethereum", 1), chain("bsc", 56)],
             lanes: vec![RelayerLaneToml { lane, source: "ethereum".into(), destination: "bsc".into() }],

@@ -164,6 +164,7 @@ pub fn validator_config(
         chains,
         lanes,
         stake_refresh_secs: None,
+        api: None,
     }
 }
 
@@ -187,6 +188,7 @@ pub fn relayer_config(
         fee_ceilings: Default::default(),
         validators,
         fallback_validators,
+        validator_token_file: None,
         key,
         chains,
         lanes: relayer_lanes(deployed),

@@ -115,6 +115,7 @@ async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
         match presented.and_then(|token| guard.authenticate(token.trim().as_bytes())) {
             Some(name) => name.to_owned(),
             None => {
+                metrics::counter!("zb_validator_api_refused_total", "reason" => "auth").increment(1);
                 let message = "this endpoint needs `Authorization: Bearer <token>` with a token listed (as its \
                                SHA-256) in the validator's [api] tokens";
                 return refuse(StatusCode::UNAUTHORIZED, message);

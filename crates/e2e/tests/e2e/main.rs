@@ -6,6 +6,7 @@
 
 mod accumulator_mismatch;
 mod api;
+mod api_auth;
 mod api_claim;
 mod claim;
 mod fee_ceiling;
