@@ -69,6 +69,19 @@ fn zerobridge(cwd: &Path, dir: &Path, args: &[&str]) -> Output {
     output.unwrap_or_else(|e| panic!("cannot run zerobridge {}: {e}", args.join(" ")))
 }
 
+/// The HTTP status of GET `url`, with `token` as bearer when given.
+fn get_status(url: &str, token: Option<&str>) -> u16 {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let request = reqwest::Client::new().get(url);
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        request.send().await.expect("request").status().as_u16()
+    })
+}
+
 fn erc20_balance(rpc: &str, token: Address, who: Address) -> U256 {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -171,6 +184,16 @@ fn devnet_up_status_down() {
     assert!(status.status.success(), "devnet status failed:\n{}", text(&status));
     let shown = String::from_utf8_lossy(&status.stdout);
     assert!(shown.contains("all up") && shown.contains("sent 0  delivered 0"), "{}", text(&status));
+
+    // The validators want bearer tokens, as in production: the relayer and the CLI (the
+    // manifest's validatorTokenFile) each present their own; health stays open.
+    let token_file = manifest.validator_token_file.clone().expect("the devnet's validators take tokens");
+    let token = std::fs::read_to_string(&token_file).expect("the clients' token");
+    let lanes = format!("{}/v1/lanes", manifest.validators[0].url);
+    assert_eq!(get_status(&lanes, None), 401, "an unauthenticated call was served");
+    assert_eq!(get_status(&lanes, Some("not-the-token")), 401, "a wrong token was accepted");
+    assert_eq!(get_status(&lanes, Some(token.trim())), 200);
+    assert_eq!(get_status(&format!("{}/v1/health", manifest.validators[0].url), None), 200);
 
     // The tour, as a holder types it: a transfer each way with live progress, then balances.
     let holder = manifest.account("holder").expect("holder").address;

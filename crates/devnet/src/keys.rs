@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::{B256, keccak256};
 use eyre::{Result, WrapErr, bail};
+use sha2::{Digest, Sha256};
+
+use crate::configs::{ApiTokenToml, ApiToml};
 
 pub use zb_keys::KeyInfo;
 
@@ -23,8 +26,8 @@ pub fn fallback_validator_key(i: usize) -> B256 {
     keccak256(format!("zerobridge.devnet.fallback.{i}"))
 }
 
-/// Writes [`KEYSTORE_PASSWORD`] to `path`, readable by the owner only.
-pub fn write_password_file(path: &Path) -> Result<PathBuf> {
+/// Writes `secret` to `path`, readable by the owner only.
+fn write_secret(path: &Path, secret: &str) -> Result<PathBuf> {
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
@@ -32,9 +35,37 @@ pub fn write_password_file(path: &Path) -> Result<PathBuf> {
         .mode(0o600)
         .open(path)
         .wrap_err_with(|| format!("creating {}", path.display()))?;
-    std::io::Write::write_all(&mut file, KEYSTORE_PASSWORD.as_bytes())
-        .wrap_err_with(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, secret.as_bytes()).wrap_err_with(|| format!("writing {}", path.display()))?;
     Ok(path.to_path_buf())
+}
+
+/// Writes [`KEYSTORE_PASSWORD`] to `path`, readable by the owner only.
+pub fn write_password_file(path: &Path) -> Result<PathBuf> {
+    write_secret(path, KEYSTORE_PASSWORD)
+}
+
+/// The validator API's bearer tokens of a detached devnet: one for the relayer, one for the
+/// CLI and the API (the manifest's `validatorTokenFile`), and the `[api]` that accepts both.
+pub struct ApiTokens {
+    pub relayer_file: PathBuf,
+    pub clients_file: PathBuf,
+    pub api: ApiToml,
+}
+
+/// Fresh random tokens in `dir` (`relayer.token`, `clients.token`), as a validator operator
+/// would make them; the validators' configs list only their SHA-256.
+pub fn write_api_tokens(dir: &Path) -> Result<ApiTokens> {
+    let mut tokens = Vec::new();
+    let mut files = Vec::new();
+    for name in ["relayer", "clients"] {
+        let token = B256::from(rand::random::<[u8; 32]>()).to_string();
+        files.push(write_secret(&dir.join(format!("{name}.token")), &token)?);
+        let token_sha256 = B256::from(<[u8; 32]>::from(Sha256::digest(token.as_bytes())));
+        tokens.push(ApiTokenToml { name: name.to_string(), token_sha256 });
+    }
+    let clients_file = files.pop().ok_or_else(|| eyre::eyre!("no clients token"))?;
+    let relayer_file = files.pop().ok_or_else(|| eyre::eyre!("no relayer token"))?;
+    Ok(ApiTokens { relayer_file, clients_file, api: ApiToml { tokens } })
 }
 
 /// Imports `keys` into keystores in `dir` (password [`KEYSTORE_PASSWORD`]), in order. Off the

@@ -38,6 +38,7 @@ pub struct ManifestParts<'a> {
     pub watchtower: Option<ManifestAgent>,
     pub keys_dir: PathBuf,
     pub password_file: PathBuf,
+    pub validator_token_file: Option<PathBuf>,
 }
 
 /// An agent of the manifest (pid 0 until it starts).
@@ -130,5 +131,6 @@ pub fn build(parts: ManifestParts<'_>) -> Result<DevnetManifest> {
             .collect(),
         keys_dir: parts.keys_dir,
         password_file: parts.password_file,
+        validator_token_file: parts.validator_token_file,
     })
 }

@@ -53,6 +53,10 @@ pub struct DevnetManifest {
     /// The file holding the keystores' password ("devnet").
     #[serde(default)]
     pub password_file: PathBuf,
+    /// The bearer token the devnet's validators accept from the CLI and the API (the relayer
+    /// has its own); absent when the validators run open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator_token_file: Option<PathBuf>,
 }
 
 /// One direction of a route.
@@ -326,7 +330,7 @@ impl DevnetManifest {
             validators: self.validators.iter().map(|v| v.url.clone()).collect(),
             fallback_validators: self.fallback_validators.iter().map(|v| v.url.clone()).collect(),
             threshold: Some(self.threshold),
-            validator_token_file: None,
+            validator_token_file: self.validator_token_file.clone(),
         }
     }
 

@@ -232,6 +232,7 @@ impl Devnet {
             watchtower,
             keys_dir: self.layout.keys(),
             password_file: self.layout.password_file(),
+            validator_token_file: self.client_token_file.clone(),
         })
     }
 

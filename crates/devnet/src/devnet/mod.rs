@@ -72,6 +72,8 @@ pub struct Devnet {
     validators: Vec<AgentSlot<ValidatorToml>>,
     relayer: AgentSlot<RelayerToml>,
     holder: Address,
+    /// Detached mode: the token the CLI and the API present to the validators.
+    client_token_file: Option<PathBuf>,
     http: reqwest::Client,
     failed: AtomicBool,
     /// Detached mode: every process started, as `processes.json` records it.

@@ -135,6 +135,9 @@ impl Devnet {
         } else {
             RelayerKeyToml::Env { private_key_env: "ZB_RELAYER_KEY".into() }
         };
+        // Detached, the validators want bearer tokens, as in production; a test's devnet runs
+        // them open so that its helpers can read every endpoint.
+        let api_tokens = if detached { Some(keys::write_api_tokens(&layout.keys())?) } else { None };
         view.event(UpEvent::KeysImported {
             validators: options.validators,
             fallback_validators: options.fallback_validators,
@@ -200,6 +203,7 @@ impl Devnet {
                 validator_config(&layout, &name, &key.path, port, primary_chains.clone(), lanes, None)
             };
             config.stake_refresh_secs = if fallback { None } else { options.stake_refresh_secs };
+            config.api = api_tokens.as_ref().map(|t| t.api.clone());
             validators.push(AgentSlot::new(name, key.address, port, &layout, config));
         }
         let urls = |slots: &[AgentSlot<_>]| slots.iter().map(AgentSlot::url).collect::<Vec<String>>();
@@ -214,6 +218,7 @@ impl Devnet {
             without_stake(&chains),
             &manifest,
         );
+        relayer.validator_token_file = api_tokens.as_ref().map(|t| t.relayer_file.clone());
         relayer.max_batch_messages = options.max_batch_messages;
         relayer.confirmation_timeout_secs = options.confirmation_timeout_secs;
         let relayer = AgentSlot::new("relayer".into(), dev_address(dev_keys::RELAYER)?, relayer_port, &layout, relayer);
@@ -228,6 +233,7 @@ impl Devnet {
             validators,
             relayer,
             holder,
+            client_token_file: api_tokens.map(|t| t.clients_file),
             http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
             failed: AtomicBool::new(false),
             records,
