@@ -16,7 +16,7 @@ use zb_api_types::validator::CheckpointResponse;
 use zb_chain::{BlockRef, ChainError, Follower, ReorgGuard, decode_sent_message};
 use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
-use zb_store::{Store, Submission, SubmissionStatus};
+use zb_store::{RelayerStore, Submission, SubmissionStatus};
 use zb_tx::{Fees, NonceManager};
 
 use crate::window::Window;
@@ -34,7 +34,7 @@ pub(crate) struct LaneRelayer {
     pub http: reqwest::Client,
     pub validators: Vec<String>,
     pub fallback_validators: Vec<String>,
-    pub store: Arc<Store>,
+    pub store: Arc<RelayerStore>,
     pub status: Arc<Status>,
     pub max_batch_gas: u64,
     pub max_batch_messages: u64,
@@ -116,7 +116,7 @@ impl LaneRelayer {
         validators: Vec<String>,
         fallback_validators: Vec<String>,
         http: reqwest::Client,
-        store: Arc<Store>,
+        store: Arc<RelayerStore>,
         status: Arc<Status>,
         max_batch_gas: u64,
         max_batch_messages: u64,

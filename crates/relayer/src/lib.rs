@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use zb_chain::Follower;
-use zb_store::Store;
+use zb_store::RelayerStore;
 
 pub use config::{ConfigError, KeyConfig, RelayLane, RelayerConfig};
 use lane::{LaneRelayer, Tick};
@@ -97,7 +97,7 @@ pub async fn run(
     config.validate().map_err(|e| RelayerError::Config(e.to_string()))?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| RelayerError::Config(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
-    let store = Arc::new(Store::open(&config.data_dir.join("relayer.sqlite"))?);
+    let store = Arc::new(RelayerStore::open(&config.data_dir.join("relayer.sqlite"))?);
     let status = Arc::new(Status::default());
     let relayer = signer.address();
     let wallet = EthereumWallet::from(signer);

@@ -3,7 +3,7 @@
 use alloy::primitives::B256;
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::{SignedCheckpoint, Store, StoreError, codec};
+use crate::{SignedCheckpoint, StoreError, ValidatorStore, codec};
 
 const COLUMNS: &str = "lane, sequence, accumulator, signer, signature";
 
@@ -23,7 +23,7 @@ fn decode((lane, sequence, accumulator, signer, signature): RawCheckpoint) -> Re
     })
 }
 
-impl Store {
+impl ValidatorStore {
     /// Stores a signed checkpoint, replacing any stored for the same `(lane, sequence)`. This is
     /// not slashing protection: call [`Store::check_and_record_signing`] before signing.
     pub fn save_signed(&self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError> {

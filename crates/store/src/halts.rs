@@ -4,7 +4,7 @@ use alloy::primitives::B256;
 use rusqlite::{OptionalExtension, params};
 
 use crate::store::now_unix;
-use crate::{ChainHalt, LaneHalt, Store, StoreError, codec};
+use crate::{ChainHalt, LaneHalt, StoreError, ValidatorStore, codec};
 
 type RawLaneHalt = (Vec<u8>, i64, String, i64);
 type RawChainHalt = (String, String, i64);
@@ -22,7 +22,7 @@ fn chain_halt((chain, reason, halted_at): RawChainHalt) -> Result<ChainHalt, Sto
     Ok(ChainHalt { chain, reason, halted_at: codec::uint(halted_at, "chain_halts.halted_at")? })
 }
 
-impl Store {
+impl ValidatorStore {
     /// Halts `lane` from `sequence` on (durably, before returning) and returns the halt now in
     /// force. A lane already halted keeps its halt, unless this one starts at a lower sequence.
     pub fn halt_lane(&self, lane: B256, sequence: u64, reason: &str) -> Result<LaneHalt, StoreError> {

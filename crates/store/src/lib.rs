@@ -1,7 +1,8 @@
-//! The embedded store of the zerobridge validator and relayer agents: one SQLite file per agent
-//! (see docs/store-format.md).
+//! The embedded stores of the zerobridge validator and relayer agents: one SQLite file per agent
+//! (see docs/store-format.md), opened as [`ValidatorStore`] or [`RelayerStore`]: each type has only
+//! its own agent's tables' methods.
 //!
-//! - **Slashing protection** (validator): [`Store::check_and_record_signing`] is called before
+//! - **Slashing protection** (validator): [`ValidatorStore::check_and_record_signing`] is called before
 //!   every checkpoint signature. In one exclusive transaction it records the accumulator for a
 //!   new `(lane, sequence)`, accepts the same accumulator again, and refuses a different one with
 //!   [`StoreError::Conflict`]. The record is committed with `synchronous=FULL` before the call
@@ -10,10 +11,10 @@
 //! - **Submissions** (relayer): its queue of `deliver` transactions with chain, account, nonce,
 //!   fees, status and the signed bytes (rebroadcast when a node dropped them).
 //! - **Halts** (validator): lanes and chains it stopped signing, kept until an operator removes
-//!   them ([`Store::halt_lane`], [`Store::halt_chain`], [`Store::unhalt_lane`]).
+//!   them ([`ValidatorStore::halt_lane`], [`ValidatorStore::halt_chain`], [`ValidatorStore::unhalt_lane`]).
 //! - **Follow progress** (validator): per chain a cursor, per lane its head, one row per message
 //!   and its set updates, written in one transaction per follow step
-//!   ([`Store::record_follow_step`]); a restart resumes from them instead of rescanning.
+//!   ([`ValidatorStore::record_follow_step`]); a restart resumes from them instead of rescanning.
 //!
 //! The file uses the WAL journal, `synchronous=FULL` and a busy timeout of [`BUSY_TIMEOUT`].
 //! Hashes, addresses and signatures are stored as BLOBs of exactly 32, 20 and 65 bytes (r ‖ s ‖ v,
@@ -23,7 +24,7 @@
 //!
 //! # Slashing-protection interchange format
 //!
-//! [`Store::export_history`] writes, and [`Store::import_history`] reads, a [`SigningHistory`].
+//! [`ValidatorStore::export_history`] writes, and [`ValidatorStore::import_history`] reads, a [`SigningHistory`].
 //! As JSON (serde, e.g. `serde_json`):
 //!
 //! ```json
@@ -72,7 +73,7 @@ mod types;
 
 pub use error::StoreError;
 pub use progress::{CURSOR_RECENT_BLOCKS, ChainCursor, LaneHead, LaneProgress, LaneStep};
-pub use store::{BUSY_TIMEOUT, Store};
+pub use store::{BUSY_TIMEOUT, RelayerStore, ValidatorStore};
 pub use types::{
     ChainHalt, HISTORY_FORMAT, HISTORY_VERSION, ImportReport, LaneHalt, SignDecision, SignedCheckpoint, SignedEntry,
     SigningHistory, Submission, SubmissionStatus,

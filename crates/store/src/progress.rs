@@ -17,7 +17,7 @@ use alloy::primitives::{Address, B256};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::store::now_unix;
-use crate::{Store, StoreError, codec};
+use crate::{StoreError, ValidatorStore, codec};
 
 /// Where following one chain stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ fn progress((sequence, accumulator, sent_at, block): RawProgress) -> Result<Lane
     })
 }
 
-impl Store {
+impl ValidatorStore {
     /// Writes one follow step in one transaction: every lane's new rows and head, then (when
     /// blocks were consumed) the chain's cursor. A row that differs from a stored one for the same
     /// (lane, sequence) fails the whole step ([`StoreError::Corrupt`]) and writes nothing: the

@@ -5,10 +5,11 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::store::now_unix;
 use crate::{
-    HISTORY_FORMAT, HISTORY_VERSION, ImportReport, SignDecision, SignedEntry, SigningHistory, Store, StoreError, codec,
+    HISTORY_FORMAT, HISTORY_VERSION, ImportReport, SignDecision, SignedEntry, SigningHistory, StoreError,
+    ValidatorStore, codec,
 };
 
-impl Store {
+impl ValidatorStore {
     /// Call before signing a checkpoint, and sign only on `Ok`. Inside ONE exclusive
     /// transaction: if `(lane, sequence)` was never signed, record `accumulator` (durably, before
     /// returning) and return [`SignDecision::New`]; if it was signed with the same accumulator

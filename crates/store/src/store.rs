@@ -10,26 +10,64 @@ use crate::{StoreError, schema};
 /// its lock before failing with [`StoreError::Sqlite`] (`SQLITE_BUSY`).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One agent's SQLite file. Every method is one short, blocking SQLite call behind a mutex: from
-/// async code, call it from `tokio::task::spawn_blocking` (or accept a sub-millisecond block).
-/// `Store` is `Send + Sync`; share it in an `Arc`.
+/// One agent's SQLite file, as [`ValidatorStore`] and [`RelayerStore`] open it. Every method of
+/// those is one short, blocking SQLite call behind a mutex: from async code, call it from
+/// `tokio::task::spawn_blocking` (or accept a sub-millisecond block).
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Db {
     conn: Mutex<Connection>,
     path: PathBuf,
 }
 
-// Store is shared across tokio tasks: keep it Send + Sync.
+/// The validator's store (`validator.sqlite`): slashing protection, signed checkpoints, halts and
+/// its follow progress. `Send + Sync`; share it in an `Arc`.
+#[derive(Debug)]
+pub struct ValidatorStore {
+    db: Db,
+}
+
+/// The relayer's store (`relayer.sqlite`): its submission queue. `Send + Sync`; share it in an
+/// `Arc`. A type of its own, so that the relayer cannot reach slashing protection and the
+/// validator cannot reach the queue.
+#[derive(Debug)]
+pub struct RelayerStore {
+    db: Db,
+}
+
+// The stores are shared across tokio tasks: keep them Send + Sync.
 const _: fn() = || {
     fn send_sync<T: Send + Sync>() {}
-    send_sync::<Store>();
+    send_sync::<ValidatorStore>();
+    send_sync::<RelayerStore>();
 };
 
-impl Store {
+macro_rules! agent_store {
+    ($name:ident) => {
+        impl $name {
+            /// Opens (creating if needed) the store at `path`; see [`Db::open`].
+            pub fn open(path: &Path) -> Result<$name, StoreError> {
+                Ok($name { db: Db::open(path)? })
+            }
+
+            /// The file this store was opened from.
+            pub fn path(&self) -> &Path {
+                &self.db.path
+            }
+
+            pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+                self.db.conn()
+            }
+        }
+    };
+}
+agent_store!(ValidatorStore);
+agent_store!(RelayerStore);
+
+impl Db {
     /// Opens (creating if needed) the store at `path`: WAL journal, `synchronous=FULL` (a
     /// committed transaction is on disk before the call returns), a busy timeout of
     /// [`BUSY_TIMEOUT`], and the tables of the current schema version.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    fn open(path: &Path) -> Result<Db, StoreError> {
         let not_a_store = |e: rusqlite::Error| match e.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => StoreError::Corrupt(format!(
                 "{} is not an SQLite database; point the agent at its own store file",
@@ -56,12 +94,7 @@ impl Store {
             )));
         }
         schema::migrate(&mut conn)?;
-        Ok(Store { conn: Mutex::new(conn), path: path.to_owned() })
-    }
-
-    /// The file this store was opened from.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Db { conn: Mutex::new(conn), path: path.to_owned() })
     }
 
     /// The connection. A panic while holding the lock cannot leave a half-written transaction

@@ -3,7 +3,7 @@
 use alloy::primitives::{Address, B256, Bytes};
 use rusqlite::{Row, params};
 
-use crate::{Store, StoreError, Submission, SubmissionStatus, codec};
+use crate::{RelayerStore, StoreError, Submission, SubmissionStatus, codec};
 
 struct RawSubmission {
     tx_hash: Vec<u8>,
@@ -61,7 +61,7 @@ fn decode(r: RawSubmission) -> Result<Submission, StoreError> {
     })
 }
 
-impl Store {
+impl RelayerStore {
     /// Records a sent transaction. A `tx_hash` already recorded is refused
     /// ([`StoreError::Sqlite`], a UNIQUE constraint failure).
     pub fn record_submission(&self, submission: &Submission) -> Result<(), StoreError> {

@@ -18,7 +18,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 use alloy::primitives::B256;
-use zb_store::{ChainHalt, LaneHalt, Store};
+use zb_store::{ChainHalt, LaneHalt, ValidatorStore};
 
 use crate::{State, ValidatorConfig, ValidatorError, poisoned};
 
@@ -58,7 +58,7 @@ fn chain_gauge(chain: &str) -> metrics::Gauge {
 }
 
 /// Reads the persisted halts and raises their metrics.
-pub(crate) fn load(store: &Store) -> Result<Halts, ValidatorError> {
+pub(crate) fn load(store: &ValidatorStore) -> Result<Halts, ValidatorError> {
     let mut halts = Halts::default();
     for halt in store.lane_halts()? {
         tracing::error!(lane = %halt.lane, sequence = halt.sequence, reason = %halt.reason,
@@ -153,7 +153,7 @@ pub fn unhalt(config: &ValidatorConfig, lane: Option<B256>, chain: Option<&str>)
         return Err(crate::ConfigError::Invalid(format!("no chain named {name} in the config")).into());
     }
     let _lock = lock_data_dir(&config.data_dir)?;
-    let store = Store::open(&config.data_dir.join("validator.sqlite"))?;
+    let store = ValidatorStore::open(&config.data_dir.join("validator.sqlite"))?;
     let unhalted = Unhalted {
         lane: lane.map(|l| store.unhalt_lane(l)).transpose()?.flatten(),
         chain: chain.map(|c| store.unhalt_chain(c)).transpose()?.flatten(),
@@ -181,7 +181,7 @@ mod tests {
             crate::ValidatorConfig { data_dir: dir.path().to_owned(), ..config(vec![chain("ethereum", None)], vec![]) };
         let lane = B256::repeat_byte(0x11);
         {
-            let store = Store::open(&dir.path().join("validator.sqlite")).expect("store");
+            let store = ValidatorStore::open(&dir.path().join("validator.sqlite")).expect("store");
             store.halt_lane(lane, 3, "mismatch").expect("halt");
             store.halt_chain("ethereum", "deep reorg").expect("halt");
             let eth = chain("ethereum", None);
@@ -203,12 +203,12 @@ mod tests {
         assert_eq!(removed.lane.map(|h| h.sequence), Some(3));
         assert!(removed.chain.is_none());
         let eth = chain("ethereum", None);
-        let cursor = |store: &Store| store.chain_cursor(eth.chain_id, eth.bridge).expect("cursor");
-        assert!(cursor(&Store::open(&dir.path().join("validator.sqlite")).expect("store")).is_some());
+        let cursor = |store: &ValidatorStore| store.chain_cursor(eth.chain_id, eth.bridge).expect("cursor");
+        assert!(cursor(&ValidatorStore::open(&dir.path().join("validator.sqlite")).expect("store")).is_some());
         let removed = unhalt(&cfg, Some(lane), Some("ethereum")).expect("unhalt chain");
         assert!(removed.lane.is_none());
         assert_eq!(removed.chain.map(|h| h.reason), Some("deep reorg".to_string()));
-        let store = Store::open(&dir.path().join("validator.sqlite")).expect("store");
+        let store = ValidatorStore::open(&dir.path().join("validator.sqlite")).expect("store");
         assert!(store.lane_halts().expect("halts").is_empty() && store.chain_halts().expect("halts").is_empty());
         // Lifting the chain halt forgets the cursor whose blocks changed: the next start catches up.
         assert_eq!(cursor(&store), None);

@@ -3,14 +3,14 @@
 //! import it into the new one before the validator signs there.
 
 use alloy::primitives::Address;
-use zb_store::{ImportReport, SigningHistory, Store};
+use zb_store::{ImportReport, SigningHistory, ValidatorStore};
 
 use crate::{ValidatorConfig, ValidatorError};
 
 /// The signing history of `signer` in the store of the validator configured by `config`. Safe
 /// while that validator runs: it only reads.
 pub fn export_history(config: &ValidatorConfig, signer: Address) -> Result<SigningHistory, ValidatorError> {
-    Ok(Store::open(&config.data_dir.join("validator.sqlite"))?.export_history(signer)?)
+    Ok(ValidatorStore::open(&config.data_dir.join("validator.sqlite"))?.export_history(signer)?)
 }
 
 /// Merges `history` into the store of the validator configured by `config`, creating its
@@ -19,7 +19,7 @@ pub fn export_history(config: &ValidatorConfig, signer: Address) -> Result<Signi
 pub fn import_history(config: &ValidatorConfig, history: &SigningHistory) -> Result<ImportReport, ValidatorError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| ValidatorError::Io { path: config.data_dir.clone(), source })?;
-    Ok(Store::open(&config.data_dir.join("validator.sqlite"))?.import_history(history)?)
+    Ok(ValidatorStore::open(&config.data_dir.join("validator.sqlite"))?.import_history(history)?)
 }
 
 #[cfg(test)]
@@ -39,7 +39,7 @@ mod tests {
         let signer = Address::repeat_byte(7);
         let lane = B256::repeat_byte(0x11);
         {
-            let store = Store::open(&old.path().join("validator.sqlite")).expect("store");
+            let store = ValidatorStore::open(&old.path().join("validator.sqlite")).expect("store");
             store.check_and_record_signing(lane, 5, B256::repeat_byte(0x22)).expect("record");
         }
         let history = export_history(&old_cfg, signer).expect("export");
@@ -48,7 +48,7 @@ mod tests {
         let report = import_history(&new_cfg, &history).expect("import");
         assert_eq!((report.imported, report.skipped), (1, 0));
         assert_eq!(export_history(&new_cfg, signer).expect("export").entries, history.entries);
-        let moved = Store::open(&new_cfg.data_dir.join("validator.sqlite")).expect("store");
+        let moved = ValidatorStore::open(&new_cfg.data_dir.join("validator.sqlite")).expect("store");
         assert!(moved.check_and_record_signing(lane, 5, B256::repeat_byte(0x33)).is_err(), "the old signature binds");
     }
 }

@@ -27,7 +27,7 @@ use alloy::primitives::{Address, B256};
 use alloy::signers::local::PrivateKeySigner;
 use metrics_exporter_prometheus::PrometheusHandle;
 use zb_protocol::{Checkpoint, sign_checkpoint};
-use zb_store::{SignedCheckpoint, Store, StoreError};
+use zb_store::{SignedCheckpoint, StoreError, ValidatorStore};
 
 pub use config::{ConfigError, LaneConfig, Role, ValidatorConfig};
 pub use halt::{Unhalted, unhalt};
@@ -173,7 +173,7 @@ pub(crate) struct StakeView {
 
 pub(crate) struct State {
     pub signer: PrivateKeySigner,
-    pub store: Store,
+    pub store: ValidatorStore,
     pub lanes: RwLock<HashMap<B256, LaneView>>,
     pub metrics: PrometheusHandle,
     pub public_url: Option<String>,
@@ -204,7 +204,7 @@ fn poisoned() -> ValidatorError {
 impl State {
     pub(crate) fn new(
         signer: PrivateKeySigner,
-        store: Store,
+        store: ValidatorStore,
         metrics: PrometheusHandle,
         config: &ValidatorConfig,
     ) -> Result<State, ValidatorError> {
@@ -434,7 +434,7 @@ pub async fn run(
         .map_err(|e| ValidatorError::Sign(format!("cannot create data_dir {}: {e}", config.data_dir.display())))?;
     // Held until run returns: `validator unhalt` refuses to edit the store under a running validator.
     let _lock = halt::lock_data_dir(&config.data_dir)?;
-    let store = Store::open(&config.data_dir.join("validator.sqlite"))?;
+    let store = ValidatorStore::open(&config.data_dir.join("validator.sqlite"))?;
     let state = Arc::new(State::new(signer, store, metrics, &config)?);
     let stake_managers: Vec<String> =
         config.chains.iter().filter_map(|c| c.stake_manager.map(|sm| format!("{}: {sm}", c.name))).collect();
@@ -479,7 +479,7 @@ pub(crate) mod tests {
     use alloy::signers::local::PrivateKeySigner;
     use metrics_exporter_prometheus::PrometheusBuilder;
     use zb_chain::{ChainConfig, Finality};
-    use zb_store::{Store, StoreError};
+    use zb_store::{StoreError, ValidatorStore};
 
     use super::*;
 
@@ -520,7 +520,7 @@ pub(crate) mod tests {
     pub(crate) fn state(db: &Path, config: &ValidatorConfig) -> State {
         let signer = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).expect("key");
         let metrics = PrometheusBuilder::new().build_recorder().handle();
-        State::new(signer, Store::open(db).expect("store"), metrics, config).expect("state")
+        State::new(signer, ValidatorStore::open(db).expect("store"), metrics, config).expect("state")
     }
 
     fn put_lane(state: &State, lane: B256, accumulators: &[B256], set_updates: &[u64]) {

@@ -19,7 +19,7 @@ use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail};
 use serde_json::Value;
 use tokio::time::Instant;
-use zb_store::Store;
+use zb_store::RelayerStore;
 
 use crate::dev_keys;
 use crate::logs;
@@ -98,8 +98,8 @@ impl Devnet {
     }
 
     /// The relayer's SQLite store (submission queue).
-    pub fn relayer_store(&self) -> Result<Store> {
-        Ok(Store::open(&self.relayer_data_dir().join("relayer.sqlite"))?)
+    pub fn relayer_store(&self) -> Result<RelayerStore> {
+        Ok(RelayerStore::open(&self.relayer_data_dir().join("relayer.sqlite"))?)
     }
 
     // ---------------------------------------------------------------- logs

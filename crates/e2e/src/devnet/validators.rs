@@ -7,7 +7,7 @@ use eyre::{Result, WrapErr, bail, eyre};
 use serde_json::Value;
 use zb_api_types::validator::{CheckpointResponse, InfoResponse};
 use zb_protocol::{Checkpoint, checkpoint_digest};
-use zb_store::{SignedCheckpoint, SigningHistory, Store};
+use zb_store::{SignedCheckpoint, SigningHistory, ValidatorStore};
 
 use super::{Devnet, Direction, Served, ValidatorAudit};
 
@@ -85,12 +85,12 @@ impl Devnet {
         self.verify_checkpoint(signer, served.lane, served.sequence, served.accumulator, &signature)
     }
 
-    fn validator_store(&self, i: usize) -> Result<Option<Store>> {
+    fn validator_store(&self, i: usize) -> Result<Option<ValidatorStore>> {
         let path = self.validator_data_dir(i)?.join("validator.sqlite");
         if !path.exists() {
             return Ok(None);
         }
-        Ok(Some(Store::open(&path)?))
+        Ok(Some(ValidatorStore::open(&path)?))
     }
 
     /// Validator `i`'s slashing-protection history, read from its SQLite store.

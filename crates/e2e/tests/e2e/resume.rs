@@ -17,7 +17,7 @@ use zb_contracts::bridge::ZeroBridge;
 use zb_e2e::devnet::{HOME_NAME, wait_until};
 use zb_e2e::logs::{field_str, message};
 use zb_e2e::{AgentId, Chain, Devnet, DevnetOptions, Direction, RpcProxy, Served, ValidatorLaneToml, dev_keys};
-use zb_store::Store;
+use zb_store::ValidatorStore;
 
 /// Messages in the lane's history before the restart: more than the default memory window (4096).
 const HISTORY: u64 = 10_000;
@@ -125,11 +125,12 @@ async fn a_restarted_validator_resumes_from_its_cursor_without_rescanning() -> e
     let store_path = devnet.validator_config(0)?.data_dir.join("validator.sqlite");
     let home_id = devnet.home().chain_id();
     let home_bridge = devnet.bridge_address(Chain::Home);
-    let cursor = Store::open(&store_path)?.chain_cursor(home_id, home_bridge)?.expect("a cursor after following");
+    let cursor =
+        ValidatorStore::open(&store_path)?.chain_cursor(home_id, home_bridge)?.expect("a cursor after following");
     let mut config = devnet.validator_config(0)?;
     let start_block = config.chain_mut(HOME_NAME).map_or(0, |c| c.start_block);
     assert!(cursor.next_block > start_block, "cursor at {} from start_block {start_block}", cursor.next_block);
-    let head = Store::open(&store_path)?.lane_head(lane)?.expect("the lane's head");
+    let head = ValidatorStore::open(&store_path)?.lane_head(lane)?.expect("the lane's head");
     assert_eq!(head.next_block, cursor.next_block, "the lane was followed up to the cursor");
     assert_eq!(head.sequence, HISTORY);
     let logs_before = seen.lock().map(|s| s.len()).unwrap_or(0);
@@ -190,7 +191,7 @@ async fn a_restarted_validator_resumes_from_its_cursor_without_rescanning() -> e
     // was down): the restarted validator halts the chain instead of resuming.
     devnet.kill_validator(0)?;
     {
-        let store = Store::open(&store_path)?;
+        let store = ValidatorStore::open(&store_path)?;
         let mut forged = store.chain_cursor(home_id, home_bridge)?.expect("cursor");
         if let Some(last) = forged.recent.last_mut() {
             last.1 = B256::repeat_byte(0xde);

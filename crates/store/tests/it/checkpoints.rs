@@ -1,7 +1,7 @@
 use alloy::primitives::B256;
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
-use zb_store::{SignedCheckpoint, Store};
+use zb_store::{SignedCheckpoint, ValidatorStore};
 
 use crate::{acc, lane, temp_store};
 
@@ -48,11 +48,11 @@ fn save_is_an_upsert_and_persists() {
     let (first, second) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     let replacement = signed(&second, lane(1), 5, acc(1, 5));
     {
-        let store = Store::open(&path).expect("open");
+        let store = ValidatorStore::open(&path).expect("open");
         store.save_signed(&signed(&first, lane(1), 5, acc(1, 5))).expect("save");
         store.save_signed(&replacement).expect("upsert");
     }
-    let store = Store::open(&path).expect("reopen");
+    let store = ValidatorStore::open(&path).expect("reopen");
     let got = store.signed_at(lane(1), 5).expect("at").expect("present");
     assert_eq!(got, replacement);
     assert_eq!(got.signer, second.address());

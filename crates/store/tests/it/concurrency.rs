@@ -2,13 +2,13 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use alloy::primitives::B256;
-use zb_store::{SignDecision, Store, StoreError};
+use zb_store::{SignDecision, StoreError, ValidatorStore};
 
 use crate::{acc, lane};
 
 /// Every thread asks to sign (lane, sequence) with its own accumulator at the same moment.
 /// Exactly one must get `New`; every other must get a conflict naming the winner's accumulator.
-fn race(stores: Vec<Arc<Store>>, l: B256, sequence: u64) {
+fn race(stores: Vec<Arc<ValidatorStore>>, l: B256, sequence: u64) {
     let barrier = Arc::new(Barrier::new(stores.len()));
     let handles: Vec<_> = stores
         .into_iter()
@@ -44,7 +44,7 @@ fn race(stores: Vec<Arc<Store>>, l: B256, sequence: u64) {
 #[test]
 fn one_shared_store_exactly_one_wins() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open(&dir.path().join("v.sqlite")).expect("open"));
+    let store = Arc::new(ValidatorStore::open(&dir.path().join("v.sqlite")).expect("open"));
     for sequence in 1..=20 {
         race(vec![Arc::clone(&store); 8], lane(1), sequence);
     }
@@ -58,7 +58,7 @@ fn one_shared_store_exactly_one_wins() {
 fn separate_connections_exactly_one_wins() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("v.sqlite");
-    let stores: Vec<_> = (0..6).map(|_| Arc::new(Store::open(&path).expect("open"))).collect();
+    let stores: Vec<_> = (0..6).map(|_| Arc::new(ValidatorStore::open(&path).expect("open"))).collect();
     for sequence in 1..=10 {
         race(stores.clone(), lane(2), sequence);
     }

@@ -8,7 +8,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use zb_store::{SignDecision, Store, StoreError};
+use zb_store::{SignDecision, StoreError, ValidatorStore};
 
 use crate::{acc, lane};
 
@@ -35,7 +35,7 @@ fn spawn_child(function: &str, db: &Path) -> std::process::Child {
 /// Child: records sequences 1, 2, 3, ... on lane(1) and reports each after the call returns,
 /// until it is killed. It never drops the store.
 fn child_record_forever(db: &Path) -> ! {
-    let store = Store::open(db).expect("child open");
+    let store = ValidatorStore::open(db).expect("child open");
     for sequence in 1u64.. {
         assert_eq!(
             store.check_and_record_signing(lane(1), sequence, acc(1, sequence)).expect("record"),
@@ -70,7 +70,7 @@ fn sigkill_while_recording_loses_nothing_acknowledged() {
     // The child's WAL was never checkpointed by a clean close.
     assert!(dir.path().join("validator.sqlite-wal").exists());
 
-    let store = Store::open(&db).expect("reopen after crash");
+    let store = ValidatorStore::open(&db).expect("reopen after crash");
     for sequence in 1..=acknowledged {
         assert_eq!(
             store.check_and_record_signing(lane(1), sequence, acc(1, sequence)).expect("same accumulator"),
@@ -91,7 +91,7 @@ fn sigkill_while_recording_loses_nothing_acknowledged() {
 #[test]
 fn abort_right_after_record_keeps_it() {
     if let Some(db) = std::env::var_os(CHILD_ENV) {
-        let store = Store::open(Path::new(&db)).expect("child open");
+        let store = ValidatorStore::open(Path::new(&db)).expect("child open");
         let decision = store.check_and_record_signing(lane(4), 7, acc(1, 7));
         // No drop, no flush, no clean close: die the instant the call returns.
         if decision.is_ok() {
@@ -104,7 +104,7 @@ fn abort_right_after_record_keeps_it() {
     let status = spawn_child("abort_right_after_record_keeps_it", &db).wait().expect("wait");
     assert_eq!(status.signal(), Some(6), "child must die by SIGABRT after recording, got {status:?}");
 
-    let store = Store::open(&db).expect("reopen after crash");
+    let store = ValidatorStore::open(&db).expect("reopen after crash");
     match store.check_and_record_signing(lane(4), 7, acc(2, 7)) {
         Err(StoreError::Conflict { signed, requested, .. }) => {
             assert_eq!((signed, requested), (acc(1, 7), acc(2, 7)));

@@ -1,4 +1,4 @@
-use zb_store::Store;
+use zb_store::ValidatorStore;
 
 use crate::{lane, temp_store};
 
@@ -7,11 +7,11 @@ fn a_lane_halt_survives_reopen_until_unhalted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("validator.sqlite");
     {
-        let store = Store::open(&path).expect("open");
+        let store = ValidatorStore::open(&path).expect("open");
         let halt = store.halt_lane(lane(1), 7, "sequence 7: emitted a, recomputed b").expect("halt");
         assert_eq!((halt.lane, halt.sequence), (lane(1), 7));
     }
-    let store = Store::open(&path).expect("reopen");
+    let store = ValidatorStore::open(&path).expect("reopen");
     let halts = store.lane_halts().expect("halts");
     assert_eq!(halts.len(), 1);
     let got = (halts[0].lane, halts[0].sequence, halts[0].reason.as_str());
@@ -21,7 +21,7 @@ fn a_lane_halt_survives_reopen_until_unhalted() {
     assert_eq!(store.unhalt_lane(lane(1)).expect("unhalt"), Some(halts[0].clone()));
     assert_eq!(store.unhalt_lane(lane(1)).expect("unhalt again"), None);
     drop(store);
-    assert!(Store::open(&path).expect("reopen").lane_halts().expect("halts").is_empty());
+    assert!(ValidatorStore::open(&path).expect("reopen").lane_halts().expect("halts").is_empty());
 }
 
 #[test]
@@ -40,12 +40,12 @@ fn a_chain_halt_survives_reopen_until_unhalted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("validator.sqlite");
     {
-        let store = Store::open(&path).expect("open");
+        let store = ValidatorStore::open(&path).expect("open");
         store.halt_chain("ethereum", "deep reorg at 12").expect("halt");
         let kept = store.halt_chain("ethereum", "another").expect("halt again");
         assert_eq!(kept.reason, "deep reorg at 12");
     }
-    let store = Store::open(&path).expect("reopen");
+    let store = ValidatorStore::open(&path).expect("reopen");
     let halts = store.chain_halts().expect("halts");
     assert_eq!(halts.len(), 1);
     assert_eq!(store.unhalt_chain("bsc").expect("unhalt other"), None);

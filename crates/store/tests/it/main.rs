@@ -12,12 +12,19 @@ mod submissions;
 
 use alloy::primitives::{B256, keccak256};
 use tempfile::TempDir;
-use zb_store::Store;
+use zb_store::{RelayerStore, ValidatorStore};
 
-/// A fresh store in its own temporary directory (kept alive by the returned `TempDir`).
-pub fn temp_store() -> (TempDir, Store) {
+/// A fresh validator store in its own temporary directory (kept alive by the returned `TempDir`).
+pub fn temp_store() -> (TempDir, ValidatorStore) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("agent.sqlite")).expect("open store");
+    let store = ValidatorStore::open(&dir.path().join("agent.sqlite")).expect("open store");
+    (dir, store)
+}
+
+/// A fresh relayer store in its own temporary directory.
+pub fn temp_relayer_store() -> (TempDir, RelayerStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = RelayerStore::open(&dir.path().join("relayer.sqlite")).expect("open store");
     (dir, store)
 }
 

@@ -1,5 +1,5 @@
 use rusqlite::Connection;
-use zb_store::{Store, StoreError};
+use zb_store::{StoreError, ValidatorStore};
 
 use crate::{acc, lane};
 
@@ -7,7 +7,7 @@ use crate::{acc, lane};
 fn creates_a_wal_database_with_a_schema_version() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agent.sqlite");
-    let store = Store::open(&path).expect("open");
+    let store = ValidatorStore::open(&path).expect("open");
     assert_eq!(store.path(), path);
     store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
 
@@ -47,9 +47,9 @@ fn creates_a_wal_database_with_a_schema_version() {
 fn refuses_a_newer_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agent.sqlite");
-    drop(Store::open(&path).expect("open"));
+    drop(ValidatorStore::open(&path).expect("open"));
     Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 5", []).expect("bump");
-    assert!(matches!(Store::open(&path), Err(StoreError::UnsupportedFormat(_))));
+    assert!(matches!(ValidatorStore::open(&path), Err(StoreError::UnsupportedFormat(_))));
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agent.sqlite");
     {
-        let store = Store::open(&path).expect("open");
+        let store = ValidatorStore::open(&path).expect("open");
         store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
     }
     // What a version-1 build left behind: no halt tables, submissions without version 3's columns.
@@ -68,7 +68,7 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     .expect("downgrade");
     drop(raw);
 
-    let store = Store::open(&path).expect("upgrade");
+    let store = ValidatorStore::open(&path).expect("upgrade");
     assert_eq!(store.export_history(alloy::primitives::Address::ZERO).expect("history").entries.len(), 1);
     store.halt_lane(lane(1), 2, "mismatch").expect("halt table exists");
     let raw = Connection::open(&path).expect("raw");
@@ -85,7 +85,7 @@ fn upgrades_a_version_3_file_with_empty_follow_progress() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("validator.sqlite");
     {
-        let store = Store::open(&path).expect("open");
+        let store = ValidatorStore::open(&path).expect("open");
         store.check_and_record_signing(lane(1), 1, acc(1, 1)).expect("record");
         store.halt_chain("ethereum", "deep reorg").expect("halt");
     }
@@ -93,7 +93,7 @@ fn upgrades_a_version_3_file_with_empty_follow_progress() {
     raw.execute_batch(&format!("{V4_UNDONE} UPDATE schema_version SET version = 3;")).expect("downgrade");
     drop(raw);
 
-    let store = Store::open(&path).expect("upgrade");
+    let store = ValidatorStore::open(&path).expect("upgrade");
     assert_eq!(store.export_history(alloy::primitives::Address::ZERO).expect("history").entries.len(), 1);
     assert_eq!(store.chain_halts().expect("halts").len(), 1);
     // Nothing to resume from: the validator catches up from start_block once, as before.
@@ -112,7 +112,7 @@ const V3_UNDONE: &str = "DROP INDEX submissions_by_account; ALTER TABLE submissi
 fn upgrades_a_version_2_file_whose_submissions_have_no_chain_account_or_bytes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("relayer.sqlite");
-    drop(Store::open(&path).expect("open"));
+    drop(zb_store::RelayerStore::open(&path).expect("open"));
     let raw = Connection::open(&path).expect("raw");
     raw.execute_batch(&format!("{V4_UNDONE} {V3_UNDONE} UPDATE schema_version SET version = 2;")).expect("downgrade");
     raw.execute(
@@ -124,7 +124,7 @@ fn upgrades_a_version_2_file_whose_submissions_have_no_chain_account_or_bytes() 
     .expect("a version-2 row");
     drop(raw);
 
-    let store = Store::open(&path).expect("upgrade");
+    let store = zb_store::RelayerStore::open(&path).expect("upgrade");
     let pending = store.submissions_with_status(lane(1), zb_store::SubmissionStatus::Pending).expect("pending");
     assert_eq!(pending.len(), 1);
     assert_eq!((pending[0].nonce, pending[0].chain_id), (7, 0));
@@ -137,7 +137,7 @@ fn refuses_a_file_that_is_not_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("keystore.json");
     std::fs::write(&path, vec![b'{'; 4096]).expect("write");
-    match Store::open(&path) {
+    match ValidatorStore::open(&path) {
         Err(StoreError::Corrupt(message)) => {
             assert!(message.contains("not an SQLite database"), "{message}")
         }

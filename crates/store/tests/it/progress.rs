@@ -1,5 +1,5 @@
 use alloy::primitives::{Address, B256};
-use zb_store::{ChainCursor, LaneHead, LaneProgress, LaneStep, Store, StoreError};
+use zb_store::{ChainCursor, LaneHead, LaneProgress, LaneStep, StoreError, ValidatorStore};
 
 use crate::{acc, lane, temp_store};
 
@@ -38,13 +38,13 @@ fn a_follow_step_is_read_back_after_a_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("validator.sqlite");
     {
-        let store = Store::open(&path).expect("open");
+        let store = ValidatorStore::open(&path).expect("open");
         let mut first = step(1, 1, 3, 104);
         first.set_updates.push((2, B256::repeat_byte(0x5e)));
         store.record_follow_step(&[first], Some(&cursor(103))).expect("step 1");
         store.record_follow_step(&[step(1, 4, 5, 120), step(2, 1, 1, 120)], Some(&cursor(119))).expect("step 2");
     }
-    let store = Store::open(&path).expect("reopen");
+    let store = ValidatorStore::open(&path).expect("reopen");
     let stored = store.chain_cursor(1, BRIDGE).expect("cursor").expect("present");
     assert_eq!(stored.next_block, 120);
     // Only the newest blocks are kept for the reorg guard; the last one is the cursor's.

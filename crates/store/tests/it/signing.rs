@@ -1,4 +1,4 @@
-use zb_store::{SignDecision, Store, StoreError};
+use zb_store::{SignDecision, StoreError, ValidatorStore};
 
 use crate::{acc, lane, temp_store};
 
@@ -53,10 +53,10 @@ fn survives_reopen() {
     let path = dir.path().join("validator.sqlite");
     let (l, a, b) = (lane(7), acc(1, 42), acc(2, 42));
     {
-        let store = Store::open(&path).expect("open");
+        let store = ValidatorStore::open(&path).expect("open");
         assert_eq!(store.check_and_record_signing(l, 42, a).expect("record"), SignDecision::New);
     }
-    let store = Store::open(&path).expect("reopen");
+    let store = ValidatorStore::open(&path).expect("reopen");
     assert_eq!(store.check_and_record_signing(l, 42, a).expect("again"), SignDecision::AlreadySigned);
     assert!(matches!(
         store.check_and_record_signing(l, 42, b),

@@ -1,7 +1,7 @@
 use alloy::primitives::{Address, B256, Bytes, keccak256};
-use zb_store::{Store, StoreError, Submission, SubmissionStatus};
+use zb_store::{RelayerStore, StoreError, Submission, SubmissionStatus};
 
-use crate::{lane, temp_store};
+use crate::{lane, temp_relayer_store};
 
 fn submission(l: B256, nonce: u64, from: u64, to: u64) -> Submission {
     Submission {
@@ -22,7 +22,7 @@ fn submission(l: B256, nonce: u64, from: u64, to: u64) -> Submission {
 
 #[test]
 fn insert_query_mark() {
-    let (_dir, store) = temp_store();
+    let (_dir, store) = temp_relayer_store();
     let (a, b) = (lane(1), lane(2));
     let s2 = submission(a, 2, 11, 20);
     let s1 = submission(a, 1, 1, 10);
@@ -56,7 +56,7 @@ fn insert_query_mark() {
 
 #[test]
 fn duplicate_tx_hash_and_unknown_hash_are_errors() {
-    let (_dir, store) = temp_store();
+    let (_dir, store) = temp_relayer_store();
     let s = submission(lane(1), 1, 1, 1);
     store.record_submission(&s).expect("record");
     let mut again = s.clone();
@@ -76,11 +76,11 @@ fn queue_persists_across_reopen() {
     let path = dir.path().join("relayer.sqlite");
     let s = submission(lane(3), 4, 5, 6);
     {
-        let store = Store::open(&path).expect("open");
+        let store = RelayerStore::open(&path).expect("open");
         store.record_submission(&s).expect("record");
         store.mark_submission(s.tx_hash, SubmissionStatus::Failed).expect("mark");
     }
-    let store = Store::open(&path).expect("reopen");
+    let store = RelayerStore::open(&path).expect("reopen");
     assert_eq!(
         store.submissions_with_status(lane(3), SubmissionStatus::Failed).expect("q"),
         vec![Submission { status: SubmissionStatus::Failed, ..s }]
@@ -95,7 +95,7 @@ fn status_serializes_snake_case() {
 
 #[test]
 fn the_nonce_floor_is_one_above_the_account_s_highest_pending_nonce_on_that_chain() {
-    let (_dir, store) = temp_store();
+    let (_dir, store) = temp_relayer_store();
     let sender = Address::repeat_byte(0xaa);
     assert_eq!(store.pending_nonce_floor(56, sender).expect("floor"), None);
     let (low, high) = (submission(lane(1), 3, 1, 2), submission(lane(2), 8, 1, 2));
