@@ -11,13 +11,10 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use alloy::network::EthereumWallet;
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
 use eyre::{Result, WrapErr, bail, ensure, eyre};
 use serde_json::{Map, Value};
 use zb_contracts::bridge::ZeroBridge;
-use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, dev_keys, tokens};
+use zb_e2e::{Chain, Devnet, DevnetOptions, Direction, tokens};
 use zb_ops::audit::{check_chain, render_lines, seal};
 
 /// A regulator's network file: RPC URLs and contract addresses only.
@@ -112,12 +109,8 @@ async fn audit_log_exports_verifies_and_catches_tampering() -> Result<()> {
 
     // A privileged action: the deployer (guardian and, on the devnet, admin) pauses the home
     // bridge, then unpauses it.
-    let deployer: PrivateKeySigner = dev_keys::DEPLOYER.parse()?;
-    let deployer_address = deployer.address();
-    let admin = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(deployer))
-        .connect_http(devnet.home().http().parse()?)
-        .erased();
+    // Anvil's first dev account is the devnet's deployer.
+    let (admin, deployer_address) = devnet.home().dev_wallet()?;
     let bridge = ZeroBridge::new(devnet.bridge_address(Chain::Home), admin);
     let receipt = bridge.pause().send().await.wrap_err("pause")?.get_receipt().await.wrap_err("pause")?;
     ensure!(receipt.status(), "pause reverted");

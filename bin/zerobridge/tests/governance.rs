@@ -101,12 +101,8 @@ async fn roles_pause_govern_and_refuse() -> Result<()> {
     expect_refusal(&output, &["AccessManagedUnauthorized", "REGULATOR"])?;
 
     // The admin grants REGULATOR (5) and COMPLIANCE_ISSUER (6) to an officer.
-    let deployer: PrivateKeySigner = dev_keys::DEPLOYER.parse()?;
-    let deployer_address = deployer.address();
-    let admin = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(deployer))
-        .connect_http(devnet.home().http().parse()?)
-        .erased();
+    // Anvil's first dev account is the devnet's deployer.
+    let (admin, deployer_address) = devnet.home().dev_wallet()?;
     let officer: PrivateKeySigner = OFFICER_KEY.parse()?;
     let manager = AccessManager::new(m.home.manager, admin.clone());
     for role in [5u64, 6] {

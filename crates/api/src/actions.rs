@@ -93,13 +93,7 @@ async fn transfer_claim(
     State(state): State<Arc<AppState>>,
     UrlPath(hash): UrlPath<String>,
 ) -> Result<Json<ClaimAnswer>, Refusal> {
-    let id: B256 = hash.parse().map_err(|_| Refusal::bad(format!("'{hash}' is not a message hash (0x + 64 hex)")))?;
-    let row = state
-        .store
-        .transfer(id)
-        .await
-        .map_err(Refusal::internal)?
-        .ok_or_else(|| Refusal::missing(format!("no transfer with message hash {id} has been indexed")))?;
+    let row = crate::http::indexed_transfer(&state, &hash).await?;
     let ctx = context_with_chain_routes(&state).await?;
     let notes = Notes::default();
     // The CLI's refusals ("not final yet", "1 of 4 validators signed ...") are the holder's answer.

@@ -252,14 +252,19 @@ async fn transfers(
 }
 
 async fn transfer(State(state): State<Shared>, UrlPath(hash): UrlPath<String>) -> Result<Json<Transfer>, Refusal> {
+    let row = indexed_transfer(&state, &hash).await?;
+    Ok(Json(render(&state, &row).await?))
+}
+
+/// The indexed transfer whose message hash is `hash` (400 when it is not one, 404 when unknown).
+pub(crate) async fn indexed_transfer(state: &AppState, hash: &str) -> Result<TransferRow, Refusal> {
     let id: B256 = hash.parse().map_err(|_| Refusal::bad(format!("'{hash}' is not a message hash (0x + 64 hex)")))?;
-    let row = state
+    state
         .store
         .transfer(id)
         .await
         .map_err(Refusal::internal)?
-        .ok_or_else(|| Refusal::missing(format!("no transfer with message hash {id} has been indexed")))?;
-    Ok(Json(render(&state, &row).await?))
+        .ok_or_else(|| Refusal::missing(format!("no transfer with message hash {id} has been indexed")))
 }
 
 /// A stored transfer as the API shows it: refunded once its refund is claimed on the source;

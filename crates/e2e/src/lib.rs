@@ -25,6 +25,7 @@
 //! or wherever `ZB_E2E_ZEROBRIDGE` points.
 
 /// The agents' config files as the devnet writes them (zb-devnet's).
+pub mod cli;
 pub mod config {
     pub use zb_devnet::configs::*;
 }

@@ -9,7 +9,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use alloy::primitives::B256;
-use eyre::{Result, WrapErr, ensure, eyre};
+use eyre::{Result, ensure};
 use zb_e2e::devnet::wait_until;
 use zb_e2e::{Devnet, DevnetOptions, Direction, tokens};
 
@@ -18,23 +18,7 @@ use crate::DELIVERY;
 /// Runs the CLI from `dir`, where `Devnet::write_cli_manifest` put `devnet/manifest.json` (the
 /// devnet holder's key signs).
 async fn zerobridge(dir: &Path, args: &[&str]) -> Result<Output> {
-    zerobridge_with(dir, args, &[]).await
-}
-
-async fn zerobridge_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
-    let mut command = tokio::process::Command::new(zb_e2e::paths::zerobridge_bin()?);
-    command
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("ZB_DEVNET_DIR")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(300), command.output())
-        .await
-        .map_err(|_| eyre!("zerobridge {args:?} did not finish in 5 min"))?
-        .wrap_err("running zerobridge")
+    zb_e2e::cli::zerobridge(dir, args, &[]).await
 }
 
 fn text(output: &Output) -> (String, String) {
@@ -138,7 +122,8 @@ async fn the_sender_cancels_a_held_transfer_once_and_claims_the_refund() -> Resu
 
     // Someone else (the deployer's key) cannot cancel it.
     let other = [("OTHER_KEY", zb_e2e::dev_keys::DEPLOYER)];
-    let output = zerobridge_with(work.path(), &["cancel", &tx, "--private-key-env", "OTHER_KEY"], &other).await?;
+    let output =
+        zb_e2e::cli::zerobridge(work.path(), &["cancel", &tx, "--private-key-env", "OTHER_KEY"], &other).await?;
     let (stdout, stderr) = text(&output);
     ensure!(!output.status.success(), "a stranger's cancel must fail:\n{stdout}{stderr}");
     ensure!(remote.getHold(lane, big.sequence).call().await?.status == 1, "still held");

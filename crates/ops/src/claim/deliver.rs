@@ -238,9 +238,14 @@ impl Lane<'_> {
                 "asking {} fallback validators to sign sequence {end}",
                 self.ctx.network.fallback_validators.len()
             ));
-            let fallback =
-                gather(&self.ctx.validator_http, &self.ctx.network.fallback_validators, &fallback_set, &checkpoint, &leg.source)
-                    .await;
+            let fallback = gather(
+                &self.ctx.validator_http,
+                &self.ctx.network.fallback_validators,
+                &fallback_set,
+                &checkpoint,
+                &leg.source,
+            )
+            .await;
             if !fallback.quorum {
                 self.view.end(None);
                 bail!(
@@ -278,21 +283,26 @@ impl Lane<'_> {
     /// Sends a prepared delivery from the holder's key and says where it landed.
     async fn submit_delivery(&self, prepared: &PreparedClaim, signer: &PrivateKeySigner) -> Result<TxAt> {
         let at = send_prepared(self.ctx, prepared, signer, self.destination, self.token).await?;
-        self.view.line(&format!(
-            "✓ delivered   {} on {}{} in tx {} (block {}), gas paid by {}",
-            prepared.range,
-            prepared.chain.name,
-            prepared.by,
-            at.hash,
-            at.block,
-            signer.address()
-        ));
+        self.view.line(&delivered_line(prepared, &at, signer));
         Ok(at)
     }
 }
 
 /// Sends a prepared claim transaction from `signer` on its chain (`reader` reads that chain):
 /// simulated, estimated and funded first, as every holder transaction.
+/// "✓ delivered   sequence 3 on bsc in tx 0x… (block 12), gas paid by 0x…".
+pub(super) fn delivered_line(prepared: &PreparedClaim, at: &TxAt, signer: &PrivateKeySigner) -> String {
+    format!(
+        "✓ delivered   {} on {}{} in tx {} (block {}), gas paid by {}",
+        prepared.range,
+        prepared.chain.name,
+        prepared.by,
+        at.hash,
+        at.block,
+        signer.address()
+    )
+}
+
 pub(super) async fn send_prepared(
     ctx: &Context,
     prepared: &PreparedClaim,

@@ -30,15 +30,7 @@ pub(super) async fn claim_refund(
             ClaimKind::Delivery => {
                 let reader = if prepared.chain.chain_id == t.leg.source.chain_id { &t.source } else { &t.destination };
                 let at = send_prepared(ctx, &prepared, signer, reader, &t.source_token).await?;
-                view.line(&format!(
-                    "✓ delivered   {} on {}{} in tx {} (block {}), gas paid by {}",
-                    prepared.range,
-                    prepared.chain.name,
-                    prepared.by,
-                    at.hash,
-                    at.block,
-                    signer.address()
-                ));
+                view.line(&super::deliver::delivered_line(&prepared, &at, signer));
             }
             ClaimKind::Refund => {
                 let at = send_prepared(ctx, &prepared, signer, &t.source, &t.source_token).await?;

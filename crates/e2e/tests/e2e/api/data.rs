@@ -4,13 +4,12 @@
 //! deadline shown timed out, then refunded with its claim transaction once `zerobridge claim`
 //! collected the refund; and a transfer reorged away before it was final leaves the index.
 
-use std::process::Output;
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolEvent;
-use eyre::{Result, WrapErr, ensure, eyre};
+use eyre::{Result, ensure, eyre};
 use serde_json::Value;
 use zb_contracts::bridge::ZeroBridge;
 use zb_e2e::devnet::wait_until;
@@ -134,22 +133,6 @@ async fn validators_and_signatures(index: Index) -> Result<()> {
     Ok(())
 }
 
-/// Runs the CLI from `dir`, where `Devnet::write_cli_manifest` put the devnet manifest.
-async fn zerobridge(dir: &std::path::Path, args: &[&str]) -> Result<Output> {
-    let mut command = tokio::process::Command::new(zb_e2e::paths::zerobridge_bin()?);
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("ZB_DEVNET_DIR")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(300), command.output())
-        .await
-        .map_err(|_| eyre!("zerobridge {args:?} did not finish in 5 min"))?
-        .wrap_err("running zerobridge")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_on_sqlite_shows_a_transfer_past_its_deadline_timed_out_then_refunded_with_its_claim() -> Result<()> {
     timed_out_then_refunded(Index::Sqlite).await
@@ -198,7 +181,7 @@ async fn timed_out_then_refunded(index: Index) -> Result<()> {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let output = zerobridge(work.path(), &["claim", &tx]).await?;
+        let output = zb_e2e::cli::zerobridge(work.path(), &["claim", &tx], &[]).await?;
         let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         println!("$ zerobridge claim {tx}\n{stdout}{stderr}");
         if output.status.success() {
