@@ -1,6 +1,6 @@
 //! Signed checkpoints the validator serves.
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::{SignedCheckpoint, StoreError, ValidatorStore, codec};
@@ -24,8 +24,20 @@ fn decode((lane, sequence, accumulator, signer, signature): RawCheckpoint) -> Re
 }
 
 impl ValidatorStore {
+    /// A signer other than `signer` whose checkpoints this store holds, if any: the store then
+    /// belongs to another key, and its slashing protection says nothing about `signer`'s.
+    pub fn foreign_signer(&self, signer: Address) -> Result<Option<Address>, StoreError> {
+        let other: Option<Vec<u8>> = self
+            .conn()
+            .query_row("SELECT signer FROM signed_checkpoints WHERE signer != ?1 LIMIT 1", [signer.as_slice()], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        other.map(|bytes| codec::address(&bytes, "signed_checkpoints.signer")).transpose()
+    }
+
     /// Stores a signed checkpoint, replacing any stored for the same `(lane, sequence)`. This is
-    /// not slashing protection: call [`Store::check_and_record_signing`] before signing.
+    /// not slashing protection: call [`ValidatorStore::check_and_record_signing`] before signing.
     pub fn save_signed(&self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError> {
         let seq = codec::int(checkpoint.sequence, "sequence")?;
         self.conn().execute(

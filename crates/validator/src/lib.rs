@@ -66,6 +66,12 @@ pub enum ValidatorError {
     #[error("[api.tls]: {0}")]
     Tls(String),
     #[error(
+        "the store {path} holds checkpoints signed by {other}, not by this validator's key {signer}: each key has \
+         its own slashing-protection store. Point data_dir at this key's own directory, or move a key's history \
+         with `zerobridge validator export` / `import`"
+    )]
+    ForeignStore { path: std::path::PathBuf, other: Address, signer: Address },
+    #[error(
         "lane {lane}: this validator's operator opted out of the lane when it had observed sequence {since}; it \
          signs no new sequence there except the validator-set update that hands the lane over (sequence {sequence} \
          was never signed)"
@@ -224,6 +230,14 @@ impl State {
                 c.stake_manager.map(|sm| (c.name.clone(), StakeView { stake_manager: sm, ..StakeView::default() }))
             })
             .collect();
+        // Slashing protection is per key: a store another key signed from protects nothing here.
+        if let Some(other) = store.foreign_signer(signer.address())? {
+            return Err(ValidatorError::ForeignStore {
+                path: store.path().to_path_buf(),
+                other,
+                signer: signer.address(),
+            });
+        }
         let halts = halt::load(&store)?;
         Ok(State {
             signer,
@@ -521,6 +535,35 @@ pub(crate) mod tests {
         let signer = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).expect("key");
         let metrics = PrometheusBuilder::new().build_recorder().handle();
         State::new(signer, ValidatorStore::open(db).expect("store"), metrics, config).expect("state")
+    }
+
+    #[test]
+    fn a_store_another_key_signed_from_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("v.sqlite");
+        let lane = B256::repeat_byte(0x33);
+        let cfg = config(vec![chain("ethereum", None)], vec![LaneConfig { lane, source: "ethereum".into() }]);
+        // Key 7 (the `state` helper's) signs once from this store.
+        let first = state(&db, &cfg);
+        first.lanes.write().expect("lock").get_mut(&lane).expect("lane").accumulators = vec![B256::repeat_byte(1)];
+        first.sign(lane, 1).expect("signed");
+        drop(first);
+        let other = PrivateKeySigner::from_bytes(&B256::repeat_byte(8)).expect("key");
+        let metrics = PrometheusBuilder::new().build_recorder().handle();
+        let store = ValidatorStore::open(&db).expect("store");
+        match State::new(other.clone(), store, metrics, &cfg) {
+            Err(e @ ValidatorError::ForeignStore { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains(&other.address().to_string()) && text.contains("own slashing-protection"),
+                    "{text}"
+                );
+            }
+            Err(e) => panic!("expected ForeignStore, got {e}"),
+            Ok(_) => panic!("a store signed from by another key was accepted"),
+        }
+        // Its own key still opens it.
+        assert!(state(&db, &cfg).sign(lane, 1).is_ok());
     }
 
     fn put_lane(state: &State, lane: B256, accumulators: &[B256], set_updates: &[u64]) {

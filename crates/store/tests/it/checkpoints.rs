@@ -60,3 +60,13 @@ fn save_is_an_upsert_and_persists() {
     let digest = alloy::primitives::keccak256([lane(1).as_slice(), &5u64.to_be_bytes(), acc(1, 5).as_slice()].concat());
     assert_eq!(got.signature.recover_address_from_prehash(&digest).expect("recover"), second.address());
 }
+
+#[test]
+fn a_store_knows_checkpoints_of_another_signer() {
+    let (_dir, store) = temp_store();
+    let (own, other) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    assert_eq!(store.foreign_signer(own.address()).expect("read"), None, "an empty store belongs to no one");
+    store.save_signed(&signed(&own, lane(1), 1, acc(1, 1))).expect("save");
+    assert_eq!(store.foreign_signer(own.address()).expect("read"), None);
+    assert_eq!(store.foreign_signer(other.address()).expect("read"), Some(own.address()));
+}
