@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 
@@ -27,22 +27,32 @@ pub fn read_token(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// How a client reaches validators that serve TLS (`[api.tls]` on the validator).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientTls {
     /// PEM CA certificates trusted for the validators' certificates, instead of the public
     /// roots: the consortium's CA.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
     /// This client's certificate chain (PEM), for validators that require mutual TLS...
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_file: Option<PathBuf>,
     /// ...and its private key (PEM).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
 }
 
 impl ClientTls {
+    /// The same files, relative paths taken from `dir` (the directory of the file that named them).
+    pub fn relative_to(&self, dir: &Path) -> ClientTls {
+        let resolve = |file: &Option<PathBuf>| file.as_ref().map(|f| dir.join(f));
+        ClientTls {
+            ca_file: resolve(&self.ca_file),
+            cert_file: resolve(&self.cert_file),
+            key_file: resolve(&self.key_file),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.cert_file.is_some() != self.key_file.is_some() {
             return Err(ConfigError::Invalid(

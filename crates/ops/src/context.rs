@@ -97,8 +97,11 @@ impl Context {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| eyre!("cannot build an HTTP client: {e}"))?;
-        let validator_http =
-            zb_config::client::validator_client(network.validator_token_file.as_deref(), None, REQUEST_TIMEOUT)?;
+        let validator_http = zb_config::client::validator_client(
+            network.validator_token_file.as_deref(),
+            network.validator_tls.as_ref(),
+            REQUEST_TIMEOUT,
+        )?;
         Ok(Context { network, manifest, network_file: args.network.clone(), http, validator_http })
     }
 

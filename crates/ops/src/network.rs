@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use alloy::primitives::{Address, B256};
 use eyre::{Result, bail, eyre};
 use serde::{Deserialize, Serialize};
+use zb_config::client::ClientTls;
 
 /// Where `zerobridge devnet up` writes its manifest, relative to the working directory.
 pub const DEVNET_MANIFEST: &str = "devnet/manifest.json";
@@ -200,6 +201,11 @@ pub struct Network {
     /// (`[api] tokens`); relative to the network file. Absent: no token is sent.
     #[serde(default, rename = "validatorTokenFile", skip_serializing_if = "Option::is_none")]
     pub validator_token_file: Option<PathBuf>,
+    /// How to reach validators that serve TLS: `ca_file` (the consortium's CA instead of the
+    /// public roots) and, for validators that require mutual TLS, `cert_file` and `key_file`;
+    /// relative to the network file. The same table as the relayer's `[validator_tls]`.
+    #[serde(default, rename = "validatorTls", skip_serializing_if = "Option::is_none")]
+    pub validator_tls: Option<ClientTls>,
 }
 
 /// One direction of a route, resolved for a command.
@@ -225,8 +231,9 @@ impl Network {
                 let mut network: Network =
                     toml::from_str(&text).map_err(|e| eyre!("network file {}: {e}", path.display()))?;
                 network.validate()?;
-                if let (Some(token), Some(dir)) = (&network.validator_token_file, path.parent()) {
-                    network.validator_token_file = Some(dir.join(token));
+                if let Some(dir) = path.parent() {
+                    network.validator_token_file = network.validator_token_file.map(|token| dir.join(token));
+                    network.validator_tls = network.validator_tls.map(|tls| tls.relative_to(dir));
                 }
                 Ok(network)
             }
@@ -331,6 +338,8 @@ impl DevnetManifest {
             fallback_validators: self.fallback_validators.iter().map(|v| v.url.clone()).collect(),
             threshold: Some(self.threshold),
             validator_token_file: self.validator_token_file.clone(),
+            // The devnet's validators serve plain HTTP.
+            validator_tls: None,
         }
     }
 
@@ -343,10 +352,8 @@ impl DevnetManifest {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_validator_token_file_is_found_beside_the_network_file() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("zerobridge.toml");
+    fn network_file(dir: &Path, client_part: &str) -> PathBuf {
+        let path = dir.join("zerobridge.toml");
         let chain = |name: &str, id: u64, byte: char| {
             let address = |b: char| format!("0x{}", b.to_string().repeat(40));
             format!(
@@ -355,13 +362,39 @@ mod tests {
                 address(byte)
             )
         };
-        let text = format!(
-            "validatorTokenFile = \"keys/claim.token\"\n{}{}",
-            chain("ethereum", 1, '1'),
-            chain("bsc", 56, '2')
-        );
+        let text = format!("{client_part}\n{}{}", chain("ethereum", 1, '1'), chain("bsc", 56, '2'));
         std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn the_validator_token_and_certificates_are_found_beside_the_network_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = network_file(
+            dir.path(),
+            "validatorTokenFile = \"keys/claim.token\"\n\
+             validatorTls = { ca_file = \"tls/ca.pem\", cert_file = \"tls/me.pem\", key_file = \"/etc/me-key.pem\" }",
+        );
         let network = Network::load(Some(&path)).expect("network");
         assert_eq!(network.validator_token_file, Some(dir.path().join("keys/claim.token")));
+        let tls = network.validator_tls.expect("validatorTls");
+        assert_eq!(tls.ca_file, Some(dir.path().join("tls/ca.pem")));
+        assert_eq!(tls.cert_file, Some(dir.path().join("tls/me.pem")));
+        assert_eq!(tls.key_file, Some(PathBuf::from("/etc/me-key.pem")), "absolute paths stay");
+    }
+
+    #[test]
+    fn commands_present_the_network_files_client_certificate_to_validators() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = network_file(dir.path(), "validatorTls = { cert_file = \"me.pem\", key_file = \"me-key.pem\" }");
+        let args = crate::context::NetworkArgs { network: Some(path) };
+        // The client is built from the files at load: missing ones are refused, not ignored.
+        let refused = crate::context::Context::load(&args).err().expect("missing certificate files refused");
+        assert!(refused.to_string().contains("cert_file"), "{refused}");
+        let half = network_file(dir.path(), "validatorTls = { cert_file = \"me.pem\" }");
+        let refused = crate::context::Context::load(&crate::context::NetworkArgs { network: Some(half) })
+            .err()
+            .expect("a certificate without its key refused");
+        assert!(refused.to_string().contains("cert_file and key_file together"), "{refused}");
     }
 }

@@ -229,6 +229,7 @@ mod tests {
                 fallback_validators: vec![],
                 threshold: None,
                 validator_token_file: None,
+                validator_tls: None,
             },
             manifest: None,
             network_file: None,
