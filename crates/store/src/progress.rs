@@ -1,4 +1,4 @@
-//! The validator's follow progress (schema version 4; the relayer's cursors are version 5, in `relay_cursor.rs`), kept apart from slashing protection: what
+//! The validator's follow progress (schema version 4), kept apart from slashing protection: what
 //! a restart resumes from instead of rescanning every lane from `start_block`.
 //!
 //! - A **chain cursor** per followed chain (chain id and bridge): the next block to read and the
