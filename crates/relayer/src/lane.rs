@@ -211,6 +211,7 @@ impl LaneRelayer {
         if self.stored_cursor != Some(key) {
             self.store.record_relay_cursor(&now)?;
             self.stored_cursor = Some(key);
+            metrics::gauge!("zb_relayer_resume_block", "lane" => self.lane.to_string()).set(now.resume_block as f64);
         }
         Ok(())
     }
