@@ -16,11 +16,11 @@ use zb_api_types::validator::CheckpointResponse;
 use zb_chain::{BlockRef, ChainError, Follower, ReorgGuard, decode_sent_message};
 use zb_contracts::bridge::ZeroBridge;
 use zb_protocol::{Checkpoint, Message, MessageKind, PackedSignature, ValidatorSet, checkpoint_digest};
-use zb_store::{RelayerStore, Submission, SubmissionStatus};
+use zb_store::{RelayerStore, SetEvent, Submission, SubmissionStatus};
 use zb_tx::{Fees, NonceManager};
 
 use crate::window::Window;
-use crate::{RelayerError, Status};
+use crate::{RelayerError, Status, cursor};
 
 pub(crate) struct LaneRelayer {
     pub lane: B256,
@@ -49,8 +49,11 @@ pub(crate) struct LaneRelayer {
     guard: ReorgGuard,
     /// The source's final block at the last `follow_source`.
     source_final: Option<BlockRef>,
-    /// Validator-set bytes (primary and fallback) by hash.
+    /// Validator-set bytes (primary and fallback) by hash, as stored and as read since.
     sets: HashMap<B256, Bytes>,
+    /// What the stored cursor says (next block, resume sequence, resume block): written again
+    /// only when it changes.
+    stored_cursor: Option<(u64, u64, u64)>,
 }
 
 /// A route's fallback configuration on the destination, with both chains' clocks, read at most
@@ -132,6 +135,8 @@ impl LaneRelayer {
         let url = url.parse().map_err(|e| RelayerError::Config(format!("rpc url {url}: {e}")))?;
         let provider = ProviderBuilder::new().wallet(wallet.clone()).connect_http(url).erased();
         let next_source_block = source.config().start_block;
+        // Sets are named by the hash of their bytes: what an earlier run read stays valid.
+        let sets = store.validator_sets()?.into_iter().collect();
         Ok(Self {
             lane,
             source,
@@ -153,7 +158,8 @@ impl LaneRelayer {
             next_source_block,
             guard: ReorgGuard::new(),
             source_final: None,
-            sets: HashMap::new(),
+            sets,
+            stored_cursor: None,
         })
     }
 
@@ -168,6 +174,46 @@ impl LaneRelayer {
             "{why}: following the lane from the destination's delivered sequence");
         self.next_source_block = self.source.config().start_block;
         self.guard = ReorgGuard::new();
+        self.stored_cursor = None;
+    }
+
+    /// At start: reads the source from the stored cursor's block of the lowest undelivered
+    /// message when the cursor applies (its blocks seed the reorg guard, re-checked through the
+    /// RPC quorum before anything is read), else from `start_block`.
+    fn resume_source(&mut self, delivered: u64) -> Result<(), RelayerError> {
+        let Some(stored) = self.store.relay_cursor(self.lane)? else {
+            self.restart_source(delivered, "starting without a stored cursor");
+            return Ok(());
+        };
+        let Some(from_block) = cursor::resume_block(&stored, self.source.config(), delivered) else {
+            tracing::warn!(lane = %self.lane, delivered, resume_sequence = stored.resume_sequence,
+                chain_id = stored.chain_id, bridge = %stored.bridge,
+                "the stored cursor does not apply (another bridge, or the destination went back)");
+            self.restart_source(delivered, "starting");
+            return Ok(());
+        };
+        tracing::info!(lane = %self.lane, delivered, from_block, cursor = stored.next_block,
+            resume_sequence = stored.resume_sequence,
+            "resuming from the stored cursor (its blocks are re-checked through the RPC quorum first)");
+        self.next_source_block = from_block;
+        self.guard = cursor::seeded_guard(&stored);
+        self.stored_cursor = Some((stored.next_block, stored.resume_sequence, stored.resume_block));
+        Ok(())
+    }
+
+    /// Stores where a restart resumes, when it moved (one transaction).
+    fn store_cursor(&mut self, window: &Window) -> Result<(), RelayerError> {
+        let Some(now) = cursor::current(self.lane, self.source.config(), &self.guard, self.next_source_block, window)
+        else {
+            return Ok(());
+        };
+        let key = (now.next_block, now.resume_sequence, now.resume_block);
+        if self.stored_cursor != Some(key) {
+            self.store.record_relay_cursor(&now)?;
+            self.stored_cursor = Some(key);
+            metrics::gauge!("zb_relayer_resume_block", "lane" => self.lane.to_string()).set(now.resume_block as f64);
+        }
+        Ok(())
     }
 
     /// Reads newly final messages of the lane from the source bridge into `window`.
@@ -183,7 +229,8 @@ impl LaneRelayer {
             self.source.contract_logs(bridge, event, Some(self.lane), self.next_source_block, finalized.number).await?;
         let mut sent = Vec::with_capacity(logs.len());
         for log in &logs {
-            sent.push(decode_sent_message(log, bridge)?.message);
+            let decoded = decode_sent_message(log, bridge)?;
+            sent.push((decoded.message, decoded.block_number));
         }
         window.extend(sent).map_err(|e| RelayerError::Protocol(e.to_string()))?;
         self.guard.record(finalized);
@@ -197,9 +244,12 @@ impl LaneRelayer {
         let delivered = on_chain.sequence;
         let mut window = match self.window.take() {
             Some(window) if window.base() <= delivered => window,
-            held => {
-                let why = if held.is_some() { "the destination's delivered sequence went back" } else { "starting" };
-                self.restart_source(delivered, why);
+            Some(_) => {
+                self.restart_source(delivered, "the destination's delivered sequence went back");
+                Window::after(self.lane, delivered, on_chain.accumulator)
+            }
+            None => {
+                self.resume_source(delivered)?;
                 Window::after(self.lane, delivered, on_chain.accumulator)
             }
         };
@@ -212,6 +262,10 @@ impl LaneRelayer {
                 tracing::error!(lane = %self.lane, number, %expected, %found,
                     "the source reorganised deeper than the finality rule; resyncing the lane");
                 metrics::counter!("zb_relayer_deep_reorgs_total", "lane" => self.lane.to_string()).increment(1);
+                // The stored cursor names undone blocks too: the resync reads from start_block,
+                // and so does a restart before the next cursor is stored.
+                self.store.forget_relay_cursor(self.lane)?;
+                self.stored_cursor = None;
                 return Ok(Tick::Waiting);
             }
             Err(e) => {
@@ -220,6 +274,10 @@ impl LaneRelayer {
             }
         }
         window.prune(delivered);
+        if let Err(e) = self.store_cursor(&window) {
+            self.window = Some(window);
+            return Err(e);
+        }
         let result = self.deliver_from(&window, delivered, &on_chain).await;
         self.window = Some(window);
         result
@@ -375,53 +433,60 @@ impl LaneRelayer {
     /// `route`, matched by hash.
     async fn fallback_set(&mut self, route: B256, hash: B256) -> Result<ValidatorSet, RelayerError> {
         if !self.sets.contains_key(&hash) {
-            let dst = &self.destination;
-            let latest = dst.finalized().await?.number;
-            for log in dst
-                .bridge_logs(ZeroBridge::FallbackSetInstalled::SIGNATURE_HASH, dst.config().start_block, latest)
-                .await?
-            {
-                if let Ok(event) = ZeroBridge::FallbackSetInstalled::decode_log(&log.inner)
-                    && event.routeId == route
-                    && keccak256(&event.validatorSet) == event.setHash
-                {
-                    self.sets.insert(event.setHash, event.data.validatorSet.clone());
-                }
-            }
+            let found = cursor::scan_sets(
+                &self.store,
+                &self.destination,
+                self.lane,
+                SetEvent::Fallback,
+                ZeroBridge::FallbackSetInstalled::SIGNATURE_HASH,
+                |log| {
+                    let event = ZeroBridge::FallbackSetInstalled::decode_log(&log.inner).ok()?;
+                    (event.routeId == route).then(|| (event.setHash, event.data.validatorSet.clone()))
+                },
+            )
+            .await?;
+            self.remember_sets(found);
         }
         let bytes = self.sets.get(&hash).ok_or(RelayerError::UnknownFallbackSet { route, hash })?;
         ValidatorSet::decode(bytes).map_err(|e| RelayerError::Protocol(e.to_string()))
     }
 
-    /// The full set bytes whose hash the destination stores, from the bridges' events.
+    fn remember_sets(&mut self, found: Vec<Bytes>) {
+        self.sets.extend(found.into_iter().map(|bytes| (keccak256(&bytes), bytes)));
+    }
+
+    /// The full set bytes whose hash the destination stores, from the bridges' events (read once:
+    /// later scans start where the stored one stopped).
     async fn validator_set(&mut self, hash: B256) -> Result<ValidatorSet, RelayerError> {
         if !self.sets.contains_key(&hash) {
-            // Only final events count: a set installed in a block that can still reorg is not trusted.
-            let dst = &self.destination;
-            let latest = dst.finalized().await?.number;
-            for log in dst
-                .bridge_logs(ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH, dst.config().start_block, latest)
-                .await?
-            {
-                if let Ok(event) = ZeroBridge::ValidatorSetInstalled::decode_log(&log.inner)
-                    && event.lane == self.lane
-                {
-                    self.sets.insert(event.setHash, event.data.validatorSet.clone());
-                }
-            }
-            let src = &self.source;
-            let latest = src.finalized().await?.number;
-            for log in src
-                .bridge_logs(ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH, src.config().start_block, latest)
-                .await?
-            {
-                if let Ok(event) = ZeroBridge::ValidatorSetUpdateQueued::decode_log(&log.inner)
-                    && event.lane == self.lane
-                {
+            let lane = self.lane;
+            let installed = cursor::scan_sets(
+                &self.store,
+                &self.destination,
+                lane,
+                SetEvent::Installed,
+                ZeroBridge::ValidatorSetInstalled::SIGNATURE_HASH,
+                |log| {
+                    let event = ZeroBridge::ValidatorSetInstalled::decode_log(&log.inner).ok()?;
+                    (event.lane == lane).then(|| (event.setHash, event.data.validatorSet.clone()))
+                },
+            )
+            .await?;
+            self.remember_sets(installed);
+            let queued = cursor::scan_sets(
+                &self.store,
+                &self.source,
+                lane,
+                SetEvent::Queued,
+                ZeroBridge::ValidatorSetUpdateQueued::SIGNATURE_HASH,
+                |log| {
+                    let event = ZeroBridge::ValidatorSetUpdateQueued::decode_log(&log.inner).ok()?;
                     let bytes = event.data.validatorSet.clone();
-                    self.sets.insert(keccak256(&bytes), bytes);
-                }
-            }
+                    (event.lane == lane).then(|| (keccak256(&bytes), bytes))
+                },
+            )
+            .await?;
+            self.remember_sets(queued);
         }
         let bytes = self.sets.get(&hash).ok_or(RelayerError::UnknownValidatorSet { lane: self.lane, hash })?;
         ValidatorSet::decode(bytes).map_err(|e| RelayerError::Protocol(e.to_string()))

@@ -3,6 +3,7 @@
 //! batches to the destination bridge with nonce management, fee bumping and a persistent queue.
 
 pub mod config;
+mod cursor;
 mod lane;
 mod window;
 

@@ -15,6 +15,8 @@ pub(crate) struct Window {
     messages: Vec<Message>,
     /// `accumulators[i]` is the accumulator after `messages[i]`.
     accumulators: Vec<B256>,
+    /// `blocks[i]` is the source block `messages[i]` was sent in: where a restart resumes.
+    blocks: Vec<u64>,
 }
 
 impl Window {
@@ -25,7 +27,7 @@ impl Window {
         } else {
             Accumulator { lane, sequence: delivered, value: accumulator }
         };
-        Window { accumulator, base: delivered, messages: Vec::new(), accumulators: Vec::new() }
+        Window { accumulator, base: delivered, messages: Vec::new(), accumulators: Vec::new(), blocks: Vec::new() }
     }
 
     /// The newest sequence known.
@@ -38,24 +40,33 @@ impl Window {
         self.base
     }
 
-    /// Adds newly final messages in order. Those at or below the head (already delivered when
-    /// the window began) are skipped; a gap is an error and adds nothing.
-    pub(crate) fn extend(&mut self, messages: impl IntoIterator<Item = Message>) -> Result<(), SequenceError> {
+    /// Adds newly final messages in order, each with the source block it was sent in. Those at
+    /// or below the head (already delivered when the window began) are skipped; a gap is an
+    /// error and adds nothing.
+    pub(crate) fn extend(&mut self, messages: impl IntoIterator<Item = (Message, u64)>) -> Result<(), SequenceError> {
         let mut accumulator = self.accumulator.clone();
         let mut fresh = Vec::new();
-        for message in messages {
+        for (message, block) in messages {
             if message.sequence <= accumulator.sequence {
                 continue;
             }
             let value = accumulator.push(&message)?;
-            fresh.push((message, value));
+            fresh.push((message, value, block));
         }
         self.accumulator = accumulator;
-        for (message, value) in fresh {
+        for (message, value, block) in fresh {
             self.messages.push(message);
             self.accumulators.push(value);
+            self.blocks.push(block);
         }
         Ok(())
+    }
+
+    /// The lowest sequence that may still be undelivered (`base + 1`) and the source block a
+    /// restart must read from to find it: its own block when held, else `next_block` (the
+    /// first block not read yet), since it was not sent in any block read so far.
+    pub(crate) fn resume_point(&self, next_block: u64) -> (u64, u64) {
+        (self.base + 1, self.blocks.first().copied().unwrap_or(next_block))
     }
 
     /// Forgets what the destination has delivered. False when the destination went back below
@@ -67,6 +78,7 @@ impl Window {
         let drop = usize::try_from(delivered - self.base).unwrap_or(usize::MAX).min(self.messages.len());
         self.messages.drain(..drop);
         self.accumulators.drain(..drop);
+        self.blocks.drain(..drop);
         self.base += drop as u64;
         true
     }
@@ -91,6 +103,11 @@ mod tests {
 
     use super::*;
 
+    /// Message `sequence` as sent in block `10 * sequence`.
+    fn sent(sequence: u64) -> (Message, u64) {
+        (message(sequence), 10 * sequence)
+    }
+
     fn message(sequence: u64) -> Message {
         Message {
             sequence,
@@ -108,13 +125,13 @@ mod tests {
     fn a_window_seeded_from_the_destination_matches_the_full_history() {
         let lane = B256::repeat_byte(7);
         let mut full = Window::after(lane, 0, B256::ZERO);
-        full.extend((1..=10).map(message)).expect("in order");
+        full.extend((1..=10).map(sent)).expect("in order");
         let at_six = full.accumulator_at(6).expect("held");
 
         // Seeded at 6 from the destination's accumulator: the same values from 7 on, and the
         // messages up to 6 (read again from the source) are skipped.
         let mut seeded = Window::after(lane, 6, at_six);
-        seeded.extend((1..=10).map(message)).expect("in order");
+        seeded.extend((1..=10).map(sent)).expect("in order");
         assert_eq!(seeded.head(), 10);
         for sequence in 7..=10 {
             assert_eq!(seeded.accumulator_at(sequence), full.accumulator_at(sequence), "{sequence}");
@@ -132,10 +149,29 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_resumes_at_the_block_of_the_lowest_undelivered_message() {
+        let lane = B256::repeat_byte(7);
+        let mut window = Window::after(lane, 0, B256::ZERO);
+        assert_eq!(window.resume_point(5), (1, 5), "nothing read: from the first block not read");
+        window.extend((1..=10).map(sent)).expect("in order");
+        assert_eq!(window.resume_point(101), (1, 10));
+        assert!(window.prune(6));
+        assert_eq!(window.resume_point(101), (7, 70), "message 7 was sent in block 70");
+        assert!(window.prune(10));
+        assert_eq!(window.resume_point(101), (11, 101), "everything delivered: the next block not read");
+        // The destination delivered past what was read (another relayer): still at or after
+        // the next block, since the lowest message the window lacks was not read yet.
+        let mut behind = Window::after(lane, 0, B256::ZERO);
+        behind.extend((1..=3).map(sent)).expect("in order");
+        assert!(behind.prune(8));
+        assert_eq!(behind.resume_point(31), (4, 31));
+    }
+
+    #[test]
     fn a_gap_adds_nothing() {
         let lane = B256::repeat_byte(7);
         let mut window = Window::after(lane, 0, B256::ZERO);
-        assert!(window.extend([message(1), message(2), message(4)]).is_err());
+        assert!(window.extend([sent(1), sent(2), sent(4)]).is_err());
         assert_eq!((window.head(), window.between(0, 4).len()), (0, 0));
     }
 }

@@ -15,12 +15,16 @@
 //! - **Follow progress** (validator): per chain a cursor, per lane its head, one row per message
 //!   and its set updates, written in one transaction per follow step
 //!   ([`ValidatorStore::record_follow_step`]); a restart resumes from them instead of rescanning.
+//! - **Relay cursors** (relayer): per lane the next source block, the recent consumed blocks for
+//!   the reorg guard and the block of the lowest undelivered message, and how far the
+//!   validator-set logs were read with the sets found ([`RelayerStore::record_relay_cursor`],
+//!   [`RelayerStore::record_set_scan`]); a restart reads the source only from there.
 //!
 //! The file uses the WAL journal, `synchronous=FULL` and a busy timeout of [`BUSY_TIMEOUT`].
 //! Hashes, addresses and signatures are stored as BLOBs of exactly 32, 20 and 65 bytes (r ‖ s ‖ v,
 //! v = 27 or 28), `u64` values as INTEGER (so they must not exceed `i64::MAX`), `u128` fees as
 //! decimal TEXT, submission status as its snake_case name. The table `schema_version` holds the
-//! schema version (4); an older file is upgraded on open, a file of a newer version is refused.
+//! schema version (5); an older file is upgraded on open, a file of a newer version is refused.
 //!
 //! # Slashing-protection interchange format
 //!
@@ -65,6 +69,7 @@ mod codec;
 mod error;
 mod halts;
 mod progress;
+mod relay_cursor;
 mod schema;
 mod slashing;
 mod store;
@@ -73,6 +78,7 @@ mod types;
 
 pub use error::StoreError;
 pub use progress::{CURSOR_RECENT_BLOCKS, ChainCursor, LaneHead, LaneProgress, LaneStep};
+pub use relay_cursor::{RelayCursor, SetEvent, SetScan};
 pub use store::{BUSY_TIMEOUT, RelayerStore, ValidatorStore};
 pub use types::{
     ChainHalt, HISTORY_FORMAT, HISTORY_VERSION, ImportReport, LaneHalt, SignDecision, SignedCheckpoint, SignedEntry,

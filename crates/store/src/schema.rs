@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::StoreError;
 
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 const VERSION_TABLE: &str = "
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -128,6 +128,46 @@ CREATE TABLE lane_set_updates (
 ) WITHOUT ROWID;
 ";
 
+/// Version 5: the relayer's per-lane source cursor, so that a restart reads the source only from
+/// the block of the lowest message that may still be undelivered (see `relay_cursor.rs`). Per lane
+/// the next source block, the last consumed blocks the reorg guard re-checks, and the (sequence,
+/// block) of the lowest undelivered message when written; per lane and set event the block the
+/// set logs were read up to, and the validator sets read (content-addressed: keyed by the
+/// keccak256 of their bytes). A file upgraded from version 4 has none: its lanes start from
+/// `start_block` once.
+const V5: &str = "
+CREATE TABLE relay_cursors (
+    lane            BLOB    NOT NULL PRIMARY KEY CHECK (length(lane) = 32),
+    chain_id        INTEGER NOT NULL CHECK (chain_id >= 0),
+    bridge          BLOB    NOT NULL CHECK (length(bridge) = 20),
+    next_block      INTEGER NOT NULL CHECK (next_block >= 1),
+    resume_sequence INTEGER NOT NULL CHECK (resume_sequence >= 1),
+    resume_block    INTEGER NOT NULL CHECK (resume_block >= 0 AND resume_block <= next_block),
+    updated_at      INTEGER NOT NULL CHECK (updated_at >= 0)
+) WITHOUT ROWID;
+
+CREATE TABLE relay_cursor_blocks (
+    lane   BLOB    NOT NULL CHECK (length(lane) = 32),
+    number INTEGER NOT NULL CHECK (number >= 0),
+    hash   BLOB    NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (lane, number)
+) WITHOUT ROWID;
+
+CREATE TABLE relay_set_scans (
+    lane       BLOB    NOT NULL CHECK (length(lane) = 32),
+    event      TEXT    NOT NULL CHECK (event IN ('installed', 'queued', 'fallback')),
+    chain_id   INTEGER NOT NULL CHECK (chain_id >= 0),
+    bridge     BLOB    NOT NULL CHECK (length(bridge) = 20),
+    next_block INTEGER NOT NULL CHECK (next_block >= 0),
+    PRIMARY KEY (lane, event)
+) WITHOUT ROWID;
+
+CREATE TABLE relay_validator_sets (
+    set_hash BLOB NOT NULL PRIMARY KEY CHECK (length(set_hash) = 32),
+    bytes    BLOB NOT NULL
+) WITHOUT ROWID;
+";
+
 /// Brings the file to [`SCHEMA_VERSION`] inside one exclusive transaction, so two processes
 /// opening a new file at once cannot both create it.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -141,16 +181,20 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             tx.execute_batch(V2)?;
             tx.execute_batch(V3)?;
             tx.execute_batch(V4)?;
+            tx.execute_batch(V5)?;
             tx.execute("INSERT INTO schema_version (id, version) VALUES (1, ?1)", [SCHEMA_VERSION])?;
         }
-        Some(old @ (1..=3)) => {
+        Some(old @ (1..=4)) => {
             if old < 2 {
                 tx.execute_batch(V2)?;
             }
             if old < 3 {
                 tx.execute_batch(V3)?;
             }
-            tx.execute_batch(V4)?;
+            if old < 4 {
+                tx.execute_batch(V4)?;
+            }
+            tx.execute_batch(V5)?;
             tx.execute("UPDATE schema_version SET version = ?1 WHERE id = 1", [SCHEMA_VERSION])?;
         }
         Some(SCHEMA_VERSION) => {}

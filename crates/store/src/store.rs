@@ -26,7 +26,7 @@ pub struct ValidatorStore {
     db: Db,
 }
 
-/// The relayer's store (`relayer.sqlite`): its submission queue. `Send + Sync`; share it in an
+/// The relayer's store (`relayer.sqlite`): its submission queue and relay cursors. `Send + Sync`; share it in an
 /// `Arc`. A type of its own, so that the relayer cannot reach slashing protection and the
 /// validator cannot reach the queue.
 #[derive(Debug)]

@@ -14,6 +14,7 @@ mod liveness;
 mod lying_rpc;
 mod opt_in;
 mod relayer_crash;
+mod relayer_resume;
 mod reorg;
 mod resume;
 mod slashing;

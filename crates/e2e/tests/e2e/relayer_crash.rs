@@ -78,13 +78,16 @@ async fn a_relayer_killed_mid_batch_and_restarted_delivers_every_message_exactly
     let from = devnet.log_offset(relayer)?;
     devnet.start_relayer().await?;
     // It starts from what the destination has delivered, not from the lane's first message.
+    // The source is read from its stored cursor: the block of message 1, the lowest undelivered
+    // one when it was killed (the destination delivered 1-4 while it was down: skipped).
     let (start, _) = devnet
         .wait_for_log(relayer, from, DELIVERY, |l| {
-            message(l).is_some_and(|m| m.starts_with("starting: following the lane from the destination"))
+            message(l).is_some_and(|m| m.starts_with("resuming from the stored cursor"))
                 && field_str(l, "lane").as_deref() == Some(lane_hex.as_str())
         })
         .await?;
     assert_eq!(field_u64(&start, "delivered"), Some(4), "{start}");
+    assert_eq!(field_u64(&start, "from_block"), Some(sent[0].block_number), "{start}");
     let (line, _) = devnet.wait_for_log(relayer, from, DELIVERY, submitting).await?;
     assert_eq!((field_u64(&line, "from"), field_u64(&line, "to")), (Some(5), Some(8)), "it resumed after batch 1");
     let lost: B256 = field_str(&line, "tx_hash").unwrap_or_default().parse()?;

@@ -44,7 +44,7 @@ fn recording(seen: SeenLogs) -> zb_e2e::Rewrite {
 
 /// Sends `count` transfers on the home lane from the holder as presigned transactions, many per
 /// block (the block gas limit is raised first), and returns once they are all accepted.
-async fn send_many_fast(devnet: &Devnet, count: u64) -> eyre::Result<()> {
+pub(crate) async fn send_many_fast(devnet: &Devnet, count: u64) -> eyre::Result<()> {
     let home = devnet.home();
     let _: Value = home.rpc("evm_setBlockGasLimit", (U256::from(2_000_000_000u64),)).await?;
     let holder: PrivateKeySigner = dev_keys::HOLDER.parse()?;

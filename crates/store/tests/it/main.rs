@@ -7,6 +7,7 @@ mod halts;
 mod history;
 mod open;
 mod progress;
+mod relay_cursor;
 mod signing;
 mod submissions;
 

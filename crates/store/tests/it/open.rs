@@ -15,7 +15,7 @@ fn creates_a_wal_database_with_a_schema_version() {
     let mode: String = raw.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("journal_mode");
     assert_eq!(mode, "wal");
     let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let tables: Vec<String> = raw
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .expect("prepare")
@@ -33,6 +33,10 @@ fn creates_a_wal_database_with_a_schema_version() {
             "lane_heads",
             "lane_progress",
             "lane_set_updates",
+            "relay_cursor_blocks",
+            "relay_cursors",
+            "relay_set_scans",
+            "relay_validator_sets",
             "schema_version",
             "signed_checkpoints",
             "signing_history",
@@ -48,7 +52,7 @@ fn refuses_a_newer_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agent.sqlite");
     drop(ValidatorStore::open(&path).expect("open"));
-    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 5", []).expect("bump");
+    Connection::open(&path).expect("raw").execute("UPDATE schema_version SET version = 6", []).expect("bump");
     assert!(matches!(ValidatorStore::open(&path), Err(StoreError::UnsupportedFormat(_))));
 }
 
@@ -63,7 +67,7 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     // What a version-1 build left behind: no halt tables, submissions without version 3's columns.
     let raw = Connection::open(&path).expect("raw");
     raw.execute_batch(&format!(
-        "{V4_UNDONE} DROP TABLE lane_halts; DROP TABLE chain_halts; {V3_UNDONE} UPDATE schema_version SET version = 1;"
+        "{V5_UNDONE} {V4_UNDONE} DROP TABLE lane_halts; DROP TABLE chain_halts; {V3_UNDONE} UPDATE schema_version SET version = 1;"
     ))
     .expect("downgrade");
     drop(raw);
@@ -73,8 +77,12 @@ fn upgrades_a_version_1_file_keeping_its_rows() {
     store.halt_lane(lane(1), 2, "mismatch").expect("halt table exists");
     let raw = Connection::open(&path).expect("raw");
     let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
+
+/// Removes what schema version 5 added.
+pub(crate) const V5_UNDONE: &str = "DROP TABLE relay_cursors; DROP TABLE relay_cursor_blocks; \
+    DROP TABLE relay_set_scans; DROP TABLE relay_validator_sets;";
 
 /// Removes what schema version 4 added.
 const V4_UNDONE: &str = "DROP TABLE chain_cursors; DROP TABLE chain_cursor_blocks; DROP TABLE lane_heads; \
@@ -90,7 +98,7 @@ fn upgrades_a_version_3_file_with_empty_follow_progress() {
         store.halt_chain("ethereum", "deep reorg").expect("halt");
     }
     let raw = Connection::open(&path).expect("raw");
-    raw.execute_batch(&format!("{V4_UNDONE} UPDATE schema_version SET version = 3;")).expect("downgrade");
+    raw.execute_batch(&format!("{V5_UNDONE} {V4_UNDONE} UPDATE schema_version SET version = 3;")).expect("downgrade");
     drop(raw);
 
     let store = ValidatorStore::open(&path).expect("upgrade");
@@ -101,7 +109,7 @@ fn upgrades_a_version_3_file_with_empty_follow_progress() {
     assert_eq!(store.lane_head(lane(1)).expect("head"), None);
     let raw = Connection::open(&path).expect("raw");
     let version: i64 = raw.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).expect("version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 /// Removes what schema version 3 added to a version-2 file.
@@ -114,7 +122,8 @@ fn upgrades_a_version_2_file_whose_submissions_have_no_chain_account_or_bytes() 
     let path = dir.path().join("relayer.sqlite");
     drop(zb_store::RelayerStore::open(&path).expect("open"));
     let raw = Connection::open(&path).expect("raw");
-    raw.execute_batch(&format!("{V4_UNDONE} {V3_UNDONE} UPDATE schema_version SET version = 2;")).expect("downgrade");
+    raw.execute_batch(&format!("{V5_UNDONE} {V4_UNDONE} {V3_UNDONE} UPDATE schema_version SET version = 2;"))
+        .expect("downgrade");
     raw.execute(
         "INSERT INTO submissions (tx_hash, lane, from_sequence, to_sequence, nonce, max_fee_per_gas,
                                   max_priority_fee_per_gas, status, created_at)
